@@ -1,0 +1,154 @@
+# shmc -- one non-recursive Makefile.
+#
+#   make            build the libraries, tools and examples (build/release)
+#   make demo       install what is missing, then replay the documented example
+#   make test       install what is missing, then build and run the test suite
+#   make check      the test suite under AddressSanitizer + UBSan, and stress
+#                   programs under ThreadSanitizer
+#   make bench      benchmarks beside their peers (see bench/)
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# Variants build in their own folders: build/release, build/debug,
+# build/asan, build/tsan.
+
+VERSION   := 0.1.0
+SOVERSION := 0
+PREFIX    ?= /usr/local
+LIBDIR    ?= $(PREFIX)/lib
+INCDIR    ?= $(PREFIX)/include
+BINDIR    ?= $(PREFIX)/bin
+VARIANT   ?= release
+
+CC        ?= cc
+WARN      := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
+             -Wmissing-prototypes -Wvla -Wformat=2
+BASEFLAGS := -std=c11 -D_GNU_SOURCE -pthread -mcx16 -g $(WARN) -Iinclude
+DEPLIBS   := -ljemalloc -lpthread
+
+ifeq ($(VARIANT),release)
+  OPT := -O2
+else ifeq ($(VARIANT),debug)
+  OPT := -O0 -DSHMC_DEBUG
+else ifeq ($(VARIANT),asan)
+  OPT := -O1 -DSHMC_DEBUG -fsanitize=address,undefined -fno-sanitize-recover=all \
+         -fno-omit-frame-pointer
+else ifeq ($(VARIANT),tsan)
+  OPT := -O1 -DSHMC_DEBUG -fsanitize=thread -fno-omit-frame-pointer
+endif
+CFLAGS    ?=
+CFLAGS    += $(BASEFLAGS) $(OPT)
+LDFLAGS   ?=
+ifneq (,$(filter asan tsan,$(VARIANT)))
+  LDFLAGS += $(filter -fsanitize=%,$(OPT))
+endif
+
+BUILD     ?= build/$(VARIANT)
+B         := $(BUILD)
+V         ?= 0
+ifeq ($(V),0)
+  Q := @
+  say = @echo "  $(1)	$(2)";
+else
+  Q :=
+  say :=
+endif
+LIB_SRC   := $(wildcard lib/*.c)
+LIB_OBJ   := $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
+LIB_A     := $(B)/libshmc.a
+LIB_SO    := $(B)/libshmc.so.$(VERSION)
+TOOLS     := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
+EXAMPLES  := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
+TESTS     := $(patsubst test/%.c,$(B)/test/%,$(wildcard test/test_*.c))
+STRESS    := $(patsubst test/%.c,$(B)/test/%,$(wildcard test/stress_*.c))
+
+.PHONY: all lib demo test check bench install uninstall clean deps deps-test \
+        deps-check deps-bench tests stress
+.SUFFIXES:
+
+all: lib $(TOOLS) $(EXAMPLES) $(B)/shmc.pc
+lib: $(LIB_A) $(LIB_SO)
+
+deps:
+	@tools/install-deps.sh build
+deps-test:
+	@tools/install-deps.sh test
+deps-check:
+	@tools/install-deps.sh check
+deps-bench:
+	@tools/install-deps.sh bench
+
+$(B)/lib/%.o: lib/%.c $(wildcard lib/*.h) include/shmc.h
+	@mkdir -p $(@D)
+	$(call say,CC,$@)$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(LIB_A): $(LIB_OBJ)
+	@rm -f $@
+	$(call say,AR,$@)ar rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJ)
+	$(call say,LD,$@)$(CC) -shared -Wl,-soname,libshmc.so.$(SOVERSION) $(LDFLAGS) -o $@ $^ $(DEPLIBS)
+	$(Q)ln -sf libshmc.so.$(VERSION) $(B)/libshmc.so.$(SOVERSION)
+	$(Q)ln -sf libshmc.so.$(SOVERSION) $(B)/libshmc.so
+
+$(B)/shmc.pc: shmc.pc.in Makefile
+	@mkdir -p $(@D)
+	$(call say,GEN,$@)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+$(B)/tools/%: tools/%.c $(LIB_A)
+	@mkdir -p $(@D)
+	$(call say,CCLD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(DEPLIBS)
+
+$(B)/examples/%: examples/%.c $(LIB_A)
+	@mkdir -p $(@D)
+	$(call say,CCLD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(DEPLIBS)
+
+# Tests link the static library (they may reach internal hooks in lib/).
+$(B)/test/test_%: test/test_%.c test/testutil.h $(LIB_A)
+	@mkdir -p $(@D)
+	$(call say,CCLD,$@)$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ $< $(LIB_A) -lcriterion $(DEPLIBS)
+
+$(B)/test/stress_%: test/stress_%.c test/testutil.h $(LIB_A)
+	@mkdir -p $(@D)
+	$(call say,CCLD,$@)$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ $< $(LIB_A) $(DEPLIBS)
+
+tests: $(TESTS) $(STRESS) $(EXAMPLES)
+
+demo: deps
+	@$(MAKE) --no-print-directory VARIANT=$(VARIANT) $(EXAMPLES)
+	@echo "== manager_example (C replay of manager_example.py)"
+	@$(B)/examples/manager_example
+	@echo "== append_example (C replay of append_example.py)"
+	@$(B)/examples/append_example
+
+test: deps-test
+	@$(MAKE) --no-print-directory VARIANT=$(VARIANT) tests
+	@SHMC_BUILD=$(B) test/run-tests.sh $(B)
+
+check: deps-check
+	@$(MAKE) --no-print-directory VARIANT=asan test
+	@$(MAKE) --no-print-directory VARIANT=tsan CC=clang stress
+	@test/run-stress.sh build/tsan
+
+stress: $(STRESS)
+
+bench: deps-bench all
+	@bench/run.sh $(B)
+
+install: all
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR)
+	install -m 644 include/shmc.h $(DESTDIR)$(INCDIR)/shmc.h
+	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/libshmc.a
+	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/libshmc.so.$(VERSION)
+	ln -sf libshmc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libshmc.so.$(SOVERSION)
+	ln -sf libshmc.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libshmc.so
+	install -m 644 $(B)/shmc.pc $(DESTDIR)$(LIBDIR)/pkgconfig/shmc.pc
+	for t in $(TOOLS); do install -m 755 $$t $(DESTDIR)$(BINDIR)/; done
+
+uninstall:
+	rm -f $(DESTDIR)$(INCDIR)/shmc.h $(DESTDIR)$(LIBDIR)/libshmc.a \
+	      $(DESTDIR)$(LIBDIR)/libshmc.so* $(DESTDIR)$(LIBDIR)/pkgconfig/shmc.pc
+	for t in $(notdir $(TOOLS)); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
+
+clean:
+	rm -rf build

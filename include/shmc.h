@@ -1,0 +1,510 @@
+/*
+ * shmc.h -- shared-memory managed containers for multiprocess C programs.
+ *
+ * Overview
+ * ========
+ * shmc gives C programs what Python's multiprocessing.Manager gives Python
+ * programs -- a shared Namespace, lists and dicts that any process mutates in
+ * place -- but the objects live directly in shared memory, so an operation
+ * costs nanoseconds instead of an IPC round trip.
+ *
+ * An ARENA is a shared mapping. Create an anonymous one before fork(), or a
+ * named one that unrelated processes open by name. Everything shared lives
+ * inside it and is addressed by offsets, never by pointers, so processes may
+ * map it at different addresses.
+ *
+ * MANAGED objects (namespace, list, dict) live in the arena. A process holds
+ * them through handles (shmc_obj_t *). Every operation on them is safe when
+ * many processes and threads call it at once: writers serialise on a robust
+ * process-shared lock, readers never take a lock and never wait for a writer
+ * that has died.
+ *
+ * PLAIN values (none, bool, int, float, str, bytes, tuple, plain list, plain
+ * dict) are what you store in managed objects. They follow Python's Manager
+ * rules exactly:
+ *   - storing a plain value copies it into the arena;
+ *   - reading one out gives you a private deep copy on your own heap; changing
+ *     that copy changes nothing shared until you store it back;
+ *   - a managed object stored inside another (or inside a plain value) is
+ *     shared by reference, so a copy that holds it still reaches the shared one.
+ *
+ * Caveats
+ * =======
+ * - fork(): a child inherits the arenas and handles of its parent and may use
+ *   them at once; shmc registers the child as a new process during fork()
+ *   (pthread_atfork). Create anonymous arenas before fork(). A child created
+ *   with vfork() or clone() without fork handlers must exec or _exit.
+ * - Dying processes: a process may be killed at any instruction. Every
+ *   operation is published with a single atomic store, so the others see it
+ *   wholly applied or not at all; a lock held by the dead process is
+ *   recovered by the next process that needs it; memory the dead process
+ *   held is released when a survivor notices (see shmc_arena_reclaim()).
+ * - Returned values are yours: free them with shmc_value_free(). Returned
+ *   strings are freed with shmc_free(). Handles are released with
+ *   shmc_obj_release(). A handle belongs to the arena handle it came from and
+ *   must not be used after shmc_arena_close().
+ * - Cycles of managed objects (a list that contains itself) are not
+ *   collected, exactly as with Python's Manager.
+ * - Integers are 64-bit: arithmetic that would overflow fails with -ERANGE.
+ * - Strings are UTF-8; storing an invalid one fails with -EILSEQ.
+ * - Linking libshmc links jemalloc, which then serves the whole process's
+ *   malloc(); private copies of values come from a jemalloc arena of their
+ *   own.
+ *
+ * Errors
+ * ======
+ * Every fallible function returns 0 (or a non-negative count) on success and a
+ * negative number on failure: either a negated errno value (-ENOMEM, -EINVAL,
+ * -ERANGE ...) or one of the SHMC_E* codes below. shmc_strerror() and
+ * shmc_errname() describe any of them. Out-parameters are written only on
+ * success, and a failed call leaves every container exactly as it was.
+ */
+#ifndef SHMC_H
+#define SHMC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define SHMC_API __attribute__((visibility("default")))
+#else
+#define SHMC_API
+#endif
+
+#define SHMC_VERSION_MAJOR 0
+#define SHMC_VERSION_MINOR 1
+#define SHMC_VERSION_PATCH 0
+#define SHMC_VERSION_STRING "0.1.0"
+
+/** The library's version as "major.minor.patch". */
+SHMC_API const char *shmc_version(void);
+
+/* ------------------------------------------------------------------------ */
+/** @defgroup errors Error codes
+ * Library-specific failures take the range below -30900, clear of errno.
+ * @{ */
+#define SHMC_ERRORS(X)                                                        \
+	X(EKIND, -30901, "handle is not of the kind this operation needs")    \
+	X(EHANDLE, -30902, "null or invalid handle")                          \
+	X(EINDEX, -30903, "index out of range")                              \
+	X(EKEY, -30904, "key not found")                                     \
+	X(EATTR, -30905, "attribute not found")                              \
+	X(EUNHASHABLE, -30906, "unhashable type used as a dict key")         \
+	X(ETYPE, -30907, "value is of the wrong type for this operation")    \
+	X(EFULL, -30908, "arena is full")                                    \
+	X(ENOTARENA, -30909, "file is not an shmc arena")                    \
+	X(EVERSION, -30910, "arena has another format version")              \
+	X(ELAYOUT, -30911, "arena was built with another memory layout")     \
+	X(EINIT, -30912, "arena's creator died before it was initialised")   \
+	X(ECORRUPT, -30913, "arena is corrupt")                              \
+	X(EPROCS, -30914, "too many processes attached to the arena")        \
+	X(ETHREADS, -30915, "too many threads using the arena")              \
+	X(EDEPTH, -30916, "value nested too deeply")                         \
+	X(ENOTREG, -30917, "arena path is not a regular file")               \
+	X(EOWNER, -30918, "arena file belongs to another user")              \
+	X(EMODE, -30919, "arena file is writable by others")                 \
+	X(EOWNERDEAD, -30920, "acquired; the previous owner died")           \
+	X(EARENA, -30921, "objects belong to different arenas")
+
+enum shmc_error {
+#define SHMC_ERR_ENUM_(name, value, text) SHMC_##name = (value),
+	SHMC_ERRORS(SHMC_ERR_ENUM_)
+#undef SHMC_ERR_ENUM_
+};
+
+/** A message for any return code: 0, a negated errno value or SHMC_E*. */
+SHMC_API const char *shmc_strerror(int err);
+/** The symbolic name of a return code ("SHMC_EKEY", "ENOMEM", "OK"). */
+SHMC_API const char *shmc_errname(int err);
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @defgroup arena Arenas
+ * @{ */
+typedef struct shmc_arena shmc_arena_t;
+
+/** Options for creating an arena; zero-initialise and set what you need. */
+typedef struct shmc_arena_options {
+	/** Bytes of address space to reserve; 0 means SHMC_DEFAULT_CAPACITY.
+	 *  Memory is committed as it is used, so a large figure costs nothing
+	 *  until it is filled. */
+	size_t capacity;
+	/** Permission bits of a named arena's file; 0 means 0600. */
+	unsigned mode;
+} shmc_arena_options_t;
+
+#define SHMC_DEFAULT_CAPACITY ((size_t)4 << 30)
+#define SHMC_MIN_CAPACITY ((size_t)4 << 20)
+
+/** Create an anonymous arena (a memfd), to share with children by fork().
+ * @return 0, -EINVAL (capacity out of range), -ENOMEM, -EMFILE */
+SHMC_API int shmc_arena_create_anon(const shmc_arena_options_t *opts,
+				    shmc_arena_t **out);
+
+/** Create a named arena, exclusively. NAME is a file under /dev/shm when it
+ * holds no '/', or else a path. Fails with -EEXIST if it exists.
+ * @return 0, -EEXIST, -EINVAL, -ENOSPC, -EACCES, -ENOMEM */
+SHMC_API int shmc_arena_create(const char *name,
+			       const shmc_arena_options_t *opts,
+			       shmc_arena_t **out);
+
+/** Open an existing named arena. Nothing is written to the file before it
+ * passes every check.
+ * @return 0, -ENOENT, -ELOOP (a symlink), SHMC_ENOTREG, SHMC_EOWNER,
+ *         SHMC_EMODE, SHMC_ENOTARENA, SHMC_EVERSION, SHMC_ELAYOUT,
+ *         SHMC_EINIT, SHMC_EPROCS, -ENOMEM */
+SHMC_API int shmc_arena_open(const char *name, shmc_arena_t **out);
+
+/** Remove a named arena's name; processes attached to it keep using it.
+ * @return 0, -ENOENT, -EACCES */
+SHMC_API int shmc_arena_unlink(const char *name);
+
+/** Detach from an arena. Handles from it must have been released (any left
+ * are released here). The arena itself lives on while any process uses it. */
+SHMC_API void shmc_arena_close(shmc_arena_t *arena);
+
+/** Free what can be freed now: memory retired by this process once no
+ * process can still read it, and whatever dead processes left behind.
+ * Returns the number of blocks freed, or a negative error. */
+SHMC_API int64_t shmc_arena_reclaim(shmc_arena_t *arena);
+
+/** Usage of one allocator size class. */
+typedef struct shmc_class_stats {
+	size_t block_size;  /**< bytes per block */
+	uint64_t in_use;    /**< blocks handed out */
+	uint64_t carved;    /**< blocks ever carved from the arena */
+} shmc_class_stats_t;
+
+#define SHMC_STATS_CLASSES 48 /**< classes reported in shmc_arena_stats_t */
+
+/** A snapshot of an arena's memory use. */
+typedef struct shmc_arena_stats {
+	size_t capacity;       /**< bytes of address space reserved */
+	size_t committed;      /**< bytes of backing memory reserved */
+	size_t used;           /**< bytes carved out for blocks and metadata */
+	size_t bytes_in_use;   /**< bytes in blocks handed out (by class size) */
+	uint64_t blocks_in_use;
+	unsigned nclasses;     /**< entries of classes[] filled */
+	shmc_class_stats_t classes[SHMC_STATS_CLASSES]; /**< classes in use;
+				 larger classes are summed into the last */
+	unsigned processes;    /**< process slots in use */
+} shmc_arena_stats_t;
+
+/** Fill *st with the arena's current usage. @return 0, SHMC_EHANDLE */
+SHMC_API int shmc_arena_stats(shmc_arena_t *arena, shmc_arena_stats_t *st);
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @defgroup values Plain values
+ * A shmc_value_t is a small tagged value you pass by value. Scalars are held
+ * inline. A str, bytes or managed reference made with shmc_str(), shmc_bytes()
+ * or shmc_ref() is a VIEW: it borrows your memory (or handle) and is never
+ * freed by shmc. Values returned by shmc and values made by the builders
+ * (shmc_tuple_of, shmc_plist_of, shmc_pdict_of, shmc_value_copy) OWN their
+ * memory: release them with shmc_value_free().
+ *
+ * Ownership: builders and the shmc_plist_* / shmc_pdict_* mutators take
+ * ownership of the values you pass them (views are copied). Functions that
+ * store into managed objects copy the value and leave it with you.
+ * A builder that fails returns a value of type SHMC_ERROR carrying the error
+ * code in .i; storing such a value returns that code.
+ * @{ */
+typedef struct shmc_obj shmc_obj_t;
+
+typedef enum shmc_type {
+	SHMC_NONE = 0,
+	SHMC_BOOL,
+	SHMC_INT,
+	SHMC_FLOAT,
+	SHMC_STR,
+	SHMC_BYTES,
+	SHMC_TUPLE,
+	SHMC_LIST, /**< a plain (unmanaged) list */
+	SHMC_DICT, /**< a plain (unmanaged) dict */
+	SHMC_REF,  /**< a reference to a managed object */
+	SHMC_ERROR /**< a failed builder's result; .i holds the error */
+} shmc_type_t;
+
+struct shmc_seq;  /* tuple or plain list: opaque */
+struct shmc_pmap; /* plain dict: opaque */
+
+typedef struct shmc_value {
+	shmc_type_t type;
+	uint32_t owned; /**< nonzero when shmc_value_free() must free it */
+	union {
+		bool b;
+		int64_t i;
+		double f;
+		struct {
+			const char *ptr;
+			size_t len;
+		} s;                  /**< SHMC_STR, SHMC_BYTES */
+		struct shmc_seq *seq;  /**< SHMC_TUPLE, SHMC_LIST */
+		struct shmc_pmap *map; /**< SHMC_DICT */
+		shmc_obj_t *ref;       /**< SHMC_REF */
+	};
+} shmc_value_t;
+
+static inline shmc_value_t shmc_none(void)
+{
+	shmc_value_t v = {SHMC_NONE, 0, {.i = 0}};
+	return v;
+}
+static inline shmc_value_t shmc_bool(bool b)
+{
+	shmc_value_t v = {SHMC_BOOL, 0, {.b = b}};
+	return v;
+}
+static inline shmc_value_t shmc_int(int64_t i)
+{
+	shmc_value_t v = {SHMC_INT, 0, {.i = i}};
+	return v;
+}
+static inline shmc_value_t shmc_float(double f)
+{
+	shmc_value_t v = {SHMC_FLOAT, 0, {.f = f}};
+	return v;
+}
+/** A view of LEN bytes of UTF-8 text at S. */
+static inline shmc_value_t shmc_strn(const char *s, size_t len)
+{
+	shmc_value_t v = {SHMC_STR, 0, {.s = {s, len}}};
+	return v;
+}
+/** A view of the NUL-terminated UTF-8 string S. */
+SHMC_API shmc_value_t shmc_str(const char *s);
+/** A view of LEN bytes at P. */
+static inline shmc_value_t shmc_bytes(const void *p, size_t len)
+{
+	shmc_value_t v = {SHMC_BYTES, 0, {.s = {(const char *)p, len}}};
+	return v;
+}
+/** A view of a managed object, to store a reference to it. */
+static inline shmc_value_t shmc_ref(shmc_obj_t *obj)
+{
+	shmc_value_t v = {SHMC_REF, 0, {.ref = obj}};
+	return v;
+}
+
+/** A tuple of the N values that follow (taken over). */
+SHMC_API shmc_value_t shmc_tuple_of(size_t n, ...);
+/** A plain list of the N values that follow (taken over). */
+SHMC_API shmc_value_t shmc_plist_of(size_t n, ...);
+/** A plain dict of N key/value pairs that follow: k1, v1, k2, v2 ...
+ * (taken over). A later duplicate key replaces the earlier value. */
+SHMC_API shmc_value_t shmc_pdict_of(size_t npairs, ...);
+
+/** Release what V owns (recursively) and set it to none. Views and scalars
+ * are left alone. Safe on a none value. */
+SHMC_API void shmc_value_free(shmc_value_t *v);
+/** A deep copy of V that owns all its memory (views are copied; references
+ * get handles of their own). @return 0, -ENOMEM */
+SHMC_API int shmc_value_copy(shmc_value_t v, shmc_value_t *out);
+/** Python's ==: 1 == 1.0 == True, (1, 'a') == (1.0, 'a'), [1] != (1,);
+ * references are equal when they name the same managed object. */
+SHMC_API bool shmc_value_eq(shmc_value_t a, shmc_value_t b);
+
+/** Items of a tuple or plain list: their number (0 for other types). */
+SHMC_API size_t shmc_seq_len(shmc_value_t v);
+/** Item I of a tuple or plain list, borrowed from V (Python's negative
+ * indices work); NULL when out of range or not a sequence. Changing the item
+ * in place changes V, and nothing shared. */
+SHMC_API shmc_value_t *shmc_seq_at(shmc_value_t v, int64_t i);
+/** Append ITEM (taken over) to the plain list *L. @return 0, SHMC_ETYPE, -ENOMEM */
+SHMC_API int shmc_plist_append(shmc_value_t *l, shmc_value_t item);
+/** Replace item I of plain list *L with ITEM (taken over).
+ * @return 0, SHMC_ETYPE, SHMC_EINDEX, -ENOMEM */
+SHMC_API int shmc_plist_set(shmc_value_t *l, int64_t i, shmc_value_t item);
+
+/** Entries of a plain dict (0 for other types). */
+SHMC_API size_t shmc_pdict_len(shmc_value_t d);
+/** The value for KEY in plain dict D, borrowed; NULL when missing. */
+SHMC_API shmc_value_t *shmc_pdict_get(shmc_value_t d, shmc_value_t key);
+/** Set KEY to VAL (both taken over) in plain dict *D.
+ * @return 0, SHMC_ETYPE, SHMC_EUNHASHABLE, -ENOMEM */
+SHMC_API int shmc_pdict_set(shmc_value_t *d, shmc_value_t key, shmc_value_t val);
+/** Remove KEY from plain dict *D. @return 0, SHMC_EKEY, SHMC_ETYPE */
+SHMC_API int shmc_pdict_del(shmc_value_t *d, shmc_value_t key);
+/** Key and value of entry I (insertion order) of plain dict D, borrowed.
+ * @return 0, SHMC_EINDEX, SHMC_ETYPE */
+SHMC_API int shmc_pdict_entry(shmc_value_t d, size_t i, shmc_value_t **key,
+			      shmc_value_t **val);
+
+/** Python's repr() of V, as a new string (free with shmc_free()).
+ * @return 0, -ENOMEM, SHMC_EDEPTH */
+SHMC_API int shmc_value_repr(shmc_value_t v, char **out);
+/** Python's str() of V: like repr but a top-level str is not quoted. */
+SHMC_API int shmc_value_str(shmc_value_t v, char **out);
+/** Free a string returned by shmc. */
+SHMC_API void shmc_free(void *p);
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @defgroup objects Managed objects, common operations
+ * @{ */
+typedef enum shmc_kind {
+	SHMC_KIND_NAMESPACE = 1,
+	SHMC_KIND_LIST,
+	SHMC_KIND_DICT,
+} shmc_kind_t;
+
+/** The kind of managed object H names, or 0 for a null or invalid handle. */
+SHMC_API shmc_kind_t shmc_obj_kind(const shmc_obj_t *h);
+/** The arena H lives in, or NULL. */
+SHMC_API shmc_arena_t *shmc_obj_arena(const shmc_obj_t *h);
+/** A second handle to the same object. @return 0, SHMC_EHANDLE, -ENOMEM */
+SHMC_API int shmc_obj_dup(shmc_obj_t *h, shmc_obj_t **out);
+/** Let go of a handle. The object is freed once no container refers to it
+ * and no process holds a handle to it. NULL is ignored. */
+SHMC_API void shmc_obj_release(shmc_obj_t *h);
+/** Whether two handles name the same managed object. */
+SHMC_API bool shmc_obj_same(const shmc_obj_t *a, const shmc_obj_t *b);
+/** Python's str() of the proxy: the object's contents, e.g. "[1, [1]]",
+ * "{0: 1}", "Namespace(x=1, y=[1])". @return 0, SHMC_EHANDLE, -ENOMEM */
+SHMC_API int shmc_obj_str(shmc_obj_t *h, char **out);
+/** Python's repr() of the proxy: "<ListProxy object, typeid 'list' at 0x…>".
+ * The address is the object's address in this process's mapping. */
+SHMC_API int shmc_obj_repr(const shmc_obj_t *h, char **out);
+/** Write shmc_obj_str(H) and a newline to F. @return 0 or an error */
+SHMC_API int shmc_obj_print(shmc_obj_t *h, FILE *f);
+/** Write shmc_value_str(V) and a newline to F. @return 0 or an error */
+SHMC_API int shmc_value_print(shmc_value_t v, FILE *f);
+
+/** A caller's function for the *_update operations: it gets a private copy
+ * of the current value and changes it in place (replacing it is fine: free
+ * the old one). Return 0 to store the result, or a negative code to abort
+ * with nothing changed. It runs while the object is locked: it must not use
+ * the same object, and should be quick. */
+typedef int (*shmc_update_fn)(shmc_value_t *value, void *ctx);
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @defgroup namespace Namespace
+ * Python's manager.Namespace(): named attributes holding values.
+ * @{ */
+/** A new empty namespace. @return 0, SHMC_EHANDLE, SHMC_EFULL, -ENOMEM */
+SHMC_API int shmc_ns_new(shmc_arena_t *arena, shmc_obj_t **out);
+/** ns.NAME = V. @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_EFULL, -EINVAL
+ * (empty name), -EILSEQ, SHMC_EDEPTH, SHMC_EARENA */
+SHMC_API int shmc_ns_set(shmc_obj_t *ns, const char *name, shmc_value_t v);
+/** *out = ns.NAME, a private copy. @return 0, SHMC_EATTR, SHMC_EHANDLE,
+ * SHMC_EKIND, -ENOMEM */
+SHMC_API int shmc_ns_get(shmc_obj_t *ns, const char *name, shmc_value_t *out);
+/** del ns.NAME. @return 0, SHMC_EATTR, SHMC_EHANDLE, SHMC_EKIND */
+SHMC_API int shmc_ns_del(shmc_obj_t *ns, const char *name);
+/** hasattr(ns, NAME): 1 or 0, or a negative error. */
+SHMC_API int shmc_ns_has(shmc_obj_t *ns, const char *name);
+/** The attribute names, sorted, as a plain list of str. */
+SHMC_API int shmc_ns_names(shmc_obj_t *ns, shmc_value_t *out);
+/** Atomically ns.NAME += DELTA (int or float); *result (may be NULL) gets
+ * the new value. @return 0, SHMC_EATTR, SHMC_ETYPE, -ERANGE, SHMC_EFULL */
+SHMC_API int shmc_ns_add(shmc_obj_t *ns, const char *name, shmc_value_t delta,
+			 shmc_value_t *result);
+/** Atomically: if ns.NAME == EXPECTED (Python's ==), set it to DESIRED.
+ * @return 1 if swapped, 0 if not, or a negative error (SHMC_EATTR ...) */
+SHMC_API int shmc_ns_cas(shmc_obj_t *ns, const char *name,
+			 shmc_value_t expected, shmc_value_t desired);
+/** Atomically apply FN to ns.NAME with no other writer in between.
+ * @return 0, FN's error, SHMC_EATTR, SHMC_EFULL ... */
+SHMC_API int shmc_ns_update(shmc_obj_t *ns, const char *name,
+			    shmc_update_fn fn, void *ctx);
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @defgroup list List
+ * Python's manager.list(). Indices may be negative, as in Python.
+ * @{ */
+/** A new empty list. @return 0, SHMC_EHANDLE, SHMC_EFULL, -ENOMEM */
+SHMC_API int shmc_list_new(shmc_arena_t *arena, shmc_obj_t **out);
+/** A new list holding copies of the items of tuple or plain list ITEMS,
+ * as manager.list([...]). @return as shmc_list_new, and SHMC_ETYPE */
+SHMC_API int shmc_list_new_from(shmc_arena_t *arena, shmc_value_t items,
+				shmc_obj_t **out);
+/** len(ls), or a negative error. */
+SHMC_API int64_t shmc_list_len(shmc_obj_t *ls);
+/** *out = ls[I], a private copy. @return 0, SHMC_EINDEX, SHMC_EKIND ... */
+SHMC_API int shmc_list_get(shmc_obj_t *ls, int64_t i, shmc_value_t *out);
+/** ls[I] = V. @return 0, SHMC_EINDEX, SHMC_EFULL ... */
+SHMC_API int shmc_list_set(shmc_obj_t *ls, int64_t i, shmc_value_t v);
+/** ls.append(V). @return 0, SHMC_EFULL ... */
+SHMC_API int shmc_list_append(shmc_obj_t *ls, shmc_value_t v);
+/** ls.insert(I, V), clamping I as Python does. @return 0, SHMC_EFULL ... */
+SHMC_API int shmc_list_insert(shmc_obj_t *ls, int64_t i, shmc_value_t v);
+/** *out = ls.pop(I) (OUT may be NULL). @return 0, SHMC_EINDEX ... */
+SHMC_API int shmc_list_pop(shmc_obj_t *ls, int64_t i, shmc_value_t *out);
+/** del ls[I]. @return 0, SHMC_EINDEX ... */
+SHMC_API int shmc_list_del(shmc_obj_t *ls, int64_t i);
+/** ls.extend(ITEMS), ITEMS a tuple or plain list; all or nothing. */
+SHMC_API int shmc_list_extend(shmc_obj_t *ls, shmc_value_t items);
+/** ls.clear(). */
+SHMC_API int shmc_list_clear(shmc_obj_t *ls);
+/** list(ls): a consistent snapshot as a plain list, to iterate. */
+SHMC_API int shmc_list_copy(shmc_obj_t *ls, shmc_value_t *out);
+/** Atomically ls[I] += DELTA; see shmc_ns_add. */
+SHMC_API int shmc_list_add(shmc_obj_t *ls, int64_t i, shmc_value_t delta,
+			   shmc_value_t *result);
+/** Atomic compare-and-set of ls[I]; see shmc_ns_cas. */
+SHMC_API int shmc_list_cas(shmc_obj_t *ls, int64_t i, shmc_value_t expected,
+			   shmc_value_t desired);
+/** Atomically apply FN to ls[I]; see shmc_ns_update. */
+SHMC_API int shmc_list_update(shmc_obj_t *ls, int64_t i, shmc_update_fn fn,
+			      void *ctx);
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @defgroup dict Dict
+ * Python's manager.dict(), in insertion order. Keys are none, bool, int,
+ * float, str, bytes and tuples of those, with Python's equality: 1, 1.0 and
+ * True are one key. A list, dict or managed reference as a key fails with
+ * SHMC_EUNHASHABLE.
+ * @{ */
+/** A new empty dict. @return 0, SHMC_EHANDLE, SHMC_EFULL, -ENOMEM */
+SHMC_API int shmc_dict_new(shmc_arena_t *arena, shmc_obj_t **out);
+/** A new dict holding copies of the entries of plain dict ENTRIES. */
+SHMC_API int shmc_dict_new_from(shmc_arena_t *arena, shmc_value_t entries,
+				shmc_obj_t **out);
+/** len(d), or a negative error. */
+SHMC_API int64_t shmc_dict_len(shmc_obj_t *d);
+/** *out = d[KEY], a private copy. @return 0, SHMC_EKEY, SHMC_EUNHASHABLE ... */
+SHMC_API int shmc_dict_get(shmc_obj_t *d, shmc_value_t key, shmc_value_t *out);
+/** d[KEY] = V. @return 0, SHMC_EUNHASHABLE, SHMC_EFULL ... */
+SHMC_API int shmc_dict_set(shmc_obj_t *d, shmc_value_t key, shmc_value_t v);
+/** del d[KEY]. @return 0, SHMC_EKEY ... */
+SHMC_API int shmc_dict_del(shmc_obj_t *d, shmc_value_t key);
+/** KEY in d: 1 or 0, or a negative error. */
+SHMC_API int shmc_dict_has(shmc_obj_t *d, shmc_value_t key);
+/** *out = d.pop(KEY) (OUT may be NULL). @return 0, SHMC_EKEY ... */
+SHMC_API int shmc_dict_pop(shmc_obj_t *d, shmc_value_t key, shmc_value_t *out);
+/** *out = d.setdefault(KEY, DFLT) (OUT may be NULL). */
+SHMC_API int shmc_dict_setdefault(shmc_obj_t *d, shmc_value_t key,
+				  shmc_value_t dflt, shmc_value_t *out);
+/** d.clear(). */
+SHMC_API int shmc_dict_clear(shmc_obj_t *d);
+/** A consistent snapshot as a plain list of keys / values / (key, value)
+ * tuples, in insertion order, to iterate. */
+SHMC_API int shmc_dict_keys(shmc_obj_t *d, shmc_value_t *out);
+SHMC_API int shmc_dict_values(shmc_obj_t *d, shmc_value_t *out);
+SHMC_API int shmc_dict_items(shmc_obj_t *d, shmc_value_t *out);
+/** dict(d): a consistent snapshot as a plain dict. */
+SHMC_API int shmc_dict_copy(shmc_obj_t *d, shmc_value_t *out);
+/** Atomically d[KEY] += DELTA; see shmc_ns_add (SHMC_EKEY when missing). */
+SHMC_API int shmc_dict_add(shmc_obj_t *d, shmc_value_t key, shmc_value_t delta,
+			   shmc_value_t *result);
+/** Atomic compare-and-set of d[KEY]; see shmc_ns_cas. */
+SHMC_API int shmc_dict_cas(shmc_obj_t *d, shmc_value_t key,
+			   shmc_value_t expected, shmc_value_t desired);
+/** Atomically apply FN to d[KEY]; see shmc_ns_update. */
+SHMC_API int shmc_dict_update(shmc_obj_t *d, shmc_value_t key,
+			      shmc_update_fn fn, void *ctx);
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SHMC_H */

@@ -1,0 +1,527 @@
+/*
+ * dict.c -- the insertion-ordered hash table behind dicts and namespaces.
+ *
+ * Layout: the object body holds `table_off`, the offset of one table block:
+ *
+ *   header   {magic, nindex, cap, used, live}
+ *   index    nindex 32-bit slots: 0 empty, else entry number + 1
+ *   entries  cap entries {hash, key word, value word}, in insertion order
+ *
+ * Lookup probes the index linearly from hash & (nindex - 1) and compares the
+ * entry's hash, then its key with Python's equality (word.h). Iteration walks
+ * entries [0, used) and skips deleted keys, which keeps Python's order.
+ *
+ * Writers hold the lock and publish each change with one atomic store:
+ *   - insert: the entry's hash, key and value are written, then the index
+ *     slot is stored (the publication), then used and live are bumped;
+ *   - update: the value word is stored;
+ *   - delete: the key word is stored as DELETED (its index slot stays, as a
+ *     tombstone for probing), then live is dropped;
+ *   - growth, compaction and clear build a new table privately and store its
+ *     offset in table_off.
+ * If a writer dies after an insert's publication but before used/live were
+ * bumped, repair (under the recovered lock) rolls the insert forward: the
+ * entry was complete before it was published, and readers may have seen it.
+ * It then recounts live from the entries. The sequence lock keeps snapshot
+ * readers from ever seeing the bookkeeping half done.
+ *
+ * Readers: get/has probe inside an epoch section without the lock; len and
+ * snapshots validate with the sequence lock.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "dict.h"
+#include "word.h"
+
+#define TABLE_MAGIC 0x54434944u /* "DICT" */
+#define MIN_INDEX 8u
+
+struct dict_body {
+	atomic_u64 table_off;
+};
+
+struct dict_entry {
+	atomic_u64 hash;
+	atomic_u64 key;
+	atomic_u64 val;
+};
+
+struct dict_table {
+	uint32_t magic;
+	uint32_t pad_;
+	uint64_t nindex; /* a power of two */
+	uint64_t cap;    /* entries: two thirds of nindex */
+	atomic_u64 used;
+	atomic_u64 live;
+	uint64_t pad2_;
+	atomic_u32 index[];
+};
+
+static inline struct dict_entry *entries(struct dict_table *t)
+{
+	return (struct dict_entry *)ALIGN_UP((uintptr_t)&t->index[t->nindex], 16);
+}
+
+static uint64_t table_bytes(uint64_t nindex, uint64_t cap)
+{
+	return ALIGN_UP(sizeof(struct dict_table) + nindex * sizeof(uint32_t), 16) +
+	       cap * sizeof(struct dict_entry);
+}
+
+static uint64_t cap_for(uint64_t nindex)
+{
+	return nindex * 2 / 3;
+}
+
+static struct dict_table *table_of(shmc_arena_t *a, struct shmc__obj *o)
+{
+	uint64_t off = ld_acquire(&SHMC__BODY(o, struct dict_body)->table_off);
+	if (off == 0)
+		return NULL;
+	struct dict_table *t = shmc__at(a, off, sizeof(*t), 16);
+	if (t == NULL || t->magic != TABLE_MAGIC || t->nindex < MIN_INDEX ||
+	    (t->nindex & (t->nindex - 1)) || t->nindex > ((uint64_t)1 << 32) ||
+	    t->cap != cap_for(t->nindex) ||
+	    table_bytes(t->nindex, t->cap) > a->capacity - off)
+		return NULL;
+	return t;
+}
+
+static inline uint64_t used_of(struct dict_table *t)
+{
+	uint64_t u = ld_acquire(&t->used);
+	return u > t->cap ? t->cap : u;
+}
+
+int shmc__dict_key(shmc_value_t v, struct shmc__key *k)
+{
+	int rc = shmc__key_hash(v, &k->hash);
+	if (rc)
+		return rc == SHMC_EDEPTH ? rc : (v.type == SHMC_ERROR ? (int)v.i : SHMC_EUNHASHABLE);
+	k->v = v;
+	return 0;
+}
+
+int shmc__ns_key(const char *name, struct shmc__key *k)
+{
+	if (name == NULL || name[0] == '\0')
+		return -EINVAL;
+	k->v = shmc_str(name);
+	k->hash = shmc__hash_bytes(k->v.s.ptr, k->v.s.len, SHMC__SEED_STR);
+	return 0;
+}
+
+/* The entry holding K in T, or NULL. Bounded: at most nindex probes. */
+static struct dict_entry *lookup(shmc_arena_t *a, struct dict_table *t,
+				 const struct shmc__key *k)
+{
+	if (t == NULL)
+		return NULL;
+	struct dict_entry *e = entries(t);
+	uint64_t mask = t->nindex - 1, i = k->hash & mask;
+	uint64_t probe = shmc__word_immediate(k->v);
+	for (uint64_t n = 0; n < t->nindex; n++, i = (i + 1) & mask) {
+		uint32_t x = ld_acquire(&t->index[i]);
+		if (x == 0)
+			return NULL;
+		if (x > t->cap)
+			continue; /* corrupt slot: skip it */
+		struct dict_entry *c = &e[x - 1];
+		if (ld_relaxed(&c->hash) != k->hash)
+			continue;
+		uint64_t kw = ld_acquire(&c->key);
+		if (kw == SHMC__W_DELETED || kw == SHMC__W_EMPTY)
+			continue;
+		if ((probe && kw == probe) || shmc__word_eq(a, kw, k->v))
+			return c;
+	}
+	return NULL;
+}
+
+/* Place entry number X (0-based) in T's index. */
+static void index_put(struct dict_table *t, uint64_t hash, uint64_t x)
+{
+	uint64_t mask = t->nindex - 1, i = hash & mask;
+	while (ld_relaxed(&t->index[i]))
+		i = (i + 1) & mask;
+	st_release(&t->index[i], (uint32_t)(x + 1));
+}
+
+/* A new empty table with room for at least N entries. */
+static int table_new(shmc_arena_t *a, uint64_t n, struct dict_table **out,
+		     uint64_t *off)
+{
+	uint64_t nindex = MIN_INDEX;
+	while (cap_for(nindex) < n) {
+		if (nindex >= ((uint64_t)1 << 31))
+			return SHMC_EFULL;
+		nindex *= 2;
+	}
+	uint64_t cap = cap_for(nindex);
+	int rc = shmc__alloc(a, table_bytes(nindex, cap), off);
+	if (rc)
+		return rc;
+	struct dict_table *t = (struct dict_table *)(a->base + *off);
+	memset(t, 0, table_bytes(nindex, 0));
+	t->magic = TABLE_MAGIC;
+	t->nindex = nindex;
+	t->cap = cap;
+	*out = t;
+	return 0;
+}
+
+/* Replace the table with the lock held; the old one is retired, not its
+ * words (they moved, or the caller retired them). */
+static void table_publish(struct shmc__writer *w, uint64_t off)
+{
+	struct dict_body *b = SHMC__BODY(w->o, struct dict_body);
+	uint64_t old = ld_relaxed(&b->table_off);
+	st_release(&b->table_off, off);
+	if (old)
+		shmc__retire(w->a, w->r, old | SHMC__RETIRE_FREE);
+}
+
+/* Make room for one more entry: a fresh table (first insert), or a copy of
+ * the live entries into a table sized for them (growing, or compacting away
+ * deleted entries). */
+static int make_room_locked(struct shmc__writer *w, struct dict_table **tp)
+{
+	struct dict_table *t = *tp, *nt;
+	if (t && used_of(t) < t->cap)
+		return 0;
+	uint64_t live = t ? ld_relaxed(&t->live) : 0, off;
+	int rc = table_new(w->a, live < 4 ? 5 : live * 2, &nt, &off);
+	if (rc)
+		return rc;
+	uint64_t n = 0;
+	if (t) {
+		struct dict_entry *src = entries(t), *dst = entries(nt);
+		for (uint64_t i = 0, u = used_of(t); i < u; i++) {
+			uint64_t kw = ld_relaxed(&src[i].key);
+			if (kw == SHMC__W_DELETED || kw == SHMC__W_EMPTY)
+				continue;
+			uint64_t h = ld_relaxed(&src[i].hash);
+			st_relaxed(&dst[n].hash, h);
+			st_relaxed(&dst[n].key, kw);
+			st_relaxed(&dst[n].val, ld_relaxed(&src[i].val));
+			index_put(nt, h, n);
+			n++;
+		}
+	}
+	st_relaxed(&nt->used, n);
+	st_relaxed(&nt->live, n);
+	table_publish(w, off);
+	*tp = nt;
+	return 0;
+}
+
+/* Append a new entry (room made) and publish it. */
+static void insert_locked(struct dict_table *t, uint64_t hash, uint64_t kw,
+			  uint64_t vw)
+{
+	uint64_t u = ld_relaxed(&t->used);
+	struct dict_entry *e = &entries(t)[u];
+	st_relaxed(&e->hash, hash);
+	st_relaxed(&e->key, kw);
+	st_relaxed(&e->val, vw);
+	index_put(t, hash, u); /* the publication: release */
+	st_release(&t->used, u + 1);
+	st_release(&t->live, ld_relaxed(&t->live) + 1);
+}
+
+/* Operations -------------------------------------------------------------- */
+
+int shmc__dict_get(shmc_obj_t *h, unsigned kind, const struct shmc__key *k,
+		   int missing, shmc_value_t *out)
+{
+	struct shmc__reader rd;
+	int rc = shmc__reader_enter(h, kind, &rd);
+	if (rc)
+		return rc;
+	struct dict_entry *e = lookup(rd.a, table_of(rd.a, rd.o), k);
+	rc = e ? shmc__word_load(rd.a, ld_acquire(&e->val), out) : missing;
+	shmc__reader_exit(&rd);
+	return rc;
+}
+
+int shmc__dict_has(shmc_obj_t *h, unsigned kind, const struct shmc__key *k)
+{
+	struct shmc__reader rd;
+	int rc = shmc__reader_enter(h, kind, &rd);
+	if (rc)
+		return rc;
+	rc = lookup(rd.a, table_of(rd.a, rd.o), k) != NULL;
+	shmc__reader_exit(&rd);
+	return rc;
+}
+
+/* Insert K -> VW (value already stored) into the locked table T, which does
+ * not hold K. */
+static int insert_new_locked(struct shmc__writer *w, struct dict_table *t,
+			     const struct shmc__key *k, uint64_t vw)
+{
+	uint64_t kw;
+	/* A new key is stored under the lock: rarer than updates, and it is
+	 * not encoded twice. */
+	int rc = shmc__word_store(w->a, k->v, &kw);
+	if (rc)
+		return rc;
+	if ((rc = make_room_locked(w, &t)) != 0) {
+		shmc__word_drop(w->a, kw);
+		return rc;
+	}
+	uint64_t s = shmc__write_begin(w->o);
+	insert_locked(t, k->hash, kw, vw);
+	shmc__write_end(w->o, s);
+	return 0;
+}
+
+int shmc__dict_set(shmc_obj_t *h, unsigned kind, const struct shmc__key *k,
+		   shmc_value_t v)
+{
+	struct shmc__writer w;
+	uint64_t vw;
+	int rc = shmc__resolve(h, kind, &w.o);
+	if (rc || (rc = shmc__word_store(h->arena, v, &vw)) != 0)
+		return rc;
+	if ((rc = shmc__writer_enter(h, kind, 1, &w)) != 0)
+		goto fail;
+	struct dict_table *t = table_of(w.a, w.o);
+	struct dict_entry *e = lookup(w.a, t, k);
+	if (e) {
+		uint64_t s = shmc__write_begin(w.o);
+		uint64_t old = atomic_exchange_explicit(&e->val, vw, memory_order_acq_rel);
+		shmc__write_end(w.o, s);
+		shmc__word_retire(w.a, w.r, old);
+		shmc__writer_exit(&w);
+		return 0;
+	}
+	rc = insert_new_locked(&w, t, k, vw);
+	shmc__writer_exit(&w);
+	if (rc == 0)
+		return 0;
+fail:
+	shmc__word_drop(h->arena, vw);
+	return rc;
+}
+
+int shmc__dict_setdefault(shmc_obj_t *h, unsigned kind, const struct shmc__key *k,
+			  shmc_value_t dflt, shmc_value_t *out)
+{
+	struct shmc__writer w;
+	shmc_value_t v = shmc_none();
+	uint64_t vw;
+	int rc = shmc__resolve(h, kind, &w.o);
+	if (rc || (rc = shmc__word_store(h->arena, dflt, &vw)) != 0)
+		return rc;
+	if ((rc = shmc__writer_enter(h, kind, 1, &w)) != 0) {
+		shmc__word_drop(h->arena, vw);
+		return rc;
+	}
+	struct dict_table *t = table_of(w.a, w.o);
+	struct dict_entry *e = lookup(w.a, t, k);
+	if (e) {
+		if (out)
+			rc = shmc__word_load(w.a, ld_relaxed(&e->val), &v);
+		shmc__writer_exit(&w);
+		shmc__word_drop(h->arena, vw);
+	} else {
+		if (out && (rc = shmc__word_load(w.a, vw, &v)) == 0 &&
+		    (rc = insert_new_locked(&w, t, k, vw)) != 0)
+			shmc_value_free(&v);
+		if (!out)
+			rc = insert_new_locked(&w, t, k, vw);
+		shmc__writer_exit(&w);
+		if (rc)
+			shmc__word_drop(h->arena, vw);
+	}
+	if (rc == 0 && out)
+		*out = v;
+	return rc;
+}
+
+int shmc__dict_clear(shmc_obj_t *h, unsigned kind)
+{
+	struct shmc__writer w;
+	uint64_t n = 0;
+	for (;;) {
+		/* Room to retire every key, value and the table. */
+		int rc = shmc__writer_enter(h, kind, 2 * n + 1, &w);
+		if (rc)
+			return rc;
+		struct dict_table *t = table_of(w.a, w.o);
+		uint64_t live = t ? ld_relaxed(&t->live) : 0;
+		if (live > n) {
+			n = live;
+			shmc__writer_exit(&w);
+			continue;
+		}
+		if (t) {
+			uint64_t s = shmc__write_begin(w.o);
+			st_release(&SHMC__BODY(w.o, struct dict_body)->table_off, 0);
+			shmc__write_end(w.o, s);
+			struct dict_entry *e = entries(t);
+			for (uint64_t i = 0, u = used_of(t); i < u; i++) {
+				uint64_t kw = ld_relaxed(&e[i].key);
+				if (kw == SHMC__W_DELETED || kw == SHMC__W_EMPTY)
+					continue;
+				shmc__word_retire(w.a, w.r, kw);
+				shmc__word_retire(w.a, w.r, ld_relaxed(&e[i].val));
+			}
+			shmc__retire(w.a, w.r, shmc__off(w.a, t) | SHMC__RETIRE_FREE);
+		}
+		shmc__writer_exit(&w);
+		return 0;
+	}
+}
+
+int shmc__dict_remove(shmc_obj_t *h, unsigned kind, const struct shmc__key *k,
+		      int missing, shmc_value_t *out)
+{
+	struct shmc__writer w;
+	int rc = shmc__writer_enter(h, kind, 2, &w);
+	if (rc)
+		return rc;
+	struct dict_table *t = table_of(w.a, w.o);
+	struct dict_entry *e = lookup(w.a, t, k);
+	shmc_value_t v;
+	if (e == NULL) {
+		rc = missing;
+	} else if (out == NULL || (rc = shmc__word_load(w.a, ld_relaxed(&e->val), &v)) == 0) {
+		uint64_t kw = ld_relaxed(&e->key), vw = ld_relaxed(&e->val);
+		uint64_t s = shmc__write_begin(w.o);
+		st_release(&e->key, SHMC__W_DELETED); /* the publication */
+		st_relaxed(&t->live, ld_relaxed(&t->live) - 1);
+		shmc__write_end(w.o, s);
+		shmc__word_retire(w.a, w.r, kw);
+		shmc__word_retire(w.a, w.r, vw);
+		if (out)
+			*out = v;
+	}
+	shmc__writer_exit(&w);
+	return rc;
+}
+
+int shmc__dict_rmw(shmc_obj_t *h, unsigned kind, const struct shmc__key *k,
+		   int missing, const struct shmc__rmw *op)
+{
+	struct shmc__writer w;
+	int rc = shmc__writer_enter(h, kind, 1, &w);
+	if (rc)
+		return rc;
+	struct dict_entry *e = lookup(w.a, table_of(w.a, w.o), k);
+	rc = e ? shmc__rmw_locked(&w, &e->val, op) : missing;
+	shmc__writer_exit(&w);
+	return rc;
+}
+
+static int len_fn(shmc_arena_t *a, struct shmc__obj *o, void *p)
+{
+	struct dict_table *t = table_of(a, o);
+	*(int64_t *)p = t ? (int64_t)ld_acquire(&t->live) : 0;
+	return 0;
+}
+
+static void nothing(void *p)
+{
+	(void)p;
+}
+
+int64_t shmc__dict_len(shmc_obj_t *h, unsigned kind)
+{
+	struct shmc__obj *o;
+	int64_t n;
+	int rc = shmc__resolve(h, kind, &o);
+	if (rc == 0)
+		rc = shmc__obj_snapshot(h->arena, o, len_fn, nothing, &n);
+	return rc ? rc : n;
+}
+
+static int snapshot_fn(shmc_arena_t *a, struct shmc__obj *o, void *p)
+{
+	shmc_value_t *out = p;
+	struct dict_table *t = table_of(a, o);
+	int rc = shmc__pmap_new(out);
+	if (rc || t == NULL)
+		return rc;
+	struct dict_entry *e = entries(t);
+	for (uint64_t i = 0, u = used_of(t); i < u; i++) {
+		uint64_t kw = ld_acquire(&e[i].key);
+		if (kw == SHMC__W_DELETED || kw == SHMC__W_EMPTY)
+			continue;
+		shmc_value_t k, v;
+		if ((rc = shmc__word_load(a, kw, &k)) == 0 &&
+		    (rc = shmc__word_load(a, ld_acquire(&e[i].val), &v)) != 0)
+			shmc_value_free(&k);
+		if (rc == 0)
+			rc = shmc_pdict_set(out, k, v);
+		if (rc) {
+			shmc_value_free(out);
+			return rc == SHMC_EUNHASHABLE ? SHMC_ECORRUPT : rc;
+		}
+	}
+	return 0;
+}
+
+static void snapshot_reset(void *p)
+{
+	shmc_value_free(p);
+}
+
+int shmc__dict_snapshot(shmc_obj_t *h, unsigned kind, shmc_value_t *out)
+{
+	struct shmc__obj *o;
+	shmc_value_t v;
+	int rc = shmc__resolve(h, kind, &o);
+	if (rc == 0 &&
+	    (rc = shmc__obj_snapshot(h->arena, o, snapshot_fn, snapshot_reset, &v)) == 0)
+		*out = v;
+	return rc;
+}
+
+void shmc__dict_destroy(shmc_arena_t *a, struct shmc__obj *o)
+{
+	struct dict_table *t = table_of(a, o);
+	if (t == NULL)
+		return;
+	struct dict_entry *e = entries(t);
+	for (uint64_t i = 0, u = used_of(t); i < u; i++) {
+		uint64_t kw = ld_relaxed(&e[i].key);
+		if (kw == SHMC__W_DELETED || kw == SHMC__W_EMPTY)
+			continue;
+		shmc__word_drop(a, kw);
+		shmc__word_drop(a, ld_relaxed(&e[i].val));
+	}
+	shmc__free(a, shmc__off(a, t));
+}
+
+int shmc__dict_repair(shmc_arena_t *a, struct shmc__obj *o)
+{
+	if (ld_relaxed(&SHMC__BODY(o, struct dict_body)->table_off) == 0)
+		return 0;
+	struct dict_table *t = table_of(a, o);
+	if (t == NULL)
+		return SHMC_ECORRUPT;
+	uint64_t used = ld_relaxed(&t->used);
+	if (used > t->cap)
+		return SHMC_ECORRUPT;
+	/* Roll forward an insert that was published but not counted. */
+	for (uint64_t i = 0; i < t->nindex; i++) {
+		uint32_t x = ld_relaxed(&t->index[i]);
+		if (x == used + 1 && used < t->cap)
+			used++;
+		else if (x > used)
+			return SHMC_ECORRUPT;
+	}
+	struct dict_entry *e = entries(t);
+	uint64_t live = 0;
+	for (uint64_t i = 0; i < used; i++) {
+		uint64_t kw = ld_relaxed(&e[i].key);
+		live += kw != SHMC__W_DELETED && kw != SHMC__W_EMPTY;
+	}
+	st_relaxed(&t->used, used);
+	st_relaxed(&t->live, live);
+	return 0;
+}

@@ -1,0 +1,73 @@
+/*
+ * epoch.h -- epoch-based reclamation across processes.
+ */
+#ifndef SHMC_EPOCH_H
+#define SHMC_EPOCH_H
+
+#include "arena.h"
+
+/* What a retired word asks for once no reader can see it: the low four bits
+ * of a (16-aligned) offset say what to do with it (see shmc__dispose). */
+enum {
+	SHMC__RETIRE_FREE = 0,   /* free the block */
+	SHMC__RETIRE_VALUE = 1,  /* a stored value: drop its references, free */
+	SHMC__RETIRE_DECREF = 2, /* drop one reference to a managed object */
+};
+#define SHMC__RETIRE_TAG_MASK 0xfu
+
+/* This thread's epoch record in A, claimed on first use.
+ * NULL when every record is taken (SHMC_ETHREADS). */
+struct shmc__rec *shmc__epoch_rec(shmc_arena_t *a);
+
+/* A read-side critical section: nothing retired after enter() is freed
+ * before the matching exit(). Sections do not nest. */
+static inline void shmc__epoch_enter(shmc_arena_t *a, struct shmc__rec *r)
+{
+	uint64_t e = ld_relaxed(&a->hdr->epoch);
+	st_relaxed(&r->epoch, (e << 1) | 1);
+	/* Pairs with the fence in try_advance(): either the advancer sees
+	 * this announcement, or this thread sees every unlink that preceded
+	 * the advance. */
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
+static inline void shmc__epoch_exit(struct shmc__rec *r)
+{
+	/* Release: all reads of the section happen before the record says
+	 * it is quiescent. */
+	st_release(&r->epoch, 0);
+}
+
+/* Make room in R's limbo for N more retirements, so that an operation can
+ * fail before changing anything. @return 0, SHMC_EFULL */
+int shmc__epoch_reserve(shmc_arena_t *a, struct shmc__rec *r, uint64_t n);
+
+/* Defer WHAT (an offset | SHMC__RETIRE_*) until every reader that might see
+ * it has left its critical section. Room must have been reserved. */
+void shmc__retire(shmc_arena_t *a, struct shmc__rec *r, uint64_t what);
+
+/* Free what R has retired and is now safe; cheap when there is little. */
+void shmc__epoch_poll(shmc_arena_t *a, struct shmc__rec *r);
+
+/* Advance the epoch as far as readers allow and free everything of R's that
+ * is safe. Returns the number of retired items disposed of. */
+int64_t shmc__epoch_flush(shmc_arena_t *a, struct shmc__rec *r);
+
+/* Release the epoch records of process slot SLOT, whose lock the caller
+ * holds: deactivate them, wait for a grace period and dispose of their
+ * pending items. @return 0, or -EAGAIN when a reader holds the epoch back
+ * (try again later) */
+int shmc__epoch_reap_records(shmc_arena_t *a, uint32_t slot);
+
+/* Dispose of a retired item (implemented by the object layer). */
+void shmc__dispose(shmc_arena_t *a, uint64_t what);
+
+/* The pthread key destructor for a thread's record: it becomes idle, for
+ * the next thread of this process to reuse. */
+void shmc__thread_rec_release(void *tls);
+
+/* Called in a fork child: thread records cached by this thread belong to
+ * the parent. */
+void shmc__epoch_after_fork_child(void);
+
+#endif

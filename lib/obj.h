@@ -1,0 +1,171 @@
+/*
+ * obj.h -- managed objects: the header every one carries in the arena, the
+ * table of kinds, the process-local handles that name them, reference
+ * counting, and the robust lock with its repair protocol.
+ */
+#ifndef SHMC_OBJ_H
+#define SHMC_OBJ_H
+
+#include <pthread.h>
+
+#include "arena.h"
+#include "epoch.h"
+#include "value.h"
+
+#define SHMC__OBJ_MAGIC 0x4f434d53u    /* "SMCO" */
+#define SHMC__HANDLE_MAGIC 0x4c444e48u /* "HNDL" */
+
+/*
+ * The header of a managed object. `refs` counts the references stored in
+ * the arena (in containers, in plain values, in the root directory) plus
+ * the handles processes hold. `seq` is a sequence lock: writers make it odd
+ * while they change the object, so that readers who need a consistent view
+ * of several words can validate what they read. `lock` is a robust,
+ * process-shared, error-checking mutex that serialises writers.
+ */
+struct shmc__obj {
+	uint32_t magic;
+	uint16_t kind;
+	uint16_t flags;
+	atomic_u64 refs;
+	atomic_u64 seq;
+	uint64_t id; /* serial number within the arena */
+	pthread_mutex_t lock;
+} __attribute__((aligned(16)));
+
+#define SHMC__BODY(o, type) ((type *)((char *)(o) + sizeof(struct shmc__obj)))
+
+/* What each kind of managed object supplies. */
+struct shmc__kind {
+	const char *typeid; /* Python's typeid: 'list', 'dict', 'Namespace' */
+	const char *proxy;  /* Python's proxy class: 'ListProxy' */
+	size_t body_size;
+	/* Release everything the object owns, at once: nobody can reach it. */
+	void (*destroy)(shmc_arena_t *a, struct shmc__obj *o);
+	/* After a writer died holding the lock: make the object consistent
+	 * (or verify it is) while holding the lock. @return 0 or ECORRUPT */
+	int (*repair)(shmc_arena_t *a, struct shmc__obj *o);
+	/* Python's str() of the proxy, as a new string. */
+	int (*str)(shmc_obj_t *h, char **out);
+};
+
+const struct shmc__kind *shmc__kind_of(unsigned kind);
+
+/* A handle: a process-local name for a managed object. */
+struct shmc_obj {
+	uint32_t magic;
+	uint32_t kind;
+	shmc_arena_t *arena;
+	uint64_t off;
+	uint32_t hidx; /* entry in this process's handle table */
+};
+
+/* Check H and find its object; KIND 0 accepts any kind.
+ * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
+static inline int shmc__resolve(const shmc_obj_t *h, unsigned kind,
+				struct shmc__obj **out)
+{
+	if (h == NULL || h->magic != SHMC__HANDLE_MAGIC || !shmc__arena_ok(h->arena))
+		return SHMC_EHANDLE;
+	struct shmc__obj *o = (struct shmc__obj *)shmc__at(
+		h->arena, h->off, sizeof(struct shmc__obj), 16);
+	if (o == NULL || o->magic != SHMC__OBJ_MAGIC)
+		return SHMC_ECORRUPT;
+	if (kind && o->kind != kind)
+		return SHMC_EKIND;
+	*out = o;
+	return 0;
+}
+
+/* Create an object of KIND with a zeroed body, and a handle holding its
+ * only reference. @return 0, SHMC_EFULL, -ENOMEM */
+int shmc__obj_create(shmc_arena_t *a, unsigned kind, shmc_obj_t **out);
+
+/* A handle for the object at OFF, taking a new reference if the object is
+ * still alive. Used when reading references out of the arena, inside an
+ * epoch section. @return 0, -ENOMEM, SHMC_ECORRUPT (not an object or dead) */
+int shmc__obj_wrap(shmc_arena_t *a, uint64_t off, shmc_obj_t **out);
+
+void shmc__obj_incref(shmc_arena_t *a, uint64_t off);
+void shmc__obj_decref(shmc_arena_t *a, uint64_t off);
+
+/* Take the writer lock, repairing the object if its last holder died.
+ * @return 0, SHMC_ECORRUPT (unrepairable), -EDEADLK (this thread holds it) */
+int shmc__obj_lock(shmc_arena_t *a, struct shmc__obj *o);
+void shmc__obj_unlock(struct shmc__obj *o);
+
+/* Writers bracket every change with these (sequence lock). */
+static inline uint64_t shmc__write_begin(struct shmc__obj *o)
+{
+	uint64_t s = ld_relaxed(&o->seq);
+	st_relaxed(&o->seq, s + 1);
+	/* The odd value is visible before any data store that follows;
+	 * pairs with the acquire fence in shmc__obj_snapshot(). */
+	atomic_thread_fence(memory_order_release);
+	return s;
+}
+static inline void shmc__write_end(struct shmc__obj *o, uint64_t s)
+{
+	st_release(&o->seq, s + 2);
+}
+
+/* Run FN (reading the object, inside an epoch section) so that what it
+ * reads is one consistent state: optimistically, validated by the sequence
+ * lock, and under the writer lock if writers keep interfering. RESET undoes
+ * a partial result before a retry. Never waits for a dead writer. */
+typedef int (*shmc__snap_fn)(shmc_arena_t *a, struct shmc__obj *o, void *ctx);
+int shmc__obj_snapshot(shmc_arena_t *a, struct shmc__obj *o, shmc__snap_fn fn,
+		       void (*reset)(void *ctx), void *ctx);
+
+/* This thread's epoch record, or an error code in *rc. */
+static inline struct shmc__rec *shmc__rec(shmc_arena_t *a, int *rc)
+{
+	struct shmc__rec *r = shmc__epoch_rec(a);
+	*rc = r ? 0 : SHMC_ETHREADS;
+	return r;
+}
+
+/* The common frame of a write: resolve the handle, make room to retire
+ * NRETIRE items, take the lock. Encode values before entering (allocation
+ * stays outside the lock); on failure nothing has changed. */
+struct shmc__writer {
+	shmc_arena_t *a;
+	struct shmc__obj *o;
+	struct shmc__rec *r;
+};
+int shmc__writer_enter(shmc_obj_t *h, unsigned kind, uint64_t nretire,
+		       struct shmc__writer *w);
+/* Unlock, then free what has become safe to free. */
+void shmc__writer_exit(struct shmc__writer *w);
+
+/* The common frame of a lock-free read: resolve, enter an epoch section. */
+struct shmc__reader {
+	shmc_arena_t *a;
+	struct shmc__obj *o;
+	struct shmc__rec *r;
+};
+static inline int shmc__reader_enter(const shmc_obj_t *h, unsigned kind,
+				     struct shmc__reader *rd)
+{
+	int rc = shmc__resolve(h, kind, &rd->o);
+	if (rc)
+		return rc;
+	rd->a = h->arena;
+	if ((rd->r = shmc__rec(rd->a, &rc)) == NULL)
+		return rc;
+	shmc__epoch_enter(rd->a, rd->r);
+	return 0;
+}
+static inline void shmc__reader_exit(struct shmc__reader *rd)
+{
+	shmc__epoch_exit(rd->r);
+}
+
+/* Handle tables (handle.c) ------------------------------------------------ */
+
+/* Record that this process holds a reference to OFF. @return 0, SHMC_EFULL */
+int shmc__handle_add(shmc_arena_t *a, uint64_t off, uint32_t *idx);
+/* Forget entry IDX (the caller then drops the reference). */
+void shmc__handle_remove(shmc_arena_t *a, uint32_t idx);
+
+#endif

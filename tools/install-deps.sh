@@ -1,0 +1,28 @@
+#!/bin/sh
+# Install the Debian packages shmc needs to build, test and benchmark, if any
+# is missing. Touches the network only when something is missing.
+# Usage: tools/install-deps.sh [build|test|bench]
+set -eu
+need="gcc make pkg-config libjemalloc-dev libatomic-ops-dev"
+case "${1:-build}" in
+	test) need="$need libcriterion-dev python3" ;;
+	check) need="$need libcriterion-dev clang libclang-rt-14-dev python3" ;;
+	bench) need="$need g++ libboost-dev python3 gnuplot-nox" ;;
+esac
+missing=""
+for p in $need; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$status" in
+		*" installed") ;;
+		*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "shmc: missing Debian packages:$missing (run as root to install them)" >&2
+	exit 1
+fi
+echo "shmc: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >&2
+apt-get install -y -q --no-install-recommends $missing >&2
