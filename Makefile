@@ -60,6 +60,7 @@ TOOLS     := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
 EXAMPLES  := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 TESTS     := $(patsubst test/%.c,$(B)/test/%,$(wildcard test/test_*.c))
 STRESS    := $(patsubst test/%.c,$(B)/test/%,$(wildcard test/stress_*.c))
+HELPERS   := $(patsubst test/%.c,$(B)/test/%,$(wildcard test/helper_*.c))
 
 .PHONY: all lib demo test check bench install uninstall clean deps deps-test \
         deps-check deps-bench tests stress
@@ -108,11 +109,15 @@ $(B)/test/test_%: test/test_%.c test/testutil.h $(LIB_A)
 	@mkdir -p $(@D)
 	$(call say,CCLD,$@)$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ $< $(LIB_A) -lcriterion $(DEPLIBS)
 
+$(B)/test/helper_%: test/helper_%.c test/testutil.h $(LIB_A)
+	@mkdir -p $(@D)
+	$(call say,CCLD,$@)$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ $< $(LIB_A) $(DEPLIBS)
+
 $(B)/test/stress_%: test/stress_%.c test/testutil.h $(LIB_A)
 	@mkdir -p $(@D)
 	$(call say,CCLD,$@)$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ $< $(LIB_A) $(DEPLIBS)
 
-tests: $(TESTS) $(STRESS) $(EXAMPLES)
+tests: $(TESTS) $(STRESS) $(HELPERS) $(EXAMPLES)
 
 demo: deps
 	@$(MAKE) --no-print-directory VARIANT=$(VARIANT) $(EXAMPLES)
