@@ -198,6 +198,49 @@ typedef struct shmc_arena_stats {
 
 /** Fill *st with the arena's current usage. @return 0, SHMC_EHANDLE */
 SHMC_API int shmc_arena_stats(shmc_arena_t *arena, shmc_arena_stats_t *st);
+
+/** What shmc_arena_check() found. */
+typedef struct shmc_check_report {
+	uint64_t errors;         /**< broken invariants */
+	uint64_t objects;        /**< managed objects reached */
+	uint64_t blocks;         /**< blocks reached */
+	uint64_t free_blocks;    /**< blocks on the free lists */
+	uint64_t leaked_blocks;  /**< allocated, unreachable: left by killed operations */
+	uint64_t leaked_bytes;
+	uint64_t leaked_refs;    /**< references counted but not found */
+	uint64_t dead_processes; /**< slots of dead processes not yet reaped */
+	uint64_t reaped;         /**< SHMC_CHECK_REAP: dead slots released */
+	uint64_t swept_blocks;   /**< SHMC_CHECK_SWEEP: leaked blocks freed */
+} shmc_check_report_t;
+
+/** Release what dead processes left behind (their handles and retired
+ * memory). Safe at any time. */
+#define SHMC_CHECK_REAP 1u
+/** Free leaked blocks, drop uncounted references and recount the
+ * allocator. Only while no other process is in the middle of an operation
+ * (stopped, or waiting between operations): a block another process has
+ * allocated but not yet published looks leaked. */
+#define SHMC_CHECK_SWEEP 2u
+
+/** Receives each finding of a check as one line of text. */
+typedef void (*shmc_check_fn)(void *ctx, const char *message);
+
+/** Walk the whole arena -- header, allocator, process slots, every managed
+ * object reachable and every value -- and report each broken invariant to
+ * FN (may be NULL). Every traversal is bounded: a corrupt arena gives
+ * errors, never a hang or a crash. REPORT (may be NULL) receives the counts.
+ * On a live arena the check is exact only while nobody changes it.
+ * @return 0 when no invariant is broken, SHMC_ECORRUPT when one is,
+ *         SHMC_EHANDLE, -ENOMEM */
+SHMC_API int shmc_arena_check(shmc_arena_t *arena, unsigned flags,
+			      shmc_check_report_t *report, shmc_check_fn fn,
+			      void *ctx);
+
+/** The same check on a named arena or arena file, without attaching to it
+ * and without writing to it (a read-only mapping).
+ * @return as shmc_arena_check, and the errors of shmc_arena_open */
+SHMC_API int shmc_check_file(const char *name, shmc_check_report_t *report,
+			     shmc_check_fn fn, void *ctx);
 /** @} */
 
 /* ------------------------------------------------------------------------ */

@@ -95,6 +95,12 @@ static inline bool is_small(unsigned cls)
 	return cls < nsmall;
 }
 
+bool shmc__class_is_small(unsigned cls)
+{
+	classes_ready();
+	return is_small(cls);
+}
+
 void shmc__alloc_init(shmc_arena_t *a)
 {
 	classes_ready();
@@ -237,7 +243,7 @@ int shmc__alloc(shmc_arena_t *a, uint64_t size, uint64_t *out)
 }
 
 /* The class of the block at OFF, or -1 when OFF is not a block's start. */
-static int block_class(const shmc_arena_t *a, uint64_t off)
+int shmc__block_class(const shmc_arena_t *a, uint64_t off)
 {
 	if (off < a->hdr->data_off || off >= ld_relaxed(&a->hdr->brk) ||
 	    (off & (SHMC__ALIGN - 1)))
@@ -270,14 +276,14 @@ static int block_class(const shmc_arena_t *a, uint64_t off)
 uint64_t shmc__block_size(const shmc_arena_t *a, uint64_t off)
 {
 	classes_ready();
-	int cls = block_class(a, off);
+	int cls = shmc__block_class(a, off);
 	return cls < 0 ? 0 : class_size_tab[cls];
 }
 
 void shmc__free(shmc_arena_t *a, uint64_t off)
 {
 	classes_ready();
-	int cls = block_class(a, off);
+	int cls = shmc__block_class(a, off);
 	if (cls < 0)
 		return;
 	struct shmc__class_head *h = &a->hdr->classes[cls];

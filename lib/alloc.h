@@ -25,6 +25,10 @@ void shmc__free(shmc_arena_t *a, uint64_t off);
 /* The usable size of the block at OFF, or 0 when OFF names no block. */
 uint64_t shmc__block_size(const shmc_arena_t *a, uint64_t off);
 
+/* The size class of the block starting at OFF, or -1. */
+int shmc__block_class(const shmc_arena_t *a, uint64_t off);
+bool shmc__class_is_small(unsigned cls);
+
 /* Size classes. */
 unsigned shmc__class_count(void);
 uint64_t shmc__class_size(unsigned cls);

@@ -310,7 +310,7 @@ fail:
 }
 
 /* Check the file before mapping it; nothing is written. */
-static int validate(int fd, struct shmc__hdr *h, uint64_t *capacity)
+int shmc__arena_validate(int fd, struct shmc__hdr *h, uint64_t *capacity)
 {
 	struct stat st;
 	if (fstat(fd, &st) != 0)
@@ -350,7 +350,7 @@ static int validate(int fd, struct shmc__hdr *h, uint64_t *capacity)
 static int wait_ready(shmc_arena_t *a, struct shmc__hdr *h, uint64_t *cap)
 {
 	for (int waited = 0;; waited++) {
-		int rc = validate(a->fd, h, cap);
+		int rc = shmc__arena_validate(a->fd, h, cap);
 		if (rc != SHMC_EINIT && rc != SHMC_ENOTARENA)
 			return rc;
 		int held = shmc__proc_lock_held(a->lock_fd, SHMC__LOCK_INIT);
@@ -359,12 +359,28 @@ static int wait_ready(shmc_arena_t *a, struct shmc__hdr *h, uint64_t *cap)
 		struct stat st;
 		bool empty = fstat(a->fd, &st) == 0 && st.st_size == 0;
 		if (!held && !(empty && waited < EMPTY_WAIT_MS))
-			return validate(a->fd, h, cap); /* no creator at work */
+			return shmc__arena_validate(a->fd, h, cap); /* no creator at work */
 		if (waited >= OPEN_WAIT_MS)
 			return -ETIMEDOUT;
 		struct timespec ms = {0, 1000000};
 		nanosleep(&ms, NULL);
 	}
+}
+
+int shmc__arena_open_fd(const char *name, int flags, char **path)
+{
+	int rc = path_for(name, path);
+	if (rc)
+		return rc;
+	/* O_NONBLOCK: opening a FIFO must not hang; O_NOFOLLOW: no symlinks. */
+	int fd = open(*path, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		rc = -errno;
+		free(*path);
+		*path = NULL;
+		return rc;
+	}
+	return fd;
 }
 
 int shmc_arena_open(const char *name, shmc_arena_t **out)
@@ -376,16 +392,11 @@ int shmc_arena_open(const char *name, shmc_arena_t **out)
 		return -ENOMEM;
 	struct shmc__hdr h;
 	uint64_t cap;
-	int rc = path_for(name, &a->path);
-	if (rc)
+	int rc = shmc__arena_open_fd(name, O_RDWR, &a->path);
+	if (rc < 0)
 		goto fail;
-	/* O_NONBLOCK: opening a FIFO must not hang; O_NOFOLLOW: no symlinks. */
-	a->fd = open(a->path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (a->fd < 0) {
-		rc = -errno;
-		goto fail;
-	}
-	if ((rc = validate(a->fd, &h, &cap)) == SHMC_EINIT || rc == SHMC_ENOTARENA) {
+	a->fd = rc;
+	if ((rc = shmc__arena_validate(a->fd, &h, &cap)) == SHMC_EINIT || rc == SHMC_ENOTARENA) {
 		struct stat st;
 		/* Maybe a creator is still at work: only a regular file of ours
 		 * gets a lock descriptor. */

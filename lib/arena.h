@@ -165,6 +165,13 @@ static inline bool shmc__arena_ok(const shmc_arena_t *a)
 	return a && a->magic == SHMC__ARENA_HANDLE_MAGIC;
 }
 
+/* Open the file of a named arena (no symlinks, FIFOs do not block).
+ * *path receives its path. @return fd or -errno */
+int shmc__arena_open_fd(const char *name, int flags, char **path);
+/* Check an arena file's type, owner, mode and header before it is mapped;
+ * reads only. *h receives the header. @return 0 or the refusal code */
+int shmc__arena_validate(int fd, struct shmc__hdr *h, uint64_t *capacity);
+
 /* The layout fingerprint of this build (layout.c). */
 uint64_t shmc__layout_fingerprint(void);
 

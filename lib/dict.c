@@ -525,3 +525,62 @@ int shmc__dict_repair(shmc_arena_t *a, struct shmc__obj *o)
 	st_relaxed(&t->live, live);
 	return 0;
 }
+
+void shmc__dict_walk(struct shmc__walk *w, struct shmc__obj *o)
+{
+	shmc_arena_t *a = shmc__walk_arena(w);
+	unsigned long long self = shmc__off(a, o);
+	uint64_t off = ld_acquire(&SHMC__BODY(o, struct dict_body)->table_off);
+	if (off == 0)
+		return;
+	struct dict_table *t = table_of(a, o);
+	if (t == NULL) {
+		shmc__walk_error(w, "dict %#llx: table at %#llx is malformed", self,
+				 (unsigned long long)off);
+		return;
+	}
+	if (!shmc__walk_block(w, off, table_bytes(t->nindex, t->cap), "dict table"))
+		return;
+	uint64_t used = ld_acquire(&t->used), live = 0;
+	if (used > t->cap) {
+		shmc__walk_error(w, "dict %#llx: %llu entries used of %llu", self,
+				 (unsigned long long)used, (unsigned long long)t->cap);
+		return;
+	}
+	/* Every index slot names a used entry, and every entry is found by
+	 * probing from its hash. */
+	struct dict_entry *e = entries(t);
+	for (uint64_t i = 0; i < t->nindex; i++) {
+		uint32_t x = ld_relaxed(&t->index[i]);
+		if (x > used)
+			shmc__walk_error(w, "dict %#llx: index slot %llu names entry %u of %llu",
+					 self, (unsigned long long)i, x,
+					 (unsigned long long)used);
+	}
+	for (uint64_t i = 0; i < used; i++) {
+		uint64_t kw = ld_acquire(&e[i].key);
+		if (kw == SHMC__W_DELETED)
+			continue;
+		if (kw == SHMC__W_EMPTY) {
+			shmc__walk_error(w, "dict %#llx: entry %llu has no key", self,
+					 (unsigned long long)i);
+			continue;
+		}
+		live++;
+		uint64_t mask = t->nindex - 1, j = ld_relaxed(&e[i].hash) & mask, n;
+		for (n = 0; n < t->nindex; n++, j = (j + 1) & mask) {
+			uint32_t x = ld_relaxed(&t->index[j]);
+			if (x == 0 || x == i + 1)
+				break;
+		}
+		if (n == t->nindex || ld_relaxed(&t->index[j]) != i + 1)
+			shmc__walk_error(w, "dict %#llx: entry %llu cannot be found from its hash",
+					 self, (unsigned long long)i);
+		shmc__walk_word(w, kw, "dict key");
+		shmc__walk_word(w, ld_acquire(&e[i].val), "dict value");
+	}
+	if (live != ld_relaxed(&t->live))
+		shmc__walk_error(w, "dict %#llx: counts %llu live entries, holds %llu", self,
+				 (unsigned long long)ld_relaxed(&t->live),
+				 (unsigned long long)live);
+}

@@ -32,6 +32,7 @@
 #include "alloc.h"
 #include "epoch.h"
 #include "proc.h"
+#include "walk.h"
 
 struct limbo_entry {
 	atomic_u64 what;
@@ -333,4 +334,32 @@ int shmc__epoch_reap_records(shmc_arena_t *a, uint32_t slot)
 		st_release(&r->owner, 0);
 	}
 	return 0;
+}
+
+void shmc__limbo_visit(struct shmc__walk *w, struct shmc__rec *r,
+		       void (*item)(struct shmc__walk *w, uint64_t what))
+{
+	shmc_arena_t *a = shmc__walk_arena(w);
+	uint64_t off = ld_acquire(&r->limbo_off);
+	if (off == 0)
+		return;
+	struct shmc__limbo *l = limbo_of(a, r);
+	if (l == NULL) {
+		shmc__walk_error(w, "retire queue at %#llx is malformed",
+				 (unsigned long long)off);
+		return;
+	}
+	if (!shmc__walk_block(w, off, sizeof(*l) + l->cap * sizeof(struct limbo_entry),
+			      "retire queue"))
+		return;
+	uint64_t head = ld_relaxed(&l->head), tail = ld_relaxed(&l->tail);
+	if (tail - head > l->cap) {
+		shmc__walk_error(w, "retire queue at %#llx: %llu items in %llu slots",
+				 (unsigned long long)off,
+				 (unsigned long long)(tail - head),
+				 (unsigned long long)l->cap);
+		return;
+	}
+	for (; head != tail; head++)
+		item(w, ld_relaxed(&l->e[head & (l->cap - 1)].what));
 }

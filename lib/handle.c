@@ -19,6 +19,7 @@
 #include "handle.h"
 #include "heap.h"
 #include "obj.h"
+#include "walk.h"
 
 struct shmc__htab {
 	uint64_t cap;
@@ -136,4 +137,26 @@ void shmc__handles_reap(shmc_arena_t *a, uint32_t slot)
 	uint64_t off = atomic_exchange(&p->handles_off, 0);
 	if (off)
 		shmc__free(a, off);
+}
+
+void shmc__handles_visit(struct shmc__walk *w, uint32_t slot)
+{
+	shmc_arena_t *a = shmc__walk_arena(w);
+	uint64_t off = ld_acquire(&shmc__proc_at(a, slot)->handles_off);
+	if (off == 0)
+		return;
+	struct shmc__htab *t = table_of(a, slot);
+	if (t == NULL) {
+		shmc__walk_error(w, "process %u: handle table at %#llx is malformed",
+				 slot, (unsigned long long)off);
+		return;
+	}
+	if (!shmc__walk_block(w, off, sizeof(*t) + t->cap * sizeof(uint64_t),
+			      "handle table"))
+		return;
+	for (uint64_t i = 0; i < t->cap; i++) {
+		uint64_t obj = ld_relaxed(&t->off[i]);
+		if (obj)
+			shmc__walk_ref(w, obj, "handle");
+	}
 }

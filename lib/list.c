@@ -130,6 +130,33 @@ static int repair(shmc_arena_t *a, struct shmc__obj *o)
 	return 0;
 }
 
+static void walk(struct shmc__walk *w, struct shmc__obj *o)
+{
+	shmc_arena_t *a = shmc__walk_arena(w);
+	uint64_t off = ld_acquire(&SHMC__BODY(o, struct list_body)->arr_off);
+	if (off == 0)
+		return;
+	struct list_arr *arr = arr_of(a, o);
+	if (arr == NULL) {
+		shmc__walk_error(w, "list %#llx: array at %#llx is malformed",
+				 (unsigned long long)shmc__off(a, o),
+				 (unsigned long long)off);
+		return;
+	}
+	if (!shmc__walk_block(w, off, sizeof(*arr) + arr->cap * sizeof(uint64_t),
+			      "list array"))
+		return;
+	uint64_t n = ld_acquire(&arr->len);
+	if (n > arr->cap) {
+		shmc__walk_error(w, "list %#llx: length %llu over capacity %llu",
+				 (unsigned long long)shmc__off(a, o),
+				 (unsigned long long)n, (unsigned long long)arr->cap);
+		n = arr->cap;
+	}
+	for (uint64_t i = 0; i < n; i++)
+		shmc__walk_word(w, ld_acquire(&arr->item[i]), "list item");
+}
+
 /* Snapshot: the whole list as a plain list. */
 struct copy_ctx {
 	shmc_value_t out;
@@ -187,6 +214,7 @@ const struct shmc__kind shmc__list_kind = {
 	.destroy = destroy,
 	.repair = repair,
 	.str = list_str,
+	.walk = walk,
 };
 
 /* Public API -------------------------------------------------------------- */

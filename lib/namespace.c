@@ -74,6 +74,7 @@ const struct shmc__kind shmc__namespace_kind = {
 	.body_size = SHMC__DICT_BODY_SIZE,
 	.destroy = shmc__dict_destroy,
 	.repair = shmc__dict_repair,
+	.walk = shmc__dict_walk,
 	.str = ns_str,
 };
 

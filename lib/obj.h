@@ -11,6 +11,7 @@
 #include "arena.h"
 #include "epoch.h"
 #include "value.h"
+#include "walk.h"
 
 #define SHMC__OBJ_MAGIC 0x4f434d53u    /* "SMCO" */
 #define SHMC__HANDLE_MAGIC 0x4c444e48u /* "HNDL" */
@@ -47,6 +48,8 @@ struct shmc__kind {
 	int (*repair)(shmc_arena_t *a, struct shmc__obj *o);
 	/* Python's str() of the proxy, as a new string. */
 	int (*str)(shmc_obj_t *h, char **out);
+	/* Show the arena check every block and word the object owns. */
+	void (*walk)(struct shmc__walk *w, struct shmc__obj *o);
 };
 
 const struct shmc__kind *shmc__kind_of(unsigned kind);

@@ -25,6 +25,7 @@
 #include "alloc.h"
 #include "heap.h"
 #include "obj.h"
+#include "walk.h"
 #include "word.h"
 
 #define VBLOCK_MAGIC 0x4c4156u /* "VAL" */
@@ -479,9 +480,10 @@ bool shmc__word_eq(shmc_arena_t *a, uint64_t w, shmc_value_t v)
 
 /* Releasing --------------------------------------------------------------- */
 
-/* Drop the references in the stream at C (no allocation: this runs while
- * reclaiming memory). */
-static bool drop_refs(shmc_arena_t *a, struct cursor *c, int depth)
+/* Call FN for each reference in the stream at C; false when malformed.
+ * No allocation: this runs while reclaiming memory. */
+static bool visit_refs(struct cursor *c, int depth,
+		       void (*fn)(void *ctx, uint64_t obj), void *ctx)
 {
 	if (depth > SHMC__MAX_DEPTH || c->p >= c->end)
 		return false;
@@ -504,25 +506,39 @@ static bool drop_refs(shmc_arena_t *a, struct cursor *c, int depth)
 	case T_TUPLE:
 	case T_LIST:
 	case T_DICT:
-		if (!get_u64(c, &x))
-			return false;
-		if (t == T_DICT) {
-			if (x > UINT64_MAX / 2)
-				return false;
+		if (!get_u64(c, &x) || x > (uint64_t)(c->end - c->p))
+			return false; /* each item takes at least a byte */
+		if (t == T_DICT)
 			x *= 2;
-		}
 		for (uint64_t i = 0; i < x; i++)
-			if (!drop_refs(a, c, depth + 1))
+			if (!visit_refs(c, depth + 1, fn, ctx))
 				return false;
 		return true;
 	case T_REF:
 		if (!get_u64(c, &x))
 			return false;
-		shmc__obj_decref(a, x);
+		if (fn)
+			fn(ctx, x);
 		return true;
 	default:
 		return false;
 	}
+}
+
+bool shmc__vblock_visit(const shmc_arena_t *a, uint64_t off, uint64_t *size,
+			void (*fn)(void *ctx, uint64_t obj), void *ctx)
+{
+	const struct vblock *b = block_at((shmc_arena_t *)a, off);
+	if (b == NULL)
+		return false;
+	*size = sizeof(*b) + b->len;
+	struct cursor c = {b->data, b->data + b->len};
+	return visit_refs(&c, 0, fn, ctx) && c.p == c.end;
+}
+
+static void decref_fn(void *ctx, uint64_t obj)
+{
+	shmc__obj_decref(ctx, obj);
 }
 
 void shmc__vblock_drop(shmc_arena_t *a, uint64_t off)
@@ -532,7 +548,7 @@ void shmc__vblock_drop(shmc_arena_t *a, uint64_t off)
 		return;
 	if (b->nrefs) {
 		struct cursor c = {b->data, b->data + b->len};
-		drop_refs(a, &c, 0);
+		visit_refs(&c, 0, decref_fn, a);
 	}
 	shmc__free(a, off);
 }
