@@ -23,7 +23,7 @@ CC        ?= cc
 WARN      := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
              -Wmissing-prototypes -Wvla -Wformat=2
 BASEFLAGS := -std=c11 -D_GNU_SOURCE -pthread -mcx16 -g $(WARN) -Iinclude
-DEPLIBS   := -ljemalloc -lpthread
+DEPLIBS   := -ljemalloc -lpthread -lm
 
 ifeq ($(VARIANT),release)
   OPT := -O2

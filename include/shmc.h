@@ -158,7 +158,8 @@ SHMC_API int shmc_arena_create(const char *name,
  * passes every check.
  * @return 0, -ENOENT, -ELOOP (a symlink), SHMC_ENOTREG, SHMC_EOWNER,
  *         SHMC_EMODE, SHMC_ENOTARENA, SHMC_EVERSION, SHMC_ELAYOUT,
- *         SHMC_EINIT, SHMC_EPROCS, -ENOMEM */
+ *         SHMC_EINIT, SHMC_ECORRUPT (a header that contradicts itself),
+ *         SHMC_EPROCS, -ENOMEM */
 SHMC_API int shmc_arena_open(const char *name, shmc_arena_t **out);
 
 /** Remove a named arena's name; processes attached to it keep using it.
@@ -194,6 +195,7 @@ typedef struct shmc_arena_stats {
 	shmc_class_stats_t classes[SHMC_STATS_CLASSES]; /**< classes in use;
 				 larger classes are summed into the last */
 	unsigned processes;    /**< process slots in use */
+	uint64_t lock_recoveries; /**< locks taken over from dead holders */
 } shmc_arena_stats_t;
 
 /** Fill *st with the arena's current usage. @return 0, SHMC_EHANDLE */
@@ -487,6 +489,11 @@ SHMC_API int shmc_list_del(shmc_obj_t *ls, int64_t i);
 SHMC_API int shmc_list_extend(shmc_obj_t *ls, shmc_value_t items);
 /** ls.clear(). */
 SHMC_API int shmc_list_clear(shmc_obj_t *ls);
+/** ls.remove(V): delete the first item equal to V (Python's ==).
+ * @return 0, SHMC_EINDEX (no such item) ... */
+SHMC_API int shmc_list_remove(shmc_obj_t *ls, shmc_value_t v);
+/** ls.index(V): the position of the first item equal to V, or SHMC_EINDEX. */
+SHMC_API int64_t shmc_list_index(shmc_obj_t *ls, shmc_value_t v);
 /** list(ls): a consistent snapshot as a plain list, to iterate. */
 SHMC_API int shmc_list_copy(shmc_obj_t *ls, shmc_value_t *out);
 /** Atomically ls[I] += DELTA; see shmc_ns_add. */

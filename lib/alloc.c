@@ -268,7 +268,11 @@ int shmc__block_class(const shmc_arena_t *a, uint64_t off)
 	} else if (!(e & SHMC__PM_RUN_START)) {
 		return -1;
 	}
-	if ((off - (start << SHMC__PAGE_SHIFT)) % class_size_tab[cls])
+	/* A block starts a whole number of blocks into its run, and ends
+	 * inside it (a slab's tail is too short to be one). */
+	uint64_t rel = off - (start << SHMC__PAGE_SHIFT), size = class_size_tab[cls];
+	uint64_t run = is_small(cls) ? SHMC__SLAB_PAGES << SHMC__PAGE_SHIFT : size;
+	if (rel % size || rel / size >= run / size)
 		return -1;
 	return (int)cls;
 }

@@ -465,6 +465,7 @@ int64_t shmc_arena_reclaim(shmc_arena_t *a)
 	if (r == NULL)
 		return SHMC_ETHREADS;
 	shmc__proc_reap_dead(a);
+	shmc__handles_shrink(a);
 	return shmc__epoch_flush(a, r);
 }
 
@@ -491,6 +492,7 @@ int shmc_arena_stats(shmc_arena_t *a, shmc_arena_stats_t *st)
 		st->classes[k].carved += carved;
 	}
 	st->nclasses = n < SHMC_STATS_CLASSES ? n : SHMC_STATS_CLASSES;
+	st->lock_recoveries = ld_relaxed(&h->lock_recoveries);
 	for (uint32_t s = 0; s < SHMC__MAX_PROCS; s++)
 		st->processes += ld_relaxed(&shmc__proc_at(a, s)->state) != SHMC__PROC_FREE;
 	return 0;

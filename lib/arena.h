@@ -89,7 +89,8 @@ struct shmc__hdr {
 	uint64_t data_off;
 	atomic_u64 roots_off; /* directory of named objects (0: none yet) */
 	atomic_u64 next_id;   /* serial numbers for objects */
-	uint64_t reserved_[6];
+	atomic_u64 lock_recoveries; /* locks taken over from dead holders */
+	uint64_t reserved_[5];
 
 	atomic_u64 committed __attribute__((aligned(CACHE_LINE)));
 	atomic_u64 brk __attribute__((aligned(CACHE_LINE)));

@@ -68,6 +68,7 @@ shmc_arena_t *shmc__walk_arena(struct shmc__walk *w)
 	return w->a;
 }
 
+__attribute__((format(printf, 2, 0)))
 static void say(struct shmc__walk *w, const char *fmt, va_list ap)
 {
 	if (w->fn == NULL)

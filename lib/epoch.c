@@ -214,6 +214,26 @@ void shmc__epoch_poll(shmc_arena_t *a, struct shmc__rec *r)
 	drain(a, l, atomic_load(&a->hdr->epoch), false);
 }
 
+/* A queue that grew for a burst of retirements goes back to its first size
+ * once empty, so that it does not hold memory for good. */
+static void shrink_if_empty(shmc_arena_t *a, struct shmc__rec *r)
+{
+	struct shmc__limbo *l = limbo_of(a, r);
+	if (l == NULL || l->cap <= LIMBO_MIN || ld_relaxed(&l->head) != ld_relaxed(&l->tail))
+		return;
+	uint64_t off;
+	if (shmc__alloc(a, sizeof(struct shmc__limbo) + LIMBO_MIN * sizeof(struct limbo_entry),
+			&off) != 0)
+		return;
+	struct shmc__limbo *nl = (struct shmc__limbo *)(a->base + off);
+	nl->cap = LIMBO_MIN;
+	st_relaxed(&nl->head, 0);
+	st_relaxed(&nl->tail, 0);
+	uint64_t old = ld_relaxed(&r->limbo_off);
+	st_release(&r->limbo_off, off);
+	shmc__free(a, old);
+}
+
 int64_t shmc__epoch_flush(shmc_arena_t *a, struct shmc__rec *r)
 {
 	int64_t n = 0;
@@ -224,6 +244,7 @@ int64_t shmc__epoch_flush(shmc_arena_t *a, struct shmc__rec *r)
 			break;
 		n += drain(a, l, atomic_load(&a->hdr->epoch), false);
 	}
+	shrink_if_empty(a, r);
 	return n;
 }
 

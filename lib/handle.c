@@ -21,6 +21,8 @@
 #include "obj.h"
 #include "walk.h"
 
+#define TABLE_MIN 64u
+
 struct shmc__htab {
 	uint64_t cap;
 	atomic_u64 off[];
@@ -65,7 +67,7 @@ int shmc__handle_add(shmc_arena_t *a, uint64_t obj_off, uint32_t *idx)
 	uint32_t i = l->nfree ? l->free[l->nfree - 1] : l->next;
 	struct shmc__htab *t = table_of(a, a->slot);
 	if (t == NULL || i >= t->cap) {
-		int rc = grow(a, a->slot, t, t ? 2 * t->cap : 64);
+		int rc = grow(a, a->slot, t, t ? 2 * t->cap : TABLE_MIN);
 		if (rc) {
 			pthread_mutex_unlock(&a->mu);
 			return rc;
@@ -99,6 +101,20 @@ void shmc__handle_remove(shmc_arena_t *a, uint32_t idx)
 	}
 	if (l->nfree < l->capfree) /* else the index is simply not reused */
 		l->free[l->nfree++] = idx;
+	pthread_mutex_unlock(&a->mu);
+}
+
+void shmc__handles_shrink(shmc_arena_t *a)
+{
+	struct shmc__htab_local *l = &a->handles;
+	pthread_mutex_lock(&a->mu);
+	struct shmc__htab *t = table_of(a, a->slot);
+	/* Only when no handle is held: indices need not be renumbered. */
+	if (t && t->cap > TABLE_MIN && l->nfree == l->next &&
+	    grow(a, a->slot, NULL, TABLE_MIN) == 0) {
+		l->nfree = 0;
+		l->next = 0;
+	}
 	pthread_mutex_unlock(&a->mu);
 }
 

@@ -10,6 +10,10 @@
  * reference for each entry (fork). @return 0, SHMC_EFULL */
 int shmc__handles_copy(shmc_arena_t *a, uint32_t child);
 
+/* Give this process's table its first size back if it grew and no handle
+ * is held any more. */
+void shmc__handles_shrink(shmc_arena_t *a);
+
 /* Drop every reference held by slot SLOT (dead or detaching). */
 void shmc__handles_reap(shmc_arena_t *a, uint32_t slot);
 

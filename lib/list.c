@@ -184,6 +184,11 @@ static void copy_reset(void *p)
 	shmc_value_free(&((struct copy_ctx *)p)->out);
 }
 
+static void nothing_to_reset(void *p)
+{
+	(void)p;
+}
+
 int shmc_list_copy(shmc_obj_t *h, shmc_value_t *out)
 {
 	struct shmc__obj *o;
@@ -390,8 +395,24 @@ out:
 	return rc;
 }
 
-/* Remove item I (Python index), decoding it into *out when OUT is set. */
-static int remove_item(shmc_obj_t *h, int64_t i, shmc_value_t *out)
+/* The first position holding a value equal to V, or SHMC_EINDEX. */
+static int find_item(shmc_arena_t *a, struct list_arr *arr, shmc_value_t v,
+		       uint64_t *k)
+{
+	uint64_t n = arr_len(arr);
+	for (uint64_t i = 0; i < n; i++) {
+		if (shmc__word_eq(a, ld_acquire(&arr->item[i]), v)) {
+			*k = i;
+			return 0;
+		}
+	}
+	return SHMC_EINDEX;
+}
+
+/* Remove item I (Python index), or with BYVAL the first item equal to V;
+ * decode it into *out when OUT is set. */
+static int remove_item(shmc_obj_t *h, int64_t i, const shmc_value_t *byval,
+		       shmc_value_t *out)
 {
 	struct shmc__writer w;
 	int rc = shmc__writer_enter(h, SHMC_KIND_LIST, 2, &w);
@@ -400,7 +421,8 @@ static int remove_item(shmc_obj_t *h, int64_t i, shmc_value_t *out)
 	struct list_arr *arr = arr_of(w.a, w.o);
 	uint64_t len = arr_len(arr), k, off;
 	shmc_value_t v = shmc_none();
-	if ((rc = norm_index(i, len, &k)) != 0)
+	rc = byval ? find_item(w.a, arr, *byval, &k) : norm_index(i, len, &k);
+	if (rc)
 		goto done;
 	uint64_t word = ld_relaxed(&arr->item[k]);
 	if (out && (rc = shmc__word_load(w.a, word, &v)) != 0)
@@ -434,7 +456,7 @@ done:
 int shmc_list_pop(shmc_obj_t *h, int64_t i, shmc_value_t *out)
 {
 	shmc_value_t v;
-	int rc = remove_item(h, i, out ? &v : NULL);
+	int rc = remove_item(h, i, NULL, out ? &v : NULL);
 	if (rc == 0 && out)
 		*out = v;
 	return rc;
@@ -442,7 +464,29 @@ int shmc_list_pop(shmc_obj_t *h, int64_t i, shmc_value_t *out)
 
 int shmc_list_del(shmc_obj_t *h, int64_t i)
 {
-	return remove_item(h, i, NULL);
+	return remove_item(h, i, NULL, NULL);
+}
+
+int shmc_list_remove(shmc_obj_t *h, shmc_value_t v)
+{
+	return remove_item(h, 0, &v, NULL);
+}
+
+static int index_fn(shmc_arena_t *a, struct shmc__obj *o, void *p)
+{
+	struct { shmc_value_t v; uint64_t k; } *c = p;
+	return find_item(a, arr_of(a, o), c->v, &c->k);
+}
+
+int64_t shmc_list_index(shmc_obj_t *h, shmc_value_t v)
+{
+	struct shmc__obj *o;
+	int rc = shmc__resolve(h, SHMC_KIND_LIST, &o);
+	if (rc)
+		return rc;
+	struct { shmc_value_t v; uint64_t k; } c = {v, 0};
+	rc = shmc__obj_snapshot(h->arena, o, index_fn, nothing_to_reset, &c);
+	return rc ? rc : (int64_t)c.k;
 }
 
 int shmc_list_clear(shmc_obj_t *h)

@@ -40,13 +40,16 @@ int shmc_dict_new_from(shmc_arena_t *a, shmc_value_t entries, shmc_obj_t **out)
 		return entries.type == SHMC_ERROR ? (int)entries.i : SHMC_ETYPE;
 	shmc_obj_t *h;
 	int rc = shmc_dict_new(a, &h);
+	if (rc)
+		return rc;
 	for (size_t i = 0; rc == 0 && i < entries.map->len; i++)
 		rc = shmc_dict_set(h, entries.map->e[i].key, entries.map->e[i].val);
-	if (rc == 0)
-		*out = h;
-	else if (rc != SHMC_EHANDLE)
+	if (rc) {
 		shmc_obj_release(h);
-	return rc;
+		return rc;
+	}
+	*out = h;
+	return 0;
 }
 
 int64_t shmc_dict_len(shmc_obj_t *h)

@@ -22,6 +22,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "alloc.h"
 #include "heap.h"
@@ -206,12 +207,32 @@ static int recover(shmc_arena_t *a, struct shmc__obj *o)
 	if (s & 1) /* the dead writer's change is now complete or undone */
 		st_release(&o->seq, s + 1);
 	pthread_mutex_consistent(&o->lock);
+	atomic_fetch_add_explicit(&a->hdr->lock_recoveries, 1, memory_order_relaxed);
 	return 0;
 }
 
+/* How long a waiter sleeps before looking at the lock again. glibc's robust
+ * mutex can lose a wake-up when a waiter is killed between being woken and
+ * re-marking the lock as contended while a newcomer takes the lock without
+ * that mark: the other sleepers are then never woken. Bounded waits turn
+ * such a loss into a delay. */
+#define LOCK_WAIT_NS 20000000L
+
 int shmc__obj_lock(shmc_arena_t *a, struct shmc__obj *o)
 {
-	int rc = pthread_mutex_lock(&o->lock);
+	int rc = pthread_mutex_trylock(&o->lock);
+	while (rc == EBUSY) {
+		struct timespec t;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		t.tv_nsec += LOCK_WAIT_NS;
+		if (t.tv_nsec >= 1000000000L) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000L;
+		}
+		rc = pthread_mutex_clocklock(&o->lock, CLOCK_MONOTONIC, &t);
+		if (rc == ETIMEDOUT)
+			rc = EBUSY;
+	}
 	switch (rc) {
 	case 0:
 		return 0;

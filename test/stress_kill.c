@@ -1,0 +1,498 @@
+/*
+ * stress_kill -- kill processes at random instructions and prove nothing is
+ * lost, torn or wedged.
+ *
+ * Four worker processes run a seeded mix of inserts, updates, deletes and
+ * reads on one managed container (a dict of 1 000 keys, a list of 1 000
+ * items plus a tail, or a namespace of 1 000 attributes) while the controller
+ * SIGKILLs a random worker again and again, restarting each one.
+ *
+ * The oracle is a log in memory outside the arena: each worker owns a
+ * quarter of the keys and, around every write, records what it intends
+ * (inflight) and what completed (committed). After a kill the controller
+ * parks the survivors between operations and checks:
+ *   - every key of a survivor holds exactly its committed value;
+ *   - every key of the victim holds its committed value or, for the one
+ *     operation in flight when it died, the value that operation wrote
+ *     (anything else is a lost committed update);
+ *   - every value read anywhere, at any time, is whole (a checksum);
+ *   - the arena check finds no broken invariant (and sweeps the leaks);
+ *   - parking the survivors never times out (no deadlock).
+ * A kill landed inside a critical section when a survivor, or the
+ * controller's probe write, had to take over the dead worker's lock; at least
+ * 5 % of kills must, or the run is not exercising recovery.
+ *
+ * Usage: stress_kill [--ci] [--kills N] [--kind dict|list|ns|all] [--seed S]
+ */
+#include <inttypes.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "testutil.h"
+
+#define NWORKERS 4
+#define NKEYS 1000
+#define TAIL 32         /* list: tail items each worker inserts and removes */
+#define PARK_TIMEOUT_S 20
+
+enum kind { DICT, LIST, NS };
+static const char *kind_name[] = {"dict", "list", "ns"};
+
+enum { OP_SET = 1, OP_DEL = 2 };
+
+struct slot_log {
+	_Atomic uint64_t committed; /* version held; 0 = absent */
+	_Atomic uint64_t inflight;  /* version << 2 | op, 0 when none */
+};
+
+struct worker {
+	_Atomic int pid;
+	_Atomic int parked;
+	_Atomic uint64_t ops;
+	_Atomic uint64_t next_ver;
+};
+
+struct control {
+	_Atomic int park;
+	_Atomic int stop;
+	_Atomic uint64_t torn;
+	_Atomic uint64_t lost; /* found by a worker reading its own key */
+	struct worker w[NWORKERS];
+	struct slot_log key[NKEYS];
+	struct slot_log tail[NWORKERS][TAIL];
+};
+
+static struct control *ctl;
+static shmc_obj_t *obj;
+static enum kind kind;
+
+/* Values ------------------------------------------------------------------ */
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 31;
+	x *= 0x7fb5d329728ea185ull;
+	x ^= x >> 27;
+	x *= 0x81dadef4bc2dd44dull;
+	return x ^ (x >> 33);
+}
+
+/* (key, version, padding, checksum): padding varies the block sizes. */
+static shmc_value_t make_value(int key, uint64_t ver)
+{
+	char pad[64];
+	size_t n = ver % 48;
+	memset(pad, 'a' + (int)(ver % 26), n);
+	uint64_t sum = mix((uint64_t)key * 1000003 + ver + n);
+	return shmc_tuple_of(4, shmc_int(key), shmc_int((int64_t)ver), shmc_strn(pad, n),
+			     shmc_int((int64_t)(sum >> 1)));
+}
+
+/* The version in V, or 0 with ctl->torn bumped when V is not whole. */
+static uint64_t parse_value(int key, shmc_value_t v)
+{
+	if (v.type != SHMC_TUPLE || shmc_seq_len(v) != 4)
+		goto torn;
+	shmc_value_t *k = shmc_seq_at(v, 0), *ver = shmc_seq_at(v, 1);
+	shmc_value_t *pad = shmc_seq_at(v, 2), *sum = shmc_seq_at(v, 3);
+	if (k->type != SHMC_INT || ver->type != SHMC_INT || pad->type != SHMC_STR ||
+	    sum->type != SHMC_INT || (key >= 0 && k->i != key) || ver->i <= 0)
+		goto torn;
+	uint64_t want = mix((uint64_t)k->i * 1000003 + (uint64_t)ver->i + pad->s.len);
+	if ((uint64_t)sum->i != want >> 1 || pad->s.len != (uint64_t)ver->i % 48)
+		goto torn;
+	return (uint64_t)ver->i;
+torn:
+	atomic_fetch_add(&ctl->torn, 1);
+	return 0;
+}
+
+static shmc_value_t tail_value(int w, int id)
+{
+	return shmc_tuple_of(2, shmc_str("tail"), shmc_int(w * 1000 + id));
+}
+
+/* Container operations by key ------------------------------------------------ */
+
+static shmc_value_t key_value(int k, char *buf)
+{
+	if (kind == NS) {
+		snprintf(buf, 16, "a%d", k);
+		return shmc_str(buf);
+	}
+	return shmc_int(k);
+}
+
+static int c_set(int k, shmc_value_t v)
+{
+	char buf[16];
+	if (kind == DICT)
+		return shmc_dict_set(obj, key_value(k, buf), v);
+	if (kind == NS)
+		return shmc_ns_set(obj, (key_value(k, buf), buf), v);
+	return shmc_list_set(obj, k, v);
+}
+
+/* Delete key K; for a list, an item is "deleted" by storing None. */
+static int c_del(int k)
+{
+	char buf[16];
+	if (kind == DICT)
+		return shmc_dict_del(obj, key_value(k, buf));
+	if (kind == NS)
+		return shmc_ns_del(obj, (key_value(k, buf), buf));
+	return shmc_list_set(obj, k, shmc_none());
+}
+
+/* The version at key K: 0 when absent; sets *torn on a broken value. */
+static int c_get(int k, uint64_t *ver)
+{
+	char buf[16];
+	shmc_value_t v;
+	int rc;
+	if (kind == DICT)
+		rc = shmc_dict_get(obj, key_value(k, buf), &v);
+	else if (kind == NS)
+		rc = shmc_ns_get(obj, (key_value(k, buf), buf), &v);
+	else
+		rc = shmc_list_get(obj, k, &v);
+	if (rc == SHMC_EKEY || rc == SHMC_EATTR || (rc == 0 && v.type == SHMC_NONE)) {
+		*ver = 0;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	*ver = parse_value(k, v);
+	shmc_value_free(&v);
+	return 0;
+}
+
+static int cancel(shmc_value_t *v, void *ctx)
+{
+	(void)v;
+	(void)ctx;
+	return -ECANCELED;
+}
+
+/* Take the container's writer lock and change nothing. */
+static int probe(void)
+{
+	char buf[16];
+	if (kind == DICT)
+		return shmc_dict_update(obj, key_value(0, buf), cancel, NULL);
+	if (kind == NS)
+		return shmc_ns_update(obj, (key_value(0, buf), buf), cancel, NULL);
+	return shmc_list_update(obj, 0, cancel, NULL);
+}
+
+/* Workers ----------------------------------------------------------------------- */
+
+static void park_if_asked(struct worker *me)
+{
+	if (!atomic_load(&ctl->park))
+		return;
+	atomic_store(&me->parked, 1);
+	while (atomic_load(&ctl->park) && !atomic_load(&ctl->stop))
+		sched_yield();
+	atomic_store(&me->parked, 0);
+}
+
+static void worker_main(int w, uint64_t seed)
+{
+	struct worker *me = &ctl->w[w];
+	uint64_t rng = mix(seed + (uint64_t)w * 7919 + atomic_load(&me->next_ver));
+	while (!atomic_load(&ctl->stop)) {
+		park_if_asked(me);
+		rng = mix(rng);
+		unsigned r = (unsigned)(rng % 100);
+		int k = (int)((rng >> 8) % (NKEYS / NWORKERS)) * NWORKERS + w;
+		struct slot_log *log = &ctl->key[k];
+		uint64_t ver = (atomic_fetch_add(&me->next_ver, 1) + 1) * NWORKERS + (uint64_t)w;
+		if (r < 55) {
+			shmc_value_t v = make_value(k, ver);
+			atomic_store(&log->inflight, ver << 2 | OP_SET);
+			CHILD_OK(c_set(k, v));
+			atomic_store(&log->committed, ver);
+			atomic_store(&log->inflight, 0);
+			shmc_value_free(&v);
+		} else if (r < 70) {
+			atomic_store(&log->inflight, ver << 2 | OP_DEL);
+			int rc = c_del(k);
+			CHILD_CHECK(rc == 0 || rc == SHMC_EKEY || rc == SHMC_EATTR);
+			atomic_store(&log->committed, 0);
+			atomic_store(&log->inflight, 0);
+		} else if (r < 80 && kind == LIST) {
+			int id = (int)((rng >> 20) % TAIL);
+			struct slot_log *t = &ctl->tail[w][id];
+			shmc_value_t tv = tail_value(w, id);
+			if (atomic_load(&t->committed)) {
+				atomic_store(&t->inflight, 1 << 2 | OP_DEL);
+				CHILD_OK(shmc_list_remove(obj, tv));
+				atomic_store(&t->committed, 0);
+			} else {
+				int64_t at = NKEYS + (int64_t)((rng >> 32) % (TAIL * NWORKERS));
+				atomic_store(&t->inflight, 1 << 2 | OP_SET);
+				CHILD_OK(shmc_list_insert(obj, at, tv));
+				atomic_store(&t->committed, 1);
+			}
+			atomic_store(&t->inflight, 0);
+			shmc_value_free(&tv);
+		} else {
+			/* Reads: our own keys must hold exactly what we wrote. */
+			uint64_t got;
+			CHILD_OK(c_get(k, &got));
+			if (got != atomic_load(&log->committed))
+				atomic_fetch_add(&ctl->lost, 1);
+			int other = (int)((rng >> 40) % NKEYS);
+			CHILD_OK(c_get(other, &got));
+		}
+		atomic_fetch_add(&me->ops, 1);
+	}
+	_exit(0);
+}
+
+static uint64_t seed;
+
+static void start_worker(int w)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		perror("fork");
+		exit(2);
+	}
+	if (pid == 0)
+		worker_main(w, seed);
+	atomic_store(&ctl->w[w].pid, pid);
+}
+
+/* Controller ---------------------------------------------------------------------- */
+
+struct figures {
+	uint64_t kills, in_cs, deadlocks, lost, torn, check_failures, swept, ops;
+};
+
+static bool park_all(int except)
+{
+	atomic_store(&ctl->park, 1);
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		bool all = true;
+		for (int w = 0; w < NWORKERS; w++)
+			if (w != except && !atomic_load(&ctl->w[w].parked))
+				all = false;
+		if (all)
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > PARK_TIMEOUT_S)
+			return false;
+		sched_yield();
+	}
+}
+
+/* Check the oracle; normalise the victim's log to what the container holds. */
+static void verify(int victim, struct figures *f)
+{
+	for (int k = 0; k < NKEYS; k++) {
+		struct slot_log *log = &ctl->key[k];
+		uint64_t got, committed = atomic_load(&log->committed);
+		uint64_t inflight = atomic_load(&log->inflight);
+		if (c_get(k, &got) != 0) {
+			f->lost++;
+			continue;
+		}
+		bool ok = got == committed;
+		if (k % NWORKERS == victim && inflight)
+			ok = ok || got == ((inflight & 3) == OP_SET ? inflight >> 2 : 0);
+		if (!ok) {
+			fprintf(stderr, "key %d: holds version %" PRIu64 ", committed %" PRIu64
+				", in flight %#" PRIx64 "\n", k, got, committed, inflight);
+			f->lost++;
+		}
+		atomic_store(&log->committed, got);
+		atomic_store(&log->inflight, 0);
+	}
+	if (kind != LIST)
+		return;
+	for (int w = 0; w < NWORKERS; w++) {
+		for (int id = 0; id < TAIL; id++) {
+			struct slot_log *t = &ctl->tail[w][id];
+			shmc_value_t tv = tail_value(w, id);
+			int64_t at = shmc_list_index(obj, tv);
+			uint64_t present = at >= NKEYS;
+			bool ok = present == atomic_load(&t->committed);
+			if (w == victim && atomic_load(&t->inflight))
+				ok = true; /* either outcome is right */
+			if (at >= 0 && at < NKEYS)
+				ok = false; /* in the prefix: something shifted it */
+			if (!ok) {
+				fprintf(stderr, "tail item %d/%d: present %d, committed %d\n", w,
+					id, (int)present, (int)atomic_load(&t->committed));
+				f->lost++;
+			}
+			atomic_store(&t->committed, present);
+			atomic_store(&t->inflight, 0);
+			shmc_value_free(&tv);
+		}
+	}
+}
+
+static void print_finding(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "  check: %s\n", msg);
+}
+
+static int run(shmc_arena_t *a, enum kind k, int kills, struct figures *f)
+{
+	kind = k;
+	memset(ctl, 0, sizeof(*ctl));
+	memset(f, 0, sizeof(*f));
+	if (k == DICT)
+		CHILD_OK(shmc_dict_new(a, &obj));
+	else if (k == NS)
+		CHILD_OK(shmc_ns_new(a, &obj));
+	else
+		CHILD_OK(shmc_list_new(a, &obj));
+	for (int i = 0; i < NKEYS; i++) {
+		shmc_value_t v = make_value(i, (uint64_t)i + 1);
+		if (k == LIST)
+			CHILD_OK(shmc_list_append(obj, v));
+		else
+			CHILD_OK(c_set(i, v));
+		atomic_store(&ctl->key[i].committed, (uint64_t)i + 1);
+		shmc_value_free(&v);
+	}
+	for (int w = 0; w < NWORKERS; w++)
+		start_worker(w);
+	uint64_t rng = mix(seed ^ (uint64_t)k);
+	shmc_arena_stats_t st;
+	for (int i = 0; i < kills; i++) {
+		rng = mix(rng);
+		struct timespec nap = {0, (long)(rng % 2000) * 1000};
+		nanosleep(&nap, NULL);
+		int victim = (int)((rng >> 16) % NWORKERS);
+		shmc_arena_stats(a, &st);
+		uint64_t rec0 = st.lock_recoveries;
+		pid_t pid = atomic_load(&ctl->w[victim].pid);
+		kill(pid, SIGKILL);
+		int status;
+		waitpid(pid, &status, 0);
+		if (!WIFSIGNALED(status)) {
+			fprintf(stderr, "worker %d exited by itself (status %#x)\n", victim, status);
+			return 1;
+		}
+		f->kills++;
+		atomic_store(&ctl->w[victim].parked, 0);
+		if (!park_all(victim)) {
+			fprintf(stderr, "kill %d: survivors did not park: deadlock\n", i);
+			if (getenv("SHMC_STRESS_GDB"))
+				for (int w = 0; w < NWORKERS; w++) {
+					char cmd[256];
+					if (w == victim || atomic_load(&ctl->w[w].parked))
+						continue;
+					snprintf(cmd, sizeof(cmd), "gdb -p %d -batch -ex bt -ex 'frame 3' -ex 'p *o' -ex 'p o->lock.__data' 2>&1 | grep -E '^#|^\\$|__lock'",
+						 atomic_load(&ctl->w[w].pid));
+					if (system(cmd) != 0)
+						fprintf(stderr, "gdb failed\n");
+				}
+			f->deadlocks++;
+			break;
+		}
+		/* An update that changes nothing still takes the container's
+		 * lock: if the victim died holding it, this (or a survivor
+		 * before) recovered it. */
+		int prc = probe();
+		CHILD_CHECK(prc == -ECANCELED || prc == SHMC_EKEY || prc == SHMC_EATTR);
+		shmc_arena_stats(a, &st);
+		f->in_cs += st.lock_recoveries > rec0;
+		verify(victim, f);
+		shmc_check_report_t rep;
+		int rc = shmc_arena_check(a, SHMC_CHECK_REAP | SHMC_CHECK_SWEEP, &rep,
+					  NULL, NULL);
+		if (rc != 0) {
+			fprintf(stderr, "kill %d: arena check failed: %s\n", i, shmc_strerror(rc));
+			shmc_arena_check(a, 0, &rep, print_finding, NULL);
+			f->check_failures++;
+		}
+		f->swept += rep.swept_blocks;
+		start_worker(victim);
+		atomic_store(&ctl->park, 0);
+	}
+	atomic_store(&ctl->stop, 1);
+	for (int w = 0; w < NWORKERS; w++) {
+		int status;
+		pid_t pid = atomic_load(&ctl->w[w].pid);
+		struct timespec t0, t;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		while (waitpid(pid, &status, WNOHANG) == 0) {
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			if (t.tv_sec - t0.tv_sec > PARK_TIMEOUT_S) {
+				fprintf(stderr, "worker %d does not stop: deadlock\n", w);
+				f->deadlocks++;
+				kill(pid, SIGKILL);
+			}
+			sched_yield();
+		}
+		if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+			fprintf(stderr, "worker %d failed\n", w);
+			f->check_failures++;
+		}
+		f->ops += atomic_load(&ctl->w[w].ops);
+	}
+	f->torn = atomic_load(&ctl->torn);
+	f->lost += atomic_load(&ctl->lost);
+	shmc_obj_release(obj);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int kills = 1000;
+	const char *which = "all";
+	seed = (uint64_t)time(NULL);
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--ci"))
+			kills = 300;
+		else if (!strcmp(argv[i], "--kills") && i + 1 < argc)
+			kills = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--kind") && i + 1 < argc)
+			which = argv[++i];
+		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
+			seed = strtoull(argv[++i], NULL, 0);
+		else {
+			fprintf(stderr, "usage: stress_kill [--ci] [--kills N] "
+					"[--kind dict|list|ns|all] [--seed S]\n");
+			return 2;
+		}
+	}
+	ctl = mmap(NULL, sizeof(*ctl), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		   -1, 0);
+	if (ctl == MAP_FAILED)
+		return 2;
+	int failed = 0;
+	for (int k = DICT; k <= NS; k++) {
+		if (strcmp(which, "all") && strcmp(which, kind_name[k]))
+			continue;
+		shmc_arena_t *a = test_arena(256 << 20);
+		struct figures f;
+		if (run(a, (enum kind)k, kills, &f))
+			failed = 1;
+		double pct = f.kills ? 100.0 * (double)f.in_cs / (double)f.kills : 0;
+		printf("stress_kill %-4s seed=%" PRIu64 ": kills=%" PRIu64
+		       " in_critical_section=%" PRIu64 " (%.1f%%) deadlocks=%" PRIu64
+		       " lost_updates=%" PRIu64 " torn_values=%" PRIu64
+		       " check_failures=%" PRIu64 " swept_blocks=%" PRIu64 " ops=%" PRIu64 "\n",
+		       kind_name[k], seed, f.kills, f.in_cs, pct, f.deadlocks, f.lost,
+		       f.torn, f.check_failures, f.swept, f.ops);
+		fflush(stdout);
+		if (f.deadlocks || f.lost || f.torn || f.check_failures ||
+		    f.kills < (uint64_t)kills || pct < 5.0)
+			failed = 1;
+		shmc_arena_close(a);
+	}
+	return failed;
+}
