@@ -162,6 +162,7 @@ static int attach(shmc_arena_t *a)
 	int rc = shmc__proc_claim(a, a->lock_fd, &a->slot);
 	if (rc)
 		return rc;
+	a->token = shmc__proc_token(a, a->slot);
 	if ((rc = pthread_key_create(&a->rec_key, shmc__thread_rec_release)) != 0) {
 		shmc__proc_unlock(a->lock_fd, SHMC__LOCK_BASE + a->slot);
 		return -rc;

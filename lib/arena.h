@@ -60,7 +60,9 @@ struct shmc__proc {
 	atomic_u32 pid;         /* informational: pid in the owner's namespace */
 	atomic_u64 handles_off; /* handle table: objects this process holds */
 	atomic_u64 attached_ns; /* CLOCK_REALTIME at attach, informational */
-	char pad_[CACHE_LINE - 3 * sizeof(atomic_u64)];
+	atomic_u32 gen;         /* bumped at each claim: part of lock tokens */
+	uint32_t pad0_;
+	char pad_[CACHE_LINE - 4 * sizeof(atomic_u64)];
 } __attribute__((aligned(CACHE_LINE)));
 
 /* An epoch record: one per thread that uses the arena (see epoch.c). */
@@ -108,6 +110,7 @@ struct shmc_arena {
 	int fd;      /* the mapped file or memfd */
 	int lock_fd; /* private open file description holding our slot lock */
 	uint32_t slot;
+	uint32_t token; /* names this process in lock words (olock.h) */
 	char *path; /* named arenas: the file's path */
 
 	pthread_mutex_t mu;     /* guards the fields below */

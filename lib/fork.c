@@ -61,6 +61,7 @@ static void child(void)
 		if (a->fork_lock_fd >= 0) {
 			a->lock_fd = a->fork_lock_fd;
 			a->slot = a->fork_slot;
+			a->token = shmc__proc_token(a, a->slot);
 			st_relaxed(&shmc__proc_at(a, a->slot)->pid, (uint32_t)getpid());
 		} else {
 			/* The parent could not prepare a slot: this arena is

@@ -18,7 +18,7 @@ uint64_t shmc__layout_fingerprint(void)
 		sizeof(struct shmc__rec), sizeof(struct shmc__class_head),
 		offsetof(struct shmc__hdr, committed), offsetof(struct shmc__hdr, classes),
 		sizeof(struct shmc__obj), offsetof(struct shmc__obj, lock),
-		sizeof(pthread_mutex_t), SHMC__NCLASSES, SHMC__PAGE, SHMC__SLAB_PAGES,
+		sizeof(struct shmc__olock), SHMC__NCLASSES, SHMC__PAGE, SHMC__SLAB_PAGES,
 		SHMC__MAX_PROCS, SHMC__MAX_RECS, SHMC__W_DELETED, SHMC__MAX_DEPTH,
 		shmc__class_count(), shmc__class_size(shmc__class_count() - 1),
 		1 /* byte order, value encodings: bump with SHMC__FORMAT_VERSION */

@@ -11,12 +11,12 @@
  * once; destroying it drops what it holds, which may destroy more objects:
  * those are queued on a per-thread worklist instead of recursing.
  *
- * The writer lock is a glibc robust, process-shared, error-checking mutex.
- * When its holder dies, the kernel marks it and the next locker gets
- * EOWNERDEAD: it runs the kind's repair function (which makes the object
- * consistent or verifies that it is), closes the sequence lock, and only then
- * marks the mutex consistent. If repair fails the mutex is left
- * unrecoverable and every later operation reports SHMC_ECORRUPT.
+ * The writer lock is an owner lock (olock.c): a futex word holding the
+ * owner's token. When a waiter finds the owner dead, it takes the lock over
+ * and runs the kind's repair function, which makes the object consistent
+ * (or verifies that it is), and closes the sequence lock before going on. If
+ * repair fails the object is marked broken and every later operation on it
+ * reports SHMC_ECORRUPT.
  */
 #include <errno.h>
 #include <sched.h>
@@ -67,17 +67,6 @@ static int new_handle(shmc_arena_t *a, uint64_t off, unsigned kind,
 	return 0;
 }
 
-static void init_lock(pthread_mutex_t *m)
-{
-	pthread_mutexattr_t at;
-	pthread_mutexattr_init(&at);
-	pthread_mutexattr_setpshared(&at, PTHREAD_PROCESS_SHARED);
-	pthread_mutexattr_setrobust(&at, PTHREAD_MUTEX_ROBUST);
-	pthread_mutexattr_settype(&at, PTHREAD_MUTEX_ERRORCHECK);
-	pthread_mutex_init(m, &at);
-	pthread_mutexattr_destroy(&at);
-}
-
 int shmc__obj_create(shmc_arena_t *a, unsigned kind, shmc_obj_t **out)
 {
 	const struct shmc__kind *k = shmc__kind_of(kind);
@@ -91,7 +80,6 @@ int shmc__obj_create(shmc_arena_t *a, unsigned kind, shmc_obj_t **out)
 	o->kind = (uint16_t)kind;
 	o->id = atomic_fetch_add_explicit(&a->hdr->next_id, 1, memory_order_relaxed);
 	st_relaxed(&o->refs, 1);
-	init_lock(&o->lock);
 	o->magic = SHMC__OBJ_MAGIC;
 	if ((rc = new_handle(a, off, kind, out)) != 0)
 		shmc__free(a, off);
@@ -196,58 +184,39 @@ void shmc__dispose(shmc_arena_t *a, uint64_t what)
 
 /* The writer lock --------------------------------------------------------- */
 
+/* Called holding the lock taken from a dead owner. */
 static int recover(shmc_arena_t *a, struct shmc__obj *o)
 {
 	const struct shmc__kind *k = shmc__kind_of(o->kind);
 	if (k == NULL || k->repair(a, o) != 0) {
-		pthread_mutex_unlock(&o->lock); /* now unrecoverable */
+		atomic_fetch_or(&o->flags, SHMC__OBJ_BROKEN);
+		shmc__olock_release(&o->lock);
 		return SHMC_ECORRUPT;
 	}
 	uint64_t s = ld_relaxed(&o->seq);
 	if (s & 1) /* the dead writer's change is now complete or undone */
 		st_release(&o->seq, s + 1);
-	pthread_mutex_consistent(&o->lock);
 	atomic_fetch_add_explicit(&a->hdr->lock_recoveries, 1, memory_order_relaxed);
 	return 0;
 }
 
-/* How long a waiter sleeps before looking at the lock again. glibc's robust
- * mutex can lose a wake-up when a waiter is killed between being woken and
- * re-marking the lock as contended while a newcomer takes the lock without
- * that mark: the other sleepers are then never woken. Bounded waits turn
- * such a loss into a delay. */
-#define LOCK_WAIT_NS 20000000L
+/* What an acquire returned, turned into 0 (held) or an error (not held). */
+static int after_acquire(shmc_arena_t *a, struct shmc__obj *o, int rc)
+{
+	if (rc == SHMC__LOCKED_OWNER_DIED)
+		rc = recover(a, o);
+	else if (rc != SHMC__LOCKED)
+		return rc;
+	if (rc == 0 && (ld_relaxed(&o->flags) & SHMC__OBJ_BROKEN)) {
+		shmc__olock_release(&o->lock);
+		return SHMC_ECORRUPT;
+	}
+	return rc;
+}
 
 int shmc__obj_lock(shmc_arena_t *a, struct shmc__obj *o)
 {
-	int rc = pthread_mutex_trylock(&o->lock);
-	while (rc == EBUSY) {
-		struct timespec t;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		t.tv_nsec += LOCK_WAIT_NS;
-		if (t.tv_nsec >= 1000000000L) {
-			t.tv_sec++;
-			t.tv_nsec -= 1000000000L;
-		}
-		rc = pthread_mutex_clocklock(&o->lock, CLOCK_MONOTONIC, &t);
-		if (rc == ETIMEDOUT)
-			rc = EBUSY;
-	}
-	switch (rc) {
-	case 0:
-		return 0;
-	case EOWNERDEAD:
-		return recover(a, o);
-	case EDEADLK:
-		return -EDEADLK;
-	default: /* ENOTRECOVERABLE, or a mutex that is not one */
-		return SHMC_ECORRUPT;
-	}
-}
-
-void shmc__obj_unlock(struct shmc__obj *o)
-{
-	pthread_mutex_unlock(&o->lock);
+	return after_acquire(a, o, shmc__olock_acquire(a, &o->lock, -1));
 }
 
 /* Writer and reader frames ------------------------------------------------ */
@@ -286,20 +255,15 @@ int shmc__obj_snapshot(shmc_arena_t *a, struct shmc__obj *o, shmc__snap_fn fn,
 	for (int attempt = 0; attempt < OPTIMISTIC_TRIES; attempt++) {
 		uint64_t s = ld_acquire(&o->seq);
 		if (s & 1) {
-			/* A writer is mid-change. If it died, trylock hands
-			 * us the lock to repair; if it lives, let it run. */
-			int t = pthread_mutex_trylock(&o->lock);
-			if (t == EOWNERDEAD) {
-				if ((rc = recover(a, o)) != 0)
-					return rc;
-				pthread_mutex_unlock(&o->lock);
-			} else if (t == 0) {
-				pthread_mutex_unlock(&o->lock);
-			} else if (t == ENOTRECOVERABLE) {
-				return SHMC_ECORRUPT;
-			} else {
+			/* A writer is mid-change. If it died, trying the lock
+			 * hands it to us to repair; if it lives, let it run. */
+			rc = after_acquire(a, o, shmc__olock_acquire(a, &o->lock, 0));
+			if (rc == 0)
+				shmc__obj_unlock(o);
+			else if (rc == -EAGAIN)
 				sched_yield();
-			}
+			else
+				return rc;
 			continue;
 		}
 		shmc__epoch_enter(a, r);

@@ -10,6 +10,7 @@
 
 #include "arena.h"
 #include "epoch.h"
+#include "olock.h"
 #include "value.h"
 #include "walk.h"
 
@@ -21,18 +22,23 @@
  * the arena (in containers, in plain values, in the root directory) plus
  * the handles processes hold. `seq` is a sequence lock: writers make it odd
  * while they change the object, so that readers who need a consistent view
- * of several words can validate what they read. `lock` is a robust,
- * process-shared, error-checking mutex that serialises writers.
+ * of several words can validate what they read. `lock` serialises writers;
+ * it survives its owner's death (olock.h).
  */
 struct shmc__obj {
 	uint32_t magic;
 	uint16_t kind;
-	uint16_t flags;
+	atomic_ushort flags; /* SHMC__OBJ_BROKEN */
 	atomic_u64 refs;
 	atomic_u64 seq;
 	uint64_t id; /* serial number within the arena */
-	pthread_mutex_t lock;
+	struct shmc__olock lock;
+	uint64_t pad_;
 } __attribute__((aligned(16)));
+
+/* Set when a repair failed: the object is left as it is, and every
+ * operation on it reports SHMC_ECORRUPT. */
+#define SHMC__OBJ_BROKEN 1u
 
 #define SHMC__BODY(o, type) ((type *)((char *)(o) + sizeof(struct shmc__obj)))
 
@@ -95,7 +101,10 @@ void shmc__obj_decref(shmc_arena_t *a, uint64_t off);
 /* Take the writer lock, repairing the object if its last holder died.
  * @return 0, SHMC_ECORRUPT (unrepairable), -EDEADLK (this thread holds it) */
 int shmc__obj_lock(shmc_arena_t *a, struct shmc__obj *o);
-void shmc__obj_unlock(struct shmc__obj *o);
+static inline void shmc__obj_unlock(struct shmc__obj *o)
+{
+	shmc__olock_release(&o->lock);
+}
 
 /* Writers bracket every change with these (sequence lock). */
 static inline uint64_t shmc__write_begin(struct shmc__obj *o)

@@ -31,6 +31,7 @@
 
 #include "epoch.h"
 #include "handle.h"
+#include "olock.h"
 #include "proc.h"
 
 int shmc__proc_open_lockfd(int arena_fd)
@@ -118,6 +119,8 @@ int shmc__proc_claim(shmc_arena_t *a, int fd, uint32_t *out)
 			   (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
 		st_relaxed(&p->pid, (uint32_t)getpid());
 		st_relaxed(&p->handles_off, 0);
+		/* A new generation: locks the slot's last owner held stay dead. */
+		atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
 		st_release(&p->state, SHMC__PROC_LIVE);
 		*out = s;
 		return 0;
@@ -149,4 +152,10 @@ int shmc__proc_reap_dead(shmc_arena_t *a)
 		n += ld_acquire(&p->state) == SHMC__PROC_FREE;
 	}
 	return n;
+}
+
+uint32_t shmc__proc_token(shmc_arena_t *a, uint32_t slot)
+{
+	uint32_t gen = ld_acquire(&shmc__proc_at(a, slot)->gen) & SHMC__TOKEN_GEN_MASK;
+	return (gen << SHMC__TOKEN_SLOT_BITS) | (slot + 1);
 }

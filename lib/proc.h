@@ -33,6 +33,9 @@ bool shmc__proc_alive(shmc_arena_t *a, uint32_t slot);
  * dead owner left in it. *slot receives it. @return 0, SHMC_EPROCS */
 int shmc__proc_claim(shmc_arena_t *a, int fd, uint32_t *slot);
 
+/* The lock token of the process that claimed SLOT (olock.h). */
+uint32_t shmc__proc_token(shmc_arena_t *a, uint32_t slot);
+
 /* Reap every slot whose owner has died. @return the number reaped */
 int shmc__proc_reap_dead(shmc_arena_t *a);
 

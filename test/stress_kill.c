@@ -176,6 +176,26 @@ static int cancel(shmc_value_t *v, void *ctx)
 	return -ECANCELED;
 }
 
+/* Replace the value at key K with version VER, atomically. */
+static int replace_fn(shmc_value_t *v, void *ctx)
+{
+	const uint64_t *kv = ctx;
+	shmc_value_free(v);
+	*v = make_value((int)kv[0], kv[1]);
+	return v->type == SHMC_ERROR ? (int)v->i : 0;
+}
+
+static int c_update(int k, uint64_t ver)
+{
+	char buf[16];
+	uint64_t kv[2] = {(uint64_t)k, ver};
+	if (kind == DICT)
+		return shmc_dict_update(obj, key_value(k, buf), replace_fn, kv);
+	if (kind == NS)
+		return shmc_ns_update(obj, (key_value(k, buf), buf), replace_fn, kv);
+	return shmc_list_update(obj, k, replace_fn, kv);
+}
+
 /* Take the container's writer lock and change nothing. */
 static int probe(void)
 {
@@ -213,7 +233,12 @@ static void worker_main(int w, uint64_t seed)
 		if (r < 55) {
 			shmc_value_t v = make_value(k, ver);
 			atomic_store(&log->inflight, ver << 2 | OP_SET);
-			CHILD_OK(c_set(k, v));
+			/* Half the writes are atomic updates, whose function
+			 * runs while the container is locked. */
+			int rc = r < 25 ? c_update(k, ver) : c_set(k, v);
+			CHILD_CHECK(rc == 0 || rc == SHMC_EKEY || rc == SHMC_EATTR);
+			if (rc != 0) /* the key was deleted: insert it */
+				CHILD_OK(c_set(k, v));
 			atomic_store(&log->committed, ver);
 			atomic_store(&log->inflight, 0);
 			shmc_value_free(&v);
