@@ -8,7 +8,8 @@
  * quote escaped; other characters that Python does not consider printable as
  * \xNN, \uNNNN or \UNNNNNNNN. The set of non-printable code points follows
  * Unicode's Cc, Cf, Zs (but space), Zl, Zp and Co categories for the ranges
- * that matter in practice; unassigned code points are printed as they are.
+ * that matter in practice (as of Unicode 14, Python 3.11), and Unicode's
+ * noncharacters; other unassigned code points are printed as they are.
  */
 #include <errno.h>
 #include <math.h>
@@ -64,6 +65,71 @@ int shmc__sb_finish(struct shmc__sbuf *sb, char **out)
 	return 0;
 }
 
+/* A decimal D.DDD x 10^EXP held as its digits. */
+struct decimal {
+	char d[20];
+	int n, exp;
+};
+
+static double decimal_value(const struct decimal *x)
+{
+	char buf[48];
+	snprintf(buf, sizeof(buf), "0.%.*se%d", x->n, x->d, x->exp + 1);
+	return strtod(buf, NULL);
+}
+
+/* X moved by one unit in its last digit (DIR +1 or -1); false if it would
+ * lose a digit (a leading zero) -- that neighbour is then not shorter. */
+static bool decimal_step(struct decimal *x, int dir)
+{
+	int i = x->n - 1;
+	while (i >= 0) {
+		int v = x->d[i] - '0' + dir;
+		if (v >= 0 && v <= 9) {
+			x->d[i] = (char)('0' + v);
+			break;
+		}
+		x->d[i] = dir > 0 ? '0' : '9';
+		i--;
+	}
+	if (i < 0) {
+		if (dir < 0)
+			return false;
+		memmove(x->d + 1, x->d, (size_t)x->n - 1); /* 9.99 -> 10.0 */
+		x->d[0] = '1';
+		x->exp++;
+	}
+	return x->d[0] != '0';
+}
+
+/* The shortest digits that read back as |F|. The nearest P-digit decimal
+ * may miss where its neighbour does not: at a power of two the gap to the
+ * next double below is half the gap above. */
+static struct decimal shortest(double f)
+{
+	struct decimal x;
+	for (int prec = 1;; prec++) {
+		char buf[40];
+		snprintf(buf, sizeof(buf), "%.*e", prec - 1, fabs(f));
+		x.n = 0;
+		const char *p = buf;
+		for (; *p && *p != 'e'; p++)
+			if (*p >= '0' && *p <= '9')
+				x.d[x.n++] = *p;
+		x.exp = atoi(p + 1);
+		if (prec >= 17 || decimal_value(&x) == fabs(f))
+			break;
+		struct decimal up = x, down = x;
+		if (decimal_step(&up, +1) && decimal_value(&up) == fabs(f))
+			return up;
+		if (decimal_step(&down, -1) && decimal_value(&down) == fabs(f))
+			return down;
+	}
+	while (x.n > 1 && x.d[x.n - 1] == '0')
+		x.n--;
+	return x;
+}
+
 void shmc__repr_float(struct shmc__sbuf *sb, double f)
 {
 	if (isnan(f)) {
@@ -74,28 +140,12 @@ void shmc__repr_float(struct shmc__sbuf *sb, double f)
 		shmc__sb_puts(sb, f < 0 ? "-inf" : "inf");
 		return;
 	}
-	char buf[40];
-	int prec;
-	for (prec = 1; prec <= 17; prec++) {
-		snprintf(buf, sizeof(buf), "%.*e", prec - 1, f);
-		if (strtod(buf, NULL) == f)
-			break;
-	}
-	/* buf is [-]d[.ddd]e[+-]XX: collect the digits and the exponent. */
-	char digits[24];
-	int nd = 0;
-	const char *p = buf;
-	bool neg = *p == '-';
-	if (neg)
-		p++;
-	for (; *p && *p != 'e'; p++)
-		if (*p >= '0' && *p <= '9')
-			digits[nd++] = *p;
-	int exp10 = atoi(p + 1);
-	while (nd > 1 && digits[nd - 1] == '0')
-		nd--;
-	int decpt = exp10 + 1; /* digits[0] is worth 10^exp10 */
-	if (neg)
+	struct decimal x = shortest(f);
+	while (x.n > 1 && x.d[x.n - 1] == '0')
+		x.n--;
+	int nd = x.n, decpt = x.exp + 1; /* d[0] is worth 10^exp */
+	const char *digits = x.d;
+	if (signbit(f))
 		shmc__sb_putc(sb, '-');
 	if (decpt > -4 && decpt <= 16) {
 		if (decpt <= 0) {
@@ -121,7 +171,7 @@ void shmc__repr_float(struct shmc__sbuf *sb, double f)
 		shmc__sb_putn(sb, digits + 1, (size_t)(nd - 1));
 	}
 	char e[16];
-	snprintf(e, sizeof(e), "e%c%02d", exp10 < 0 ? '-' : '+', abs(exp10));
+	snprintf(e, sizeof(e), "e%c%02d", x.exp < 0 ? '-' : '+', abs(x.exp));
 	shmc__sb_puts(sb, e);
 }
 
@@ -141,6 +191,10 @@ static bool printable(uint32_t cp)
 	    (cp >= 0xfff9 && cp <= 0xfffb))
 		return false;
 	if ((cp >= 0xd800 && cp <= 0xf8ff) || (cp >= 0xf0000)) /* surrogates, private use */
+		return false;
+	if ((cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe) /* noncharacters */
+		return false;
+	if (cp == 0x890 || cp == 0x891 || cp == 0x8e2 || (cp >= 0x13430 && cp <= 0x13438))
 		return false;
 	if (cp == 0x110bd || cp == 0x110cd || (cp >= 0x1bca0 && cp <= 0x1bca3) ||
 	    (cp >= 0x1d173 && cp <= 0x1d17a) || cp == 0xe0001 ||
