@@ -554,6 +554,108 @@ SHMC_API int shmc_dict_update(shmc_obj_t *d, shmc_value_t key,
 			      shmc_update_fn fn, void *ctx);
 /** @} */
 
+/* ------------------------------------------------------------------------ */
+/** @defgroup roots Named objects
+ * An arena keeps a directory of named managed objects, so that processes
+ * which share nothing but the arena's name find the objects that matter.
+ * The directory holds a reference to each: a named object lives until its
+ * name is removed (and nothing else refers to it).
+ * @{ */
+/** The object named NAME, created as an empty object of KIND if there is
+ * none. Atomic: processes racing to create the same name get the same
+ * object. KIND must be one that needs no parameters (namespace, list,
+ * dict); for others create the object and use shmc_root_setdefault().
+ * @return 0, SHMC_EKIND (NAME names an object of another kind), -EINVAL
+ *         (empty name, or a kind that needs parameters), SHMC_EFULL, -ENOMEM */
+SHMC_API int shmc_root_get(shmc_arena_t *arena, const char *name, shmc_kind_t kind,
+			   shmc_obj_t **out);
+/** The object named NAME if there is one; else name OBJ so, atomically.
+ * *out receives a handle to whichever object is named NAME afterwards.
+ * @return 0, SHMC_EARENA, SHMC_EHANDLE, -EINVAL, SHMC_EFULL, -ENOMEM */
+SHMC_API int shmc_root_setdefault(shmc_arena_t *arena, const char *name,
+				  shmc_obj_t *obj, shmc_obj_t **out);
+/** The object named NAME. @return 0, SHMC_EKEY, -EINVAL, -ENOMEM */
+SHMC_API int shmc_root_find(shmc_arena_t *arena, const char *name, shmc_obj_t **out);
+/** Remove the name NAME (the object lives on while referred to).
+ * @return 0, SHMC_EKEY, -EINVAL */
+SHMC_API int shmc_root_remove(shmc_arena_t *arena, const char *name);
+/** The names, sorted, as a plain list of str. @return 0, -ENOMEM */
+SHMC_API int shmc_root_names(shmc_arena_t *arena, shmc_value_t *out);
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @defgroup view Looking inside an arena
+ * A view maps an arena read-only without attaching to it: it writes nothing
+ * and takes no lock, so it neither disturbs nor waits for the processes
+ * using the arena. What it reads while they change the arena may be
+ * momentarily inconsistent; everything it reads is validated, so a corrupt
+ * arena gives errors, never a crash. This is what shmc-stat and shmc-dump
+ * are built on. Objects are identified by their offset in the arena, which
+ * is also the address shown in proxy forms.
+ * @{ */
+typedef struct shmc_view shmc_view_t;
+
+/** Map the named arena NAME (or arena file) read-only.
+ * @return 0, and the refusal codes of shmc_arena_open() */
+SHMC_API int shmc_view_open(const char *name, shmc_view_t **out);
+SHMC_API void shmc_view_close(shmc_view_t *view);
+/** The arena's format version and layout fingerprint. */
+SHMC_API int shmc_view_format_version(shmc_view_t *view, unsigned *version,
+				      uint64_t *fingerprint);
+/** Memory use, as shmc_arena_stats() reports it. */
+SHMC_API int shmc_view_stats(shmc_view_t *view, shmc_arena_stats_t *st);
+
+/** A process slot in use. */
+typedef struct shmc_proc_info {
+	unsigned slot;
+	uint32_t pid;         /**< in the pid namespace of the process */
+	bool alive;           /**< false: dead, its leftovers not yet reaped */
+	uint64_t handles;     /**< objects it holds */
+	uint64_t attached_ns; /**< when it attached (CLOCK_REALTIME) */
+} shmc_proc_info_t;
+/** Call FN for each process slot in use; stops when FN returns non-zero
+ * (which is then returned). */
+SHMC_API int shmc_view_procs(shmc_view_t *view,
+			     int (*fn)(void *ctx, const shmc_proc_info_t *p),
+			     void *ctx);
+
+/** A managed object. */
+typedef struct shmc_object_info {
+	uint64_t offset;    /**< identity: its offset in the arena */
+	uint64_t id;        /**< serial number, in order of creation */
+	shmc_kind_t kind;
+	const char *typeid; /**< Python's typeid: "list", "dict", "Namespace" */
+	const char *proxy;  /**< Python's proxy class: "ListProxy" */
+	uint64_t refs;      /**< references held to it */
+	int64_t length;     /**< items or entries; -1 if not a container */
+	bool locked;        /**< a writer (or holder) has its lock */
+	int lock_slot;      /**< the lock's owner: process slot, or -1 */
+	uint32_t lock_pid;
+	bool lock_owner_alive;
+	bool waiters;       /**< someone may be waiting on its lock */
+	const char *name;   /**< its name if it is a named object, else NULL */
+} shmc_object_info_t;
+/** Call FN for each object reachable (from named objects and from the
+ * handles processes hold); stops when FN returns non-zero. */
+SHMC_API int shmc_view_objects(shmc_view_t *view,
+			       int (*fn)(void *ctx, const shmc_object_info_t *o),
+			       void *ctx);
+
+#define SHMC_VIEW_JSON 1u /**< shmc_view_dump: JSON instead of Python text */
+/** The contents of the object reached by PATH, in Python's text form (or
+ * JSON): PATH is a name, then '/'-separated steps through managed
+ * containers -- a list index, a dict key (an int if it reads as one, else a
+ * str) or an attribute name. A NULL or empty PATH dumps every named object,
+ * one "name: contents" line each (a JSON object). Managed objects inside
+ * are shown as references with their identity, never followed, so cycles
+ * print finitely. *out is freed with shmc_free().
+ * @return 0, SHMC_EKEY (no such name or key), SHMC_EINDEX, SHMC_ETYPE (a
+ *         step into something that is not a managed container),
+ *         SHMC_ECORRUPT, -ENOMEM */
+SHMC_API int shmc_view_dump(shmc_view_t *view, const char *path, unsigned flags,
+			    char **out);
+/** @} */
+
 #ifdef __cplusplus
 }
 #endif

@@ -474,6 +474,12 @@ int shmc_arena_stats(shmc_arena_t *a, shmc_arena_stats_t *st)
 {
 	if (!shmc__arena_ok(a) || st == NULL)
 		return SHMC_EHANDLE;
+	shmc__stats(a, st);
+	return 0;
+}
+
+void shmc__stats(shmc_arena_t *a, shmc_arena_stats_t *st)
+{
 	memset(st, 0, sizeof(*st));
 	struct shmc__hdr *h = a->hdr;
 	st->capacity = a->capacity;
@@ -496,5 +502,4 @@ int shmc_arena_stats(shmc_arena_t *a, shmc_arena_stats_t *st)
 	st->lock_recoveries = ld_relaxed(&h->lock_recoveries);
 	for (uint32_t s = 0; s < SHMC__MAX_PROCS; s++)
 		st->processes += ld_relaxed(&shmc__proc_at(a, s)->state) != SHMC__PROC_FREE;
-	return 0;
 }

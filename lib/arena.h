@@ -176,6 +176,9 @@ int shmc__arena_open_fd(const char *name, int flags, char **path);
  * reads only. *h receives the header. @return 0 or the refusal code */
 int shmc__arena_validate(int fd, struct shmc__hdr *h, uint64_t *capacity);
 
+/* Fill *st (shmc_arena_stats), for an attached arena or a view. */
+void shmc__stats(shmc_arena_t *a, shmc_arena_stats_t *st);
+
 /* The layout fingerprint of this build (layout.c). */
 uint64_t shmc__layout_fingerprint(void);
 

@@ -61,6 +61,8 @@ struct shmc__walk {
 	shmc_check_report_t *rep;
 	shmc_check_fn fn;
 	void *ctx;
+	void (*on_object)(void *octx, uint64_t off); /* views: each object */
+	void *octx;
 };
 
 shmc_arena_t *shmc__walk_arena(struct shmc__walk *w)
@@ -321,6 +323,8 @@ static void walk_objects(struct shmc__walk *w)
 		w->rep->objects++;
 		if (!shmc__walk_block(w, off, sizeof(*o) + k->body_size, k->typeid))
 			continue;
+		if (w->on_object)
+			w->on_object(w->octx, off);
 		k->walk(w, o);
 	}
 }
@@ -492,11 +496,13 @@ static void check_allocator(struct shmc__walk *w, bool sweep)
 
 /* The whole check --------------------------------------------------------------- */
 
-static int run_check(shmc_arena_t *a, unsigned flags, shmc_check_report_t *rep,
-		     shmc_check_fn fn, void *ctx)
+int shmc__check_walk(shmc_arena_t *a, unsigned flags, shmc_check_report_t *rep,
+		     shmc_check_fn fn, void *ctx,
+		     void (*on_object)(void *octx, uint64_t off), void *octx)
 {
 	shmc_check_report_t local;
-	struct shmc__walk w = {.a = a, .rep = rep ? rep : &local, .fn = fn, .ctx = ctx};
+	struct shmc__walk w = {.a = a, .rep = rep ? rep : &local, .fn = fn, .ctx = ctx,
+			       .on_object = on_object, .octx = octx};
 	memset(w.rep, 0, sizeof(*w.rep));
 	if (!check_header(&w))
 		return SHMC_ECORRUPT;
@@ -514,6 +520,8 @@ static int run_check(shmc_arena_t *a, unsigned flags, shmc_check_report_t *rep,
 		rc = -ENOMEM;
 		goto out;
 	}
+	if (on_object) /* a view wants the objects, not the verdict */
+		goto out;
 	/* Sweeping on a corrupt arena would free what only looks leaked. */
 	bool sweep = (flags & SHMC_CHECK_SWEEP) && w.rep->errors == 0;
 	check_refs(&w, sweep);
@@ -532,7 +540,7 @@ int shmc_arena_check(shmc_arena_t *a, unsigned flags, shmc_check_report_t *rep,
 {
 	if (!shmc__arena_ok(a))
 		return SHMC_EHANDLE;
-	return run_check(a, flags, rep, fn, ctx);
+	return shmc__check_walk(a, flags, rep, fn, ctx, NULL, NULL);
 }
 
 int shmc__check_mapping(void *base, uint64_t capacity, int lock_fd,
@@ -545,7 +553,7 @@ int shmc__check_mapping(void *base, uint64_t capacity, int lock_fd,
 	a.fd = -1;
 	a.lock_fd = lock_fd;
 	a.slot = UINT32_MAX;
-	return run_check(&a, 0, rep, fn, ctx);
+	return shmc__check_walk(&a, 0, rep, fn, ctx, NULL, NULL);
 }
 
 int shmc_check_file(const char *name, shmc_check_report_t *rep,

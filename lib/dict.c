@@ -584,3 +584,25 @@ void shmc__dict_walk(struct shmc__walk *w, struct shmc__obj *o)
 				 (unsigned long long)ld_relaxed(&t->live),
 				 (unsigned long long)live);
 }
+
+int64_t shmc__dict_length(shmc_arena_t *a, struct shmc__obj *o)
+{
+	struct dict_table *t = table_of(a, o);
+	return t ? (int64_t)ld_acquire(&t->live) : 0;
+}
+
+void shmc__dict_items(shmc_arena_t *a, struct shmc__obj *o,
+		      int (*fn)(void *ctx, uint64_t key, uint64_t val), void *ctx)
+{
+	struct dict_table *t = table_of(a, o);
+	if (t == NULL)
+		return;
+	struct dict_entry *e = entries(t);
+	for (uint64_t i = 0, u = used_of(t); i < u; i++) {
+		uint64_t kw = ld_acquire(&e[i].key);
+		if (kw == SHMC__W_DELETED || kw == SHMC__W_EMPTY)
+			continue;
+		if (fn(ctx, kw, ld_acquire(&e[i].val)))
+			break;
+	}
+}

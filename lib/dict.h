@@ -44,6 +44,9 @@ int shmc__dict_clear(shmc_obj_t *h, unsigned kind);
 void shmc__dict_destroy(shmc_arena_t *a, struct shmc__obj *o);
 int shmc__dict_repair(shmc_arena_t *a, struct shmc__obj *o);
 void shmc__dict_walk(struct shmc__walk *w, struct shmc__obj *o);
+int64_t shmc__dict_length(shmc_arena_t *a, struct shmc__obj *o);
+void shmc__dict_items(shmc_arena_t *a, struct shmc__obj *o,
+		      int (*fn)(void *ctx, uint64_t key, uint64_t val), void *ctx);
 #define SHMC__DICT_BODY_SIZE sizeof(atomic_u64)
 
 #endif

@@ -176,3 +176,12 @@ void shmc__handles_visit(struct shmc__walk *w, uint32_t slot)
 			shmc__walk_ref(w, obj, "handle");
 	}
 }
+
+uint64_t shmc__handles_count(shmc_arena_t *a, uint32_t slot)
+{
+	struct shmc__htab *t = table_of(a, slot);
+	uint64_t n = 0;
+	for (uint64_t i = 0; t && i < t->cap; i++)
+		n += ld_relaxed(&t->off[i]) != 0;
+	return n;
+}

@@ -14,6 +14,9 @@ int shmc__handles_copy(shmc_arena_t *a, uint32_t child);
  * is held any more. */
 void shmc__handles_shrink(shmc_arena_t *a);
 
+/* How many objects slot SLOT holds (read-only). */
+uint64_t shmc__handles_count(shmc_arena_t *a, uint32_t slot);
+
 /* Drop every reference held by slot SLOT (dead or detaching). */
 void shmc__handles_reap(shmc_arena_t *a, uint32_t slot);
 

@@ -157,6 +157,20 @@ static void walk(struct shmc__walk *w, struct shmc__obj *o)
 		shmc__walk_word(w, ld_acquire(&arr->item[i]), "list item");
 }
 
+static int64_t length(shmc_arena_t *a, struct shmc__obj *o)
+{
+	return (int64_t)arr_len(arr_of(a, o));
+}
+
+static void items(shmc_arena_t *a, struct shmc__obj *o,
+		  int (*fn)(void *ctx, uint64_t key, uint64_t val), void *ctx)
+{
+	struct list_arr *arr = arr_of(a, o);
+	for (uint64_t i = 0, n = arr_len(arr); i < n; i++)
+		if (fn(ctx, shmc__w_from_int((int64_t)i), ld_acquire(&arr->item[i])))
+			break;
+}
+
 /* Snapshot: the whole list as a plain list. */
 struct copy_ctx {
 	shmc_value_t out;
@@ -220,6 +234,8 @@ const struct shmc__kind shmc__list_kind = {
 	.repair = repair,
 	.str = list_str,
 	.walk = walk,
+	.length = length,
+	.items = items,
 };
 
 /* Public API -------------------------------------------------------------- */

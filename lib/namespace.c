@@ -75,6 +75,8 @@ const struct shmc__kind shmc__namespace_kind = {
 	.destroy = shmc__dict_destroy,
 	.repair = shmc__dict_repair,
 	.walk = shmc__dict_walk,
+	.length = shmc__dict_length,
+	.items = shmc__dict_items,
 	.str = ns_str,
 };
 

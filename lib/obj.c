@@ -104,6 +104,23 @@ int shmc__obj_wrap(shmc_arena_t *a, uint64_t off, shmc_obj_t **out)
 	return rc;
 }
 
+int shmc__obj_stub(shmc_arena_t *a, uint64_t off, shmc_obj_t **out)
+{
+	struct shmc__obj *o = shmc__at(a, off, sizeof(struct shmc__obj), 16);
+	if (o == NULL || o->magic != SHMC__OBJ_MAGIC || !shmc__kind_of(o->kind))
+		return SHMC_ECORRUPT;
+	shmc_obj_t *h = shmc__heap_alloc(sizeof(*h));
+	if (h == NULL)
+		return -ENOMEM;
+	h->magic = SHMC__STUB_MAGIC;
+	h->kind = o->kind;
+	h->arena = a;
+	h->off = off;
+	h->hidx = UINT32_MAX;
+	*out = h;
+	return 0;
+}
+
 /* Reference counts -------------------------------------------------------- */
 
 void shmc__obj_incref(shmc_arena_t *a, uint64_t off)
@@ -315,6 +332,11 @@ int shmc_obj_dup(shmc_obj_t *h, shmc_obj_t **out)
 
 void shmc_obj_release(shmc_obj_t *h)
 {
+	if (h && h->magic == SHMC__STUB_MAGIC) {
+		h->magic = 0;
+		shmc__heap_free(h);
+		return;
+	}
 	if (h == NULL || h->magic != SHMC__HANDLE_MAGIC || !shmc__arena_ok(h->arena))
 		return;
 	h->magic = 0;
@@ -323,10 +345,15 @@ void shmc_obj_release(shmc_obj_t *h)
 	shmc__heap_free(h);
 }
 
+static bool names_object(const shmc_obj_t *h)
+{
+	return h && (h->magic == SHMC__HANDLE_MAGIC || h->magic == SHMC__STUB_MAGIC) &&
+	       h->arena;
+}
+
 bool shmc_obj_same(const shmc_obj_t *a, const shmc_obj_t *b)
 {
-	return a && b && a->magic == SHMC__HANDLE_MAGIC &&
-	       b->magic == SHMC__HANDLE_MAGIC && a->arena && b->arena &&
+	return names_object(a) && names_object(b) &&
 	       a->arena->base == b->arena->base && a->off == b->off;
 }
 

@@ -16,6 +16,7 @@
 
 #define SHMC__OBJ_MAGIC 0x4f434d53u    /* "SMCO" */
 #define SHMC__HANDLE_MAGIC 0x4c444e48u /* "HNDL" */
+#define SHMC__STUB_MAGIC 0x42555453u   /* "STUB": names, does not hold */
 
 /*
  * The header of a managed object. `refs` counts the references stored in
@@ -56,6 +57,13 @@ struct shmc__kind {
 	int (*str)(shmc_obj_t *h, char **out);
 	/* Show the arena check every block and word the object owns. */
 	void (*walk)(struct shmc__walk *w, struct shmc__obj *o);
+	/* Read-only, bounded, lock-free (for views of an arena): the number of
+	 * items, and each (key, value) word pair in order -- for a list the
+	 * key is the index as an int word. Either may be NULL. FN returns
+	 * non-zero to stop. */
+	int64_t (*length)(shmc_arena_t *a, struct shmc__obj *o);
+	void (*items)(shmc_arena_t *a, struct shmc__obj *o,
+		      int (*fn)(void *ctx, uint64_t key, uint64_t val), void *ctx);
 };
 
 const struct shmc__kind *shmc__kind_of(unsigned kind);
@@ -94,6 +102,10 @@ int shmc__obj_create(shmc_arena_t *a, unsigned kind, shmc_obj_t **out);
  * still alive. Used when reading references out of the arena, inside an
  * epoch section. @return 0, -ENOMEM, SHMC_ECORRUPT (not an object or dead) */
 int shmc__obj_wrap(shmc_arena_t *a, uint64_t off, shmc_obj_t **out);
+
+/* A stub for the object at OFF: a handle-shaped name for printing, which
+ * holds no reference (read-only views). @return 0, -ENOMEM, SHMC_ECORRUPT */
+int shmc__obj_stub(shmc_arena_t *a, uint64_t off, shmc_obj_t **out);
 
 void shmc__obj_incref(shmc_arena_t *a, uint64_t off);
 void shmc__obj_decref(shmc_arena_t *a, uint64_t off);

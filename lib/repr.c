@@ -272,7 +272,7 @@ void shmc__repr_str(struct shmc__sbuf *sb, const char *s, size_t n)
 	shmc__sb_putc(sb, quote);
 }
 
-static void repr_bytes(struct shmc__sbuf *sb, const char *s, size_t n)
+void shmc__repr_bytes(struct shmc__sbuf *sb, const char *s, size_t n)
 {
 	char quote = n ? pick_quote(s, n) : '\'';
 	shmc__sb_putc(sb, 'b');
@@ -291,15 +291,21 @@ static void repr_bytes(struct shmc__sbuf *sb, const char *s, size_t n)
 
 void shmc__repr_proxy(struct shmc__sbuf *sb, const shmc_obj_t *h)
 {
-	struct shmc__obj *o;
-	if (shmc__resolve(h, 0, &o) != 0) {
+	struct shmc__obj *o = NULL;
+	if (h && h->magic == SHMC__STUB_MAGIC)
+		o = (struct shmc__obj *)(h->arena->base + h->off);
+	else if (shmc__resolve(h, 0, &o) != 0)
+		o = NULL;
+	const struct shmc__kind *k = o ? shmc__kind_of(o->kind) : NULL;
+	if (k == NULL) {
 		shmc__sb_puts(sb, "<invalid handle>");
 		return;
 	}
-	const struct shmc__kind *k = shmc__kind_of(o->kind);
+	/* The address shown is the object's offset in the arena: the same in
+	 * every process, wherever each maps the arena. */
 	char buf[160];
-	snprintf(buf, sizeof(buf), "<%s object, typeid '%s' at %p>", k->proxy,
-		 k->typeid, (void *)o);
+	snprintf(buf, sizeof(buf), "<%s object, typeid '%s' at %#llx>", k->proxy,
+		 k->typeid, (unsigned long long)h->off);
 	shmc__sb_puts(sb, buf);
 }
 
@@ -328,7 +334,7 @@ static void repr_depth(struct shmc__sbuf *sb, shmc_value_t v, int depth)
 		shmc__repr_str(sb, v.s.ptr, v.s.len);
 		break;
 	case SHMC_BYTES:
-		repr_bytes(sb, v.s.ptr, v.s.len);
+		shmc__repr_bytes(sb, v.s.ptr, v.s.len);
 		break;
 	case SHMC_TUPLE:
 	case SHMC_LIST:
@@ -403,4 +409,118 @@ int shmc_obj_repr(const shmc_obj_t *h, char **out)
 	struct shmc__sbuf sb = {0};
 	shmc__repr_proxy(&sb, h);
 	return shmc__sb_finish(&sb, out);
+}
+
+/* JSON ------------------------------------------------------------------- */
+
+static void json_str(struct shmc__sbuf *sb, const char *s, size_t n)
+{
+	shmc__sb_putc(sb, '"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char e[8];
+		if (c == '"' || c == '\\') {
+			shmc__sb_putc(sb, '\\');
+			shmc__sb_putc(sb, (char)c);
+		} else if (c < 0x20 || c == 0x7f) {
+			snprintf(e, sizeof(e), "\\u%04x", c);
+			shmc__sb_puts(sb, e);
+		} else {
+			shmc__sb_putc(sb, (char)c);
+		}
+	}
+	shmc__sb_putc(sb, '"');
+}
+
+static void json_depth(struct shmc__sbuf *sb, shmc_value_t v, int depth)
+{
+	char buf[64];
+	if (depth > SHMC__MAX_DEPTH) {
+		sb->err = sb->err ? sb->err : SHMC_EDEPTH;
+		return;
+	}
+	switch (v.type) {
+	case SHMC_NONE:
+		shmc__sb_puts(sb, "null");
+		break;
+	case SHMC_BOOL:
+		shmc__sb_puts(sb, v.b ? "true" : "false");
+		break;
+	case SHMC_INT:
+		snprintf(buf, sizeof(buf), "%lld", (long long)v.i);
+		shmc__sb_puts(sb, buf);
+		break;
+	case SHMC_FLOAT:
+		if (isnan(v.f) || isinf(v.f)) { /* not numbers in JSON */
+			shmc__sb_puts(sb, isnan(v.f) ? "\"nan\"" : v.f > 0 ? "\"inf\"" : "\"-inf\"");
+		} else {
+			struct shmc__sbuf t = {0};
+			shmc__repr_float(&t, v.f);
+			shmc__sb_puts(sb, t.p ? t.p : "0");
+			shmc__heap_free(t.p);
+		}
+		break;
+	case SHMC_STR:
+		if (shmc__utf8_valid(v.s.ptr, v.s.len)) {
+			json_str(sb, v.s.ptr, v.s.len);
+			break;
+		}
+		__attribute__((fallthrough)); /* not text: show the bytes */
+	case SHMC_BYTES:
+		shmc__sb_puts(sb, "{\"bytes\": \"");
+		for (size_t i = 0; i < v.s.len; i++) {
+			snprintf(buf, sizeof(buf), "%02x", (unsigned char)v.s.ptr[i]);
+			shmc__sb_puts(sb, buf);
+		}
+		shmc__sb_puts(sb, "\"}");
+		break;
+	case SHMC_TUPLE:
+	case SHMC_LIST:
+		shmc__sb_puts(sb, v.type == SHMC_TUPLE ? "{\"tuple\": [" : "[");
+		for (size_t i = 0; i < v.seq->len; i++) {
+			if (i)
+				shmc__sb_puts(sb, ", ");
+			json_depth(sb, v.seq->items[i], depth + 1);
+		}
+		shmc__sb_puts(sb, v.type == SHMC_TUPLE ? "]}" : "]");
+		break;
+	case SHMC_DICT: {
+		bool str_keys = true;
+		for (size_t i = 0; i < v.map->len; i++)
+			str_keys = str_keys && v.map->e[i].key.type == SHMC_STR;
+		shmc__sb_puts(sb, str_keys ? "{" : "{\"items\": [");
+		for (size_t i = 0; i < v.map->len; i++) {
+			if (i)
+				shmc__sb_puts(sb, ", ");
+			if (!str_keys)
+				shmc__sb_putc(sb, '[');
+			json_depth(sb, v.map->e[i].key, depth + 1);
+			shmc__sb_puts(sb, str_keys ? ": " : ", ");
+			json_depth(sb, v.map->e[i].val, depth + 1);
+			if (!str_keys)
+				shmc__sb_putc(sb, ']');
+		}
+		shmc__sb_puts(sb, str_keys ? "}" : "]}");
+		break;
+	}
+	case SHMC_REF: {
+		const shmc_obj_t *h = v.ref;
+		struct shmc__obj *o = (struct shmc__obj *)(h->arena->base + h->off);
+		const struct shmc__kind *k = shmc__kind_of(o->kind);
+		snprintf(buf, sizeof(buf), "{\"ref\": \"%#llx\", \"typeid\": ",
+			 (unsigned long long)h->off);
+		shmc__sb_puts(sb, buf);
+		json_str(sb, k ? k->typeid : "?", strlen(k ? k->typeid : "?"));
+		shmc__sb_putc(sb, '}');
+		break;
+	}
+	case SHMC_ERROR:
+		sb->err = sb->err ? sb->err : (int)v.i;
+		break;
+	}
+}
+
+void shmc__json(struct shmc__sbuf *sb, shmc_value_t v)
+{
+	json_depth(sb, v, 0);
 }

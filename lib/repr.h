@@ -27,6 +27,12 @@ void shmc__repr(struct shmc__sbuf *sb, shmc_value_t v);
 void shmc__repr_float(struct shmc__sbuf *sb, double f);
 /* Python's repr() of str text (quoted, escaped). */
 void shmc__repr_str(struct shmc__sbuf *sb, const char *s, size_t n);
+/* Python's repr() of bytes. */
+void shmc__repr_bytes(struct shmc__sbuf *sb, const char *s, size_t n);
+/* V as JSON: tuples as {"tuple": [...]}, bytes as {"bytes": "hex"}, dicts
+ * with other than str keys as {"items": [[k, v], ...]}, references as
+ * {"ref": "0xOFFSET", "typeid": "list"}. */
+void shmc__json(struct shmc__sbuf *sb, shmc_value_t v);
 /* The proxy form: <ListProxy object, typeid 'list' at 0x...>. */
 void shmc__repr_proxy(struct shmc__sbuf *sb, const shmc_obj_t *h);
 

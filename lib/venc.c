@@ -245,7 +245,8 @@ static const struct vblock *block_at(shmc_arena_t *a, uint64_t off)
 	return b;
 }
 
-static int decode(shmc_arena_t *a, struct cursor *c, int depth, shmc_value_t *out)
+static int decode(shmc_arena_t *a, struct cursor *c, int depth, bool stubs,
+		  shmc_value_t *out)
 {
 	if (depth > SHMC__MAX_DEPTH || c->p >= c->end)
 		return SHMC_ECORRUPT;
@@ -291,7 +292,7 @@ static int decode(shmc_arena_t *a, struct cursor *c, int depth, shmc_value_t *ou
 			return rc;
 		for (uint64_t i = 0; i < x; i++) {
 			shmc_value_t item;
-			if ((rc = decode(a, c, depth + 1, &item))) {
+			if ((rc = decode(a, c, depth + 1, stubs, &item))) {
 				shmc_value_free(&s);
 				return rc;
 			}
@@ -308,8 +309,8 @@ static int decode(shmc_arena_t *a, struct cursor *c, int depth, shmc_value_t *ou
 			return rc;
 		for (uint64_t i = 0; i < x; i++) {
 			shmc_value_t k, v;
-			if ((rc = decode(a, c, depth + 1, &k)) == 0 &&
-			    (rc = decode(a, c, depth + 1, &v)) != 0)
+			if ((rc = decode(a, c, depth + 1, stubs, &k)) == 0 &&
+			    (rc = decode(a, c, depth + 1, stubs, &v)) != 0)
 				shmc_value_free(&k);
 			if (rc == 0)
 				rc = shmc_pdict_set(&d, k, v);
@@ -325,7 +326,7 @@ static int decode(shmc_arena_t *a, struct cursor *c, int depth, shmc_value_t *ou
 		shmc_obj_t *h;
 		if (!get_u64(c, &x))
 			return SHMC_ECORRUPT;
-		if ((rc = shmc__obj_wrap(a, x, &h)))
+		if ((rc = stubs ? shmc__obj_stub(a, x, &h) : shmc__obj_wrap(a, x, &h)))
 			return rc;
 		out->type = SHMC_REF;
 		out->owned = 1;
@@ -337,7 +338,7 @@ static int decode(shmc_arena_t *a, struct cursor *c, int depth, shmc_value_t *ou
 	}
 }
 
-int shmc__word_load(shmc_arena_t *a, uint64_t w, shmc_value_t *out)
+static int load(shmc_arena_t *a, uint64_t w, bool stubs, shmc_value_t *out)
 {
 	if (shmc__w_is_int(w)) {
 		*out = shmc_int(shmc__w_int(w));
@@ -356,7 +357,8 @@ int shmc__word_load(shmc_arena_t *a, uint64_t w, shmc_value_t *out)
 	}
 	if (shmc__w_is_ref(w)) {
 		shmc_obj_t *h;
-		int rc = shmc__obj_wrap(a, shmc__w_ref_off(w), &h);
+		int rc = stubs ? shmc__obj_stub(a, shmc__w_ref_off(w), &h)
+			       : shmc__obj_wrap(a, shmc__w_ref_off(w), &h);
 		if (rc)
 			return rc;
 		out->type = SHMC_REF;
@@ -371,7 +373,7 @@ int shmc__word_load(shmc_arena_t *a, uint64_t w, shmc_value_t *out)
 		return SHMC_ECORRUPT;
 	struct cursor c = {b->data, b->data + b->len};
 	shmc_value_t v;
-	int rc = decode(a, &c, 0, &v);
+	int rc = decode(a, &c, 0, stubs, &v);
 	if (rc)
 		return rc;
 	if (c.p != c.end) {
@@ -380,6 +382,16 @@ int shmc__word_load(shmc_arena_t *a, uint64_t w, shmc_value_t *out)
 	}
 	*out = v;
 	return 0;
+}
+
+int shmc__word_load(shmc_arena_t *a, uint64_t w, shmc_value_t *out)
+{
+	return load(a, w, false, out);
+}
+
+int shmc__word_load_view(shmc_arena_t *a, uint64_t w, shmc_value_t *out)
+{
+	return load(a, w, true, out);
 }
 
 /* Equality without decoding --------------------------------------------- */
@@ -440,7 +452,8 @@ static bool item_eq(shmc_arena_t *a, struct cursor *c, shmc_value_t v, int depth
 	case T_DICT: {
 		/* Order-insensitive: decode this item and compare. */
 		shmc_value_t mine;
-		if (v.type != SHMC_DICT || decode(a, c, depth, &mine) != 0)
+		/* Stubs: comparing must not take references (nor write). */
+		if (v.type != SHMC_DICT || decode(a, c, depth, true, &mine) != 0)
 			return false;
 		bool eq = shmc_value_eq(mine, v);
 		shmc_value_free(&mine);

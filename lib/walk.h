@@ -37,6 +37,12 @@ void shmc__limbo_visit(struct shmc__walk *w, struct shmc__rec *r,
 /* The handle table of process slot SLOT: its block and each reference. */
 void shmc__handles_visit(struct shmc__walk *w, uint32_t slot);
 
+/* The walk of the arena check; with ON_OBJECT, only as far as calling it
+ * for each object reached (views). */
+int shmc__check_walk(shmc_arena_t *a, unsigned flags, shmc_check_report_t *rep,
+		     shmc_check_fn fn, void *ctx,
+		     void (*on_object)(void *octx, uint64_t off), void *octx);
+
 /* Check an arena mapped at BASE without attaching to it (fuzzing, and
  * shmc_check_file). LOCK_FD (may be -1) answers liveness queries. */
 int shmc__check_mapping(void *base, uint64_t capacity, int lock_fd,

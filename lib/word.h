@@ -49,6 +49,10 @@ int shmc__word_store(shmc_arena_t *a, shmc_value_t v, uint64_t *w);
  * object locked). @return 0, -ENOMEM, SHMC_ECORRUPT */
 int shmc__word_load(shmc_arena_t *a, uint64_t w, shmc_value_t *out);
 
+/* The same for a read-only view: managed objects come out as stubs, which
+ * name an object without holding it (and write nothing to the arena). */
+int shmc__word_load_view(shmc_arena_t *a, uint64_t w, shmc_value_t *out);
+
 /* Python's == between the value in word W and V (inside a section). */
 bool shmc__word_eq(shmc_arena_t *a, uint64_t w, shmc_value_t v);
 
