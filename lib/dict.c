@@ -98,8 +98,8 @@ static inline uint64_t used_of(struct dict_table *t)
 int shmc__dict_key(shmc_value_t v, struct shmc__key *k)
 {
 	int rc = shmc__key_hash(v, &k->hash);
-	if (rc)
-		return rc == SHMC_EDEPTH ? rc : (v.type == SHMC_ERROR ? (int)v.i : SHMC_EUNHASHABLE);
+	if (rc) /* SHMC_EUNHASHABLE, SHMC_EDEPTH, or a failed builder's error */
+		return rc;
 	k->v = v;
 	return 0;
 }

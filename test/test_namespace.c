@@ -1,0 +1,546 @@
+/*
+ * test_namespace.c -- the managed Namespace: attributes by name, printed and
+ * listed as Python does, errors that change nothing, and processes setting
+ * and reading attributes at once.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <sched.h>
+#include <time.h>
+
+#include "testutil.h"
+
+TestSuite(namespace, .timeout = 60);
+
+static void expect_str(shmc_obj_t *o, const char *want)
+{
+	char *s = obj_str(o);
+	cr_assert_str_eq(s, want);
+	shmc_free(s);
+}
+
+static void expect_repr(shmc_value_t v, const char *want)
+{
+	char *s = value_repr(v);
+	cr_assert_str_eq(s, want);
+	shmc_free(s);
+}
+
+static void expect_names(shmc_obj_t *ns, const char *want)
+{
+	shmc_value_t names;
+	ASSERT_OK(shmc_ns_names(ns, &names));
+	cr_assert_eq(names.type, SHMC_LIST);
+	expect_repr(names, want);
+	shmc_value_free(&names);
+}
+
+static void expect_attr(shmc_obj_t *ns, const char *name, const char *want)
+{
+	shmc_value_t v;
+	ASSERT_OK(shmc_ns_get(ns, name, &v));
+	expect_repr(v, want);
+	shmc_value_free(&v);
+}
+
+Test(namespace, set_get_has_del, .init = arena_setup, .fini = arena_teardown)
+{
+	shmc_obj_t *ns;
+	shmc_value_t v;
+	ASSERT_OK(shmc_ns_new(A, &ns));
+	cr_assert_eq(shmc_obj_kind(ns), SHMC_KIND_NAMESPACE);
+	expect_str(ns, "Namespace()");
+	cr_assert_eq(shmc_ns_has(ns, "x"), 0);
+	ASSERT_OK(shmc_ns_set(ns, "x", shmc_int(1)));
+	ASSERT_OK(shmc_ns_set(ns, "y", shmc_str("why")));
+	cr_assert_eq(shmc_ns_has(ns, "x"), 1);
+	cr_assert_eq(shmc_ns_has(ns, "y"), 1);
+	cr_assert_eq(shmc_ns_has(ns, "X"), 0);
+	cr_assert_eq(shmc_ns_has(ns, "xx"), 0);
+	ASSERT_OK(shmc_ns_get(ns, "x", &v));
+	cr_assert(v.type == SHMC_INT && v.i == 1);
+	expect_attr(ns, "y", "'why'");
+	/* Overwrite, with another type. */
+	ASSERT_OK(shmc_ns_set(ns, "x", shmc_float(2.5)));
+	expect_attr(ns, "x", "2.5");
+	expect_str(ns, "Namespace(x=2.5, y='why')");
+	ASSERT_OK(shmc_ns_del(ns, "x"));
+	cr_assert_eq(shmc_ns_has(ns, "x"), 0);
+	v = shmc_int(-7);
+	ASSERT_ERR(shmc_ns_get(ns, "x", &v), SHMC_EATTR);
+	cr_assert(v.type == SHMC_INT && v.i == -7, "out written on failure");
+	ASSERT_ERR(shmc_ns_del(ns, "x"), SHMC_EATTR);
+	expect_str(ns, "Namespace(y='why')");
+	/* Set again after del. */
+	ASSERT_OK(shmc_ns_set(ns, "x", shmc_none()));
+	expect_str(ns, "Namespace(x=None, y='why')");
+	shmc_obj_release(ns);
+}
+
+Test(namespace, missing_attributes_are_attribute_errors, .init = arena_setup, .fini = arena_teardown)
+{
+	shmc_obj_t *ns;
+	shmc_value_t v = shmc_int(-7);
+	ASSERT_OK(shmc_ns_new(A, &ns));
+	ASSERT_ERR(shmc_ns_get(ns, "nope", &v), SHMC_EATTR);
+	ASSERT_ERR(shmc_ns_del(ns, "nope"), SHMC_EATTR);
+	ASSERT_ERR(shmc_ns_add(ns, "nope", shmc_int(1), &v), SHMC_EATTR);
+	ASSERT_ERR(shmc_ns_cas(ns, "nope", shmc_none(), shmc_int(1)), SHMC_EATTR);
+	cr_assert_eq(shmc_ns_has(ns, "nope"), 0);
+	ASSERT_OK(shmc_ns_set(ns, "nop", shmc_int(1)));
+	ASSERT_OK(shmc_ns_set(ns, "nopee", shmc_int(1)));
+	ASSERT_ERR(shmc_ns_get(ns, "nope", &v), SHMC_EATTR);
+	ASSERT_ERR(shmc_ns_get(ns, "Nop", &v), SHMC_EATTR);
+	cr_assert(v.type == SHMC_INT && v.i == -7, "out written on failure");
+	expect_str(ns, "Namespace(nop=1, nopee=1)");
+	shmc_obj_release(ns);
+}
+
+static int add_one(shmc_value_t *v, void *ctx)
+{
+	(void)ctx;
+	v->i++;
+	return 0;
+}
+
+Test(namespace, empty_or_null_names_are_invalid, .init = arena_setup, .fini = arena_teardown)
+{
+	shmc_obj_t *ns;
+	shmc_value_t v = shmc_int(-7);
+	ASSERT_OK(shmc_ns_new(A, &ns));
+	ASSERT_OK(shmc_ns_set(ns, "x", shmc_int(1)));
+	const char *bad[] = {"", NULL};
+	for (int i = 0; i < 2; i++) {
+		const char *n = bad[i];
+		ASSERT_ERR(shmc_ns_set(ns, n, shmc_int(2)), -EINVAL);
+		ASSERT_ERR(shmc_ns_get(ns, n, &v), -EINVAL);
+		ASSERT_ERR(shmc_ns_del(ns, n), -EINVAL);
+		ASSERT_ERR(shmc_ns_has(ns, n), -EINVAL);
+		ASSERT_ERR(shmc_ns_add(ns, n, shmc_int(1), &v), -EINVAL);
+		ASSERT_ERR(shmc_ns_cas(ns, n, shmc_int(1), shmc_int(2)), -EINVAL);
+		ASSERT_ERR(shmc_ns_update(ns, n, add_one, NULL), -EINVAL);
+	}
+	cr_assert(v.type == SHMC_INT && v.i == -7, "out written on failure");
+	expect_names(ns, "['x']");
+	expect_str(ns, "Namespace(x=1)");
+	shmc_obj_release(ns);
+}
+
+Test(namespace, invalid_values_and_names_change_nothing, .init = arena_setup, .fini = arena_teardown)
+{
+	shmc_obj_t *ns;
+	ASSERT_OK(shmc_ns_new(A, &ns));
+	ASSERT_OK(shmc_ns_set(ns, "x", shmc_int(1)));
+	ASSERT_ERR(shmc_ns_set(ns, "x", shmc_strn("\xff", 1)), -EILSEQ);
+	ASSERT_ERR(shmc_ns_set(ns, "y", shmc_strn("\xed\xa0\x80", 3)), -EILSEQ);
+	ASSERT_ERR(shmc_ns_set(ns, "\xc3", shmc_int(1)), -EILSEQ); /* a cut UTF-8 name */
+	shmc_value_t err = {.type = SHMC_ERROR, .i = -ENOMEM};
+	ASSERT_ERR(shmc_ns_set(ns, "x", err), -ENOMEM);
+	ASSERT_ERR(shmc_ns_set(ns, "z", err), -ENOMEM);
+	cr_assert_eq(shmc_ns_has(ns, "y"), 0);
+	cr_assert_eq(shmc_ns_has(ns, "z"), 0);
+	expect_names(ns, "['x']");
+	expect_str(ns, "Namespace(x=1)");
+	shmc_obj_release(ns);
+}
+
+Test(namespace, names_are_sorted, .init = arena_setup, .fini = arena_teardown)
+{
+	shmc_obj_t *ns;
+	ASSERT_OK(shmc_ns_new(A, &ns));
+	expect_names(ns, "[]");
+	/* python3: sorted(['zeta', 'alpha', 'Beta', 'a_b', 'a', 'été', 'ab',
+	 *                  '_hidden', 'a0'])
+	 * -> ['Beta', '_hidden', 'a', 'a0', 'a_b', 'ab', 'alpha', 'zeta', 'été'] */
+	const char *names[] = {"zeta", "alpha", "Beta", "a_b", "a", "\xc3\xa9t\xc3\xa9",
+			       "ab", "_hidden", "a0"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		ASSERT_OK(shmc_ns_set(ns, names[i], shmc_int((int64_t)i)));
+	expect_names(ns, "['Beta', '_hidden', 'a', 'a0', 'a_b', 'ab', 'alpha', 'zeta', "
+			 "'\xc3\xa9t\xc3\xa9']");
+	ASSERT_OK(shmc_ns_del(ns, "a"));
+	ASSERT_OK(shmc_ns_set(ns, "a", shmc_int(0))); /* re-set: still sorted */
+	ASSERT_OK(shmc_ns_del(ns, "alpha"));
+	expect_names(ns, "['Beta', '_hidden', 'a', 'a0', 'a_b', 'ab', 'zeta', "
+			 "'\xc3\xa9t\xc3\xa9']");
+	/* The names are a private copy. */
+	shmc_value_t l;
+	ASSERT_OK(shmc_ns_names(ns, &l));
+	ASSERT_OK(shmc_plist_append(&l, shmc_str("extra")));
+	shmc_value_free(&l);
+	cr_assert_eq(shmc_ns_has(ns, "extra"), 0);
+	shmc_obj_release(ns);
+}
+
+Test(namespace, str_matches_python, .init = arena_setup, .fini = arena_teardown)
+{
+	/* python3 (multiprocessing.managers.Namespace, what a proxy prints):
+	 *   ns.zeta = 1; ns.alpha = 'a'; ns.Beta = [1, (2,)]; ns.a_b = None
+	 *   ns.a = 2.5; setattr(ns, 'été', b'x'); ns.ab = {1: 'x'}
+	 *   print(ns)
+	 *   ns.x = 0.1; ns.y = 1e16; ns.z = -0.0; ns.w = float('inf')
+	 *   ns.v = float('nan'); ns.u = 1e-5; ns.t = 123456789.0
+	 *   print(ns) */
+	shmc_obj_t *ns;
+	ASSERT_OK(shmc_ns_new(A, &ns));
+	shmc_value_t beta = shmc_plist_of(2, shmc_int(1), shmc_tuple_of(1, shmc_int(2)));
+	shmc_value_t ab = shmc_pdict_of(1, shmc_int(1), shmc_str("x"));
+	ASSERT_OK(shmc_ns_set(ns, "zeta", shmc_int(1)));
+	ASSERT_OK(shmc_ns_set(ns, "alpha", shmc_str("a")));
+	ASSERT_OK(shmc_ns_set(ns, "Beta", beta));
+	ASSERT_OK(shmc_ns_set(ns, "a_b", shmc_none()));
+	ASSERT_OK(shmc_ns_set(ns, "a", shmc_float(2.5)));
+	ASSERT_OK(shmc_ns_set(ns, "\xc3\xa9t\xc3\xa9", shmc_bytes("x", 1)));
+	ASSERT_OK(shmc_ns_set(ns, "ab", ab));
+	shmc_value_free(&beta);
+	shmc_value_free(&ab);
+	expect_str(ns, "Namespace(Beta=[1, (2,)], a=2.5, a_b=None, ab={1: 'x'}, alpha='a', "
+		       "zeta=1, \xc3\xa9t\xc3\xa9=b'x')");
+	ASSERT_OK(shmc_ns_set(ns, "x", shmc_float(0.1)));
+	ASSERT_OK(shmc_ns_set(ns, "y", shmc_float(1e16)));
+	ASSERT_OK(shmc_ns_set(ns, "z", shmc_float(-0.0)));
+	ASSERT_OK(shmc_ns_set(ns, "w", shmc_float(INFINITY)));
+	ASSERT_OK(shmc_ns_set(ns, "v", shmc_float(NAN)));
+	ASSERT_OK(shmc_ns_set(ns, "u", shmc_float(1e-5)));
+	ASSERT_OK(shmc_ns_set(ns, "t", shmc_float(123456789.0)));
+	expect_str(ns, "Namespace(Beta=[1, (2,)], a=2.5, a_b=None, ab={1: 'x'}, alpha='a', "
+		       "t=123456789.0, u=1e-05, v=nan, w=inf, x=0.1, y=1e+16, z=-0.0, "
+		       "zeta=1, \xc3\xa9t\xc3\xa9=b'x')");
+	shmc_obj_release(ns);
+}
+
+Test(namespace, str_sorts_name_value_strings_and_hides_underscores, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	/* python3: ns.a = 2; ns.a0 = 1; ns._hidden = 3; ns.A = 0; print(ns)
+	 * -> Namespace(A=0, a0=1, a=2)   ('a0=1' < 'a=2': '0' < '=') */
+	shmc_obj_t *ns;
+	ASSERT_OK(shmc_ns_new(A, &ns));
+	ASSERT_OK(shmc_ns_set(ns, "a", shmc_int(2)));
+	ASSERT_OK(shmc_ns_set(ns, "a0", shmc_int(1)));
+	ASSERT_OK(shmc_ns_set(ns, "_hidden", shmc_int(3)));
+	ASSERT_OK(shmc_ns_set(ns, "A", shmc_int(0)));
+	expect_str(ns, "Namespace(A=0, a0=1, a=2)");
+	expect_names(ns, "['A', '_hidden', 'a', 'a0']");
+	expect_attr(ns, "_hidden", "3");
+	shmc_obj_release(ns);
+}
+
+Test(namespace, values_of_every_type_round_trip, .init = arena_setup, .fini = arena_teardown)
+{
+	shmc_obj_t *ns, *ls, *d, *other;
+	ASSERT_OK(shmc_ns_new(A, &ns));
+	ASSERT_OK(shmc_list_new(A, &ls));
+	ASSERT_OK(shmc_dict_new(A, &d));
+	ASSERT_OK(shmc_ns_new(A, &other));
+	ASSERT_OK(shmc_list_append(ls, shmc_int(1)));
+	ASSERT_OK(shmc_dict_set(d, shmc_int(1), shmc_int(2)));
+	ASSERT_OK(shmc_ns_set(other, "q", shmc_int(3)));
+	struct {
+		const char *name;
+		shmc_value_t v;
+	} cases[] = {
+		{"none", shmc_none()},
+		{"f", shmc_bool(false)},
+		{"t", shmc_bool(true)},
+		{"zero", shmc_int(0)},
+		{"neg", shmc_int(-5)},
+		{"imm_max", shmc_int(((int64_t)1 << 60) - 1)},
+		{"imm_over", shmc_int((int64_t)1 << 60)},
+		{"imm_min", shmc_int(-((int64_t)1 << 60))},
+		{"imm_under", shmc_int(-((int64_t)1 << 60) - 1)},
+		{"max", shmc_int(INT64_MAX)},
+		{"min", shmc_int(INT64_MIN)},
+		{"fl", shmc_float(0.1)},
+		{"fbig", shmc_float(1e300)},
+		{"finf", shmc_float(-INFINITY)},
+		{"s", shmc_str("h\xc3\xa9llo \xf0\x9f\x98\x80")},
+		{"s_empty", shmc_str("")},
+		{"s_nul", shmc_strn("a\0b", 3)},
+		{"b", shmc_bytes("\x00\xff\x01", 3)},
+		{"b_empty", shmc_bytes("", 0)},
+		{"tuple", shmc_tuple_of(3, shmc_int(1), shmc_str("a"),
+					shmc_tuple_of(1, shmc_none()))},
+		{"tuple_empty", shmc_tuple_of(0)},
+		{"list", shmc_plist_of(3, shmc_float(1.5), shmc_plist_of(0),
+				       shmc_bytes("z", 1))},
+		{"dict", shmc_pdict_of(2, shmc_tuple_of(2, shmc_int(1), shmc_int(2)),
+				       shmc_plist_of(1, shmc_int(3)), shmc_str("k"),
+				       shmc_pdict_of(0))},
+		{"ref_list", shmc_ref(ls)},
+		{"ref_dict", shmc_ref(d)},
+		{"ref_ns", shmc_ref(other)},
+		{"mixed", shmc_plist_of(2, shmc_ref(ls),
+					shmc_pdict_of(1, shmc_str("d"), shmc_ref(d)))},
+	};
+	size_t n = sizeof(cases) / sizeof(cases[0]);
+	for (size_t i = 0; i < n; i++)
+		ASSERT_OK(shmc_ns_set(ns, cases[i].name, cases[i].v));
+	for (size_t i = 0; i < n; i++) {
+		shmc_value_t v;
+		ASSERT_OK(shmc_ns_get(ns, cases[i].name, &v));
+		cr_assert_eq(v.type, cases[i].v.type, "%s: type %d", cases[i].name, v.type);
+		cr_assert(shmc_value_eq(v, cases[i].v), "%s differs", cases[i].name);
+		shmc_value_free(&v);
+	}
+	/* What == cannot tell. */
+	shmc_value_t v;
+	ASSERT_OK(shmc_ns_set(ns, "nan", shmc_float(NAN)));
+	ASSERT_OK(shmc_ns_get(ns, "nan", &v));
+	cr_assert(v.type == SHMC_FLOAT && isnan(v.f));
+	ASSERT_OK(shmc_ns_set(ns, "negzero", shmc_float(-0.0)));
+	ASSERT_OK(shmc_ns_get(ns, "negzero", &v));
+	cr_assert(v.type == SHMC_FLOAT && v.f == 0 && signbit(v.f));
+	ASSERT_OK(shmc_ns_get(ns, "t", &v));
+	cr_assert_eq(v.type, SHMC_BOOL, "True came back as type %d", v.type);
+	ASSERT_OK(shmc_ns_get(ns, "ref_ns", &v));
+	cr_assert(shmc_obj_same(v.ref, other));
+	cr_assert_eq(shmc_obj_kind(v.ref), SHMC_KIND_NAMESPACE);
+	expect_attr(v.ref, "q", "3");
+	shmc_value_free(&v);
+	ASSERT_OK(shmc_ns_get(ns, "mixed", &v));
+	cr_assert(shmc_obj_same(shmc_seq_at(v, 0)->ref, ls));
+	cr_assert(shmc_obj_same(shmc_pdict_get(*shmc_seq_at(v, 1), shmc_str("d"))->ref, d));
+	shmc_value_free(&v);
+	expect_attr(ns, "s_nul", "'a\\x00b'");
+	expect_attr(ns, "b", "b'\\x00\\xff\\x01'");
+
+	for (size_t i = 0; i < n; i++)
+		shmc_value_free(&cases[i].v);
+	shmc_obj_release(ls);
+	shmc_obj_release(d);
+	shmc_obj_release(other);
+	shmc_obj_release(ns);
+}
+
+Test(namespace, proxies_print_as_python, .init = arena_setup, .fini = arena_teardown)
+{
+	shmc_obj_t *ns, *other;
+	ASSERT_OK(shmc_ns_new(A, &ns));
+	ASSERT_OK(shmc_ns_new(A, &other));
+	ASSERT_OK(shmc_ns_set(ns, "o", shmc_ref(other)));
+	char *s = obj_str(ns);
+	const char *want = "Namespace(o=<NamespaceProxy object, typeid 'Namespace' at 0x";
+	cr_assert(strncmp(s, want, strlen(want)) == 0, "str(ns) = %s", s);
+	cr_assert_str_eq(s + strlen(s) - 2, ">)");
+	shmc_free(s);
+	ASSERT_OK(shmc_obj_repr(ns, &s));
+	want = "<NamespaceProxy object, typeid 'Namespace' at 0x";
+	cr_assert(strncmp(s, want, strlen(want)) == 0, "repr(ns) = %s", s);
+	shmc_free(s);
+	shmc_obj_release(other);
+	shmc_obj_release(ns);
+}
+
+Test(namespace, wrong_kind_and_null_handles_are_refused, .init = arena_setup, .fini = arena_teardown)
+{
+	shmc_obj_t *ls, *d, *ns = NULL;
+	ASSERT_OK(shmc_list_new(A, &ls));
+	ASSERT_OK(shmc_dict_new(A, &d));
+	ASSERT_OK(shmc_dict_set(d, shmc_str("x"), shmc_int(1)));
+	shmc_obj_t *hs[] = {ls, d, NULL};
+	int codes[] = {SHMC_EKIND, SHMC_EKIND, SHMC_EHANDLE};
+	for (int i = 0; i < 3; i++) {
+		shmc_obj_t *h = hs[i];
+		int code = codes[i];
+		shmc_value_t v = shmc_int(-7);
+		ASSERT_ERR(shmc_ns_set(h, "x", shmc_int(2)), code);
+		ASSERT_ERR(shmc_ns_get(h, "x", &v), code);
+		ASSERT_ERR(shmc_ns_del(h, "x"), code);
+		ASSERT_ERR(shmc_ns_has(h, "x"), code);
+		ASSERT_ERR(shmc_ns_names(h, &v), code);
+		ASSERT_ERR(shmc_ns_add(h, "x", shmc_int(1), &v), code);
+		ASSERT_ERR(shmc_ns_cas(h, "x", shmc_int(1), shmc_int(2)), code);
+		ASSERT_ERR(shmc_ns_update(h, "x", add_one, NULL), code);
+		/* The handle is checked before the name. */
+		ASSERT_ERR(shmc_ns_set(h, "", shmc_int(2)), code);
+		ASSERT_ERR(shmc_ns_get(h, NULL, &v), code);
+		cr_assert(v.type == SHMC_INT && v.i == -7, "out written on failure");
+	}
+	/* The dict with a str key "x" is untouched, as is the list. */
+	expect_str(d, "{'x': 1}");
+	cr_assert_eq(shmc_list_len(ls), 0);
+	ASSERT_ERR(shmc_ns_new(NULL, &ns), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_ns_new(A, NULL), SHMC_EHANDLE);
+	cr_assert_null(ns);
+	shmc_obj_release(ls);
+	shmc_obj_release(d);
+}
+
+Test(namespace, many_attributes, .init = arena_setup, .fini = arena_teardown)
+{
+	shmc_obj_t *ns;
+	char name[32];
+	ASSERT_OK(shmc_ns_new(A, &ns));
+	for (int i = 0; i < 5000; i++) {
+		snprintf(name, sizeof(name), "attr%05d", i);
+		ASSERT_OK(shmc_ns_set(ns, name, shmc_int(i)));
+	}
+	for (int i = 0; i < 5000; i += 2) {
+		snprintf(name, sizeof(name), "attr%05d", i);
+		ASSERT_OK(shmc_ns_del(ns, name));
+	}
+	for (int i = 0; i < 5000; i++) {
+		snprintf(name, sizeof(name), "attr%05d", i);
+		shmc_value_t v;
+		int rc = shmc_ns_get(ns, name, &v);
+		if (i % 2 == 0) {
+			cr_assert_eq(rc, SHMC_EATTR, "%s: %s", name, shmc_errname(rc));
+		} else {
+			cr_assert_eq(rc, 0, "%s: %s", name, shmc_errname(rc));
+			cr_assert(v.type == SHMC_INT && v.i == i);
+		}
+	}
+	shmc_value_t names;
+	ASSERT_OK(shmc_ns_names(ns, &names));
+	cr_assert_eq(shmc_seq_len(names), 2500);
+	for (int j = 0; j < 2500; j++) {
+		snprintf(name, sizeof(name), "attr%05d", 2 * j + 1);
+		shmc_value_t *x = shmc_seq_at(names, j);
+		cr_assert(x->type == SHMC_STR && x->s.len == strlen(name) &&
+			  memcmp(x->s.ptr, name, x->s.len) == 0, "names[%d]", j);
+	}
+	shmc_value_free(&names);
+	shmc_obj_release(ns);
+}
+
+/* Processes -------------------------------------------------------------- */
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Wait (at most 30 s) until ns.NAME == WANT; 0 when it did. */
+static int wait_for(shmc_obj_t *ns, const char *name, int64_t want)
+{
+	double end = now_s() + 30;
+	while (now_s() < end) {
+		shmc_value_t v;
+		int rc = shmc_ns_get(ns, name, &v);
+		if (rc == 0 && v.type == SHMC_INT && v.i == want)
+			return 0;
+		if (rc == 0)
+			shmc_value_free(&v);
+		else if (rc != SHMC_EATTR)
+			return rc;
+		sched_yield();
+	}
+	return -ETIMEDOUT;
+}
+
+#define ROUNDS 2000
+
+/* The child answers each ping with a pong carrying a value it read. */
+static int pong_child(int i, void *arg)
+{
+	(void)i;
+	shmc_obj_t *ns = arg;
+	for (int k = 1; k <= ROUNDS; k++) {
+		CHILD_OK(wait_for(ns, "ping", k));
+		shmc_value_t v;
+		CHILD_OK(shmc_ns_get(ns, "payload", &v));
+		CHILD_CHECK(v.type == SHMC_TUPLE && shmc_seq_len(v) == 2);
+		CHILD_CHECK(shmc_seq_at(v, 0)->i == k);
+		/* Send back the payload's string, then -k. */
+		shmc_value_t str;
+		CHILD_OK(shmc_value_copy(*shmc_seq_at(v, 1), &str));
+		shmc_value_free(&v);
+		shmc_value_t back = shmc_tuple_of(2, str, shmc_int(-k));
+		CHILD_OK(shmc_ns_set(ns, "reply", back));
+		shmc_value_free(&back);
+		CHILD_OK(shmc_ns_set(ns, "pong", shmc_int(k)));
+	}
+	CHILD_OK(shmc_ns_del(ns, "ping"));
+	return 0;
+}
+
+Test(namespace, parent_and_child_ping_pong, .init = arena_setup, .fini = arena_teardown)
+{
+	shmc_obj_t *ns;
+	ASSERT_OK(shmc_ns_new(A, &ns));
+	fflush(NULL);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		_exit(pong_child(0, ns));
+	int failed = 0;
+	char buf[32];
+	for (int k = 1; k <= ROUNDS && !failed; k++) {
+		snprintf(buf, sizeof(buf), "msg %d", k);
+		shmc_value_t p = shmc_tuple_of(2, shmc_int(k), shmc_str(buf));
+		failed = shmc_ns_set(ns, "payload", p) != 0 || shmc_ns_set(ns, "ping", shmc_int(k)) != 0;
+		shmc_value_free(&p);
+		if (failed || wait_for(ns, "pong", k) != 0) {
+			failed = k;
+			break;
+		}
+		shmc_value_t r;
+		ASSERT_OK(shmc_ns_get(ns, "reply", &r));
+		char *s = value_repr(r);
+		char want[64];
+		snprintf(want, sizeof(want), "('msg %d', %d)", k, -k);
+		failed = strcmp(s, want) != 0 ? k : 0;
+		shmc_free(s);
+		shmc_value_free(&r);
+	}
+	if (failed)
+		kill(pid, SIGKILL);
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert_eq(failed, 0, "round %d failed", failed);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child failed (status %#x)", st);
+	/* The child's last act is seen too. */
+	cr_assert_eq(shmc_ns_has(ns, "ping"), 0);
+	expect_names(ns, "['payload', 'pong', 'reply']");
+	shmc_obj_release(ns);
+}
+
+#define WRITERS 4
+#define SETS 5000
+
+/* Each child sets its own attribute over and over, deletes and re-creates a
+ * scratch one, and reads the others' attributes, which must always be ints
+ * another child could have written. */
+static int writer_child(int i, void *arg)
+{
+	shmc_obj_t *ns = arg;
+	char mine[32], scratch[32], theirs[32];
+	snprintf(mine, sizeof(mine), "w%d", i);
+	snprintf(scratch, sizeof(scratch), "scratch%d", i);
+	for (int k = 0; k < SETS; k++) {
+		CHILD_OK(shmc_ns_set(ns, mine, shmc_int(k)));
+		CHILD_OK(shmc_ns_set(ns, scratch, shmc_str(mine)));
+		shmc_value_t v;
+		CHILD_OK(shmc_ns_get(ns, mine, &v));
+		CHILD_CHECK(v.type == SHMC_INT && v.i == k);
+		CHILD_OK(shmc_ns_del(ns, scratch));
+		CHILD_CHECK(shmc_ns_has(ns, scratch) == 0);
+		snprintf(theirs, sizeof(theirs), "w%d", (i + 1 + k % (WRITERS - 1)) % WRITERS);
+		int rc = shmc_ns_get(ns, theirs, &v);
+		CHILD_CHECK(rc == 0 || rc == SHMC_EATTR);
+		if (rc == 0)
+			CHILD_CHECK(v.type == SHMC_INT && v.i >= 0 && v.i < SETS);
+	}
+	return 0;
+}
+
+Test(namespace, processes_set_and_get_at_once, .init = arena_setup, .fini = arena_teardown)
+{
+	shmc_obj_t *ns;
+	ASSERT_OK(shmc_ns_new(A, &ns));
+	ASSERT_OK(shmc_ns_set(ns, "before_fork", shmc_str("seen by children")));
+	cr_assert_eq(run_children(WRITERS, writer_child, ns), 0);
+	char buf[32];
+	for (int i = 0; i < WRITERS; i++) {
+		snprintf(buf, sizeof(buf), "w%d", i);
+		expect_attr(ns, buf, "4999");
+		snprintf(buf, sizeof(buf), "scratch%d", i);
+		cr_assert_eq(shmc_ns_has(ns, buf), 0);
+	}
+	expect_str(ns, "Namespace(before_fork='seen by children', w0=4999, w1=4999, "
+		       "w2=4999, w3=4999)");
+	shmc_obj_release(ns);
+}
