@@ -128,7 +128,7 @@ demo: deps
 
 test: deps-test
 	@$(MAKE) --no-print-directory VARIANT=$(VARIANT) tests
-	@SHMC_BUILD=$(B) test/run-tests.sh $(B)
+	@SHMC_BUILD=$(B) SHMC_SANFLAGS="$(filter -fsanitize=%,$(OPT))" test/run-tests.sh $(B)
 
 check: deps-check
 	@$(MAKE) --no-print-directory VARIANT=asan test

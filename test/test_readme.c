@@ -66,10 +66,12 @@ Test(readme, api_tour_compiles_and_prints_what_it_says)
 		snprintf(lib, sizeof(lib), "%s/libshmc.a", build);
 	else
 		snprintf(lib, sizeof(lib), "%s/%s/libshmc.a", root, build);
+	/* A sanitizer build's library needs the sanitizer's runtime. */
+	const char *san = getenv("SHMC_SANFLAGS") ? getenv("SHMC_SANFLAGS") : "";
 	snprintf(cmd, sizeof(cmd),
-		 "cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I%s/include -o %s %s %s "
+		 "cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror %s -I%s/include -o %s %s %s "
 		 "-ljemalloc -lpthread -lm 2>&1",
-		 root, bin, src, lib);
+		 san, root, bin, src, lib);
 	int rc = system(cmd);
 	cr_assert_eq(rc, 0, "the API tour does not compile: %s", cmd);
 	FILE *p = popen(bin, "r");
