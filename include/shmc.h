@@ -62,6 +62,7 @@
 #ifndef SHMC_H
 #define SHMC_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -248,7 +249,8 @@ SHMC_API int shmc_check_file(const char *name, shmc_check_report_t *report,
 /* ------------------------------------------------------------------------ */
 /** @defgroup values Plain values
  * A shmc_value_t is a small tagged value you pass by value. Scalars are held
- * inline. A str, bytes or managed reference made with shmc_str(), shmc_bytes()
+ * inline; a str or bytes is v.str and v.len. A str, bytes or managed reference
+ * made with shmc_str(), shmc_bytes()
  * or shmc_ref() is a VIEW: it borrows your memory (or handle) and is never
  * freed by shmc. Values returned by shmc and values made by the builders
  * (shmc_tuple_of, shmc_plist_of, shmc_pdict_of, shmc_value_copy) OWN their
@@ -279,17 +281,17 @@ typedef enum shmc_type {
 struct shmc_seq;  /* tuple or plain list: opaque */
 struct shmc_pmap; /* plain dict: opaque */
 
+/* Sixteen bytes, so that it travels in two registers. */
 typedef struct shmc_value {
-	shmc_type_t type;
-	uint32_t owned; /**< nonzero when shmc_value_free() must free it */
+	uint8_t type;      /**< a shmc_type_t */
+	uint8_t owned;     /**< nonzero when shmc_value_free() must free it */
+	uint16_t reserved_;
+	uint32_t len;      /**< SHMC_STR, SHMC_BYTES: length in bytes */
 	union {
 		bool b;
 		int64_t i;
 		double f;
-		struct {
-			const char *ptr;
-			size_t len;
-		} s;                  /**< SHMC_STR, SHMC_BYTES */
+		const char *str;       /**< SHMC_STR, SHMC_BYTES: the bytes */
 		struct shmc_seq *seq;  /**< SHMC_TUPLE, SHMC_LIST */
 		struct shmc_pmap *map; /**< SHMC_DICT */
 		shmc_obj_t *ref;       /**< SHMC_REF */
@@ -298,42 +300,48 @@ typedef struct shmc_value {
 
 static inline shmc_value_t shmc_none(void)
 {
-	shmc_value_t v = {SHMC_NONE, 0, {.i = 0}};
+	shmc_value_t v = {SHMC_NONE, 0, 0, 0, {.i = 0}};
 	return v;
 }
 static inline shmc_value_t shmc_bool(bool b)
 {
-	shmc_value_t v = {SHMC_BOOL, 0, {.b = b}};
+	shmc_value_t v = {SHMC_BOOL, 0, 0, 0, {.b = b}};
 	return v;
 }
 static inline shmc_value_t shmc_int(int64_t i)
 {
-	shmc_value_t v = {SHMC_INT, 0, {.i = i}};
+	shmc_value_t v = {SHMC_INT, 0, 0, 0, {.i = i}};
 	return v;
 }
 static inline shmc_value_t shmc_float(double f)
 {
-	shmc_value_t v = {SHMC_FLOAT, 0, {.f = f}};
+	shmc_value_t v = {SHMC_FLOAT, 0, 0, 0, {.f = f}};
 	return v;
 }
-/** A view of LEN bytes of UTF-8 text at S. */
+/** Strings and bytes are at most SHMC_MAX_LEN bytes long. */
+#define SHMC_MAX_LEN UINT32_MAX
+/** A view of LEN bytes of UTF-8 text at S (an SHMC_ERROR value holding
+ * -EOVERFLOW if LEN exceeds SHMC_MAX_LEN). */
 static inline shmc_value_t shmc_strn(const char *s, size_t len)
 {
-	shmc_value_t v = {SHMC_STR, 0, {.s = {s, len}}};
-	return v;
+	shmc_value_t v = {SHMC_STR, 0, 0, (uint32_t)len, {.str = s}};
+	shmc_value_t e = {SHMC_ERROR, 0, 0, 0, {.i = -EOVERFLOW}};
+	return len > SHMC_MAX_LEN ? e : v;
 }
 /** A view of the NUL-terminated UTF-8 string S. */
 SHMC_API shmc_value_t shmc_str(const char *s);
-/** A view of LEN bytes at P. */
+/** A view of LEN bytes at P (see shmc_strn for the limit). */
 static inline shmc_value_t shmc_bytes(const void *p, size_t len)
 {
-	shmc_value_t v = {SHMC_BYTES, 0, {.s = {(const char *)p, len}}};
+	shmc_value_t v = shmc_strn((const char *)p, len);
+	if (v.type == SHMC_STR)
+		v.type = SHMC_BYTES;
 	return v;
 }
 /** A view of a managed object, to store a reference to it. */
 static inline shmc_value_t shmc_ref(shmc_obj_t *obj)
 {
-	shmc_value_t v = {SHMC_REF, 0, {.ref = obj}};
+	shmc_value_t v = {SHMC_REF, 0, 0, 0, {.ref = obj}};
 	return v;
 }
 

@@ -159,6 +159,11 @@ static int map(shmc_arena_t *a, uint64_t capacity)
  * and a->lock_fd is open. */
 static int attach(shmc_arena_t *a)
 {
+	/* An arena whose readers rely on membarrier(2) needs every process
+	 * registered for it. */
+	a->membarrier = a->hdr->features & SHMC__FEAT_MEMBARRIER;
+	if (a->membarrier && !shmc__membarrier_ready())
+		return -ENOSYS;
 	int rc = shmc__proc_claim(a, a->lock_fd, &a->slot);
 	if (rc)
 		return rc;
@@ -168,6 +173,8 @@ static int attach(shmc_arena_t *a)
 		return -rc;
 	}
 	pthread_mutex_init(&a->mu, NULL);
+	static _Atomic uint64_t serials;
+	a->serial = atomic_fetch_add(&serials, 1) + 1;
 	a->magic = SHMC__ARENA_HANDLE_MAGIC;
 	shmc__fork_register();
 	shmc__arena_list_lock();
@@ -198,6 +205,7 @@ static int init_header(shmc_arena_t *a)
 	h->recs_off = g.recs_off;
 	h->pagemap_off = g.pagemap_off;
 	h->data_off = g.data_off;
+	h->features = shmc__membarrier_ready() ? SHMC__FEAT_MEMBARRIER : 0;
 	st_relaxed(&h->committed, g.data_off);
 	st_relaxed(&h->brk, g.data_off);
 	st_relaxed(&h->epoch, 1);
@@ -452,6 +460,8 @@ void shmc_arena_close(shmc_arena_t *a)
 	shmc__proc_reap_locked(a, a->slot);
 	shmc__proc_unlock(a->lock_fd, SHMC__LOCK_BASE + a->slot);
 	a->magic = 0;
+	a->serial = 0;
+	memset(&shmc__tls_rec, 0, sizeof(shmc__tls_rec));
 	free(pthread_getspecific(a->rec_key));
 	pthread_key_delete(a->rec_key);
 	pthread_mutex_destroy(&a->mu);

@@ -39,6 +39,9 @@
 #define SHMC__COMMIT_CHUNK ((uint64_t)2 << 20)
 #define SHMC__MAX_CAPACITY ((uint64_t)1 << 44)
 
+/* Features an arena was created with (hdr.features). */
+#define SHMC__FEAT_MEMBARRIER 1u /* readers rely on membarrier(2), see epoch.c */
+
 /* Arena life cycle, in hdr.state. */
 enum { SHMC__ARENA_INITIALISING = 0x494e4954u, SHMC__ARENA_READY = 0x52454459u };
 
@@ -92,7 +95,8 @@ struct shmc__hdr {
 	atomic_u64 roots_off; /* directory of named objects (0: none yet) */
 	atomic_u64 next_id;   /* serial numbers for objects */
 	atomic_u64 lock_recoveries; /* locks taken over from dead holders */
-	uint64_t reserved_[5];
+	uint64_t features;          /* SHMC__FEAT_*, fixed at creation */
+	uint64_t reserved_[4];
 
 	atomic_u64 committed __attribute__((aligned(CACHE_LINE)));
 	atomic_u64 brk __attribute__((aligned(CACHE_LINE)));
@@ -111,6 +115,8 @@ struct shmc_arena {
 	int lock_fd; /* private open file description holding our slot lock */
 	uint32_t slot;
 	uint32_t token; /* names this process in lock words (olock.h) */
+	uint64_t serial; /* unique in this process, for thread-local caches */
+	bool membarrier; /* the arena's readers use no fence (epoch.c) */
 	char *path; /* named arenas: the file's path */
 
 	pthread_mutex_t mu;     /* guards the fields below */

@@ -70,21 +70,25 @@ static uint64_t table_bytes(uint64_t nindex, uint64_t cap)
 	       cap * sizeof(struct dict_entry);
 }
 
-static uint64_t cap_for(uint64_t nindex)
+static inline uint64_t cap_for(uint64_t nindex)
 {
-	return nindex * 2 / 3;
+	return nindex / 3 * 2 + (nindex % 3 == 2); /* nindex * 2 / 3, no overflow */
 }
 
-static struct dict_table *table_of(shmc_arena_t *a, struct shmc__obj *o)
+static inline struct dict_table *table_of(shmc_arena_t *a, struct shmc__obj *o)
 {
 	uint64_t off = ld_acquire(&SHMC__BODY(o, struct dict_body)->table_off);
 	if (off == 0)
 		return NULL;
 	struct dict_table *t = shmc__at(a, off, sizeof(*t), 16);
-	if (t == NULL || t->magic != TABLE_MAGIC || t->nindex < MIN_INDEX ||
-	    (t->nindex & (t->nindex - 1)) || t->nindex > ((uint64_t)1 << 32) ||
-	    t->cap != cap_for(t->nindex) ||
-	    table_bytes(t->nindex, t->cap) > a->capacity - off)
+	if (unlikely(t == NULL))
+		return NULL;
+	/* Every read below stays inside the arena: the table spans less than
+	 * 32 bytes per index slot (plus its header), and cap < nindex. */
+	uint64_t n = t->nindex;
+	if (unlikely(t->magic != TABLE_MAGIC || n < MIN_INDEX || (n & (n - 1)) ||
+		     n > ((uint64_t)1 << 32) || t->cap >= n ||
+		     (n << 5) + 64 > a->capacity - off))
 		return NULL;
 	return t;
 }
@@ -97,10 +101,15 @@ static inline uint64_t used_of(struct dict_table *t)
 
 int shmc__dict_key(shmc_value_t v, struct shmc__key *k)
 {
-	int rc = shmc__key_hash(v, &k->hash);
-	if (rc) /* SHMC_EUNHASHABLE, SHMC_EDEPTH, or a failed builder's error */
-		return rc;
+	if (v.type == SHMC_INT) { /* the common case, quickly */
+		k->hash = shmc__hash_int(v.i);
+	} else {
+		int rc = shmc__key_hash(v, &k->hash);
+		if (rc) /* SHMC_EUNHASHABLE, SHMC_EDEPTH, or a builder's error */
+			return rc;
+	}
 	k->v = v;
+	k->word = shmc__word_immediate(v);
 	return 0;
 }
 
@@ -108,33 +117,67 @@ int shmc__ns_key(const char *name, struct shmc__key *k)
 {
 	if (name == NULL || name[0] == '\0')
 		return -EINVAL;
-	k->v = shmc_str(name);
-	k->hash = shmc__hash_bytes(k->v.s.ptr, k->v.s.len, SHMC__SEED_STR);
+	k->v = shmc_strn(name, strlen(name));
+	if (k->v.type == SHMC_ERROR)
+		return (int)k->v.i;
+	k->hash = shmc__hash_bytes(k->v.str, k->v.len, SHMC__SEED_STR);
+	k->word = 0;
 	return 0;
 }
 
+/* The number an immediate word stands for (None stands apart). */
+static inline bool imm_number(uint64_t w, int64_t *x)
+{
+	if (shmc__w_is_int(w))
+		*x = shmc__w_int(w);
+	else if (w == SHMC__W_TRUE || w == SHMC__W_FALSE)
+		*x = w == SHMC__W_TRUE;
+	else
+		return false;
+	return true;
+}
+
+/* Whether stored key word KW equals K (Python's ==). Ints and strs, the
+ * usual keys, are compared without decoding anything. */
+static inline __attribute__((always_inline)) bool key_matches(shmc_arena_t *a, uint64_t kw, const struct shmc__key *k)
+{
+	if (kw == k->word)
+		return true;
+	if (k->word && !shmc__w_is_block(kw)) { /* two immediates: 1 == True */
+		int64_t x, y;
+		return imm_number(kw, &x) && imm_number(k->word, &y) && x == y;
+	}
+	if (k->v.type == SHMC_STR)
+		return shmc__word_is_str(a, kw, k->v.str, k->v.len);
+	return shmc__word_eq(a, kw, k->v);
+}
+
 /* The entry holding K in T, or NULL. Bounded: at most nindex probes. */
-static struct dict_entry *lookup(shmc_arena_t *a, struct dict_table *t,
+static inline __attribute__((always_inline)) struct dict_entry *lookup(shmc_arena_t *a, struct dict_table *t,
 				 const struct shmc__key *k)
 {
 	if (t == NULL)
 		return NULL;
+	/* Locals: the acquire loads below would make the compiler reload
+	 * anything read through a pointer. */
 	struct dict_entry *e = entries(t);
-	uint64_t mask = t->nindex - 1, i = k->hash & mask;
-	uint64_t probe = shmc__word_immediate(k->v);
-	for (uint64_t n = 0; n < t->nindex; n++, i = (i + 1) & mask) {
-		uint32_t x = ld_acquire(&t->index[i]);
+	const uint64_t nindex = t->nindex, cap = t->cap, hash = k->hash;
+	const uint64_t mask = nindex - 1;
+	atomic_u32 *index = t->index;
+	uint64_t i = hash & mask;
+	for (uint64_t n = 0; n < nindex; n++, i = (i + 1) & mask) {
+		uint32_t x = ld_acquire(&index[i]);
 		if (x == 0)
 			return NULL;
-		if (x > t->cap)
+		if (unlikely(x > cap))
 			continue; /* corrupt slot: skip it */
 		struct dict_entry *c = &e[x - 1];
-		if (ld_relaxed(&c->hash) != k->hash)
+		if (ld_relaxed(&c->hash) != hash)
 			continue;
 		uint64_t kw = ld_acquire(&c->key);
 		if (kw == SHMC__W_DELETED || kw == SHMC__W_EMPTY)
 			continue;
-		if ((probe && kw == probe) || shmc__word_eq(a, kw, k->v))
+		if (key_matches(a, kw, k))
 			return c;
 	}
 	return NULL;
@@ -233,27 +276,36 @@ static void insert_locked(struct dict_table *t, uint64_t hash, uint64_t kw,
 
 /* Operations -------------------------------------------------------------- */
 
-int shmc__dict_get(shmc_obj_t *h, unsigned kind, const struct shmc__key *k,
+int shmc__dict_get(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key *k,
 		   int missing, shmc_value_t *out)
 {
-	struct shmc__reader rd;
-	int rc = shmc__reader_enter(h, kind, &rd);
-	if (rc)
-		return rc;
-	struct dict_entry *e = lookup(rd.a, table_of(rd.a, rd.o), k);
-	rc = e ? shmc__word_load(rd.a, ld_acquire(&e->val), out) : missing;
-	shmc__reader_exit(&rd);
+	struct shmc__rec *r = shmc__epoch_rec(a);
+	if (unlikely(r == NULL))
+		return SHMC_ETHREADS;
+	shmc__epoch_enter(a, r);
+	struct dict_entry *e = lookup(a, table_of(a, o), k);
+	int rc = missing;
+	if (e) {
+		uint64_t w = ld_acquire(&e->val);
+		if (likely(shmc__w_is_int(w))) { /* the common case, inline */
+			*out = shmc_int(shmc__w_int(w));
+			rc = 0;
+		} else {
+			rc = shmc__word_load(a, w, out);
+		}
+	}
+	shmc__epoch_exit(r);
 	return rc;
 }
 
-int shmc__dict_has(shmc_obj_t *h, unsigned kind, const struct shmc__key *k)
+int shmc__dict_has(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key *k)
 {
-	struct shmc__reader rd;
-	int rc = shmc__reader_enter(h, kind, &rd);
-	if (rc)
-		return rc;
-	rc = lookup(rd.a, table_of(rd.a, rd.o), k) != NULL;
-	shmc__reader_exit(&rd);
+	struct shmc__rec *r = shmc__epoch_rec(a);
+	if (unlikely(r == NULL))
+		return SHMC_ETHREADS;
+	shmc__epoch_enter(a, r);
+	int rc = lookup(a, table_of(a, o), k) != NULL;
+	shmc__epoch_exit(r);
 	return rc;
 }
 
@@ -278,46 +330,58 @@ static int insert_new_locked(struct shmc__writer *w, struct dict_table *t,
 	return 0;
 }
 
-int shmc__dict_set(shmc_obj_t *h, unsigned kind, const struct shmc__key *k,
+int shmc__dict_set(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key *k,
 		   shmc_value_t v)
 {
 	struct shmc__writer w;
 	uint64_t vw;
-	int rc = shmc__resolve(h, kind, &w.o);
-	if (rc || (rc = shmc__word_store(h->arena, v, &vw)) != 0)
+	int rc = shmc__word_store(a, v, &vw);
+	if (rc)
 		return rc;
-	if ((rc = shmc__writer_enter(h, kind, 1, &w)) != 0)
+	if ((rc = shmc__writer_begin(a, o, 0, &w)) != 0)
 		goto fail;
 	struct dict_table *t = table_of(w.a, w.o);
 	struct dict_entry *e = lookup(w.a, t, k);
 	if (e) {
+		/* Replacing an int by an int retires nothing: no bookkeeping. */
+		uint64_t old = ld_relaxed(&e->val);
+		if (shmc__word_needs_retire(old) && (rc = shmc__writer_reserve(&w, 1)) != 0) {
+			shmc__writer_exit(&w);
+			goto fail;
+		}
 		uint64_t s = shmc__write_begin(w.o);
-		uint64_t old = atomic_exchange_explicit(&e->val, vw, memory_order_acq_rel);
+		st_release(&e->val, vw);
 		shmc__write_end(w.o, s);
 		shmc__word_retire(w.a, w.r, old);
 		shmc__writer_exit(&w);
 		return 0;
+	}
+	/* A new key: growing the table retires the old one. */
+	if (t && used_of(t) >= t->cap && (rc = shmc__writer_reserve(&w, 1)) != 0) {
+		shmc__writer_exit(&w);
+		goto fail;
 	}
 	rc = insert_new_locked(&w, t, k, vw);
 	shmc__writer_exit(&w);
 	if (rc == 0)
 		return 0;
 fail:
-	shmc__word_drop(h->arena, vw);
+	shmc__word_drop(a, vw);
 	return rc;
 }
 
-int shmc__dict_setdefault(shmc_obj_t *h, unsigned kind, const struct shmc__key *k,
-			  shmc_value_t dflt, shmc_value_t *out)
+int shmc__dict_setdefault(shmc_arena_t *a, struct shmc__obj *o,
+			  const struct shmc__key *k, shmc_value_t dflt,
+			  shmc_value_t *out)
 {
 	struct shmc__writer w;
 	shmc_value_t v = shmc_none();
 	uint64_t vw;
-	int rc = shmc__resolve(h, kind, &w.o);
-	if (rc || (rc = shmc__word_store(h->arena, dflt, &vw)) != 0)
+	int rc = shmc__word_store(a, dflt, &vw);
+	if (rc)
 		return rc;
-	if ((rc = shmc__writer_enter(h, kind, 1, &w)) != 0) {
-		shmc__word_drop(h->arena, vw);
+	if ((rc = shmc__writer_begin(a, o, 1, &w)) != 0) {
+		shmc__word_drop(a, vw);
 		return rc;
 	}
 	struct dict_table *t = table_of(w.a, w.o);
@@ -326,29 +390,29 @@ int shmc__dict_setdefault(shmc_obj_t *h, unsigned kind, const struct shmc__key *
 		if (out)
 			rc = shmc__word_load(w.a, ld_relaxed(&e->val), &v);
 		shmc__writer_exit(&w);
-		shmc__word_drop(h->arena, vw);
+		shmc__word_drop(a, vw);
 	} else {
-		if (out && (rc = shmc__word_load(w.a, vw, &v)) == 0 &&
-		    (rc = insert_new_locked(&w, t, k, vw)) != 0)
+		/* Decode before inserting: after, a failure could not be undone. */
+		if (out)
+			rc = shmc__word_load(w.a, vw, &v);
+		if (rc == 0 && (rc = insert_new_locked(&w, t, k, vw)) != 0)
 			shmc_value_free(&v);
-		if (!out)
-			rc = insert_new_locked(&w, t, k, vw);
 		shmc__writer_exit(&w);
 		if (rc)
-			shmc__word_drop(h->arena, vw);
+			shmc__word_drop(a, vw);
 	}
 	if (rc == 0 && out)
 		*out = v;
 	return rc;
 }
 
-int shmc__dict_clear(shmc_obj_t *h, unsigned kind)
+int shmc__dict_clear(shmc_arena_t *a, struct shmc__obj *o)
 {
 	struct shmc__writer w;
 	uint64_t n = 0;
 	for (;;) {
 		/* Room to retire every key, value and the table. */
-		int rc = shmc__writer_enter(h, kind, 2 * n + 1, &w);
+		int rc = shmc__writer_begin(a, o, 2 * n + 1, &w);
 		if (rc)
 			return rc;
 		struct dict_table *t = table_of(w.a, w.o);
@@ -377,11 +441,11 @@ int shmc__dict_clear(shmc_obj_t *h, unsigned kind)
 	}
 }
 
-int shmc__dict_remove(shmc_obj_t *h, unsigned kind, const struct shmc__key *k,
+int shmc__dict_remove(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key *k,
 		      int missing, shmc_value_t *out)
 {
 	struct shmc__writer w;
-	int rc = shmc__writer_enter(h, kind, 2, &w);
+	int rc = shmc__writer_begin(a, o, 2, &w);
 	if (rc)
 		return rc;
 	struct dict_table *t = table_of(w.a, w.o);
@@ -404,11 +468,11 @@ int shmc__dict_remove(shmc_obj_t *h, unsigned kind, const struct shmc__key *k,
 	return rc;
 }
 
-int shmc__dict_rmw(shmc_obj_t *h, unsigned kind, const struct shmc__key *k,
+int shmc__dict_rmw(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key *k,
 		   int missing, const struct shmc__rmw *op)
 {
 	struct shmc__writer w;
-	int rc = shmc__writer_enter(h, kind, 1, &w);
+	int rc = shmc__writer_begin(a, o, 0, &w);
 	if (rc)
 		return rc;
 	struct dict_entry *e = lookup(w.a, table_of(w.a, w.o), k);
@@ -429,13 +493,10 @@ static void nothing(void *p)
 	(void)p;
 }
 
-int64_t shmc__dict_len(shmc_obj_t *h, unsigned kind)
+int64_t shmc__dict_len(shmc_arena_t *a, struct shmc__obj *o)
 {
-	struct shmc__obj *o;
 	int64_t n;
-	int rc = shmc__resolve(h, kind, &o);
-	if (rc == 0)
-		rc = shmc__obj_snapshot(h->arena, o, len_fn, nothing, &n);
+	int rc = shmc__obj_snapshot(a, o, len_fn, nothing, &n);
 	return rc ? rc : n;
 }
 
@@ -470,13 +531,11 @@ static void snapshot_reset(void *p)
 	shmc_value_free(p);
 }
 
-int shmc__dict_snapshot(shmc_obj_t *h, unsigned kind, shmc_value_t *out)
+int shmc__dict_snapshot(shmc_arena_t *a, struct shmc__obj *o, shmc_value_t *out)
 {
-	struct shmc__obj *o;
 	shmc_value_t v;
-	int rc = shmc__resolve(h, kind, &o);
-	if (rc == 0 &&
-	    (rc = shmc__obj_snapshot(h->arena, o, snapshot_fn, snapshot_reset, &v)) == 0)
+	int rc = shmc__obj_snapshot(a, o, snapshot_fn, snapshot_reset, &v);
+	if (rc == 0)
 		*out = v;
 	return rc;
 }

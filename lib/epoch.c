@@ -20,12 +20,22 @@
  * slot is reaped: its records are deactivated and their limbo disposed of
  * after one more grace period. Nothing here trusts a pid.
  *
- * Memory order: enter() stores the announcement and issues a seq_cst fence;
- * try_advance() issues a seq_cst fence before scanning the records. Retire
- * reads the global epoch after a seq_cst fence that follows the unlink.
+ * Memory order: enter() stores the announcement, then needs a full barrier
+ * before it reads anything, pairing with a full barrier in try_advance()
+ * before it scans the records (store-load on both sides). Readers are the
+ * hot path, so where the kernel offers membarrier(2), the barrier is moved
+ * to the advancer: MEMBARRIER_CMD_GLOBAL_EXPEDITED runs one on every thread
+ * of every registered process (each attaching process registers), and the
+ * reader needs only a compiler barrier. Whether an arena works so is fixed
+ * at its creation (SHMC__FEAT_MEMBARRIER); a process that cannot register
+ * cannot attach to it. Retire reads the global epoch after a seq_cst fence
+ * that follows the unlink.
  */
 #include <errno.h>
+#include <linux/membarrier.h>
 #include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,11 +70,13 @@ struct tls_rec {
 	unsigned stall;
 };
 
-static _Atomic unsigned fork_gen;
+_Atomic unsigned shmc__fork_gen;
+_Thread_local struct shmc__tls_rec_cache shmc__tls_rec;
 
 void shmc__epoch_after_fork_child(void)
 {
-	atomic_fetch_add(&fork_gen, 1);
+	atomic_fetch_add(&shmc__fork_gen, 1);
+	memset(&shmc__tls_rec, 0, sizeof(shmc__tls_rec));
 }
 
 static struct shmc__limbo *limbo_of(shmc_arena_t *a, struct shmc__rec *r)
@@ -82,7 +94,8 @@ static struct shmc__limbo *limbo_of(shmc_arena_t *a, struct shmc__rec *r)
 void shmc__thread_rec_release(void *p)
 {
 	struct tls_rec *t = p;
-	if (t->fork_gen == atomic_load(&fork_gen)) {
+	memset(&shmc__tls_rec, 0, sizeof(shmc__tls_rec));
+	if (t->fork_gen == atomic_load(&shmc__fork_gen)) {
 		st_release(&t->rec->epoch, 0);
 		st_release(&t->rec->in_use, 0);
 	}
@@ -124,12 +137,12 @@ static struct shmc__rec *claim_record(shmc_arena_t *a)
 	return NULL;
 }
 
-struct shmc__rec *shmc__epoch_rec(shmc_arena_t *a)
+struct shmc__rec *shmc__epoch_rec_slow(shmc_arena_t *a)
 {
 	struct tls_rec *t = pthread_getspecific(a->rec_key);
-	unsigned gen = atomic_load_explicit(&fork_gen, memory_order_relaxed);
-	if (likely(t != NULL && t->fork_gen == gen))
-		return t->rec;
+	unsigned gen = atomic_load_explicit(&shmc__fork_gen, memory_order_relaxed);
+	if (t != NULL && t->fork_gen == gen)
+		goto cache;
 	if (t == NULL) {
 		t = malloc(sizeof(*t));
 		if (t == NULL)
@@ -145,7 +158,37 @@ struct shmc__rec *shmc__epoch_rec(shmc_arena_t *a)
 	t->fork_gen = gen;
 	t->stall = 0;
 	pthread_setspecific(a->rec_key, t);
+cache:
+	shmc__tls_rec.arena = a;
+	shmc__tls_rec.serial = a->serial;
+	shmc__tls_rec.fork_gen = gen;
+	shmc__tls_rec.rec = t->rec;
 	return t->rec;
+}
+
+static _Atomic int membarrier_state; /* 0 unknown, 1 ready, -1 unavailable */
+static _Atomic unsigned membarrier_gen = ~0u; /* fork generation registered */
+
+bool shmc__membarrier_ready(void)
+{
+	unsigned gen = atomic_load(&shmc__fork_gen);
+	if (atomic_load(&membarrier_state) != 0 && atomic_load(&membarrier_gen) == gen)
+		return atomic_load(&membarrier_state) > 0;
+	long q = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+	bool ok = q > 0 && (q & MEMBARRIER_CMD_GLOBAL_EXPEDITED) &&
+		  syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0) == 0;
+	atomic_store(&membarrier_state, ok ? 1 : -1);
+	atomic_store(&membarrier_gen, gen);
+	return ok;
+}
+
+/* The advancer's half of the reader/advancer barrier pair. */
+static void barrier_all_readers(shmc_arena_t *a)
+{
+	if (a->membarrier &&
+	    syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) == 0)
+		return;
+	atomic_thread_fence(memory_order_seq_cst);
 }
 
 /* Try to move the global epoch one step. @return true if it moved (or
@@ -154,7 +197,7 @@ static bool try_advance(shmc_arena_t *a, bool may_reap)
 {
 	struct shmc__hdr *h = a->hdr;
 	uint64_t g = atomic_load(&h->epoch);
-	atomic_thread_fence(memory_order_seq_cst); /* pairs with enter() */
+	barrier_all_readers(a); /* pairs with enter() */
 	uint32_t hwm = ld_acquire(&h->rec_hwm);
 	if (hwm > SHMC__MAX_RECS)
 		hwm = SHMC__MAX_RECS;
@@ -202,7 +245,7 @@ static int64_t drain(shmc_arena_t *a, struct shmc__limbo *l, uint64_t g,
 	return n;
 }
 
-void shmc__epoch_poll(shmc_arena_t *a, struct shmc__rec *r)
+void shmc__epoch_poll_slow(shmc_arena_t *a, struct shmc__rec *r)
 {
 	struct shmc__limbo *l = limbo_of(a, r);
 	if (l == NULL)
@@ -306,6 +349,7 @@ void shmc__retire(shmc_arena_t *a, struct shmc__rec *r, uint64_t what)
 	st_relaxed(&e->what, what);
 	st_relaxed(&e->epoch, atomic_load(&a->hdr->epoch));
 	st_release(&l->tail, tail + 1);
+	shmc__tls_rec.retired++;
 }
 
 int shmc__epoch_reap_records(shmc_arena_t *a, uint32_t slot)

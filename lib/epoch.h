@@ -17,7 +17,30 @@ enum {
 
 /* This thread's epoch record in A, claimed on first use.
  * NULL when every record is taken (SHMC_ETHREADS). */
-struct shmc__rec *shmc__epoch_rec(shmc_arena_t *a);
+struct shmc__rec *shmc__epoch_rec_slow(shmc_arena_t *a);
+
+/* The record this thread used last, so that the common case is two
+ * compares: which arena (by address and serial number, as an address may be
+ * reused after a close) and which process (the fork generation). */
+struct shmc__tls_rec_cache {
+	const shmc_arena_t *arena;
+	uint64_t serial;
+	unsigned fork_gen;
+	unsigned retired; /* items retired since the last poll */
+	struct shmc__rec *rec;
+};
+extern _Thread_local struct shmc__tls_rec_cache shmc__tls_rec;
+extern _Atomic unsigned shmc__fork_gen;
+
+static inline struct shmc__rec *shmc__epoch_rec(shmc_arena_t *a)
+{
+	struct shmc__tls_rec_cache *c = &shmc__tls_rec;
+	if (likely(c->arena == a && c->serial == a->serial &&
+		   c->fork_gen == atomic_load_explicit(&shmc__fork_gen,
+						       memory_order_relaxed)))
+		return c->rec;
+	return shmc__epoch_rec_slow(a);
+}
 
 /* A read-side critical section: nothing retired after enter() is freed
  * before the matching exit(). Sections do not nest. */
@@ -25,10 +48,15 @@ static inline void shmc__epoch_enter(shmc_arena_t *a, struct shmc__rec *r)
 {
 	uint64_t e = ld_relaxed(&a->hdr->epoch);
 	st_relaxed(&r->epoch, (e << 1) | 1);
-	/* Pairs with the fence in try_advance(): either the advancer sees
+	/* Pairs with the barrier in try_advance(): either the advancer sees
 	 * this announcement, or this thread sees every unlink that preceded
-	 * the advance. */
-	atomic_thread_fence(memory_order_seq_cst);
+	 * the advance. With membarrier(2) the advancer makes every thread of
+	 * every attached process execute that barrier, so a compiler barrier
+	 * is enough here: reads then cost no fence. */
+	if (likely(a->membarrier))
+		atomic_signal_fence(memory_order_seq_cst);
+	else
+		atomic_thread_fence(memory_order_seq_cst);
 }
 
 static inline void shmc__epoch_exit(struct shmc__rec *r)
@@ -46,8 +74,16 @@ int shmc__epoch_reserve(shmc_arena_t *a, struct shmc__rec *r, uint64_t n);
  * it has left its critical section. Room must have been reserved. */
 void shmc__retire(shmc_arena_t *a, struct shmc__rec *r, uint64_t what);
 
-/* Free what R has retired and is now safe; cheap when there is little. */
-void shmc__epoch_poll(shmc_arena_t *a, struct shmc__rec *r);
+/* Free what R has retired and is now safe; free when little was retired. */
+void shmc__epoch_poll_slow(shmc_arena_t *a, struct shmc__rec *r);
+#define SHMC__POLL_EVERY 32u
+static inline void shmc__epoch_poll(shmc_arena_t *a, struct shmc__rec *r)
+{
+	if (unlikely(shmc__tls_rec.retired >= SHMC__POLL_EVERY)) {
+		shmc__tls_rec.retired = 0;
+		shmc__epoch_poll_slow(a, r);
+	}
+}
 
 /* Advance the epoch as far as readers allow and free everything of R's that
  * is safe. Returns the number of retired items disposed of. */
@@ -65,6 +101,10 @@ void shmc__dispose(shmc_arena_t *a, uint64_t what);
 /* The pthread key destructor for a thread's record: it becomes idle, for
  * the next thread of this process to reuse. */
 void shmc__thread_rec_release(void *tls);
+
+/* Whether membarrier(2) can serve arenas here: registers this process for
+ * MEMBARRIER_CMD_GLOBAL_EXPEDITED (once; again after fork). */
+bool shmc__membarrier_ready(void);
 
 /* Called in a fork child: thread records cached by this thread belong to
  * the parent. */

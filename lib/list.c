@@ -295,17 +295,19 @@ int shmc_list_set(shmc_obj_t *h, int64_t i, shmc_value_t v)
 	int rc = shmc__resolve(h, SHMC_KIND_LIST, &w.o);
 	if (rc || (rc = shmc__word_store(h->arena, v, &nw)) != 0)
 		return rc;
-	if ((rc = shmc__writer_enter(h, SHMC_KIND_LIST, 1, &w)) != 0) {
+	if ((rc = shmc__writer_enter(h, SHMC_KIND_LIST, 0, &w)) != 0) {
 		shmc__word_drop(h->arena, nw);
 		return rc;
 	}
 	struct list_arr *arr = arr_of(w.a, w.o);
 	if ((rc = norm_index(i, arr_len(arr), &k)) == 0) {
-		uint64_t s = shmc__write_begin(w.o);
-		uint64_t old = atomic_exchange_explicit(&arr->item[k], nw,
-							memory_order_acq_rel);
-		shmc__write_end(w.o, s);
-		shmc__word_retire(w.a, w.r, old);
+		uint64_t old = ld_relaxed(&arr->item[k]);
+		if (!shmc__word_needs_retire(old) || (rc = shmc__writer_reserve(&w, 1)) == 0) {
+			uint64_t s = shmc__write_begin(w.o);
+			st_release(&arr->item[k], nw);
+			shmc__write_end(w.o, s);
+			shmc__word_retire(w.a, w.r, old);
+		}
 	}
 	shmc__writer_exit(&w);
 	if (rc)
@@ -542,7 +544,7 @@ int shmc_list_clear(shmc_obj_t *h)
 static int list_rmw(shmc_obj_t *h, int64_t i, const struct shmc__rmw *op)
 {
 	struct shmc__writer w;
-	int rc = shmc__writer_enter(h, SHMC_KIND_LIST, 1, &w);
+	int rc = shmc__writer_enter(h, SHMC_KIND_LIST, 0, &w);
 	if (rc)
 		return rc;
 	struct list_arr *arr = arr_of(w.a, w.o);

@@ -6,10 +6,19 @@
 #include "dict.h"
 #include "repr.h"
 
+/* Resolve a handle to a dict. */
+static int dict_of(shmc_obj_t *h, struct shmc__obj **o)
+{
+	return shmc__resolve(h, SHMC_KIND_DICT, o);
+}
+
 static int dict_str(shmc_obj_t *h, char **out)
 {
 	shmc_value_t v;
-	int rc = shmc__dict_snapshot(h, SHMC_KIND_DICT, &v);
+	struct shmc__obj *o;
+	int rc = dict_of(h, &o);
+	if (rc == 0)
+		rc = shmc__dict_snapshot(h->arena, o, &v);
 	if (rc)
 		return rc;
 	rc = shmc_value_repr(v, out);
@@ -56,52 +65,59 @@ int shmc_dict_new_from(shmc_arena_t *a, shmc_value_t entries, shmc_obj_t **out)
 
 int64_t shmc_dict_len(shmc_obj_t *h)
 {
-	return shmc__dict_len(h, SHMC_KIND_DICT);
+	struct shmc__obj *o;
+	int rc = dict_of(h, &o);
+	return rc ? rc : shmc__dict_len(h->arena, o);
 }
 
 /* Resolve the handle before the key, so a bad handle reports as such. */
-static int key_for(shmc_obj_t *h, shmc_value_t key, struct shmc__key *k)
+static int key_for(shmc_obj_t *h, shmc_value_t key, struct shmc__obj **o,
+		   struct shmc__key *k)
 {
-	struct shmc__obj *o;
-	int rc = shmc__resolve(h, SHMC_KIND_DICT, &o);
+	int rc = dict_of(h, o);
 	return rc ? rc : shmc__dict_key(key, k);
 }
 
 int shmc_dict_get(shmc_obj_t *h, shmc_value_t key, shmc_value_t *out)
 {
 	struct shmc__key k;
-	int rc = key_for(h, key, &k);
-	return rc ? rc : shmc__dict_get(h, SHMC_KIND_DICT, &k, SHMC_EKEY, out);
+	struct shmc__obj *o;
+	int rc = key_for(h, key, &o, &k);
+	return rc ? rc : shmc__dict_get(h->arena, o, &k, SHMC_EKEY, out);
 }
 
 int shmc_dict_set(shmc_obj_t *h, shmc_value_t key, shmc_value_t v)
 {
 	struct shmc__key k;
-	int rc = key_for(h, key, &k);
-	return rc ? rc : shmc__dict_set(h, SHMC_KIND_DICT, &k, v);
+	struct shmc__obj *o;
+	int rc = key_for(h, key, &o, &k);
+	return rc ? rc : shmc__dict_set(h->arena, o, &k, v);
 }
 
 int shmc_dict_del(shmc_obj_t *h, shmc_value_t key)
 {
 	struct shmc__key k;
-	int rc = key_for(h, key, &k);
-	return rc ? rc : shmc__dict_remove(h, SHMC_KIND_DICT, &k, SHMC_EKEY, NULL);
+	struct shmc__obj *o;
+	int rc = key_for(h, key, &o, &k);
+	return rc ? rc : shmc__dict_remove(h->arena, o, &k, SHMC_EKEY, NULL);
 }
 
 int shmc_dict_has(shmc_obj_t *h, shmc_value_t key)
 {
 	struct shmc__key k;
-	int rc = key_for(h, key, &k);
-	return rc ? rc : shmc__dict_has(h, SHMC_KIND_DICT, &k);
+	struct shmc__obj *o;
+	int rc = key_for(h, key, &o, &k);
+	return rc ? rc : shmc__dict_has(h->arena, o, &k);
 }
 
 int shmc_dict_pop(shmc_obj_t *h, shmc_value_t key, shmc_value_t *out)
 {
 	struct shmc__key k;
+	struct shmc__obj *o;
 	shmc_value_t v;
-	int rc = key_for(h, key, &k);
+	int rc = key_for(h, key, &o, &k);
 	if (rc == 0)
-		rc = shmc__dict_remove(h, SHMC_KIND_DICT, &k, SHMC_EKEY, &v);
+		rc = shmc__dict_remove(h->arena, o, &k, SHMC_EKEY, &v);
 	if (rc == 0) {
 		if (out)
 			*out = v;
@@ -115,13 +131,16 @@ int shmc_dict_setdefault(shmc_obj_t *h, shmc_value_t key, shmc_value_t dflt,
 			 shmc_value_t *out)
 {
 	struct shmc__key k;
-	int rc = key_for(h, key, &k);
-	return rc ? rc : shmc__dict_setdefault(h, SHMC_KIND_DICT, &k, dflt, out);
+	struct shmc__obj *o;
+	int rc = key_for(h, key, &o, &k);
+	return rc ? rc : shmc__dict_setdefault(h->arena, o, &k, dflt, out);
 }
 
 int shmc_dict_clear(shmc_obj_t *h)
 {
-	return shmc__dict_clear(h, SHMC_KIND_DICT);
+	struct shmc__obj *o;
+	int rc = dict_of(h, &o);
+	return rc ? rc : shmc__dict_clear(h->arena, o);
 }
 
 /* Snapshots as lists of keys, values or (key, value) tuples. */
@@ -130,7 +149,10 @@ enum part { KEYS, VALUES, ITEMS };
 static int dict_part(shmc_obj_t *h, enum part part, shmc_value_t *out)
 {
 	shmc_value_t d, l;
-	int rc = shmc__dict_snapshot(h, SHMC_KIND_DICT, &d);
+	struct shmc__obj *o;
+	int rc = dict_of(h, &o);
+	if (rc == 0)
+		rc = shmc__dict_snapshot(h->arena, o, &d);
 	if (rc)
 		return rc;
 	if ((rc = shmc__seq_new(SHMC_LIST, d.map->len, &l)) == 0) {
@@ -178,14 +200,17 @@ int shmc_dict_items(shmc_obj_t *h, shmc_value_t *out)
 
 int shmc_dict_copy(shmc_obj_t *h, shmc_value_t *out)
 {
-	return shmc__dict_snapshot(h, SHMC_KIND_DICT, out);
+	struct shmc__obj *o;
+	int rc = dict_of(h, &o);
+	return rc ? rc : shmc__dict_snapshot(h->arena, o, out);
 }
 
 static int dict_rmw(shmc_obj_t *h, shmc_value_t key, const struct shmc__rmw *op)
 {
 	struct shmc__key k;
-	int rc = key_for(h, key, &k);
-	return rc ? rc : shmc__dict_rmw(h, SHMC_KIND_DICT, &k, SHMC_EKEY, op);
+	struct shmc__obj *o;
+	int rc = key_for(h, key, &o, &k);
+	return rc ? rc : shmc__dict_rmw(h->arena, o, &k, SHMC_EKEY, op);
 }
 
 int shmc_dict_add(shmc_obj_t *h, shmc_value_t key, shmc_value_t delta,

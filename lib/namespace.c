@@ -11,12 +11,20 @@
 #include "heap.h"
 #include "repr.h"
 
-/* The attributes as a plain dict, checking the handle first. */
-static int ns_key(shmc_obj_t *h, const char *name, struct shmc__key *k)
+/* The key for attribute NAME, checking the handle first. */
+static int ns_key(shmc_obj_t *h, const char *name, struct shmc__obj **o,
+		  struct shmc__key *k)
+{
+	int rc = shmc__resolve(h, SHMC_KIND_NAMESPACE, o);
+	return rc ? rc : shmc__ns_key(name, k);
+}
+
+/* The attributes as a plain dict. */
+static int ns_snapshot(shmc_obj_t *h, shmc_value_t *d)
 {
 	struct shmc__obj *o;
 	int rc = shmc__resolve(h, SHMC_KIND_NAMESPACE, &o);
-	return rc ? rc : shmc__ns_key(name, k);
+	return rc ? rc : shmc__dict_snapshot(h->arena, o, d);
 }
 
 static int cmp_str(const void *x, const void *y)
@@ -27,7 +35,7 @@ static int cmp_str(const void *x, const void *y)
 static int ns_str(shmc_obj_t *h, char **out)
 {
 	shmc_value_t d;
-	int rc = shmc__dict_snapshot(h, SHMC_KIND_NAMESPACE, &d);
+	int rc = ns_snapshot(h, &d);
 	if (rc)
 		return rc;
 	size_t n = d.map->len, m = 0;
@@ -38,10 +46,10 @@ static int ns_str(shmc_obj_t *h, char **out)
 	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct shmc_pmap_entry *e = &d.map->e[i];
-		if (e->key.type != SHMC_STR || (e->key.s.len && e->key.s.ptr[0] == '_'))
+		if (e->key.type != SHMC_STR || (e->key.len && e->key.str[0] == '_'))
 			continue;
 		struct shmc__sbuf sb = {0};
-		shmc__sb_putn(&sb, e->key.s.ptr, e->key.s.len);
+		shmc__sb_putn(&sb, e->key.str, e->key.len);
 		shmc__sb_putc(&sb, '=');
 		shmc__repr(&sb, e->val);
 		if ((rc = shmc__sb_finish(&sb, &items[m])) == 0)
@@ -90,36 +98,40 @@ int shmc_ns_new(shmc_arena_t *a, shmc_obj_t **out)
 int shmc_ns_set(shmc_obj_t *h, const char *name, shmc_value_t v)
 {
 	struct shmc__key k;
-	int rc = ns_key(h, name, &k);
-	return rc ? rc : shmc__dict_set(h, SHMC_KIND_NAMESPACE, &k, v);
+	struct shmc__obj *o;
+	int rc = ns_key(h, name, &o, &k);
+	return rc ? rc : shmc__dict_set(h->arena, o, &k, v);
 }
 
 int shmc_ns_get(shmc_obj_t *h, const char *name, shmc_value_t *out)
 {
 	struct shmc__key k;
-	int rc = ns_key(h, name, &k);
-	return rc ? rc : shmc__dict_get(h, SHMC_KIND_NAMESPACE, &k, SHMC_EATTR, out);
+	struct shmc__obj *o;
+	int rc = ns_key(h, name, &o, &k);
+	return rc ? rc : shmc__dict_get(h->arena, o, &k, SHMC_EATTR, out);
 }
 
 int shmc_ns_del(shmc_obj_t *h, const char *name)
 {
 	struct shmc__key k;
-	int rc = ns_key(h, name, &k);
+	struct shmc__obj *o;
+	int rc = ns_key(h, name, &o, &k);
 	return rc ? rc
-		  : shmc__dict_remove(h, SHMC_KIND_NAMESPACE, &k, SHMC_EATTR, NULL);
+		  : shmc__dict_remove(h->arena, o, &k, SHMC_EATTR, NULL);
 }
 
 int shmc_ns_has(shmc_obj_t *h, const char *name)
 {
 	struct shmc__key k;
-	int rc = ns_key(h, name, &k);
-	return rc ? rc : shmc__dict_has(h, SHMC_KIND_NAMESPACE, &k);
+	struct shmc__obj *o;
+	int rc = ns_key(h, name, &o, &k);
+	return rc ? rc : shmc__dict_has(h->arena, o, &k);
 }
 
 int shmc_ns_names(shmc_obj_t *h, shmc_value_t *out)
 {
 	shmc_value_t d, l;
-	int rc = shmc__dict_snapshot(h, SHMC_KIND_NAMESPACE, &d);
+	int rc = ns_snapshot(h, &d);
 	if (rc)
 		return rc;
 	size_t n = d.map->len;
@@ -133,7 +145,7 @@ int shmc_ns_names(shmc_obj_t *h, shmc_value_t *out)
 		for (size_t i = 1; i < s->len; i++) { /* insertion sort: few names */
 			shmc_value_t x = s->items[i];
 			size_t j = i;
-			while (j > 0 && strcmp(s->items[j - 1].s.ptr, x.s.ptr) > 0) {
+			while (j > 0 && strcmp(s->items[j - 1].str, x.str) > 0) {
 				s->items[j] = s->items[j - 1];
 				j--;
 			}
@@ -148,8 +160,9 @@ int shmc_ns_names(shmc_obj_t *h, shmc_value_t *out)
 static int ns_rmw(shmc_obj_t *h, const char *name, const struct shmc__rmw *op)
 {
 	struct shmc__key k;
-	int rc = ns_key(h, name, &k);
-	return rc ? rc : shmc__dict_rmw(h, SHMC_KIND_NAMESPACE, &k, SHMC_EATTR, op);
+	struct shmc__obj *o;
+	int rc = ns_key(h, name, &o, &k);
+	return rc ? rc : shmc__dict_rmw(h->arena, o, &k, SHMC_EATTR, op);
 }
 
 int shmc_ns_add(shmc_obj_t *h, const char *name, shmc_value_t delta,

@@ -231,9 +231,14 @@ static int after_acquire(shmc_arena_t *a, struct shmc__obj *o, int rc)
 	return rc;
 }
 
-int shmc__obj_lock(shmc_arena_t *a, struct shmc__obj *o)
+int shmc__obj_lock_slow(shmc_arena_t *a, struct shmc__obj *o)
 {
-	return after_acquire(a, o, shmc__olock_acquire(a, &o->lock, -1));
+	int rc = shmc__olock_acquire(a, &o->lock, -1);
+	if (rc == SHMC__LOCKED && (ld_relaxed(&o->flags) & SHMC__OBJ_BROKEN)) {
+		shmc__olock_release(&o->lock);
+		return SHMC_ECORRUPT;
+	}
+	return after_acquire(a, o, rc);
 }
 
 /* Writer and reader frames ------------------------------------------------ */
@@ -241,21 +246,9 @@ int shmc__obj_lock(shmc_arena_t *a, struct shmc__obj *o)
 int shmc__writer_enter(shmc_obj_t *h, unsigned kind, uint64_t nretire,
 		       struct shmc__writer *w)
 {
-	int rc = shmc__resolve(h, kind, &w->o);
-	if (rc)
-		return rc;
-	w->a = h->arena;
-	if ((w->r = shmc__rec(w->a, &rc)) == NULL)
-		return rc;
-	if (nretire && (rc = shmc__epoch_reserve(w->a, w->r, nretire)) != 0)
-		return rc;
-	return shmc__obj_lock(w->a, w->o);
-}
-
-void shmc__writer_exit(struct shmc__writer *w)
-{
-	shmc__obj_unlock(w->o);
-	shmc__epoch_poll(w->a, w->r);
+	struct shmc__obj *o;
+	int rc = shmc__resolve(h, kind, &o);
+	return rc ? rc : shmc__writer_begin(h->arena, o, nretire, w);
 }
 
 /* Snapshots ----------------------------------------------------------------- */

@@ -112,7 +112,21 @@ void shmc__obj_decref(shmc_arena_t *a, uint64_t off);
 
 /* Take the writer lock, repairing the object if its last holder died.
  * @return 0, SHMC_ECORRUPT (unrepairable), -EDEADLK (this thread holds it) */
-int shmc__obj_lock(shmc_arena_t *a, struct shmc__obj *o);
+int shmc__obj_lock_slow(shmc_arena_t *a, struct shmc__obj *o);
+static inline int shmc__obj_lock(shmc_arena_t *a, struct shmc__obj *o)
+{
+	/* The uncontended case: one compare-and-swap (acquire: pairs with
+	 * the release in shmc__olock_release). */
+	uint32_t free_word = 0;
+	if (likely(atomic_compare_exchange_strong_explicit(
+		    &o->lock.word, &free_word, a->token, memory_order_acquire,
+		    memory_order_relaxed) &&
+		   !(ld_relaxed(&o->flags) & SHMC__OBJ_BROKEN))) {
+		st_relaxed(&o->lock.tid, shmc__olock_tid());
+		return 0;
+	}
+	return shmc__obj_lock_slow(a, o);
+}
 static inline void shmc__obj_unlock(struct shmc__obj *o)
 {
 	shmc__olock_release(&o->lock);
@@ -159,8 +173,35 @@ struct shmc__writer {
 };
 int shmc__writer_enter(shmc_obj_t *h, unsigned kind, uint64_t nretire,
 		       struct shmc__writer *w);
+/* The same for an object already resolved. */
+static inline int shmc__writer_begin(shmc_arena_t *a, struct shmc__obj *o,
+				     uint64_t nretire, struct shmc__writer *w)
+{
+	w->a = a;
+	w->o = o;
+	w->r = shmc__epoch_rec(a);
+	if (unlikely(w->r == NULL))
+		return SHMC_ETHREADS;
+	if (nretire) {
+		int rc = shmc__epoch_reserve(a, w->r, nretire);
+		if (rc)
+			return rc;
+	}
+	return shmc__obj_lock(a, o);
+}
 /* Unlock, then free what has become safe to free. */
-void shmc__writer_exit(struct shmc__writer *w);
+static inline void shmc__writer_exit(struct shmc__writer *w)
+{
+	shmc__olock_release(&w->o->lock);
+	shmc__epoch_poll(w->a, w->r);
+}
+/* With the lock held: make room to retire N more items, when an operation
+ * learns only under the lock whether it will retire anything. Nothing is
+ * changed on failure. @return 0, SHMC_EFULL */
+static inline int shmc__writer_reserve(struct shmc__writer *w, uint64_t n)
+{
+	return shmc__epoch_reserve(w->a, w->r, n);
+}
 
 /* The common frame of a lock-free read: resolve, enter an epoch section. */
 struct shmc__reader {

@@ -53,13 +53,14 @@ bool shmc__token_alive(shmc_arena_t *a, uint32_t token)
 	return shmc__proc_alive(a, slot);
 }
 
-static inline uint32_t my_tid(void)
+_Thread_local uint32_t shmc__olock_tid_cache;
+
+uint32_t shmc__olock_tid_slow(void)
 {
-	static _Thread_local uint32_t tid;
-	if (tid == 0)
-		tid = (uint32_t)syscall(SYS_gettid);
-	return tid;
+	return shmc__olock_tid_cache = (uint32_t)syscall(SYS_gettid);
 }
+
+#define my_tid shmc__olock_tid
 
 int shmc__olock_acquire(shmc_arena_t *a, struct shmc__olock *l, int64_t timeout_ns)
 {
@@ -131,11 +132,7 @@ got:
 	return SHMC__LOCKED;
 }
 
-void shmc__olock_release(struct shmc__olock *l)
+void shmc__olock_wake(struct shmc__olock *l)
 {
-	st_relaxed(&l->tid, 0);
-	/* Release: the critical section happens before the next acquire. */
-	uint32_t prev = atomic_exchange_explicit(&l->word, 0, memory_order_release);
-	if (prev & SHMC__OLOCK_WAITERS)
-		shmc__futex_wake(&l->word, 1);
+	shmc__futex_wake(&l->word, 1);
 }

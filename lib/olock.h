@@ -34,8 +34,25 @@ enum {
  * 0), -ETIMEDOUT, -EDEADLK (this thread holds it) */
 int shmc__olock_acquire(shmc_arena_t *a, struct shmc__olock *l, int64_t timeout_ns);
 
+/* This thread's id, for the lock's deadlock check. */
+extern _Thread_local uint32_t shmc__olock_tid_cache;
+uint32_t shmc__olock_tid_slow(void);
+static inline uint32_t shmc__olock_tid(void)
+{
+	uint32_t t = shmc__olock_tid_cache;
+	return likely(t) ? t : shmc__olock_tid_slow();
+}
+
 /* Release L (held by anyone of this process). */
-void shmc__olock_release(struct shmc__olock *l);
+void shmc__olock_wake(struct shmc__olock *l);
+static inline void shmc__olock_release(struct shmc__olock *l)
+{
+	st_relaxed(&l->tid, 0);
+	/* Release: the critical section happens before the next acquire. */
+	uint32_t prev = atomic_exchange_explicit(&l->word, 0, memory_order_release);
+	if (unlikely(prev & SHMC__OLOCK_WAITERS))
+		shmc__olock_wake(l);
+}
 
 /* Whether the owner named by TOKEN is alive. */
 bool shmc__token_alive(shmc_arena_t *a, uint32_t token);

@@ -331,10 +331,10 @@ static void repr_depth(struct shmc__sbuf *sb, shmc_value_t v, int depth)
 		shmc__repr_float(sb, v.f);
 		break;
 	case SHMC_STR:
-		shmc__repr_str(sb, v.s.ptr, v.s.len);
+		shmc__repr_str(sb, v.str, v.len);
 		break;
 	case SHMC_BYTES:
-		shmc__repr_bytes(sb, v.s.ptr, v.s.len);
+		shmc__repr_bytes(sb, v.str, v.len);
 		break;
 	case SHMC_TUPLE:
 	case SHMC_LIST:
@@ -385,7 +385,7 @@ int shmc_value_str(shmc_value_t v, char **out)
 	if (v.type != SHMC_STR)
 		return shmc_value_repr(v, out);
 	struct shmc__sbuf sb = {0};
-	shmc__sb_putn(&sb, v.s.ptr, v.s.len);
+	shmc__sb_putn(&sb, v.str, v.len);
 	return shmc__sb_finish(&sb, out);
 }
 
@@ -461,15 +461,15 @@ static void json_depth(struct shmc__sbuf *sb, shmc_value_t v, int depth)
 		}
 		break;
 	case SHMC_STR:
-		if (shmc__utf8_valid(v.s.ptr, v.s.len)) {
-			json_str(sb, v.s.ptr, v.s.len);
+		if (shmc__utf8_valid(v.str, v.len)) {
+			json_str(sb, v.str, v.len);
 			break;
 		}
 		__attribute__((fallthrough)); /* not text: show the bytes */
 	case SHMC_BYTES:
 		shmc__sb_puts(sb, "{\"bytes\": \"");
-		for (size_t i = 0; i < v.s.len; i++) {
-			snprintf(buf, sizeof(buf), "%02x", (unsigned char)v.s.ptr[i]);
+		for (size_t i = 0; i < v.len; i++) {
+			snprintf(buf, sizeof(buf), "%02x", (unsigned char)v.str[i]);
 			shmc__sb_puts(sb, buf);
 		}
 		shmc__sb_puts(sb, "\"}");

@@ -41,13 +41,20 @@ static int add_numbers(shmc_value_t a, shmc_value_t b, shmc_value_t *out)
 	return 0;
 }
 
-static void publish(struct shmc__writer *w, atomic_u64 *slot, uint64_t old,
-		    uint64_t nw)
+/* Store NW over OLD; nothing is changed on failure (no room to retire). */
+static int publish(struct shmc__writer *w, atomic_u64 *slot, uint64_t old,
+		   uint64_t nw)
 {
+	int rc;
+	if (shmc__word_needs_retire(old) && (rc = shmc__writer_reserve(w, 1)) != 0) {
+		shmc__word_drop(w->a, nw);
+		return rc;
+	}
 	uint64_t s = shmc__write_begin(w->o);
 	st_release(slot, nw);
 	shmc__write_end(w->o, s);
 	shmc__word_retire(w->a, w->r, old);
+	return 0;
 }
 
 int shmc__rmw_locked(struct shmc__writer *w, atomic_u64 *slot,
@@ -74,25 +81,25 @@ int shmc__rmw_locked(struct shmc__writer *w, atomic_u64 *slot,
 			if (rc)
 				return rc;
 		}
-		if ((rc = shmc__word_store(a, next, &nw)) != 0)
+		if ((rc = shmc__word_store(a, next, &nw)) != 0 ||
+		    (rc = publish(w, slot, old, nw)) != 0)
 			return rc;
-		publish(w, slot, old, nw);
 		if (op->result)
 			*op->result = next;
 		return 0;
 	case SHMC__RMW_CAS:
 		if (!shmc__word_eq(a, old, op->arg))
 			return 0;
-		if ((rc = shmc__word_store(a, op->desired, &nw)) != 0)
+		if ((rc = shmc__word_store(a, op->desired, &nw)) != 0 ||
+		    (rc = publish(w, slot, old, nw)) != 0)
 			return rc;
-		publish(w, slot, old, nw);
 		return 1;
 	case SHMC__RMW_UPDATE:
 		if ((rc = shmc__word_load(a, old, &cur)) != 0)
 			return rc;
 		if ((rc = op->fn(&cur, op->ctx)) == 0 &&
 		    (rc = shmc__word_store(a, cur, &nw)) == 0)
-			publish(w, slot, old, nw);
+			rc = publish(w, slot, old, nw);
 		shmc_value_free(&cur);
 		return rc;
 	}

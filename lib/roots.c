@@ -41,6 +41,12 @@ static int directory(shmc_arena_t *a, bool create, shmc_obj_t **out)
 	}
 }
 
+/* The directory's object, from a handle that directory() made. */
+static struct shmc__obj *dir_obj(shmc_obj_t *dir)
+{
+	return (struct shmc__obj *)(dir->arena->base + dir->off);
+}
+
 static int name_key(const char *name, struct shmc__key *k)
 {
 	return shmc__ns_key(name, k);
@@ -57,7 +63,7 @@ int shmc_root_setdefault(shmc_arena_t *a, const char *name, shmc_obj_t *obj,
 	int rc = name_key(name, &k);
 	if (rc || (rc = directory(a, true, &dir)) != 0)
 		return rc;
-	rc = shmc__dict_setdefault(dir, SHMC_KIND_DICT, &k, shmc_ref(obj), &v);
+	rc = shmc__dict_setdefault(a, dir_obj(dir), &k, shmc_ref(obj), &v);
 	shmc_obj_release(dir);
 	if (rc)
 		return rc;
@@ -116,7 +122,7 @@ int shmc_root_find(shmc_arena_t *a, const char *name, shmc_obj_t **out)
 	int rc = name_key(name, &k);
 	if (rc || (rc = directory(a, false, &dir)) != 0)
 		return rc;
-	rc = shmc__dict_get(dir, SHMC_KIND_DICT, &k, SHMC_EKEY, &v);
+	rc = shmc__dict_get(a, dir_obj(dir), &k, SHMC_EKEY, &v);
 	shmc_obj_release(dir);
 	if (rc)
 		return rc;
@@ -137,7 +143,7 @@ int shmc_root_remove(shmc_arena_t *a, const char *name)
 	int rc = name_key(name, &k);
 	if (rc || (rc = directory(a, false, &dir)) != 0)
 		return rc;
-	rc = shmc__dict_remove(dir, SHMC_KIND_DICT, &k, SHMC_EKEY, NULL);
+	rc = shmc__dict_remove(a, dir_obj(dir), &k, SHMC_EKEY, NULL);
 	shmc_obj_release(dir);
 	return rc;
 }
@@ -145,7 +151,7 @@ int shmc_root_remove(shmc_arena_t *a, const char *name)
 static int cmp_names(const void *x, const void *y)
 {
 	const shmc_value_t *a = x, *b = y;
-	return strcmp(a->s.ptr, b->s.ptr);
+	return strcmp(a->str, b->str);
 }
 
 int shmc_root_names(shmc_arena_t *a, shmc_value_t *out)

@@ -22,6 +22,8 @@ shmc_value_t shmc_str(const char *s)
 
 int shmc__str_copy(shmc_type_t type, const char *p, size_t n, shmc_value_t *out)
 {
+	if (n > SHMC_MAX_LEN)
+		return -EOVERFLOW;
 	char *c = shmc__heap_alloc(n + 1);
 	if (c == NULL)
 		return -ENOMEM;
@@ -30,8 +32,8 @@ int shmc__str_copy(shmc_type_t type, const char *p, size_t n, shmc_value_t *out)
 	c[n] = '\0';
 	out->type = type;
 	out->owned = 1;
-	out->s.ptr = c;
-	out->s.len = n;
+	out->str = c;
+	out->len = (uint32_t)n;
 	return 0;
 }
 
@@ -76,7 +78,7 @@ void shmc_value_free(shmc_value_t *v)
 		switch (v->type) {
 		case SHMC_STR:
 		case SHMC_BYTES:
-			shmc__heap_free((void *)v->s.ptr);
+			shmc__heap_free((void *)v->str);
 			break;
 		case SHMC_TUPLE:
 		case SHMC_LIST:
@@ -110,7 +112,7 @@ int shmc_value_copy(shmc_value_t v, shmc_value_t *out)
 	switch (v.type) {
 	case SHMC_STR:
 	case SHMC_BYTES:
-		rc = shmc__str_copy(v.type, v.s.ptr, v.s.len, &c);
+		rc = shmc__str_copy(v.type, v.str, v.len, &c);
 		break;
 	case SHMC_TUPLE:
 	case SHMC_LIST:
@@ -338,8 +340,8 @@ static bool eq_depth(shmc_value_t a, shmc_value_t b, int depth)
 		return true;
 	case SHMC_STR:
 	case SHMC_BYTES:
-		return a.s.len == b.s.len &&
-		       (a.s.len == 0 || memcmp(a.s.ptr, b.s.ptr, a.s.len) == 0);
+		return a.len == b.len &&
+		       (a.len == 0 || memcmp(a.str, b.str, a.len) == 0);
 	case SHMC_TUPLE:
 	case SHMC_LIST:
 		if (a.seq->len != b.seq->len)
@@ -381,7 +383,10 @@ static inline uint64_t fmix64(uint64_t k)
 
 uint64_t shmc__hash_int(int64_t i)
 {
-	return fmix64((uint64_t)i + 0x9e3779b97f4a7c15ull);
+	/* One multiply, then fold the well-mixed high half into the low bits
+	 * that index a table: short on the critical path of every lookup. */
+	uint64_t h = ((uint64_t)i ^ 0x5bd1e9955bd1e995ull) * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29) ^ (h >> 47);
 }
 
 uint64_t shmc__hash_float(double f)
@@ -392,6 +397,27 @@ uint64_t shmc__hash_float(double f)
 	uint64_t bits;
 	memcpy(&bits, &f, sizeof(bits));
 	return fmix64(bits ^ 0x452821e638d01377ull);
+}
+
+/* The last N (< 8) bytes at S as a word, without a variable-length copy. */
+static inline uint64_t load_tail(const unsigned char *s, size_t n)
+{
+	uint64_t w = 0;
+	if (n & 4) {
+		uint32_t x;
+		memcpy(&x, s, 4);
+		w = x;
+		s += 4;
+	}
+	if (n & 2) {
+		uint16_t x;
+		memcpy(&x, s, 2);
+		w = (w << 16) | x;
+		s += 2;
+	}
+	if (n & 1)
+		w = (w << 8) | *s;
+	return w;
 }
 
 uint64_t shmc__hash_bytes(const void *p, size_t n, uint64_t seed)
@@ -406,9 +432,7 @@ uint64_t shmc__hash_bytes(const void *p, size_t n, uint64_t seed)
 		s += 8;
 		n -= 8;
 	}
-	uint64_t w = 0;
-	memcpy(&w, s, n);
-	return fmix64(h ^ w ^ ((uint64_t)n << 56));
+	return fmix64(h ^ load_tail(s, n) ^ ((uint64_t)n << 56));
 }
 
 uint64_t shmc__hash_combine(uint64_t h, uint64_t item)
@@ -434,10 +458,10 @@ static int hash_depth(shmc_value_t v, int depth, uint64_t *out)
 		*out = shmc__hash_float(v.f);
 		return 0;
 	case SHMC_STR:
-		*out = shmc__hash_bytes(v.s.ptr, v.s.len, SHMC__SEED_STR);
+		*out = shmc__hash_bytes(v.str, v.len, SHMC__SEED_STR);
 		return 0;
 	case SHMC_BYTES:
-		*out = shmc__hash_bytes(v.s.ptr, v.s.len, SHMC__SEED_BYTES);
+		*out = shmc__hash_bytes(v.str, v.len, SHMC__SEED_BYTES);
 		return 0;
 	case SHMC_TUPLE: {
 		uint64_t h = SHMC__SEED_TUPLE ^ v.seq->len;

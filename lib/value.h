@@ -33,7 +33,7 @@ struct shmc_pmap {
 
 static inline shmc_value_t shmc__error_value(int err)
 {
-	shmc_value_t v = {SHMC_ERROR, 0, {.i = err}};
+	shmc_value_t v = {SHMC_ERROR, 0, 0, 0, {.i = err}};
 	return v;
 }
 

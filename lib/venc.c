@@ -28,35 +28,12 @@
 #include "walk.h"
 #include "word.h"
 
-#define VBLOCK_MAGIC 0x4c4156u /* "VAL" */
-
-struct vblock {
-	uint32_t magic;
-	uint32_t nrefs;
-	uint64_t len;
-	unsigned char data[];
-};
-
+#define vblock shmc__vblock
+#define VBLOCK_MAGIC SHMC__VBLOCK_MAGIC
 enum {
-	T_NONE = 1, T_FALSE, T_TRUE, T_INT, T_FLOAT, T_STR, T_BYTES,
+	T_NONE = 1, T_FALSE, T_TRUE, T_INT, T_FLOAT, T_STR = SHMC__T_STR, T_BYTES,
 	T_TUPLE, T_LIST, T_DICT, T_REF
 };
-
-uint64_t shmc__word_immediate(shmc_value_t v)
-{
-	switch (v.type) {
-	case SHMC_NONE:
-		return SHMC__W_NONE;
-	case SHMC_BOOL:
-		return v.b ? SHMC__W_TRUE : SHMC__W_FALSE;
-	case SHMC_INT:
-		if (v.i >= SHMC__W_INT_MIN && v.i <= SHMC__W_INT_MAX)
-			return shmc__w_from_int(v.i);
-		return 0;
-	default:
-		return 0;
-	}
-}
 
 int shmc__key_hash(shmc_value_t v, uint64_t *h)
 {
@@ -81,16 +58,16 @@ static int measure(shmc_arena_t *a, shmc_value_t v, int depth, uint64_t *size,
 		*size += 9;
 		return 0;
 	case SHMC_STR:
-		if (v.s.len && v.s.ptr == NULL)
+		if (v.len && v.str == NULL)
 			return -EINVAL;
-		if (!shmc__utf8_valid(v.s.ptr, v.s.len))
+		if (!shmc__utf8_valid(v.str, v.len))
 			return -EILSEQ;
-		*size += 9 + v.s.len;
+		*size += 9 + v.len;
 		return 0;
 	case SHMC_BYTES:
-		if (v.s.len && v.s.ptr == NULL)
+		if (v.len && v.str == NULL)
 			return -EINVAL;
-		*size += 9 + v.s.len;
+		*size += 9 + v.len;
 		return 0;
 	case SHMC_TUPLE:
 	case SHMC_LIST:
@@ -157,10 +134,10 @@ static unsigned char *emit(shmc_arena_t *a, shmc_value_t v, unsigned char *p)
 	case SHMC_STR:
 	case SHMC_BYTES:
 		*p++ = v.type == SHMC_STR ? T_STR : T_BYTES;
-		p = put_u64(p, v.s.len);
-		if (v.s.len)
-			memcpy(p, v.s.ptr, v.s.len);
-		return p + v.s.len;
+		p = put_u64(p, v.len);
+		if (v.len)
+			memcpy(p, v.str, v.len);
+		return p + v.len;
 	case SHMC_TUPLE:
 	case SHMC_LIST:
 		*p++ = v.type == SHMC_TUPLE ? T_TUPLE : T_LIST;
@@ -185,13 +162,8 @@ static unsigned char *emit(shmc_arena_t *a, shmc_value_t v, unsigned char *p)
 	}
 }
 
-int shmc__word_store(shmc_arena_t *a, shmc_value_t v, uint64_t *w)
+int shmc__word_store_slow(shmc_arena_t *a, shmc_value_t v, uint64_t *w)
 {
-	uint64_t imm = shmc__word_immediate(v);
-	if (imm) {
-		*w = imm;
-		return 0;
-	}
 	if (v.type == SHMC_REF) { /* a reference needs no block */
 		struct shmc__obj *o;
 		int rc = shmc__resolve(v.ref, 0, &o);
@@ -277,6 +249,8 @@ static int decode(shmc_arena_t *a, struct cursor *c, int depth, bool stubs,
 	case T_STR:
 	case T_BYTES:
 		if (!get_u64(c, &x) || x > (uint64_t)(c->end - c->p))
+			return SHMC_ECORRUPT;
+		if (x > SHMC_MAX_LEN)
 			return SHMC_ECORRUPT;
 		rc = shmc__str_copy(t == T_STR ? SHMC_STR : SHMC_BYTES,
 				    (const char *)c->p, x, out);
@@ -436,7 +410,7 @@ static bool item_eq(shmc_arena_t *a, struct cursor *c, shmc_value_t v, int depth
 			return false;
 		c->p += x;
 		return v.type == (t == T_STR ? SHMC_STR : SHMC_BYTES) &&
-		       v.s.len == x && (x == 0 || memcmp(c->p - x, v.s.ptr, x) == 0);
+		       v.len == x && (x == 0 || memcmp(c->p - x, v.str, x) == 0);
 	case T_TUPLE:
 	case T_LIST:
 		c->p++;
@@ -572,12 +546,4 @@ void shmc__word_drop(shmc_arena_t *a, uint64_t w)
 		shmc__vblock_drop(a, w);
 	else if (shmc__w_is_ref(w))
 		shmc__obj_decref(a, shmc__w_ref_off(w));
-}
-
-void shmc__word_retire(shmc_arena_t *a, struct shmc__rec *r, uint64_t w)
-{
-	if (shmc__w_is_block(w))
-		shmc__retire(a, r, w | SHMC__RETIRE_VALUE);
-	else if (shmc__w_is_ref(w))
-		shmc__retire(a, r, shmc__w_ref_off(w) | SHMC__RETIRE_DECREF);
 }

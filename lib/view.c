@@ -149,7 +149,7 @@ static int collect_name(void *ctx, uint64_t key, uint64_t val)
 		return 0;
 	if (k.type == SHMC_STR && ns->n < ns->cap) {
 		ns->e[ns->n].off = shmc__w_ref_off(val);
-		ns->e[ns->n].name = (char *)k.s.ptr; /* owned: freed with names */
+		ns->e[ns->n].name = (char *)k.str; /* owned: freed with names */
 		ns->n++;
 		return 0;
 	}
@@ -346,7 +346,7 @@ static int render_attr(void *ctx, uint64_t key, uint64_t val)
 		r->err = SHMC_ECORRUPT;
 		return 1;
 	}
-	if (!r->json && k.s.len && k.s.ptr[0] == '_') { /* hidden, as in Python */
+	if (!r->json && k.len && k.str[0] == '_') { /* hidden, as in Python */
 		shmc_value_free(&k);
 		return 0;
 	}
@@ -355,7 +355,7 @@ static int render_attr(void *ctx, uint64_t key, uint64_t val)
 		shmc__json(&one, k);
 		shmc__sb_puts(&one, ": ");
 	} else {
-		shmc__sb_putn(&one, k.s.ptr, k.s.len);
+		shmc__sb_putn(&one, k.str, k.len);
 		shmc__sb_putc(&one, '=');
 	}
 	shmc_value_free(&k);
@@ -425,7 +425,7 @@ static int render_object(shmc_arena_t *a, uint64_t off, bool json, struct shmc__
 		int rc = shmc__obj_stub(a, off, &stub);
 		if (rc)
 			return rc;
-		shmc_value_t ref = {SHMC_REF, 0, {.ref = stub}};
+		shmc_value_t ref = {SHMC_REF, 0, 0, 0, {.ref = stub}};
 		if (json)
 			shmc__json(sb, ref);
 		else

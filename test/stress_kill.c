@@ -100,8 +100,8 @@ static uint64_t parse_value(int key, shmc_value_t v)
 	if (k->type != SHMC_INT || ver->type != SHMC_INT || pad->type != SHMC_STR ||
 	    sum->type != SHMC_INT || (key >= 0 && k->i != key) || ver->i <= 0)
 		goto torn;
-	uint64_t want = mix((uint64_t)k->i * 1000003 + (uint64_t)ver->i + pad->s.len);
-	if ((uint64_t)sum->i != want >> 1 || pad->s.len != (uint64_t)ver->i % 48)
+	uint64_t want = mix((uint64_t)k->i * 1000003 + (uint64_t)ver->i + pad->len);
+	if ((uint64_t)sum->i != want >> 1 || pad->len != (uint64_t)ver->i % 48)
 		goto torn;
 	return (uint64_t)ver->i;
 torn:

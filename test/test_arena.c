@@ -100,8 +100,8 @@ static void expect_str_item(shmc_obj_t *ls, int64_t i, const char *want,
 	shmc_value_t v;
 	ASSERT_OK(shmc_list_get(ls, i, &v));
 	cr_assert_eq(v.type, SHMC_STR, "item %lld", (long long)i);
-	cr_assert_eq(v.s.len, len, "item %lld", (long long)i);
-	cr_assert(memcmp(v.s.ptr, want, len) == 0, "item %lld differs", (long long)i);
+	cr_assert_eq(v.len, len, "item %lld", (long long)i);
+	cr_assert(memcmp(v.str, want, len) == 0, "item %lld differs", (long long)i);
 	shmc_value_free(&v);
 }
 

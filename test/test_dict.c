@@ -843,11 +843,11 @@ static bool shared_ok(shmc_value_t v)
 		return false;
 	shmc_value_t *w = shmc_seq_at(v, 0), *n = shmc_seq_at(v, 1), *s = shmc_seq_at(v, 2);
 	if (w->type != SHMC_INT || (w->i != 0 && w->i != 1) || n->type != SHMC_INT ||
-	    n->i < 0 || n->i >= OWN_KEYS || s->type != SHMC_STR || s->s.len != SHARED_LEN)
+	    n->i < 0 || n->i >= OWN_KEYS || s->type != SHMC_STR || s->len != SHARED_LEN)
 		return false;
 	char c = w->i ? 'C' : 'P';
 	for (size_t i = 0; i < SHARED_LEN; i++)
-		if (s->s.ptr[i] != c)
+		if (s->str[i] != c)
 			return false;
 	return true;
 }

@@ -230,7 +230,7 @@ Test(inject, list_pop_from_the_middle, .init = arena_setup, .fini = arena_teardo
 	struct list_op c = {.ls = string_list(5), .i = 2};
 	INJECT(c.ls, do_list_pop, &c, 1); /* the new array */
 	cr_assert_eq(c.out.type, SHMC_STR);
-	cr_assert_str_eq(c.out.s.ptr, "s2");
+	cr_assert_str_eq(c.out.str, "s2");
 	shmc_value_free(&c.out);
 	expect_str(c.ls, "['s0', 's1', 's3', 's4']");
 	shmc_obj_release(c.ls);
@@ -374,7 +374,7 @@ Test(inject, dict_setdefault_of_an_existing_key, .init = arena_setup, .fini = ar
 			    .v = shmc_str("unused default")};
 	INJECT(c.d, do_dict_setdefault, &c, 0);
 	cr_assert_eq(c.out.type, SHMC_STR);
-	cr_assert_str_eq(c.out.s.ptr, "v2");
+	cr_assert_str_eq(c.out.str, "v2");
 	shmc_value_free(&c.out);
 	expect_str(c.d, "{'k0': 'v0', 'k1': 'v1', 'k2': 'v2'}");
 	shmc_obj_release(c.d);
@@ -396,7 +396,7 @@ Test(inject, dict_pop, .init = arena_setup, .fini = arena_teardown)
 	struct dict_op c = {.d = string_dict(4), .key = shmc_str("k1")};
 	INJECT(c.d, do_dict_pop, &c, 0); /* removal allocates nothing */
 	cr_assert_eq(c.out.type, SHMC_STR);
-	cr_assert_str_eq(c.out.s.ptr, "v1");
+	cr_assert_str_eq(c.out.str, "v1");
 	shmc_value_free(&c.out);
 	expect_str(c.d, "{'k0': 'v0', 'k2': 'v2', 'k3': 'v3'}");
 	cr_assert_eq(shmc_dict_len(c.d), 3);

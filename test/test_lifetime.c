@@ -300,7 +300,7 @@ static int inherited_user(void *p)
 		char want[64];
 		snprintf(want, sizeof(want), "item number %d of a big list", i);
 		CHILD_OK(shmc_list_get(c->ls, i, &v));
-		CHILD_CHECK(v.type == SHMC_STR && strcmp(v.s.ptr, want) == 0);
+		CHILD_CHECK(v.type == SHMC_STR && strcmp(v.str, want) == 0);
 		shmc_value_free(&v);
 	}
 	CHILD_OK(shmc_list_append(c->ls, shmc_str("from the child")));
@@ -371,7 +371,7 @@ static void dying_holder(bool sigkill)
 	ASSERT_OK(shmc_dict_del(c.d, shmc_str("k")));
 	shmc_value_t v;
 	ASSERT_OK(shmc_list_get(c.ls, 0, &v));
-	cr_assert_str_eq(v.s.ptr, "changed by the child");
+	cr_assert_str_eq(v.str, "changed by the child");
 	shmc_value_free(&v);
 	shmc_obj_release(c.ls);
 	/* The living child pins the list (and its own list). */

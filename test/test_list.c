@@ -89,7 +89,7 @@ Test(list, extend_new_from_clear_and_copy, .init = arena_setup, .fini = arena_te
 	shmc_value_t copy;
 	ASSERT_OK(shmc_list_copy(ls, &copy));
 	cr_assert_eq(shmc_seq_len(copy), 6);
-	cr_assert_str_eq(shmc_seq_at(copy, 1)->s.ptr, "two");
+	cr_assert_str_eq(shmc_seq_at(copy, 1)->str, "two");
 	shmc_value_free(&copy);
 	ASSERT_OK(shmc_list_clear(ls));
 	cr_assert_eq(shmc_list_len(ls), 0);

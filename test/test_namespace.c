@@ -397,8 +397,8 @@ Test(namespace, many_attributes, .init = arena_setup, .fini = arena_teardown)
 	for (int j = 0; j < 2500; j++) {
 		snprintf(name, sizeof(name), "attr%05d", 2 * j + 1);
 		shmc_value_t *x = shmc_seq_at(names, j);
-		cr_assert(x->type == SHMC_STR && x->s.len == strlen(name) &&
-			  memcmp(x->s.ptr, name, x->s.len) == 0, "names[%d]", j);
+		cr_assert(x->type == SHMC_STR && x->len == strlen(name) &&
+			  memcmp(x->str, name, x->len) == 0, "names[%d]", j);
 	}
 	shmc_value_free(&names);
 	shmc_obj_release(ns);

@@ -48,7 +48,7 @@ Test(rmw, cas_compares_with_python_equality, .init = arena_setup, .fini = arena_
 	cr_assert_eq(shmc_dict_cas(d, shmc_str("k"), shmc_int(2), shmc_str("no")), 0);
 	cr_assert_eq(shmc_dict_cas(d, shmc_str("k"), shmc_float(1.0), shmc_str("yes")), 1);
 	ASSERT_OK(shmc_dict_get(d, shmc_str("k"), &v));
-	cr_assert_str_eq(v.s.ptr, "yes");
+	cr_assert_str_eq(v.str, "yes");
 	shmc_value_free(&v);
 	shmc_value_t t = shmc_tuple_of(2, shmc_int(1), shmc_str("a"));
 	ASSERT_OK(shmc_dict_set(d, shmc_str("t"), t));

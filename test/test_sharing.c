@@ -209,7 +209,7 @@ static void new_entry_is_seen(enum kind kind)
 		cr_assert_eq(shmc_dict_len(b.o), 7);
 		ASSERT_OK(shmc_dict_get(b.o, shmc_str("new"), &v));
 	}
-	cr_assert(v.type == SHMC_STR && v.s.len == 1 && v.s.ptr[0] == 'n');
+	cr_assert(v.type == SHMC_STR && v.len == 1 && v.str[0] == 'n');
 	shmc_value_free(&v);
 	expect_untouched(&b, -1);
 	box_free(&b);

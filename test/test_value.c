@@ -42,7 +42,7 @@ Test(value, builders_make_owned_containers)
 	cr_assert_eq(shmc_seq_at(t, 0)->type, SHMC_INT);
 	cr_assert_eq(shmc_seq_at(t, 0)->i, 1);
 	cr_assert_eq(shmc_seq_at(t, 1)->type, SHMC_STR);
-	cr_assert_eq(shmc_seq_at(t, 1)->s.len, 1);
+	cr_assert_eq(shmc_seq_at(t, 1)->len, 1);
 	cr_assert_eq(shmc_seq_at(t, 2)->type, SHMC_NONE);
 	expect_repr(t, "(1, 'a', None)");
 
@@ -90,14 +90,14 @@ Test(value, builders_copy_views_and_never_free_them, .init = arena_setup,
 	shmc_value_t *s = shmc_seq_at(t, 0), *b = shmc_seq_at(t, 1);
 	cr_assert(s->owned);
 	cr_assert(b->owned);
-	cr_assert_neq(s->s.ptr, buf, "the builder kept the view's memory");
-	cr_assert_neq((const void *)b->s.ptr, (const void *)raw);
-	cr_assert_eq(b->s.len, 4);
+	cr_assert_neq(s->str, buf, "the builder kept the view's memory");
+	cr_assert_neq((const void *)b->str, (const void *)raw);
+	cr_assert_eq(b->len, 4);
 	/* Changing the caller's memory changes nothing in the value. */
 	buf[0] = 'J';
 	raw[1] = 'X';
-	cr_assert_eq(memcmp(s->s.ptr, "hello", 5), 0);
-	cr_assert_eq(memcmp(b->s.ptr, "\0b\xff\0", 4), 0);
+	cr_assert_eq(memcmp(s->str, "hello", 5), 0);
+	cr_assert_eq(memcmp(b->str, "\0b\xff\0", 4), 0);
 	expect_repr(t, "('hello', b'\\x00b\\xff\\x00')");
 
 	/* A dict copies viewed keys and values too. */
@@ -168,7 +168,7 @@ Test(value, a_builder_given_an_error_value_returns_an_error_value)
 	cr_assert_eq(dv.i, SHMC_EUNHASHABLE);
 
 	/* An error value as a key reports the error it carries. */
-	shmc_value_t enomem = {SHMC_ERROR, 0, {.i = -ENOMEM}};
+	shmc_value_t enomem = {SHMC_ERROR, 0, 0, 0, {.i = -ENOMEM}};
 	shmc_value_t dk = shmc_pdict_of(1, enomem, shmc_int(1));
 	cr_assert_eq(dk.type, SHMC_ERROR);
 	cr_assert_eq(dk.i, -ENOMEM);
@@ -222,7 +222,7 @@ Test(value, storing_an_error_value_returns_its_code_and_changes_nothing,
 	ASSERT_OK(shmc_ns_set(ns, "a", shmc_int(1)));
 
 	shmc_value_t err = unhashable_error();
-	shmc_value_t enomem = {SHMC_ERROR, 0, {.i = -ENOMEM}};
+	shmc_value_t enomem = {SHMC_ERROR, 0, 0, 0, {.i = -ENOMEM}};
 	ASSERT_ERR(shmc_list_append(ls, err), SHMC_EUNHASHABLE);
 	ASSERT_ERR(shmc_list_set(ls, 0, err), SHMC_EUNHASHABLE);
 	ASSERT_ERR(shmc_list_insert(ls, 0, enomem), -ENOMEM);
@@ -285,11 +285,11 @@ Test(value, copy_is_deep)
 	cr_assert_neq(ol->seq, cl->seq);
 	shmc_value_t *ot = shmc_seq_at(*ol, 1), *ct = shmc_seq_at(*cl, 1);
 	cr_assert_neq(ot->seq, ct->seq);
-	cr_assert_neq(shmc_seq_at(*ot, 0)->s.ptr, shmc_seq_at(*ct, 0)->s.ptr);
+	cr_assert_neq(shmc_seq_at(*ot, 0)->str, shmc_seq_at(*ct, 0)->str);
 
 	/* Change the copy every way there is. */
-	((char *)shmc_seq_at(*ct, 0)->s.ptr)[0] = 'y';
-	((char *)shmc_seq_at(*ct, 1)->s.ptr)[1] = 'Z';
+	((char *)shmc_seq_at(*ct, 0)->str)[0] = 'y';
+	((char *)shmc_seq_at(*ct, 1)->str)[1] = 'Z';
 	ASSERT_OK(shmc_plist_set(cl, 0, shmc_str("changed")));
 	ASSERT_OK(shmc_plist_append(cl, shmc_int(2)));
 	ASSERT_OK(shmc_pdict_set(&copy, shmc_str("new"), shmc_none()));
@@ -303,7 +303,7 @@ Test(value, copy_is_deep)
 	shmc_value_t vc;
 	ASSERT_OK(shmc_value_copy(shmc_str(buf), &vc));
 	cr_assert(vc.owned);
-	cr_assert_neq(vc.s.ptr, buf);
+	cr_assert_neq(vc.str, buf);
 	buf[0] = 'V';
 	expect_repr(vc, "'view'");
 
@@ -991,8 +991,8 @@ Test(value, valid_utf8_is_stored_and_read_back, .init = arena_setup,
 		shmc_value_t got;
 		ASSERT_OK(shmc_list_get(ls, (int64_t)i, &got));
 		cr_assert_eq(got.type, SHMC_STR, "%s", good_utf8[i].what);
-		cr_assert_eq(got.s.len, good_utf8[i].n, "%s", good_utf8[i].what);
-		cr_assert_eq(memcmp(got.s.ptr, good_utf8[i].s, good_utf8[i].n), 0, "%s",
+		cr_assert_eq(got.len, good_utf8[i].n, "%s", good_utf8[i].what);
+		cr_assert_eq(memcmp(got.str, good_utf8[i].s, good_utf8[i].n), 0, "%s",
 			     good_utf8[i].what);
 		cr_assert(shmc_value_eq(got, shmc_strn(good_utf8[i].s, good_utf8[i].n)));
 		shmc_value_t idx;
