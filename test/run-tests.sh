@@ -25,6 +25,10 @@ for t in "$build"/test/stress_*; do
 		failed=$((failed + 1))
 	fi
 done
+if ! test/check-install.sh "$build"; then
+	echo "FAIL: check-install" >&2
+	failed=$((failed + 1))
+fi
 if [ "$failed" -ne 0 ]; then
 	echo "$failed test program(s) failed" >&2
 	exit 1
