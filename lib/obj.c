@@ -1,6 +1,6 @@
 /*
- * obj.c -- managed objects: creation, handles, reference counts, the robust
- * writer lock, consistent snapshots, and disposal of retired items.
+ * obj.c -- managed objects: creation, handles, reference counts, the
+ * owner lock, consistent snapshots, and disposal of retired items.
  *
  * Lifetime. An object is freed when its reference count reaches zero: no
  * container, plain value or directory refers to it, and no process holds a

@@ -1,7 +1,7 @@
 /*
  * obj.h -- managed objects: the header every one carries in the arena, the
  * table of kinds, the process-local handles that name them, reference
- * counting, and the robust lock with its repair protocol.
+ * counting, and the owner lock with its repair protocol.
  */
 #ifndef SHMC_OBJ_H
 #define SHMC_OBJ_H
