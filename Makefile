@@ -5,7 +5,8 @@
 #   make test       install what is missing, then build and run the test suite
 #   make check      the test suite under AddressSanitizer + UBSan, and stress
 #                   programs under ThreadSanitizer
-#   make bench      benchmarks beside their peers (see bench/)
+#   make bench      benchmarks beside their peers (see bench/README.md);
+#                   QUICK=1 for a short smoke run
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Variants build in their own folders: build/release, build/debug,
@@ -61,9 +62,14 @@ EXAMPLES  := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 TESTS     := $(patsubst test/%.c,$(B)/test/%,$(wildcard test/test_*.c))
 STRESS    := $(patsubst test/%.c,$(B)/test/%,$(wildcard test/stress_*.c))
 HELPERS   := $(patsubst test/%.c,$(B)/test/%,$(wildcard test/helper_*.c))
+BENCHES   := $(B)/bench/bench_shmc $(B)/bench/bench_alloc $(B)/bench/bench_floor \
+             $(B)/bench/bench_boost
+CXX       ?= g++
+# The Boost peer is the only C++: Boost.Interprocess is header-only.
+BENCH_CXXFLAGS := -std=c++17 -O2 -g -pthread -Wall -Wextra -Werror -Wshadow
 
 .PHONY: all lib demo test check bench install uninstall clean deps deps-test \
-        deps-check deps-bench tests stress
+        deps-check deps-bench tests stress benches
 .SUFFIXES:
 
 all: lib $(TOOLS) $(EXAMPLES) $(B)/shmc.pc
@@ -137,8 +143,35 @@ check: deps-check
 
 stress: $(STRESS)
 
-bench: deps-bench all
-	@bench/run.sh $(B)
+# Benchmarks: shmc's programs use the public header only, except the
+# allocator's, which reaches lib/alloc.h. bench/probe.sh enables the hooks for
+# APIs still being written (shmc_lock_*, shmc_queue_*) once libshmc has them.
+$(B)/bench/bench_shmc: bench/bench_shmc.c bench/bench.h bench/probe.sh $(LIB_A)
+	@mkdir -p $(@D)
+	$(call say,CCLD,$@)hooks="$$(bench/probe.sh $(LIB_A))"; \
+	$(CC) $(CFLAGS) $$hooks $(LDFLAGS) -o $@ $< $(LIB_A) $(DEPLIBS) || { \
+	  echo "bench: the hooks ($$hooks) in bench/bench_shmc.c do not build against this" \
+	       "libshmc: update them to the real API; building without them" >&2; \
+	  $(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(DEPLIBS); }
+
+$(B)/bench/bench_alloc: bench/bench_alloc.c bench/bench.h $(LIB_A)
+	@mkdir -p $(@D)
+	$(call say,CCLD,$@)$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ $< $(LIB_A) $(DEPLIBS)
+
+$(B)/bench/bench_floor: bench/bench_floor.c bench/bench.h
+	@mkdir -p $(@D)
+	$(call say,CCLD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+$(B)/bench/bench_boost: bench/bench_boost.cpp bench/bench.h
+	@mkdir -p $(@D)
+	$(call say,CXXLD,$@)$(CXX) $(BENCH_CXXFLAGS) $(LDFLAGS) -o $@ $<
+
+benches: $(BENCHES)
+
+# make bench [QUICK=1]: install what is missing, build, run, print the table.
+bench: deps-bench
+	@$(MAKE) --no-print-directory VARIANT=$(VARIANT) all benches
+	@bench/run.sh $(if $(QUICK),--quick) $(B)
 
 install: all
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR)

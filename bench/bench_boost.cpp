@@ -1,0 +1,519 @@
+/*
+ * bench_boost.cpp -- the C++ peer: Boost.Interprocess, as a C++ programmer
+ * would share the same data between processes.
+ *
+ * One managed_shared_memory segment (4 GiB, sparse) holds every container,
+ * each guarded by its own interprocess_mutex, as every shmc object has its
+ * own lock:
+ *
+ *   namespace    a struct {mutex, int64 x, int64 c, vector<int64> arr},
+ *                found by name once (pointers cached, as C++ code would)
+ *   dict         boost::unordered_map<int64, int64> and <string, int64>
+ *                (system "boost"), and the ordered boost::interprocess::map
+ *                (system "boost_map", int keys only)
+ *   list         boost::interprocess::vector<int64>
+ *   lock         interprocess_mutex lock + unlock
+ *   queue        boost::interprocess::message_queue send + receive
+ *   alloc        the segment manager's allocate / deallocate
+ *   create/open  managed_shared_memory create_only / open_only of a named
+ *                4 GiB segment, then its destructor (and remove)
+ *
+ * String keys are looked up without building a shared string (Boost's
+ * compatible-key find), so a get costs no allocation. The memory figures are
+ * the segment's free-memory deltas around building the big containers.
+ */
+#include <boost/interprocess/allocators/allocator.hpp>
+#include <boost/interprocess/containers/map.hpp>
+#include <boost/interprocess/containers/string.hpp>
+#include <boost/interprocess/containers/vector.hpp>
+#include <boost/interprocess/ipc/message_queue.hpp>
+#include <boost/interprocess/managed_shared_memory.hpp>
+#include <boost/interprocess/sync/interprocess_mutex.hpp>
+#include <boost/interprocess/sync/scoped_lock.hpp>
+#include <boost/unordered_map.hpp>
+
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "bench.h"
+}
+
+namespace bip = boost::interprocess;
+
+typedef bip::managed_shared_memory::segment_manager segment_manager;
+template <class T> using shm_allocator = bip::allocator<T, segment_manager>;
+typedef bip::basic_string<char, std::char_traits<char>, shm_allocator<char>> shm_string;
+typedef bip::vector<int64_t, shm_allocator<int64_t>> shm_vector;
+typedef std::pair<const int64_t, int64_t> int_entry;
+typedef std::pair<const shm_string, int64_t> str_entry;
+
+/* Hashing and equality that accept both shm_string and a (pointer, length)
+ * view, so lookups need no shared allocation. */
+struct key_view {
+	const char *p;
+	size_t n;
+};
+struct str_hash {
+	size_t operator()(const shm_string &s) const
+	{
+		return boost::hash_range(s.begin(), s.end());
+	}
+	size_t operator()(const key_view &k) const
+	{
+		return boost::hash_range(k.p, k.p + k.n);
+	}
+};
+struct str_eq {
+	bool operator()(const shm_string &a, const shm_string &b) const
+	{
+		return a == b;
+	}
+	bool operator()(const key_view &a, const shm_string &b) const
+	{
+		return a.n == b.size() && std::memcmp(a.p, b.data(), a.n) == 0;
+	}
+};
+
+typedef boost::unordered_map<int64_t, int64_t, boost::hash<int64_t>, std::equal_to<int64_t>,
+			     shm_allocator<int_entry>>
+	int_umap;
+typedef boost::unordered_map<shm_string, int64_t, str_hash, str_eq, shm_allocator<str_entry>>
+	str_umap;
+typedef bip::map<int64_t, int64_t, std::less<int64_t>, shm_allocator<int_entry>> int_map;
+
+template <class C> struct guarded {
+	bip::interprocess_mutex mu;
+	C c;
+	explicit guarded(segment_manager *sm) : c(shm_allocator<typename C::value_type>(sm)) {}
+	guarded(size_t buckets, segment_manager *sm)
+		: c(buckets, typename C::hasher(), typename C::key_equal(),
+		    shm_allocator<typename C::value_type>(sm))
+	{
+	}
+};
+
+struct shm_namespace {
+	bip::interprocess_mutex mu;
+	int64_t x = 0;
+	int64_t c = 0;
+	shm_vector arr;
+	explicit shm_namespace(segment_manager *sm) : arr(shm_allocator<int64_t>(sm)) {}
+};
+
+static const uint64_t SMALL = 10000, BIG = 1000000;
+static const size_t SEGMENT = (size_t)4 << 30;
+
+static struct {
+	bip::managed_shared_memory *seg;
+	shm_namespace *ns;
+	guarded<int_umap> *dint[2];
+	guarded<str_umap> *dstr[2];
+	guarded<int_map> *dmap[2];
+	guarded<shm_vector> *ls_big, *ls_app;
+	bip::interprocess_mutex *lock;
+	bip::message_queue *queue;
+	std::string seg_name, queue_name, open_name;
+	std::vector<int64_t> arr; /* the private copy written back */
+} S;
+
+/* Operations --------------------------------------------------------------- */
+
+typedef bip::scoped_lock<bip::interprocess_mutex> locked;
+
+static void run_ns_set(void *, int, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		locked l(S.ns->mu);
+		S.ns->x = (int64_t)i;
+	}
+}
+
+static void run_ns_get(void *, int, uint64_t n)
+{
+	uint64_t acc = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		locked l(S.ns->mu);
+		acc += (uint64_t)S.ns->x;
+	}
+	bench_sink += acc;
+}
+
+struct dict_case {
+	int kind; /* 0 unordered int, 1 unordered str, 2 ordered int */
+	int big;
+};
+
+static void run_dict_set(void *arg, int, uint64_t n)
+{
+	const dict_case *c = (const dict_case *)arg;
+	uint64_t size = c->big ? BIG : SMALL;
+	char buf[BENCH_KEY_LEN + 1];
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t k = bench_below(&bench_rng, size);
+		if (c->kind == 0) {
+			guarded<int_umap> *d = S.dint[c->big];
+			locked l(d->mu);
+			d->c[(int64_t)k] = (int64_t)i;
+		} else if (c->kind == 1) {
+			guarded<str_umap> *d = S.dstr[c->big];
+			bench_key(buf, k);
+			locked l(d->mu);
+			auto it = d->c.find(key_view{buf, BENCH_KEY_LEN}, str_hash(), str_eq());
+			if (it == d->c.end())
+				bench_die("missing key");
+			it->second = (int64_t)i;
+		} else {
+			guarded<int_map> *d = S.dmap[c->big];
+			locked l(d->mu);
+			d->c[(int64_t)k] = (int64_t)i;
+		}
+	}
+}
+
+static void run_dict_get(void *arg, int, uint64_t n)
+{
+	const dict_case *c = (const dict_case *)arg;
+	uint64_t size = c->big ? BIG : SMALL, acc = 0;
+	char buf[BENCH_KEY_LEN + 1];
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t k = bench_below(&bench_rng, size);
+		if (c->kind == 0) {
+			guarded<int_umap> *d = S.dint[c->big];
+			locked l(d->mu);
+			auto it = d->c.find((int64_t)k);
+			if (it == d->c.end())
+				bench_die("missing key");
+			acc += (uint64_t)it->second;
+		} else if (c->kind == 1) {
+			guarded<str_umap> *d = S.dstr[c->big];
+			bench_key(buf, k);
+			locked l(d->mu);
+			auto it = d->c.find(key_view{buf, BENCH_KEY_LEN}, str_hash(), str_eq());
+			if (it == d->c.end())
+				bench_die("missing key");
+			acc += (uint64_t)it->second;
+		} else {
+			guarded<int_map> *d = S.dmap[c->big];
+			locked l(d->mu);
+			auto it = d->c.find((int64_t)k);
+			if (it == d->c.end())
+				bench_die("missing key");
+			acc += (uint64_t)it->second;
+		}
+	}
+	bench_sink += acc;
+}
+
+static void run_list_append(void *, int, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		locked l(S.ls_app->mu);
+		S.ls_app->c.push_back((int64_t)i);
+	}
+}
+
+static void fresh_append_list(void *)
+{
+	if (S.ls_app)
+		S.seg->destroy_ptr(S.ls_app);
+	S.ls_app = S.seg->construct<guarded<shm_vector>>(bip::anonymous_instance)(
+		S.seg->get_segment_manager());
+}
+
+static void run_list_get(void *, int, uint64_t n)
+{
+	uint64_t acc = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t k = bench_below(&bench_rng, BIG);
+		locked l(S.ls_big->mu);
+		if (k >= S.ls_big->c.size())
+			bench_die("index out of range");
+		acc += (uint64_t)S.ls_big->c[k];
+	}
+	bench_sink += acc;
+}
+
+static void run_ns_add(void *, int, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		locked l(S.ns->mu);
+		S.ns->c += 1;
+	}
+}
+
+static void run_dict_add(void *, int, uint64_t n)
+{
+	guarded<int_umap> *d = S.dint[0];
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t k = bench_below(&bench_rng, SMALL);
+		locked l(d->mu);
+		auto it = d->c.find((int64_t)k);
+		if (it == d->c.end())
+			bench_die("missing key");
+		it->second += 1;
+	}
+}
+
+static void run_plist_read(void *, int, uint64_t n)
+{
+	uint64_t acc = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		std::vector<int64_t> copy;
+		{
+			locked l(S.ns->mu);
+			copy.assign(S.ns->arr.begin(), S.ns->arr.end());
+		}
+		acc += (uint64_t)copy[9];
+	}
+	bench_sink += acc;
+}
+
+static void run_plist_write(void *, int, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		locked l(S.ns->mu);
+		S.ns->arr.assign(S.arr.begin(), S.arr.end());
+	}
+}
+
+static void run_lock(void *, int, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		S.lock->lock();
+		S.lock->unlock();
+	}
+}
+
+static void run_queue(void *, int, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		int64_t v = (int64_t)i, got;
+		bip::message_queue::size_type len;
+		unsigned prio;
+		S.queue->send(&v, sizeof(v), 0);
+		S.queue->receive(&got, sizeof(got), len, prio);
+		bench_sink += (uint64_t)got;
+	}
+}
+
+/* Allocation: the ring pattern of bench_alloc.c on the segment manager. */
+static const unsigned RING = 256, NSIZES = 4096;
+static void *ring[RING];
+static uint64_t sizes[NSIZES];
+static uint64_t next_block;
+
+static void alloc_init(void *, int)
+{
+	for (unsigned i = 0; i < NSIZES; i++)
+		sizes[i] = bench_block_size(&bench_rng);
+	for (unsigned i = 0; i < RING; i++)
+		ring[i] = S.seg->allocate(sizes[i]);
+}
+
+static void alloc_fini(void *, int)
+{
+	for (unsigned i = 0; i < RING; i++)
+		S.seg->deallocate(ring[i]);
+}
+
+static void run_alloc(void *, int, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++, next_block++) {
+		void **slot = &ring[next_block % RING];
+		S.seg->deallocate(*slot);
+		*slot = S.seg->allocate(sizes[next_block % NSIZES]);
+		*(volatile char *)*slot = 1;
+	}
+}
+
+static void run_create(void *, int, uint64_t n)
+{
+	std::string name = "shmc-boost-new-" + std::to_string(getpid());
+	for (uint64_t i = 0; i < n; i++) {
+		{
+			bip::managed_shared_memory m(bip::create_only, name.c_str(), SEGMENT);
+		}
+		bip::shared_memory_object::remove(name.c_str());
+	}
+}
+
+static void run_open(void *, int, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		bip::managed_shared_memory m(bip::open_only, S.open_name.c_str());
+		bench_sink += (uint64_t)m.get_size();
+	}
+}
+
+/* Set-up -------------------------------------------------------------------- */
+
+static size_t free_memory()
+{
+	return S.seg->get_free_memory();
+}
+
+template <class G> static G *make_guarded()
+{
+	return S.seg->construct<G>(bip::anonymous_instance)(S.seg->get_segment_manager());
+}
+
+static void setup()
+{
+	std::string pid = std::to_string(getpid());
+	S.seg_name = "shmc-boost-" + pid;
+	S.queue_name = "shmc-boost-q-" + pid;
+	S.open_name = "shmc-boost-open-" + pid;
+	bip::shared_memory_object::remove(S.seg_name.c_str());
+	S.seg = new bip::managed_shared_memory(bip::create_only, S.seg_name.c_str(), SEGMENT);
+	segment_manager *sm = S.seg->get_segment_manager();
+
+	S.ns = S.seg->find_or_construct<shm_namespace>("ns")(sm);
+	for (int64_t i = 1; i <= 10; i++)
+		S.arr.push_back(i);
+	S.ns->arr.assign(S.arr.begin(), S.arr.end());
+
+	char buf[BENCH_KEY_LEN + 1];
+	for (int big = 1; big >= 0; big--) {
+		uint64_t n = big ? BIG : SMALL;
+		size_t before = free_memory();
+		S.dint[big] = make_guarded<guarded<int_umap>>();
+		for (uint64_t k = 0; k < n; k++)
+			S.dint[big]->c[(int64_t)k] = (int64_t)k;
+		if (big)
+			bench_memory("dict_int_1m", n, (double)(before - free_memory()),
+				     "segment free-memory delta; boost::unordered_map<int64,int64>");
+		before = free_memory();
+		S.dstr[big] = make_guarded<guarded<str_umap>>();
+		for (uint64_t k = 0; k < n; k++) {
+			bench_key(buf, k);
+			S.dstr[big]->c.emplace(shm_string(buf, BENCH_KEY_LEN, sm), (int64_t)k);
+		}
+		if (big)
+			bench_memory("dict_str_1m", n, (double)(before - free_memory()),
+				     "segment free-memory delta; boost::unordered_map<string,int64>");
+		before = free_memory();
+		S.dmap[big] = make_guarded<guarded<int_map>>();
+		for (uint64_t k = 0; k < n; k++)
+			S.dmap[big]->c[(int64_t)k] = (int64_t)k;
+		if (big)
+			bench_memory("map_int_1m", n, (double)(before - free_memory()),
+				     "segment free-memory delta; boost::interprocess::map<int64,int64>");
+	}
+	size_t before = free_memory();
+	S.ls_big = make_guarded<guarded<shm_vector>>();
+	for (uint64_t i = 0; i < BIG; i++)
+		S.ls_big->c.push_back((int64_t)i);
+	bench_memory("list_int_1m", BIG, (double)(before - free_memory()),
+		     "segment free-memory delta; vector<int64> push_back");
+	S.lock = S.seg->construct<bip::interprocess_mutex>(bip::anonymous_instance)();
+	bip::message_queue::remove(S.queue_name.c_str());
+	S.queue = new bip::message_queue(bip::create_only, S.queue_name.c_str(), 64,
+					 sizeof(int64_t));
+}
+
+static void teardown()
+{
+	delete S.queue;
+	bip::message_queue::remove(S.queue_name.c_str());
+	delete S.seg;
+	bip::shared_memory_object::remove(S.seg_name.c_str());
+}
+
+static bench_op make_op(const char *op, bench_run_fn run, const char *note, void *arg = nullptr)
+{
+	bench_op o;
+	std::memset(&o, 0, sizeof(o));
+	o.op = op;
+	o.run = run;
+	o.arg = arg;
+	o.note = note;
+	return o;
+}
+
+int main(int argc, char **argv)
+{
+	bench_init(argc, argv, "boost");
+	setup();
+
+	static dict_case dc[3][2];
+	static const char *const names[3][2][2] = {
+		{{"dict_set_int_10k", "dict_get_int_10k"}, {"dict_set_int_1m", "dict_get_int_1m"}},
+		{{"dict_set_str_10k", "dict_get_str_10k"}, {"dict_set_str_1m", "dict_get_str_1m"}},
+		{{"dict_set_int_10k", "dict_get_int_10k"}, {"dict_set_int_1m", "dict_get_int_1m"}},
+	};
+	static const char *const notes[3][2] = {
+		{"unordered_map<int64,int64>[k] = v under interprocess_mutex",
+		 "unordered_map<int64,int64>::find under interprocess_mutex"},
+		{"unordered_map<string,int64>::find(view)->second = v under interprocess_mutex",
+		 "unordered_map<string,int64>::find(view) under interprocess_mutex"},
+		{"interprocess::map<int64,int64>[k] = v under interprocess_mutex",
+		 "interprocess::map<int64,int64>::find under interprocess_mutex"},
+	};
+
+	bench_op ops[] = {
+		make_op("ns_set", run_ns_set, "struct field = v under interprocess_mutex"),
+		make_op("ns_get", run_ns_get, "read struct field under interprocess_mutex"),
+	};
+	for (bench_op &o : ops)
+		bench_case(&o);
+	for (int kind = 0; kind < 2; kind++)
+		for (int big = 0; big < 2; big++)
+			for (int get = 0; get < 2; get++) {
+				dc[kind][big] = dict_case{kind, big};
+				bench_op o = make_op(names[kind][big][get],
+						     get ? run_dict_get : run_dict_set,
+						     notes[kind][get], &dc[kind][big]);
+				bench_case(&o);
+			}
+
+	bench_op append = make_op("list_append", run_list_append,
+				  "vector<int64>::push_back under interprocess_mutex");
+	append.before = fresh_append_list;
+	bench_op more[] = {
+		append,
+		make_op("list_get", run_list_get,
+			"vector<int64>[random of 1e6] under interprocess_mutex"),
+		make_op("ns_add", run_ns_add, "struct field += 1 under interprocess_mutex"),
+		make_op("dict_add", run_dict_add,
+			"unordered_map<int64,int64>::find(k)->second += 1 under interprocess_mutex"),
+		make_op("plist_read", run_plist_read,
+			"copy a shared vector of 10 int64 into a std::vector under interprocess_mutex"),
+		make_op("plist_write", run_plist_write,
+			"assign 10 int64 to a shared vector under interprocess_mutex"),
+		make_op("lock", run_lock, "interprocess_mutex lock + unlock"),
+		make_op("queue", run_queue, "message_queue send + receive of an int64"),
+		make_op("alloc", run_alloc,
+			"segment deallocate + allocate, 16 B-4 KiB log-uniform, ring of 256"),
+		make_op("arena_create", run_create,
+			"managed_shared_memory(create_only, 4 GiB) + destructor + remove"),
+	};
+	more[8].child_init = alloc_init;
+	more[8].child_fini = alloc_fini;
+	for (bench_op &o : more)
+		bench_case(&o);
+	if (bench_selected("arena_open")) {
+		bip::shared_memory_object::remove(S.open_name.c_str());
+		{
+			bip::managed_shared_memory m(bip::create_only, S.open_name.c_str(), SEGMENT);
+		}
+		bench_op open = make_op("arena_open", run_open,
+					"managed_shared_memory(open_only) + destructor, in another process");
+		bench_case(&open);
+		bip::shared_memory_object::remove(S.open_name.c_str());
+	}
+
+	/* The ordered map as a system of its own: int keys only. */
+	bench_cfg.system = "boost_map";
+	for (int big = 0; big < 2; big++)
+		for (int get = 0; get < 2; get++) {
+			dc[2][big] = dict_case{2, big};
+			bench_op o = make_op(names[2][big][get], get ? run_dict_get : run_dict_set,
+					     notes[2][get], &dc[2][big]);
+			bench_case(&o);
+		}
+	teardown();
+	return 0;
+}
