@@ -228,6 +228,13 @@ void shmc__walk_word(struct shmc__walk *w, uint64_t word, const char *what)
 				 (unsigned long long)word);
 }
 
+void shmc__walk_body(struct shmc__walk *w, uint64_t off)
+{
+	if (shmc__list_walk_body(w, off) != 0 && shmc__dict_walk_body(w, off) != 0)
+		shmc__walk_error(w, "retired body at %#llx is neither an array nor a table",
+				 (unsigned long long)off);
+}
+
 static void limbo_item(struct shmc__walk *w, uint64_t what)
 {
 	uint64_t off = what & ~(uint64_t)SHMC__RETIRE_TAG_MASK;
@@ -240,6 +247,9 @@ static void limbo_item(struct shmc__walk *w, uint64_t what)
 		break;
 	case SHMC__RETIRE_DECREF:
 		shmc__walk_ref(w, off, "retired reference");
+		break;
+	case SHMC__RETIRE_BODY:
+		shmc__walk_body(w, off);
 		break;
 	default:
 		shmc__walk_error(w, "retire queue holds %#llx, which is not an item",

@@ -75,22 +75,27 @@ static inline uint64_t cap_for(uint64_t nindex)
 	return nindex / 3 * 2 + (nindex % 3 == 2); /* nindex * 2 / 3, no overflow */
 }
 
-static inline struct dict_table *table_of(shmc_arena_t *a, struct shmc__obj *o)
+/* The table at OFF, validated so that every read through it stays inside
+ * the arena, or NULL. */
+static inline struct dict_table *table_at(shmc_arena_t *a, uint64_t off)
 {
-	uint64_t off = ld_acquire(&SHMC__BODY(o, struct dict_body)->table_off);
-	if (off == 0)
-		return NULL;
 	struct dict_table *t = shmc__at(a, off, sizeof(*t), 16);
 	if (unlikely(t == NULL))
 		return NULL;
-	/* Every read below stays inside the arena: the table spans less than
-	 * 32 bytes per index slot (plus its header), and cap < nindex. */
+	/* The table spans less than 32 bytes per index slot (plus its
+	 * header), and cap < nindex. */
 	uint64_t n = t->nindex;
 	if (unlikely(t->magic != TABLE_MAGIC || n < MIN_INDEX || (n & (n - 1)) ||
 		     n > ((uint64_t)1 << 32) || t->cap >= n ||
 		     (n << 5) + 64 > a->capacity - off))
 		return NULL;
 	return t;
+}
+
+static inline struct dict_table *table_of(shmc_arena_t *a, struct shmc__obj *o)
+{
+	uint64_t off = ld_acquire(&SHMC__BODY(o, struct dict_body)->table_off);
+	return off ? table_at(a, off) : NULL;
 }
 
 static inline uint64_t used_of(struct dict_table *t)
@@ -409,36 +414,20 @@ int shmc__dict_setdefault(shmc_arena_t *a, struct shmc__obj *o,
 int shmc__dict_clear(shmc_arena_t *a, struct shmc__obj *o)
 {
 	struct shmc__writer w;
-	uint64_t n = 0;
-	for (;;) {
-		/* Room to retire every key, value and the table. */
-		int rc = shmc__writer_begin(a, o, 2 * n + 1, &w);
-		if (rc)
-			return rc;
-		struct dict_table *t = table_of(w.a, w.o);
-		uint64_t live = t ? ld_relaxed(&t->live) : 0;
-		if (live > n) {
-			n = live;
-			shmc__writer_exit(&w);
-			continue;
-		}
-		if (t) {
-			uint64_t s = shmc__write_begin(w.o);
-			st_release(&SHMC__BODY(w.o, struct dict_body)->table_off, 0);
-			shmc__write_end(w.o, s);
-			struct dict_entry *e = entries(t);
-			for (uint64_t i = 0, u = used_of(t); i < u; i++) {
-				uint64_t kw = ld_relaxed(&e[i].key);
-				if (kw == SHMC__W_DELETED || kw == SHMC__W_EMPTY)
-					continue;
-				shmc__word_retire(w.a, w.r, kw);
-				shmc__word_retire(w.a, w.r, ld_relaxed(&e[i].val));
-			}
-			shmc__retire(w.a, w.r, shmc__off(w.a, t) | SHMC__RETIRE_FREE);
-		}
-		shmc__writer_exit(&w);
-		return 0;
+	int rc = shmc__writer_begin(a, o, 1, &w);
+	if (rc)
+		return rc;
+	struct dict_table *t = table_of(w.a, w.o);
+	if (t) {
+		/* Detach the table; it goes, with its keys and values, once no
+		 * reader can still be in it. */
+		uint64_t s = shmc__write_begin(w.o);
+		st_release(&SHMC__BODY(w.o, struct dict_body)->table_off, 0);
+		shmc__write_end(w.o, s);
+		shmc__retire(w.a, w.r, shmc__off(w.a, t) | SHMC__RETIRE_BODY);
 	}
+	shmc__writer_exit(&w);
+	return 0;
 }
 
 int shmc__dict_remove(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key *k,
@@ -540,11 +529,13 @@ int shmc__dict_snapshot(shmc_arena_t *a, struct shmc__obj *o, shmc_value_t *out)
 	return rc;
 }
 
-void shmc__dict_destroy(shmc_arena_t *a, struct shmc__obj *o)
+/* Drop a detached table with every key and value in it. @return -1 when
+ * OFF is not a dict table. */
+int shmc__dict_body_drop(shmc_arena_t *a, uint64_t off)
 {
-	struct dict_table *t = table_of(a, o);
+	struct dict_table *t = table_at(a, off);
 	if (t == NULL)
-		return;
+		return -1;
 	struct dict_entry *e = entries(t);
 	for (uint64_t i = 0, u = used_of(t); i < u; i++) {
 		uint64_t kw = ld_relaxed(&e[i].key);
@@ -553,7 +544,15 @@ void shmc__dict_destroy(shmc_arena_t *a, struct shmc__obj *o)
 		shmc__word_drop(a, kw);
 		shmc__word_drop(a, ld_relaxed(&e[i].val));
 	}
-	shmc__free(a, shmc__off(a, t));
+	shmc__free(a, off);
+	return 0;
+}
+
+void shmc__dict_destroy(shmc_arena_t *a, struct shmc__obj *o)
+{
+	uint64_t off = ld_relaxed(&SHMC__BODY(o, struct dict_body)->table_off);
+	if (off)
+		shmc__dict_body_drop(a, off);
 }
 
 int shmc__dict_repair(shmc_arena_t *a, struct shmc__obj *o)
@@ -585,26 +584,20 @@ int shmc__dict_repair(shmc_arena_t *a, struct shmc__obj *o)
 	return 0;
 }
 
-void shmc__dict_walk(struct shmc__walk *w, struct shmc__obj *o)
+int shmc__dict_walk_body(struct shmc__walk *w, uint64_t off)
 {
 	shmc_arena_t *a = shmc__walk_arena(w);
-	unsigned long long self = shmc__off(a, o);
-	uint64_t off = ld_acquire(&SHMC__BODY(o, struct dict_body)->table_off);
-	if (off == 0)
-		return;
-	struct dict_table *t = table_of(a, o);
-	if (t == NULL) {
-		shmc__walk_error(w, "dict %#llx: table at %#llx is malformed", self,
-				 (unsigned long long)off);
-		return;
-	}
+	unsigned long long self = off;
+	struct dict_table *t = table_at(a, off);
+	if (t == NULL)
+		return -1;
 	if (!shmc__walk_block(w, off, table_bytes(t->nindex, t->cap), "dict table"))
-		return;
+		return 0;
 	uint64_t used = ld_acquire(&t->used), live = 0;
 	if (used > t->cap) {
-		shmc__walk_error(w, "dict %#llx: %llu entries used of %llu", self,
+		shmc__walk_error(w, "dict table %#llx: %llu entries used of %llu", self,
 				 (unsigned long long)used, (unsigned long long)t->cap);
-		return;
+		return 0;
 	}
 	/* Every index slot names a used entry, and every entry is found by
 	 * probing from its hash. */
@@ -612,7 +605,7 @@ void shmc__dict_walk(struct shmc__walk *w, struct shmc__obj *o)
 	for (uint64_t i = 0; i < t->nindex; i++) {
 		uint32_t x = ld_relaxed(&t->index[i]);
 		if (x > used)
-			shmc__walk_error(w, "dict %#llx: index slot %llu names entry %u of %llu",
+			shmc__walk_error(w, "dict table %#llx: index slot %llu names entry %u of %llu",
 					 self, (unsigned long long)i, x,
 					 (unsigned long long)used);
 	}
@@ -621,7 +614,7 @@ void shmc__dict_walk(struct shmc__walk *w, struct shmc__obj *o)
 		if (kw == SHMC__W_DELETED)
 			continue;
 		if (kw == SHMC__W_EMPTY) {
-			shmc__walk_error(w, "dict %#llx: entry %llu has no key", self,
+			shmc__walk_error(w, "dict table %#llx: entry %llu has no key", self,
 					 (unsigned long long)i);
 			continue;
 		}
@@ -633,15 +626,25 @@ void shmc__dict_walk(struct shmc__walk *w, struct shmc__obj *o)
 				break;
 		}
 		if (n == t->nindex || ld_relaxed(&t->index[j]) != i + 1)
-			shmc__walk_error(w, "dict %#llx: entry %llu cannot be found from its hash",
+			shmc__walk_error(w, "dict table %#llx: entry %llu cannot be found from its hash",
 					 self, (unsigned long long)i);
 		shmc__walk_word(w, kw, "dict key");
 		shmc__walk_word(w, ld_acquire(&e[i].val), "dict value");
 	}
 	if (live != ld_relaxed(&t->live))
-		shmc__walk_error(w, "dict %#llx: counts %llu live entries, holds %llu", self,
-				 (unsigned long long)ld_relaxed(&t->live),
+		shmc__walk_error(w, "dict table %#llx: counts %llu live entries, holds %llu",
+				 self, (unsigned long long)ld_relaxed(&t->live),
 				 (unsigned long long)live);
+	return 0;
+}
+
+void shmc__dict_walk(struct shmc__walk *w, struct shmc__obj *o)
+{
+	uint64_t off = ld_acquire(&SHMC__BODY(o, struct dict_body)->table_off);
+	if (off && shmc__dict_walk_body(w, off) != 0)
+		shmc__walk_error(w, "dict %#llx: table at %#llx is malformed",
+				 (unsigned long long)shmc__off(shmc__walk_arena(w), o),
+				 (unsigned long long)off);
 }
 
 int64_t shmc__dict_length(shmc_arena_t *a, struct shmc__obj *o)

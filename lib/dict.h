@@ -44,6 +44,8 @@ int shmc__dict_setdefault(shmc_arena_t *a, struct shmc__obj *o,
 int shmc__dict_clear(shmc_arena_t *a, struct shmc__obj *o);
 
 void shmc__dict_destroy(shmc_arena_t *a, struct shmc__obj *o);
+/* Drop a detached table with its keys and values (-1: not a table). */
+int shmc__dict_body_drop(shmc_arena_t *a, uint64_t off);
 int shmc__dict_repair(shmc_arena_t *a, struct shmc__obj *o);
 void shmc__dict_walk(struct shmc__walk *w, struct shmc__obj *o);
 int64_t shmc__dict_length(shmc_arena_t *a, struct shmc__obj *o);

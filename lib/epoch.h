@@ -12,6 +12,8 @@ enum {
 	SHMC__RETIRE_FREE = 0,   /* free the block */
 	SHMC__RETIRE_VALUE = 1,  /* a stored value: drop its references, free */
 	SHMC__RETIRE_DECREF = 2, /* drop one reference to a managed object */
+	SHMC__RETIRE_BODY = 3,   /* a container's detached body (a list's
+				    array, a dict's table) and every value in it */
 };
 #define SHMC__RETIRE_TAG_MASK 0xfu
 

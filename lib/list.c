@@ -108,15 +108,26 @@ static int norm_index(int64_t i, uint64_t n, uint64_t *out)
 	return 0;
 }
 
-static void destroy(shmc_arena_t *a, struct shmc__obj *o)
+/* Drop a detached array and every value in it. @return -1 when OFF is not
+ * a list array. */
+int shmc__list_body_drop(shmc_arena_t *a, uint64_t off)
 {
-	struct list_arr *arr = arr_of(a, o);
-	if (arr == NULL)
-		return;
+	struct list_arr *arr = shmc__at(a, off, sizeof(*arr), 16);
+	if (arr == NULL || arr->magic != ARR_MAGIC ||
+	    arr->cap > (a->capacity - off - sizeof(*arr)) / sizeof(uint64_t))
+		return -1;
 	uint64_t n = arr_len(arr);
 	for (uint64_t i = 0; i < n; i++)
 		shmc__word_drop(a, ld_relaxed(&arr->item[i]));
-	shmc__free(a, shmc__off(a, arr));
+	shmc__free(a, off);
+	return 0;
+}
+
+static void destroy(shmc_arena_t *a, struct shmc__obj *o)
+{
+	uint64_t off = ld_relaxed(&SHMC__BODY(o, struct list_body)->arr_off);
+	if (off)
+		shmc__list_body_drop(a, off);
 }
 
 static int repair(shmc_arena_t *a, struct shmc__obj *o)
@@ -130,31 +141,41 @@ static int repair(shmc_arena_t *a, struct shmc__obj *o)
 	return 0;
 }
 
-static void walk(struct shmc__walk *w, struct shmc__obj *o)
+/* Show the check the array at OFF and its items. @return -1 when OFF is not
+ * a list array (nothing reported). */
+int shmc__list_walk_body(struct shmc__walk *w, uint64_t off)
 {
 	shmc_arena_t *a = shmc__walk_arena(w);
-	uint64_t off = ld_acquire(&SHMC__BODY(o, struct list_body)->arr_off);
-	if (off == 0)
-		return;
-	struct list_arr *arr = arr_of(a, o);
-	if (arr == NULL) {
-		shmc__walk_error(w, "list %#llx: array at %#llx is malformed",
-				 (unsigned long long)shmc__off(a, o),
-				 (unsigned long long)off);
-		return;
+	struct list_arr *arr = shmc__at(a, off, sizeof(*arr), 16);
+	if (arr == NULL || arr->magic != ARR_MAGIC)
+		return -1;
+	if (arr->cap > (a->capacity - off - sizeof(*arr)) / sizeof(uint64_t)) {
+		shmc__walk_error(w, "list array at %#llx: capacity %llu past the arena",
+				 (unsigned long long)off, (unsigned long long)arr->cap);
+		return 0;
 	}
 	if (!shmc__walk_block(w, off, sizeof(*arr) + arr->cap * sizeof(uint64_t),
 			      "list array"))
-		return;
+		return 0;
 	uint64_t n = ld_acquire(&arr->len);
 	if (n > arr->cap) {
-		shmc__walk_error(w, "list %#llx: length %llu over capacity %llu",
-				 (unsigned long long)shmc__off(a, o),
-				 (unsigned long long)n, (unsigned long long)arr->cap);
+		shmc__walk_error(w, "list array at %#llx: length %llu over capacity %llu",
+				 (unsigned long long)off, (unsigned long long)n,
+				 (unsigned long long)arr->cap);
 		n = arr->cap;
 	}
 	for (uint64_t i = 0; i < n; i++)
 		shmc__walk_word(w, ld_acquire(&arr->item[i]), "list item");
+	return 0;
+}
+
+static void walk(struct shmc__walk *w, struct shmc__obj *o)
+{
+	uint64_t off = ld_acquire(&SHMC__BODY(o, struct list_body)->arr_off);
+	if (off && shmc__list_walk_body(w, off) != 0)
+		shmc__walk_error(w, "list %#llx: array at %#llx is not one",
+				 (unsigned long long)shmc__off(shmc__walk_arena(w), o),
+				 (unsigned long long)off);
 }
 
 static int64_t length(shmc_arena_t *a, struct shmc__obj *o)
@@ -510,32 +531,17 @@ int64_t shmc_list_index(shmc_obj_t *h, shmc_value_t v)
 int shmc_list_clear(shmc_obj_t *h)
 {
 	struct shmc__writer w;
-	struct shmc__reader rd;
-	int rc = shmc__reader_enter(h, SHMC_KIND_LIST, &rd);
+	int rc = shmc__writer_enter(h, SHMC_KIND_LIST, 1, &w);
 	if (rc)
 		return rc;
-	uint64_t n = arr_len(arr_of(rd.a, rd.o));
-	shmc__reader_exit(&rd);
-	/* Room to retire every item and the array; re-checked under the lock. */
-	for (;;) {
-		if ((rc = shmc__writer_enter(h, SHMC_KIND_LIST, n + 1, &w)) != 0)
-			return rc;
-		struct list_arr *arr = arr_of(w.a, w.o);
-		uint64_t len = arr_len(arr);
-		if (len > n) {
-			n = len;
-			shmc__writer_exit(&w);
-			continue;
-		}
-		if (arr == NULL)
-			break;
+	struct list_arr *arr = arr_of(w.a, w.o);
+	if (arr) {
+		/* Detach the array; it goes, with its values, once no reader
+		 * can still be in it. */
 		uint64_t s = shmc__write_begin(w.o);
 		st_release(&SHMC__BODY(w.o, struct list_body)->arr_off, 0);
 		shmc__write_end(w.o, s);
-		for (uint64_t i = 0; i < len; i++)
-			shmc__word_retire(w.a, w.r, ld_relaxed(&arr->item[i]));
-		shmc__retire(w.a, w.r, shmc__off(w.a, arr) | SHMC__RETIRE_FREE);
-		break;
+		shmc__retire(w.a, w.r, shmc__off(w.a, arr) | SHMC__RETIRE_BODY);
 	}
 	shmc__writer_exit(&w);
 	return 0;

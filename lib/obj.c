@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "alloc.h"
+#include "dict.h"
 #include "heap.h"
 #include "obj.h"
 #include "word.h"
@@ -193,6 +194,11 @@ void shmc__dispose(shmc_arena_t *a, uint64_t what)
 		break;
 	case SHMC__RETIRE_DECREF:
 		shmc__obj_decref(a, off);
+		break;
+	case SHMC__RETIRE_BODY:
+		/* The body's first word says whose it is. */
+		if (shmc__list_body_drop(a, off) != 0)
+			shmc__dict_body_drop(a, off);
 		break;
 	default:
 		break; /* corrupt entry: leak it */

@@ -226,6 +226,10 @@ static inline void shmc__reader_exit(struct shmc__reader *rd)
 	shmc__epoch_exit(rd->r);
 }
 
+/* Drop a detached list array with every value in it (list.c).
+ * @return -1 when OFF is not a list array. */
+int shmc__list_body_drop(shmc_arena_t *a, uint64_t off);
+
 /* Handle tables (handle.c) ------------------------------------------------ */
 
 /* Record that this process holds a reference to OFF. @return 0, SHMC_EFULL */

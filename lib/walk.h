@@ -34,6 +34,12 @@ bool shmc__vblock_visit(const shmc_arena_t *a, uint64_t off, uint64_t *size,
 /* The retire queue of record R: its block, and each pending item. */
 void shmc__limbo_visit(struct shmc__walk *w, struct shmc__rec *r,
 		       void (*item)(struct shmc__walk *w, uint64_t what));
+/* A container body (a retired list array or dict table) with its values.
+ * @return -1 when OFF is not such a body. */
+int shmc__list_walk_body(struct shmc__walk *w, uint64_t off);
+int shmc__dict_walk_body(struct shmc__walk *w, uint64_t off);
+/* Either, or an error. */
+void shmc__walk_body(struct shmc__walk *w, uint64_t off);
 /* The handle table of process slot SLOT: its block and each reference. */
 void shmc__handles_visit(struct shmc__walk *w, uint32_t slot);
 
