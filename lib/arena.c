@@ -92,9 +92,14 @@ int shmc__arena_commit(shmc_arena_t *a, uint64_t end)
 		return 0;
 	if (end > a->capacity)
 		return SHMC_EFULL;
+	/* Grow by a quarter of what is committed (at least a chunk): small
+	 * arenas stay cheap to create, big ones make few calls. */
+	uint64_t step = (c - h->data_off) / 4;
+	step = ALIGN_UP(step > SHMC__COMMIT_CHUNK ? step : SHMC__COMMIT_CHUNK,
+			SHMC__COMMIT_CHUNK);
 	uint64_t target = ALIGN_UP(end, SHMC__COMMIT_CHUNK);
-	if (target < c + SHMC__COMMIT_CHUNK)
-		target = c + SHMC__COMMIT_CHUNK;
+	if (target < c + step)
+		target = c + step;
 	if (target > a->capacity)
 		target = a->capacity;
 	/* Reserve the data pages, then the pagemap entries that describe
