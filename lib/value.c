@@ -83,7 +83,8 @@ void shmc_value_free(shmc_value_t *v)
 		case SHMC_TUPLE:
 		case SHMC_LIST:
 			for (size_t i = 0; i < v->seq->len; i++)
-				shmc_value_free(&v->seq->items[i]);
+				if (v->seq->items[i].owned) /* scalars own nothing */
+					shmc_value_free(&v->seq->items[i]);
 			shmc__heap_free(v->seq);
 			break;
 		case SHMC_DICT:

@@ -73,7 +73,12 @@ static int measure(shmc_arena_t *a, shmc_value_t v, int depth, uint64_t *size,
 	case SHMC_LIST:
 		*size += 9;
 		for (size_t i = 0; i < v.seq->len; i++) {
-			int rc = measure(a, v.seq->items[i], depth + 1, size, nrefs);
+			shmc_value_t item = v.seq->items[i];
+			if (item.type <= SHMC_FLOAT) { /* scalars, without a call */
+				*size += item.type >= SHMC_INT ? 9 : 1;
+				continue;
+			}
+			int rc = measure(a, item, depth + 1, size, nrefs);
 			if (rc)
 				return rc;
 		}
@@ -142,8 +147,15 @@ static unsigned char *emit(shmc_arena_t *a, shmc_value_t v, unsigned char *p)
 	case SHMC_LIST:
 		*p++ = v.type == SHMC_TUPLE ? T_TUPLE : T_LIST;
 		p = put_u64(p, v.seq->len);
-		for (size_t i = 0; i < v.seq->len; i++)
-			p = emit(a, v.seq->items[i], p);
+		for (size_t i = 0; i < v.seq->len; i++) {
+			shmc_value_t item = v.seq->items[i];
+			if (item.type == SHMC_INT || item.type == SHMC_FLOAT) {
+				*p++ = item.type == SHMC_INT ? T_INT : T_FLOAT;
+				p = put_u64(p, (uint64_t)item.i); /* the 8 bytes */
+				continue;
+			}
+			p = emit(a, item, p);
+		}
 		return p;
 	case SHMC_DICT:
 		*p++ = T_DICT;
@@ -266,7 +278,18 @@ static int decode(shmc_arena_t *a, struct cursor *c, int depth, bool stubs,
 			return rc;
 		for (uint64_t i = 0; i < x; i++) {
 			shmc_value_t item;
-			if ((rc = decode(a, c, depth + 1, stubs, &item))) {
+			unsigned it = *c->p; /* c->p < c->end: x bytes remain */
+			if ((it == T_INT || it == T_FLOAT) && c->end - c->p >= 9) {
+				/* Numbers, the usual items, without a call. */
+				uint64_t bits;
+				memcpy(&bits, c->p + 1, 8);
+				c->p += 9;
+				item = it == T_INT ? shmc_int((int64_t)bits) : shmc_int(0);
+				if (it == T_FLOAT) {
+					item.type = SHMC_FLOAT;
+					memcpy(&item.f, &bits, 8);
+				}
+			} else if ((rc = decode(a, c, depth + 1, stubs, &item))) {
 				shmc_value_free(&s);
 				return rc;
 			}
