@@ -90,6 +90,21 @@ static unsigned class_for(uint64_t size)
 	return lo;
 }
 
+uint64_t shmc__alloc_usable(uint64_t size)
+{
+	classes_ready();
+	return size > SHMC__MAX_BLOCK ? 0 : class_size_tab[class_for(size)];
+}
+
+uint64_t shmc__alloc_class_below(uint64_t size)
+{
+	classes_ready();
+	if (size > SHMC__MAX_BLOCK)
+		return 0;
+	unsigned c = class_for(size);
+	return c ? class_size_tab[c - 1] : 0;
+}
+
 static inline bool is_small(unsigned cls)
 {
 	return cls < nsmall;

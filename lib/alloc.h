@@ -29,6 +29,12 @@ uint64_t shmc__block_size(const shmc_arena_t *a, uint64_t off);
 int shmc__block_class(const shmc_arena_t *a, uint64_t off);
 bool shmc__class_is_small(unsigned cls);
 
+/* The usable size of a block allocated for SIZE bytes (its class's size),
+ * and the largest class size below SIZE (0 if none): callers size arrays
+ * to fill their blocks. */
+uint64_t shmc__alloc_usable(uint64_t size);
+uint64_t shmc__alloc_class_below(uint64_t size);
+
 /* Size classes. */
 unsigned shmc__class_count(void);
 uint64_t shmc__class_size(unsigned cls);

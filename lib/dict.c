@@ -208,6 +208,13 @@ static int table_new(shmc_arena_t *a, uint64_t n, struct dict_table **out,
 		nindex *= 2;
 	}
 	uint64_t cap = cap_for(nindex);
+	/* A table a little over a size class would waste up to a fifth of its
+	 * block: give up the few entries that push it over (at most 1 %). */
+	uint64_t below = shmc__alloc_class_below(table_bytes(nindex, cap));
+	uint64_t fixed = table_bytes(nindex, 0);
+	if (below > fixed && (below - fixed) / sizeof(struct dict_entry) >= cap - cap / 100 &&
+	    (below - fixed) / sizeof(struct dict_entry) >= n)
+		cap = (below - fixed) / sizeof(struct dict_entry);
 	int rc = shmc__alloc(a, table_bytes(nindex, cap), off);
 	if (rc)
 		return rc;
@@ -240,7 +247,8 @@ static int make_room_locked(struct shmc__writer *w, struct dict_table **tp)
 	if (t && used_of(t) < t->cap)
 		return 0;
 	uint64_t live = t ? ld_relaxed(&t->live) : 0, off;
-	int rc = table_new(w->a, live < 4 ? 5 : live * 2, &nt, &off);
+	/* Room for half as many again before the next resize. */
+	int rc = table_new(w->a, live < 4 ? 5 : live + live / 2 + 1, &nt, &off);
 	if (rc)
 		return rc;
 	uint64_t n = 0;

@@ -73,7 +73,10 @@ static int arr_new(shmc_arena_t *a, uint64_t cap, const struct list_arr *src,
 		cap = MIN_CAP;
 	if (cap > (SHMC__MAX_BLOCK - sizeof(struct list_arr)) / sizeof(uint64_t))
 		return SHMC_EFULL;
-	int rc = shmc__alloc(a, sizeof(struct list_arr) + cap * sizeof(uint64_t), off);
+	/* Fill the block: its class is bigger than asked for anyway. */
+	uint64_t bytes = shmc__alloc_usable(sizeof(struct list_arr) + cap * sizeof(uint64_t));
+	cap = (bytes - sizeof(struct list_arr)) / sizeof(uint64_t);
+	int rc = shmc__alloc(a, bytes, off);
 	if (rc)
 		return rc;
 	struct list_arr *arr = (struct list_arr *)(a->base + *off);
@@ -354,7 +357,9 @@ static int insert_words_locked(struct shmc__writer *w, uint64_t at,
 	}
 	uint64_t cap = arr ? arr->cap : 0, off;
 	if (len + n > cap)
-		cap = cap * 2 > len + n ? cap * 2 : len + n;
+		/* Grow by half: with blocks sized to their class, this wastes
+		 * less than doubling, for a few more copies. */
+		cap = cap + cap / 2 > len + n ? cap + cap / 2 : len + n;
 	struct list_arr *na;
 	int rc = arr_new(w->a, cap, arr, at, &na, &off);
 	if (rc)
