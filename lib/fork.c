@@ -24,6 +24,7 @@
 
 #include "epoch.h"
 #include "handle.h"
+#include "olock.h"
 #include "proc.h"
 
 static void prepare(void)
@@ -56,6 +57,7 @@ static void parent(void)
 static void child(void)
 {
 	shmc__epoch_after_fork_child();
+	shmc__tid_after_fork_child();
 	for (shmc_arena_t *a = shmc__arena_list_first(); a; a = a->next_attached) {
 		close(a->lock_fd); /* our copy of the parent's description */
 		if (a->fork_lock_fd >= 0) {

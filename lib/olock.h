@@ -37,6 +37,10 @@ int shmc__olock_acquire(shmc_arena_t *a, struct shmc__olock *l, int64_t timeout_
 /* Release L (held by anyone of this process). */
 void shmc__olock_release(struct shmc__olock *l);
 
+/* This thread's kernel thread id (cached; reset in a fork child). */
+uint32_t shmc__tid(void);
+void shmc__tid_after_fork_child(void);
+
 /* Whether the owner named by TOKEN is alive. */
 bool shmc__token_alive(shmc_arena_t *a, uint32_t token);
 
