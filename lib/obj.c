@@ -34,6 +34,8 @@ extern const struct shmc__kind shmc__list_kind;
 extern const struct shmc__kind shmc__dict_kind;
 extern const struct shmc__kind shmc__lock_kind;
 extern const struct shmc__kind shmc__rlock_kind;
+extern const struct shmc__kind shmc__semaphore_kind;
+extern const struct shmc__kind shmc__bounded_semaphore_kind;
 extern const struct shmc__kind shmc__value_kind;
 extern const struct shmc__kind shmc__array_kind;
 
@@ -43,6 +45,8 @@ static const struct shmc__kind *const kinds[] = {
 	[SHMC_KIND_DICT] = &shmc__dict_kind,
 	[SHMC_KIND_LOCK] = &shmc__lock_kind,
 	[SHMC_KIND_RLOCK] = &shmc__rlock_kind,
+	[SHMC_KIND_SEMAPHORE] = &shmc__semaphore_kind,
+	[SHMC_KIND_BOUNDED_SEMAPHORE] = &shmc__bounded_semaphore_kind,
 	[SHMC_KIND_VALUE] = &shmc__value_kind,
 	[SHMC_KIND_ARRAY] = &shmc__array_kind,
 };
