@@ -36,6 +36,7 @@ extern const struct shmc__kind shmc__lock_kind;
 extern const struct shmc__kind shmc__rlock_kind;
 extern const struct shmc__kind shmc__semaphore_kind;
 extern const struct shmc__kind shmc__bounded_semaphore_kind;
+extern const struct shmc__kind shmc__condition_kind;
 extern const struct shmc__kind shmc__event_kind;
 extern const struct shmc__kind shmc__barrier_kind;
 extern const struct shmc__kind shmc__value_kind;
@@ -49,6 +50,7 @@ static const struct shmc__kind *const kinds[] = {
 	[SHMC_KIND_RLOCK] = &shmc__rlock_kind,
 	[SHMC_KIND_SEMAPHORE] = &shmc__semaphore_kind,
 	[SHMC_KIND_BOUNDED_SEMAPHORE] = &shmc__bounded_semaphore_kind,
+	[SHMC_KIND_CONDITION] = &shmc__condition_kind,
 	[SHMC_KIND_EVENT] = &shmc__event_kind,
 	[SHMC_KIND_BARRIER] = &shmc__barrier_kind,
 	[SHMC_KIND_VALUE] = &shmc__value_kind,
