@@ -39,6 +39,8 @@ extern const struct shmc__kind shmc__bounded_semaphore_kind;
 extern const struct shmc__kind shmc__condition_kind;
 extern const struct shmc__kind shmc__event_kind;
 extern const struct shmc__kind shmc__barrier_kind;
+extern const struct shmc__kind shmc__queue_kind;
+extern const struct shmc__kind shmc__joinable_queue_kind;
 extern const struct shmc__kind shmc__value_kind;
 extern const struct shmc__kind shmc__array_kind;
 
@@ -53,6 +55,8 @@ static const struct shmc__kind *const kinds[] = {
 	[SHMC_KIND_CONDITION] = &shmc__condition_kind,
 	[SHMC_KIND_EVENT] = &shmc__event_kind,
 	[SHMC_KIND_BARRIER] = &shmc__barrier_kind,
+	[SHMC_KIND_QUEUE] = &shmc__queue_kind,
+	[SHMC_KIND_JOINABLE_QUEUE] = &shmc__joinable_queue_kind,
 	[SHMC_KIND_VALUE] = &shmc__value_kind,
 	[SHMC_KIND_ARRAY] = &shmc__array_kind,
 };
