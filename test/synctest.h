@@ -10,6 +10,7 @@
 
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #include "alloc.h"
@@ -71,16 +72,46 @@ static inline void *shared_page(size_t size)
 	return p;
 }
 
-/* Fork a child running FN(ARG), which exits with FN's result. */
+/* Fork a child running FN(ARG), which exits with FN's result. The child
+ * dies with the test process: a failed test leaves no process behind. */
 static inline pid_t fork_fn(int (*fn)(void *), void *arg)
 {
 	fflush(NULL);
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0)
 		abort();
-	if (pid == 0)
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
 		_exit(fn(arg));
+	}
 	return pid;
+}
+
+/* Stop the N processes PIDS wherever they are (as if killed there), and
+ * let them go on. */
+static inline void stop_all(const pid_t *pids, int n)
+{
+	for (int i = 0; i < n; i++)
+		kill(pids[i], SIGSTOP);
+	for (int i = 0; i < n; i++) {
+		int st;
+		waitpid(pids[i], &st, WUNTRACED);
+	}
+}
+
+static inline void cont_all(const pid_t *pids, int n)
+{
+	for (int i = 0; i < n; i++)
+		kill(pids[i], SIGCONT);
+}
+
+/* Print each finding of an arena check. */
+static inline void print_finding(void *ctx, const char *msg)
+{
+	fprintf(stderr, "%s: %s\n", (const char *)ctx, msg);
 }
 
 #define CHILD_HUNG (-2)

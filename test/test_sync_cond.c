@@ -447,3 +447,61 @@ Test(cond, lock_holder_killed_waiter_gets_eownerdead, .init = arena_setup,
 	}
 	teardown_world(&w);
 }
+
+/* Killed anywhere, waiting or notifying: the list of waiters stays sound
+ * and notifications keep reaching the living. */
+static int cond_hammer(void *p)
+{
+	struct world *w = p;
+	for (int k = 0;; k++) {
+		int rc = shmc_cond_acquire(w->c, 10);
+		CHILD_CHECK(rc == 0 || rc == SHMC_EOWNERDEAD);
+		if (k % 2)
+			rc = shmc_cond_wait(w->c, 0.002);
+		else
+			rc = shmc_cond_notify(w->c, 1);
+		CHILD_CHECK(rc >= 0 || rc == -ETIMEDOUT || rc == SHMC_EOWNERDEAD);
+		CHILD_OK(shmc_cond_release(w->c));
+	}
+}
+
+Test(cond, processes_killed_mid_wait_or_notify_leave_it_sound, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	struct world w;
+	setup_world(&w, true);
+	pid_t pids[4];
+	for (int i = 0; i < 4; i++)
+		pids[i] = fork_fn(cond_hammer, &w);
+	unsigned seed = 11;
+	for (int k = 0; k < 150; k++) {
+		usleep(100 + rand_r(&seed) % 1500);
+		int i = (int)(rand_r(&seed) % 4);
+		kill_wait(pids[i]);
+		pids[i] = fork_fn(cond_hammer, &w);
+		/* Stopped anywhere, as the killed were: the arena is sound. */
+		stop_all(pids, 4);
+		shmc_check_report_t rep;
+		int rc = shmc_arena_check(A, 0, &rep, print_finding, "check");
+		cont_all(pids, 4);
+		cr_assert_eq(rc, 0, "kill %d", k);
+	}
+	for (int i = 0; i < 4; i++)
+		kill_wait(pids[i]);
+	/* Still works: a live waiter is woken by one notify, past whatever
+	 * cells the dead left. The waiter holds the lock when it says it is
+	 * ready, so once we have the lock it is on the list. */
+	int rc = shmc_cond_acquire(w.c, 5);
+	cr_assert(rc == 0 || rc == SHMC_EOWNERDEAD, "%s", shmc_errname(rc));
+	ASSERT_OK(shmc_cond_release(w.c));
+	atomic_store(w.ready, 0);
+	pid_t live = fork_fn(waiter, &w);
+	cr_assert(wait_flag(w.ready, 1, 10));
+	ASSERT_OK(shmc_cond_acquire(w.c, 5));
+	cr_assert_eq(shmc_cond_notify(w.c, 1), 1);
+	ASSERT_OK(shmc_cond_release(w.c));
+	cr_assert_eq(wait_exit(live, 10), 0);
+	shmc_check_report_t rep;
+	ASSERT_OK(shmc_arena_check(A, SHMC_CHECK_REAP | SHMC_CHECK_SWEEP, &rep, NULL, NULL));
+	teardown_world(&w);
+}
