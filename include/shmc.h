@@ -606,8 +606,9 @@ SHMC_API int shmc_dict_update(shmc_obj_t *d, shmc_value_t key,
  *                    process dies); only when none is held does the count of
  *                    permits grow (a BoundedSemaphore then fails SHMC_EBOUND).
  *   Condition        a waiter killed is skipped by notify (notify(1) still
- *                    wakes one live waiter); a waiter killed after being
- *                    notified passes its notification on. A wait() that
+ *                    wakes one live waiter); the notification of a waiter
+ *                    killed after being notified, before it woke, is passed
+ *                    on to a live waiter (within a nap). A wait() that
  *                    re-acquires the lock from a dead holder returns
  *                    SHMC_EOWNERDEAD (holding the lock).
  *   Event            nothing to recover: every change is one atomic store.
