@@ -131,6 +131,8 @@ demo: deps
 	@$(B)/examples/manager_example
 	@echo "== append_example (C replay of append_example.py)"
 	@$(B)/examples/append_example
+	@echo "== sync_example (C replay of sync_example.py: Lock, Queue, Value)"
+	@$(B)/examples/sync_example
 
 test: deps-test
 	@$(MAKE) --no-print-directory VARIANT=$(VARIANT) tests

@@ -13,7 +13,8 @@
  * inside it and is addressed by offsets, never by pointers, so processes may
  * map it at different addresses.
  *
- * MANAGED objects (namespace, list, dict) live in the arena. A process holds
+ * MANAGED objects (namespace, list, dict, and the locks, events, barriers,
+ * queues and numbers of the last section) live in the arena. A process holds
  * them through handles (shmc_obj_t *). Every operation on them is safe when
  * many processes and threads call it at once: writers serialise on a robust
  * process-shared lock, readers never take a lock and never wait for a writer
@@ -39,6 +40,8 @@
  *   wholly applied or not at all; a lock held by the dead process is
  *   recovered by the next process that needs it; memory the dead process
  *   held is released when a survivor notices (see shmc_arena_reclaim()).
+ *   What each lock, semaphore, condition, barrier and queue does when a
+ *   process dies holding or waiting on it is listed in the last section.
  * - Returned values are yours: free them with shmc_value_free(). Returned
  *   strings are freed with shmc_free(). Handles are released with
  *   shmc_obj_release(). A handle belongs to the arena handle it came from and
@@ -111,7 +114,13 @@ SHMC_API const char *shmc_version(void);
 	X(EOWNER, -30918, "arena file belongs to another user")              \
 	X(EMODE, -30919, "arena file is writable by others")                 \
 	X(EOWNERDEAD, -30920, "acquired; the previous owner died")           \
-	X(EARENA, -30921, "objects belong to different arenas")
+	X(EARENA, -30921, "objects belong to different arenas")               \
+	X(ENOTHELD, -30922, "lock is not held by the caller")                 \
+	X(EBOUND, -30923, "semaphore released too many times")               \
+	X(EBROKEN, -30924, "barrier is broken")                              \
+	X(EEMPTY, -30925, "queue is empty")                                  \
+	X(EQFULL, -30926, "queue is full")                                   \
+	X(ENOTASK, -30927, "task_done() called more times than items were put")
 
 enum shmc_error {
 #define SHMC_ERR_ENUM_(name, value, text) SHMC_##name = (value),
@@ -405,6 +414,17 @@ typedef enum shmc_kind {
 	SHMC_KIND_NAMESPACE = 1,
 	SHMC_KIND_LIST,
 	SHMC_KIND_DICT,
+	SHMC_KIND_LOCK,
+	SHMC_KIND_RLOCK,
+	SHMC_KIND_SEMAPHORE,
+	SHMC_KIND_BOUNDED_SEMAPHORE,
+	SHMC_KIND_CONDITION,
+	SHMC_KIND_EVENT,
+	SHMC_KIND_BARRIER,
+	SHMC_KIND_QUEUE,
+	SHMC_KIND_JOINABLE_QUEUE,
+	SHMC_KIND_VALUE,
+	SHMC_KIND_ARRAY,
 } shmc_kind_t;
 
 /** The kind of managed object H names, or 0 for a null or invalid handle. */
@@ -560,6 +580,265 @@ SHMC_API int shmc_dict_cas(shmc_obj_t *d, shmc_value_t key,
 /** Atomically apply FN to d[KEY]; see shmc_ns_update. */
 SHMC_API int shmc_dict_update(shmc_obj_t *d, shmc_value_t key,
 			      shmc_update_fn fn, void *ctx);
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @defgroup sync Locks, conditions, events, barriers, queues and numbers
+ * The rest of what Python's SyncManager serves -- Lock, RLock, Semaphore,
+ * BoundedSemaphore, Condition, Event, Barrier, Queue, JoinableQueue, Value
+ * and Array -- as managed objects in the arena. They are shared like the
+ * containers: by fork(), by opening a named arena, and by reference when
+ * stored in a list, dict or namespace (shmc_ref()).
+ *
+ * Timeouts are in seconds, as Python takes them: SHMC_FOREVER waits without
+ * limit, SHMC_NOWAIT tries once (Python's block=False). Where Python returns
+ * False on a timeout, these functions return -ETIMEDOUT; where it raises
+ * Empty or Full, SHMC_EEMPTY or SHMC_EQFULL. A negative timeout other than
+ * SHMC_FOREVER, or NaN, is -EINVAL. Waiting spins briefly, then sleeps on a
+ * futex in naps of at most 10 ms, so that a wake-up lost with a dying
+ * process is only a delay; a wake-up wakes only whom it must (a release or
+ * put one sleeper, notify(n) n of them).
+ *
+ * Dying processes never wedge these objects. Death is told by process
+ * tokens (a slot and its generation, whose liveness the kernel keeps), never
+ * by pids. What happens when a process dies:
+ *
+ *   Lock, RLock      killed holding it: the next acquirer gets it with
+ *                    SHMC_EOWNERDEAD (an RLock at recursion level 1).
+ *   Semaphore,       the permits each process holds are counted per process;
+ *   BoundedSemaphore a dead holder's permits come back, and the acquirer that
+ *                    reclaims them gets its permit with SHMC_EOWNERDEAD.
+ *                    Permits are not owned in Python: a release by a process
+ *                    that holds none is counted against another process that
+ *                    holds one (so that permit no longer comes back if that
+ *                    process dies); only when none is held does the count of
+ *                    permits grow (a BoundedSemaphore then fails SHMC_EBOUND).
+ *   Condition        a waiter killed is skipped by notify (notify(1) still
+ *                    wakes one live waiter); the notification of a waiter
+ *                    killed after being notified, before it woke, is passed
+ *                    on to a live waiter (within a nap). A wait() that
+ *                    re-acquires the lock from a dead holder returns
+ *                    SHMC_EOWNERDEAD (holding the lock).
+ *   Event            nothing to recover: every change is one atomic store.
+ *   Barrier          a party killed after arriving breaks the barrier: the
+ *                    others get SHMC_EBROKEN instead of waiting forever.
+ *   Queue            an item is either in the queue or delivered: a process
+ *                    killed inside put() or get() leaves the queue as before
+ *                    or after its operation, never half. A killed waiter
+ *                    affects no one else.
+ *   JoinableQueue    tasks taken by a consumer that dies are counted done,
+ *                    so join() returns once the living are done.
+ *   Value, Array     every change is one atomic store or compare-and-swap.
+ *
+ * Memory a killed process had allocated but not yet published (an item it
+ * was putting) is reported as leaked by shmc_arena_check(), which can sweep
+ * it.
+ * @{ */
+#define SHMC_FOREVER (-1.0) /**< timeout: wait without limit */
+#define SHMC_NOWAIT (0.0)   /**< timeout: do not wait */
+
+/** Python's manager.Lock(). Any process may release it (as Python allows),
+ * but acquiring it twice from one thread fails rather than deadlocking.
+ * @return 0, SHMC_EHANDLE, SHMC_EFULL, -ENOMEM */
+SHMC_API int shmc_lock_new(shmc_arena_t *arena, shmc_obj_t **out);
+/** Python's manager.RLock(): owned by one thread, re-entrant; only the
+ * owner may release it. @return as shmc_lock_new */
+SHMC_API int shmc_rlock_new(shmc_arena_t *arena, shmc_obj_t **out);
+/** lock.acquire(timeout=TIMEOUT), for a Lock or an RLock.
+ * @return 0 (acquired), SHMC_EOWNERDEAD (acquired from a holder that died:
+ *         what it protected may be half changed), -ETIMEDOUT (not acquired
+ *         in time, SHMC_NOWAIT included), -EDEADLK (a Lock this thread
+ *         already holds), -EOVERFLOW (RLock recursion over 2^32 - 1),
+ *         -EINVAL, SHMC_EHANDLE, SHMC_EKIND */
+SHMC_API int shmc_lock_acquire(shmc_obj_t *lock, double timeout);
+/** lock.release(), for a Lock or an RLock.
+ * @return 0, SHMC_ENOTHELD (a Lock that is not locked; an RLock this thread
+ *         does not own), SHMC_EHANDLE, SHMC_EKIND */
+SHMC_API int shmc_lock_release(shmc_obj_t *lock);
+
+/** Python's manager.Semaphore(VALUE) (VALUE >= 0).
+ * @return 0, -EINVAL (VALUE negative or over UINT32_MAX), SHMC_EHANDLE,
+ *         SHMC_EFULL, -ENOMEM */
+SHMC_API int shmc_sem_new(shmc_arena_t *arena, int64_t value, shmc_obj_t **out);
+/** Python's manager.BoundedSemaphore(VALUE). @return as shmc_sem_new */
+SHMC_API int shmc_bsem_new(shmc_arena_t *arena, int64_t value, shmc_obj_t **out);
+/** sem.acquire(timeout=TIMEOUT), for either kind of semaphore.
+ * @return 0, SHMC_EOWNERDEAD (the permit came back from a holder that
+ *         died), -ETIMEDOUT, -EOVERFLOW (2^32 - 1 permits held by this
+ *         process), -EINVAL, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
+SHMC_API int shmc_sem_acquire(shmc_obj_t *sem, double timeout);
+/** sem.release(). @return 0, SHMC_EBOUND (a BoundedSemaphore already at
+ *         its initial value), -EOVERFLOW (a Semaphore at UINT32_MAX),
+ *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
+SHMC_API int shmc_sem_release(shmc_obj_t *sem);
+/** The number of permits available now, or SHMC_EHANDLE, SHMC_EKIND. */
+SHMC_API int64_t shmc_sem_value(shmc_obj_t *sem);
+
+/** Python's manager.Condition(LOCK): bound to LOCK, a Lock or an RLock of
+ * the same arena, or to an RLock of its own when LOCK is NULL.
+ * @return 0, SHMC_EKIND (LOCK is neither), SHMC_EARENA, SHMC_EHANDLE,
+ *         SHMC_EFULL, -ENOMEM */
+SHMC_API int shmc_cond_new(shmc_arena_t *arena, shmc_obj_t *lock, shmc_obj_t **out);
+/** A handle to the condition's lock. @return 0, SHMC_EHANDLE, SHMC_EKIND,
+ *         -ENOMEM */
+SHMC_API int shmc_cond_lock(shmc_obj_t *cond, shmc_obj_t **out);
+/** cond.acquire(timeout=TIMEOUT): acquires the condition's lock.
+ * @return as shmc_lock_acquire */
+SHMC_API int shmc_cond_acquire(shmc_obj_t *cond, double timeout);
+/** cond.release(). @return as shmc_lock_release */
+SHMC_API int shmc_cond_release(shmc_obj_t *cond);
+/** cond.wait(timeout=TIMEOUT): release the lock (all levels of an RLock),
+ * sleep until notified or TIMEOUT, and re-acquire the lock (without a time
+ * limit, as Python does) before returning -- in every case but
+ * SHMC_ENOTHELD and -EINVAL.
+ * @return 0 (notified), -ETIMEDOUT, SHMC_EOWNERDEAD (re-acquired the lock
+ *         from a holder that died; treat as a spurious wake-up),
+ *         SHMC_ENOTHELD (the caller does not hold the lock), -EINVAL,
+ *         SHMC_EFULL, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
+SHMC_API int shmc_cond_wait(shmc_obj_t *cond, double timeout);
+/** What cond.wait_for() evaluates, called with the lock held. */
+typedef bool (*shmc_pred_fn)(void *ctx);
+/** cond.wait_for(PRED, timeout=TIMEOUT): wait until PRED(CTX) is true.
+ * @return 0 (PRED is true), -ETIMEDOUT (still false), SHMC_EOWNERDEAD (the
+ *         lock was re-acquired from a dead holder on the way; PRED's value
+ *         is unknown), and the errors of shmc_cond_wait */
+SHMC_API int shmc_cond_wait_for(shmc_obj_t *cond, shmc_pred_fn pred, void *ctx,
+				double timeout);
+/** cond.notify(N): wake up to N waiters, oldest first, skipping dead ones.
+ * @return the number woken, SHMC_ENOTHELD, SHMC_EHANDLE, SHMC_EKIND,
+ *         SHMC_ECORRUPT */
+SHMC_API int shmc_cond_notify(shmc_obj_t *cond, int n);
+/** cond.notify_all(). @return as shmc_cond_notify */
+SHMC_API int shmc_cond_notify_all(shmc_obj_t *cond);
+
+/** Python's manager.Event(), initially unset.
+ * @return 0, SHMC_EHANDLE, SHMC_EFULL, -ENOMEM */
+SHMC_API int shmc_event_new(shmc_arena_t *arena, shmc_obj_t **out);
+/** event.set(): wakes every waiter. @return 0, SHMC_EHANDLE, SHMC_EKIND */
+SHMC_API int shmc_event_set(shmc_obj_t *ev);
+/** event.clear(). @return 0, SHMC_EHANDLE, SHMC_EKIND */
+SHMC_API int shmc_event_clear(shmc_obj_t *ev);
+/** event.is_set(): 1 or 0, or SHMC_EHANDLE, SHMC_EKIND. */
+SHMC_API int shmc_event_is_set(shmc_obj_t *ev);
+/** event.wait(timeout=TIMEOUT).
+ * @return 0 (set), -ETIMEDOUT, -EINVAL, SHMC_EHANDLE, SHMC_EKIND */
+SHMC_API int shmc_event_wait(shmc_obj_t *ev, double timeout);
+
+/** Python's manager.Barrier(PARTIES) (1 <= PARTIES < 2^20), without
+ * Python's action and default timeout.
+ * @return 0, -EINVAL, SHMC_EHANDLE, SHMC_EFULL, -ENOMEM */
+SHMC_API int shmc_barrier_new(shmc_arena_t *arena, unsigned parties, shmc_obj_t **out);
+/** barrier.wait(timeout=TIMEOUT).
+ * @return the arrival index, 0 to parties - 1 (parties - 1 for the party
+ *         that trips the barrier); SHMC_EBROKEN (the barrier is or became
+ *         broken: aborted, reset while waiting, timed out or left by a dead
+ *         party); -ETIMEDOUT (this call timed out, which breaks the barrier
+ *         for the others, as in Python); -EINVAL, SHMC_EHANDLE, SHMC_EKIND,
+ *         SHMC_ECORRUPT */
+SHMC_API int shmc_barrier_wait(shmc_obj_t *b, double timeout);
+/** barrier.abort(): break it; waiters get SHMC_EBROKEN.
+ * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
+SHMC_API int shmc_barrier_abort(shmc_obj_t *b);
+/** barrier.reset(): back to its initial state; waiters get SHMC_EBROKEN.
+ * @return as shmc_barrier_abort */
+SHMC_API int shmc_barrier_reset(shmc_obj_t *b);
+/** barrier.parties, or SHMC_EHANDLE, SHMC_EKIND. */
+SHMC_API int64_t shmc_barrier_parties(shmc_obj_t *b);
+/** barrier.n_waiting (0 when broken), or SHMC_EHANDLE, SHMC_EKIND. */
+SHMC_API int64_t shmc_barrier_n_waiting(shmc_obj_t *b);
+/** barrier.broken: 1 or 0, or SHMC_EHANDLE, SHMC_EKIND. */
+SHMC_API int shmc_barrier_broken(shmc_obj_t *b);
+
+/** Python's manager.Queue(MAXSIZE): MAXSIZE <= 0 is unbounded. Items are
+ * any value: plain values travel as copies, managed objects by reference.
+ * @return 0, SHMC_EHANDLE, SHMC_EFULL, -ENOMEM */
+SHMC_API int shmc_queue_new(shmc_arena_t *arena, int64_t maxsize, shmc_obj_t **out);
+/** Python's manager.JoinableQueue(MAXSIZE): a Queue with task_done() and
+ * join(). @return as shmc_queue_new */
+SHMC_API int shmc_jqueue_new(shmc_arena_t *arena, int64_t maxsize, shmc_obj_t **out);
+/** q.put(V, timeout=TIMEOUT) (SHMC_NOWAIT: block=False). V is copied.
+ * @return 0, SHMC_EQFULL (no room in time), SHMC_EFULL (the arena),
+ *         -EINVAL, -EILSEQ, SHMC_EDEPTH, SHMC_EARENA, SHMC_EHANDLE,
+ *         SHMC_EKIND, SHMC_ECORRUPT */
+SHMC_API int shmc_queue_put(shmc_obj_t *q, shmc_value_t v, double timeout);
+/** q.put_nowait(V). @return as shmc_queue_put */
+SHMC_API int shmc_queue_put_nowait(shmc_obj_t *q, shmc_value_t v);
+/** *out = q.get(timeout=TIMEOUT), a private copy, in FIFO order.
+ * @return 0, SHMC_EEMPTY (nothing came in time), -ENOMEM, -EINVAL,
+ *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
+SHMC_API int shmc_queue_get(shmc_obj_t *q, double timeout, shmc_value_t *out);
+/** *out = q.get_nowait(). @return as shmc_queue_get */
+SHMC_API int shmc_queue_get_nowait(shmc_obj_t *q, shmc_value_t *out);
+/** q.qsize(), or SHMC_EHANDLE, SHMC_EKIND. */
+SHMC_API int64_t shmc_queue_qsize(shmc_obj_t *q);
+/** q.empty(): 1 or 0, or SHMC_EHANDLE, SHMC_EKIND. */
+SHMC_API int shmc_queue_empty(shmc_obj_t *q);
+/** q.full(): 1 or 0 (always 0 when unbounded), or SHMC_EHANDLE, SHMC_EKIND. */
+SHMC_API int shmc_queue_full(shmc_obj_t *q);
+/** q.task_done(), for a JoinableQueue.
+ * @return 0, SHMC_ENOTASK (more calls than items put), SHMC_EHANDLE,
+ *         SHMC_EKIND, SHMC_ECORRUPT */
+SHMC_API int shmc_queue_task_done(shmc_obj_t *q);
+/** q.join(), for a JoinableQueue: wait until every item put has been
+ * marked done (or was taken by a process that died).
+ * @return 0, -ETIMEDOUT, -EINVAL, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
+SHMC_API int shmc_queue_join(shmc_obj_t *q, double timeout);
+
+/** Python's manager.Value(TYPECODE, V), with a C element of one of the
+ * array module's typecodes: b B h H i I l L q Q (integers) or f d (float,
+ * double). Named "num" so as not to clash with the shmc_value_* functions
+ * of plain values. Reads and writes are single atomic operations on the
+ * element (lock-free); 64-bit unsigned elements hold 0 .. INT64_MAX, since
+ * shmc integers are 64-bit signed.
+ * @return 0, -EINVAL (unknown typecode), SHMC_ETYPE (V is not a number, or
+ *         a float for an integer typecode), -ERANGE (V does not fit),
+ *         SHMC_EHANDLE, SHMC_EFULL, -ENOMEM */
+SHMC_API int shmc_num_new(shmc_arena_t *arena, char typecode, shmc_value_t v,
+			  shmc_obj_t **out);
+/** *out = value.value (an int, or a float for f and d).
+ * @return 0, SHMC_EHANDLE, SHMC_EKIND */
+SHMC_API int shmc_num_get(shmc_obj_t *num, shmc_value_t *out);
+/** value.value = V. @return 0, SHMC_ETYPE, -ERANGE, SHMC_EHANDLE, SHMC_EKIND */
+SHMC_API int shmc_num_set(shmc_obj_t *num, shmc_value_t v);
+/** Atomically value.value += DELTA; *result (may be NULL) gets the new
+ * value. Integer elements refuse a float DELTA (SHMC_ETYPE) and a result
+ * out of their range (-ERANGE, nothing changed).
+ * @return 0, SHMC_ETYPE, -ERANGE, SHMC_EHANDLE, SHMC_EKIND */
+SHMC_API int shmc_num_add(shmc_obj_t *num, shmc_value_t delta, shmc_value_t *result);
+/** Atomically: if value.value == EXPECTED (numerically), set it to DESIRED.
+ * @return 1 if swapped, 0 if not, SHMC_ETYPE, -ERANGE (DESIRED does not
+ *         fit), SHMC_EHANDLE, SHMC_EKIND */
+SHMC_API int shmc_num_cas(shmc_obj_t *num, shmc_value_t expected, shmc_value_t desired);
+/** The typecode ('i', 'd' ...), or SHMC_EHANDLE, SHMC_EKIND. */
+SHMC_API int shmc_num_typecode(shmc_obj_t *num);
+
+/** Python's manager.Array(TYPECODE, INIT): INIT is a tuple or plain list of
+ * numbers, or an int N for N zeros. Elements are as in shmc_num_new; each is
+ * read and changed atomically, the array as a whole is not a snapshot.
+ * @return 0, -EINVAL, SHMC_ETYPE, -ERANGE, SHMC_EHANDLE, SHMC_EFULL, -ENOMEM */
+SHMC_API int shmc_array_new(shmc_arena_t *arena, char typecode, shmc_value_t init,
+			    shmc_obj_t **out);
+/** len(array), or SHMC_EHANDLE, SHMC_EKIND. */
+SHMC_API int64_t shmc_array_len(shmc_obj_t *arr);
+/** *out = array[I] (negative I counts from the end).
+ * @return 0, SHMC_EINDEX, SHMC_EHANDLE, SHMC_EKIND */
+SHMC_API int shmc_array_get(shmc_obj_t *arr, int64_t i, shmc_value_t *out);
+/** array[I] = V. @return 0, SHMC_EINDEX, SHMC_ETYPE, -ERANGE, SHMC_EHANDLE,
+ *         SHMC_EKIND */
+SHMC_API int shmc_array_set(shmc_obj_t *arr, int64_t i, shmc_value_t v);
+/** Atomically array[I] += DELTA; see shmc_num_add.
+ * @return 0, SHMC_EINDEX, SHMC_ETYPE, -ERANGE, SHMC_EHANDLE, SHMC_EKIND */
+SHMC_API int shmc_array_add(shmc_obj_t *arr, int64_t i, shmc_value_t delta,
+			    shmc_value_t *result);
+/** Atomic compare-and-set of array[I]; see shmc_num_cas.
+ * @return 1, 0, SHMC_EINDEX, SHMC_ETYPE, -ERANGE, SHMC_EHANDLE, SHMC_EKIND */
+SHMC_API int shmc_array_cas(shmc_obj_t *arr, int64_t i, shmc_value_t expected,
+			    shmc_value_t desired);
+/** array.tolist(): the elements as a plain list. @return 0, -ENOMEM,
+ *         SHMC_EHANDLE, SHMC_EKIND */
+SHMC_API int shmc_array_copy(shmc_obj_t *arr, shmc_value_t *out);
+/** The typecode, or SHMC_EHANDLE, SHMC_EKIND. */
+SHMC_API int shmc_array_typecode(shmc_obj_t *arr);
 /** @} */
 
 /* ------------------------------------------------------------------------ */

@@ -33,11 +33,33 @@
 extern const struct shmc__kind shmc__namespace_kind;
 extern const struct shmc__kind shmc__list_kind;
 extern const struct shmc__kind shmc__dict_kind;
+extern const struct shmc__kind shmc__lock_kind;
+extern const struct shmc__kind shmc__rlock_kind;
+extern const struct shmc__kind shmc__semaphore_kind;
+extern const struct shmc__kind shmc__bounded_semaphore_kind;
+extern const struct shmc__kind shmc__condition_kind;
+extern const struct shmc__kind shmc__event_kind;
+extern const struct shmc__kind shmc__barrier_kind;
+extern const struct shmc__kind shmc__queue_kind;
+extern const struct shmc__kind shmc__joinable_queue_kind;
+extern const struct shmc__kind shmc__value_kind;
+extern const struct shmc__kind shmc__array_kind;
 
 static const struct shmc__kind *const kinds[] = {
 	[SHMC_KIND_NAMESPACE] = &shmc__namespace_kind,
 	[SHMC_KIND_LIST] = &shmc__list_kind,
 	[SHMC_KIND_DICT] = &shmc__dict_kind,
+	[SHMC_KIND_LOCK] = &shmc__lock_kind,
+	[SHMC_KIND_RLOCK] = &shmc__rlock_kind,
+	[SHMC_KIND_SEMAPHORE] = &shmc__semaphore_kind,
+	[SHMC_KIND_BOUNDED_SEMAPHORE] = &shmc__bounded_semaphore_kind,
+	[SHMC_KIND_CONDITION] = &shmc__condition_kind,
+	[SHMC_KIND_EVENT] = &shmc__event_kind,
+	[SHMC_KIND_BARRIER] = &shmc__barrier_kind,
+	[SHMC_KIND_QUEUE] = &shmc__queue_kind,
+	[SHMC_KIND_JOINABLE_QUEUE] = &shmc__joinable_queue_kind,
+	[SHMC_KIND_VALUE] = &shmc__value_kind,
+	[SHMC_KIND_ARRAY] = &shmc__array_kind,
 };
 
 const struct shmc__kind *shmc__kind_of(unsigned kind)

@@ -55,28 +55,31 @@ bool shmc__token_alive(shmc_arena_t *a, uint32_t token)
 
 _Thread_local uint32_t shmc__olock_tid_cache;
 
+/* The cache is per thread; a fork child's only thread inherits the value of
+ * the thread that forked, so the child handler clears it (fork.c). */
 uint32_t shmc__olock_tid_slow(void)
 {
 	return shmc__olock_tid_cache = (uint32_t)syscall(SYS_gettid);
 }
 
-#define my_tid shmc__olock_tid
-
 int shmc__olock_acquire(shmc_arena_t *a, struct shmc__olock *l, int64_t timeout_ns)
 {
 	uint32_t me = a->token, cur = 0;
+	int64_t deadline = -1; /* set once we know we must wait */
 	/* Acquire: pairs with the release in shmc__olock_release(). */
 	if (atomic_compare_exchange_strong_explicit(&l->word, &cur, me,
 						    memory_order_acquire,
 						    memory_order_relaxed))
 		goto got;
-	if ((cur & ~SHMC__OLOCK_WAITERS) == me && ld_relaxed(&l->tid) == my_tid())
+	if ((cur & ~SHMC__OLOCK_WAITERS) == me && ld_relaxed(&l->tid) == shmc__tid())
 		return -EDEADLK;
 	if (timeout_ns == 0) {
 		if (!shmc__token_alive(a, cur & ~SHMC__OLOCK_WAITERS))
 			goto steal;
 		return -EAGAIN;
 	}
+	if (timeout_ns > 0)
+		deadline = shmc__now_ns() + timeout_ns;
 	for (int i = 0; i < SPINS; i++) {
 		shmc__cpu_relax();
 		cur = ld_relaxed(&l->word);
@@ -85,7 +88,11 @@ int shmc__olock_acquire(shmc_arena_t *a, struct shmc__olock *l, int64_t timeout_
 					memory_order_relaxed))
 			goto got;
 	}
-	int64_t deadline = timeout_ns > 0 ? shmc__now_ns() + timeout_ns : -1;
+	/* About to sleep: if the owner is already dead, nobody will ever
+	 * wake us, so find out now rather than after the first nap. */
+	cur = ld_relaxed(&l->word);
+	if (cur && !shmc__token_alive(a, cur & ~SHMC__OLOCK_WAITERS))
+		goto steal;
 	for (;;) {
 		cur = ld_relaxed(&l->word);
 		if (cur == 0) {
@@ -121,14 +128,22 @@ steal:
 		if (atomic_compare_exchange_strong_explicit(&l->word, &cur, next,
 							    memory_order_acquire,
 							    memory_order_relaxed)) {
-			st_relaxed(&l->tid, my_tid());
+			st_relaxed(&l->tid, shmc__tid());
 			return SHMC__LOCKED_OWNER_DIED;
 		}
-		if (cur == 0 || shmc__token_alive(a, cur & ~SHMC__OLOCK_WAITERS))
-			return shmc__olock_acquire(a, l, timeout_ns);
+		if (cur == 0 || shmc__token_alive(a, cur & ~SHMC__OLOCK_WAITERS)) {
+			/* Someone else took it: wait again, within what is
+			 * left of the caller's time. */
+			int64_t left = timeout_ns;
+			if (deadline >= 0) {
+				left = deadline - shmc__now_ns();
+				left = left > 0 ? left : 0;
+			}
+			return shmc__olock_acquire(a, l, left);
+		}
 	}
 got:
-	st_relaxed(&l->tid, my_tid());
+	st_relaxed(&l->tid, shmc__tid());
 	return SHMC__LOCKED;
 }
 

@@ -54,6 +54,16 @@ static inline void shmc__olock_release(struct shmc__olock *l)
 		shmc__olock_wake(l);
 }
 
+/* This thread's kernel thread id (cached; reset in a fork child). */
+static inline uint32_t shmc__tid(void)
+{
+	return shmc__olock_tid();
+}
+static inline void shmc__tid_after_fork_child(void)
+{
+	shmc__olock_tid_cache = 0;
+}
+
 /* Whether the owner named by TOKEN is alive. */
 bool shmc__token_alive(shmc_arena_t *a, uint32_t token);
 

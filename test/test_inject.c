@@ -38,6 +38,8 @@ static int64_t obj_len(shmc_obj_t *o)
 		shmc_value_free(&names);
 		return n;
 	}
+	default:
+		break;
 	}
 	return -1;
 }
