@@ -29,5 +29,11 @@ uint64_t shmc__layout_fingerprint(void)
 		h *= 0x100000001b3ull;
 		h ^= h >> 29;
 	}
+	/* The kinds of objects, and the size of each one's body. */
+	for (unsigned k = 1; shmc__kind_of(k); k++) {
+		h ^= (uint64_t)k << 32 | shmc__kind_of(k)->body_size;
+		h *= 0x100000001b3ull;
+		h ^= h >> 29;
+	}
 	return h;
 }
