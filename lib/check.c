@@ -115,6 +115,13 @@ static inline bool bit_test(const uint8_t *map, uint64_t i)
 bool shmc__walk_block(struct shmc__walk *w, uint64_t off, uint64_t size,
 		      const char *what)
 {
+	/* Only blocks below the brk read at the start have bits (a live
+	 * arena may grow while it is walked). */
+	if (off < w->data_off || off >= w->brk) {
+		shmc__walk_error(w, "%s at %#llx is outside the carved region", what,
+				 (unsigned long long)off);
+		return false;
+	}
 	uint64_t bs = shmc__block_size(w->a, off);
 	if (bs == 0) {
 		shmc__walk_error(w, "%s at %#llx is not a block", what,
@@ -329,7 +336,14 @@ static void walk_objects(struct shmc__walk *w)
 	while (w->qhead < w->qtail && !w->oom) {
 		uint64_t off = w->queue[w->qhead++];
 		struct shmc__obj *o = (struct shmc__obj *)(w->a->base + off);
+		/* Checked when it was queued; checked again, as a live arena may
+		 * have reused its memory since. */
 		const struct shmc__kind *k = shmc__kind_of(o->kind);
+		if (o->magic != SHMC__OBJ_MAGIC || k == NULL) {
+			shmc__walk_error(w, "object %#llx changed while it was walked",
+					 (unsigned long long)off);
+			continue;
+		}
 		w->rep->objects++;
 		if (!shmc__walk_block(w, off, sizeof(*o) + k->body_size, k->typeid))
 			continue;
@@ -346,6 +360,8 @@ static void check_refs(struct shmc__walk *w, bool sweep)
 		if (e->off == 0)
 			continue;
 		struct shmc__obj *o = (struct shmc__obj *)(w->a->base + e->off);
+		if (o->magic != SHMC__OBJ_MAGIC)
+			continue; /* freed while walked: reported already */
 		uint64_t refs = ld_relaxed(&o->refs);
 		if (refs < e->found) {
 			shmc__walk_error(w, "object %#llx counts %llu references, %llu exist",
@@ -376,7 +392,7 @@ static uint64_t walk_free_list(struct shmc__walk *w, unsigned cls, uint64_t carv
 					 cls, (unsigned long long)carved);
 			break;
 		}
-		if (shmc__block_class(w->a, off) != (int)cls) {
+		if (off >= w->brk || shmc__block_class(w->a, off) != (int)cls) {
 			shmc__walk_error(w, "free list of class %u holds %#llx, not a block of it",
 					 cls, (unsigned long long)off);
 			break;

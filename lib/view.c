@@ -203,12 +203,14 @@ static const char *name_of(const struct names *ns, uint64_t off)
 
 /* Objects ------------------------------------------------------------------------ */
 
-static void fill_info(shmc_arena_t *a, uint64_t off, const struct names *ns,
+static bool fill_info(shmc_arena_t *a, uint64_t off, const struct names *ns,
 		      shmc_object_info_t *info)
 {
 	struct shmc__obj *o = (struct shmc__obj *)(a->base + off);
 	const struct shmc__kind *k = shmc__kind_of(o->kind);
 	memset(info, 0, sizeof(*info));
+	if (k == NULL) /* reused while walked */
+		return false;
 	info->offset = off;
 	info->id = o->id;
 	info->kind = (shmc_kind_t)o->kind;
@@ -230,6 +232,7 @@ static void fill_info(shmc_arena_t *a, uint64_t off, const struct names *ns,
 		info->lock_owner_alive = shmc__token_alive(a, token);
 	}
 	info->name = name_of(ns, off);
+	return true;
 }
 
 struct object_walk {
@@ -247,8 +250,8 @@ static void on_object(void *p, uint64_t off)
 	if (ow->rc || off == ow->dir) /* the directory is bookkeeping */
 		return;
 	shmc_object_info_t info;
-	fill_info(ow->a, off, &ow->names, &info);
-	ow->rc = ow->fn(ow->ctx, &info);
+	if (fill_info(ow->a, off, &ow->names, &info))
+		ow->rc = ow->fn(ow->ctx, &info);
 }
 
 int shmc_view_objects(shmc_view_t *v, int (*fn)(void *ctx, const shmc_object_info_t *o),
@@ -268,16 +271,6 @@ int shmc_view_objects(shmc_view_t *v, int (*fn)(void *ctx, const shmc_object_inf
 
 /* Dumping ------------------------------------------------------------------------- */
 
-struct render {
-	shmc_arena_t *a;
-	struct shmc__sbuf *sb;
-	bool json;
-	bool str_keys;
-	int n, err;
-	char **pairs; /* namespaces: "name=repr" strings to sort */
-	size_t npairs, cappairs;
-};
-
 /* A word rendered as Python text or JSON (a reference stays a reference). */
 static void render_word(shmc_arena_t *a, uint64_t w, bool json, struct shmc__sbuf *sb)
 {
@@ -294,42 +287,46 @@ static void render_word(shmc_arena_t *a, uint64_t w, bool json, struct shmc__sbu
 	shmc_value_free(&v);
 }
 
-static int render_value(void *ctx, uint64_t key, uint64_t val)
+/* A container's items copied out once, as a plain list or plain dict, so
+ * that what is printed is one reading even if the arena changes. */
+struct snap {
+	shmc_arena_t *a;
+	shmc_value_t out;
+	int err;
+};
+
+static int snap_item(void *ctx, uint64_t key, uint64_t val)
 {
-	struct render *r = ctx;
-	(void)key;
-	if (r->n++)
-		shmc__sb_puts(r->sb, ", ");
-	render_word(r->a, val, r->json, r->sb);
-	return r->sb->err != 0;
+	struct snap *sn = ctx;
+	shmc_value_t v;
+	if ((sn->err = shmc__word_load_view(sn->a, val, &v)) != 0)
+		return 1;
+	if (sn->out.type == SHMC_LIST) {
+		sn->err = shmc_plist_append(&sn->out, v);
+	} else {
+		shmc_value_t k;
+		if ((sn->err = shmc__word_load_view(sn->a, key, &k)) != 0) {
+			shmc_value_free(&v);
+			return 1;
+		}
+		sn->err = shmc_pdict_set(&sn->out, k, v);
+	}
+	return sn->err != 0;
 }
 
-/* k: v in Python text; "k": v or [k, v] in JSON. */
-static int render_entry(void *ctx, uint64_t key, uint64_t val)
+static int snapshot(shmc_arena_t *a, struct shmc__obj *o, bool list, shmc_value_t *out)
 {
-	struct render *r = ctx;
-	if (r->n++)
-		shmc__sb_puts(r->sb, ", ");
-	bool pair = r->json && !r->str_keys;
-	if (pair)
-		shmc__sb_putc(r->sb, '[');
-	render_word(r->a, key, r->json, r->sb);
-	shmc__sb_puts(r->sb, pair ? ", " : ": ");
-	render_word(r->a, val, r->json, r->sb);
-	if (pair)
-		shmc__sb_putc(r->sb, ']');
-	return r->sb->err != 0;
-}
-
-static int check_str_key(void *ctx, uint64_t key, uint64_t val)
-{
-	struct render *r = ctx;
-	shmc_value_t k;
-	(void)val;
-	if (shmc__word_load_view(r->a, key, &k) != 0 || k.type != SHMC_STR)
-		r->str_keys = false;
-	shmc_value_free(&k);
-	return !r->str_keys;
+	struct snap sn = {.a = a};
+	int rc = list ? shmc__seq_new(SHMC_LIST, 0, &sn.out) : shmc__pmap_new(&sn.out);
+	if (rc)
+		return rc;
+	shmc__kind_of(o->kind)->items(a, o, snap_item, &sn);
+	if (sn.err) {
+		shmc_value_free(&sn.out);
+		return sn.err == SHMC_EUNHASHABLE ? SHMC_ECORRUPT : sn.err;
+	}
+	*out = sn.out;
+	return 0;
 }
 
 static int cmp_str(const void *x, const void *y)
@@ -337,47 +334,48 @@ static int cmp_str(const void *x, const void *y)
 	return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
-static int render_attr(void *ctx, uint64_t key, uint64_t val)
+/* Namespace(a=1, b=2): the "name=repr" strings of the attributes not
+ * starting with '_', sorted (Python's rule); in JSON, an object. */
+static int render_namespace(shmc_value_t d, bool json, struct shmc__sbuf *sb)
 {
-	struct render *r = ctx;
-	shmc_value_t k;
-	if (shmc__word_load_view(r->a, key, &k) != 0 || k.type != SHMC_STR) {
-		shmc_value_free(&k);
-		r->err = SHMC_ECORRUPT;
-		return 1;
-	}
-	if (!r->json && k.len && k.str[0] == '_') { /* hidden, as in Python */
-		shmc_value_free(&k);
-		return 0;
-	}
-	struct shmc__sbuf one = {0};
-	if (r->json) {
-		shmc__json(&one, k);
-		shmc__sb_puts(&one, ": ");
-	} else {
-		shmc__sb_putn(&one, k.str, k.len);
-		shmc__sb_putc(&one, '=');
-	}
-	shmc_value_free(&k);
-	render_word(r->a, val, r->json, &one);
-	char *s;
-	if (shmc__sb_finish(&one, &s) != 0) {
-		r->err = -ENOMEM;
-		return 1;
-	}
-	if (r->npairs == r->cappairs) {
-		size_t ncap = r->cappairs ? 2 * r->cappairs : 16;
-		char **p = realloc(r->pairs, ncap * sizeof(char *));
-		if (p == NULL) {
-			shmc__heap_free(s);
-			r->err = -ENOMEM;
-			return 1;
+	size_t n = d.map->len, m = 0;
+	char **items = calloc(n + 1, sizeof(char *));
+	int rc = items ? 0 : -ENOMEM;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		shmc_value_t k = d.map->e[i].key, v = d.map->e[i].val;
+		if (k.type != SHMC_STR) {
+			rc = SHMC_ECORRUPT;
+			break;
 		}
-		r->pairs = p;
-		r->cappairs = ncap;
+		if (!json && k.len && k.str[0] == '_')
+			continue;
+		struct shmc__sbuf one = {0};
+		if (json) {
+			shmc__json(&one, k);
+			shmc__sb_puts(&one, ": ");
+			shmc__json(&one, v);
+		} else {
+			shmc__sb_putn(&one, k.str, k.len);
+			shmc__sb_putc(&one, '=');
+			shmc__repr(&one, v);
+		}
+		if ((rc = shmc__sb_finish(&one, &items[m])) == 0)
+			m++;
 	}
-	r->pairs[r->npairs++] = s;
-	return 0;
+	if (rc == 0) {
+		qsort(items, m, sizeof(char *), cmp_str);
+		shmc__sb_puts(sb, json ? "{" : "Namespace(");
+		for (size_t i = 0; i < m; i++) {
+			if (i)
+				shmc__sb_puts(sb, ", ");
+			shmc__sb_puts(sb, items[i]);
+		}
+		shmc__sb_puts(sb, json ? "}" : ")");
+	}
+	for (size_t i = 0; i < m; i++)
+		shmc__heap_free(items[i]);
+	free(items);
+	return rc;
 }
 
 static struct shmc__obj *object_at(shmc_arena_t *a, uint64_t off)
@@ -395,35 +393,22 @@ static int render_object(shmc_arena_t *a, uint64_t off, bool json, struct shmc__
 	if (o == NULL)
 		return SHMC_ECORRUPT;
 	const struct shmc__kind *k = shmc__kind_of(o->kind);
-	struct render r = {.a = a, .sb = sb, .json = json, .str_keys = true};
-	switch (o->kind) {
-	case SHMC_KIND_LIST:
-		shmc__sb_putc(sb, '[');
-		k->items(a, o, render_value, &r);
-		shmc__sb_putc(sb, ']');
-		break;
-	case SHMC_KIND_DICT:
-		if (json) /* an object when every key is a str, else pairs */
-			k->items(a, o, check_str_key, &r);
-		shmc__sb_puts(sb, json && !r.str_keys ? "{\"items\": [" : "{");
-		k->items(a, o, render_entry, &r);
-		shmc__sb_puts(sb, json && !r.str_keys ? "]}" : "}");
-		break;
-	case SHMC_KIND_NAMESPACE:
-		k->items(a, o, render_attr, &r);
-		qsort(r.pairs, r.npairs, sizeof(char *), cmp_str);
-		shmc__sb_puts(sb, json ? "{" : "Namespace(");
-		for (size_t i = 0; i < r.npairs; i++) {
-			if (i)
-				shmc__sb_puts(sb, ", ");
-			shmc__sb_puts(sb, r.pairs[i]);
-		}
-		shmc__sb_puts(sb, json ? "}" : ")");
-		break;
-	default: { /* other kinds show their proxy form */
+	shmc_value_t v;
+	int rc = 0;
+	if (k->items && (o->kind == SHMC_KIND_LIST || o->kind == SHMC_KIND_DICT ||
+			 o->kind == SHMC_KIND_NAMESPACE)) {
+		if ((rc = snapshot(a, o, o->kind == SHMC_KIND_LIST, &v)) != 0)
+			return rc;
+		if (o->kind == SHMC_KIND_NAMESPACE)
+			rc = render_namespace(v, json, sb);
+		else if (json)
+			shmc__json(sb, v);
+		else
+			shmc__repr(sb, v);
+		shmc_value_free(&v);
+	} else { /* other kinds show their proxy form */
 		shmc_obj_t *stub;
-		int rc = shmc__obj_stub(a, off, &stub);
-		if (rc)
+		if ((rc = shmc__obj_stub(a, off, &stub)) != 0)
 			return rc;
 		shmc_value_t ref = {SHMC_REF, 0, 0, 0, {.ref = stub}};
 		if (json)
@@ -432,11 +417,7 @@ static int render_object(shmc_arena_t *a, uint64_t off, bool json, struct shmc__
 			shmc__repr_proxy(sb, stub);
 		shmc_obj_release(stub);
 	}
-	}
-	for (size_t i = 0; i < r.npairs; i++)
-		shmc__heap_free(r.pairs[i]);
-	free(r.pairs);
-	return r.err ? r.err : sb->err;
+	return rc ? rc : sb->err;
 }
 
 /* Finding the word a path step names. */
