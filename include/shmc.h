@@ -848,10 +848,13 @@ SHMC_API int shmc_array_typecode(shmc_obj_t *arr);
  * The directory holds a reference to each: a named object lives until its
  * name is removed (and nothing else refers to it).
  * @{ */
-/** The object named NAME, created as an empty object of KIND if there is
+/** The object named NAME, created as a new object of KIND if there is
  * none. Atomic: processes racing to create the same name get the same
- * object. KIND must be one that needs no parameters (namespace, list,
- * dict); for others create the object and use shmc_root_setdefault().
+ * object. New objects are made as Python's constructors without arguments
+ * make them: an empty namespace, list or dict, an unlocked Lock or RLock, a
+ * Semaphore of 1, a Condition with its own RLock, a clear Event, an
+ * unbounded Queue. A Barrier, Value or Array needs parameters: create it,
+ * then name it with shmc_root_setdefault().
  * @return 0, SHMC_EKIND (NAME names an object of another kind), -EINVAL
  *         (empty name, or a kind that needs parameters), SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_root_get(shmc_arena_t *arena, const char *name, shmc_kind_t kind,

@@ -84,6 +84,8 @@ int shmc_root_get(shmc_arena_t *a, const char *name, shmc_kind_t kind,
 		return SHMC_EHANDLE;
 	if (shmc_root_find(a, name, &got) == 0)
 		goto found; /* the common case: no object made in vain */
+	/* Kinds whose Python constructor needs no argument, made as Python's
+	 * defaults make them. */
 	switch (kind) {
 	case SHMC_KIND_NAMESPACE:
 		rc = shmc_ns_new(a, &mine);
@@ -94,7 +96,31 @@ int shmc_root_get(shmc_arena_t *a, const char *name, shmc_kind_t kind,
 	case SHMC_KIND_DICT:
 		rc = shmc_dict_new(a, &mine);
 		break;
-	default:
+	case SHMC_KIND_LOCK:
+		rc = shmc_lock_new(a, &mine);
+		break;
+	case SHMC_KIND_RLOCK:
+		rc = shmc_rlock_new(a, &mine);
+		break;
+	case SHMC_KIND_SEMAPHORE:
+		rc = shmc_sem_new(a, 1, &mine);
+		break;
+	case SHMC_KIND_BOUNDED_SEMAPHORE:
+		rc = shmc_bsem_new(a, 1, &mine);
+		break;
+	case SHMC_KIND_CONDITION:
+		rc = shmc_cond_new(a, NULL, &mine);
+		break;
+	case SHMC_KIND_EVENT:
+		rc = shmc_event_new(a, &mine);
+		break;
+	case SHMC_KIND_QUEUE:
+		rc = shmc_queue_new(a, 0, &mine);
+		break;
+	case SHMC_KIND_JOINABLE_QUEUE:
+		rc = shmc_jqueue_new(a, 0, &mine);
+		break;
+	default: /* Barrier, Value, Array: create them, then setdefault */
 		return -EINVAL;
 	}
 	if (rc)

@@ -76,10 +76,13 @@ static int print_lock(void *ctx, const shmc_object_info_t *o)
 static int print_named(void *ctx, const shmc_object_info_t *o)
 {
 	(void)ctx;
-	if (o->name)
-		printf("  %-20s %-10s %#llx  %lld items, %llu refs\n", o->name, o->typeid,
+	if (o->name && o->length >= 0)
+		printf("  %-20s %-14s %#llx  %lld items, %llu refs\n", o->name, o->typeid,
 		       (unsigned long long)o->offset, (long long)o->length,
 		       (unsigned long long)o->refs);
+	else if (o->name)
+		printf("  %-20s %-14s %#llx  %llu refs\n", o->name, o->typeid,
+		       (unsigned long long)o->offset, (unsigned long long)o->refs);
 	return 0;
 }
 
