@@ -586,6 +586,8 @@ int shmc_check_file(const char *name, shmc_check_report_t *rep,
 		    shmc_check_fn fn, void *ctx)
 {
 	char *path;
+	if (rep) /* a refused file reports nothing walked */
+		memset(rep, 0, sizeof(*rep));
 	struct shmc__hdr h;
 	uint64_t cap;
 	int fd = shmc__arena_open_fd(name, O_RDONLY, &path);

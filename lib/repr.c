@@ -292,11 +292,11 @@ void shmc__repr_bytes(struct shmc__sbuf *sb, const char *s, size_t n)
 void shmc__repr_proxy(struct shmc__sbuf *sb, const shmc_obj_t *h)
 {
 	struct shmc__obj *o = NULL;
+	const struct shmc__kind *k = NULL;
 	if (h && h->magic == SHMC__STUB_MAGIC)
-		o = (struct shmc__obj *)(h->arena->base + h->off);
-	else if (shmc__resolve(h, 0, &o) != 0)
-		o = NULL;
-	const struct shmc__kind *k = o ? shmc__kind_of(o->kind) : NULL;
+		k = shmc__kind_of(h->kind); /* as it was when the stub was made */
+	else if (shmc__resolve(h, 0, &o) == 0)
+		k = shmc__kind_of(o->kind);
 	if (k == NULL) {
 		shmc__sb_puts(sb, "<invalid handle>");
 		return;
@@ -505,8 +505,7 @@ static void json_depth(struct shmc__sbuf *sb, shmc_value_t v, int depth)
 	}
 	case SHMC_REF: {
 		const shmc_obj_t *h = v.ref;
-		struct shmc__obj *o = (struct shmc__obj *)(h->arena->base + h->off);
-		const struct shmc__kind *k = shmc__kind_of(o->kind);
+		const struct shmc__kind *k = shmc__kind_of(h->kind);
 		snprintf(buf, sizeof(buf), "{\"ref\": \"%#llx\", \"typeid\": ",
 			 (unsigned long long)h->off);
 		shmc__sb_puts(sb, buf);

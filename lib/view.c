@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -128,6 +129,48 @@ int shmc_view_procs(shmc_view_t *v, int (*fn)(void *ctx, const shmc_proc_info_t 
 	return 0;
 }
 
+/* Consistent reads ----------------------------------------------------------- */
+
+#define VIEW_TRIES 64
+
+/* The kind of the object at OFF, read once (a live arena may reuse the
+ * memory at any moment), or NULL. */
+static const struct shmc__kind *object_kind(shmc_arena_t *a, uint64_t off,
+					    struct shmc__obj **op, unsigned *kindp)
+{
+	struct shmc__obj *o = shmc__at(a, off, sizeof(*o), 16);
+	if (o == NULL || o->magic != SHMC__OBJ_MAGIC)
+		return NULL;
+	unsigned kind = *(volatile uint16_t *)&o->kind;
+	const struct shmc__kind *k = shmc__kind_of(kind);
+	*op = o;
+	*kindp = kind;
+	return k;
+}
+
+/* Run READ as one reading of object O: a view takes no lock, so it checks
+ * the object's sequence counter around the reading and tries again if a
+ * writer changed the object meanwhile (a writer unlinks before it frees, so
+ * a reading that saw no change read no freed memory). @return READ's code,
+ * or -EAGAIN when writers never let it finish */
+static int read_consistent(struct shmc__obj *o, int (*read)(void *ctx),
+			   void (*reset)(void *ctx), void *ctx)
+{
+	for (int i = 0; i < VIEW_TRIES; i++) {
+		uint64_t s = ld_acquire(&o->seq);
+		if (s & 1) { /* a writer is mid-change (or died: not ours to fix) */
+			sched_yield();
+			continue;
+		}
+		int rc = read(ctx);
+		atomic_thread_fence(memory_order_acquire);
+		if (ld_relaxed(&o->seq) == s)
+			return rc;
+		reset(ctx);
+	}
+	return -EAGAIN;
+}
+
 /* Named objects ------------------------------------------------------------- */
 
 struct named {
@@ -157,33 +200,58 @@ static int collect_name(void *ctx, uint64_t key, uint64_t val)
 	return 0;
 }
 
-/* The directory object, or NULL. */
-static struct shmc__obj *directory(shmc_arena_t *a)
+struct names_read {
+	shmc_arena_t *a;
+	struct shmc__obj *dir;
+	const struct shmc__kind *k;
+	struct names *ns;
+};
+
+static void names_free(struct names *ns);
+
+static int names_read(void *p)
 {
-	uint64_t off = ld_acquire(&a->hdr->roots_off);
-	struct shmc__obj *o = off ? shmc__at(a, off, sizeof(*o), 16) : NULL;
-	if (o == NULL || o->magic != SHMC__OBJ_MAGIC || o->kind != SHMC_KIND_DICT)
-		return NULL;
-	return o;
+	struct names_read *r = p;
+	struct names *ns = r->ns;
+	int64_t n = r->k->length(r->a, r->dir);
+	if (n <= 0)
+		return 0;
+	if (n > 1 << 24)
+		return SHMC_ECORRUPT;
+	ns->cap = (size_t)n;
+	ns->e = calloc(ns->cap, sizeof(*ns->e));
+	if (ns->e == NULL) {
+		ns->cap = 0;
+		return -ENOMEM;
+	}
+	r->k->items(r->a, r->dir, collect_name, ns);
+	return 0;
 }
 
-static void names_load(shmc_arena_t *a, struct names *ns)
+static void names_reset(void *p)
+{
+	struct names_read *r = p;
+	shmc_arena_t *a = r->ns->a;
+	names_free(r->ns);
+	memset(r->ns, 0, sizeof(*r->ns));
+	r->ns->a = a;
+}
+
+/* The named objects: one consistent reading of the directory. */
+static int names_load(shmc_arena_t *a, struct names *ns)
 {
 	memset(ns, 0, sizeof(*ns));
 	ns->a = a;
-	struct shmc__obj *dir = directory(a);
-	if (dir == NULL)
-		return;
-	const struct shmc__kind *k = shmc__kind_of(dir->kind);
-	int64_t n = k->length(a, dir);
-	if (n <= 0 || n > 1 << 24)
-		return;
-	ns->cap = (size_t)n;
-	ns->e = calloc(ns->cap, sizeof(*ns->e));
-	if (ns->e == NULL)
-		ns->cap = 0;
-	else
-		k->items(a, dir, collect_name, ns);
+	uint64_t off = ld_acquire(&a->hdr->roots_off);
+	if (off == 0)
+		return 0;
+	struct shmc__obj *dir;
+	unsigned kind;
+	const struct shmc__kind *k = object_kind(a, off, &dir, &kind);
+	if (k == NULL || kind != SHMC_KIND_DICT)
+		return SHMC_ECORRUPT;
+	struct names_read r = {a, dir, k, ns};
+	return read_consistent(dir, names_read, names_reset, &r);
 }
 
 static void names_free(struct names *ns)
@@ -261,7 +329,7 @@ int shmc_view_objects(shmc_view_t *v, int (*fn)(void *ctx, const shmc_object_inf
 		return SHMC_EHANDLE;
 	struct object_walk ow = {.a = &v->a, .fn = fn, .ctx = ctx,
 				 .dir = ld_acquire(&v->a.hdr->roots_off)};
-	names_load(&v->a, &ow.names);
+	(void)names_load(&v->a, &ow.names); /* names are a courtesy here */
 	int rc = shmc__check_walk(&v->a, 0, NULL, NULL, NULL, on_object, &ow);
 	names_free(&ow.names);
 	if (rc == SHMC_ECORRUPT)
@@ -314,19 +382,44 @@ static int snap_item(void *ctx, uint64_t key, uint64_t val)
 	return sn->err != 0;
 }
 
-static int snapshot(shmc_arena_t *a, struct shmc__obj *o, bool list, shmc_value_t *out)
+struct snap_read {
+	struct snap sn;
+	struct shmc__obj *o;
+	const struct shmc__kind *k;
+	bool list;
+};
+
+static int snap_read(void *p)
 {
-	struct snap sn = {.a = a};
-	int rc = list ? shmc__seq_new(SHMC_LIST, 0, &sn.out) : shmc__pmap_new(&sn.out);
+	struct snap_read *r = p;
+	int rc = r->list ? shmc__seq_new(SHMC_LIST, 0, &r->sn.out)
+			 : shmc__pmap_new(&r->sn.out);
 	if (rc)
 		return rc;
-	shmc__kind_of(o->kind)->items(a, o, snap_item, &sn);
-	if (sn.err) {
-		shmc_value_free(&sn.out);
-		return sn.err == SHMC_EUNHASHABLE ? SHMC_ECORRUPT : sn.err;
+	r->k->items(r->sn.a, r->o, snap_item, &r->sn);
+	if (r->sn.err) {
+		shmc_value_free(&r->sn.out);
+		return r->sn.err == SHMC_EUNHASHABLE ? SHMC_ECORRUPT : r->sn.err;
 	}
-	*out = sn.out;
 	return 0;
+}
+
+static void snap_reset(void *p)
+{
+	struct snap_read *r = p;
+	shmc_value_free(&r->sn.out);
+	r->sn.err = 0;
+}
+
+/* Object O's items, copied out in one consistent reading. */
+static int snapshot(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__kind *k,
+		    bool list, shmc_value_t *out)
+{
+	struct snap_read r = {.sn = {.a = a}, .o = o, .k = k, .list = list};
+	int rc = read_consistent(o, snap_read, snap_reset, &r);
+	if (rc == 0)
+		*out = r.sn.out;
+	return rc;
 }
 
 static int cmp_str(const void *x, const void *y)
@@ -378,28 +471,21 @@ static int render_namespace(shmc_value_t d, bool json, struct shmc__sbuf *sb)
 	return rc;
 }
 
-static struct shmc__obj *object_at(shmc_arena_t *a, uint64_t off)
-{
-	struct shmc__obj *o = shmc__at(a, off, sizeof(*o), 16);
-	if (o == NULL || o->magic != SHMC__OBJ_MAGIC || !shmc__kind_of(o->kind))
-		return NULL;
-	return o;
-}
-
 /* The contents of object OFF, as str(proxy) prints them, or as JSON. */
 static int render_object(shmc_arena_t *a, uint64_t off, bool json, struct shmc__sbuf *sb)
 {
-	struct shmc__obj *o = object_at(a, off);
-	if (o == NULL)
+	struct shmc__obj *o;
+	unsigned kind;
+	const struct shmc__kind *k = object_kind(a, off, &o, &kind);
+	if (k == NULL)
 		return SHMC_ECORRUPT;
-	const struct shmc__kind *k = shmc__kind_of(o->kind);
 	shmc_value_t v;
 	int rc = 0;
-	if (k->items && (o->kind == SHMC_KIND_LIST || o->kind == SHMC_KIND_DICT ||
-			 o->kind == SHMC_KIND_NAMESPACE)) {
-		if ((rc = snapshot(a, o, o->kind == SHMC_KIND_LIST, &v)) != 0)
+	if (k->items && (kind == SHMC_KIND_LIST || kind == SHMC_KIND_DICT ||
+			 kind == SHMC_KIND_NAMESPACE)) {
+		if ((rc = snapshot(a, o, k, kind == SHMC_KIND_LIST, &v)) != 0)
 			return rc;
-		if (o->kind == SHMC_KIND_NAMESPACE)
+		if (kind == SHMC_KIND_NAMESPACE)
 			rc = render_namespace(v, json, sb);
 		else if (json)
 			shmc__json(sb, v);
@@ -452,35 +538,69 @@ static bool parse_int(const char *s, int64_t *out)
 	return true;
 }
 
-/* Follow STEP inside container O: the word it names. */
-static int step(shmc_arena_t *a, struct shmc__obj *o, const char *s, uint64_t *word)
+struct step_read {
+	shmc_arena_t *a;
+	struct shmc__obj *o;
+	const struct shmc__kind *k;
+	struct find f;
+	bool from_end; /* a negative list index, counted from the length */
+};
+
+static int step_read(void *p)
 {
-	const struct shmc__kind *k = shmc__kind_of(o->kind);
-	struct find f = {.a = a};
+	struct step_read *r = p;
+	if (r->from_end)
+		r->f.index = r->f.index + r->k->length(r->a, r->o);
+	r->k->items(r->a, r->o, find_step, &r->f);
+	return 0;
+}
+
+/* Follow STEP inside the container at OFF: the word it names. */
+static int step(shmc_arena_t *a, uint64_t off, const char *s, uint64_t *word)
+{
+	struct step_read r = {.a = a, .f = {.a = a}};
+	unsigned kind;
 	int64_t i;
-	switch (o->kind) {
+	if ((r.k = object_kind(a, off, &r.o, &kind)) == NULL)
+		return SHMC_ECORRUPT;
+	switch (kind) {
 	case SHMC_KIND_LIST:
 		if (!parse_int(s, &i))
 			return SHMC_EINDEX;
-		if (i < 0)
-			i += k->length(a, o);
-		f.by_index = true;
-		f.index = i;
+		r.f.by_index = true;
+		r.f.index = i;
+		r.from_end = i < 0;
 		break;
 	case SHMC_KIND_DICT:
-		f.key = parse_int(s, &i) ? shmc_int(i) : shmc_str(s);
+		r.f.key = parse_int(s, &i) ? shmc_int(i) : shmc_str(s);
 		break;
 	case SHMC_KIND_NAMESPACE:
-		f.key = shmc_str(s);
+		r.f.key = shmc_str(s);
 		break;
 	default:
 		return SHMC_ETYPE;
 	}
-	k->items(a, o, find_step, &f);
-	if (!f.hit)
-		return o->kind == SHMC_KIND_LIST ? SHMC_EINDEX : SHMC_EKEY;
-	*word = f.found;
-	return 0;
+	if (r.k->items == NULL)
+		return SHMC_ETYPE;
+	int64_t asked = r.f.index;
+	for (int t = 0; t < VIEW_TRIES; t++) {
+		r.f.index = asked;
+		r.f.hit = false;
+		uint64_t sq = ld_acquire(&r.o->seq);
+		if (sq & 1) {
+			sched_yield();
+			continue;
+		}
+		step_read(&r);
+		atomic_thread_fence(memory_order_acquire);
+		if (ld_relaxed(&r.o->seq) != sq)
+			continue;
+		if (!r.f.hit)
+			return kind == SHMC_KIND_LIST ? SHMC_EINDEX : SHMC_EKEY;
+		*word = r.f.found;
+		return 0;
+	}
+	return -EAGAIN;
 }
 
 static int dump_path(shmc_arena_t *a, const struct names *ns, const char *path,
@@ -498,10 +618,7 @@ static int dump_path(shmc_arena_t *a, const struct names *ns, const char *path,
 			rc = 0;
 		}
 	while (rc == 0 && (seg = strtok_r(NULL, "/", &save)) != NULL) {
-		struct shmc__obj *o = object_at(a, off);
-		if (o == NULL) {
-			rc = SHMC_ECORRUPT;
-		} else if ((rc = step(a, o, seg, &word)) == 0) {
+		if ((rc = step(a, off, seg, &word)) == 0) {
 			if (shmc__w_is_ref(word))
 				off = shmc__w_ref_off(word);
 			else if (strtok_r(NULL, "/", &save) != NULL)
@@ -520,15 +637,15 @@ static int dump_path(shmc_arena_t *a, const struct names *ns, const char *path,
 	return rc ? rc : sb->err;
 }
 
-int shmc_view_dump(shmc_view_t *v, const char *path, unsigned flags, char **out)
+static int dump_once(shmc_view_t *v, const char *path, bool json, char **out)
 {
-	if (!view_ok(v) || out == NULL)
-		return SHMC_EHANDLE;
-	bool json = flags & SHMC_VIEW_JSON;
 	struct names ns;
 	struct shmc__sbuf sb = {0};
-	int rc = 0;
-	names_load(&v->a, &ns);
+	int rc = names_load(&v->a, &ns);
+	if (rc) {
+		names_free(&ns);
+		return rc;
+	}
 	if (path && *path) {
 		rc = dump_path(&v->a, &ns, path, json, &sb);
 	} else {
@@ -571,4 +688,16 @@ int shmc_view_dump(shmc_view_t *v, const char *path, unsigned flags, char **out)
 		return rc;
 	}
 	return shmc__sb_finish(&sb, out);
+}
+
+int shmc_view_dump(shmc_view_t *v, const char *path, unsigned flags, char **out)
+{
+	if (!view_ok(v) || out == NULL)
+		return SHMC_EHANDLE;
+	/* What looks corrupt in a live arena may only have changed under us:
+	 * read it again before saying so. */
+	int rc = SHMC_ECORRUPT;
+	for (int i = 0; i < 8 && (rc == SHMC_ECORRUPT || rc == -EAGAIN); i++)
+		rc = dump_once(v, path, flags & SHMC_VIEW_JSON, out);
+	return rc;
 }

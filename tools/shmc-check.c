@@ -55,20 +55,28 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *name = argv[optind];
-	shmc_check_report_t rep;
-	int rc;
-	if (flags) {
+	shmc_check_report_t rep, before;
+	/* Read-only first: the verdict, and the dead processes as found (an
+	 * attaching process releases what the dead left on its way in). */
+	int rc = shmc_check_file(name, &before, quiet || flags ? NULL : print_finding, NULL);
+	rep = before;
+	if (rc == SHMC_ECORRUPT && before.errors == 0) /* refused, not walked */
+		rc = SHMC_ECORRUPT;
+	else if (rc == SHMC_ECORRUPT)
+		rc = 0; /* walked: the findings say what is wrong */
+	if (rc == 0 && flags) {
 		shmc_arena_t *a;
-		if ((rc = shmc_arena_open(name, &a)) != 0) {
-			fprintf(stderr, "shmc-check: %s: %s\n", name, shmc_strerror(rc));
-			return 1;
+		if ((rc = shmc_arena_open(name, &a)) == 0) {
+			rc = shmc_arena_check(a, flags, &rep, quiet ? NULL : print_finding, NULL);
+			shmc_arena_close(a);
+			/* Left dead after it, and released by it (or by
+			 * attaching): the dead that were found before. */
+			rep.reaped = before.dead_processes - rep.dead_processes;
+			if (rc == SHMC_ECORRUPT)
+				rc = 0;
 		}
-		rc = shmc_arena_check(a, flags, &rep, quiet ? NULL : print_finding, NULL);
-		shmc_arena_close(a);
-	} else {
-		rc = shmc_check_file(name, &rep, quiet ? NULL : print_finding, NULL);
 	}
-	if (rc != 0 && rc != SHMC_ECORRUPT) {
+	if (rc != 0) {
 		fprintf(stderr, "shmc-check: %s: %s\n", name, shmc_strerror(rc));
 		return 1;
 	}
