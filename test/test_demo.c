@@ -1,10 +1,10 @@
 /*
  * test_demo.c -- the example programs print what Python prints.
  *
- * Runs build/<variant>/examples/manager_example and append_example and
- * compares their output, line by line and with hexadecimal addresses masked,
- * with test/expected/NAME.out; and, when python3 is on PATH, with what python3
- * prints running test/expected/NAME.py now.
+ * Runs build/<variant>/examples/manager_example, append_example and
+ * sync_example and compares their output, line by line and with hexadecimal
+ * addresses masked, with test/expected/NAME.out; and, when python3 is on
+ * PATH, with what python3 prints running test/expected/NAME.py now.
  *
  * The examples are found through $SHMC_BUILD (set by test/run-tests.sh),
  * else next to this program (../examples). test/expected is found next to
@@ -238,6 +238,11 @@ Test(demo, append_example_prints_the_expected_output)
 	example_matches_expected("append_example");
 }
 
+Test(demo, sync_example_prints_the_expected_output)
+{
+	example_matches_expected("sync_example");
+}
+
 static bool python3_on_path(void)
 {
 	const char *path = getenv("PATH");
@@ -286,12 +291,20 @@ Test(demo, append_example_prints_what_python_prints)
 	example_matches_python("append_example");
 }
 
+Test(demo, sync_example_prints_what_python_prints)
+{
+	example_matches_python("sync_example");
+}
+
 /* The comparison itself: masking, and a difference anywhere is found (so
  * the tests above can fail). */
 Test(demo, the_comparison_sees_differences)
 {
 	char *m = mask("a 0x7f00ab <X at 0x1> 0xg 0x 10x1f\n");
 	cr_assert_str_eq(m, "a 0x... <X at 0x...> 0xg 0x 10x...\n");
+	free(m);
+	m = mask("<queue.Queue object at 0x7f3fe57b9390>\n");
+	cr_assert_str_eq(m, "<queue.Queue object at 0x...>\n");
 	free(m);
 	char *why;
 	cr_assert_eq(first_difference("a", "x\n<at 0x12>\n", "b", "x\n<at 0xfe>\n", &why), 0);
