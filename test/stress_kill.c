@@ -28,6 +28,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #include "testutil.h"
@@ -288,8 +289,13 @@ static void start_worker(int w)
 		perror("fork");
 		exit(2);
 	}
-	if (pid == 0)
+	if (pid == 0) {
+		/* Die with the controller, whatever kills it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(1);
 		worker_main(w, seed);
+	}
 	atomic_store(&ctl->w[w].pid, pid);
 }
 
