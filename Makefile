@@ -35,6 +35,11 @@ else ifeq ($(VARIANT),asan)
 else ifeq ($(VARIANT),tsan)
   OPT := -O1 -DSHMC_DEBUG -fsanitize=thread -fno-omit-frame-pointer
 endif
+# Under a sanitizer the private heap is the C library's malloc (lib/heap.c),
+# which the sanitizer intercepts; jemalloc is not linked.
+ifneq (,$(filter asan tsan,$(VARIANT)))
+  DEPLIBS := -lpthread -lm
+endif
 CFLAGS    ?=
 CFLAGS    += $(BASEFLAGS) $(OPT)
 LDFLAGS   ?=
