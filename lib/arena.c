@@ -467,7 +467,8 @@ int64_t shmc_arena_reclaim(shmc_arena_t *a)
 		return SHMC_ETHREADS;
 	shmc__proc_reap_dead(a);
 	shmc__handles_shrink(a);
-	return shmc__epoch_flush(a, r);
+	int64_t n = shmc__epoch_flush(a, r);
+	return n + shmc__epoch_flush_idle(a);
 }
 
 int shmc_arena_stats(shmc_arena_t *a, shmc_arena_stats_t *st)
