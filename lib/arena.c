@@ -168,6 +168,7 @@ static int attach(shmc_arena_t *a)
 		return -rc;
 	}
 	pthread_mutex_init(&a->mu, NULL);
+	pthread_mutex_init(&a->reap_mu, NULL);
 	a->magic = SHMC__ARENA_HANDLE_MAGIC;
 	shmc__fork_register();
 	shmc__arena_list_lock();
@@ -455,6 +456,7 @@ void shmc_arena_close(shmc_arena_t *a)
 	free(pthread_getspecific(a->rec_key));
 	pthread_key_delete(a->rec_key);
 	pthread_mutex_destroy(&a->mu);
+	pthread_mutex_destroy(&a->reap_mu);
 	handle_free(a);
 }
 

@@ -113,6 +113,10 @@ struct shmc_arena {
 	uint32_t token; /* names this process in lock words (olock.h) */
 	char *path; /* named arenas: the file's path */
 
+	/* Serialises reaping by the threads of this process: the slot lock
+	 * that excludes other reapers is an OFD lock, and all our threads
+	 * share our open file description (proc.c). */
+	pthread_mutex_t reap_mu;
 	pthread_mutex_t mu;     /* guards the fields below */
 	pthread_key_t rec_key;  /* this thread's epoch record */
 	struct shmc__htab_local { /* mirror of our handle table's free slots */
