@@ -328,8 +328,14 @@ int shmc__arena_validate(int fd, struct shmc__hdr *h, uint64_t *capacity)
 		return -errno;
 	if ((size_t)n < sizeof(*h))
 		return SHMC_ENOTARENA;
+	return shmc__arena_validate_header(h, (uint64_t)st.st_size, capacity);
+}
+
+int shmc__arena_validate_header(const struct shmc__hdr *h, uint64_t file_size,
+				uint64_t *capacity)
+{
 	if (memcmp(h->magic, SHMC__MAGIC, sizeof(h->magic)))
-		return ld_relaxed(&h->state) == SHMC__ARENA_INITIALISING &&
+		return ld_relaxed(&((struct shmc__hdr *)h)->state) == SHMC__ARENA_INITIALISING &&
 				       h->hdr_size == sizeof(*h)
 			       ? SHMC_EINIT
 			       : SHMC_ENOTARENA;
@@ -339,7 +345,7 @@ int shmc__arena_validate(int fd, struct shmc__hdr *h, uint64_t *capacity)
 		return SHMC_ELAYOUT;
 	struct geometry g = geometry_for(h->capacity);
 	if (h->capacity < SHMC_MIN_CAPACITY || h->capacity > SHMC__MAX_CAPACITY ||
-	    (uint64_t)st.st_size != h->capacity || h->procs_off != g.procs_off ||
+	    file_size != h->capacity || h->procs_off != g.procs_off ||
 	    h->recs_off != g.recs_off || h->pagemap_off != g.pagemap_off ||
 	    h->data_off != g.data_off || h->nprocs != SHMC__MAX_PROCS ||
 	    h->nrecs != SHMC__MAX_RECS)

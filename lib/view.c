@@ -29,6 +29,7 @@
 
 struct shmc_view {
 	uint32_t magic;
+	bool borrowed;  /* the mapping is the caller's (shmc__view_of_mapping) */
 	shmc_arena_t a; /* read-only: base, capacity, hdr, lock_fd */
 };
 
@@ -76,12 +77,32 @@ int shmc_view_open(const char *name, shmc_view_t **out)
 	return 0;
 }
 
+int shmc__view_of_mapping(void *base, uint64_t capacity, int lock_fd,
+			  shmc_view_t **out)
+{
+	shmc_view_t *v = calloc(1, sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	v->magic = VIEW_MAGIC;
+	v->borrowed = true;
+	v->a.base = base;
+	v->a.capacity = capacity;
+	v->a.hdr = base;
+	v->a.fd = -1;
+	v->a.lock_fd = lock_fd;
+	v->a.slot = UINT32_MAX;
+	*out = v;
+	return 0;
+}
+
 void shmc_view_close(shmc_view_t *v)
 {
 	if (!view_ok(v))
 		return;
-	munmap(v->a.base, v->a.capacity);
-	close(v->a.lock_fd);
+	if (!v->borrowed) {
+		munmap(v->a.base, v->a.capacity);
+		close(v->a.lock_fd);
+	}
 	v->magic = 0;
 	free(v);
 }

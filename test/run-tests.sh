@@ -1,6 +1,7 @@
 #!/bin/sh
-# Run every test program of a build: the Criterion suites, then the
-# CI-sized stress programs. Usage: test/run-tests.sh BUILD_DIR
+# Run every test program of a build: the Criterion suites, the CI-sized
+# stress programs, then the replay of saved fuzz inputs.
+# Usage: test/run-tests.sh BUILD_DIR
 set -u
 build=${1:?usage: run-tests.sh BUILD_DIR}
 export SHMC_BUILD="$build"
@@ -19,6 +20,17 @@ for t in "$build"/test/stress_*; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t")
 	if "$t" --ci; then
+		echo "ok: $name"
+	else
+		echo "FAIL: $name" >&2
+		failed=$((failed + 1))
+	fi
+done
+# Saved fuzz inputs (seeds and fixed crashes), replayed without libFuzzer.
+for t in "$build"/test/replay_*; do
+	[ -x "$t" ] || continue
+	name=$(basename "$t")
+	if "$t" "test/fuzz/corpus" "test/fuzz/regressions"; then
 		echo "ok: $name"
 	else
 		echo "FAIL: $name" >&2
