@@ -432,7 +432,8 @@ static int render_object(shmc_arena_t *a, uint64_t off, bool json, struct shmc__
 		break;
 	case SHMC_KIND_NAMESPACE:
 		k->items(a, o, render_attr, &r);
-		qsort(r.pairs, r.npairs, sizeof(char *), cmp_str);
+		if (r.npairs > 1) /* qsort(NULL, 0, ...) is undefined */
+			qsort(r.pairs, r.npairs, sizeof(char *), cmp_str);
 		shmc__sb_puts(sb, json ? "{" : "Namespace(");
 		for (size_t i = 0; i < r.npairs; i++) {
 			if (i)
