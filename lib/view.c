@@ -345,7 +345,7 @@ static int render_entry(void *ctx, uint64_t key, uint64_t val)
 static int check_str_key(void *ctx, uint64_t key, uint64_t val)
 {
 	struct render *r = ctx;
-	shmc_value_t k;
+	shmc_value_t k = shmc_none(); /* a failed load leaves it unwritten */
 	(void)val;
 	if (shmc__word_load_view(r->a, key, &k) != 0 || k.type != SHMC_STR)
 		r->str_keys = false;
@@ -361,7 +361,7 @@ static int cmp_str(const void *x, const void *y)
 static int render_attr(void *ctx, uint64_t key, uint64_t val)
 {
 	struct render *r = ctx;
-	shmc_value_t k;
+	shmc_value_t k = shmc_none(); /* a failed load leaves it unwritten */
 	if (shmc__word_load_view(r->a, key, &k) != 0 || k.type != SHMC_STR) {
 		shmc_value_free(&k);
 		r->err = SHMC_ECORRUPT;
