@@ -9,6 +9,13 @@
  * what it shows of an arena being changed may be momentarily inconsistent.
  * Managed objects found inside values are shown by identity (their offset)
  * through stubs, which name an object without holding it.
+ *
+ * Decoding is bounded by what it reads, not only by what it finds: in a
+ * sound arena every value block belongs to one word, so one pass over a
+ * container decodes at most the arena's capacity in blocks. A corrupt arena
+ * can make thousands of words name one huge block; a pass that would
+ * decode more than the capacity stops with SHMC_ECORRUPT instead of
+ * running for hours (struct budget).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -149,6 +156,27 @@ int shmc_view_procs(shmc_view_t *v, int (*fn)(void *ctx, const shmc_proc_info_t 
 	return 0;
 }
 
+/* What one pass may decode: the arena's capacity in value blocks. */
+struct budget {
+	uint64_t left;
+};
+
+static struct budget budget_for(const shmc_arena_t *a)
+{
+	struct budget b = {a->capacity};
+	return b;
+}
+
+/* Whether decoding W fits in B (which it then pays for). */
+static bool afford(const shmc_arena_t *a, struct budget *b, uint64_t w)
+{
+	uint64_t cost = shmc__word_block_bytes(a, w);
+	if (cost > b->left)
+		return false;
+	b->left -= cost;
+	return true;
+}
+
 /* Named objects ------------------------------------------------------------- */
 
 struct named {
@@ -160,12 +188,15 @@ struct names {
 	struct named *e;
 	size_t n, cap;
 	shmc_arena_t *a;
+	struct budget budget;
 };
 
 static int collect_name(void *ctx, uint64_t key, uint64_t val)
 {
 	struct names *ns = ctx;
 	shmc_value_t k;
+	if (!afford(ns->a, &ns->budget, key))
+		return 1; /* corrupt: the names found so far will do */
 	if (!shmc__w_is_ref(val) || shmc__word_load_view(ns->a, key, &k) != 0)
 		return 0;
 	if (k.type == SHMC_STR && ns->n < ns->cap) {
@@ -192,6 +223,7 @@ static void names_load(shmc_arena_t *a, struct names *ns)
 {
 	memset(ns, 0, sizeof(*ns));
 	ns->a = a;
+	ns->budget = budget_for(a);
 	struct shmc__obj *dir = directory(a);
 	if (dir == NULL)
 		return;
@@ -297,7 +329,17 @@ struct render {
 	int n, err;
 	char **pairs; /* namespaces: "name=repr" strings to sort */
 	size_t npairs, cappairs;
+	struct budget budget; /* of the pass under way */
 };
+
+/* Whether the pass may decode W; else the render fails as corrupt. */
+static bool render_afford(struct render *r, uint64_t w)
+{
+	if (afford(r->a, &r->budget, w))
+		return true;
+	r->err = SHMC_ECORRUPT;
+	return false;
+}
 
 /* A word rendered as Python text or JSON (a reference stays a reference). */
 static void render_word(shmc_arena_t *a, uint64_t w, bool json, struct shmc__sbuf *sb)
@@ -319,6 +361,8 @@ static int render_value(void *ctx, uint64_t key, uint64_t val)
 {
 	struct render *r = ctx;
 	(void)key;
+	if (!render_afford(r, val))
+		return 1;
 	if (r->n++)
 		shmc__sb_puts(r->sb, ", ");
 	render_word(r->a, val, r->json, r->sb);
@@ -329,6 +373,8 @@ static int render_value(void *ctx, uint64_t key, uint64_t val)
 static int render_entry(void *ctx, uint64_t key, uint64_t val)
 {
 	struct render *r = ctx;
+	if (!render_afford(r, key) || !render_afford(r, val))
+		return 1;
 	if (r->n++)
 		shmc__sb_puts(r->sb, ", ");
 	bool pair = r->json && !r->str_keys;
@@ -347,6 +393,8 @@ static int check_str_key(void *ctx, uint64_t key, uint64_t val)
 	struct render *r = ctx;
 	shmc_value_t k = shmc_none(); /* a failed load leaves it unwritten */
 	(void)val;
+	if (!render_afford(r, key))
+		return 1;
 	if (shmc__word_load_view(r->a, key, &k) != 0 || k.type != SHMC_STR)
 		r->str_keys = false;
 	shmc_value_free(&k);
@@ -362,6 +410,8 @@ static int render_attr(void *ctx, uint64_t key, uint64_t val)
 {
 	struct render *r = ctx;
 	shmc_value_t k = shmc_none(); /* a failed load leaves it unwritten */
+	if (!render_afford(r, key) || !render_afford(r, val))
+		return 1;
 	if (shmc__word_load_view(r->a, key, &k) != 0 || k.type != SHMC_STR) {
 		shmc_value_free(&k);
 		r->err = SHMC_ECORRUPT;
@@ -416,7 +466,8 @@ static int render_object(shmc_arena_t *a, uint64_t off, bool json, struct shmc__
 	if (o == NULL)
 		return SHMC_ECORRUPT;
 	const struct shmc__kind *k = shmc__kind_of(o->kind);
-	struct render r = {.a = a, .sb = sb, .json = json, .str_keys = true};
+	struct render r = {.a = a, .sb = sb, .json = json, .str_keys = true,
+			   .budget = budget_for(a)};
 	switch (o->kind) {
 	case SHMC_KIND_LIST:
 		shmc__sb_putc(sb, '[');
@@ -424,8 +475,10 @@ static int render_object(shmc_arena_t *a, uint64_t off, bool json, struct shmc__
 		shmc__sb_putc(sb, ']');
 		break;
 	case SHMC_KIND_DICT:
-		if (json) /* an object when every key is a str, else pairs */
+		if (json) { /* an object when every key is a str, else pairs */
 			k->items(a, o, check_str_key, &r);
+			r.budget = budget_for(a); /* a second pass */
+		}
 		shmc__sb_puts(sb, json && !r.str_keys ? "{\"items\": [" : "{");
 		k->items(a, o, render_entry, &r);
 		shmc__sb_puts(sb, json && !r.str_keys ? "]}" : "}");
