@@ -21,8 +21,10 @@ for t in "$build"/test/fuzz_*; do
 	# -timeout: one input running over 10 s is a hang. Inputs come from
 	# the saved corpus, the seeds and the regressions; new ones go to
 	# the build's corpus.
+	dict="$here/fuzz/${name#fuzz_}.dict" # magic numbers, if any
+	[ -f "$dict" ] && dict="-dict=$dict" || dict=
 	if "$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-		-max_len=4096 -print_final_stats=1 \
+		-max_len=4096 -print_final_stats=1 $dict \
 		-artifact_prefix="$build/artifacts/" \
 		"$corpus" "$here/fuzz/corpus" "$here/fuzz/regressions" \
 		>"$build/$name.log" 2>&1; then
