@@ -10,9 +10,16 @@
  * snapshotted while attached, so that its process slot and epoch record are
  * in use. Each input is a list of patches laid over the image:
  *
- *   offset (4 bytes, little-endian, taken modulo the image's length)
+ *   offset (4 bytes, little-endian)
  *   length (1 byte)
  *   that many bytes (fewer if the input ends)
+ *
+ * An offset with its top bit clear is taken modulo the image's length. One
+ * with its top bit set names a landmark -- bits 16-30 pick one of the
+ * structures found in the template (the header, the process slot, the epoch
+ * record, every object, list array, dict table, value block, handle table
+ * and retire queue) and bits 0-15 are an offset into it -- so that patches
+ * land on what matters more often than at random.
  *
  * The patched image is mapped read-only, so that anything that writes to it
  * crashes, and, if its header passes validation, is checked and viewed.
@@ -40,6 +47,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static uint8_t *image;   /* the template, as snapshotted */
 static uint64_t image_len, capacity;
 static uint8_t *mapping; /* capacity bytes: the image, patched */
+static uint64_t landmark[1024];
+static unsigned nlandmarks;
+
+static void add_landmark(uint64_t off)
+{
+	if (off && off < image_len && nlandmarks < sizeof(landmark) / sizeof(landmark[0]))
+		landmark[nlandmarks++] = off;
+}
+
+/* Where the template's structures start: the fixed parts, then every
+ * 16-aligned block that begins with one of the format's magic numbers. */
+static void find_landmarks(const shmc_arena_t *a)
+{
+	const struct shmc__hdr *h = a->hdr;
+	landmark[nlandmarks++] = 0;
+	add_landmark(h->procs_off);
+	add_landmark(h->recs_off);
+	add_landmark(h->pagemap_off + (h->data_off >> SHMC__PAGE_SHIFT) * 2);
+	add_landmark(atomic_load(&shmc__proc_at(a, a->slot)->handles_off));
+	for (uint32_t i = 0; i < atomic_load(&h->rec_hwm); i++)
+		add_landmark(atomic_load(&shmc__rec_at(a, i)->limbo_off));
+	static const char *const magic[] = {"SMCO", "LIST", "DICT", "VAL"};
+	for (uint64_t off = h->data_off; off + 4 <= image_len; off += 16)
+		for (size_t m = 0; m < sizeof(magic) / sizeof(magic[0]); m++)
+			if (memcmp(image + off, magic[m], 4) == 0)
+				add_landmark(off);
+}
 
 static void die(const char *what, int rc)
 {
@@ -144,6 +178,7 @@ static void build_template(void)
 	if (image == NULL)
 		abort();
 	memcpy(image, a->base, image_len);
+	find_landmarks(a);
 
 	shmc_obj_t *all[] = {ns, ls, d, e1, e2, e3, inner};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -254,7 +289,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size -= 5;
 		if (len > size)
 			len = size;
-		uint64_t at = off % image_len;
+		uint64_t at = off & 0x80000000u
+				      ? (landmark[((off >> 16) & 0x7fff) % nlandmarks] +
+					 (off & 0xffff)) % image_len
+				      : off % image_len;
 		if (len > image_len - at)
 			len = image_len - at;
 		memcpy(mapping + at, data, len);
