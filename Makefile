@@ -4,13 +4,15 @@
 #   make demo       install what is missing, then replay the documented example
 #   make test       install what is missing, then build and run the test suite
 #   make check      the test suite under AddressSanitizer + UBSan, and stress
-#                   programs under ThreadSanitizer
+#                   programs under ThreadSanitizer (clang)
+#   make fuzz       fuzz the arena readers with libFuzzer for FUZZ_TIME seconds
+#                   (default 600); make fuzz-ci: 60 seconds
 #   make bench      benchmarks beside their peers (see bench/README.md);
 #                   QUICK=1 for a short smoke run
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Variants build in their own folders: build/release, build/debug,
-# build/asan, build/tsan.
+# build/asan, build/tsan, build/fuzz (clang, libFuzzer + ASan + UBSan).
 
 VERSION   := 0.1.0
 SOVERSION := 0
@@ -35,11 +37,19 @@ else ifeq ($(VARIANT),asan)
          -fno-omit-frame-pointer
 else ifeq ($(VARIANT),tsan)
   OPT := -O1 -DSHMC_DEBUG -fsanitize=thread -fno-omit-frame-pointer
+else ifeq ($(VARIANT),fuzz)
+  OPT := -O1 -DSHMC_DEBUG -fsanitize=fuzzer-no-link,address,undefined \
+         -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+# Under a sanitizer the private heap is the C library's malloc (lib/heap.c),
+# which the sanitizer intercepts; jemalloc is not linked.
+ifneq (,$(filter asan tsan fuzz,$(VARIANT)))
+  DEPLIBS := -lpthread -lm
 endif
 CFLAGS    ?=
 CFLAGS    += $(BASEFLAGS) $(OPT)
 LDFLAGS   ?=
-ifneq (,$(filter asan tsan,$(VARIANT)))
+ifneq (,$(filter asan tsan fuzz,$(VARIANT)))
   LDFLAGS += $(filter -fsanitize=%,$(OPT))
 endif
 
@@ -67,9 +77,14 @@ BENCHES   := $(B)/bench/bench_shmc $(B)/bench/bench_alloc $(B)/bench/bench_floor
 CXX       ?= g++
 # The Boost peer is the only C++: Boost.Interprocess is header-only.
 BENCH_CXXFLAGS := -std=c++17 -O2 -g -pthread -Wall -Wextra -Werror -Wshadow
+# Each fuzz target test/fuzz_T.c is also built, with any compiler, into a
+# replayer of saved inputs ($(B)/test/replay_T) that `make test` runs.
+FUZZ_SRC  := $(filter-out test/fuzz_replay.c,$(wildcard test/fuzz_*.c))
+REPLAYS   := $(patsubst test/fuzz_%.c,$(B)/test/replay_%,$(FUZZ_SRC))
+FUZZ_TIME ?= 600
 
 .PHONY: all lib demo test check bench install uninstall clean deps deps-test \
-        deps-check deps-bench tests stress benches
+        deps-check deps-bench tests stress benches fuzz fuzz-ci
 .SUFFIXES:
 
 all: lib $(TOOLS) $(EXAMPLES) $(B)/shmc.pc
@@ -123,7 +138,16 @@ $(B)/test/stress_%: test/stress_%.c test/testutil.h $(LIB_A)
 	@mkdir -p $(@D)
 	$(call say,CCLD,$@)$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ $< $(LIB_A) $(DEPLIBS)
 
-tests: $(TESTS) $(STRESS) $(HELPERS) $(EXAMPLES)
+$(B)/test/replay_%: test/fuzz_%.c test/fuzz_replay.c test/testutil.h $(LIB_A)
+	@mkdir -p $(@D)
+	$(call say,CCLD,$@)$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ $< test/fuzz_replay.c $(LIB_A) $(DEPLIBS)
+
+# The libFuzzer binaries (VARIANT=fuzz, CC=clang).
+$(B)/test/fuzz_%: test/fuzz_%.c test/testutil.h $(LIB_A)
+	@mkdir -p $(@D)
+	$(call say,CCLD,$@)$(CC) $(CFLAGS) -Ilib -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_A) $(DEPLIBS)
+
+tests: $(TESTS) $(STRESS) $(HELPERS) $(EXAMPLES) $(REPLAYS)
 
 demo: deps
 	@$(MAKE) --no-print-directory VARIANT=$(VARIANT) $(EXAMPLES)
@@ -140,8 +164,16 @@ test: deps-test
 
 check: deps-check
 	@$(MAKE) --no-print-directory VARIANT=asan test
-	@$(MAKE) --no-print-directory VARIANT=tsan CC=clang stress
-	@test/run-stress.sh build/tsan
+	@$(MAKE) --no-print-directory VARIANT=tsan CC=clang build/tsan/test/stress_threads
+	@test/run-tsan.sh build/tsan
+
+fuzz: deps-check
+	@$(MAKE) --no-print-directory VARIANT=fuzz CC=clang \
+	    $(patsubst test/%.c,build/fuzz/test/%,$(FUZZ_SRC))
+	@test/run-fuzz.sh build/fuzz $(FUZZ_TIME)
+
+fuzz-ci:
+	@$(MAKE) --no-print-directory fuzz FUZZ_TIME=60
 
 stress: $(STRESS)
 

@@ -11,6 +11,16 @@
  * Each class keeps its free blocks on a Treiber stack whose head is a
  * {offset, tag} pair swapped with a 16-byte CAS; the tag, bumped on every
  * change, defeats ABA. A free block's first word holds the offset of the next.
+ * Popping reads the head block's next word while another thread may
+ * already have popped that block and be writing to it: a benign race, as
+ * the tag then makes the CAS fail and the value read is dropped.
+ *
+ * ThreadSanitizer cannot see the 16-byte CAS (inline assembly). What it
+ * orders is that everything written to a block before it is pushed happens
+ * before whatever the thread that pops it does with it; that is told to
+ * TSan per block (SHMC_TSAN_RELEASE before the push, SHMC_TSAN_ACQUIRE after
+ * the pop), and the benign read above goes through a function TSan does not
+ * watch (next_racy). Neither does anything in other builds.
  *
  * Dying mid-operation: every change to a free list or to brk is one CAS, so
  * a process killed at any point leaves the lists well formed. What it can
@@ -149,6 +159,18 @@ static inline atomic_u64 *next_word(const shmc_arena_t *a, uint64_t off)
 	return (atomic_u64 *)shmc__at(a, off, sizeof(uint64_t), SHMC__ALIGN);
 }
 
+/* The next word of a block that may have been popped and be in use by
+ * now (see the top of this file): one relaxed 8-byte load, which TSan is
+ * not shown. */
+SHMC_TSAN_IGNORE static uint64_t next_racy(atomic_u64 *np)
+{
+#ifdef SHMC_TSAN
+	return *(volatile uint64_t *)np; /* an aligned 8-byte load is atomic */
+#else
+	return ld_relaxed(np);
+#endif
+}
+
 /* The free-list head is read as two 8-byte halves; a torn pair only makes
  * the CAS that follows fail. */
 static inline void head_load(struct shmc__class_head *h, uint64_t *off,
@@ -169,6 +191,11 @@ static void push_chain(shmc_arena_t *a, struct shmc__class_head *h,
 	do {
 		head_load(h, &off, &tag);
 		st_relaxed(last_next, off);
+		/* Pairs with the acquire in shmc__alloc(): the link just
+		 * written, and all before it, happen before the block's next
+		 * owner's uses (the other blocks of a chain are released by
+		 * refill()). Nobody can pop the block before the CAS below. */
+		SHMC_TSAN_RELEASE(last_next);
 		/* Full barrier: the chain's links are visible before its head. */
 	} while (!shmc__cas2(&h->free, off, tag, first, tag + 1));
 }
@@ -224,6 +251,12 @@ static int refill(shmc_arena_t *a, unsigned cls, uint64_t *out)
 		uint64_t first = run + size;
 		for (uint64_t i = 1; i + 1 < nblocks; i++)
 			st_relaxed(next_word(a, run + i * size), run + (i + 1) * size);
+#ifdef SHMC_TSAN
+		/* Pairs with the acquire in shmc__alloc(), per block; the
+		 * last one is released by push_chain(). */
+		for (uint64_t i = 1; i + 1 < nblocks; i++)
+			SHMC_TSAN_RELEASE(a->base + run + i * size);
+#endif
 		push_chain(a, h, first, next_word(a, run + (nblocks - 1) * size));
 	}
 	*out = run;
@@ -247,8 +280,11 @@ int shmc__alloc(shmc_arena_t *a, uint64_t size, uint64_t *out)
 		atomic_u64 *np = next_word(a, off);
 		if (np == NULL) /* torn read or corrupt head: re-read */
 			continue;
-		uint64_t next = ld_relaxed(np);
+		uint64_t next = next_racy(np);
 		if (shmc__cas2(&h->free, off, tag, next, tag + 1)) {
+			/* Pairs with the release in shmc__free() or refill():
+			 * the block is ours now. */
+			SHMC_TSAN_ACQUIRE(a->base + off);
 			atomic_fetch_add_explicit(&h->in_use, 1,
 						  memory_order_relaxed);
 			*out = off;
@@ -306,6 +342,8 @@ void shmc__free(shmc_arena_t *a, uint64_t off)
 	if (cls < 0)
 		return;
 	struct shmc__class_head *h = &a->hdr->classes[cls];
+	/* push_chain() tells TSan that our uses of the block happen before
+	 * its next owner's. */
 	push_chain(a, h, off, next_word(a, off));
 	atomic_fetch_sub_explicit(&h->in_use, 1, memory_order_relaxed);
 }

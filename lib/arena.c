@@ -178,6 +178,7 @@ static int attach(shmc_arena_t *a)
 		return -rc;
 	}
 	pthread_mutex_init(&a->mu, NULL);
+	pthread_mutex_init(&a->reap_mu, NULL);
 	static _Atomic uint64_t serials;
 	a->serial = atomic_fetch_add(&serials, 1) + 1;
 	a->magic = SHMC__ARENA_HANDLE_MAGIC;
@@ -340,8 +341,14 @@ int shmc__arena_validate(int fd, struct shmc__hdr *h, uint64_t *capacity)
 		return -errno;
 	if ((size_t)n < sizeof(*h))
 		return SHMC_ENOTARENA;
+	return shmc__arena_validate_header(h, (uint64_t)st.st_size, capacity);
+}
+
+int shmc__arena_validate_header(const struct shmc__hdr *h, uint64_t file_size,
+				uint64_t *capacity)
+{
 	if (memcmp(h->magic, SHMC__MAGIC, sizeof(h->magic)))
-		return ld_relaxed(&h->state) == SHMC__ARENA_INITIALISING &&
+		return ld_relaxed(&((struct shmc__hdr *)h)->state) == SHMC__ARENA_INITIALISING &&
 				       h->hdr_size == sizeof(*h)
 			       ? SHMC_EINIT
 			       : SHMC_ENOTARENA;
@@ -351,7 +358,7 @@ int shmc__arena_validate(int fd, struct shmc__hdr *h, uint64_t *capacity)
 		return SHMC_ELAYOUT;
 	struct geometry g = geometry_for(h->capacity);
 	if (h->capacity < SHMC_MIN_CAPACITY || h->capacity > SHMC__MAX_CAPACITY ||
-	    (uint64_t)st.st_size != h->capacity || h->procs_off != g.procs_off ||
+	    file_size != h->capacity || h->procs_off != g.procs_off ||
 	    h->recs_off != g.recs_off || h->pagemap_off != g.pagemap_off ||
 	    h->data_off != g.data_off || h->nprocs != SHMC__MAX_PROCS ||
 	    h->nrecs != SHMC__MAX_RECS)
@@ -470,6 +477,7 @@ void shmc_arena_close(shmc_arena_t *a)
 	free(pthread_getspecific(a->rec_key));
 	pthread_key_delete(a->rec_key);
 	pthread_mutex_destroy(&a->mu);
+	pthread_mutex_destroy(&a->reap_mu);
 	handle_free(a);
 }
 
@@ -482,7 +490,8 @@ int64_t shmc_arena_reclaim(shmc_arena_t *a)
 		return SHMC_ETHREADS;
 	shmc__proc_reap_dead(a);
 	shmc__handles_shrink(a);
-	return shmc__epoch_flush(a, r);
+	int64_t n = shmc__epoch_flush(a, r);
+	return n + shmc__epoch_flush_idle(a);
 }
 
 int shmc_arena_stats(shmc_arena_t *a, shmc_arena_stats_t *st)

@@ -119,6 +119,10 @@ struct shmc_arena {
 	bool membarrier; /* the arena's readers use no fence (epoch.c) */
 	char *path; /* named arenas: the file's path */
 
+	/* Serialises reaping by the threads of this process: the slot lock
+	 * that excludes other reapers is an OFD lock, and all our threads
+	 * share our open file description (proc.c). */
+	pthread_mutex_t reap_mu;
 	pthread_mutex_t mu;     /* guards the fields below */
 	pthread_key_t rec_key;  /* this thread's epoch record */
 	struct shmc__htab_local { /* mirror of our handle table's free slots */
@@ -181,6 +185,10 @@ int shmc__arena_open_fd(const char *name, int flags, char **path);
 /* Check an arena file's type, owner, mode and header before it is mapped;
  * reads only. *h receives the header. @return 0 or the refusal code */
 int shmc__arena_validate(int fd, struct shmc__hdr *h, uint64_t *capacity);
+/* The header checks of shmc__arena_validate, on a header already read from
+ * a file of FILE_SIZE bytes. @return 0 or the refusal code */
+int shmc__arena_validate_header(const struct shmc__hdr *h, uint64_t file_size,
+				uint64_t *capacity);
 
 /* Fill *st (shmc_arena_stats), for an attached arena or a view. */
 void shmc__stats(shmc_arena_t *a, shmc_arena_stats_t *st);

@@ -32,6 +32,28 @@
 #endif
 #include <atomic_ops.h>
 
+/*
+ * ThreadSanitizer annotations, for the synchronisation it cannot see: the
+ * 16-byte CAS is inline assembly, so TSan sees neither its load nor its
+ * store, and would take every block handed from one thread to another
+ * through a free list for a data race. SHMC_TSAN_RELEASE(p) before
+ * publishing, SHMC_TSAN_ACQUIRE(p) after taking over, on the same address,
+ * tell it what the CAS orders. Each use says what it pairs with. Nothing
+ * in a non-TSan build.
+ */
+#ifdef SHMC_TSAN
+#include <sanitizer/tsan_interface.h>
+#define SHMC_TSAN_RELEASE(p) __tsan_release((void *)(p))
+#define SHMC_TSAN_ACQUIRE(p) __tsan_acquire((void *)(p))
+/* A function whose plain memory accesses TSan does not watch; only for
+ * the documented benign races (see alloc.c). */
+#define SHMC_TSAN_IGNORE __attribute__((no_sanitize("thread")))
+#else
+#define SHMC_TSAN_RELEASE(p) ((void)(p))
+#define SHMC_TSAN_ACQUIRE(p) ((void)(p))
+#define SHMC_TSAN_IGNORE
+#endif
+
 _Static_assert(__atomic_always_lock_free(sizeof(uint32_t), 0),
 	       "32-bit atomics must be lock-free");
 _Static_assert(__atomic_always_lock_free(sizeof(uint64_t), 0),

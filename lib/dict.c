@@ -29,6 +29,7 @@
  * snapshots validate with the sequence lock.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -608,14 +609,34 @@ int shmc__dict_walk_body(struct shmc__walk *w, uint64_t off)
 		return 0;
 	}
 	/* Every index slot names a used entry, and every entry is found by
-	 * probing from its hash. */
+	 * probing from its hash: no empty slot lies between its hash's slot
+	 * and its own. Checked in O(nindex + used), with a count of empty
+	 * slots before each slot and each entry's slot: probing for each entry
+	 * would take O(nindex * used) on a corrupt table (an index with no
+	 * empty slot), which is hours on a big one. */
 	struct dict_entry *e = entries(t);
+	uint64_t mask = t->nindex - 1;
+	uint64_t *empties = malloc((t->nindex + 1) * sizeof(uint64_t));
+	uint64_t *slot_of = calloc(used + 1, sizeof(uint64_t)); /* slot + 1 */
+	if (empties == NULL || slot_of == NULL) {
+		free(empties);
+		free(slot_of);
+		shmc__walk_error(w, "dict table %#llx: no memory to check its index", self);
+		return 0;
+	}
+	empties[0] = 0;
 	for (uint64_t i = 0; i < t->nindex; i++) {
 		uint32_t x = ld_relaxed(&t->index[i]);
+		empties[i + 1] = empties[i] + (x == 0);
 		if (x > used)
 			shmc__walk_error(w, "dict table %#llx: index slot %llu names entry %u of %llu",
 					 self, (unsigned long long)i, x,
 					 (unsigned long long)used);
+		else if (x && slot_of[x - 1])
+			shmc__walk_error(w, "dict table %#llx: entry %u is in the index twice",
+					 self, x - 1);
+		else if (x)
+			slot_of[x - 1] = i + 1;
 	}
 	for (uint64_t i = 0; i < used; i++) {
 		uint64_t kw = ld_acquire(&e[i].key);
@@ -627,18 +648,22 @@ int shmc__dict_walk_body(struct shmc__walk *w, uint64_t off)
 			continue;
 		}
 		live++;
-		uint64_t mask = t->nindex - 1, j = ld_relaxed(&e[i].hash) & mask, n;
-		for (n = 0; n < t->nindex; n++, j = (j + 1) & mask) {
-			uint32_t x = ld_relaxed(&t->index[j]);
-			if (x == 0 || x == i + 1)
-				break;
+		uint64_t h = ld_relaxed(&e[i].hash) & mask, j = slot_of[i];
+		bool found = j != 0;
+		if (found) { /* the empty slots in [h, j), cyclically */
+			j--;
+			uint64_t gap = h <= j ? empties[j] - empties[h]
+					      : empties[t->nindex] - empties[h] + empties[j];
+			found = gap == 0;
 		}
-		if (n == t->nindex || ld_relaxed(&t->index[j]) != i + 1)
+		if (!found)
 			shmc__walk_error(w, "dict table %#llx: entry %llu cannot be found from its hash",
 					 self, (unsigned long long)i);
 		shmc__walk_word(w, kw, "dict key");
 		shmc__walk_word(w, ld_acquire(&e[i].val), "dict value");
 	}
+	free(empties);
+	free(slot_of);
 	if (live != ld_relaxed(&t->live))
 		shmc__walk_error(w, "dict table %#llx: counts %llu live entries, holds %llu",
 				 self, (unsigned long long)ld_relaxed(&t->live),

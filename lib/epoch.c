@@ -291,6 +291,25 @@ int64_t shmc__epoch_flush(shmc_arena_t *a, struct shmc__rec *r)
 	return n;
 }
 
+int64_t shmc__epoch_flush_idle(shmc_arena_t *a)
+{
+	uint32_t me = a->slot + 1;
+	uint32_t hwm = ld_acquire(&a->hdr->rec_hwm);
+	int64_t n = 0;
+	for (uint32_t i = 0; i < hwm && i < SHMC__MAX_RECS; i++) {
+		struct shmc__rec *r = shmc__rec_at(a, i);
+		uint32_t zero = 0;
+		/* Borrow the record as a new thread would (claim_record): no
+		 * thread of ours uses it while in_use is ours. */
+		if (ld_relaxed(&r->owner) != me ||
+		    !atomic_compare_exchange_strong(&r->in_use, &zero, 1))
+			continue;
+		n += shmc__epoch_flush(a, r);
+		st_release(&r->in_use, 0);
+	}
+	return n;
+}
+
 int shmc__epoch_reserve(shmc_arena_t *a, struct shmc__rec *r, uint64_t n)
 {
 	struct shmc__limbo *l = limbo_of(a, r);

@@ -91,6 +91,11 @@ static inline void shmc__epoch_poll(shmc_arena_t *a, struct shmc__rec *r)
  * is safe. Returns the number of retired items disposed of. */
 int64_t shmc__epoch_flush(shmc_arena_t *a, struct shmc__rec *r);
 
+/* The same for every idle record of this process: records of threads that
+ * have exited keep what they retired until a new thread takes them over.
+ * Returns the number of items disposed of. */
+int64_t shmc__epoch_flush_idle(shmc_arena_t *a);
+
 /* Release the epoch records of process slot SLOT, whose lock the caller
  * holds: deactivate them, wait for a grace period and dispose of their
  * pending items. @return 0, or -EAGAIN when a reader holds the epoch back

@@ -31,6 +31,8 @@ static void prepare(void)
 {
 	shmc__arena_list_lock();
 	for (shmc_arena_t *a = shmc__arena_list_first(); a; a = a->next_attached) {
+		/* No reaper of ours mid-way when the child is copied. */
+		pthread_mutex_lock(&a->reap_mu);
 		pthread_mutex_lock(&a->mu);
 		a->fork_lock_fd = shmc__proc_open_lockfd(a->fd);
 		if (a->fork_lock_fd < 0)
@@ -50,6 +52,7 @@ static void parent(void)
 			close(a->fork_lock_fd);
 		a->fork_lock_fd = -1;
 		pthread_mutex_unlock(&a->mu);
+		pthread_mutex_unlock(&a->reap_mu);
 	}
 	shmc__arena_list_unlock();
 }
@@ -74,6 +77,7 @@ static void child(void)
 		}
 		a->fork_lock_fd = -1;
 		pthread_mutex_unlock(&a->mu);
+		pthread_mutex_unlock(&a->reap_mu);
 	}
 	shmc__arena_list_unlock();
 }

@@ -1,11 +1,46 @@
 /*
  * heap.c -- the private heap, a jemalloc arena created on first use.
+ *
+ * Under AddressSanitizer or ThreadSanitizer the private heap is the C
+ * library's malloc, which the sanitizer intercepts: memory served by
+ * jemalloc's mallocx() is invisible to ASan (no redzones, no use-after-free
+ * detection), and jemalloc's internal synchronisation is invisible to TSan,
+ * which would then report every reuse of a block by another thread as a race.
  */
-#include <jemalloc/jemalloc.h>
 #include <pthread.h>
+#include <stdlib.h>
 
 #include "heap.h"
 #include "util.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SHMC_HEAP_LIBC 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SHMC_HEAP_LIBC 1
+#endif
+
+#ifdef SHMC_HEAP_LIBC
+
+void *shmc__heap_alloc(size_t size)
+{
+	return malloc(size ? size : 1);
+}
+
+void *shmc__heap_realloc(void *p, size_t size)
+{
+	return realloc(p, size ? size : 1);
+}
+
+void shmc__heap_free(void *p)
+{
+	free(p);
+}
+
+#else
+#include <jemalloc/jemalloc.h>
 
 static unsigned heap_arena;
 static int heap_flags;
@@ -37,6 +72,7 @@ void shmc__heap_free(void *p)
 	if (p)
 		dallocx(p, 0);
 }
+#endif
 
 void shmc_free(void *p)
 {

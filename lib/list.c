@@ -349,8 +349,12 @@ static int insert_words_locked(struct shmc__writer *w, uint64_t at,
 		return SHMC_ECORRUPT;
 	uint64_t len = arr_len(arr);
 	if (at == len && arr && len + n <= arr->cap) {
+		/* Release, not relaxed: a reader that loaded len before a pop
+		 * shortened the list may read this slot without synchronising
+		 * through len, and must still see the value block whole.
+		 * Pairs with the acquire loads of items in readers. */
 		for (uint64_t i = 0; i < n; i++)
-			st_relaxed(&arr->item[len + i], ws[i]);
+			st_release(&arr->item[len + i], ws[i]);
 		/* One store publishes them all; the items are written first. */
 		st_release(&arr->len, len + n);
 		return 0;

@@ -183,6 +183,11 @@ void shmc__obj_decref(shmc_arena_t *a, uint64_t off)
 		return;
 	}
 	atomic_thread_fence(memory_order_acquire); /* pairs with the release */
+#ifdef SHMC_TSAN
+	/* TSan does not model fences: the same acquire, as a load of the
+	 * count (the last value of the release sequence of every decref). */
+	(void)ld_acquire(&o->refs);
+#endif
 	if (doomed.draining) {
 		if (doomed.n == doomed.cap) {
 			size_t ncap = doomed.cap ? 2 * doomed.cap : 64;

@@ -135,10 +135,16 @@ void shmc__proc_reap_if_dead(shmc_arena_t *a, uint32_t slot)
 	struct shmc__proc *p = shmc__proc_at(a, slot);
 	if (ld_acquire(&p->state) == SHMC__PROC_FREE)
 		return;
-	if (shmc__proc_trylock(a->lock_fd, SHMC__LOCK_BASE + slot) != 0)
-		return; /* alive */
-	shmc__proc_reap_locked(a, slot);
-	shmc__proc_unlock(a->lock_fd, SHMC__LOCK_BASE + slot);
+	/* The slot lock keeps other processes out, not our own threads: an
+	 * OFD lock taken again through the same description succeeds, so two
+	 * threads would reap the same slot at once and dispose of its retired
+	 * items twice. */
+	pthread_mutex_lock(&a->reap_mu);
+	if (shmc__proc_trylock(a->lock_fd, SHMC__LOCK_BASE + slot) == 0) {
+		shmc__proc_reap_locked(a, slot); /* nothing if already reaped */
+		shmc__proc_unlock(a->lock_fd, SHMC__LOCK_BASE + slot);
+	} /* else alive */
+	pthread_mutex_unlock(&a->reap_mu);
 }
 
 int shmc__proc_reap_dead(shmc_arena_t *a)

@@ -229,6 +229,14 @@ static const struct vblock *block_at(shmc_arena_t *a, uint64_t off)
 	return b;
 }
 
+uint64_t shmc__word_block_bytes(const shmc_arena_t *a, uint64_t w)
+{
+	if (!shmc__w_is_block(w))
+		return 0;
+	const struct vblock *b = block_at((shmc_arena_t *)a, w);
+	return b ? sizeof(*b) + b->len : 0;
+}
+
 static int decode(shmc_arena_t *a, struct cursor *c, int depth, bool stubs,
 		  shmc_value_t *out)
 {

@@ -9,6 +9,13 @@
  * what it shows of an arena being changed may be momentarily inconsistent.
  * Managed objects found inside values are shown by identity (their offset)
  * through stubs, which name an object without holding it.
+ *
+ * Decoding is bounded by what it reads, not only by what it finds: in a
+ * sound arena every value block belongs to one word, so one pass over a
+ * container decodes at most the arena's capacity in blocks. A corrupt arena
+ * can make thousands of words name one huge block; a pass that would
+ * decode more than the capacity stops with SHMC_ECORRUPT instead of
+ * running for hours (struct budget).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +37,7 @@
 
 struct shmc_view {
 	uint32_t magic;
+	bool borrowed;  /* the mapping is the caller's (shmc__view_of_mapping) */
 	shmc_arena_t a; /* read-only: base, capacity, hdr, lock_fd */
 };
 
@@ -77,12 +85,32 @@ int shmc_view_open(const char *name, shmc_view_t **out)
 	return 0;
 }
 
+int shmc__view_of_mapping(void *base, uint64_t capacity, int lock_fd,
+			  shmc_view_t **out)
+{
+	shmc_view_t *v = calloc(1, sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	v->magic = VIEW_MAGIC;
+	v->borrowed = true;
+	v->a.base = base;
+	v->a.capacity = capacity;
+	v->a.hdr = base;
+	v->a.fd = -1;
+	v->a.lock_fd = lock_fd;
+	v->a.slot = UINT32_MAX;
+	*out = v;
+	return 0;
+}
+
 void shmc_view_close(shmc_view_t *v)
 {
 	if (!view_ok(v))
 		return;
-	munmap(v->a.base, v->a.capacity);
-	close(v->a.lock_fd);
+	if (!v->borrowed) {
+		munmap(v->a.base, v->a.capacity);
+		close(v->a.lock_fd);
+	}
 	v->magic = 0;
 	free(v);
 }
@@ -168,7 +196,36 @@ static int read_consistent(struct shmc__obj *o, int (*read)(void *ctx),
 			return rc;
 		reset(ctx);
 	}
+	/* Writers never paused: show a reading that is whole but may mix
+	 * moments (everything read was validated), as documented. */
+	for (int i = 0; i < VIEW_TRIES; i++) {
+		int rc = read(ctx);
+		if (rc == 0)
+			return 0;
+		reset(ctx);
+	}
 	return -EAGAIN;
+}
+
+/* What one pass may decode: the arena's capacity in value blocks. */
+struct budget {
+	uint64_t left;
+};
+
+static struct budget budget_for(const shmc_arena_t *a)
+{
+	struct budget b = {a->capacity};
+	return b;
+}
+
+/* Whether decoding W fits in B (which it then pays for). */
+static bool afford(const shmc_arena_t *a, struct budget *b, uint64_t w)
+{
+	uint64_t cost = shmc__word_block_bytes(a, w);
+	if (cost > b->left)
+		return false;
+	b->left -= cost;
+	return true;
 }
 
 /* Named objects ------------------------------------------------------------- */
@@ -182,12 +239,15 @@ struct names {
 	struct named *e;
 	size_t n, cap;
 	shmc_arena_t *a;
+	struct budget budget;
 };
 
 static int collect_name(void *ctx, uint64_t key, uint64_t val)
 {
 	struct names *ns = ctx;
 	shmc_value_t k;
+	if (!afford(ns->a, &ns->budget, key))
+		return 1; /* corrupt: the names found so far will do */
 	if (!shmc__w_is_ref(val) || shmc__word_load_view(ns->a, key, &k) != 0)
 		return 0;
 	if (k.type == SHMC_STR && ns->n < ns->cap) {
@@ -235,6 +295,7 @@ static void names_reset(void *p)
 	names_free(r->ns);
 	memset(r->ns, 0, sizeof(*r->ns));
 	r->ns->a = a;
+	r->ns->budget = budget_for(a); /* a second pass */
 }
 
 /* The named objects: one consistent reading of the directory. */
@@ -242,6 +303,7 @@ static int names_load(shmc_arena_t *a, struct names *ns)
 {
 	memset(ns, 0, sizeof(*ns));
 	ns->a = a;
+	ns->budget = budget_for(a);
 	uint64_t off = ld_acquire(&a->hdr->roots_off);
 	if (off == 0)
 		return 0;
@@ -361,12 +423,18 @@ struct snap {
 	shmc_arena_t *a;
 	shmc_value_t out;
 	int err;
+	struct budget budget; /* of the pass under way */
 };
 
 static int snap_item(void *ctx, uint64_t key, uint64_t val)
 {
 	struct snap *sn = ctx;
 	shmc_value_t v;
+	if (!afford(sn->a, &sn->budget, val) ||
+	    (sn->out.type != SHMC_LIST && !afford(sn->a, &sn->budget, key))) {
+		sn->err = SHMC_ECORRUPT; /* words sharing blocks: not sound */
+		return 1;
+	}
 	if ((sn->err = shmc__word_load_view(sn->a, val, &v)) != 0)
 		return 1;
 	if (sn->out.type == SHMC_LIST) {
@@ -409,13 +477,15 @@ static void snap_reset(void *p)
 	struct snap_read *r = p;
 	shmc_value_free(&r->sn.out);
 	r->sn.err = 0;
+	r->sn.budget = budget_for(r->sn.a); /* a second pass */
 }
 
 /* Object O's items, copied out in one consistent reading. */
 static int snapshot(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__kind *k,
 		    bool list, shmc_value_t *out)
 {
-	struct snap_read r = {.sn = {.a = a}, .o = o, .k = k, .list = list};
+	struct snap_read r = {.sn = {.a = a, .budget = budget_for(a)}, .o = o, .k = k,
+			      .list = list};
 	int rc = read_consistent(o, snap_read, snap_reset, &r);
 	if (rc == 0)
 		*out = r.sn.out;
@@ -587,13 +657,14 @@ static int step(shmc_arena_t *a, uint64_t off, const char *s, uint64_t *word)
 		r.f.index = asked;
 		r.f.hit = false;
 		uint64_t sq = ld_acquire(&r.o->seq);
-		if (sq & 1) {
+		bool last = t == VIEW_TRIES - 1; /* then take the reading as it is */
+		if ((sq & 1) && !last) {
 			sched_yield();
 			continue;
 		}
 		step_read(&r);
 		atomic_thread_fence(memory_order_acquire);
-		if (ld_relaxed(&r.o->seq) != sq)
+		if (ld_relaxed(&r.o->seq) != sq && !last)
 			continue;
 		if (!r.f.hit)
 			return kind == SHMC_KIND_LIST ? SHMC_EINDEX : SHMC_EKEY;

@@ -54,4 +54,10 @@ int shmc__check_walk(shmc_arena_t *a, unsigned flags, shmc_check_report_t *rep,
 int shmc__check_mapping(void *base, uint64_t capacity, int lock_fd,
 			shmc_check_report_t *rep, shmc_check_fn fn, void *ctx);
 
+/* A view of an arena mapped at BASE by the caller, who keeps the mapping
+ * (and LOCK_FD, may be -1) until shmc_view_close(). For fuzzing: the same
+ * code as shmc_view_open's views, without a file. @return 0, -ENOMEM */
+int shmc__view_of_mapping(void *base, uint64_t capacity, int lock_fd,
+			  shmc_view_t **out);
+
 #endif

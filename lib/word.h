@@ -76,6 +76,10 @@ int shmc__word_load(shmc_arena_t *a, uint64_t w, shmc_value_t *out);
  * name an object without holding it (and write nothing to the arena). */
 int shmc__word_load_view(shmc_arena_t *a, uint64_t w, shmc_value_t *out);
 
+/* The bytes of arena block that decoding W reads: the size of its value
+ * block, 0 for a word that needs none (or names no valid block). */
+uint64_t shmc__word_block_bytes(const shmc_arena_t *a, uint64_t w);
+
 /* Python's == between the value in word W and V (inside a section). */
 bool shmc__word_eq(shmc_arena_t *a, uint64_t w, shmc_value_t v);
 

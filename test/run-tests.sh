@@ -1,29 +1,49 @@
 #!/bin/sh
-# Run every test program of a build: the Criterion suites, then the
-# CI-sized stress programs. Usage: test/run-tests.sh BUILD_DIR
+# Run every test program of a build: the Criterion suites, the CI-sized
+# stress programs, then the replay of saved fuzz inputs.
+# Usage: test/run-tests.sh BUILD_DIR
+#
+# A sanitizer report anywhere in a program's output fails it, even when the
+# program itself passed: Criterion's workers and forked children report
+# leaks and errors as they exit, after their results are in.
 set -u
 build=${1:?usage: run-tests.sh BUILD_DIR}
 export SHMC_BUILD="$build"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1 halt_on_error=1}"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 failed=0
-for t in "$build"/test/test_*; do
-	[ -x "$t" ] || continue
-	name=$(basename "$t")
-	if "$t" --jobs=2 --short-filename; then
-		:
-	else
+
+# run NAME COMMAND...: run it, show its output, judge it.
+run() {
+	name=$1
+	shift
+	"$@" >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	if grep -qE 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|WARNING: ThreadSanitizer|runtime error:' "$log"; then
+		echo "FAIL: $name: sanitizer report" >&2
+		failed=$((failed + 1))
+	elif [ "$rc" -ne 0 ]; then
 		echo "FAIL: $name" >&2
 		failed=$((failed + 1))
+	else
+		echo "ok: $name"
 	fi
+}
+
+for t in "$build"/test/test_*; do
+	[ -x "$t" ] || continue
+	run "$(basename "$t")" "$t" --jobs=2 --short-filename
 done
 for t in "$build"/test/stress_*; do
 	[ -x "$t" ] || continue
-	name=$(basename "$t")
-	if "$t" --ci; then
-		echo "ok: $name"
-	else
-		echo "FAIL: $name" >&2
-		failed=$((failed + 1))
-	fi
+	run "$(basename "$t")" "$t" --ci
+done
+# Saved fuzz inputs (seeds and fixed crashes), replayed without libFuzzer.
+for t in "$build"/test/replay_*; do
+	[ -x "$t" ] || continue
+	run "$(basename "$t")" "$t" test/fuzz/corpus test/fuzz/regressions
 done
 if ! test/check-install.sh "$build"; then
 	echo "FAIL: check-install" >&2

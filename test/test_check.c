@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "alloc.h"
 #include "obj.h"
@@ -135,8 +136,13 @@ Test(check, reports_a_list_array_offset_out_of_range)
 	ASSERT_OK(shmc_ns_get(ns, "ls", &v));
 	ls = v.ref;
 	atomic_u64 *arr = (atomic_u64 *)(a->base + ls->off + sizeof(struct shmc__obj));
+	uint64_t was = *arr;
 	*arr = (uint64_t)a->capacity + 4096;
 	expect_damage_reported(a);
+	*arr = was;
+	shmc_obj_release(ls);
+	shmc_obj_release(ns);
+	shmc_arena_close(a);
 }
 
 Test(check, reports_a_value_that_is_not_a_value)
@@ -153,6 +159,9 @@ Test(check, reports_a_value_that_is_not_a_value)
 	uint64_t *item = (uint64_t *)(a->base + *arr_off + 24);
 	*item += 32;
 	expect_damage_reported(a);
+	*item -= 32;
+	shmc_obj_release(ls);
+	shmc_arena_close(a);
 }
 
 Test(check, reports_a_free_list_cycle_without_hanging)
@@ -177,16 +186,23 @@ Test(check, reports_a_reference_count_too_low)
 	struct shmc__obj *o = (struct shmc__obj *)(a->base + d->off);
 	atomic_store(&o->refs, 1); /* two exist: the handle and the list item */
 	expect_damage_reported(a);
+	atomic_store(&o->refs, 2);
+	shmc_obj_release(d);
+	shmc_obj_release(ls);
+	shmc_arena_close(a);
 }
 
 Test(check, reports_a_broken_pagemap)
 {
 	shmc_arena_t *a = test_arena(8 << 20);
 	shmc_obj_t *ns = populate(a);
-	(void)ns;
 	uint16_t *pm = (uint16_t *)(a->base + a->hdr->pagemap_off);
+	uint16_t was = pm[(a->hdr->data_off >> 12) + 3];
 	pm[(a->hdr->data_off >> 12) + 3] = 0x7f; /* inside the first slab */
 	expect_damage_reported(a);
+	pm[(a->hdr->data_off >> 12) + 3] = was;
+	shmc_obj_release(ns);
+	shmc_arena_close(a);
 }
 
 Test(check, checks_a_named_arena_file_read_only)
@@ -212,4 +228,45 @@ Test(check, checks_a_named_arena_file_read_only)
 	shmc_obj_release(ns);
 	shmc_arena_close(a);
 	ASSERT_OK(shmc_arena_unlink(name));
+}
+
+/* An index with no empty slot, and every entry's hash pointing just past its
+ * own slot: probing for each entry from its hash would go round the whole
+ * index, O(entries x slots) -- hours on a big table. The check must report
+ * it in linear time. (Layout of a dict table, from dict.c: a 48-byte
+ * header, nindex 32-bit slots, then 24-byte entries {hash, key, value}
+ * 16-aligned.) */
+Test(check, reports_an_index_without_empty_slots_in_linear_time)
+{
+	enum { N = 200000 };
+	shmc_arena_t *a = test_arena(128 << 20);
+	shmc_obj_t *d;
+	ASSERT_OK(shmc_dict_new(a, &d));
+	for (int i = 0; i < N; i++)
+		ASSERT_OK(shmc_dict_set(d, shmc_int(i), shmc_none()));
+	uint64_t toff = atomic_load((atomic_u64 *)(a->base + d->off + sizeof(struct shmc__obj)));
+	char *t = a->base + toff;
+	uint64_t nindex = *(uint64_t *)(t + 8), used = atomic_load((atomic_u64 *)(t + 24));
+	atomic_uint *index = (atomic_uint *)(t + 48);
+	char *ent = t + ALIGN_UP(48 + nindex * 4, 16);
+	size_t bytes = ALIGN_UP(48 + nindex * 4, 16) + used * 24;
+	char *was = malloc(bytes);
+	memcpy(was, t, bytes);
+	for (uint64_t j = 0; j < nindex; j++) {
+		uint32_t x = atomic_load(&index[j]);
+		if (x == 0)
+			atomic_store(&index[j], (uint32_t)used + 1); /* garbage */
+		else
+			atomic_store((atomic_u64 *)(ent + (x - 1) * 24), j + 1); /* hash */
+	}
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	expect_damage_reported(a);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert_lt(t1.tv_sec - t0.tv_sec, 10, "the check took %ld s",
+		     (long)(t1.tv_sec - t0.tv_sec));
+	memcpy(t, was, bytes);
+	free(was);
+	shmc_obj_release(d);
+	shmc_arena_close(a);
 }

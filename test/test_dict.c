@@ -876,7 +876,9 @@ static int own_and_shared_worker(int w, struct ctx *c)
 		return 1;
 	for (int k = 0; k < OWN_KEYS; k++) {
 		shmc_value_t key = own_key(w, k, buf), v;
-		WK_OK(shmc_dict_set(d, key, shmc_tuple_of(0)));
+		shmc_value_t empty = shmc_tuple_of(0);
+		WK_OK(shmc_dict_set(d, key, empty));
+		shmc_value_free(&empty);
 		WK_OK(shmc_dict_set(d, key, shmc_int((int64_t)k * 10 + w)));
 		WK_OK(shmc_dict_get(d, key, &v));
 		WK_CHECK(v.type == SHMC_INT && v.i == (int64_t)k * 10 + w);

@@ -524,3 +524,58 @@ Test(lifetime, breaking_a_cycle_by_hand_frees_it, .init = arena_setup, .fini = a
 	shmc_obj_release(b);
 	cr_assert_eq(arena_in_use(A), base);
 }
+
+/* Reapers ----------------------------------------------------------------- */
+
+static pthread_barrier_t reap_barrier;
+
+static void *reclaimer(void *arg)
+{
+	(void)arg;
+	pthread_barrier_wait(&reap_barrier);
+	shmc_arena_reclaim(A);
+	return NULL;
+}
+
+/* Leave retired values in this process's queue (the parent holds the
+ * epoch back meanwhile), then die without detaching. */
+static int leave_retired(void *p)
+{
+	shmc_obj_t *ls = p;
+	for (int i = 0; i < 3000; i++)
+		CHILD_OK(shmc_list_set(ls, i % 4, shmc_str("retired by a child that dies")));
+	return 0;
+}
+
+/* The slot lock keeps other processes' reapers out, but our own threads
+ * share our open file description: several threads reclaiming at once
+ * must still dispose of a dead process's leftovers exactly once. */
+Test(lifetime, threads_reaping_one_dead_process_dispose_of_its_leftovers_once,
+     .init = arena_setup, .fini = arena_teardown)
+{
+	enum { THREADS = 4, ROUNDS = 10 };
+	shmc_obj_t *ls;
+	ASSERT_OK(shmc_list_new(A, &ls));
+	for (int i = 0; i < 4; i++)
+		ASSERT_OK(shmc_list_append(ls, shmc_str("initial value, a block")));
+	struct shmc__rec *r = shmc__epoch_rec(A);
+	for (int round = 0; round < ROUNDS; round++) {
+		/* A read section of ours keeps the child from freeing what it
+		 * retires: thousands of items are left for the reapers. */
+		shmc__epoch_enter(A, r);
+		expect_exit_ok(fork_child(leave_retired, ls));
+		shmc__epoch_exit(r);
+		pthread_t t[THREADS];
+		pthread_barrier_init(&reap_barrier, NULL, THREADS);
+		for (int i = 0; i < THREADS; i++)
+			cr_assert_eq(pthread_create(&t[i], NULL, reclaimer, NULL), 0);
+		for (int i = 0; i < THREADS; i++)
+			pthread_join(t[i], NULL);
+		pthread_barrier_destroy(&reap_barrier);
+		shmc_check_report_t rep;
+		ASSERT_OK(shmc_arena_check(A, 0, &rep, NULL, NULL));
+		cr_assert_eq(rep.errors, 0);
+		cr_assert_eq(rep.dead_processes, 0);
+	}
+	shmc_obj_release(ls);
+}

@@ -1,12 +1,14 @@
 #!/bin/sh
 # Install the Debian packages shmc needs to build, test and benchmark, if any
 # is missing. Touches the network only when something is missing.
-# Usage: tools/install-deps.sh [build|test|bench]
+# Usage: tools/install-deps.sh [build|test|check|bench]
+# check: sanitizers and fuzzing -- clang with its runtimes (ASan, UBSan,
+# TSan, libFuzzer) and llvm-symbolizer for readable reports.
 set -eu
 need="gcc make pkg-config libjemalloc-dev libatomic-ops-dev"
 case "${1:-build}" in
 	test) need="$need libcriterion-dev python3" ;;
-	check) need="$need libcriterion-dev clang libclang-rt-14-dev python3" ;;
+	check) need="$need libcriterion-dev clang libclang-rt-14-dev llvm python3" ;;
 	bench) need="$need g++ libboost-dev python3 gnuplot-nox" ;;
 esac
 missing=""
