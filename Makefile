@@ -147,7 +147,7 @@ $(B)/test/fuzz_%: test/fuzz_%.c test/testutil.h $(LIB_A)
 	@mkdir -p $(@D)
 	$(call say,CCLD,$@)$(CC) $(CFLAGS) -Ilib -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_A) $(DEPLIBS)
 
-tests: $(TESTS) $(STRESS) $(HELPERS) $(EXAMPLES) $(REPLAYS)
+tests: $(TESTS) $(STRESS) $(HELPERS) $(EXAMPLES) $(TOOLS) $(REPLAYS)
 
 demo: deps
 	@$(MAKE) --no-print-directory VARIANT=$(VARIANT) $(EXAMPLES)

@@ -406,6 +406,7 @@ Test(roots, a_queue_is_named_with_setdefault, .init = roots_setup, .fini = roots
 	cr_assert_eq(shmc_queue_qsize(q), 3);
 	shmc_value_t v;
 	ASSERT_OK(shmc_queue_get(q, SHMC_NOWAIT, &v));
+	shmc_value_free(&v);
 	ASSERT_OK(shmc_queue_get(q, SHMC_NOWAIT, &v));
 	cr_assert(v.type == SHMC_STR && strcmp(v.str, "two") == 0);
 	shmc_value_free(&v);

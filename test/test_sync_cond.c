@@ -72,7 +72,7 @@ Test(cond, waiting_or_notifying_without_the_lock_is_enotheld, .init = arena_setu
 	shmc_obj_release(ls);
 	shmc_obj_release(l);
 	shmc_obj_release(c);
-	cr_assert_eq(shmc__cond_nwaiters(c), SHMC_EHANDLE);
+	cr_assert_eq(shmc__cond_nwaiters(NULL), SHMC_EHANDLE);
 }
 
 /* A failed allocation changes nothing. */
