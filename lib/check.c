@@ -585,30 +585,13 @@ int shmc__check_mapping(void *base, uint64_t capacity, int lock_fd,
 int shmc_check_file(const char *name, shmc_check_report_t *rep,
 		    shmc_check_fn fn, void *ctx)
 {
-	char *path;
 	if (rep) /* a refused file reports nothing walked */
 		memset(rep, 0, sizeof(*rep));
-	struct shmc__hdr h;
-	uint64_t cap;
-	int fd = shmc__arena_open_fd(name, O_RDONLY, &path);
-	if (fd < 0)
-		return fd;
-	free(path);
-	int rc = shmc__arena_validate(fd, &h, &cap);
-	if (rc == 0 && ld_relaxed(&h.state) != SHMC__ARENA_READY)
-		rc = SHMC_EINIT;
-	if (rc) {
-		close(fd);
+	shmc_view_t *v;
+	int rc = shmc_view_open(name, &v); /* read-only, not attached */
+	if (rc)
 		return rc;
-	}
-	void *base = mmap(NULL, cap, PROT_READ, MAP_SHARED, fd, 0);
-	if (base == MAP_FAILED) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
-	rc = shmc__check_mapping(base, cap, fd, rep, fn, ctx);
-	munmap(base, cap);
-	close(fd);
+	rc = shmc__check_walk(shmc__view_arena(v), 0, rep, fn, ctx, NULL, NULL);
+	shmc_view_close(v);
 	return rc;
 }

@@ -103,6 +103,11 @@ int shmc__view_of_mapping(void *base, uint64_t capacity, int lock_fd,
 	return 0;
 }
 
+shmc_arena_t *shmc__view_arena(shmc_view_t *v)
+{
+	return &v->a;
+}
+
 void shmc_view_close(shmc_view_t *v)
 {
 	if (!view_ok(v))
