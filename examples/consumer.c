@@ -45,9 +45,6 @@ int main(int argc, char **argv)
 	CHECK(shmc_root_get(arena, "jobs", SHMC_KIND_QUEUE, &jobs));
 	CHECK(shmc_root_get(arena, "results", SHMC_KIND_DICT, &results));
 	CHECK(shmc_root_get(arena, "status", SHMC_KIND_DICT, &status));
-	/* status["consumed"] starts at 0 (if no other consumer set it). */
-	CHECK(shmc_dict_setdefault(status, shmc_str("consumed"), shmc_int(0), NULL));
-
 	long done = 0;
 	for (;;) {
 		shmc_value_t job;
@@ -59,6 +56,10 @@ int main(int argc, char **argv)
 		}
 		int64_t n = shmc_seq_at(job, 0)->i;
 		CHECK(shmc_dict_set(results, shmc_int(n), shmc_int(n * n)));
+		/* status["consumed"] starts at 0 (if no other consumer set it),
+		 * once a job shows that the producer has set up "produced". */
+		if (done == 0)
+			CHECK(shmc_dict_setdefault(status, shmc_str("consumed"), shmc_int(0), NULL));
 		CHECK(shmc_dict_add(status, shmc_str("consumed"), shmc_int(1), NULL));
 		shmc_value_free(&job);
 		done++;

@@ -44,6 +44,10 @@ int main(int argc, char **argv)
 	CHECK(rc);
 	CHECK(shmc_root_get(arena, "jobs", SHMC_KIND_QUEUE, &jobs));
 	CHECK(shmc_root_get(arena, "status", SHMC_KIND_DICT, &status));
+	/* "produced" exists before the first job is put, so it comes first in
+	 * status, ahead of the consumers' "consumed" (dicts keep insertion
+	 * order). */
+	CHECK(shmc_dict_setdefault(status, shmc_str("produced"), shmc_int(0), NULL));
 
 	for (long i = 0; i < count; i++) {
 		char text[32];
