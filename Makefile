@@ -175,7 +175,13 @@ fuzz: deps-check
 fuzz-ci:
 	@$(MAKE) --no-print-directory fuzz FUZZ_TIME=60
 
-stress: $(STRESS)
+# The long kill harness: KILLS SIGKILLs per container kind (the CI form in
+# `make test` does 300), then the other stress programs.
+KILLS ?= 1000
+stress: deps-test
+	@$(MAKE) --no-print-directory VARIANT=$(VARIANT) $(STRESS)
+	@$(B)/test/stress_kill --kills $(KILLS)
+	@$(B)/test/stress_sync
 
 # Benchmarks: shmc's programs use the public header only, except the
 # allocator's, which reaches lib/alloc.h.
