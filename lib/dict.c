@@ -426,15 +426,8 @@ int shmc__dict_clear(shmc_arena_t *a, struct shmc__obj *o)
 	int rc = shmc__writer_begin(a, o, 1, &w);
 	if (rc)
 		return rc;
-	struct dict_table *t = table_of(w.a, w.o);
-	if (t) {
-		/* Detach the table; it goes, with its keys and values, once no
-		 * reader can still be in it. */
-		uint64_t s = shmc__write_begin(w.o);
-		st_release(&SHMC__BODY(w.o, struct dict_body)->table_off, 0);
-		shmc__write_end(w.o, s);
-		shmc__retire(w.a, w.r, shmc__off(w.a, t) | SHMC__RETIRE_BODY);
-	}
+	shmc__writer_detach(&w, &SHMC__BODY(w.o, struct dict_body)->table_off,
+			    table_of(w.a, w.o));
 	shmc__writer_exit(&w);
 	return 0;
 }

@@ -543,15 +543,8 @@ int shmc_list_clear(shmc_obj_t *h)
 	int rc = shmc__writer_enter(h, SHMC_KIND_LIST, 1, &w);
 	if (rc)
 		return rc;
-	struct list_arr *arr = arr_of(w.a, w.o);
-	if (arr) {
-		/* Detach the array; it goes, with its values, once no reader
-		 * can still be in it. */
-		uint64_t s = shmc__write_begin(w.o);
-		st_release(&SHMC__BODY(w.o, struct list_body)->arr_off, 0);
-		shmc__write_end(w.o, s);
-		shmc__retire(w.a, w.r, shmc__off(w.a, arr) | SHMC__RETIRE_BODY);
-	}
+	shmc__writer_detach(&w, &SHMC__BODY(w.o, struct list_body)->arr_off,
+			    arr_of(w.a, w.o));
 	shmc__writer_exit(&w);
 	return 0;
 }

@@ -362,7 +362,7 @@ int shmc_num_new(shmc_arena_t *a, char typecode, shmc_value_t v, shmc_obj_t **ou
 	shmc_obj_t *h;
 	if ((rc = shmc__obj_create(a, SHMC_KIND_VALUE, &h)) != 0)
 		return rc;
-	struct num_body *b = num_body((struct shmc__obj *)(a->base + h->off));
+	struct num_body *b = num_body(shmc__obj_of(h));
 	b->code = typecode;
 	elem_store(t, &b->elem, bits); /* release: before the handle is shared */
 	*out = h;
@@ -556,7 +556,7 @@ int shmc_array_new(shmc_arena_t *a, char typecode, shmc_value_t init, shmc_obj_t
 			shmc__free(a, off);
 		return rc;
 	}
-	struct array_body *b = array_body((struct shmc__obj *)(a->base + h->off));
+	struct array_body *b = array_body(shmc__obj_of(h));
 	b->code = typecode;
 	b->len = n;
 	st_release(&b->data_off, off);

@@ -97,6 +97,12 @@ static inline int shmc__resolve(const shmc_obj_t *h, unsigned kind,
 /* Create an object of KIND with a zeroed body, and a handle holding its
  * only reference. @return 0, SHMC_EFULL, -ENOMEM */
 int shmc__obj_create(shmc_arena_t *a, unsigned kind, shmc_obj_t **out);
+/* The object of a handle known to be good, without checking it again: one
+ * this process has just created, or one an earlier call has resolved. */
+static inline struct shmc__obj *shmc__obj_of(const shmc_obj_t *h)
+{
+	return (struct shmc__obj *)(h->arena->base + h->off);
+}
 
 /* A handle for the object at OFF, taking a new reference if the object is
  * still alive. Used when reading references out of the arena, inside an
@@ -201,6 +207,20 @@ static inline void shmc__writer_exit(struct shmc__writer *w)
 static inline int shmc__writer_reserve(struct shmc__writer *w, uint64_t n)
 {
 	return shmc__epoch_reserve(w->a, w->r, n);
+}
+/* With the lock held and one retirement reserved: detach BLOCK (a dict's
+ * table, a list's array, as found valid through SLOT) in one published
+ * store, and retire it with everything it holds, once no reader can be in
+ * it. Nothing to do when BLOCK is NULL. */
+static inline void shmc__writer_detach(struct shmc__writer *w, atomic_u64 *slot,
+				       void *block)
+{
+	if (block == NULL)
+		return;
+	uint64_t s = shmc__write_begin(w->o);
+	st_release(slot, 0);
+	shmc__write_end(w->o, s);
+	shmc__retire(w->a, w->r, shmc__off(w->a, block) | SHMC__RETIRE_BODY);
 }
 
 /* The common frame of a lock-free read: resolve, enter an epoch section. */

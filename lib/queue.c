@@ -554,7 +554,7 @@ static int queue_new(shmc_arena_t *a, unsigned kind, int64_t maxsize, shmc_obj_t
 	int rc = shmc__obj_create(a, kind, &h);
 	if (rc)
 		return rc;
-	body((struct shmc__obj *)(a->base + h->off))->maxsize =
+	body(shmc__obj_of(h))->maxsize =
 		maxsize > 0 ? (uint64_t)maxsize : 0;
 	atomic_thread_fence(memory_order_release); /* before the handle is shared */
 	*out = h;
@@ -633,7 +633,7 @@ int shmc_queue_full(shmc_obj_t *h)
 	int64_t n = shmc_queue_qsize(h);
 	if (n < 0)
 		return (int)n;
-	uint64_t max = body((struct shmc__obj *)(h->arena->base + h->off))->maxsize;
+	uint64_t max = body(shmc__obj_of(h))->maxsize;
 	return max != 0 && (uint64_t)n >= max;
 }
 

@@ -304,7 +304,7 @@ int shmc_barrier_new(shmc_arena_t *a, unsigned parties, shmc_obj_t **out)
 		shmc__free(a, off);
 		return rc;
 	}
-	struct barrier_body *b = body((struct shmc__obj *)(a->base + h->off));
+	struct barrier_body *b = body(shmc__obj_of(h));
 	b->parties = parties;
 	st_release(&b->tokens_off, off);
 	*out = h;

@@ -406,7 +406,7 @@ int shmc_cond_new(shmc_arena_t *a, shmc_obj_t *lock, shmc_obj_t **out)
 	if ((rc = shmc__word_store(a, shmc_ref(lock), &lw)) == 0) {
 		shmc_obj_t *h;
 		if ((rc = shmc__obj_create(a, SHMC_KIND_CONDITION, &h)) == 0) {
-			st_release(&body((struct shmc__obj *)(a->base + h->off))->lock_word, lw);
+			st_release(&body(shmc__obj_of(h))->lock_word, lw);
 			*out = h;
 		} else {
 			shmc__word_drop(a, lw);

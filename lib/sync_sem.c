@@ -296,7 +296,7 @@ static int sem_new(shmc_arena_t *a, unsigned kind, int64_t value, shmc_obj_t **o
 	int rc = shmc__obj_create(a, kind, &h);
 	if (rc)
 		return rc;
-	struct sem_body *b = body((struct shmc__obj *)(a->base + h->off));
+	struct sem_body *b = body(shmc__obj_of(h));
 	b->initial = (uint64_t)value;
 	st_relaxed(&b->total, (uint64_t)value);
 	st_release(&b->value, (uint32_t)value);
