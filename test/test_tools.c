@@ -1548,8 +1548,9 @@ static int mutator(struct flag *f)
 	return 0;
 }
 
-Test(tools, tools_never_crash_or_block_on_a_changing_arena, .init = named_setup,
-     .fini = named_teardown)
+/* Fork the mutator and return once it has done 100 rounds; mut_pid is
+ * its pid, and the fixture stops it if the test fails first. */
+static struct flag *mutator_start(void)
 {
 	struct flag *f = mmap(NULL, sizeof(*f), PROT_READ | PROT_WRITE,
 			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -1569,6 +1570,13 @@ Test(tools, tools_never_crash_or_block_on_a_changing_arena, .init = named_setup,
 		cr_assert_eq(waitpid(child, &st, WNOHANG), 0, "the mutator failed");
 		nanosleep(&(struct timespec){0, 1000000}, NULL);
 	}
+	return f;
+}
+
+Test(tools, tools_never_crash_or_block_on_a_changing_arena, .init = named_setup,
+     .fini = named_teardown)
+{
+	struct flag *f = mutator_start();
 	struct records rs = {0};
 	/* Every kind of run, with what went wrong, so that one report names
 	 * every tool that crashed, hung or printed garbage. */
@@ -1666,7 +1674,7 @@ Test(tools, tools_never_crash_or_block_on_a_changing_arena, .init = named_setup,
 	long rounds = atomic_load(&f->rounds);
 	atomic_store(&f->stop, 1);
 	int st;
-	cr_assert_eq(waitpid(child, &st, 0), child);
+	cr_assert_eq(waitpid(mut_pid, &st, 0), mut_pid);
 	mut_pid = 0;
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the mutator failed");
 	char report[4096] = "";
@@ -1696,24 +1704,7 @@ Test(tools, tools_never_crash_or_block_on_a_changing_arena, .init = named_setup,
 Test(tools, view_dump_json_of_a_changing_dict_is_valid, .init = named_setup,
      .fini = named_teardown)
 {
-	struct flag *f = mmap(NULL, sizeof(*f), PROT_READ | PROT_WRITE,
-			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	cr_assert(f != MAP_FAILED);
-	pid_t parent = getpid();
-	fflush(NULL);
-	pid_t child = fork();
-	cr_assert(child >= 0);
-	if (child == 0) {
-		child_init(parent);
-		_exit(mutator(f));
-	}
-	mut_flag = f;
-	mut_pid = child;
-	while (atomic_load(&f->rounds) < 100) {
-		int st;
-		cr_assert_eq(waitpid(child, &st, WNOHANG), 0, "the mutator failed");
-		nanosleep(&(struct timespec){0, 1000000}, NULL);
-	}
+	struct flag *f = mutator_start();
 	shmc_view_t *v;
 	ASSERT_OK(shmc_view_open(NA_name, &v));
 	int dumps = 0, ok = 0, bad = 0;
