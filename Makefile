@@ -3,16 +3,32 @@
 #   make            build the libraries, tools and examples (build/release)
 #   make demo       install what is missing, then replay the documented example
 #   make test       install what is missing, then build and run the test suite
+#   make test-only  build and run the test suite; never looks at packages
 #   make check      the test suite under AddressSanitizer + UBSan, and stress
 #                   programs under ThreadSanitizer (clang)
+#   make valgrind   the public-API tests under valgrind memcheck, in a build
+#                   without jemalloc (build/valgrind)
+#   make layers     the layer check: lib/LAYERS against includes and calls
+#   make abi-check  the shared library's ABI against lib/libshmc.abi
+#                   (abidiff); make abi-baseline writes a new baseline
+#   make cross      compile the library for aarch64 (compile only)
 #   make fuzz       fuzz the arena readers with libFuzzer for FUZZ_TIME seconds
 #                   (default 600); make fuzz-ci: 60 seconds
+#   make stress     the long kill harness (KILLS=1000) and the sync stress
 #   make bench      benchmarks beside their peers (see bench/README.md);
 #                   QUICK=1 for a short smoke run
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (also LIBDIR, INCDIR, BINDIR,
+#                   MANDIR); make uninstall
+#
+# CFLAGS, CPPFLAGS and LDFLAGS are the user's: given on the command line or
+# in the environment they are honoured and the project's own flags are kept
+# apart (SHMC_*). WERROR=1 adds -Werror; `make test`, `make check` and CI
+# set it, a plain `make` does not. JEMALLOC=0 builds the private heap on the
+# C library's malloc (for valgrind).
 #
 # Variants build in their own folders: build/release, build/debug,
-# build/asan, build/tsan, build/fuzz (clang, libFuzzer + ASan + UBSan).
+# build/asan, build/tsan, build/fuzz (clang, libFuzzer + ASan + UBSan),
+# build/valgrind (JEMALLOC=0).
 
 VERSION   := 0.1.0
 SOVERSION := 0
@@ -20,38 +36,71 @@ PREFIX    ?= /usr/local
 LIBDIR    ?= $(PREFIX)/lib
 INCDIR    ?= $(PREFIX)/include
 BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
 VARIANT   ?= release
 
 CC        ?= cc
-WARN      := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
-             -Wmissing-prototypes -Wvla -Wformat=2
-BASEFLAGS := -std=c11 -D_GNU_SOURCE -pthread -mcx16 -g $(WARN) -Iinclude
-DEPLIBS   := -ljemalloc -lpthread -lm
-
-ifeq ($(VARIANT),release)
-  OPT := -O2
-else ifeq ($(VARIANT),debug)
-  OPT := -O0 -DSHMC_DEBUG
-else ifeq ($(VARIANT),asan)
-  OPT := -O1 -DSHMC_DEBUG -fsanitize=address,undefined -fno-sanitize-recover=all \
-         -fno-omit-frame-pointer
-else ifeq ($(VARIANT),tsan)
-  OPT := -O1 -DSHMC_DEBUG -fsanitize=thread -fno-omit-frame-pointer
-else ifeq ($(VARIANT),fuzz)
-  OPT := -O1 -DSHMC_DEBUG -fsanitize=fuzzer-no-link,address,undefined \
-         -fno-sanitize-recover=all -fno-omit-frame-pointer
-endif
-# Under a sanitizer the private heap is the C library's malloc (lib/heap.c),
-# which the sanitizer intercepts; jemalloc is not linked.
-ifneq (,$(filter asan tsan fuzz,$(VARIANT)))
-  DEPLIBS := -lpthread -lm
-endif
-CFLAGS    ?=
-CFLAGS    += $(BASEFLAGS) $(OPT)
+CXX       ?= g++
+CFLAGS    ?= -O2 -g
+CPPFLAGS  ?=
 LDFLAGS   ?=
-ifneq (,$(filter asan tsan fuzz,$(VARIANT)))
-  LDFLAGS += $(filter -fsanitize=%,$(OPT))
+# -Werror for development builds: make test and make check default to it.
+WERROR_GIVEN := $(filter command line environment,$(origin WERROR))
+WERROR    ?= 0
+JEMALLOC  ?= 1
+
+# The project's own flags: always there, whatever CFLAGS says.
+SHMC_WARN := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
+             -Wmissing-prototypes -Wvla -Wformat=2
+ifeq ($(WERROR),1)
+  SHMC_WARN += -Werror
 endif
+SHMC_CPPFLAGS := -Iinclude -D_GNU_SOURCE
+SHMC_CFLAGS   := -std=c11 -pthread $(SHMC_WARN)
+# The 16-byte compare-and-swap needs cmpxchg16b on x86-64 only.
+SHMC_ARCH := $(shell $(CC) -dumpmachine 2>/dev/null)
+ifneq (,$(filter x86_64-%,$(SHMC_ARCH)))
+  SHMC_CFLAGS += -mcx16
+endif
+SHMC_DEPFLAGS = -MMD -MP
+
+ifeq ($(VARIANT),debug)
+  SHMC_CPPFLAGS += -DSHMC_DEBUG
+  CFLAGS := -O0 -g
+else ifeq ($(VARIANT),asan)
+  SHMC_CPPFLAGS += -DSHMC_DEBUG
+  SHMC_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+  CFLAGS := -O1 -g -fno-omit-frame-pointer
+else ifeq ($(VARIANT),tsan)
+  SHMC_CPPFLAGS += -DSHMC_DEBUG
+  SHMC_SAN := -fsanitize=thread
+  CFLAGS := -O1 -g -fno-omit-frame-pointer
+else ifeq ($(VARIANT),fuzz)
+  SHMC_CPPFLAGS += -DSHMC_DEBUG
+  SHMC_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+  SHMC_CFLAGS += -fsanitize=fuzzer-no-link
+  CFLAGS := -O1 -g -fno-omit-frame-pointer
+else ifeq ($(VARIANT),valgrind)
+  JEMALLOC := 0
+  CFLAGS := -O1 -g
+endif
+SHMC_CFLAGS += $(SHMC_SAN)
+SHMC_LDFLAGS := $(SHMC_SAN) -pthread
+
+# Under a sanitizer (and with JEMALLOC=0) the private heap is the C
+# library's malloc (lib/base/heap.c); jemalloc is not linked.
+DEPLIBS := -lpthread -lm
+ifneq (,$(SHMC_SAN))
+  JEMALLOC := 0
+endif
+ifeq ($(JEMALLOC),1)
+  DEPLIBS := -ljemalloc $(DEPLIBS)
+else
+  SHMC_CPPFLAGS += -DSHMC_NO_JEMALLOC
+endif
+
+ALL_CFLAGS   = $(SHMC_CPPFLAGS) $(CPPFLAGS) $(SHMC_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS  = $(SHMC_LDFLAGS) $(LDFLAGS)
 
 BUILD     ?= build/$(VARIANT)
 B         := $(BUILD)
@@ -63,31 +112,45 @@ else
   Q :=
   say :=
 endif
-LIB_SRC   := $(wildcard lib/*.c)
+
+# lib/ is split by layer, one folder each (lib/LAYERS says which may use
+# which); internal headers are included as "folder/name.h" from lib/.
+LIB_SRC   := $(wildcard lib/*/*.c)
 LIB_OBJ   := $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
 LIB_A     := $(B)/libshmc.a
 LIB_SO    := $(B)/libshmc.so.$(VERSION)
+LIB_MAP   := lib/libshmc.map
+LIB_ABI   := lib/libshmc.abi
 TOOLS     := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
 EXAMPLES  := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
-TESTS     := $(patsubst test/%.c,$(B)/test/%,$(wildcard test/test_*.c))
-STRESS    := $(patsubst test/%.c,$(B)/test/%,$(wildcard test/stress_*.c))
-HELPERS   := $(patsubst test/%.c,$(B)/test/%,$(wildcard test/helper_*.c))
+MANPAGES  := $(wildcard man/*.[1-8])
+
+# Tests by kind (test/README.md): unit tests are white-box (-Ilib); the
+# others use the public header only. Every program lands in $(B)/test/.
+UNIT      := $(patsubst test/unit/%.c,$(B)/test/%,$(wildcard test/unit/test_*.c))
+API       := $(patsubst test/api/%.c,$(B)/test/%,$(wildcard test/api/test_*.c))
+INTEG     := $(patsubst test/integration/%.c,$(B)/test/%,$(wildcard test/integration/test_*.c))
+TESTS     := $(UNIT) $(API) $(INTEG)
+STRESS    := $(patsubst test/stress/%.c,$(B)/test/%,$(wildcard test/stress/stress_*.c))
+HELPERS   := $(patsubst test/helpers/%.c,$(B)/test/%,$(wildcard test/helpers/helper_*.c))
+TESTHDRS  := $(wildcard test/*.h)
 BENCHES   := $(B)/bench/bench_shmc $(B)/bench/bench_alloc $(B)/bench/bench_floor \
              $(B)/bench/bench_boost
-CXX       ?= g++
 # The Boost peer is the only C++: Boost.Interprocess is header-only.
-BENCH_CXXFLAGS := -std=c++17 -O2 -g -pthread -Wall -Wextra -Werror -Wshadow
-# Each fuzz target test/fuzz_T.c is also built, with any compiler, into a
-# replayer of saved inputs ($(B)/test/replay_T) that `make test` runs.
-FUZZ_SRC  := $(filter-out test/fuzz_replay.c,$(wildcard test/fuzz_*.c))
-REPLAYS   := $(patsubst test/fuzz_%.c,$(B)/test/replay_%,$(FUZZ_SRC))
+BENCH_CXXFLAGS := -std=c++17 -O2 -g -pthread -Wall -Wextra -Wshadow
+# Each fuzz target test/fuzz/fuzz_T.c is also built, with any compiler, into
+# a replayer of saved inputs ($(B)/test/replay_T) that `make test` runs.
+FUZZ_SRC  := $(filter-out test/fuzz/fuzz_replay.c,$(wildcard test/fuzz/fuzz_*.c))
+REPLAYS   := $(patsubst test/fuzz/fuzz_%.c,$(B)/test/replay_%,$(FUZZ_SRC))
 FUZZ_TIME ?= 600
 
-.PHONY: all lib demo test check bench install uninstall clean deps deps-test \
-        deps-check deps-bench tests stress benches fuzz fuzz-ci
+.PHONY: all lib demo test test-only check valgrind layers abi-check abi-baseline \
+        cross bench install uninstall clean deps deps-test deps-check deps-bench \
+        deps-ci tests stress benches fuzz fuzz-ci FORCE
 .SUFFIXES:
 
-all: lib $(TOOLS) $(EXAMPLES) $(B)/shmc.pc
+all: lib $(TOOLS) $(EXAMPLES) $(B)/shmc.pc $(B)/shmcConfig.cmake \
+     $(B)/shmcConfigVersion.cmake
 lib: $(LIB_A) $(LIB_SO)
 
 deps:
@@ -98,54 +161,86 @@ deps-check:
 	@tools/install-deps.sh check
 deps-bench:
 	@tools/install-deps.sh bench
+deps-ci:
+	@tools/install-deps.sh ci
 
-$(B)/lib/%.o: lib/%.c $(wildcard lib/*.h) include/shmc.h
+# Header dependencies come from -MMD: a changed header rebuilds its users.
+$(B)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
-	$(call say,CC,$@)$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) $(SHMC_DEPFLAGS) -Ilib -fPIC \
+	    -fvisibility=hidden -c $< -o $@
 
 $(LIB_A): $(LIB_OBJ)
 	@rm -f $@
 	$(call say,AR,$@)ar rcs $@ $^
 
-$(LIB_SO): $(LIB_OBJ)
-	$(call say,LD,$@)$(CC) -shared -Wl,-soname,libshmc.so.$(SOVERSION) $(LDFLAGS) -o $@ $^ $(DEPLIBS)
+# Only the public names are exported, under one symbol version.
+$(LIB_SO): $(LIB_OBJ) $(LIB_MAP)
+	$(call say,LD,$@)$(CC) -shared -Wl,-soname,libshmc.so.$(SOVERSION) \
+	    -Wl,--version-script=$(LIB_MAP) $(ALL_LDFLAGS) -o $@ $(LIB_OBJ) $(DEPLIBS)
 	$(Q)ln -sf libshmc.so.$(VERSION) $(B)/libshmc.so.$(SOVERSION)
 	$(Q)ln -sf libshmc.so.$(SOVERSION) $(B)/libshmc.so
 
-$(B)/shmc.pc: shmc.pc.in Makefile
+# The installed paths, remembered so that a change of PREFIX or LIBDIR
+# regenerates what names them.
+$(B)/install-paths: FORCE
 	@mkdir -p $(@D)
-	$(call say,GEN,$@)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+	@echo '$(PREFIX) $(LIBDIR) $(INCDIR) $(VERSION) $(JEMALLOC)' > $@.new
+	@cmp -s $@.new $@ && rm -f $@.new || mv $@.new $@
+
+PC_PRIVATE := $(if $(filter 1,$(JEMALLOC)),-ljemalloc )-lpthread -lm
+SUBST = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCDIR@|$(INCDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    -e 's|@SOVERSION@|$(SOVERSION)|g' -e 's|@LIBS_PRIVATE@|$(PC_PRIVATE)|g'
+
+$(B)/shmc.pc: shmc.pc.in $(B)/install-paths
+	$(call say,GEN,$@)$(SUBST) $< > $@
+$(B)/shmcConfig.cmake: shmcConfig.cmake.in $(B)/install-paths
+	$(call say,GEN,$@)$(SUBST) $< > $@
+$(B)/shmcConfigVersion.cmake: shmcConfigVersion.cmake.in $(B)/install-paths
+	$(call say,GEN,$@)$(SUBST) $< > $@
 
 $(B)/tools/%: tools/%.c $(LIB_A)
 	@mkdir -p $(@D)
-	$(call say,CCLD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(DEPLIBS)
+	$(call say,CCLD,$@)$(CC) $(ALL_CFLAGS) $(SHMC_DEPFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(DEPLIBS)
 
 $(B)/examples/%: examples/%.c $(LIB_A)
 	@mkdir -p $(@D)
-	$(call say,CCLD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(DEPLIBS)
+	$(call say,CCLD,$@)$(CC) $(ALL_CFLAGS) $(SHMC_DEPFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(DEPLIBS)
 
-# Tests link the static library (they may reach internal hooks in lib/).
-$(B)/test/test_%: test/test_%.c test/testutil.h $(LIB_A)
+# Unit tests and the programs that drive internals see lib/; so do the
+# integration tests, which corrupt arenas on purpose; api tests see only
+# include/shmc.h (the layer check holds them to it).
+TEST_CFLAGS = $(ALL_CFLAGS) $(SHMC_DEPFLAGS) -Itest
+$(B)/test/%: test/unit/%.c $(LIB_A)
 	@mkdir -p $(@D)
-	$(call say,CCLD,$@)$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ $< $(LIB_A) -lcriterion $(DEPLIBS)
+	$(call say,CCLD,$@)$(CC) $(TEST_CFLAGS) -Ilib $(ALL_LDFLAGS) -o $@ $< $(LIB_A) -lcriterion $(DEPLIBS)
 
-$(B)/test/helper_%: test/helper_%.c test/testutil.h $(LIB_A)
+$(B)/test/%: test/api/%.c $(LIB_A)
 	@mkdir -p $(@D)
-	$(call say,CCLD,$@)$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ $< $(LIB_A) $(DEPLIBS)
+	$(call say,CCLD,$@)$(CC) $(TEST_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) -lcriterion $(DEPLIBS)
 
-$(B)/test/stress_%: test/stress_%.c test/testutil.h $(LIB_A)
+$(B)/test/%: test/integration/%.c $(LIB_A)
 	@mkdir -p $(@D)
-	$(call say,CCLD,$@)$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ $< $(LIB_A) $(DEPLIBS)
+	$(call say,CCLD,$@)$(CC) $(TEST_CFLAGS) -Ilib $(ALL_LDFLAGS) -o $@ $< $(LIB_A) -lcriterion $(DEPLIBS)
 
-$(B)/test/replay_%: test/fuzz_%.c test/fuzz_replay.c test/testutil.h $(LIB_A)
+$(B)/test/helper_%: test/helpers/helper_%.c $(LIB_A)
 	@mkdir -p $(@D)
-	$(call say,CCLD,$@)$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ $< test/fuzz_replay.c $(LIB_A) $(DEPLIBS)
+	$(call say,CCLD,$@)$(CC) $(TEST_CFLAGS) -Ilib $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(DEPLIBS)
+
+$(B)/test/stress_%: test/stress/stress_%.c $(LIB_A)
+	@mkdir -p $(@D)
+	$(call say,CCLD,$@)$(CC) $(TEST_CFLAGS) -Ilib $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(DEPLIBS)
+
+$(B)/test/replay_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_replay.c $(LIB_A)
+	@mkdir -p $(@D)
+	$(call say,CCLD,$@)$(CC) $(TEST_CFLAGS) -Ilib $(ALL_LDFLAGS) -o $@ $< \
+	    test/fuzz/fuzz_replay.c $(LIB_A) $(DEPLIBS)
 
 # The libFuzzer binaries (VARIANT=fuzz, CC=clang).
-$(B)/test/fuzz_%: test/fuzz_%.c test/testutil.h $(LIB_A)
+$(B)/test/fuzz_%: test/fuzz/fuzz_%.c $(LIB_A)
 	@mkdir -p $(@D)
-	$(call say,CCLD,$@)$(CC) $(CFLAGS) -Ilib -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_A) $(DEPLIBS)
+	$(call say,CCLD,$@)$(CC) $(TEST_CFLAGS) -Ilib -fsanitize=fuzzer $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(DEPLIBS)
 
 tests: $(TESTS) $(STRESS) $(HELPERS) $(EXAMPLES) $(TOOLS) $(REPLAYS)
 
@@ -158,19 +253,53 @@ demo: deps
 	@echo "== sync_example (C replay of sync_example.py: Lock, Queue, Value)"
 	@$(B)/examples/sync_example
 
+# make test: the packages, then test-only. test-only builds with -Werror
+# (unless WERROR=0 is given), runs the layer check and every test program.
 test: deps-test
-	@$(MAKE) --no-print-directory VARIANT=$(VARIANT) tests
-	@SHMC_BUILD=$(B) SHMC_SANFLAGS="$(filter -fsanitize=%,$(OPT))" test/run-tests.sh $(B)
+	@$(MAKE) --no-print-directory test-only
+
+test-only:
+	@$(MAKE) --no-print-directory VARIANT=$(VARIANT) WERROR=$(if $(WERROR_GIVEN),$(WERROR),1) tests
+	@$(MAKE) --no-print-directory VARIANT=$(VARIANT) layers
+	@SHMC_BUILD=$(B) SHMC_SANFLAGS="$(SHMC_SAN)" test/run-tests.sh $(B)
+
+# The layer check reads lib/LAYERS, the sources' includes and the objects'
+# symbols; test/layers/test-check.sh proves it fails on a wrong include or call.
+layers: $(LIB_OBJ)
+	@python3 test/layers/check_layers.py --objects $(B)/lib
+	@test/layers/test-check.sh
 
 check: deps-check
-	@$(MAKE) --no-print-directory VARIANT=asan test
-	@$(MAKE) --no-print-directory VARIANT=tsan CC=clang build/tsan/test/stress_threads
-	@test/run-tsan.sh build/tsan
+	@$(MAKE) --no-print-directory VARIANT=asan WERROR=1 test-only
+	@$(MAKE) --no-print-directory VARIANT=tsan CC=clang WERROR=1 build/tsan/test/stress_threads
+	@test/stress/run-tsan.sh build/tsan
+
+# The public-API tests under memcheck, in a build without jemalloc.
+valgrind: deps-ci
+	@$(MAKE) --no-print-directory VARIANT=valgrind WERROR=1 \
+	    $(patsubst $(B)/%,build/valgrind/%,$(API))
+	@test/run-valgrind.sh build/valgrind
+
+abi-check: deps-ci
+	@$(MAKE) --no-print-directory VARIANT=release lib
+	abidiff --no-added-syms $(LIB_ABI) build/release/libshmc.so.$(VERSION)
+abi-baseline: deps-ci
+	@$(MAKE) --no-print-directory VARIANT=release lib
+	abidw --out-file $(LIB_ABI) build/release/libshmc.so.$(VERSION)
+
+# Portability: the library's sources compiled for aarch64 (no link). The
+# cross compiler finds the arch-independent libatomic_ops and jemalloc
+# headers after its own.
+CROSS_CC ?= aarch64-linux-gnu-gcc
+cross: deps-ci
+	@$(MAKE) --no-print-directory CC=$(CROSS_CC) WERROR=1 \
+	    CPPFLAGS="-idirafter /usr/include" BUILD=build/aarch64 $(LIB_OBJ:$(B)/%=build/aarch64/%)
+	@echo "cross: $(words $(LIB_SRC)) sources compiled for $$($(CROSS_CC) -dumpmachine)"
 
 fuzz: deps-check
 	@$(MAKE) --no-print-directory VARIANT=fuzz CC=clang \
-	    $(patsubst test/%.c,build/fuzz/test/%,$(FUZZ_SRC))
-	@test/run-fuzz.sh build/fuzz $(FUZZ_TIME)
+	    $(patsubst test/fuzz/%.c,build/fuzz/test/%,$(FUZZ_SRC))
+	@test/fuzz/run-fuzz.sh build/fuzz $(FUZZ_TIME)
 
 fuzz-ci:
 	@$(MAKE) --no-print-directory fuzz FUZZ_TIME=60
@@ -184,22 +313,22 @@ stress: deps-test
 	@$(B)/test/stress_sync
 
 # Benchmarks: shmc's programs use the public header only, except the
-# allocator's, which reaches lib/alloc.h.
-$(B)/bench/bench_shmc: bench/bench_shmc.c bench/bench.h $(LIB_A)
+# allocator's, which reaches lib/memory/alloc.h.
+$(B)/bench/bench_shmc: bench/bench_shmc.c $(LIB_A)
 	@mkdir -p $(@D)
-	$(call say,CCLD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(DEPLIBS)
+	$(call say,CCLD,$@)$(CC) $(ALL_CFLAGS) $(SHMC_DEPFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(DEPLIBS)
 
-$(B)/bench/bench_alloc: bench/bench_alloc.c bench/bench.h $(LIB_A)
+$(B)/bench/bench_alloc: bench/bench_alloc.c $(LIB_A)
 	@mkdir -p $(@D)
-	$(call say,CCLD,$@)$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ $< $(LIB_A) $(DEPLIBS)
+	$(call say,CCLD,$@)$(CC) $(ALL_CFLAGS) $(SHMC_DEPFLAGS) -Ilib $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(DEPLIBS)
 
-$(B)/bench/bench_floor: bench/bench_floor.c bench/bench.h
+$(B)/bench/bench_floor: bench/bench_floor.c
 	@mkdir -p $(@D)
-	$(call say,CCLD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+	$(call say,CCLD,$@)$(CC) $(ALL_CFLAGS) $(SHMC_DEPFLAGS) $(ALL_LDFLAGS) -o $@ $<
 
-$(B)/bench/bench_boost: bench/bench_boost.cpp bench/bench.h
+$(B)/bench/bench_boost: bench/bench_boost.cpp
 	@mkdir -p $(@D)
-	$(call say,CXXLD,$@)$(CXX) $(BENCH_CXXFLAGS) $(LDFLAGS) -o $@ $<
+	$(call say,CXXLD,$@)$(CXX) $(BENCH_CXXFLAGS) $(SHMC_DEPFLAGS) $(LDFLAGS) -o $@ $<
 
 benches: $(BENCHES)
 
@@ -208,20 +337,29 @@ bench: deps-bench
 	@$(MAKE) --no-print-directory VARIANT=$(VARIANT) all benches
 	@bench/run.sh $(if $(QUICK),--quick) $(B)
 
+CMAKEDIR = $(LIBDIR)/cmake/shmc
 install: all
-	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	install -m 644 include/shmc.h $(DESTDIR)$(INCDIR)/shmc.h
 	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/libshmc.a
 	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/libshmc.so.$(VERSION)
 	ln -sf libshmc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libshmc.so.$(SOVERSION)
 	ln -sf libshmc.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libshmc.so
 	install -m 644 $(B)/shmc.pc $(DESTDIR)$(LIBDIR)/pkgconfig/shmc.pc
+	install -m 644 $(B)/shmcConfig.cmake $(B)/shmcConfigVersion.cmake $(DESTDIR)$(CMAKEDIR)/
 	for t in $(TOOLS); do install -m 755 $$t $(DESTDIR)$(BINDIR)/; done
+	for m in $(MANPAGES); do s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
+	    install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 
 uninstall:
 	rm -f $(DESTDIR)$(INCDIR)/shmc.h $(DESTDIR)$(LIBDIR)/libshmc.a \
 	      $(DESTDIR)$(LIBDIR)/libshmc.so* $(DESTDIR)$(LIBDIR)/pkgconfig/shmc.pc
+	rm -rf $(DESTDIR)$(CMAKEDIR)
 	for t in $(notdir $(TOOLS)); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
+	for m in $(notdir $(MANPAGES)); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
 
 clean:
 	rm -rf build
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

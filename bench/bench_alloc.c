@@ -10,7 +10,7 @@
  */
 #include <shmc.h>
 
-#include "alloc.h"
+#include "memory/alloc.h"
 #include "bench.h"
 
 #define RING 256u

@@ -45,7 +45,7 @@ for t in "$build"/test/replay_*; do
 	[ -x "$t" ] || continue
 	run "$(basename "$t")" "$t" test/fuzz/corpus test/fuzz/regressions
 done
-if ! test/check-install.sh "$build"; then
+if ! test/integration/check-install.sh "$build"; then
 	echo "FAIL: check-install" >&2
 	failed=$((failed + 1))
 fi

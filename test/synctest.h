@@ -13,9 +13,9 @@
 #include <sys/prctl.h>
 #include <time.h>
 
-#include "alloc.h"
-#include "epoch.h"
-#include "obj.h"
+#include "memory/alloc.h"
+#include "memory/epoch.h"
+#include "objects/obj.h"
 #include "testutil.h"
 
 /* Run OP(CTX) with the (n+1)-th allocation failing, n = 0, 1, 2 ... until

@@ -1,0 +1,207 @@
+/*
+ * arena.h -- the shared region: its header layout, the process-local handle,
+ * and the one checked accessor that turns an offset into an address.
+ *
+ * Layout of an arena (all positions are byte offsets from its start):
+ *
+ *   [0]            struct shmc__hdr: identity, geometry, global atomics,
+ *                  allocator free-list heads (one cache line per class)
+ *   [procs_off]    SHMC_MAX_PROCS process slots (struct shmc__proc)
+ *   [recs_off]     SHMC_MAX_RECS epoch records, one per thread
+ *   [pagemap_off]  one byte per page of the arena: the size class carved
+ *                  there (0: not carved)
+ *   [data_off]     blocks handed out by the allocator, carved upwards from
+ *                  brk
+ *
+ * The whole capacity is mapped once, at attach time, so the arena grows
+ * without remapping. Backing memory is reserved with posix_fallocate() up to
+ * `committed` before any of it is handed out: on tmpfs an untouched page of a
+ * sparse file would otherwise raise SIGBUS when memory runs out.
+ */
+#ifndef SHMC_ARENA_H
+#define SHMC_ARENA_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/atomics.h"
+#include "base/util.h"
+
+#define SHMC__MAGIC "SHMCAREN"
+#define SHMC__FORMAT_VERSION 1u
+
+#define SHMC__PAGE_SHIFT 12
+#define SHMC__PAGE ((uint64_t)1 << SHMC__PAGE_SHIFT)
+#define SHMC__MAX_PROCS 256u
+#define SHMC__MAX_RECS 1024u
+#define SHMC__NCLASSES 144u
+#define SHMC__COMMIT_CHUNK ((uint64_t)256 << 10)
+#define SHMC__MAX_CAPACITY ((uint64_t)1 << 44)
+
+/* Features an arena was created with (hdr.features). */
+#define SHMC__FEAT_MEMBARRIER 1u /* readers rely on membarrier(2), see epoch.c */
+
+/* Arena life cycle, in hdr.state. */
+enum { SHMC__ARENA_INITIALISING = 0x494e4954u, SHMC__ARENA_READY = 0x52454459u };
+
+/* One allocator size class: its free list and counters share a cache line,
+ * because every allocation touches both. */
+struct shmc__class_head {
+	AO_double_t free; /* {offset of first free block, ABA tag} */
+	atomic_u64 in_use;
+	atomic_u64 carved;
+	char pad_[CACHE_LINE - sizeof(AO_double_t) - 2 * sizeof(atomic_u64)];
+} __attribute__((aligned(CACHE_LINE)));
+
+/* A process slot. Owned by the process whose open file description holds
+ * the byte-range lock of the slot (see proc.c); state says whether anything
+ * is left to clean up once that lock is free. */
+enum { SHMC__PROC_FREE = 0, SHMC__PROC_LIVE = 1 };
+struct shmc__proc {
+	atomic_u32 state;
+	atomic_u32 pid;         /* informational: pid in the owner's namespace */
+	atomic_u64 handles_off; /* handle table: objects this process holds */
+	atomic_u64 attached_ns; /* CLOCK_REALTIME at attach, informational */
+	atomic_u32 gen;         /* bumped at each claim: part of lock tokens */
+	uint32_t pad0_;
+	char pad_[CACHE_LINE - 4 * sizeof(atomic_u64)];
+} __attribute__((aligned(CACHE_LINE)));
+
+/* An epoch record: one per thread that uses the arena (see epoch.c). */
+#define SHMC__REC_ORPHAN 0xffffffffu
+struct shmc__rec {
+	atomic_u64 epoch;     /* 0: quiescent; else (epoch << 1) | 1 */
+	atomic_u32 owner;     /* proc slot + 1; 0 free; ORPHAN: owner died */
+	atomic_u32 in_use;    /* a live thread of the owner is attached */
+	atomic_u64 limbo_off; /* retired blocks waiting for a grace period */
+	char pad_[CACHE_LINE - 3 * sizeof(atomic_u64)];
+} __attribute__((aligned(CACHE_LINE)));
+
+struct shmc__hdr {
+	char magic[8];
+	uint32_t version;
+	uint32_t hdr_size;
+	uint64_t fingerprint;
+	uint64_t capacity;
+	atomic_u32 state;
+	uint32_t nprocs;
+	uint32_t nrecs;
+	uint32_t nclasses;
+	uint64_t procs_off;
+	uint64_t recs_off;
+	uint64_t pagemap_off;
+	uint64_t data_off;
+	atomic_u64 roots_off; /* directory of named objects (0: none yet) */
+	atomic_u64 next_id;   /* serial numbers for objects */
+	atomic_u64 lock_recoveries; /* locks taken over from dead holders */
+	uint64_t features;          /* SHMC__FEAT_*, fixed at creation */
+	uint64_t reserved_[4];
+
+	atomic_u64 committed __attribute__((aligned(CACHE_LINE)));
+	atomic_u64 brk __attribute__((aligned(CACHE_LINE)));
+	atomic_u64 epoch __attribute__((aligned(CACHE_LINE)));
+	atomic_u32 rec_hwm; /* records [0, rec_hwm) have ever been claimed */
+	struct shmc__class_head classes[SHMC__NCLASSES];
+};
+
+/* The process-local handle of an attached arena. */
+struct shmc_arena {
+	uint32_t magic; /* SHMC__ARENA_HANDLE_MAGIC while open */
+	char *base;
+	uint64_t capacity;
+	struct shmc__hdr *hdr;
+	int fd;      /* the mapped file or memfd */
+	int lock_fd; /* private open file description holding our slot lock */
+	uint32_t slot;
+	uint32_t token; /* names this process in lock words (olock.h) */
+	uint64_t serial; /* unique in this process, for thread-local caches */
+	bool membarrier; /* the arena's readers use no fence (epoch.c) */
+	char *path; /* named arenas: the file's path */
+
+	/* Serialises reaping by the threads of this process: the slot lock
+	 * that excludes other reapers is an OFD lock, and all our threads
+	 * share our open file description (proc.c). */
+	pthread_mutex_t reap_mu;
+	pthread_mutex_t mu;     /* guards the fields below */
+	pthread_key_t rec_key;  /* this thread's epoch record */
+	struct shmc__htab_local { /* mirror of our handle table's free slots */
+		uint32_t *free;
+		uint32_t nfree, capfree;
+		uint32_t next; /* first never-used index */
+	} handles;
+	uint32_t fork_slot; /* slot prepared for a child during fork() */
+	int fork_lock_fd;
+	struct shmc_arena *next_attached;
+};
+#define SHMC__ARENA_HANDLE_MAGIC 0x41524e41u
+
+/* The checked accessor: the address of SIZE bytes at OFF, or NULL when the
+ * range is not inside the arena or OFF is not aligned to ALIGN (a power of
+ * two). Every offset read from shared memory goes through here. */
+static inline void *shmc__at(const shmc_arena_t *a, uint64_t off, uint64_t size,
+			     uint64_t align)
+{
+	if (unlikely(off == 0 || (off & (align - 1)) != 0 ||
+		     off > a->capacity || size > a->capacity - off))
+		return NULL;
+	return a->base + off;
+}
+
+/* The offset of an address inside the arena. */
+static inline uint64_t shmc__off(const shmc_arena_t *a, const void *p)
+{
+	return (uint64_t)((const char *)p - a->base);
+}
+
+static inline struct shmc__proc *shmc__proc_at(const shmc_arena_t *a, uint32_t i)
+{
+	return (struct shmc__proc *)(a->base + a->hdr->procs_off) + i;
+}
+
+static inline struct shmc__rec *shmc__rec_at(const shmc_arena_t *a, uint32_t i)
+{
+	return (struct shmc__rec *)(a->base + a->hdr->recs_off) + i;
+}
+
+static inline uint8_t *shmc__pagemap(const shmc_arena_t *a)
+{
+	return (uint8_t *)(a->base + a->hdr->pagemap_off);
+}
+
+/* Reserve backing memory for [0, end) of the arena, so that blocks carved
+ * below END can be touched without SIGBUS. @return 0, SHMC_EFULL */
+int shmc__arena_commit(shmc_arena_t *a, uint64_t end);
+
+/* Validate a handle passed in by the user. */
+static inline bool shmc__arena_ok(const shmc_arena_t *a)
+{
+	return a && a->magic == SHMC__ARENA_HANDLE_MAGIC;
+}
+
+/* Open the file of a named arena (no symlinks, FIFOs do not block).
+ * *path receives its path. @return fd or -errno */
+int shmc__arena_open_fd(const char *name, int flags, char **path);
+/* Check an arena file's type, owner, mode and header before it is mapped;
+ * reads only. *h receives the header. @return 0 or the refusal code */
+int shmc__arena_validate(int fd, struct shmc__hdr *h, uint64_t *capacity);
+/* The header checks of shmc__arena_validate, on a header already read from
+ * a file of FILE_SIZE bytes. @return 0 or the refusal code */
+int shmc__arena_validate_header(const struct shmc__hdr *h, uint64_t file_size,
+				uint64_t *capacity);
+
+/* Fill *st (shmc_arena_stats), for an attached arena or a view. */
+void shmc__stats(shmc_arena_t *a, shmc_arena_stats_t *st);
+
+/* The layout fingerprint of this build (layout.c). */
+uint64_t shmc__layout_fingerprint(void);
+
+/* Install the fork handlers (fork.c), once per process. */
+void shmc__fork_register(void);
+
+/* Iterate the arenas this process has attached (for fork handling). */
+void shmc__arena_list_lock(void);
+void shmc__arena_list_unlock(void);
+shmc_arena_t *shmc__arena_list_first(void);
+
+#endif

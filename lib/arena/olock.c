@@ -1,0 +1,153 @@
+/*
+ * olock.c -- the owner lock: a futex word holding its owner's token.
+ *
+ * Lock word states:
+ *   0                   free
+ *   T                   held by the process whose token is T
+ *   T | WAITERS         held, and someone may be asleep on the word
+ *
+ * Acquire: compare-and-swap 0 -> T. Under contention, spin briefly, then
+ * mark the word WAITERS and sleep on it -- always with a bounded timeout, so
+ * that no wake-up can be lost for good (a woken waiter may be killed before
+ * passing the wake-up on). Every time a sleep times out, the owner's
+ * liveness is probed; if it is dead, its token is replaced by ours with one
+ * compare-and-swap and the caller is told, so that it repairs what the dead
+ * owner was changing before it goes on.
+ *
+ * Release: exchange the word with 0; wake one sleeper if it was marked.
+ *
+ * A token is (generation << 9) | (slot + 1). The generation of a slot is
+ * bumped each time a process claims it, so a lock held by a dead process
+ * whose slot was reused still reads as dead. Liveness is the slot's
+ * open-file-description lock (proc.c): no pid is involved, so PID reuse and
+ * PID namespaces cannot fool it.
+ *
+ * Dying with the lock: between a successful acquire and the release, the
+ * word holds the dead owner's token until a waiter probes it. Dying while
+ * waiting: the WAITERS mark may be left set with nobody asleep, which costs
+ * the next release one needless wake.
+ */
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/futex.h"
+#include "arena/olock.h"
+#include "arena/proc.h"
+
+#define SPINS 200
+#define SLEEP_NS 10000000L /* between liveness probes */
+
+bool shmc__token_alive(shmc_arena_t *a, uint32_t token)
+{
+	uint32_t slot = (token & ((1u << SHMC__TOKEN_SLOT_BITS) - 1)) - 1;
+	uint32_t gen = (token >> SHMC__TOKEN_SLOT_BITS) & SHMC__TOKEN_GEN_MASK;
+	if (slot >= SHMC__MAX_PROCS)
+		return false;
+	if (slot == a->slot)
+		return token == a->token;
+	struct shmc__proc *p = shmc__proc_at(a, slot);
+	/* The generation first: if the slot was claimed again since, the owner
+	 * is gone whoever holds the slot now. */
+	if ((ld_acquire(&p->gen) & SHMC__TOKEN_GEN_MASK) != gen)
+		return false;
+	return shmc__proc_alive(a, slot);
+}
+
+_Thread_local uint32_t shmc__olock_tid_cache;
+
+/* The cache is per thread; a fork child's only thread inherits the value of
+ * the thread that forked, so the child handler clears it (fork.c). */
+uint32_t shmc__olock_tid_slow(void)
+{
+	return shmc__olock_tid_cache = (uint32_t)syscall(SYS_gettid);
+}
+
+int shmc__olock_acquire(shmc_arena_t *a, struct shmc__olock *l, int64_t timeout_ns)
+{
+	uint32_t me = a->token, cur = 0;
+	int64_t deadline = -1; /* set once we know we must wait */
+	/* Acquire: pairs with the release in shmc__olock_release(). */
+	if (atomic_compare_exchange_strong_explicit(&l->word, &cur, me,
+						    memory_order_acquire,
+						    memory_order_relaxed))
+		goto got;
+	if ((cur & ~SHMC__OLOCK_WAITERS) == me && ld_relaxed(&l->tid) == shmc__tid())
+		return -EDEADLK;
+	if (timeout_ns == 0) {
+		if (!shmc__token_alive(a, cur & ~SHMC__OLOCK_WAITERS))
+			goto steal;
+		return -EAGAIN;
+	}
+	if (timeout_ns > 0)
+		deadline = shmc__now_ns() + timeout_ns;
+	for (int i = 0; i < SPINS; i++) {
+		shmc__cpu_relax();
+		cur = ld_relaxed(&l->word);
+		if (cur == 0 && atomic_compare_exchange_weak_explicit(
+					&l->word, &cur, me, memory_order_acquire,
+					memory_order_relaxed))
+			goto got;
+	}
+	/* About to sleep: if the owner is already dead, nobody will ever
+	 * wake us, so find out now rather than after the first nap. */
+	cur = ld_relaxed(&l->word);
+	if (cur && !shmc__token_alive(a, cur & ~SHMC__OLOCK_WAITERS))
+		goto steal;
+	for (;;) {
+		cur = ld_relaxed(&l->word);
+		if (cur == 0) {
+			/* Others may be asleep: keep the mark when taking it. */
+			if (atomic_compare_exchange_strong_explicit(
+				    &l->word, &cur, me | SHMC__OLOCK_WAITERS,
+				    memory_order_acquire, memory_order_relaxed))
+				goto got;
+			continue;
+		}
+		if (!(cur & SHMC__OLOCK_WAITERS) &&
+		    !atomic_compare_exchange_strong_explicit(
+			    &l->word, &cur, cur | SHMC__OLOCK_WAITERS,
+			    memory_order_relaxed, memory_order_relaxed))
+			continue;
+		int64_t nap = SLEEP_NS;
+		if (deadline >= 0) {
+			int64_t left = deadline - shmc__now_ns();
+			if (left <= 0)
+				return -ETIMEDOUT;
+			nap = left < nap ? left : nap;
+		}
+		if (shmc__futex_wait(&l->word, cur | SHMC__OLOCK_WAITERS, nap) == -ETIMEDOUT) {
+			cur = ld_relaxed(&l->word);
+			if (cur && !shmc__token_alive(a, cur & ~SHMC__OLOCK_WAITERS))
+				goto steal;
+		}
+	}
+steal:
+	/* The owner is dead: take its place, unless someone else did. */
+	for (;;) {
+		uint32_t next = me | (cur & SHMC__OLOCK_WAITERS);
+		if (atomic_compare_exchange_strong_explicit(&l->word, &cur, next,
+							    memory_order_acquire,
+							    memory_order_relaxed)) {
+			st_relaxed(&l->tid, shmc__tid());
+			return SHMC__LOCKED_OWNER_DIED;
+		}
+		if (cur == 0 || shmc__token_alive(a, cur & ~SHMC__OLOCK_WAITERS)) {
+			/* Someone else took it: wait again, within what is
+			 * left of the caller's time. */
+			int64_t left = timeout_ns;
+			if (deadline >= 0) {
+				left = deadline - shmc__now_ns();
+				left = left > 0 ? left : 0;
+			}
+			return shmc__olock_acquire(a, l, left);
+		}
+	}
+got:
+	st_relaxed(&l->tid, shmc__tid());
+	return SHMC__LOCKED;
+}
+
+void shmc__olock_wake(struct shmc__olock *l)
+{
+	shmc__futex_wake(&l->word, 1);
+}

@@ -1,0 +1,70 @@
+/*
+ * olock.h -- a process-shared lock that knows its owner and survives it.
+ */
+#ifndef SHMC_OLOCK_H
+#define SHMC_OLOCK_H
+
+#include "arena/arena.h"
+
+/* The lock word: 0 when free; else the owner's token, with bit 31 set when
+ * someone may be sleeping on it. A token names a process slot and the
+ * generation of that slot (see proc.c), never a pid or a pointer. */
+#define SHMC__OLOCK_WAITERS 0x80000000u
+#define SHMC__TOKEN_SLOT_BITS 9u
+#define SHMC__TOKEN_GEN_MASK 0x3fffffu
+
+struct shmc__olock {
+	atomic_u32 word;
+	atomic_u32 tid; /* the owning thread (informational; deadlock checks) */
+};
+
+/* This process's token in A. */
+static inline uint32_t shmc__token(const shmc_arena_t *a)
+{
+	return a->token;
+}
+
+enum {
+	SHMC__LOCKED = 0,
+	SHMC__LOCKED_OWNER_DIED = 1, /* acquired from a dead owner: repair */
+};
+
+/* Acquire L, waiting at most TIMEOUT_NS (0: do not wait; negative: no
+ * limit). @return SHMC__LOCKED, SHMC__LOCKED_OWNER_DIED, -EAGAIN (timeout
+ * 0), -ETIMEDOUT, -EDEADLK (this thread holds it) */
+int shmc__olock_acquire(shmc_arena_t *a, struct shmc__olock *l, int64_t timeout_ns);
+
+/* This thread's id, for the lock's deadlock check. */
+extern _Thread_local uint32_t shmc__olock_tid_cache;
+uint32_t shmc__olock_tid_slow(void);
+static inline uint32_t shmc__olock_tid(void)
+{
+	uint32_t t = shmc__olock_tid_cache;
+	return likely(t) ? t : shmc__olock_tid_slow();
+}
+
+/* Release L (held by anyone of this process). */
+void shmc__olock_wake(struct shmc__olock *l);
+static inline void shmc__olock_release(struct shmc__olock *l)
+{
+	st_relaxed(&l->tid, 0);
+	/* Release: the critical section happens before the next acquire. */
+	uint32_t prev = atomic_exchange_explicit(&l->word, 0, memory_order_release);
+	if (unlikely(prev & SHMC__OLOCK_WAITERS))
+		shmc__olock_wake(l);
+}
+
+/* This thread's kernel thread id (cached; reset in a fork child). */
+static inline uint32_t shmc__tid(void)
+{
+	return shmc__olock_tid();
+}
+static inline void shmc__tid_after_fork_child(void)
+{
+	shmc__olock_tid_cache = 0;
+}
+
+/* Whether the owner named by TOKEN is alive. */
+bool shmc__token_alive(shmc_arena_t *a, uint32_t token);
+
+#endif

@@ -1,0 +1,167 @@
+/*
+ * proc.c -- process slots, and telling the dead from the living.
+ *
+ * An attached process owns one of SHMC__MAX_PROCS slots. Ownership is an
+ * open-file-description (OFD) write lock on byte SHMC__LOCK_BASE + slot of
+ * the arena file, taken through a description of the process's own. The
+ * kernel drops that lock when the description's last descriptor is closed,
+ * which happens at the latest when the process dies, however it dies. So:
+ *
+ *   - a slot is owned by a live process  <=>  its byte is locked;
+ *   - a slot whose state is not FREE but whose byte is unlocked belongs to
+ *     a dead process (or one that detached), and whoever takes the lock may
+ *     reap what it left: its handles and its epoch records.
+ *
+ * Unlike kill(pid, 0), this cannot be fooled by PID reuse, and it works
+ * across PID namespaces: no pid is compared anywhere. OFD locks (not classic
+ * POSIX locks) are used because a POSIX lock is dropped when the process
+ * closes *any* descriptor of the file, and is not shared with a fork child;
+ * the fork protocol in fork.c relies on an OFD lock being carried into the
+ * child by the inherited descriptor.
+ *
+ * Reaping is idempotent and ordered so that a reaper killed mid-way leaves
+ * leaks (found by the arena check), never double frees: each handle entry is
+ * cleared before the reference it stood for is dropped.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "memory/epoch.h"
+#include "objects/handle.h"
+#include "arena/olock.h"
+#include "arena/proc.h"
+
+int shmc__proc_open_lockfd(int arena_fd)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", arena_fd);
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static struct flock byte_lock(short type, int64_t pos)
+{
+	struct flock fl = {0};
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = pos;
+	fl.l_len = 1;
+	return fl;
+}
+
+int shmc__proc_trylock(int fd, int64_t pos)
+{
+	struct flock fl = byte_lock(F_WRLCK, pos);
+	if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+		return 0;
+	return (errno == EACCES || errno == EAGAIN) ? -EAGAIN : -errno;
+}
+
+void shmc__proc_unlock(int fd, int64_t pos)
+{
+	struct flock fl = byte_lock(F_UNLCK, pos);
+	(void)fcntl(fd, F_OFD_SETLK, &fl);
+}
+
+int shmc__proc_lock_held(int fd, int64_t pos)
+{
+	struct flock fl = byte_lock(F_WRLCK, pos);
+	if (fcntl(fd, F_OFD_GETLK, &fl) != 0)
+		return -errno;
+	return fl.l_type != F_UNLCK;
+}
+
+bool shmc__proc_alive(shmc_arena_t *a, uint32_t slot)
+{
+	if (slot == a->slot)
+		return true;
+	if (slot >= SHMC__MAX_PROCS)
+		return false;
+	/* An error (which should not happen) counts as alive: wrongly
+	 * declaring a live process dead would free memory it is reading. */
+	return shmc__proc_lock_held(a->lock_fd, SHMC__LOCK_BASE + slot) != 0;
+}
+
+int shmc__proc_reap_locked(shmc_arena_t *a, uint32_t slot)
+{
+	struct shmc__proc *p = shmc__proc_at(a, slot);
+	if (ld_acquire(&p->state) == SHMC__PROC_FREE)
+		return 0;
+	int rc = shmc__epoch_reap_records(a, slot);
+	shmc__handles_reap(a, slot);
+	if (rc == 0) {
+		st_relaxed(&p->pid, 0);
+		st_release(&p->state, SHMC__PROC_FREE);
+	}
+	return rc;
+}
+
+int shmc__proc_claim(shmc_arena_t *a, int fd, uint32_t *out)
+{
+	for (uint32_t s = 0; s < SHMC__MAX_PROCS; s++) {
+		if (s == a->slot && a->lock_fd >= 0)
+			continue;
+		if (shmc__proc_trylock(fd, SHMC__LOCK_BASE + s) != 0)
+			continue;
+		/* The slot is ours. If a dead owner left anything, and it
+		 * cannot all be released now, leave it for a later reaper. */
+		if (shmc__proc_reap_locked(a, s) != 0) {
+			shmc__proc_unlock(fd, SHMC__LOCK_BASE + s);
+			continue;
+		}
+		struct shmc__proc *p = shmc__proc_at(a, s);
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		st_relaxed(&p->attached_ns,
+			   (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+		st_relaxed(&p->pid, (uint32_t)getpid());
+		st_relaxed(&p->handles_off, 0);
+		/* A new generation: locks the slot's last owner held stay dead. */
+		atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
+		st_release(&p->state, SHMC__PROC_LIVE);
+		*out = s;
+		return 0;
+	}
+	return SHMC_EPROCS;
+}
+
+void shmc__proc_reap_if_dead(shmc_arena_t *a, uint32_t slot)
+{
+	if (slot >= SHMC__MAX_PROCS || slot == a->slot)
+		return;
+	struct shmc__proc *p = shmc__proc_at(a, slot);
+	if (ld_acquire(&p->state) == SHMC__PROC_FREE)
+		return;
+	/* The slot lock keeps other processes out, not our own threads: an
+	 * OFD lock taken again through the same description succeeds, so two
+	 * threads would reap the same slot at once and dispose of its retired
+	 * items twice. */
+	pthread_mutex_lock(&a->reap_mu);
+	if (shmc__proc_trylock(a->lock_fd, SHMC__LOCK_BASE + slot) == 0) {
+		shmc__proc_reap_locked(a, slot); /* nothing if already reaped */
+		shmc__proc_unlock(a->lock_fd, SHMC__LOCK_BASE + slot);
+	} /* else alive */
+	pthread_mutex_unlock(&a->reap_mu);
+}
+
+int shmc__proc_reap_dead(shmc_arena_t *a)
+{
+	int n = 0;
+	for (uint32_t s = 0; s < SHMC__MAX_PROCS; s++) {
+		struct shmc__proc *p = shmc__proc_at(a, s);
+		if (s == a->slot || ld_acquire(&p->state) == SHMC__PROC_FREE)
+			continue;
+		shmc__proc_reap_if_dead(a, s);
+		n += ld_acquire(&p->state) == SHMC__PROC_FREE;
+	}
+	return n;
+}
+
+uint32_t shmc__proc_token(shmc_arena_t *a, uint32_t slot)
+{
+	uint32_t gen = ld_acquire(&shmc__proc_at(a, slot)->gen) & SHMC__TOKEN_GEN_MASK;
+	return (gen << SHMC__TOKEN_SLOT_BITS) | (slot + 1);
+}

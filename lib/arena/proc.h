@@ -1,0 +1,49 @@
+/*
+ * proc.h -- process slots and death detection.
+ */
+#ifndef SHMC_PROC_H
+#define SHMC_PROC_H
+
+#include "arena/arena.h"
+
+/* Byte-range lock positions in the arena file: far past its end, where no
+ * data lives. One byte per slot, and one taken by a creator while it
+ * initialises the arena. */
+#define SHMC__LOCK_BASE ((int64_t)1 << 50)
+#define SHMC__LOCK_INIT (SHMC__LOCK_BASE - 1)
+
+/* A fresh open file description of the arena file (not a dup: a lock held
+ * through it belongs to it alone). @return fd or -errno */
+int shmc__proc_open_lockfd(int arena_fd);
+
+/* Take the write lock on byte POS through FD without waiting.
+ * @return 0, -EAGAIN (held through another description), -errno */
+int shmc__proc_trylock(int fd, int64_t pos);
+void shmc__proc_unlock(int fd, int64_t pos);
+/* Whether another open file description holds the lock on byte POS.
+ * @return 1 held, 0 free, -errno */
+int shmc__proc_lock_held(int fd, int64_t pos);
+
+/* Whether the process owning SLOT is alive. Immune to PID reuse: the lock
+ * that marks a slot as owned is released by the kernel when the last
+ * descriptor of its owner closes, that is, when the owner dies. */
+bool shmc__proc_alive(shmc_arena_t *a, uint32_t slot);
+
+/* Claim a free or dead slot through lock descriptor FD, reaping whatever a
+ * dead owner left in it. *slot receives it. @return 0, SHMC_EPROCS */
+int shmc__proc_claim(shmc_arena_t *a, int fd, uint32_t *slot);
+
+/* The lock token of the process that claimed SLOT (olock.h). */
+uint32_t shmc__proc_token(shmc_arena_t *a, uint32_t slot);
+
+/* Reap every slot whose owner has died. @return the number reaped */
+int shmc__proc_reap_dead(shmc_arena_t *a);
+
+/* Release what the dead owner of SLOT left (handles, epoch records), while
+ * holding the slot's lock. @return 0 when the slot is clean and free */
+int shmc__proc_reap_locked(shmc_arena_t *a, uint32_t slot);
+
+/* Reap SLOT if its owner is dead. */
+void shmc__proc_reap_if_dead(shmc_arena_t *a, uint32_t slot);
+
+#endif

@@ -1,0 +1,696 @@
+/*
+ * dict.c -- the insertion-ordered hash table behind dicts and namespaces.
+ *
+ * Layout: the object body holds `table_off`, the offset of one table block:
+ *
+ *   header   {magic, nindex, cap, used, live}
+ *   index    nindex 32-bit slots: 0 empty, else entry number + 1
+ *   entries  cap entries {hash, key word, value word}, in insertion order
+ *
+ * Lookup probes the index linearly from hash & (nindex - 1) and compares the
+ * entry's hash, then its key with Python's equality (values/venc.h). Iteration walks
+ * entries [0, used) and skips deleted keys, which keeps Python's order.
+ *
+ * Writers hold the lock and publish each change with one atomic store:
+ *   - insert: the entry's hash, key and value are written, then the index
+ *     slot is stored (the publication), then used and live are bumped;
+ *   - update: the value word is stored;
+ *   - delete: the key word is stored as DELETED (its index slot stays, as a
+ *     tombstone for probing), then live is dropped;
+ *   - growth, compaction and clear build a new table privately and store its
+ *     offset in table_off.
+ * If a writer dies after an insert's publication but before used/live were
+ * bumped, repair (under the recovered lock) rolls the insert forward: the
+ * entry was complete before it was published, and readers may have seen it.
+ * It then recounts live from the entries. The sequence lock keeps snapshot
+ * readers from ever seeing the bookkeeping half done.
+ *
+ * Readers: get/has probe inside an epoch section without the lock; len and
+ * snapshots validate with the sequence lock.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memory/alloc.h"
+#include "containers/dict.h"
+#include "values/venc.h"
+
+#define TABLE_MAGIC 0x54434944u /* "DICT" */
+#define MIN_INDEX 8u
+
+struct dict_body {
+	atomic_u64 table_off;
+};
+
+struct dict_entry {
+	atomic_u64 hash;
+	atomic_u64 key;
+	atomic_u64 val;
+};
+
+struct dict_table {
+	uint32_t magic;
+	uint32_t pad_;
+	uint64_t nindex; /* a power of two */
+	uint64_t cap;    /* entries: two thirds of nindex */
+	atomic_u64 used;
+	atomic_u64 live;
+	uint64_t pad2_;
+	atomic_u32 index[];
+};
+
+static inline struct dict_entry *entries(struct dict_table *t)
+{
+	return (struct dict_entry *)ALIGN_UP((uintptr_t)&t->index[t->nindex], 16);
+}
+
+static uint64_t table_bytes(uint64_t nindex, uint64_t cap)
+{
+	return ALIGN_UP(sizeof(struct dict_table) + nindex * sizeof(uint32_t), 16) +
+	       cap * sizeof(struct dict_entry);
+}
+
+static inline uint64_t cap_for(uint64_t nindex)
+{
+	return nindex / 3 * 2 + (nindex % 3 == 2); /* nindex * 2 / 3, no overflow */
+}
+
+/* The table at OFF, validated so that every read through it stays inside
+ * the arena, or NULL. */
+static inline struct dict_table *table_at(shmc_arena_t *a, uint64_t off)
+{
+	struct dict_table *t = shmc__at(a, off, sizeof(*t), 16);
+	if (unlikely(t == NULL))
+		return NULL;
+	/* The table spans less than 32 bytes per index slot (plus its
+	 * header), and cap < nindex. */
+	uint64_t n = t->nindex;
+	if (unlikely(t->magic != TABLE_MAGIC || n < MIN_INDEX || (n & (n - 1)) ||
+		     n > ((uint64_t)1 << 32) || t->cap >= n ||
+		     (n << 5) + 64 > a->capacity - off))
+		return NULL;
+	return t;
+}
+
+static inline struct dict_table *table_of(shmc_arena_t *a, struct shmc__obj *o)
+{
+	uint64_t off = ld_acquire(&SHMC__BODY(o, struct dict_body)->table_off);
+	return off ? table_at(a, off) : NULL;
+}
+
+static inline uint64_t used_of(struct dict_table *t)
+{
+	uint64_t u = ld_acquire(&t->used);
+	return u > t->cap ? t->cap : u;
+}
+
+int shmc__dict_key(shmc_value_t v, struct shmc__key *k)
+{
+	if (v.type == SHMC_INT) { /* the common case, quickly */
+		k->hash = shmc__hash_int(v.i);
+	} else {
+		int rc = shmc__key_hash(v, &k->hash);
+		if (rc) /* SHMC_EUNHASHABLE, SHMC_EDEPTH, or a builder's error */
+			return rc;
+	}
+	k->v = v;
+	k->word = shmc__word_immediate(v);
+	return 0;
+}
+
+int shmc__ns_key(const char *name, struct shmc__key *k)
+{
+	if (name == NULL || name[0] == '\0')
+		return -EINVAL;
+	k->v = shmc_strn(name, strlen(name));
+	if (k->v.type == SHMC_ERROR)
+		return (int)k->v.i;
+	k->hash = shmc__hash_bytes(k->v.str, k->v.len, SHMC__SEED_STR);
+	k->word = 0;
+	return 0;
+}
+
+/* The number an immediate word stands for (None stands apart). */
+static inline bool imm_number(uint64_t w, int64_t *x)
+{
+	if (shmc__w_is_int(w))
+		*x = shmc__w_int(w);
+	else if (w == SHMC__W_TRUE || w == SHMC__W_FALSE)
+		*x = w == SHMC__W_TRUE;
+	else
+		return false;
+	return true;
+}
+
+/* Whether stored key word KW equals K (Python's ==). Ints and strs, the
+ * usual keys, are compared without decoding anything. */
+static inline __attribute__((always_inline)) bool key_matches(shmc_arena_t *a, uint64_t kw, const struct shmc__key *k)
+{
+	if (kw == k->word)
+		return true;
+	if (k->word && !shmc__w_is_block(kw)) { /* two immediates: 1 == True */
+		int64_t x, y;
+		return imm_number(kw, &x) && imm_number(k->word, &y) && x == y;
+	}
+	if (k->v.type == SHMC_STR)
+		return shmc__word_is_str(a, kw, k->v.str, k->v.len);
+	return shmc__word_eq(a, kw, k->v);
+}
+
+/* The entry holding K in T, or NULL. Bounded: at most nindex probes. */
+static inline __attribute__((always_inline)) struct dict_entry *lookup(shmc_arena_t *a, struct dict_table *t,
+				 const struct shmc__key *k)
+{
+	if (t == NULL)
+		return NULL;
+	/* Locals: the acquire loads below would make the compiler reload
+	 * anything read through a pointer. */
+	struct dict_entry *e = entries(t);
+	const uint64_t nindex = t->nindex, cap = t->cap, hash = k->hash;
+	const uint64_t mask = nindex - 1;
+	atomic_u32 *index = t->index;
+	uint64_t i = hash & mask;
+	for (uint64_t n = 0; n < nindex; n++, i = (i + 1) & mask) {
+		uint32_t x = ld_acquire(&index[i]);
+		if (x == 0)
+			return NULL;
+		if (unlikely(x > cap))
+			continue; /* corrupt slot: skip it */
+		struct dict_entry *c = &e[x - 1];
+		if (ld_relaxed(&c->hash) != hash)
+			continue;
+		uint64_t kw = ld_acquire(&c->key);
+		if (kw == SHMC__W_DELETED || kw == SHMC__W_EMPTY)
+			continue;
+		if (key_matches(a, kw, k))
+			return c;
+	}
+	return NULL;
+}
+
+/* Place entry number X (0-based) in T's index. */
+static void index_put(struct dict_table *t, uint64_t hash, uint64_t x)
+{
+	uint64_t mask = t->nindex - 1, i = hash & mask;
+	while (ld_relaxed(&t->index[i]))
+		i = (i + 1) & mask;
+	st_release(&t->index[i], (uint32_t)(x + 1));
+}
+
+/* A new empty table with room for at least N entries. */
+static int table_new(shmc_arena_t *a, uint64_t n, struct dict_table **out,
+		     uint64_t *off)
+{
+	uint64_t nindex = MIN_INDEX;
+	while (cap_for(nindex) < n) {
+		if (nindex >= ((uint64_t)1 << 31))
+			return SHMC_EFULL;
+		nindex *= 2;
+	}
+	uint64_t cap = cap_for(nindex);
+	/* A table a little over a size class would waste up to a fifth of its
+	 * block: give up the few entries that push it over (at most 1 %). */
+	uint64_t below = shmc__alloc_class_below(table_bytes(nindex, cap));
+	uint64_t fixed = table_bytes(nindex, 0);
+	if (below > fixed && (below - fixed) / sizeof(struct dict_entry) >= cap - cap / 100 &&
+	    (below - fixed) / sizeof(struct dict_entry) >= n)
+		cap = (below - fixed) / sizeof(struct dict_entry);
+	int rc = shmc__alloc(a, table_bytes(nindex, cap), off);
+	if (rc)
+		return rc;
+	struct dict_table *t = (struct dict_table *)(a->base + *off);
+	memset(t, 0, table_bytes(nindex, 0));
+	t->magic = TABLE_MAGIC;
+	t->nindex = nindex;
+	t->cap = cap;
+	*out = t;
+	return 0;
+}
+
+/* Replace the table with the lock held; the old one is retired, not its
+ * words (they moved, or the caller retired them). */
+static void table_publish(struct shmc__writer *w, uint64_t off)
+{
+	struct dict_body *b = SHMC__BODY(w->o, struct dict_body);
+	uint64_t old = ld_relaxed(&b->table_off);
+	st_release(&b->table_off, off);
+	if (old)
+		shmc__retire(w->a, w->r, old | SHMC__RETIRE_FREE);
+}
+
+/* Make room for one more entry: a fresh table (first insert), or a copy of
+ * the live entries into a table sized for them (growing, or compacting away
+ * deleted entries). */
+static int make_room_locked(struct shmc__writer *w, struct dict_table **tp)
+{
+	struct dict_table *t = *tp, *nt;
+	if (t && used_of(t) < t->cap)
+		return 0;
+	uint64_t live = t ? ld_relaxed(&t->live) : 0, off;
+	/* Room for half as many again before the next resize. */
+	int rc = table_new(w->a, live < 4 ? 5 : live + live / 2 + 1, &nt, &off);
+	if (rc)
+		return rc;
+	uint64_t n = 0;
+	if (t) {
+		struct dict_entry *src = entries(t), *dst = entries(nt);
+		for (uint64_t i = 0, u = used_of(t); i < u; i++) {
+			uint64_t kw = ld_relaxed(&src[i].key);
+			if (kw == SHMC__W_DELETED || kw == SHMC__W_EMPTY)
+				continue;
+			uint64_t h = ld_relaxed(&src[i].hash);
+			st_relaxed(&dst[n].hash, h);
+			st_relaxed(&dst[n].key, kw);
+			st_relaxed(&dst[n].val, ld_relaxed(&src[i].val));
+			index_put(nt, h, n);
+			n++;
+		}
+	}
+	st_relaxed(&nt->used, n);
+	st_relaxed(&nt->live, n);
+	table_publish(w, off);
+	*tp = nt;
+	return 0;
+}
+
+/* Append a new entry (room made) and publish it. */
+static void insert_locked(struct dict_table *t, uint64_t hash, uint64_t kw,
+			  uint64_t vw)
+{
+	uint64_t u = ld_relaxed(&t->used);
+	struct dict_entry *e = &entries(t)[u];
+	st_relaxed(&e->hash, hash);
+	st_relaxed(&e->key, kw);
+	st_relaxed(&e->val, vw);
+	index_put(t, hash, u); /* the publication: release */
+	st_release(&t->used, u + 1);
+	st_release(&t->live, ld_relaxed(&t->live) + 1);
+}
+
+/* Operations -------------------------------------------------------------- */
+
+int shmc__dict_get(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key *k,
+		   int missing, shmc_value_t *out)
+{
+	struct shmc__rec *r = shmc__epoch_rec(a);
+	if (unlikely(r == NULL))
+		return SHMC_ETHREADS;
+	shmc__epoch_enter(a, r);
+	struct dict_entry *e = lookup(a, table_of(a, o), k);
+	int rc = missing;
+	if (e) {
+		uint64_t w = ld_acquire(&e->val);
+		if (likely(shmc__w_is_int(w))) { /* the common case, inline */
+			*out = shmc_int(shmc__w_int(w));
+			rc = 0;
+		} else {
+			rc = shmc__word_load(a, w, out);
+		}
+	}
+	shmc__epoch_exit(r);
+	return rc;
+}
+
+int shmc__dict_has(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key *k)
+{
+	struct shmc__rec *r = shmc__epoch_rec(a);
+	if (unlikely(r == NULL))
+		return SHMC_ETHREADS;
+	shmc__epoch_enter(a, r);
+	int rc = lookup(a, table_of(a, o), k) != NULL;
+	shmc__epoch_exit(r);
+	return rc;
+}
+
+/* Insert K -> VW (value already stored) into the locked table T, which does
+ * not hold K. */
+static int insert_new_locked(struct shmc__writer *w, struct dict_table *t,
+			     const struct shmc__key *k, uint64_t vw)
+{
+	uint64_t kw;
+	/* A new key is stored under the lock: rarer than updates, and it is
+	 * not encoded twice. */
+	int rc = shmc__word_store(w->a, k->v, &kw);
+	if (rc)
+		return rc;
+	if ((rc = make_room_locked(w, &t)) != 0) {
+		shmc__word_drop(w->a, kw);
+		return rc;
+	}
+	uint64_t s = shmc__write_begin(w->o);
+	insert_locked(t, k->hash, kw, vw);
+	shmc__write_end(w->o, s);
+	return 0;
+}
+
+int shmc__dict_set(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key *k,
+		   shmc_value_t v)
+{
+	struct shmc__writer w;
+	uint64_t vw;
+	int rc = shmc__word_store(a, v, &vw);
+	if (rc)
+		return rc;
+	if ((rc = shmc__writer_begin(a, o, 0, &w)) != 0)
+		goto fail;
+	struct dict_table *t = table_of(w.a, w.o);
+	struct dict_entry *e = lookup(w.a, t, k);
+	if (e) {
+		/* Replacing an int by an int retires nothing: no bookkeeping. */
+		uint64_t old = ld_relaxed(&e->val);
+		if (shmc__word_needs_retire(old) && (rc = shmc__writer_reserve(&w, 1)) != 0) {
+			shmc__writer_exit(&w);
+			goto fail;
+		}
+		uint64_t s = shmc__write_begin(w.o);
+		st_release(&e->val, vw);
+		shmc__write_end(w.o, s);
+		shmc__word_retire(w.a, w.r, old);
+		shmc__writer_exit(&w);
+		return 0;
+	}
+	/* A new key: growing the table retires the old one. */
+	if (t && used_of(t) >= t->cap && (rc = shmc__writer_reserve(&w, 1)) != 0) {
+		shmc__writer_exit(&w);
+		goto fail;
+	}
+	rc = insert_new_locked(&w, t, k, vw);
+	shmc__writer_exit(&w);
+	if (rc == 0)
+		return 0;
+fail:
+	shmc__word_drop(a, vw);
+	return rc;
+}
+
+int shmc__dict_setdefault(shmc_arena_t *a, struct shmc__obj *o,
+			  const struct shmc__key *k, shmc_value_t dflt,
+			  shmc_value_t *out)
+{
+	struct shmc__writer w;
+	shmc_value_t v = shmc_none();
+	uint64_t vw;
+	int rc = shmc__word_store(a, dflt, &vw);
+	if (rc)
+		return rc;
+	if ((rc = shmc__writer_begin(a, o, 1, &w)) != 0) {
+		shmc__word_drop(a, vw);
+		return rc;
+	}
+	struct dict_table *t = table_of(w.a, w.o);
+	struct dict_entry *e = lookup(w.a, t, k);
+	if (e) {
+		if (out)
+			rc = shmc__word_load(w.a, ld_relaxed(&e->val), &v);
+		shmc__writer_exit(&w);
+		shmc__word_drop(a, vw);
+	} else {
+		/* Decode before inserting: after, a failure could not be undone. */
+		if (out)
+			rc = shmc__word_load(w.a, vw, &v);
+		if (rc == 0 && (rc = insert_new_locked(&w, t, k, vw)) != 0)
+			shmc_value_free(&v);
+		shmc__writer_exit(&w);
+		if (rc)
+			shmc__word_drop(a, vw);
+	}
+	if (rc == 0 && out)
+		*out = v;
+	return rc;
+}
+
+int shmc__dict_clear(shmc_arena_t *a, struct shmc__obj *o)
+{
+	struct shmc__writer w;
+	int rc = shmc__writer_begin(a, o, 1, &w);
+	if (rc)
+		return rc;
+	shmc__writer_detach(&w, &SHMC__BODY(w.o, struct dict_body)->table_off,
+			    table_of(w.a, w.o));
+	shmc__writer_exit(&w);
+	return 0;
+}
+
+int shmc__dict_remove(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key *k,
+		      int missing, shmc_value_t *out)
+{
+	struct shmc__writer w;
+	int rc = shmc__writer_begin(a, o, 2, &w);
+	if (rc)
+		return rc;
+	struct dict_table *t = table_of(w.a, w.o);
+	struct dict_entry *e = lookup(w.a, t, k);
+	shmc_value_t v;
+	if (e == NULL) {
+		rc = missing;
+	} else if (out == NULL || (rc = shmc__word_load(w.a, ld_relaxed(&e->val), &v)) == 0) {
+		uint64_t kw = ld_relaxed(&e->key), vw = ld_relaxed(&e->val);
+		uint64_t s = shmc__write_begin(w.o);
+		st_release(&e->key, SHMC__W_DELETED); /* the publication */
+		st_relaxed(&t->live, ld_relaxed(&t->live) - 1);
+		shmc__write_end(w.o, s);
+		shmc__word_retire(w.a, w.r, kw);
+		shmc__word_retire(w.a, w.r, vw);
+		if (out)
+			*out = v;
+	}
+	shmc__writer_exit(&w);
+	return rc;
+}
+
+int shmc__dict_rmw(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key *k,
+		   int missing, const struct shmc__rmw *op)
+{
+	struct shmc__writer w;
+	int rc = shmc__writer_begin(a, o, 0, &w);
+	if (rc)
+		return rc;
+	struct dict_entry *e = lookup(w.a, table_of(w.a, w.o), k);
+	rc = e ? shmc__rmw_locked(&w, &e->val, op) : missing;
+	shmc__writer_exit(&w);
+	return rc;
+}
+
+static int len_fn(shmc_arena_t *a, struct shmc__obj *o, void *p)
+{
+	struct dict_table *t = table_of(a, o);
+	*(int64_t *)p = t ? (int64_t)ld_acquire(&t->live) : 0;
+	return 0;
+}
+
+static void nothing(void *p)
+{
+	(void)p;
+}
+
+int64_t shmc__dict_len(shmc_arena_t *a, struct shmc__obj *o)
+{
+	int64_t n;
+	int rc = shmc__obj_snapshot(a, o, len_fn, nothing, &n);
+	return rc ? rc : n;
+}
+
+static int snapshot_fn(shmc_arena_t *a, struct shmc__obj *o, void *p)
+{
+	shmc_value_t *out = p;
+	struct dict_table *t = table_of(a, o);
+	int rc = shmc__pmap_new(out);
+	if (rc || t == NULL)
+		return rc;
+	struct dict_entry *e = entries(t);
+	for (uint64_t i = 0, u = used_of(t); i < u; i++) {
+		uint64_t kw = ld_acquire(&e[i].key);
+		if (kw == SHMC__W_DELETED || kw == SHMC__W_EMPTY)
+			continue;
+		shmc_value_t k, v;
+		if ((rc = shmc__word_load(a, kw, &k)) == 0 &&
+		    (rc = shmc__word_load(a, ld_acquire(&e[i].val), &v)) != 0)
+			shmc_value_free(&k);
+		if (rc == 0)
+			rc = shmc_pdict_set(out, k, v);
+		if (rc) {
+			shmc_value_free(out);
+			return rc == SHMC_EUNHASHABLE ? SHMC_ECORRUPT : rc;
+		}
+	}
+	return 0;
+}
+
+static void snapshot_reset(void *p)
+{
+	shmc_value_free(p);
+}
+
+int shmc__dict_snapshot(shmc_arena_t *a, struct shmc__obj *o, shmc_value_t *out)
+{
+	shmc_value_t v;
+	int rc = shmc__obj_snapshot(a, o, snapshot_fn, snapshot_reset, &v);
+	if (rc == 0)
+		*out = v;
+	return rc;
+}
+
+/* Drop a detached table with every key and value in it. @return -1 when
+ * OFF is not a dict table. */
+int shmc__dict_body_drop(shmc_arena_t *a, uint64_t off)
+{
+	struct dict_table *t = table_at(a, off);
+	if (t == NULL)
+		return -1;
+	struct dict_entry *e = entries(t);
+	for (uint64_t i = 0, u = used_of(t); i < u; i++) {
+		uint64_t kw = ld_relaxed(&e[i].key);
+		if (kw == SHMC__W_DELETED || kw == SHMC__W_EMPTY)
+			continue;
+		shmc__word_drop(a, kw);
+		shmc__word_drop(a, ld_relaxed(&e[i].val));
+	}
+	shmc__free(a, off);
+	return 0;
+}
+
+void shmc__dict_destroy(shmc_arena_t *a, struct shmc__obj *o)
+{
+	uint64_t off = ld_relaxed(&SHMC__BODY(o, struct dict_body)->table_off);
+	if (off)
+		shmc__dict_body_drop(a, off);
+}
+
+int shmc__dict_repair(shmc_arena_t *a, struct shmc__obj *o)
+{
+	if (ld_relaxed(&SHMC__BODY(o, struct dict_body)->table_off) == 0)
+		return 0;
+	struct dict_table *t = table_of(a, o);
+	if (t == NULL)
+		return SHMC_ECORRUPT;
+	uint64_t used = ld_relaxed(&t->used);
+	if (used > t->cap)
+		return SHMC_ECORRUPT;
+	/* Roll forward an insert that was published but not counted. */
+	for (uint64_t i = 0; i < t->nindex; i++) {
+		uint32_t x = ld_relaxed(&t->index[i]);
+		if (x == used + 1 && used < t->cap)
+			used++;
+		else if (x > used)
+			return SHMC_ECORRUPT;
+	}
+	struct dict_entry *e = entries(t);
+	uint64_t live = 0;
+	for (uint64_t i = 0; i < used; i++) {
+		uint64_t kw = ld_relaxed(&e[i].key);
+		live += kw != SHMC__W_DELETED && kw != SHMC__W_EMPTY;
+	}
+	st_relaxed(&t->used, used);
+	st_relaxed(&t->live, live);
+	return 0;
+}
+
+int shmc__dict_walk_body(struct shmc__walk *w, uint64_t off)
+{
+	shmc_arena_t *a = shmc__walk_arena(w);
+	unsigned long long self = off;
+	struct dict_table *t = table_at(a, off);
+	if (t == NULL)
+		return -1;
+	if (!shmc__walk_block(w, off, table_bytes(t->nindex, t->cap), "dict table"))
+		return 0;
+	uint64_t used = ld_acquire(&t->used), live = 0;
+	if (used > t->cap) {
+		shmc__walk_error(w, "dict table %#llx: %llu entries used of %llu", self,
+				 (unsigned long long)used, (unsigned long long)t->cap);
+		return 0;
+	}
+	/* Every index slot names a used entry, and every entry is found by
+	 * probing from its hash: no empty slot lies between its hash's slot
+	 * and its own. Checked in O(nindex + used), with a count of empty
+	 * slots before each slot and each entry's slot: probing for each entry
+	 * would take O(nindex * used) on a corrupt table (an index with no
+	 * empty slot), which is hours on a big one. */
+	struct dict_entry *e = entries(t);
+	uint64_t mask = t->nindex - 1;
+	uint64_t *empties = malloc((t->nindex + 1) * sizeof(uint64_t));
+	uint64_t *slot_of = calloc(used + 1, sizeof(uint64_t)); /* slot + 1 */
+	if (empties == NULL || slot_of == NULL) {
+		free(empties);
+		free(slot_of);
+		shmc__walk_error(w, "dict table %#llx: no memory to check its index", self);
+		return 0;
+	}
+	empties[0] = 0;
+	for (uint64_t i = 0; i < t->nindex; i++) {
+		uint32_t x = ld_relaxed(&t->index[i]);
+		empties[i + 1] = empties[i] + (x == 0);
+		if (x > used)
+			shmc__walk_error(w, "dict table %#llx: index slot %llu names entry %u of %llu",
+					 self, (unsigned long long)i, x,
+					 (unsigned long long)used);
+		else if (x && slot_of[x - 1])
+			shmc__walk_error(w, "dict table %#llx: entry %u is in the index twice",
+					 self, x - 1);
+		else if (x)
+			slot_of[x - 1] = i + 1;
+	}
+	for (uint64_t i = 0; i < used; i++) {
+		uint64_t kw = ld_acquire(&e[i].key);
+		if (kw == SHMC__W_DELETED)
+			continue;
+		if (kw == SHMC__W_EMPTY) {
+			shmc__walk_error(w, "dict table %#llx: entry %llu has no key", self,
+					 (unsigned long long)i);
+			continue;
+		}
+		live++;
+		uint64_t h = ld_relaxed(&e[i].hash) & mask, j = slot_of[i];
+		bool found = j != 0;
+		if (found) { /* the empty slots in [h, j), cyclically */
+			j--;
+			uint64_t gap = h <= j ? empties[j] - empties[h]
+					      : empties[t->nindex] - empties[h] + empties[j];
+			found = gap == 0;
+		}
+		if (!found)
+			shmc__walk_error(w, "dict table %#llx: entry %llu cannot be found from its hash",
+					 self, (unsigned long long)i);
+		shmc__walk_word(w, kw, "dict key");
+		shmc__walk_word(w, ld_acquire(&e[i].val), "dict value");
+	}
+	free(empties);
+	free(slot_of);
+	if (live != ld_relaxed(&t->live))
+		shmc__walk_error(w, "dict table %#llx: counts %llu live entries, holds %llu",
+				 self, (unsigned long long)ld_relaxed(&t->live),
+				 (unsigned long long)live);
+	return 0;
+}
+
+void shmc__dict_walk(struct shmc__walk *w, struct shmc__obj *o)
+{
+	uint64_t off = ld_acquire(&SHMC__BODY(o, struct dict_body)->table_off);
+	if (off && shmc__dict_walk_body(w, off) != 0)
+		shmc__walk_error(w, "dict %#llx: table at %#llx is malformed",
+				 (unsigned long long)shmc__off(shmc__walk_arena(w), o),
+				 (unsigned long long)off);
+}
+
+int64_t shmc__dict_length(shmc_arena_t *a, struct shmc__obj *o)
+{
+	struct dict_table *t = table_of(a, o);
+	return t ? (int64_t)ld_acquire(&t->live) : 0;
+}
+
+void shmc__dict_items(shmc_arena_t *a, struct shmc__obj *o,
+		      int (*fn)(void *ctx, uint64_t key, uint64_t val), void *ctx)
+{
+	struct dict_table *t = table_of(a, o);
+	if (t == NULL)
+		return;
+	struct dict_entry *e = entries(t);
+	for (uint64_t i = 0, u = used_of(t); i < u; i++) {
+		uint64_t kw = ld_acquire(&e[i].key);
+		if (kw == SHMC__W_DELETED || kw == SHMC__W_EMPTY)
+			continue;
+		if (fn(ctx, kw, ld_acquire(&e[i].val)))
+			break;
+	}
+}

@@ -1,0 +1,56 @@
+/*
+ * dict.h -- the hash table behind managed dicts and namespaces.
+ */
+#ifndef SHMC_DICT_H
+#define SHMC_DICT_H
+
+#include "objects/obj.h"
+#include "values/rmw.h"
+
+/* A key as the caller gives it, with its hash, and its word when it needs
+ * no block (ints, bools, None), for comparisons without decoding. */
+struct shmc__key {
+	shmc_value_t v;
+	uint64_t hash;
+	uint64_t word;
+};
+
+/* The key for a dict operation, or SHMC_EUNHASHABLE. */
+int shmc__dict_key(shmc_value_t v, struct shmc__key *k);
+/* The key for a namespace attribute. @return 0, -EINVAL */
+int shmc__ns_key(const char *name, struct shmc__key *k);
+
+/* Operations shared by the dict and namespace kinds, on an object already
+ * resolved (A, O). MISSING is the code for an absent key (SHMC_EKEY or
+ * SHMC_EATTR). */
+int shmc__dict_get(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key *k,
+		   int missing, shmc_value_t *out);
+int shmc__dict_has(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key *k);
+int shmc__dict_set(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key *k,
+		   shmc_value_t v);
+/* Remove K; if OUT, decode its value first. */
+int shmc__dict_remove(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key *k,
+		      int missing, shmc_value_t *out);
+int shmc__dict_rmw(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key *k,
+		   int missing, const struct shmc__rmw *op);
+int64_t shmc__dict_len(shmc_arena_t *a, struct shmc__obj *o);
+/* A consistent snapshot of the entries as a plain dict (insertion order). */
+int shmc__dict_snapshot(shmc_arena_t *a, struct shmc__obj *o, shmc_value_t *out);
+/* *out (if OUT) = the value of K, after inserting DFLT if K was missing;
+ * one atomic step. */
+int shmc__dict_setdefault(shmc_arena_t *a, struct shmc__obj *o,
+			  const struct shmc__key *k, shmc_value_t dflt,
+			  shmc_value_t *out);
+int shmc__dict_clear(shmc_arena_t *a, struct shmc__obj *o);
+
+void shmc__dict_destroy(shmc_arena_t *a, struct shmc__obj *o);
+/* Drop a detached table with its keys and values (-1: not a table). */
+int shmc__dict_body_drop(shmc_arena_t *a, uint64_t off);
+int shmc__dict_repair(shmc_arena_t *a, struct shmc__obj *o);
+void shmc__dict_walk(struct shmc__walk *w, struct shmc__obj *o);
+int64_t shmc__dict_length(shmc_arena_t *a, struct shmc__obj *o);
+void shmc__dict_items(shmc_arena_t *a, struct shmc__obj *o,
+		      int (*fn)(void *ctx, uint64_t key, uint64_t val), void *ctx);
+#define SHMC__DICT_BODY_SIZE sizeof(atomic_u64)
+
+#endif

@@ -1,0 +1,587 @@
+/*
+ * list.c -- the managed list.
+ *
+ * Layout: the object body holds `arr_off`, the offset of an array block
+ * {magic, cap, len, item[cap]}; each item is a value word (values/venc.h).
+ *
+ * Writers hold the object's lock. Every change is published with one atomic
+ * store, so a writer killed at any instruction leaves the old or the new
+ * list, never a mixture:
+ *   - append with room: item[len] is written first, then len+1 is stored;
+ *   - set: the item word is stored;
+ *   - pop of the last item: len-1 is stored;
+ *   - everything else (growth, insert, delete, extend past capacity, clear)
+ *     builds a new array privately and stores its offset in arr_off.
+ * Replaced arrays and values are retired (epoch.c), so lock-free readers can
+ * finish with what they found. What a killed writer had allocated but not
+ * published is leaked, for the arena check to find; nothing needs repair.
+ *
+ * Readers: get and len read arr_off, then len, then an item, inside an epoch
+ * section, without the lock. Whole-list reads (copy, str) use the sequence
+ * lock to see one state, which writers other than a plain append bump.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "memory/alloc.h"
+#include "base/heap.h"
+#include "objects/obj.h"
+#include "values/repr.h"
+#include "values/rmw.h"
+#include "values/venc.h"
+
+#define ARR_MAGIC 0x5453494cu /* "LIST" */
+
+struct list_body {
+	atomic_u64 arr_off;
+};
+
+struct list_arr {
+	uint32_t magic;
+	uint32_t pad_;
+	uint64_t cap;
+	atomic_u64 len;
+	atomic_u64 item[];
+};
+
+#define MIN_CAP 4u
+
+static struct list_arr *arr_of(shmc_arena_t *a, struct shmc__obj *o)
+{
+	uint64_t off = ld_acquire(&SHMC__BODY(o, struct list_body)->arr_off);
+	if (off == 0)
+		return NULL;
+	struct list_arr *arr = shmc__at(a, off, sizeof(*arr), 16);
+	if (arr == NULL || arr->magic != ARR_MAGIC ||
+	    arr->cap > (a->capacity - off - sizeof(*arr)) / sizeof(uint64_t))
+		return NULL;
+	return arr;
+}
+
+/* Items in ARR, bounded by its capacity (a corrupt len reads as cap). */
+static uint64_t arr_len(const struct list_arr *arr)
+{
+	uint64_t n = arr ? ld_acquire(&((struct list_arr *)arr)->len) : 0;
+	return arr && n > arr->cap ? arr->cap : n;
+}
+
+/* A new array of capacity CAP holding the first N items of SRC. */
+static int arr_new(shmc_arena_t *a, uint64_t cap, const struct list_arr *src,
+		   uint64_t n, struct list_arr **out, uint64_t *off)
+{
+	if (cap < MIN_CAP)
+		cap = MIN_CAP;
+	if (cap > (SHMC__MAX_BLOCK - sizeof(struct list_arr)) / sizeof(uint64_t))
+		return SHMC_EFULL;
+	/* Fill the block: its class is bigger than asked for anyway. */
+	uint64_t bytes = shmc__alloc_usable(sizeof(struct list_arr) + cap * sizeof(uint64_t));
+	cap = (bytes - sizeof(struct list_arr)) / sizeof(uint64_t);
+	int rc = shmc__alloc(a, bytes, off);
+	if (rc)
+		return rc;
+	struct list_arr *arr = (struct list_arr *)(a->base + *off);
+	arr->magic = ARR_MAGIC;
+	arr->cap = cap;
+	for (uint64_t i = 0; i < n; i++)
+		st_relaxed(&arr->item[i], ld_relaxed(&((struct list_arr *)src)->item[i]));
+	st_relaxed(&arr->len, n);
+	*out = arr;
+	return 0;
+}
+
+/* Replace the array (with the lock held); the old one is retired, its items
+ * are not (they moved or were retired by the caller). */
+static void arr_publish(struct shmc__writer *w, uint64_t off)
+{
+	struct list_body *b = SHMC__BODY(w->o, struct list_body);
+	uint64_t old = ld_relaxed(&b->arr_off);
+	st_release(&b->arr_off, off); /* the array is complete before it is seen */
+	if (old)
+		shmc__retire(w->a, w->r, old | SHMC__RETIRE_FREE);
+}
+
+/* Python's index rules: negative counts from the end. */
+static int norm_index(int64_t i, uint64_t n, uint64_t *out)
+{
+	if (i < 0)
+		i += (int64_t)n;
+	if (i < 0 || (uint64_t)i >= n)
+		return SHMC_EINDEX;
+	*out = (uint64_t)i;
+	return 0;
+}
+
+/* Drop a detached array and every value in it. @return -1 when OFF is not
+ * a list array. */
+int shmc__list_body_drop(shmc_arena_t *a, uint64_t off)
+{
+	struct list_arr *arr = shmc__at(a, off, sizeof(*arr), 16);
+	if (arr == NULL || arr->magic != ARR_MAGIC ||
+	    arr->cap > (a->capacity - off - sizeof(*arr)) / sizeof(uint64_t))
+		return -1;
+	uint64_t n = arr_len(arr);
+	for (uint64_t i = 0; i < n; i++)
+		shmc__word_drop(a, ld_relaxed(&arr->item[i]));
+	shmc__free(a, off);
+	return 0;
+}
+
+static void destroy(shmc_arena_t *a, struct shmc__obj *o)
+{
+	uint64_t off = ld_relaxed(&SHMC__BODY(o, struct list_body)->arr_off);
+	if (off)
+		shmc__list_body_drop(a, off);
+}
+
+static int repair(shmc_arena_t *a, struct shmc__obj *o)
+{
+	/* Every change is one store: verify that the array is sound. */
+	if (ld_relaxed(&SHMC__BODY(o, struct list_body)->arr_off) == 0)
+		return 0;
+	struct list_arr *arr = arr_of(a, o);
+	if (arr == NULL || ld_relaxed(&arr->len) > arr->cap)
+		return SHMC_ECORRUPT;
+	return 0;
+}
+
+/* Show the check the array at OFF and its items. @return -1 when OFF is not
+ * a list array (nothing reported). */
+int shmc__list_walk_body(struct shmc__walk *w, uint64_t off)
+{
+	shmc_arena_t *a = shmc__walk_arena(w);
+	struct list_arr *arr = shmc__at(a, off, sizeof(*arr), 16);
+	if (arr == NULL || arr->magic != ARR_MAGIC)
+		return -1;
+	if (arr->cap > (a->capacity - off - sizeof(*arr)) / sizeof(uint64_t)) {
+		shmc__walk_error(w, "list array at %#llx: capacity %llu past the arena",
+				 (unsigned long long)off, (unsigned long long)arr->cap);
+		return 0;
+	}
+	if (!shmc__walk_block(w, off, sizeof(*arr) + arr->cap * sizeof(uint64_t),
+			      "list array"))
+		return 0;
+	uint64_t n = ld_acquire(&arr->len);
+	if (n > arr->cap) {
+		shmc__walk_error(w, "list array at %#llx: length %llu over capacity %llu",
+				 (unsigned long long)off, (unsigned long long)n,
+				 (unsigned long long)arr->cap);
+		n = arr->cap;
+	}
+	for (uint64_t i = 0; i < n; i++)
+		shmc__walk_word(w, ld_acquire(&arr->item[i]), "list item");
+	return 0;
+}
+
+static void walk(struct shmc__walk *w, struct shmc__obj *o)
+{
+	uint64_t off = ld_acquire(&SHMC__BODY(o, struct list_body)->arr_off);
+	if (off && shmc__list_walk_body(w, off) != 0)
+		shmc__walk_error(w, "list %#llx: array at %#llx is not one",
+				 (unsigned long long)shmc__off(shmc__walk_arena(w), o),
+				 (unsigned long long)off);
+}
+
+static int64_t length(shmc_arena_t *a, struct shmc__obj *o)
+{
+	return (int64_t)arr_len(arr_of(a, o));
+}
+
+static void items(shmc_arena_t *a, struct shmc__obj *o,
+		  int (*fn)(void *ctx, uint64_t key, uint64_t val), void *ctx)
+{
+	struct list_arr *arr = arr_of(a, o);
+	for (uint64_t i = 0, n = arr_len(arr); i < n; i++)
+		if (fn(ctx, shmc__w_from_int((int64_t)i), ld_acquire(&arr->item[i])))
+			break;
+}
+
+/* Snapshot: the whole list as a plain list. */
+struct copy_ctx {
+	shmc_value_t out;
+};
+
+static int copy_fn(shmc_arena_t *a, struct shmc__obj *o, void *p)
+{
+	struct copy_ctx *c = p;
+	struct list_arr *arr = arr_of(a, o);
+	uint64_t n = arr_len(arr);
+	int rc = shmc__seq_new(SHMC_LIST, n, &c->out);
+	for (uint64_t i = 0; rc == 0 && i < n; i++) {
+		shmc_value_t v;
+		rc = shmc__word_load(a, ld_acquire(&arr->item[i]), &v);
+		if (rc == 0)
+			shmc__seq_push(&c->out, v);
+		else
+			shmc_value_free(&c->out);
+	}
+	return rc;
+}
+
+static void copy_reset(void *p)
+{
+	shmc_value_free(&((struct copy_ctx *)p)->out);
+}
+
+static void nothing_to_reset(void *p)
+{
+	(void)p;
+}
+
+int shmc_list_copy(shmc_obj_t *h, shmc_value_t *out)
+{
+	struct shmc__obj *o;
+	int rc = shmc__resolve(h, SHMC_KIND_LIST, &o);
+	if (rc)
+		return rc;
+	struct copy_ctx c;
+	if ((rc = shmc__obj_snapshot(h->arena, o, copy_fn, copy_reset, &c)) == 0)
+		*out = c.out;
+	return rc;
+}
+
+static int list_str(shmc_obj_t *h, char **out)
+{
+	shmc_value_t v;
+	int rc = shmc_list_copy(h, &v);
+	if (rc)
+		return rc;
+	rc = shmc_value_repr(v, out);
+	shmc_value_free(&v);
+	return rc;
+}
+
+const struct shmc__kind shmc__list_kind = {
+	.typeid = "list",
+	.proxy = "ListProxy",
+	.body_size = sizeof(struct list_body),
+	.destroy = destroy,
+	.repair = repair,
+	.str = list_str,
+	.walk = walk,
+	.length = length,
+	.items = items,
+};
+
+/* Public API -------------------------------------------------------------- */
+
+int shmc_list_new(shmc_arena_t *a, shmc_obj_t **out)
+{
+	if (!shmc__arena_ok(a) || out == NULL)
+		return SHMC_EHANDLE;
+	return shmc__obj_create(a, SHMC_KIND_LIST, out);
+}
+
+int shmc_list_new_from(shmc_arena_t *a, shmc_value_t items, shmc_obj_t **out)
+{
+	if (items.type != SHMC_LIST && items.type != SHMC_TUPLE)
+		return items.type == SHMC_ERROR ? (int)items.i : SHMC_ETYPE;
+	shmc_obj_t *h;
+	int rc = shmc_list_new(a, &h);
+	if (rc)
+		return rc;
+	if ((rc = shmc_list_extend(h, items)) != 0) {
+		shmc_obj_release(h);
+		return rc;
+	}
+	*out = h;
+	return 0;
+}
+
+int64_t shmc_list_len(shmc_obj_t *h)
+{
+	struct shmc__reader rd;
+	int rc = shmc__reader_enter(h, SHMC_KIND_LIST, &rd);
+	if (rc)
+		return rc;
+	int64_t n = (int64_t)arr_len(arr_of(rd.a, rd.o));
+	shmc__reader_exit(&rd);
+	return n;
+}
+
+int shmc_list_get(shmc_obj_t *h, int64_t i, shmc_value_t *out)
+{
+	struct shmc__reader rd;
+	int rc = shmc__reader_enter(h, SHMC_KIND_LIST, &rd);
+	if (rc)
+		return rc;
+	struct list_arr *arr = arr_of(rd.a, rd.o);
+	uint64_t k;
+	if ((rc = norm_index(i, arr_len(arr), &k)) == 0)
+		rc = shmc__word_load(rd.a, ld_acquire(&arr->item[k]), out);
+	shmc__reader_exit(&rd);
+	return rc;
+}
+
+int shmc_list_set(shmc_obj_t *h, int64_t i, shmc_value_t v)
+{
+	struct shmc__writer w;
+	uint64_t nw, k;
+	int rc = shmc__resolve(h, SHMC_KIND_LIST, &w.o);
+	if (rc || (rc = shmc__word_store(h->arena, v, &nw)) != 0)
+		return rc;
+	if ((rc = shmc__writer_enter(h, SHMC_KIND_LIST, 0, &w)) != 0) {
+		shmc__word_drop(h->arena, nw);
+		return rc;
+	}
+	struct list_arr *arr = arr_of(w.a, w.o);
+	if ((rc = norm_index(i, arr_len(arr), &k)) == 0) {
+		uint64_t old = ld_relaxed(&arr->item[k]);
+		if (!shmc__word_needs_retire(old) || (rc = shmc__writer_reserve(&w, 1)) == 0) {
+			uint64_t s = shmc__write_begin(w.o);
+			st_release(&arr->item[k], nw);
+			shmc__write_end(w.o, s);
+			shmc__word_retire(w.a, w.r, old);
+		}
+	}
+	shmc__writer_exit(&w);
+	if (rc)
+		shmc__word_drop(h->arena, nw);
+	return rc;
+}
+
+/* Insert the N encoded words WS at index AT (AT == len appends), with the
+ * lock held. Appends in place while there is room; otherwise copies. */
+static int insert_words_locked(struct shmc__writer *w, uint64_t at,
+			       const uint64_t *ws, uint64_t n)
+{
+	struct list_arr *arr = arr_of(w->a, w->o);
+	if (arr == NULL && ld_relaxed(&SHMC__BODY(w->o, struct list_body)->arr_off))
+		return SHMC_ECORRUPT;
+	uint64_t len = arr_len(arr);
+	if (at == len && arr && len + n <= arr->cap) {
+		/* Release, not relaxed: a reader that loaded len before a pop
+		 * shortened the list may read this slot without synchronising
+		 * through len, and must still see the value block whole.
+		 * Pairs with the acquire loads of items in readers. */
+		for (uint64_t i = 0; i < n; i++)
+			st_release(&arr->item[len + i], ws[i]);
+		/* One store publishes them all; the items are written first. */
+		st_release(&arr->len, len + n);
+		return 0;
+	}
+	uint64_t cap = arr ? arr->cap : 0, off;
+	if (len + n > cap)
+		/* Grow by half: with blocks sized to their class, this wastes
+		 * less than doubling, for a few more copies. */
+		cap = cap + cap / 2 > len + n ? cap + cap / 2 : len + n;
+	struct list_arr *na;
+	int rc = arr_new(w->a, cap, arr, at, &na, &off);
+	if (rc)
+		return rc;
+	for (uint64_t i = 0; i < n; i++)
+		st_relaxed(&na->item[at + i], ws[i]);
+	for (uint64_t i = at; i < len; i++)
+		st_relaxed(&na->item[i + n], ld_relaxed(&arr->item[i]));
+	st_relaxed(&na->len, len + n);
+	uint64_t s = shmc__write_begin(w->o);
+	arr_publish(w, off);
+	shmc__write_end(w->o, s);
+	return 0;
+}
+
+static int insert_value(shmc_obj_t *h, int64_t i, bool append, shmc_value_t v)
+{
+	struct shmc__writer w;
+	uint64_t nw;
+	int rc = shmc__resolve(h, SHMC_KIND_LIST, &w.o);
+	if (rc || (rc = shmc__word_store(h->arena, v, &nw)) != 0)
+		return rc;
+	if ((rc = shmc__writer_enter(h, SHMC_KIND_LIST, 1, &w)) != 0) {
+		shmc__word_drop(h->arena, nw);
+		return rc;
+	}
+	uint64_t len = arr_len(arr_of(w.a, w.o)), at = len;
+	if (!append) { /* Python clamps insert positions */
+		if (i < 0)
+			i += (int64_t)len;
+		at = i < 0 ? 0 : (uint64_t)i > len ? len : (uint64_t)i;
+	}
+	rc = insert_words_locked(&w, at, &nw, 1);
+	shmc__writer_exit(&w);
+	if (rc)
+		shmc__word_drop(h->arena, nw);
+	return rc;
+}
+
+int shmc_list_append(shmc_obj_t *h, shmc_value_t v)
+{
+	return insert_value(h, 0, true, v);
+}
+
+int shmc_list_insert(shmc_obj_t *h, int64_t i, shmc_value_t v)
+{
+	return insert_value(h, i, false, v);
+}
+
+int shmc_list_extend(shmc_obj_t *h, shmc_value_t items)
+{
+	struct shmc__writer w;
+	struct shmc__obj *o;
+	int rc = shmc__resolve(h, SHMC_KIND_LIST, &o);
+	if (rc)
+		return rc;
+	if (items.type != SHMC_LIST && items.type != SHMC_TUPLE)
+		return items.type == SHMC_ERROR ? (int)items.i : SHMC_ETYPE;
+	uint64_t n = items.seq->len, done = 0;
+	if (n == 0)
+		return 0;
+	uint64_t *ws = shmc__heap_alloc(n * sizeof(uint64_t));
+	if (ws == NULL)
+		return -ENOMEM;
+	for (; done < n; done++)
+		if ((rc = shmc__word_store(h->arena, items.seq->items[done], &ws[done])))
+			goto out;
+	if ((rc = shmc__writer_enter(h, SHMC_KIND_LIST, 1, &w)) == 0) {
+		rc = insert_words_locked(&w, arr_len(arr_of(w.a, w.o)), ws, n);
+		shmc__writer_exit(&w);
+	}
+out:
+	if (rc)
+		for (uint64_t i = 0; i < done; i++)
+			shmc__word_drop(h->arena, ws[i]);
+	shmc__heap_free(ws);
+	return rc;
+}
+
+/* The first position holding a value equal to V, or SHMC_EINDEX. */
+static int find_item(shmc_arena_t *a, struct list_arr *arr, shmc_value_t v,
+		       uint64_t *k)
+{
+	uint64_t n = arr_len(arr);
+	for (uint64_t i = 0; i < n; i++) {
+		if (shmc__word_eq(a, ld_acquire(&arr->item[i]), v)) {
+			*k = i;
+			return 0;
+		}
+	}
+	return SHMC_EINDEX;
+}
+
+/* Remove item I (Python index), or with BYVAL the first item equal to V;
+ * decode it into *out when OUT is set. */
+static int remove_item(shmc_obj_t *h, int64_t i, const shmc_value_t *byval,
+		       shmc_value_t *out)
+{
+	struct shmc__writer w;
+	int rc = shmc__writer_enter(h, SHMC_KIND_LIST, 2, &w);
+	if (rc)
+		return rc;
+	struct list_arr *arr = arr_of(w.a, w.o);
+	uint64_t len = arr_len(arr), k, off;
+	shmc_value_t v = shmc_none();
+	rc = byval ? find_item(w.a, arr, *byval, &k) : norm_index(i, len, &k);
+	if (rc)
+		goto done;
+	uint64_t word = ld_relaxed(&arr->item[k]);
+	if (out && (rc = shmc__word_load(w.a, word, &v)) != 0)
+		goto done;
+	if (k == len - 1) {
+		uint64_t s = shmc__write_begin(w.o);
+		st_release(&arr->len, len - 1);
+		shmc__write_end(w.o, s);
+	} else {
+		struct list_arr *na;
+		uint64_t cap = arr->cap;
+		if ((rc = arr_new(w.a, cap, arr, k, &na, &off)) != 0) {
+			shmc_value_free(&v);
+			goto done;
+		}
+		for (uint64_t j = k + 1; j < len; j++)
+			st_relaxed(&na->item[j - 1], ld_relaxed(&arr->item[j]));
+		st_relaxed(&na->len, len - 1);
+		uint64_t s = shmc__write_begin(w.o);
+		arr_publish(&w, off);
+		shmc__write_end(w.o, s);
+	}
+	shmc__word_retire(w.a, w.r, word);
+	if (out)
+		*out = v;
+done:
+	shmc__writer_exit(&w);
+	return rc;
+}
+
+int shmc_list_pop(shmc_obj_t *h, int64_t i, shmc_value_t *out)
+{
+	shmc_value_t v;
+	int rc = remove_item(h, i, NULL, out ? &v : NULL);
+	if (rc == 0 && out)
+		*out = v;
+	return rc;
+}
+
+int shmc_list_del(shmc_obj_t *h, int64_t i)
+{
+	return remove_item(h, i, NULL, NULL);
+}
+
+int shmc_list_remove(shmc_obj_t *h, shmc_value_t v)
+{
+	return remove_item(h, 0, &v, NULL);
+}
+
+static int index_fn(shmc_arena_t *a, struct shmc__obj *o, void *p)
+{
+	struct { shmc_value_t v; uint64_t k; } *c = p;
+	return find_item(a, arr_of(a, o), c->v, &c->k);
+}
+
+int64_t shmc_list_index(shmc_obj_t *h, shmc_value_t v)
+{
+	struct shmc__obj *o;
+	int rc = shmc__resolve(h, SHMC_KIND_LIST, &o);
+	if (rc)
+		return rc;
+	struct { shmc_value_t v; uint64_t k; } c = {v, 0};
+	rc = shmc__obj_snapshot(h->arena, o, index_fn, nothing_to_reset, &c);
+	return rc ? rc : (int64_t)c.k;
+}
+
+int shmc_list_clear(shmc_obj_t *h)
+{
+	struct shmc__writer w;
+	int rc = shmc__writer_enter(h, SHMC_KIND_LIST, 1, &w);
+	if (rc)
+		return rc;
+	shmc__writer_detach(&w, &SHMC__BODY(w.o, struct list_body)->arr_off,
+			    arr_of(w.a, w.o));
+	shmc__writer_exit(&w);
+	return 0;
+}
+
+static int list_rmw(shmc_obj_t *h, int64_t i, const struct shmc__rmw *op)
+{
+	struct shmc__writer w;
+	int rc = shmc__writer_enter(h, SHMC_KIND_LIST, 0, &w);
+	if (rc)
+		return rc;
+	struct list_arr *arr = arr_of(w.a, w.o);
+	uint64_t k;
+	if ((rc = norm_index(i, arr_len(arr), &k)) == 0)
+		rc = shmc__rmw_locked(&w, &arr->item[k], op);
+	shmc__writer_exit(&w);
+	return rc;
+}
+
+int shmc_list_add(shmc_obj_t *h, int64_t i, shmc_value_t delta,
+		  shmc_value_t *result)
+{
+	struct shmc__rmw op = {.kind = SHMC__RMW_ADD, .arg = delta, .result = result};
+	return list_rmw(h, i, &op);
+}
+
+int shmc_list_cas(shmc_obj_t *h, int64_t i, shmc_value_t expected,
+		  shmc_value_t desired)
+{
+	struct shmc__rmw op = {.kind = SHMC__RMW_CAS, .arg = expected,
+			       .desired = desired};
+	return list_rmw(h, i, &op);
+}
+
+int shmc_list_update(shmc_obj_t *h, int64_t i, shmc_update_fn fn, void *ctx)
+{
+	if (fn == NULL)
+		return -EINVAL;
+	struct shmc__rmw op = {.kind = SHMC__RMW_UPDATE, .fn = fn, .ctx = ctx};
+	return list_rmw(h, i, &op);
+}

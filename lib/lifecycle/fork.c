@@ -1,0 +1,95 @@
+/*
+ * fork.c -- making a fork() child a process of its own in every arena.
+ *
+ * A child inherits its parent's mapping and handles, but not its identity:
+ * it needs a process slot of its own, and references of its own for the
+ * handles it inherited (else the parent could release an object the child
+ * still uses). Both are prepared in the parent, before fork() copies it:
+ *
+ *   prepare  (parent) for each arena: open a new open file description of
+ *            the arena file, claim a free slot through it, and give that
+ *            slot a copy of our handle table, taking a reference per entry;
+ *   child    adopt the prepared slot: its lock travels into the child with
+ *            the inherited descriptor; close our copy of the parent's lock
+ *            descriptor (the parent still holds its own);
+ *   parent   close the parent's copy of the child's descriptor: from now on
+ *            the child alone keeps the child's slot locked.
+ *
+ * If fork() fails, the parent's close drops the last reference to the
+ * prepared description, the kernel releases its lock, and the slot reads as
+ * a dead process: the next reaper drops the references it holds.
+ */
+#include <pthread.h>
+#include <unistd.h>
+
+#include "memory/epoch.h"
+#include "objects/handle.h"
+#include "arena/olock.h"
+#include "arena/proc.h"
+
+static void prepare(void)
+{
+	shmc__arena_list_lock();
+	for (shmc_arena_t *a = shmc__arena_list_first(); a; a = a->next_attached) {
+		/* No reaper of ours mid-way when the child is copied. */
+		pthread_mutex_lock(&a->reap_mu);
+		pthread_mutex_lock(&a->mu);
+		a->fork_lock_fd = shmc__proc_open_lockfd(a->fd);
+		if (a->fork_lock_fd < 0)
+			continue;
+		if (shmc__proc_claim(a, a->fork_lock_fd, &a->fork_slot) != 0 ||
+		    shmc__handles_copy(a, a->fork_slot) != 0) {
+			close(a->fork_lock_fd); /* releases the claimed slot */
+			a->fork_lock_fd = -1;
+		}
+	}
+}
+
+static void parent(void)
+{
+	for (shmc_arena_t *a = shmc__arena_list_first(); a; a = a->next_attached) {
+		if (a->fork_lock_fd >= 0)
+			close(a->fork_lock_fd);
+		a->fork_lock_fd = -1;
+		pthread_mutex_unlock(&a->mu);
+		pthread_mutex_unlock(&a->reap_mu);
+	}
+	shmc__arena_list_unlock();
+}
+
+static void child(void)
+{
+	shmc__epoch_after_fork_child();
+	shmc__tid_after_fork_child(); /* another thread id now */
+	shmc__membarrier_ready();      /* a new process: register it again */
+	for (shmc_arena_t *a = shmc__arena_list_first(); a; a = a->next_attached) {
+		close(a->lock_fd); /* our copy of the parent's description */
+		if (a->fork_lock_fd >= 0) {
+			a->lock_fd = a->fork_lock_fd;
+			a->slot = a->fork_slot;
+			a->token = shmc__proc_token(a, a->slot);
+			st_relaxed(&shmc__proc_at(a, a->slot)->pid, (uint32_t)getpid());
+		} else {
+			/* The parent could not prepare a slot: this arena is
+			 * unusable here. */
+			a->lock_fd = -1;
+			a->magic = 0;
+		}
+		a->fork_lock_fd = -1;
+		pthread_mutex_unlock(&a->mu);
+		pthread_mutex_unlock(&a->reap_mu);
+	}
+	shmc__arena_list_unlock();
+}
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void register_handlers(void)
+{
+	pthread_atfork(prepare, parent, child);
+}
+
+void shmc__fork_register(void)
+{
+	pthread_once(&once, register_handlers);
+}

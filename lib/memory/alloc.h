@@ -1,0 +1,49 @@
+/*
+ * alloc.h -- the arena's allocator, shared by every attached process.
+ */
+#ifndef SHMC_ALLOC_H
+#define SHMC_ALLOC_H
+
+#include "arena/arena.h"
+
+#define SHMC__ALIGN 16u             /* every block is 16-byte aligned */
+#define SHMC__SLAB_PAGES 16u        /* small classes are carved 64 KiB at a time */
+#define SHMC__MAX_BLOCK ((uint64_t)1 << 40)
+
+/* pagemap entries: class + 1 in the low byte; RUN_START on a run's first page */
+#define SHMC__PM_CLASS_MASK 0xffu
+#define SHMC__PM_RUN_START 0x100u
+
+/* A block of at least SIZE bytes; *off receives its offset.
+ * @return 0, SHMC_EFULL (no room, or an injected failure), -EINVAL */
+int shmc__alloc(shmc_arena_t *a, uint64_t size, uint64_t *off);
+
+/* Return a block. Offsets that do not name a block are ignored (and counted
+ * nowhere): a corrupt arena must not make free() write outside it. */
+void shmc__free(shmc_arena_t *a, uint64_t off);
+
+/* The usable size of the block at OFF, or 0 when OFF names no block. */
+uint64_t shmc__block_size(const shmc_arena_t *a, uint64_t off);
+
+/* The size class of the block starting at OFF, or -1. */
+int shmc__block_class(const shmc_arena_t *a, uint64_t off);
+bool shmc__class_is_small(unsigned cls);
+
+/* The usable size of a block allocated for SIZE bytes (its class's size),
+ * and the largest class size below SIZE (0 if none): callers size arrays
+ * to fill their blocks. */
+uint64_t shmc__alloc_usable(uint64_t size);
+uint64_t shmc__alloc_class_below(uint64_t size);
+
+/* Size classes. */
+unsigned shmc__class_count(void);
+uint64_t shmc__class_size(unsigned cls);
+
+/* Initialise the allocator's part of a new arena's header. */
+void shmc__alloc_init(shmc_arena_t *a);
+
+/* Failure injection for tests: the (N+1)-th allocation from now fails with
+ * SHMC_EFULL, once. A negative N switches injection off. Process-wide. */
+void shmc__alloc_fail_after(long n);
+
+#endif

@@ -1,0 +1,449 @@
+/*
+ * epoch.c -- epoch-based reclamation (Fraser's EBR) shared by processes.
+ *
+ * Readers never lock and never write a shared cache line: each thread has a
+ * record in the arena and announces, on entering a read-side section, the
+ * global epoch it saw; on leaving it stores 0. A writer that unlinks a block
+ * retires it into its own record's limbo, tagged with the global epoch at
+ * that moment. The global epoch advances from E to E+1 only when every active
+ * record announces E; so once it reaches R+2, no reader that could have seen
+ * a block retired at R is still inside its section, and the block is freed.
+ *
+ * Records (struct shmc__rec) belong to a process slot (owner = slot + 1).
+ * Limbo is a ring of {what, epoch} pairs in an arena block; only the owning
+ * thread writes it, so it needs no lock, and it lives in the arena so that a
+ * reaper can dispose of what a dead process left.
+ *
+ * Dead readers: a process killed inside a section leaves its record active
+ * and would hold the epoch back forever. When a record keeps blocking the
+ * advance, its owner's slot lock is probed (proc.c); if the owner is dead the
+ * slot is reaped: its records are deactivated and their limbo disposed of
+ * after one more grace period. Nothing here trusts a pid.
+ *
+ * Memory order: enter() stores the announcement, then needs a full barrier
+ * before it reads anything, pairing with a full barrier in try_advance()
+ * before it scans the records (store-load on both sides). Readers are the
+ * hot path, so where the kernel offers membarrier(2), the barrier is moved
+ * to the advancer: MEMBARRIER_CMD_GLOBAL_EXPEDITED runs one on every thread
+ * of every registered process (each attaching process registers), and the
+ * reader needs only a compiler barrier. Whether an arena works so is fixed
+ * at its creation (SHMC__FEAT_MEMBARRIER); a process that cannot register
+ * cannot attach to it. Retire reads the global epoch after a seq_cst fence
+ * that follows the unlink.
+ */
+#include <errno.h>
+#include <linux/membarrier.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memory/alloc.h"
+#include "memory/epoch.h"
+#include "arena/proc.h"
+#include "objects/walk.h"
+
+struct limbo_entry {
+	atomic_u64 what;
+	atomic_u64 epoch;
+};
+
+struct shmc__limbo {
+	uint64_t cap;    /* entries; a power of two */
+	atomic_u64 head; /* count of entries ever disposed of */
+	atomic_u64 tail; /* count of entries ever retired */
+	uint64_t pad_;
+	struct limbo_entry e[];
+};
+
+#define LIMBO_MIN 64u
+#define POLL_THRESHOLD 64u  /* pending items before a retire polls */
+#define STALL_PROBE 256u    /* blocked advances before probing liveness */
+#define REAP_ATTEMPTS 2000u
+
+/* This thread's record per arena lives behind the arena's pthread key. */
+struct tls_rec {
+	shmc_arena_t *arena;
+	struct shmc__rec *rec;
+	unsigned fork_gen;
+	unsigned stall;
+};
+
+_Atomic unsigned shmc__fork_gen;
+_Thread_local struct shmc__tls_rec_cache shmc__tls_rec;
+
+void shmc__epoch_after_fork_child(void)
+{
+	atomic_fetch_add(&shmc__fork_gen, 1);
+	memset(&shmc__tls_rec, 0, sizeof(shmc__tls_rec));
+}
+
+static struct shmc__limbo *limbo_of(shmc_arena_t *a, struct shmc__rec *r)
+{
+	uint64_t off = ld_acquire(&r->limbo_off);
+	if (off == 0)
+		return NULL;
+	struct shmc__limbo *l = shmc__at(a, off, sizeof(*l), 16);
+	if (l == NULL || l->cap == 0 || (l->cap & (l->cap - 1)) ||
+	    l->cap > (a->capacity - off - sizeof(*l)) / sizeof(struct limbo_entry))
+		return NULL;
+	return l;
+}
+
+void shmc__thread_rec_release(void *p)
+{
+	struct tls_rec *t = p;
+	memset(&shmc__tls_rec, 0, sizeof(shmc__tls_rec));
+	if (t->fork_gen == atomic_load(&shmc__fork_gen)) {
+		st_release(&t->rec->epoch, 0);
+		st_release(&t->rec->in_use, 0);
+	}
+	free(t);
+}
+
+static void hwm_raise(shmc_arena_t *a, uint32_t n)
+{
+	uint32_t h = ld_relaxed(&a->hdr->rec_hwm);
+	while (h < n && !atomic_compare_exchange_weak(&a->hdr->rec_hwm, &h, n))
+		;
+}
+
+static struct shmc__rec *claim_record(shmc_arena_t *a)
+{
+	uint32_t me = a->slot + 1;
+	uint32_t hwm = ld_acquire(&a->hdr->rec_hwm);
+	/* Prefer an idle record of our own process: it may hold limbo. */
+	for (uint32_t i = 0; i < hwm && i < SHMC__MAX_RECS; i++) {
+		struct shmc__rec *r = shmc__rec_at(a, i);
+		uint32_t zero = 0;
+		if (ld_relaxed(&r->owner) == me &&
+		    atomic_compare_exchange_strong(&r->in_use, &zero, 1))
+			return r;
+	}
+	for (uint32_t i = 0; i < SHMC__MAX_RECS; i++) {
+		struct shmc__rec *r = shmc__rec_at(a, i);
+		uint32_t zero = 0;
+		if (ld_relaxed(&r->owner) != 0)
+			continue;
+		if (atomic_compare_exchange_strong(&r->owner, &zero, me)) {
+			st_relaxed(&r->epoch, 0);
+			st_relaxed(&r->limbo_off, 0);
+			st_release(&r->in_use, 1);
+			hwm_raise(a, i + 1);
+			return r;
+		}
+	}
+	return NULL;
+}
+
+struct shmc__rec *shmc__epoch_rec_slow(shmc_arena_t *a)
+{
+	struct tls_rec *t = pthread_getspecific(a->rec_key);
+	unsigned gen = atomic_load_explicit(&shmc__fork_gen, memory_order_relaxed);
+	if (t != NULL && t->fork_gen == gen)
+		goto cache;
+	if (t == NULL) {
+		t = malloc(sizeof(*t));
+		if (t == NULL)
+			return NULL;
+	}
+	t->rec = claim_record(a);
+	if (t->rec == NULL) {
+		free(t);
+		pthread_setspecific(a->rec_key, NULL);
+		return NULL;
+	}
+	t->arena = a;
+	t->fork_gen = gen;
+	t->stall = 0;
+	pthread_setspecific(a->rec_key, t);
+cache:
+	shmc__tls_rec.arena = a;
+	shmc__tls_rec.serial = a->serial;
+	shmc__tls_rec.fork_gen = gen;
+	shmc__tls_rec.rec = t->rec;
+	return t->rec;
+}
+
+static _Atomic int membarrier_state; /* 0 unknown, 1 ready, -1 unavailable */
+static _Atomic unsigned membarrier_gen = ~0u; /* fork generation registered */
+
+bool shmc__membarrier_ready(void)
+{
+	unsigned gen = atomic_load(&shmc__fork_gen);
+	if (atomic_load(&membarrier_state) != 0 && atomic_load(&membarrier_gen) == gen)
+		return atomic_load(&membarrier_state) > 0;
+	long q = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+	bool ok = q > 0 && (q & MEMBARRIER_CMD_GLOBAL_EXPEDITED) &&
+		  syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0) == 0;
+	atomic_store(&membarrier_state, ok ? 1 : -1);
+	atomic_store(&membarrier_gen, gen);
+	return ok;
+}
+
+/* The advancer's half of the reader/advancer barrier pair. */
+static void barrier_all_readers(shmc_arena_t *a)
+{
+	if (a->membarrier &&
+	    syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) == 0)
+		return;
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
+/* Try to move the global epoch one step. @return true if it moved (or
+ * someone else moved it meanwhile). */
+static bool try_advance(shmc_arena_t *a, bool may_reap)
+{
+	struct shmc__hdr *h = a->hdr;
+	uint64_t g = atomic_load(&h->epoch);
+	barrier_all_readers(a); /* pairs with enter() */
+	uint32_t hwm = ld_acquire(&h->rec_hwm);
+	if (hwm > SHMC__MAX_RECS)
+		hwm = SHMC__MAX_RECS;
+	for (uint32_t i = 0; i < hwm; i++) {
+		struct shmc__rec *r = shmc__rec_at(a, i);
+		uint64_t w = ld_acquire(&r->epoch);
+		if (!(w & 1) || (w >> 1) == g)
+			continue;
+		/* Blocked by a reader of an older epoch. If that keeps
+		 * happening, find out whether the reader is dead. */
+		struct tls_rec *t = pthread_getspecific(a->rec_key);
+		if (may_reap && t && ++t->stall % STALL_PROBE == 0) {
+			uint32_t owner = ld_relaxed(&r->owner);
+			if (owner >= 1 && owner <= SHMC__MAX_PROCS &&
+			    !shmc__proc_alive(a, owner - 1))
+				shmc__proc_reap_if_dead(a, owner - 1);
+		}
+		return false;
+	}
+	uint64_t expect = g;
+	atomic_compare_exchange_strong(&h->epoch, &expect, g + 1);
+	return true;
+}
+
+/* Dispose of the entries of L that are safe at global epoch G. */
+static int64_t drain(shmc_arena_t *a, struct shmc__limbo *l, uint64_t g,
+		     bool all)
+{
+	int64_t n = 0;
+	uint64_t head = ld_relaxed(&l->head), tail = ld_acquire(&l->tail);
+	if (tail - head > l->cap) /* corrupt: leak rather than misbehave */
+		return 0;
+	while (head != tail) {
+		struct limbo_entry *e = &l->e[head & (l->cap - 1)];
+		uint64_t epoch = ld_relaxed(&e->epoch);
+		if (!all && epoch + 2 > g)
+			break;
+		uint64_t what = ld_relaxed(&e->what);
+		/* Consume first, then dispose: a crash in between leaks the
+		 * item instead of disposing of it twice. */
+		st_release(&l->head, ++head);
+		shmc__dispose(a, what);
+		n++;
+	}
+	return n;
+}
+
+void shmc__epoch_poll_slow(shmc_arena_t *a, struct shmc__rec *r)
+{
+	struct shmc__limbo *l = limbo_of(a, r);
+	if (l == NULL)
+		return;
+	uint64_t pending = ld_relaxed(&l->tail) - ld_relaxed(&l->head);
+	if (pending < POLL_THRESHOLD)
+		return;
+	try_advance(a, true);
+	drain(a, l, atomic_load(&a->hdr->epoch), false);
+}
+
+/* A queue that grew for a burst of retirements goes back to its first size
+ * once empty, so that it does not hold memory for good. */
+static void shrink_if_empty(shmc_arena_t *a, struct shmc__rec *r)
+{
+	struct shmc__limbo *l = limbo_of(a, r);
+	if (l == NULL || l->cap <= LIMBO_MIN || ld_relaxed(&l->head) != ld_relaxed(&l->tail))
+		return;
+	uint64_t off;
+	if (shmc__alloc(a, sizeof(struct shmc__limbo) + LIMBO_MIN * sizeof(struct limbo_entry),
+			&off) != 0)
+		return;
+	struct shmc__limbo *nl = (struct shmc__limbo *)(a->base + off);
+	nl->cap = LIMBO_MIN;
+	st_relaxed(&nl->head, 0);
+	st_relaxed(&nl->tail, 0);
+	uint64_t old = ld_relaxed(&r->limbo_off);
+	st_release(&r->limbo_off, off);
+	shmc__free(a, old);
+}
+
+int64_t shmc__epoch_flush(shmc_arena_t *a, struct shmc__rec *r)
+{
+	int64_t n = 0;
+	for (int i = 0; i < 3; i++) {
+		try_advance(a, true);
+		struct shmc__limbo *l = limbo_of(a, r);
+		if (l == NULL)
+			break;
+		n += drain(a, l, atomic_load(&a->hdr->epoch), false);
+	}
+	shrink_if_empty(a, r);
+	return n;
+}
+
+int64_t shmc__epoch_flush_idle(shmc_arena_t *a)
+{
+	uint32_t me = a->slot + 1;
+	uint32_t hwm = ld_acquire(&a->hdr->rec_hwm);
+	int64_t n = 0;
+	for (uint32_t i = 0; i < hwm && i < SHMC__MAX_RECS; i++) {
+		struct shmc__rec *r = shmc__rec_at(a, i);
+		uint32_t zero = 0;
+		/* Borrow the record as a new thread would (claim_record): no
+		 * thread of ours uses it while in_use is ours. */
+		if (ld_relaxed(&r->owner) != me ||
+		    !atomic_compare_exchange_strong(&r->in_use, &zero, 1))
+			continue;
+		n += shmc__epoch_flush(a, r);
+		st_release(&r->in_use, 0);
+	}
+	return n;
+}
+
+int shmc__epoch_reserve(shmc_arena_t *a, struct shmc__rec *r, uint64_t n)
+{
+	struct shmc__limbo *l = limbo_of(a, r);
+	uint64_t pending = 0, cap = 0;
+	if (l) {
+		pending = ld_relaxed(&l->tail) - ld_relaxed(&l->head);
+		cap = l->cap;
+		if (pending + n <= cap)
+			return 0;
+		try_advance(a, true);
+		drain(a, l, atomic_load(&a->hdr->epoch), false);
+		pending = ld_relaxed(&l->tail) - ld_relaxed(&l->head);
+		if (pending + n <= cap)
+			return 0;
+	}
+	uint64_t ncap = cap ? cap : LIMBO_MIN;
+	while (ncap < pending + n)
+		ncap *= 2;
+	if (cap && ncap < 2 * cap)
+		ncap = 2 * cap;
+	uint64_t off;
+	int rc = shmc__alloc(a, sizeof(struct shmc__limbo) +
+				     ncap * sizeof(struct limbo_entry), &off);
+	if (rc)
+		return rc;
+	struct shmc__limbo *nl = (struct shmc__limbo *)(a->base + off);
+	nl->cap = ncap;
+	uint64_t i = 0;
+	if (l) {
+		for (uint64_t k = ld_relaxed(&l->head); k != ld_relaxed(&l->tail); k++, i++) {
+			struct limbo_entry *e = &l->e[k & (l->cap - 1)];
+			st_relaxed(&nl->e[i].what, ld_relaxed(&e->what));
+			st_relaxed(&nl->e[i].epoch, ld_relaxed(&e->epoch));
+		}
+	}
+	st_relaxed(&nl->head, 0);
+	st_relaxed(&nl->tail, i);
+	uint64_t old = ld_relaxed(&r->limbo_off);
+	/* Release: a reaper that reads limbo_off sees a complete ring. */
+	st_release(&r->limbo_off, off);
+	if (old)
+		shmc__free(a, old);
+	return 0;
+}
+
+void shmc__retire(shmc_arena_t *a, struct shmc__rec *r, uint64_t what)
+{
+	struct shmc__limbo *l = limbo_of(a, r);
+	SHMC_ASSERT(l != NULL);
+	uint64_t tail = ld_relaxed(&l->tail);
+	SHMC_ASSERT(tail - ld_relaxed(&l->head) < l->cap);
+	/* The unlink that precedes this call must be ordered before the
+	 * epoch is read (see the proof in the header comment). */
+	atomic_thread_fence(memory_order_seq_cst);
+	struct limbo_entry *e = &l->e[tail & (l->cap - 1)];
+	st_relaxed(&e->what, what);
+	st_relaxed(&e->epoch, atomic_load(&a->hdr->epoch));
+	st_release(&l->tail, tail + 1);
+	shmc__tls_rec.retired++;
+}
+
+int shmc__epoch_reap_records(shmc_arena_t *a, uint32_t slot)
+{
+	uint32_t owner = slot + 1;
+	uint32_t hwm = ld_acquire(&a->hdr->rec_hwm);
+	if (hwm > SHMC__MAX_RECS)
+		hwm = SHMC__MAX_RECS;
+	uint64_t newest = 0;
+	bool any = false;
+	for (uint32_t i = 0; i < hwm; i++) {
+		struct shmc__rec *r = shmc__rec_at(a, i);
+		if (ld_relaxed(&r->owner) != owner)
+			continue;
+		st_release(&r->epoch, 0);
+		struct shmc__limbo *l = limbo_of(a, r);
+		if (l == NULL)
+			continue;
+		uint64_t head = ld_relaxed(&l->head), tail = ld_relaxed(&l->tail);
+		if (tail - head > l->cap)
+			continue;
+		for (; head != tail; head++) {
+			uint64_t e = ld_relaxed(&l->e[head & (l->cap - 1)].epoch);
+			newest = e > newest ? e : newest;
+			any = true;
+		}
+	}
+	/* Wait (boundedly) until nothing the dead left can still be read. */
+	for (unsigned k = 0; any && atomic_load(&a->hdr->epoch) < newest + 2; k++) {
+		if (k == REAP_ATTEMPTS)
+			return -EAGAIN;
+		if (!try_advance(a, false))
+			sched_yield();
+	}
+	for (uint32_t i = 0; i < hwm; i++) {
+		struct shmc__rec *r = shmc__rec_at(a, i);
+		if (ld_relaxed(&r->owner) != owner)
+			continue;
+		struct shmc__limbo *l = limbo_of(a, r);
+		if (l)
+			drain(a, l, 0, true);
+		uint64_t off = ld_relaxed(&r->limbo_off);
+		st_relaxed(&r->limbo_off, 0);
+		if (off)
+			shmc__free(a, off);
+		st_relaxed(&r->in_use, 0);
+		st_release(&r->owner, 0);
+	}
+	return 0;
+}
+
+void shmc__limbo_visit(struct shmc__walk *w, struct shmc__rec *r,
+		       void (*item)(struct shmc__walk *w, uint64_t what))
+{
+	shmc_arena_t *a = shmc__walk_arena(w);
+	uint64_t off = ld_acquire(&r->limbo_off);
+	if (off == 0)
+		return;
+	struct shmc__limbo *l = limbo_of(a, r);
+	if (l == NULL) {
+		shmc__walk_error(w, "retire queue at %#llx is malformed",
+				 (unsigned long long)off);
+		return;
+	}
+	if (!shmc__walk_block(w, off, sizeof(*l) + l->cap * sizeof(struct limbo_entry),
+			      "retire queue"))
+		return;
+	uint64_t head = ld_relaxed(&l->head), tail = ld_relaxed(&l->tail);
+	if (tail - head > l->cap) {
+		shmc__walk_error(w, "retire queue at %#llx: %llu items in %llu slots",
+				 (unsigned long long)off,
+				 (unsigned long long)(tail - head),
+				 (unsigned long long)l->cap);
+		return;
+	}
+	for (; head != tail; head++)
+		item(w, ld_relaxed(&l->e[head & (l->cap - 1)].what));
+}

@@ -1,0 +1,260 @@
+/*
+ * obj.h -- managed objects: the header every one carries in the arena, the
+ * table of kinds, the process-local handles that name them, reference
+ * counting, and the owner lock with its repair protocol.
+ */
+#ifndef SHMC_OBJ_H
+#define SHMC_OBJ_H
+
+#include <pthread.h>
+
+#include "arena/arena.h"
+#include "memory/epoch.h"
+#include "arena/olock.h"
+#include "values/value.h"
+#include "objects/walk.h"
+
+#define SHMC__OBJ_MAGIC 0x4f434d53u    /* "SMCO" */
+#define SHMC__HANDLE_MAGIC 0x4c444e48u /* "HNDL" */
+#define SHMC__STUB_MAGIC 0x42555453u   /* "STUB": names, does not hold */
+
+/*
+ * The header of a managed object. `refs` counts the references stored in
+ * the arena (in containers, in plain values, in the root directory) plus
+ * the handles processes hold. `seq` is a sequence lock: writers make it odd
+ * while they change the object, so that readers who need a consistent view
+ * of several words can validate what they read. `lock` serialises writers;
+ * it survives its owner's death (olock.h).
+ */
+struct shmc__obj {
+	uint32_t magic;
+	uint16_t kind;
+	atomic_ushort flags; /* SHMC__OBJ_BROKEN */
+	atomic_u64 refs;
+	atomic_u64 seq;
+	uint64_t id; /* serial number within the arena */
+	struct shmc__olock lock;
+	uint64_t pad_;
+} __attribute__((aligned(16)));
+
+/* Set when a repair failed: the object is left as it is, and every
+ * operation on it reports SHMC_ECORRUPT. */
+#define SHMC__OBJ_BROKEN 1u
+
+#define SHMC__BODY(o, type) ((type *)((char *)(o) + sizeof(struct shmc__obj)))
+
+/* What each kind of managed object supplies. */
+struct shmc__kind {
+	const char *typeid; /* Python's typeid: 'list', 'dict', 'Namespace' */
+	const char *proxy;  /* Python's proxy class: 'ListProxy' */
+	size_t body_size;
+	/* Release everything the object owns, at once: nobody can reach it. */
+	void (*destroy)(shmc_arena_t *a, struct shmc__obj *o);
+	/* After a writer died holding the lock: make the object consistent
+	 * (or verify it is) while holding the lock. @return 0 or ECORRUPT */
+	int (*repair)(shmc_arena_t *a, struct shmc__obj *o);
+	/* Python's str() of the proxy, as a new string. */
+	int (*str)(shmc_obj_t *h, char **out);
+	/* Show the arena check every block and word the object owns. */
+	void (*walk)(struct shmc__walk *w, struct shmc__obj *o);
+	/* Read-only, bounded, lock-free (for views of an arena): the number of
+	 * items, and each (key, value) word pair in order -- for a list the
+	 * key is the index as an int word. Either may be NULL. FN returns
+	 * non-zero to stop. */
+	int64_t (*length)(shmc_arena_t *a, struct shmc__obj *o);
+	void (*items)(shmc_arena_t *a, struct shmc__obj *o,
+		      int (*fn)(void *ctx, uint64_t key, uint64_t val), void *ctx);
+};
+
+const struct shmc__kind *shmc__kind_of(unsigned kind);
+
+/* A handle: a process-local name for a managed object. */
+struct shmc_obj {
+	uint32_t magic;
+	uint32_t kind;
+	shmc_arena_t *arena;
+	uint64_t off;
+	uint32_t hidx; /* entry in this process's handle table */
+};
+
+/* Check H and find its object; KIND 0 accepts any kind.
+ * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
+static inline int shmc__resolve(const shmc_obj_t *h, unsigned kind,
+				struct shmc__obj **out)
+{
+	if (h == NULL || h->magic != SHMC__HANDLE_MAGIC || !shmc__arena_ok(h->arena))
+		return SHMC_EHANDLE;
+	struct shmc__obj *o = (struct shmc__obj *)shmc__at(
+		h->arena, h->off, sizeof(struct shmc__obj), 16);
+	if (o == NULL || o->magic != SHMC__OBJ_MAGIC)
+		return SHMC_ECORRUPT;
+	if (kind && o->kind != kind)
+		return SHMC_EKIND;
+	*out = o;
+	return 0;
+}
+
+/* Create an object of KIND with a zeroed body, and a handle holding its
+ * only reference. @return 0, SHMC_EFULL, -ENOMEM */
+int shmc__obj_create(shmc_arena_t *a, unsigned kind, shmc_obj_t **out);
+/* The object of a handle known to be good, without checking it again: one
+ * this process has just created, or one an earlier call has resolved. */
+static inline struct shmc__obj *shmc__obj_of(const shmc_obj_t *h)
+{
+	return (struct shmc__obj *)(h->arena->base + h->off);
+}
+
+/* A handle for the object at OFF, taking a new reference if the object is
+ * still alive. Used when reading references out of the arena, inside an
+ * epoch section. @return 0, -ENOMEM, SHMC_ECORRUPT (not an object or dead) */
+int shmc__obj_wrap(shmc_arena_t *a, uint64_t off, shmc_obj_t **out);
+
+/* A stub for the object at OFF: a handle-shaped name for printing, which
+ * holds no reference (read-only views). @return 0, -ENOMEM, SHMC_ECORRUPT */
+int shmc__obj_stub(shmc_arena_t *a, uint64_t off, shmc_obj_t **out);
+
+void shmc__obj_incref(shmc_arena_t *a, uint64_t off);
+void shmc__obj_decref(shmc_arena_t *a, uint64_t off);
+
+/* Take the writer lock, repairing the object if its last holder died.
+ * @return 0, SHMC_ECORRUPT (unrepairable), -EDEADLK (this thread holds it) */
+int shmc__obj_lock_slow(shmc_arena_t *a, struct shmc__obj *o);
+static inline int shmc__obj_lock(shmc_arena_t *a, struct shmc__obj *o)
+{
+	/* The uncontended case: one compare-and-swap (acquire: pairs with
+	 * the release in shmc__olock_release). */
+	uint32_t free_word = 0;
+	if (likely(atomic_compare_exchange_strong_explicit(
+		    &o->lock.word, &free_word, a->token, memory_order_acquire,
+		    memory_order_relaxed) &&
+		   !(ld_relaxed(&o->flags) & SHMC__OBJ_BROKEN))) {
+		st_relaxed(&o->lock.tid, shmc__olock_tid());
+		return 0;
+	}
+	return shmc__obj_lock_slow(a, o);
+}
+static inline void shmc__obj_unlock(struct shmc__obj *o)
+{
+	shmc__olock_release(&o->lock);
+}
+
+/* Writers bracket every change with these (sequence lock). */
+static inline uint64_t shmc__write_begin(struct shmc__obj *o)
+{
+	uint64_t s = ld_relaxed(&o->seq);
+	st_relaxed(&o->seq, s + 1);
+	/* The odd value is visible before any data store that follows;
+	 * pairs with the acquire fence in shmc__obj_snapshot(). */
+	atomic_thread_fence(memory_order_release);
+	return s;
+}
+static inline void shmc__write_end(struct shmc__obj *o, uint64_t s)
+{
+	st_release(&o->seq, s + 2);
+}
+
+/* Run FN (reading the object, inside an epoch section) so that what it
+ * reads is one consistent state: optimistically, validated by the sequence
+ * lock, and under the writer lock if writers keep interfering. RESET undoes
+ * a partial result before a retry. Never waits for a dead writer. */
+typedef int (*shmc__snap_fn)(shmc_arena_t *a, struct shmc__obj *o, void *ctx);
+int shmc__obj_snapshot(shmc_arena_t *a, struct shmc__obj *o, shmc__snap_fn fn,
+		       void (*reset)(void *ctx), void *ctx);
+
+/* This thread's epoch record, or an error code in *rc. */
+static inline struct shmc__rec *shmc__rec(shmc_arena_t *a, int *rc)
+{
+	struct shmc__rec *r = shmc__epoch_rec(a);
+	*rc = r ? 0 : SHMC_ETHREADS;
+	return r;
+}
+
+/* The common frame of a write: resolve the handle, make room to retire
+ * NRETIRE items, take the lock. Encode values before entering (allocation
+ * stays outside the lock); on failure nothing has changed. */
+struct shmc__writer {
+	shmc_arena_t *a;
+	struct shmc__obj *o;
+	struct shmc__rec *r;
+};
+int shmc__writer_enter(shmc_obj_t *h, unsigned kind, uint64_t nretire,
+		       struct shmc__writer *w);
+/* The same for an object already resolved. */
+static inline int shmc__writer_begin(shmc_arena_t *a, struct shmc__obj *o,
+				     uint64_t nretire, struct shmc__writer *w)
+{
+	w->a = a;
+	w->o = o;
+	w->r = shmc__epoch_rec(a);
+	if (unlikely(w->r == NULL))
+		return SHMC_ETHREADS;
+	if (nretire) {
+		int rc = shmc__epoch_reserve(a, w->r, nretire);
+		if (rc)
+			return rc;
+	}
+	return shmc__obj_lock(a, o);
+}
+/* Unlock, then free what has become safe to free. */
+static inline void shmc__writer_exit(struct shmc__writer *w)
+{
+	shmc__olock_release(&w->o->lock);
+	shmc__epoch_poll(w->a, w->r);
+}
+/* With the lock held: make room to retire N more items, when an operation
+ * learns only under the lock whether it will retire anything. Nothing is
+ * changed on failure. @return 0, SHMC_EFULL */
+static inline int shmc__writer_reserve(struct shmc__writer *w, uint64_t n)
+{
+	return shmc__epoch_reserve(w->a, w->r, n);
+}
+/* With the lock held and one retirement reserved: detach BLOCK (a dict's
+ * table, a list's array, as found valid through SLOT) in one published
+ * store, and retire it with everything it holds, once no reader can be in
+ * it. Nothing to do when BLOCK is NULL. */
+static inline void shmc__writer_detach(struct shmc__writer *w, atomic_u64 *slot,
+				       void *block)
+{
+	if (block == NULL)
+		return;
+	uint64_t s = shmc__write_begin(w->o);
+	st_release(slot, 0);
+	shmc__write_end(w->o, s);
+	shmc__retire(w->a, w->r, shmc__off(w->a, block) | SHMC__RETIRE_BODY);
+}
+
+/* The common frame of a lock-free read: resolve, enter an epoch section. */
+struct shmc__reader {
+	shmc_arena_t *a;
+	struct shmc__obj *o;
+	struct shmc__rec *r;
+};
+static inline int shmc__reader_enter(const shmc_obj_t *h, unsigned kind,
+				     struct shmc__reader *rd)
+{
+	int rc = shmc__resolve(h, kind, &rd->o);
+	if (rc)
+		return rc;
+	rd->a = h->arena;
+	if ((rd->r = shmc__rec(rd->a, &rc)) == NULL)
+		return rc;
+	shmc__epoch_enter(rd->a, rd->r);
+	return 0;
+}
+static inline void shmc__reader_exit(struct shmc__reader *rd)
+{
+	shmc__epoch_exit(rd->r);
+}
+
+/* Drop a detached list array with every value in it (list.c).
+ * @return -1 when OFF is not a list array. */
+int shmc__list_body_drop(shmc_arena_t *a, uint64_t off);
+
+/* Handle tables (handle.c) ------------------------------------------------ */
+
+/* Record that this process holds a reference to OFF. @return 0, SHMC_EFULL */
+int shmc__handle_add(shmc_arena_t *a, uint64_t off, uint32_t *idx);
+/* Forget entry IDX (the caller then drops the reference). */
+void shmc__handle_remove(shmc_arena_t *a, uint32_t idx);
+
+#endif

@@ -1,0 +1,270 @@
+/*
+ * lock.c -- Lock and RLock: Python's manager.Lock() and RLock().
+ *
+ * Layout: the body is one owner lock (olock.h) and, for an RLock, its
+ * recursion count:
+ *
+ *   lk.word   0 free; else the holder's token (slot + generation), with
+ *             the WAITERS bit when someone may sleep on it -- a futex word
+ *   lk.tid    the holding thread (an RLock's owner is a thread)
+ *   count     RLock only: recursion level, touched only by the owner thread
+ *
+ * Acquiring and releasing are the owner lock's compare-and-swaps: one atomic
+ * store each, so there is nothing to repair. Waiting spins, then sleeps on
+ * the word in bounded naps (olock.c); a release wakes one sleeper.
+ *
+ * Death. A holder that dies leaves its token in the word. The next acquirer
+ * that finds the token dead (the slot's kernel-held lock is free, or the
+ * slot has a newer generation) swaps its own token in with one
+ * compare-and-swap and is told SHMC_EOWNERDEAD: it holds the lock, and what
+ * the lock protected may be half changed. An RLock's count belongs to its
+ * owner, so the new owner simply sets it to 1.
+ *
+ * Python's rules: a Lock may be released by any process or thread (only an
+ * unlocked Lock cannot be released); an RLock only by the thread that owns
+ * it. A thread acquiring a Lock it already holds would deadlock in Python;
+ * here it gets -EDEADLK.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "values/repr.h"
+#include "sync/sync.h"
+
+struct lock_body {
+	struct shmc__olock lk;
+	atomic_u32 count; /* RLock recursion level */
+	uint32_t pad_;
+};
+
+static inline struct lock_body *body(struct shmc__obj *o)
+{
+	return SHMC__BODY(o, struct lock_body);
+}
+
+static inline bool is_lock_kind(unsigned k)
+{
+	return k == SHMC_KIND_LOCK || k == SHMC_KIND_RLOCK;
+}
+
+/* Whether this thread owns RLock B. The tid is stored after the word by the
+ * acquirer, so a thread that sees its own token but another tid (or 0) is
+ * looking at a lock another thread of its process holds or is taking. */
+static bool rlock_owned(shmc_arena_t *a, struct lock_body *b)
+{
+	uint32_t w = ld_relaxed(&b->lk.word) & ~SHMC__OLOCK_WAITERS;
+	return w == shmc__token(a) && ld_relaxed(&b->lk.tid) == shmc__tid();
+}
+
+bool shmc__lock_mine(shmc_arena_t *a, struct shmc__obj *l)
+{
+	struct lock_body *b = body(l);
+	if (l->kind == SHMC_KIND_RLOCK)
+		return rlock_owned(a, b);
+	return (ld_relaxed(&b->lk.word) & ~SHMC__OLOCK_WAITERS) == shmc__token(a);
+}
+
+/* Turn what shmc__olock_acquire() said into our codes. */
+static int acquired(shmc_arena_t *a, struct lock_body *b, bool rlock, int rc)
+{
+	switch (rc) {
+	case SHMC__LOCKED:
+		if (rlock)
+			st_relaxed(&b->count, 1);
+		return 0;
+	case SHMC__LOCKED_OWNER_DIED:
+		if (rlock)
+			st_relaxed(&b->count, 1);
+		shmc__count_recovery(a);
+		return SHMC_EOWNERDEAD;
+	case -EAGAIN:
+		return -ETIMEDOUT;
+	default:
+		return rc; /* -ETIMEDOUT, -EDEADLK */
+	}
+}
+
+int shmc__lock_acquire(shmc_arena_t *a, struct shmc__obj *l, int64_t deadline)
+{
+	struct lock_body *b = body(l);
+	bool rlock = l->kind == SHMC_KIND_RLOCK;
+	if (rlock && rlock_owned(a, b)) {
+		uint32_t c = ld_relaxed(&b->count);
+		if (c == UINT32_MAX)
+			return -EOVERFLOW;
+		st_relaxed(&b->count, c + 1);
+		return 0;
+	}
+	int64_t left = shmc__left_ns(deadline);
+	return acquired(a, b, rlock, shmc__olock_acquire(a, &b->lk, left));
+}
+
+int shmc__lock_release_save(shmc_arena_t *a, struct shmc__obj *l, uint32_t *count)
+{
+	struct lock_body *b = body(l);
+	if (l->kind == SHMC_KIND_RLOCK) {
+		if (!rlock_owned(a, b))
+			return SHMC_ENOTHELD;
+		*count = ld_relaxed(&b->count);
+		st_relaxed(&b->count, 0);
+		shmc__olock_release(&b->lk);
+		return 0;
+	}
+	/* A Lock: whoever holds it, it must be held. The compare-and-swap
+	 * makes two racing releases fail one of them. */
+	uint32_t cur = ld_relaxed(&b->lk.word);
+	st_relaxed(&b->lk.tid, 0);
+	do {
+		if (cur == 0)
+			return SHMC_ENOTHELD;
+		/* Release: pairs with the acquire of the next holder. */
+	} while (!atomic_compare_exchange_weak_explicit(&b->lk.word, &cur, 0,
+							memory_order_release,
+							memory_order_relaxed));
+	if (cur & SHMC__OLOCK_WAITERS)
+		shmc__futex_wake(&b->lk.word, 1);
+	*count = 1;
+	return 0;
+}
+
+int shmc__lock_acquire_restore(shmc_arena_t *a, struct shmc__obj *l, uint32_t count)
+{
+	struct lock_body *b = body(l);
+	bool rlock = l->kind == SHMC_KIND_RLOCK;
+	int rc;
+	do /* -EDEADLK cannot happen: we released it */
+		rc = acquired(a, b, rlock, shmc__olock_acquire(a, &b->lk, -1));
+	while (rc == -ETIMEDOUT);
+	if (rlock && count > 1)
+		st_relaxed(&b->count, count);
+	return rc;
+}
+
+void shmc__lock_str(shmc_arena_t *a, struct shmc__obj *l, struct shmc__sbuf *sb)
+{
+	(void)a;
+	struct lock_body *b = body(l);
+	uint32_t w = ld_relaxed(&b->lk.word);
+	char buf[128];
+	/* Python prints the server-side lock, at another address than the
+	 * proxy's: we print the body's. */
+	if (l->kind == SHMC_KIND_RLOCK) {
+		uint32_t c = w ? ld_relaxed(&b->count) : 0;
+		snprintf(buf, sizeof(buf), "<%s _thread.RLock object owner=%u count=%u at %p>",
+			 w ? "locked" : "unlocked", w ? ld_relaxed(&b->lk.tid) : 0, c,
+			 (void *)b);
+	} else {
+		snprintf(buf, sizeof(buf), "<%s _thread.lock object at %p>",
+			 w ? "locked" : "unlocked", (void *)b);
+	}
+	shmc__sb_puts(sb, buf);
+}
+
+/* Kind functions ------------------------------------------------------------ */
+
+static void destroy(shmc_arena_t *a, struct shmc__obj *o)
+{
+	(void)a;
+	(void)o; /* owns nothing */
+}
+
+static int repair(shmc_arena_t *a, struct shmc__obj *o)
+{
+	(void)a;
+	(void)o; /* the header lock is never taken */
+	return 0;
+}
+
+static int lock_str(shmc_obj_t *h, char **out)
+{
+	struct shmc__obj *o;
+	int rc = shmc__resolve(h, 0, &o);
+	if (rc)
+		return rc;
+	struct shmc__sbuf sb = {0};
+	shmc__lock_str(h->arena, o, &sb);
+	return shmc__sb_finish(&sb, out);
+}
+
+static void walk(struct shmc__walk *w, struct shmc__obj *o)
+{
+	(void)w;
+	(void)o; /* no blocks, no values */
+}
+
+const struct shmc__kind shmc__lock_kind = {
+	.typeid = "Lock",
+	.proxy = "AcquirerProxy",
+	.body_size = sizeof(struct lock_body),
+	.destroy = destroy,
+	.repair = repair,
+	.str = lock_str,
+	.walk = walk,
+};
+
+const struct shmc__kind shmc__rlock_kind = {
+	.typeid = "RLock",
+	.proxy = "AcquirerProxy",
+	.body_size = sizeof(struct lock_body),
+	.destroy = destroy,
+	.repair = repair,
+	.str = lock_str,
+	.walk = walk,
+};
+
+/* Public API -------------------------------------------------------------- */
+
+int shmc_lock_new(shmc_arena_t *a, shmc_obj_t **out)
+{
+	if (!shmc__arena_ok(a) || out == NULL)
+		return SHMC_EHANDLE;
+	return shmc__obj_create(a, SHMC_KIND_LOCK, out);
+}
+
+int shmc_rlock_new(shmc_arena_t *a, shmc_obj_t **out)
+{
+	if (!shmc__arena_ok(a) || out == NULL)
+		return SHMC_EHANDLE;
+	return shmc__obj_create(a, SHMC_KIND_RLOCK, out);
+}
+
+static int resolve_lock(shmc_obj_t *h, struct shmc__obj **o)
+{
+	int rc = shmc__resolve(h, 0, o);
+	if (rc == 0 && !is_lock_kind((*o)->kind))
+		rc = SHMC_EKIND;
+	return rc;
+}
+
+int shmc_lock_acquire(shmc_obj_t *h, double timeout)
+{
+	struct shmc__obj *o;
+	int64_t deadline;
+	int rc = resolve_lock(h, &o);
+	if (rc || (rc = shmc__deadline(timeout, &deadline)) != 0)
+		return rc;
+	return shmc__lock_acquire(h->arena, o, deadline);
+}
+
+int shmc__lock_release(shmc_arena_t *a, struct shmc__obj *l)
+{
+	uint32_t count;
+	if (l->kind == SHMC_KIND_RLOCK) {
+		struct lock_body *b = body(l);
+		if (!rlock_owned(a, b))
+			return SHMC_ENOTHELD;
+		uint32_t c = ld_relaxed(&b->count);
+		if (c > 1) {
+			st_relaxed(&b->count, c - 1);
+			return 0;
+		}
+	}
+	return shmc__lock_release_save(a, l, &count);
+}
+
+int shmc_lock_release(shmc_obj_t *h)
+{
+	struct shmc__obj *o;
+	int rc = resolve_lock(h, &o);
+	return rc ? rc : shmc__lock_release(h->arena, o);
+}

@@ -1,0 +1,524 @@
+/*
+ * value.c -- private values: builders, ownership, equality and hashing.
+ *
+ * A value either owns its memory (owned != 0: it came from shmc or from a
+ * builder) or borrows it (a view made by shmc_str(), shmc_bytes(),
+ * shmc_ref()). Containers own their items. Everything owned comes from the
+ * private heap (heap.c).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "base/heap.h"
+#include "base/util.h"
+#include "values/value.h"
+
+shmc_value_t shmc_str(const char *s)
+{
+	return shmc_strn(s, s ? strlen(s) : 0);
+}
+
+int shmc__str_copy(shmc_type_t type, const char *p, size_t n, shmc_value_t *out)
+{
+	if (n > SHMC_MAX_LEN)
+		return -EOVERFLOW;
+	char *c = shmc__heap_alloc(n + 1);
+	if (c == NULL)
+		return -ENOMEM;
+	if (n)
+		memcpy(c, p, n);
+	c[n] = '\0';
+	out->type = type;
+	out->owned = 1;
+	out->str = c;
+	out->len = (uint32_t)n;
+	return 0;
+}
+
+int shmc__seq_new(shmc_type_t type, size_t cap, shmc_value_t *out)
+{
+	if (cap > (SIZE_MAX - sizeof(struct shmc_seq)) / sizeof(shmc_value_t))
+		return -ENOMEM;
+	struct shmc_seq *s = shmc__heap_alloc(sizeof(*s) + cap * sizeof(shmc_value_t));
+	if (s == NULL)
+		return -ENOMEM;
+	s->len = 0;
+	s->cap = cap;
+	out->type = type;
+	out->owned = 1;
+	out->seq = s;
+	return 0;
+}
+
+void shmc__seq_push(shmc_value_t *seq, shmc_value_t item)
+{
+	SHMC_ASSERT(seq->seq->len < seq->seq->cap);
+	seq->seq->items[seq->seq->len++] = item;
+}
+
+int shmc__pmap_new(shmc_value_t *out)
+{
+	struct shmc_pmap *m = shmc__heap_alloc(sizeof(*m));
+	if (m == NULL)
+		return -ENOMEM;
+	memset(m, 0, sizeof(*m));
+	out->type = SHMC_DICT;
+	out->owned = 1;
+	out->map = m;
+	return 0;
+}
+
+void shmc_value_free(shmc_value_t *v)
+{
+	if (v == NULL)
+		return;
+	if (v->owned) {
+		switch (v->type) {
+		case SHMC_STR:
+		case SHMC_BYTES:
+			shmc__heap_free((void *)v->str);
+			break;
+		case SHMC_TUPLE:
+		case SHMC_LIST:
+			for (size_t i = 0; i < v->seq->len; i++)
+				if (v->seq->items[i].owned) /* scalars own nothing */
+					shmc_value_free(&v->seq->items[i]);
+			shmc__heap_free(v->seq);
+			break;
+		case SHMC_DICT:
+			for (size_t i = 0; i < v->map->len; i++) {
+				shmc_value_free(&v->map->e[i].key);
+				shmc_value_free(&v->map->e[i].val);
+			}
+			shmc__heap_free(v->map->e);
+			shmc__heap_free(v->map->index);
+			shmc__heap_free(v->map);
+			break;
+		case SHMC_REF:
+			shmc_obj_release(v->ref);
+			break;
+		default:
+			break;
+		}
+	}
+	*v = shmc_none();
+}
+
+int shmc_value_copy(shmc_value_t v, shmc_value_t *out)
+{
+	shmc_value_t c;
+	int rc = 0;
+	switch (v.type) {
+	case SHMC_STR:
+	case SHMC_BYTES:
+		rc = shmc__str_copy(v.type, v.str, v.len, &c);
+		break;
+	case SHMC_TUPLE:
+	case SHMC_LIST:
+		rc = shmc__seq_new(v.type, v.seq->len, &c);
+		for (size_t i = 0; rc == 0 && i < v.seq->len; i++) {
+			shmc_value_t item;
+			rc = shmc_value_copy(v.seq->items[i], &item);
+			if (rc == 0)
+				shmc__seq_push(&c, item);
+			else
+				shmc_value_free(&c);
+		}
+		break;
+	case SHMC_DICT:
+		rc = shmc__pmap_new(&c);
+		for (size_t i = 0; rc == 0 && i < v.map->len; i++) {
+			shmc_value_t k, val;
+			rc = shmc_value_copy(v.map->e[i].key, &k);
+			if (rc == 0) {
+				rc = shmc_value_copy(v.map->e[i].val, &val);
+				if (rc)
+					shmc_value_free(&k);
+			}
+			if (rc == 0)
+				rc = shmc_pdict_set(&c, k, val);
+			if (rc)
+				shmc_value_free(&c);
+		}
+		break;
+	case SHMC_REF:
+		c.type = SHMC_REF;
+		c.owned = 1;
+		rc = shmc_obj_dup(v.ref, &c.ref);
+		break;
+	case SHMC_ERROR:
+		return (int)v.i;
+	default:
+		c = v;
+		c.owned = 0;
+		break;
+	}
+	if (rc == 0)
+		*out = c;
+	return rc;
+}
+
+int shmc__value_take(shmc_value_t v, shmc_value_t *out)
+{
+	if (v.type == SHMC_ERROR)
+		return (int)v.i;
+	if (v.owned || v.type <= SHMC_FLOAT) {
+		*out = v;
+		return 0;
+	}
+	return shmc_value_copy(v, out); /* a view: str, bytes or ref */
+}
+
+/* Builders -------------------------------------------------------------- */
+
+static shmc_value_t build_seq(shmc_type_t type, size_t n, va_list ap)
+{
+	shmc_value_t out;
+	int rc = shmc__seq_new(type, n, &out);
+	for (size_t i = 0; i < n; i++) {
+		shmc_value_t item = va_arg(ap, shmc_value_t), taken;
+		if (rc == 0) {
+			rc = shmc__value_take(item, &taken);
+			if (rc == 0)
+				shmc__seq_push(&out, taken);
+			else
+				shmc_value_free(&out);
+		} else {
+			shmc_value_free(&item);
+		}
+	}
+	return rc ? shmc__error_value(rc) : out;
+}
+
+shmc_value_t shmc_tuple_of(size_t n, ...)
+{
+	va_list ap;
+	va_start(ap, n);
+	shmc_value_t v = build_seq(SHMC_TUPLE, n, ap);
+	va_end(ap);
+	return v;
+}
+
+shmc_value_t shmc_plist_of(size_t n, ...)
+{
+	va_list ap;
+	va_start(ap, n);
+	shmc_value_t v = build_seq(SHMC_LIST, n, ap);
+	va_end(ap);
+	return v;
+}
+
+shmc_value_t shmc_pdict_of(size_t npairs, ...)
+{
+	va_list ap;
+	shmc_value_t out;
+	int rc = shmc__pmap_new(&out);
+	va_start(ap, npairs);
+	for (size_t i = 0; i < npairs; i++) {
+		shmc_value_t k = va_arg(ap, shmc_value_t);
+		shmc_value_t v = va_arg(ap, shmc_value_t);
+		if (rc == 0) {
+			rc = shmc_pdict_set(&out, k, v);
+			if (rc)
+				shmc_value_free(&out);
+		} else {
+			shmc_value_free(&k);
+			shmc_value_free(&v);
+		}
+	}
+	va_end(ap);
+	return rc ? shmc__error_value(rc) : out;
+}
+
+/* Sequences ------------------------------------------------------------- */
+
+size_t shmc_seq_len(shmc_value_t v)
+{
+	return (v.type == SHMC_TUPLE || v.type == SHMC_LIST) ? v.seq->len : 0;
+}
+
+shmc_value_t *shmc_seq_at(shmc_value_t v, int64_t i)
+{
+	if (v.type != SHMC_TUPLE && v.type != SHMC_LIST)
+		return NULL;
+	int64_t n = (int64_t)v.seq->len;
+	if (i < 0)
+		i += n;
+	if (i < 0 || i >= n)
+		return NULL;
+	return &v.seq->items[i];
+}
+
+int shmc_plist_append(shmc_value_t *l, shmc_value_t item)
+{
+	shmc_value_t taken;
+	if (l == NULL || l->type != SHMC_LIST || !l->owned) {
+		shmc_value_free(&item);
+		return SHMC_ETYPE;
+	}
+	struct shmc_seq *s = l->seq;
+	if (s->len == s->cap) {
+		size_t ncap = s->cap ? 2 * s->cap : 4;
+		struct shmc_seq *ns = shmc__heap_realloc(
+			s, sizeof(*s) + ncap * sizeof(shmc_value_t));
+		if (ns == NULL) {
+			shmc_value_free(&item);
+			return -ENOMEM;
+		}
+		ns->cap = ncap;
+		l->seq = s = ns;
+	}
+	int rc = shmc__value_take(item, &taken);
+	if (rc)
+		return rc;
+	s->items[s->len++] = taken;
+	return 0;
+}
+
+int shmc_plist_set(shmc_value_t *l, int64_t i, shmc_value_t item)
+{
+	shmc_value_t taken;
+	if (l == NULL || l->type != SHMC_LIST || !l->owned) {
+		shmc_value_free(&item);
+		return SHMC_ETYPE;
+	}
+	shmc_value_t *slot = shmc_seq_at(*l, i);
+	if (slot == NULL) {
+		shmc_value_free(&item);
+		return SHMC_EINDEX;
+	}
+	int rc = shmc__value_take(item, &taken);
+	if (rc)
+		return rc;
+	shmc_value_free(slot);
+	*slot = taken;
+	return 0;
+}
+
+/* Equality and hashing -------------------------------------------------- */
+
+bool shmc__int_eq_float(int64_t i, double f)
+{
+	/* Exact, as Python compares them: 2**53 + 1 != 2.0**53. */
+	if (!(f >= -9223372036854775808.0 && f < 9223372036854775808.0))
+		return false;
+	if (f != floor(f))
+		return false;
+	return (int64_t)f == i;
+}
+
+static bool is_number(shmc_type_t t)
+{
+	return t == SHMC_BOOL || t == SHMC_INT || t == SHMC_FLOAT;
+}
+
+static bool numbers_eq(shmc_value_t a, shmc_value_t b)
+{
+	if (a.type == SHMC_FLOAT && b.type == SHMC_FLOAT)
+		return a.f == b.f;
+	if (a.type == SHMC_FLOAT || b.type == SHMC_FLOAT) {
+		shmc_value_t f = a.type == SHMC_FLOAT ? a : b;
+		shmc_value_t i = a.type == SHMC_FLOAT ? b : a;
+		return shmc__int_eq_float(i.type == SHMC_BOOL ? i.b : i.i, f.f);
+	}
+	int64_t x = a.type == SHMC_BOOL ? a.b : a.i;
+	int64_t y = b.type == SHMC_BOOL ? b.b : b.i;
+	return x == y;
+}
+
+static bool eq_depth(shmc_value_t a, shmc_value_t b, int depth)
+{
+	if (depth > SHMC__MAX_DEPTH)
+		return false;
+	if (is_number(a.type) && is_number(b.type))
+		return numbers_eq(a, b);
+	if (a.type != b.type)
+		return false;
+	switch (a.type) {
+	case SHMC_NONE:
+		return true;
+	case SHMC_STR:
+	case SHMC_BYTES:
+		return a.len == b.len &&
+		       (a.len == 0 || memcmp(a.str, b.str, a.len) == 0);
+	case SHMC_TUPLE:
+	case SHMC_LIST:
+		if (a.seq->len != b.seq->len)
+			return false;
+		for (size_t i = 0; i < a.seq->len; i++)
+			if (!eq_depth(a.seq->items[i], b.seq->items[i], depth + 1))
+				return false;
+		return true;
+	case SHMC_DICT:
+		if (a.map->len != b.map->len)
+			return false;
+		for (size_t i = 0; i < a.map->len; i++) {
+			shmc_value_t *v = shmc_pdict_get(b, a.map->e[i].key);
+			if (v == NULL || !eq_depth(a.map->e[i].val, *v, depth + 1))
+				return false;
+		}
+		return true;
+	case SHMC_REF:
+		return shmc_obj_same(a.ref, b.ref);
+	default:
+		return false;
+	}
+}
+
+bool shmc_value_eq(shmc_value_t a, shmc_value_t b)
+{
+	return eq_depth(a, b, 0);
+}
+
+static inline uint64_t fmix64(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdull;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ull;
+	k ^= k >> 33;
+	return k;
+}
+
+uint64_t shmc__hash_int(int64_t i)
+{
+	/* One multiply, then fold the well-mixed high half into the low bits
+	 * that index a table: short on the critical path of every lookup. */
+	uint64_t h = ((uint64_t)i ^ 0x5bd1e9955bd1e995ull) * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29) ^ (h >> 47);
+}
+
+uint64_t shmc__hash_float(double f)
+{
+	if (f >= -9223372036854775808.0 && f < 9223372036854775808.0 &&
+	    f == floor(f))
+		return shmc__hash_int((int64_t)f); /* 1.0 hashes as 1 */
+	uint64_t bits;
+	memcpy(&bits, &f, sizeof(bits));
+	return fmix64(bits ^ 0x452821e638d01377ull);
+}
+
+/* The last N (< 8) bytes at S as a word, without a variable-length copy. */
+static inline uint64_t load_tail(const unsigned char *s, size_t n)
+{
+	uint64_t w = 0;
+	if (n & 4) {
+		uint32_t x;
+		memcpy(&x, s, 4);
+		w = x;
+		s += 4;
+	}
+	if (n & 2) {
+		uint16_t x;
+		memcpy(&x, s, 2);
+		w = (w << 16) | x;
+		s += 2;
+	}
+	if (n & 1)
+		w = (w << 8) | *s;
+	return w;
+}
+
+uint64_t shmc__hash_bytes(const void *p, size_t n, uint64_t seed)
+{
+	const unsigned char *s = p;
+	uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ull);
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, s, 8);
+		h = (h ^ fmix64(w)) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 31;
+		s += 8;
+		n -= 8;
+	}
+	return fmix64(h ^ load_tail(s, n) ^ ((uint64_t)n << 56));
+}
+
+uint64_t shmc__hash_combine(uint64_t h, uint64_t item)
+{
+	return fmix64(h ^ (item + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2)));
+}
+
+static int hash_depth(shmc_value_t v, int depth, uint64_t *out)
+{
+	if (depth > SHMC__MAX_DEPTH)
+		return SHMC_EDEPTH;
+	switch (v.type) {
+	case SHMC_NONE:
+		*out = SHMC__HASH_NONE;
+		return 0;
+	case SHMC_BOOL:
+		*out = shmc__hash_int(v.b);
+		return 0;
+	case SHMC_INT:
+		*out = shmc__hash_int(v.i);
+		return 0;
+	case SHMC_FLOAT:
+		*out = shmc__hash_float(v.f);
+		return 0;
+	case SHMC_STR:
+		*out = shmc__hash_bytes(v.str, v.len, SHMC__SEED_STR);
+		return 0;
+	case SHMC_BYTES:
+		*out = shmc__hash_bytes(v.str, v.len, SHMC__SEED_BYTES);
+		return 0;
+	case SHMC_TUPLE: {
+		uint64_t h = SHMC__SEED_TUPLE ^ v.seq->len;
+		for (size_t i = 0; i < v.seq->len; i++) {
+			uint64_t ih;
+			int rc = hash_depth(v.seq->items[i], depth + 1, &ih);
+			if (rc)
+				return rc;
+			h = shmc__hash_combine(h, ih);
+		}
+		*out = h;
+		return 0;
+	}
+	case SHMC_ERROR:
+		return (int)v.i;
+	default:
+		return SHMC_EUNHASHABLE;
+	}
+}
+
+int shmc__value_hash(shmc_value_t v, uint64_t *out)
+{
+	return hash_depth(v, 0, out);
+}
+
+bool shmc__utf8_valid(const char *p, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	size_t i = 0;
+	while (i < n) {
+		unsigned c = s[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t len;
+		uint32_t cp, min;
+		if ((c & 0xe0) == 0xc0) {
+			len = 2, cp = c & 0x1f, min = 0x80;
+		} else if ((c & 0xf0) == 0xe0) {
+			len = 3, cp = c & 0x0f, min = 0x800;
+		} else if ((c & 0xf8) == 0xf0) {
+			len = 4, cp = c & 0x07, min = 0x10000;
+		} else {
+			return false;
+		}
+		if (n - i < len)
+			return false;
+		for (size_t k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += len;
+	}
+	return true;
+}

@@ -1,0 +1,589 @@
+/*
+ * test_alloc.c -- the arena allocator (internal API, lib/alloc.h): block
+ * sizes, alignment and disjointness from 1 byte to several MiB, per-class
+ * statistics, frees from other processes, many processes at once, frees of
+ * offsets that name no block, and the failure-injection hook.
+ */
+#include <criterion/criterion.h>
+
+#include <stdlib.h>
+
+#include "memory/alloc.h"
+#include "arena/arena.h"
+
+#include "testutil.h"
+
+TestSuite(alloc, .timeout = 120);
+
+/* A roomier arena than arena_setup's, with the same leak check. */
+static void big_setup(void)
+{
+	A = test_arena((size_t)256 << 20);
+	arena_warm(A);
+	A_base = arena_in_use(A);
+}
+
+static void fini_injection_off(void)
+{
+	shmc__alloc_fail_after(-1);
+	arena_teardown();
+}
+
+/* Helpers ---------------------------------------------------------------------- */
+
+static unsigned class_of(uint64_t size)
+{
+	unsigned n = shmc__class_count();
+	for (unsigned c = 0; c < n; c++)
+		if (shmc__class_size(c) >= size)
+			return c;
+	cr_assert_fail("no class for %llu", (unsigned long long)size);
+	return 0;
+}
+
+/* Index in shmc_arena_stats_t.classes[] where class C is counted. */
+static unsigned stats_index(unsigned c)
+{
+	return c < SHMC_STATS_CLASSES ? c : SHMC_STATS_CLASSES - 1;
+}
+
+static shmc_arena_stats_t stats_now(void)
+{
+	shmc_arena_stats_t st;
+	ASSERT_OK(shmc_arena_stats(A, &st));
+	return st;
+}
+
+static void expect_same_counts(const shmc_arena_stats_t *a,
+			       const shmc_arena_stats_t *b, const char *what)
+{
+	cr_assert_eq(a->blocks_in_use, b->blocks_in_use, "%s: blocks %llu -> %llu", what,
+		     (unsigned long long)a->blocks_in_use,
+		     (unsigned long long)b->blocks_in_use);
+	cr_assert_eq(a->bytes_in_use, b->bytes_in_use, "%s", what);
+	for (unsigned c = 0; c < SHMC_STATS_CLASSES; c++)
+		cr_assert_eq(a->classes[c].in_use, b->classes[c].in_use,
+			     "%s: class %u in_use %llu -> %llu", what, c,
+			     (unsigned long long)a->classes[c].in_use,
+			     (unsigned long long)b->classes[c].in_use);
+}
+
+/* Pattern: the first 8 bytes hold TAG, the rest a byte derived from it. */
+static void fill(uint64_t off, uint64_t size, uint64_t tag)
+{
+	unsigned char *p = (unsigned char *)A->base + off;
+	unsigned char b = (unsigned char)(tag * 131 + 7);
+	if (size >= 8) {
+		memcpy(p, &tag, 8);
+		memset(p + 8, b, size - 8);
+	} else {
+		memset(p, b, size);
+	}
+}
+
+static bool check(uint64_t off, uint64_t size, uint64_t tag)
+{
+	const unsigned char *p = (const unsigned char *)A->base + off;
+	unsigned char b = (unsigned char)(tag * 131 + 7);
+	size_t i = 0;
+	if (size >= 8) {
+		if (memcmp(p, &tag, 8) != 0)
+			return false;
+		i = 8;
+	}
+	for (; i < size; i++)
+		if (p[i] != b)
+			return false;
+	return true;
+}
+
+struct blk {
+	uint64_t off, size, bsize;
+};
+
+static int by_off(const void *x, const void *y)
+{
+	const struct blk *a = x, *b = y;
+	return a->off < b->off ? -1 : a->off > b->off;
+}
+
+/* Blocks never overlap, given their full block sizes. */
+static void expect_disjoint(struct blk *b, size_t n)
+{
+	struct blk *s = malloc(n * sizeof(*s));
+	memcpy(s, b, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), by_off);
+	for (size_t i = 0; i + 1 < n; i++)
+		cr_assert_leq(s[i].off + s[i].bsize, s[i + 1].off,
+			      "block %#llx (+%llu) overlaps block %#llx",
+			      (unsigned long long)s[i].off, (unsigned long long)s[i].bsize,
+			      (unsigned long long)s[i + 1].off);
+	free(s);
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+	uint64_t x = *s;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return *s = x;
+}
+
+/* Size classes -------------------------------------------------------------------- */
+
+Test(alloc, size_classes_are_sound)
+{
+	unsigned n = shmc__class_count();
+	cr_assert_gt(n, SHMC_STATS_CLASSES);
+	cr_assert_leq(n, SHMC__NCLASSES);
+	for (unsigned c = 0; c < n; c++) {
+		uint64_t s = shmc__class_size(c);
+		cr_assert_eq(s % SHMC__ALIGN, 0, "class %u: %llu", c, (unsigned long long)s);
+		if (c)
+			cr_assert_gt(s, shmc__class_size(c - 1));
+	}
+	cr_assert_eq(shmc__class_size(0), 16);
+	cr_assert_geq(shmc__class_size(n - 1), SHMC__MAX_BLOCK);
+	cr_assert_eq(shmc__class_size(n), 0);
+}
+
+/* Sizes from 1 byte to several MiB -------------------------------------------------- */
+
+Test(alloc, sizes_from_one_byte_to_several_mib, .init = big_setup, .fini = arena_teardown)
+{
+	struct blk b[200];
+	size_t n = 0;
+	for (uint64_t s = 1; s <= 64; s++)
+		b[n++].size = s;
+	for (int k = 7; k <= 22; k++) {
+		uint64_t p = (uint64_t)1 << k;
+		b[n++].size = p - 1;
+		b[n++].size = p;
+		b[n++].size = p + 1;
+		b[n++].size = p + p / 2;
+	}
+	b[n++].size = ((uint64_t)6 << 20) + 5;
+	cr_assert_leq(n, 200);
+	shmc_arena_stats_t s0 = stats_now();
+	for (size_t i = 0; i < n; i++) {
+		ASSERT_OK(shmc__alloc(A, b[i].size, &b[i].off));
+		b[i].bsize = shmc__block_size(A, b[i].off);
+		cr_assert_eq(b[i].off % 16, 0, "size %llu at %#llx",
+			     (unsigned long long)b[i].size, (unsigned long long)b[i].off);
+		cr_assert_geq(b[i].bsize, b[i].size, "size %llu got a block of %llu",
+			      (unsigned long long)b[i].size, (unsigned long long)b[i].bsize);
+		cr_assert_eq(b[i].bsize, shmc__class_size(class_of(b[i].size)));
+		cr_assert_geq(b[i].off, A->hdr->data_off);
+		cr_assert_leq(b[i].off + b[i].bsize, stats_now().used);
+		fill(b[i].off, b[i].bsize, i + 1); /* the whole block is usable */
+	}
+	for (size_t i = 0; i < n; i++)
+		cr_assert(check(b[i].off, b[i].bsize, i + 1), "block %zu (size %llu) damaged",
+			  i, (unsigned long long)b[i].size);
+	expect_disjoint(b, n);
+	shmc_arena_stats_t s1 = stats_now();
+	cr_assert_eq(s1.blocks_in_use, s0.blocks_in_use + n);
+	cr_assert_gt(s1.committed, s0.committed + ((size_t)30 << 20));
+	/* Free in a scrambled order. */
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	for (size_t i = n; i > 1; i--) {
+		size_t j = xorshift(&seed) % i;
+		struct blk t = b[i - 1];
+		b[i - 1] = b[j];
+		b[j] = t;
+	}
+	for (size_t i = 0; i < n; i++)
+		shmc__free(A, b[i].off);
+	shmc_arena_stats_t s2 = stats_now();
+	expect_same_counts(&s0, &s2, "after freeing all");
+}
+
+Test(alloc, freed_blocks_are_reused, .init = arena_setup, .fini = arena_teardown)
+{
+	uint64_t off[3], again[3];
+	const uint64_t sizes[3] = {40, 5000, 300000};
+	for (int i = 0; i < 3; i++)
+		ASSERT_OK(shmc__alloc(A, sizes[i], &off[i]));
+	size_t used = stats_now().used;
+	for (int i = 0; i < 3; i++)
+		shmc__free(A, off[i]);
+	for (int i = 0; i < 3; i++) {
+		ASSERT_OK(shmc__alloc(A, sizes[i], &again[i]));
+		cr_assert_eq(again[i], off[i], "size %llu not reused",
+			     (unsigned long long)sizes[i]);
+	}
+	cr_assert_eq(stats_now().used, used, "carved anew instead of reusing");
+	for (int i = 0; i < 3; i++)
+		shmc__free(A, again[i]);
+}
+
+Test(alloc, too_large_requests_fail_with_efull, .init = arena_setup, .fini = arena_teardown)
+{
+	shmc_arena_stats_t s0 = stats_now();
+	uint64_t off = 12345;
+	ASSERT_ERR(shmc__alloc(A, SHMC__MAX_BLOCK + 1, &off), SHMC_EFULL);
+	ASSERT_ERR(shmc__alloc(A, UINT64_MAX, &off), SHMC_EFULL);
+	ASSERT_ERR(shmc__alloc(A, A->capacity, &off), SHMC_EFULL);
+	ASSERT_ERR(shmc__alloc(A, A->capacity - A->hdr->data_off, &off), SHMC_EFULL);
+	ASSERT_ERR(shmc__alloc(A, (uint64_t)1 << 36, &off), SHMC_EFULL);
+	cr_assert_eq(off, 12345, "a failed alloc wrote its out-parameter");
+	shmc_arena_stats_t s1 = stats_now();
+	expect_same_counts(&s0, &s1, "failed allocs");
+	cr_assert_eq(s1.used, s0.used);
+	/* What remains still serves a sensible request. */
+	ASSERT_OK(shmc__alloc(A, 1 << 20, &off));
+	shmc__free(A, off);
+}
+
+/* Stats per class ---------------------------------------------------------------------- */
+
+Test(alloc, stats_count_each_class, .init = arena_setup, .fini = arena_teardown)
+{
+	const uint64_t sizes[] = {1, 17, 48, 100, 1000, 14336, 14337, 16384, 20000,
+				  100000, 131072, (uint64_t)1 << 20, 3 << 20};
+	unsigned n = shmc__class_count();
+	shmc_arena_stats_t s0 = stats_now();
+	cr_assert_eq(s0.nclasses, n < SHMC_STATS_CLASSES ? n : SHMC_STATS_CLASSES);
+	for (unsigned c = 0; c < SHMC_STATS_CLASSES; c++)
+		cr_assert_eq(s0.classes[c].block_size, shmc__class_size(c), "class %u", c);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		unsigned c = class_of(sizes[i]), k = stats_index(c);
+		uint64_t csize = shmc__class_size(c);
+		shmc_arena_stats_t before = stats_now();
+		uint64_t off[5];
+		for (int j = 0; j < 5; j++)
+			ASSERT_OK(shmc__alloc(A, sizes[i], &off[j]));
+		shmc_arena_stats_t st = stats_now();
+		cr_assert_eq(st.classes[k].in_use, before.classes[k].in_use + 5,
+			     "size %llu, class %u", (unsigned long long)sizes[i], c);
+		cr_assert_geq(st.classes[k].carved, st.classes[k].in_use);
+		cr_assert_eq(st.blocks_in_use, before.blocks_in_use + 5);
+		cr_assert_eq(st.bytes_in_use, before.bytes_in_use + 5 * csize,
+			     "size %llu: bytes %zu -> %zu, class size %llu",
+			     (unsigned long long)sizes[i], before.bytes_in_use,
+			     st.bytes_in_use, (unsigned long long)csize);
+		for (unsigned o = 0; o < SHMC_STATS_CLASSES; o++)
+			if (o != k)
+				cr_assert_eq(st.classes[o].in_use, before.classes[o].in_use);
+		for (int j = 0; j < 5; j++)
+			shmc__free(A, off[j]);
+		st = stats_now();
+		expect_same_counts(&before, &st, "after free");
+		cr_assert_geq(st.classes[k].carved, 5);
+	}
+}
+
+/* Other processes ---------------------------------------------------------------------- */
+
+struct xfree {
+	uint64_t off, size;
+	int fd;
+};
+
+static int free_child(int i, void *arg)
+{
+	(void)i;
+	struct xfree *x = arg;
+	CHILD_CHECK(check(x->off, x->size, 0xabcdef));
+	shmc__free(A, x->off);
+	return 0;
+}
+
+static int alloc_child(int i, void *arg)
+{
+	(void)i;
+	struct xfree *x = arg;
+	uint64_t off;
+	CHILD_OK(shmc__alloc(A, x->size, &off));
+	fill(off, x->size, 0x123456);
+	CHILD_CHECK(write(x->fd, &off, sizeof(off)) == sizeof(off));
+	return 0;
+}
+
+Test(alloc, a_block_freed_by_another_process, .init = arena_setup, .fini = arena_teardown)
+{
+	/* We allocate, a child frees. */
+	struct xfree x = {.size = 200};
+	unsigned k = stats_index(class_of(x.size));
+	shmc_arena_stats_t s0 = stats_now();
+	ASSERT_OK(shmc__alloc(A, x.size, &x.off));
+	fill(x.off, x.size, 0xabcdef);
+	cr_assert_eq(stats_now().classes[k].in_use, s0.classes[k].in_use + 1);
+	cr_assert_eq(run_children(1, free_child, &x), 0);
+	cr_assert_eq(stats_now().classes[k].in_use, s0.classes[k].in_use);
+	uint64_t again;
+	ASSERT_OK(shmc__alloc(A, x.size, &again));
+	cr_assert_eq(again, x.off, "the block freed by the child was not reused");
+	shmc__free(A, again);
+
+	/* A child allocates, we free. */
+	int p[2];
+	cr_assert(pipe(p) == 0);
+	struct xfree y = {.size = 3000, .fd = p[1]};
+	k = stats_index(class_of(y.size));
+	uint64_t in_use = stats_now().classes[k].in_use;
+	cr_assert_eq(run_children(1, alloc_child, &y), 0);
+	cr_assert(read(p[0], &y.off, sizeof(y.off)) == sizeof(y.off));
+	close(p[0]);
+	close(p[1]);
+	cr_assert_eq(stats_now().classes[k].in_use, in_use + 1);
+	cr_assert_geq(shmc__block_size(A, y.off), y.size);
+	cr_assert(check(y.off, y.size, 0x123456));
+	shmc__free(A, y.off);
+	cr_assert_eq(stats_now().classes[k].in_use, in_use);
+}
+
+#define NSLOTS 64
+#define NOPS 30000
+
+static int churn_child(int i, void *arg)
+{
+	(void)arg;
+	struct blk slot[NSLOTS];
+	uint64_t tag[NSLOTS];
+	memset(slot, 0, sizeof(slot));
+	uint64_t seed = 0x2545f4914f6cdd1dull * (uint64_t)(i + 1);
+	for (uint64_t op = 1; op <= NOPS; op++) {
+		unsigned j = (unsigned)(xorshift(&seed) % NSLOTS);
+		if (slot[j].off) {
+			CHILD_CHECK(check(slot[j].off, slot[j].size, tag[j]));
+			shmc__free(A, slot[j].off);
+			slot[j].off = 0;
+			continue;
+		}
+		uint64_t r = xorshift(&seed) % 1000, size;
+		if (r < 850)
+			size = 1 + xorshift(&seed) % 1024;
+		else if (r < 985)
+			size = 1 + xorshift(&seed) % 32768;
+		else
+			size = 1 + xorshift(&seed) % 300000;
+		CHILD_OK(shmc__alloc(A, size, &slot[j].off));
+		CHILD_CHECK(slot[j].off % 16 == 0);
+		CHILD_CHECK(shmc__block_size(A, slot[j].off) >= size);
+		slot[j].size = size;
+		tag[j] = ((uint64_t)i << 56) | op;
+		fill(slot[j].off, size, tag[j]);
+	}
+	for (unsigned j = 0; j < NSLOTS; j++)
+		if (slot[j].off) {
+			CHILD_CHECK(check(slot[j].off, slot[j].size, tag[j]));
+			shmc__free(A, slot[j].off);
+		}
+	return 0;
+}
+
+Test(alloc, eight_processes_allocate_and_free_at_once, .init = big_setup,
+     .fini = arena_teardown)
+{
+	shmc_arena_stats_t s0 = stats_now();
+	cr_assert_eq(run_children(8, churn_child, NULL), 0);
+	cr_assert_eq(arena_in_use(A), A_base);
+	shmc_arena_stats_t s1 = stats_now();
+	expect_same_counts(&s0, &s1, "after the children");
+	for (unsigned c = 0; c < SHMC_STATS_CLASSES; c++)
+		cr_assert_leq(s1.classes[c].in_use, s1.classes[c].carved);
+}
+
+/* Offsets that name no block -------------------------------------------------------- */
+
+static void expect_ignored(uint64_t off, const char *what)
+{
+	shmc_arena_stats_t s0 = stats_now();
+	cr_assert_eq(shmc__block_size(A, off), 0, "%s (%#llx) reads as a block", what,
+		     (unsigned long long)off);
+	shmc__free(A, off);
+	shmc_arena_stats_t s1 = stats_now();
+	expect_same_counts(&s0, &s1, what);
+}
+
+Test(alloc, frees_of_invalid_offsets_are_ignored, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	uint64_t o48, o100, big, page;
+	ASSERT_OK(shmc__alloc(A, 48, &o48));
+	ASSERT_OK(shmc__alloc(A, 100, &o100));
+	ASSERT_OK(shmc__alloc(A, (64 << 10) + 1, &big));
+	ASSERT_OK(shmc__alloc(A, 8192, &page));
+	fill(o48, 48, 1);
+	fill(o100, 100, 2);
+	fill(big, (64 << 10) + 1, 3);
+	fill(page, 8192, 4);
+	uint64_t cap = A->capacity, brk = stats_now().used;
+
+	expect_ignored(0, "offset 0");
+	expect_ignored(16, "the header");
+	expect_ignored(A->hdr->procs_off, "the process slots");
+	expect_ignored(A->hdr->pagemap_off, "the pagemap");
+	expect_ignored(A->hdr->data_off - 16, "just below the data");
+	expect_ignored(o48 + 8, "misaligned");
+	expect_ignored(o48 + 1, "misaligned by 1");
+	expect_ignored(o48 + 16, "inside a 48-byte block");
+	expect_ignored(o48 + 32, "inside a 48-byte block");
+	expect_ignored(o100 + 64, "inside a 112-byte block");
+	expect_ignored(big + 16, "inside a large block");
+	expect_ignored(big + 4096, "a large block's second page");
+	expect_ignored(big + (64 << 10), "a large block's last page");
+	expect_ignored(page + 4096, "an 8 KiB block's second page");
+	expect_ignored(ALIGN_UP(brk, 16), "the brk");
+	expect_ignored(ALIGN_UP(brk, 16) + 4096, "past the brk");
+	expect_ignored(cap - 16, "the arena's end");
+	expect_ignored(cap, "the capacity");
+	expect_ignored(cap + 16, "past the capacity");
+	expect_ignored(UINT64_MAX & ~(uint64_t)15, "the largest offset");
+	expect_ignored(UINT64_MAX, "UINT64_MAX");
+
+	/* Nothing was damaged or put on a free list: new blocks of the same
+	 * classes are disjoint from the live ones. */
+	cr_assert(check(o48, 48, 1) && check(o100, 100, 2) &&
+		  check(big, (64 << 10) + 1, 3) && check(page, 8192, 4));
+	struct blk b[64];
+	size_t n = 0;
+	b[n++] = (struct blk){o48, 48, shmc__block_size(A, o48)};
+	b[n++] = (struct blk){o100, 100, shmc__block_size(A, o100)};
+	b[n++] = (struct blk){big, 0, shmc__block_size(A, big)};
+	b[n++] = (struct blk){page, 0, shmc__block_size(A, page)};
+	const uint64_t sizes[] = {48, 100, (64 << 10) + 1, 8192};
+	for (int r = 0; r < 12; r++)
+		for (int s = 0; s < 4; s++) {
+			ASSERT_OK(shmc__alloc(A, sizes[s], &b[n].off));
+			b[n].bsize = shmc__block_size(A, b[n].off);
+			n++;
+		}
+	expect_disjoint(b, n);
+	for (size_t i = 0; i < n; i++)
+		shmc__free(A, b[i].off);
+}
+
+/* A slab of a small class is 64 KiB; when the class size does not divide it,
+ * the bytes past its last whole block are no block, though they sit at a
+ * multiple of the class size from the slab's start. */
+Test(alloc, the_tail_of_a_slab_is_not_a_block, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	const uint64_t slab = (uint64_t)SHMC__SLAB_PAGES << SHMC__PAGE_SHIFT;
+	const uint16_t *pm = (const uint16_t *)shmc__pagemap(A);
+	int tested = 0, bad = 0;
+	char first[96] = "";
+	for (unsigned c = 0; shmc__class_size(c) < 16384; c++) {
+		uint64_t size = shmc__class_size(c);
+		uint64_t nblocks = slab / size;
+		if (slab - nblocks * size < 16)
+			continue; /* no room for a tail */
+		uint64_t off;
+		ASSERT_OK(shmc__alloc(A, size, &off));
+		uint64_t p = off >> SHMC__PAGE_SHIFT;
+		while (!(pm[p] & SHMC__PM_RUN_START))
+			p--;
+		uint64_t tail = (p << SHMC__PAGE_SHIFT) + nblocks * size;
+		tested++;
+		if (shmc__block_size(A, tail) != 0) {
+			/* Freeing it would corrupt the free list: don't. */
+			if (bad++ == 0)
+				snprintf(first, sizeof(first), "%llu-byte class, tail at +%llu",
+					 (unsigned long long)size,
+					 (unsigned long long)(nblocks * size));
+		} else {
+			char what[64];
+			snprintf(what, sizeof(what), "the tail of a %llu-byte slab",
+				 (unsigned long long)size);
+			expect_ignored(tail, what);
+		}
+		shmc__free(A, off);
+	}
+	cr_assert_gt(tested, 10);
+	cr_assert_eq(bad, 0, "%d of %d slab tails read as blocks (first: %s)", bad,
+		     tested, first);
+}
+
+/* Failure injection ----------------------------------------------------------------------- */
+
+Test(alloc, fail_after_n_fails_the_next_plus_one_once, .init = arena_setup,
+     .fini = fini_injection_off)
+{
+	for (long n = 0; n < 5; n++) {
+		uint64_t off[8];
+		shmc__alloc_fail_after(n);
+		for (long i = 0; i < n; i++)
+			ASSERT_OK(shmc__alloc(A, 64, &off[i]));
+		shmc_arena_stats_t s0 = stats_now();
+		uint64_t bad = 777;
+		ASSERT_ERR(shmc__alloc(A, 64, &bad), SHMC_EFULL);
+		cr_assert_eq(bad, 777);
+		shmc_arena_stats_t s1 = stats_now();
+		expect_same_counts(&s0, &s1, "an injected failure");
+		/* Once: what follows succeeds. */
+		for (long i = n; i < n + 3; i++)
+			ASSERT_OK(shmc__alloc(A, 64, &off[i]));
+		for (long i = 0; i < n + 3; i++)
+			shmc__free(A, off[i]);
+	}
+	/* A negative count switches injection off. */
+	shmc__alloc_fail_after(1);
+	shmc__alloc_fail_after(-1);
+	uint64_t off[10];
+	for (int i = 0; i < 10; i++)
+		ASSERT_OK(shmc__alloc(A, 1000, &off[i]));
+	for (int i = 0; i < 10; i++)
+		shmc__free(A, off[i]);
+}
+
+/* Every allocation an operation makes may fail: each failure leaves the
+ * container exactly as it was, and leaks nothing. */
+Test(alloc, injected_failures_leave_containers_unchanged, .init = arena_setup,
+     .fini = fini_injection_off)
+{
+	shmc_obj_t *ls, *d;
+	ASSERT_OK(shmc_list_new(A, &ls));
+	ASSERT_OK(shmc_dict_new(A, &d));
+	for (int i = 0; i < 4; i++)
+		ASSERT_OK(shmc_list_append(ls, shmc_int(i)));
+	ASSERT_OK(shmc_dict_set(d, shmc_str("k"), shmc_str("v")));
+	size_t base = arena_in_use(A);
+	char big[3000];
+	memset(big, 'z', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+
+	long n;
+	int rc = -1;
+	for (n = 0; n < 100; n++) {
+		shmc_value_t items = shmc_plist_of(3, shmc_str("one string"),
+						   shmc_str(big), shmc_plist_of(1, shmc_str(big)));
+		shmc__alloc_fail_after(n);
+		rc = shmc_list_extend(ls, items);
+		shmc__alloc_fail_after(-1);
+		shmc_value_free(&items);
+		if (rc == 0)
+			break;
+		ASSERT_ERR(rc, SHMC_EFULL);
+		char *s = obj_str(ls);
+		cr_assert_str_eq(s, "[0, 1, 2, 3]", "after failing allocation %ld", n);
+		shmc_free(s);
+		cr_assert_eq(arena_in_use(A), base, "failure at allocation %ld leaked", n);
+	}
+	cr_assert_eq(rc, 0);
+	cr_assert_gt(n, 1, "extend made only %ld allocations", n);
+	cr_assert_eq(shmc_list_len(ls), 7);
+
+	base = arena_in_use(A);
+	for (n = 0; n < 100; n++) {
+		shmc_value_t val = shmc_tuple_of(2, shmc_str(big), shmc_int(n));
+		shmc__alloc_fail_after(n);
+		rc = shmc_dict_set(d, shmc_int(n), val);
+		shmc__alloc_fail_after(-1);
+		shmc_value_free(&val);
+		if (rc == 0)
+			break;
+		ASSERT_ERR(rc, SHMC_EFULL);
+		cr_assert_eq(shmc_dict_len(d), 1);
+		char *s = obj_str(d);
+		cr_assert_str_eq(s, "{'k': 'v'}", "after failing allocation %ld", n);
+		shmc_free(s);
+		cr_assert_eq(arena_in_use(A), base, "failure at allocation %ld leaked", n);
+	}
+	cr_assert_eq(rc, 0);
+	cr_assert_eq(shmc_dict_len(d), 2);
+	shmc_obj_release(ls);
+	shmc_obj_release(d);
+}

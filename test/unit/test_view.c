@@ -1,0 +1,108 @@
+/*
+ * test_view.c -- read-only views: what they print of a sound arena, and
+ * that a corrupt one gives errors, never a crash or a hang.
+ */
+#include <criterion/criterion.h>
+#include <time.h>
+
+#include "objects/obj.h"
+#include "values/venc.h"
+#include "testutil.h"
+
+TestSuite(view, .timeout = 60);
+
+static char name[64];
+static shmc_arena_t *NA; /* a named arena, for views to open */
+
+static void named_setup(void)
+{
+	snprintf(name, sizeof(name), "shmc-test-view-%d", (int)getpid());
+	shmc_arena_unlink(name);
+	shmc_arena_options_t o = {.capacity = 8 << 20};
+	ASSERT_OK(shmc_arena_create(name, &o, &NA));
+}
+
+static void named_teardown(void)
+{
+	shmc_arena_close(NA);
+	shmc_arena_unlink(name);
+}
+
+static char *dump(const char *path, unsigned flags)
+{
+	shmc_view_t *v;
+	char *s;
+	ASSERT_OK(shmc_view_open(name, &v));
+	ASSERT_OK(shmc_view_dump(v, path, flags, &s));
+	shmc_view_close(v);
+	return s;
+}
+
+static void expect_dump(const char *path, unsigned flags, const char *want)
+{
+	char *s = dump(path, flags);
+	cr_assert_str_eq(s, want);
+	shmc_free(s);
+}
+
+Test(view, dump_shows_named_objects_as_python_and_json, .init = named_setup,
+     .fini = named_teardown)
+{
+	shmc_obj_t *ns, *ls, *d, *empty;
+	ASSERT_OK(shmc_root_get(NA, "ns", SHMC_KIND_NAMESPACE, &ns));
+	ASSERT_OK(shmc_root_get(NA, "ls", SHMC_KIND_LIST, &ls));
+	ASSERT_OK(shmc_root_get(NA, "d", SHMC_KIND_DICT, &d));
+	ASSERT_OK(shmc_root_get(NA, "empty", SHMC_KIND_NAMESPACE, &empty));
+	ASSERT_OK(shmc_ns_set(ns, "x", shmc_int(1)));
+	ASSERT_OK(shmc_ns_set(ns, "_hidden", shmc_int(2)));
+	ASSERT_OK(shmc_list_append(ls, shmc_int(1)));
+	ASSERT_OK(shmc_list_append(ls, shmc_str("a")));
+	ASSERT_OK(shmc_dict_set(d, shmc_int(1), shmc_none()));
+	expect_dump(NULL, 0, "d: {1: None}\nempty: Namespace()\nls: [1, 'a']\nns: Namespace(x=1)\n");
+	expect_dump("ls/1", 0, "'a'");
+	expect_dump("ls/-2", 0, "1");
+	expect_dump("empty", SHMC_VIEW_JSON, "{}");
+	expect_dump("ns", SHMC_VIEW_JSON, "{\"_hidden\": 2, \"x\": 1}");
+	shmc_obj_t *all[] = {ns, ls, d, empty};
+	for (int i = 0; i < 4; i++)
+		shmc_obj_release(all[i]);
+}
+
+/* In a sound arena each value block belongs to one word. Make thousands
+ * of list items name one 512 KiB block: a dump would decode gigabytes. It
+ * must stop, reporting corruption, once it has decoded more than the arena
+ * holds. */
+Test(view, words_sharing_one_huge_block_are_corrupt_not_a_hang, .init = named_setup,
+     .fini = named_teardown)
+{
+	enum { ITEMS = 4000, BIG = 512 << 10 };
+	shmc_obj_t *ls;
+	ASSERT_OK(shmc_root_get(NA, "ls", SHMC_KIND_LIST, &ls));
+	for (int i = 0; i < ITEMS; i++)
+		ASSERT_OK(shmc_list_append(ls, shmc_int(i)));
+	char *big = calloc(1, BIG);
+	uint64_t w;
+	ASSERT_OK(shmc__word_store(NA, shmc_bytes(big, BIG), &w));
+	free(big);
+	uint64_t arr = atomic_load((atomic_u64 *)(NA->base + ls->off + sizeof(struct shmc__obj)));
+	atomic_u64 *item = (atomic_u64 *)(NA->base + arr + 24);
+	for (int i = 0; i < ITEMS; i++)
+		atomic_store(&item[i], w);
+
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	shmc_view_t *v;
+	char *s;
+	ASSERT_OK(shmc_view_open(name, &v));
+	ASSERT_ERR(shmc_view_dump(v, "ls", 0, &s), SHMC_ECORRUPT);
+	ASSERT_ERR(shmc_view_dump(v, NULL, SHMC_VIEW_JSON, &s), SHMC_ECORRUPT);
+	shmc_view_close(v);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert_lt(t1.tv_sec - t0.tv_sec, 5, "dumping took %ld s",
+		     (long)(t1.tv_sec - t0.tv_sec));
+	/* Two items kept, so that closing frees nothing twice. */
+	for (int i = 2; i < ITEMS; i++)
+		atomic_store(&item[i], shmc__w_from_int(i));
+	atomic_store(&item[1], shmc__w_from_int(1));
+	shmc_obj_release(ls);
+}
