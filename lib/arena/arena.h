@@ -105,6 +105,17 @@ struct shmc__hdr {
 	struct shmc__class_head classes[SHMC__NCLASSES];
 };
 
+/* What this layer calls above itself, installed by the lifecycle when it
+ * attaches an arena (a lower layer never names an upper one): disposing of
+ * a retired item once no reader can see it (the objects' shmc__obj_dispose),
+ * and reaping a process slot whose owner has died (lifecycle/reap.c). NULL
+ * in the read-only arenas of views and checks of a mapping, which retire
+ * nothing and reap nothing. */
+struct shmc__arena_hooks {
+	void (*dispose)(shmc_arena_t *a, uint64_t what);
+	void (*reap_if_dead)(shmc_arena_t *a, uint32_t slot);
+};
+
 /* The process-local handle of an attached arena. */
 struct shmc_arena {
 	uint32_t magic; /* SHMC__ARENA_HANDLE_MAGIC while open */
@@ -118,6 +129,7 @@ struct shmc_arena {
 	uint64_t serial; /* unique in this process, for thread-local caches */
 	bool membarrier; /* the arena's readers use no fence (epoch.c) */
 	char *path; /* named arenas: the file's path */
+	struct shmc__arena_hooks hooks;
 
 	/* Serialises reaping by the threads of this process: the slot lock
 	 * that excludes other reapers is an OFD lock, and all our threads
@@ -179,29 +191,39 @@ static inline bool shmc__arena_ok(const shmc_arena_t *a)
 	return a && a->magic == SHMC__ARENA_HANDLE_MAGIC;
 }
 
+/* Where the parts of an arena of CAPACITY bytes lie. */
+struct shmc__geometry {
+	uint64_t procs_off, recs_off, pagemap_off, data_off;
+};
+struct shmc__geometry shmc__arena_geometry(uint64_t capacity);
+
+/* Reserve backing memory for [OFF, OFF+LEN) of the file FD.
+ * @return 0, SHMC_EFULL, -errno */
+int shmc__arena_reserve(int fd, uint64_t off, uint64_t len);
+
+/* A new, unattached handle (no file, no mapping), or NULL; and freeing one
+ * with whatever it has (mapping, descriptors, path, handle-table mirror). */
+shmc_arena_t *shmc__arena_handle_new(void);
+void shmc__arena_handle_free(shmc_arena_t *a);
+
+/* Map all CAPACITY bytes of a->fd, read-write and shared. @return 0, -errno */
+int shmc__arena_map(shmc_arena_t *a, uint64_t capacity);
+
+/* The path of arena NAME: "name" means /dev/shm/name; a name with a '/' is
+ * a path. *out receives a malloc'd copy. @return 0, -EINVAL, -ENOMEM */
+int shmc__arena_path(const char *name, char **out);
+
 /* Open the file of a named arena (no symlinks, FIFOs do not block).
  * *path receives its path. @return fd or -errno */
 int shmc__arena_open_fd(const char *name, int flags, char **path);
 /* Check an arena file's type, owner, mode and header before it is mapped;
- * reads only. *h receives the header. @return 0 or the refusal code */
-int shmc__arena_validate(int fd, struct shmc__hdr *h, uint64_t *capacity);
+ * reads only. *h receives the header. FINGERPRINT is the layout this build
+ * expects (lifecycle/layout.c). @return 0 or the refusal code */
+int shmc__arena_validate(int fd, struct shmc__hdr *h, uint64_t *capacity,
+			 uint64_t fingerprint);
 /* The header checks of shmc__arena_validate, on a header already read from
  * a file of FILE_SIZE bytes. @return 0 or the refusal code */
 int shmc__arena_validate_header(const struct shmc__hdr *h, uint64_t file_size,
-				uint64_t *capacity);
-
-/* Fill *st (shmc_arena_stats), for an attached arena or a view. */
-void shmc__stats(shmc_arena_t *a, shmc_arena_stats_t *st);
-
-/* The layout fingerprint of this build (layout.c). */
-uint64_t shmc__layout_fingerprint(void);
-
-/* Install the fork handlers (fork.c), once per process. */
-void shmc__fork_register(void);
-
-/* Iterate the arenas this process has attached (for fork handling). */
-void shmc__arena_list_lock(void);
-void shmc__arena_list_unlock(void);
-shmc_arena_t *shmc__arena_list_first(void);
+				uint64_t *capacity, uint64_t fingerprint);
 
 #endif

@@ -10,7 +10,8 @@
  *   - a slot is owned by a live process  <=>  its byte is locked;
  *   - a slot whose state is not FREE but whose byte is unlocked belongs to
  *     a dead process (or one that detached), and whoever takes the lock may
- *     reap what it left: its handles and its epoch records.
+ *     reap what it left: its handles and its epoch records (reaping is the
+ *     lifecycle's, lifecycle/reap.c; claiming a slot calls it back).
  *
  * Unlike kill(pid, 0), this cannot be fooled by PID reuse, and it works
  * across PID namespaces: no pid is compared anywhere. OFD locks (not classic
@@ -29,8 +30,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "memory/epoch.h"
-#include "objects/handle.h"
 #include "arena/olock.h"
 #include "arena/proc.h"
 
@@ -85,21 +84,8 @@ bool shmc__proc_alive(shmc_arena_t *a, uint32_t slot)
 	return shmc__proc_lock_held(a->lock_fd, SHMC__LOCK_BASE + slot) != 0;
 }
 
-int shmc__proc_reap_locked(shmc_arena_t *a, uint32_t slot)
-{
-	struct shmc__proc *p = shmc__proc_at(a, slot);
-	if (ld_acquire(&p->state) == SHMC__PROC_FREE)
-		return 0;
-	int rc = shmc__epoch_reap_records(a, slot);
-	shmc__handles_reap(a, slot);
-	if (rc == 0) {
-		st_relaxed(&p->pid, 0);
-		st_release(&p->state, SHMC__PROC_FREE);
-	}
-	return rc;
-}
-
-int shmc__proc_claim(shmc_arena_t *a, int fd, uint32_t *out)
+int shmc__proc_claim(shmc_arena_t *a, int fd, int (*reap_locked)(shmc_arena_t *, uint32_t),
+		     uint32_t *out)
 {
 	for (uint32_t s = 0; s < SHMC__MAX_PROCS; s++) {
 		if (s == a->slot && a->lock_fd >= 0)
@@ -108,7 +94,7 @@ int shmc__proc_claim(shmc_arena_t *a, int fd, uint32_t *out)
 			continue;
 		/* The slot is ours. If a dead owner left anything, and it
 		 * cannot all be released now, leave it for a later reaper. */
-		if (shmc__proc_reap_locked(a, s) != 0) {
+		if (reap_locked(a, s) != 0) {
 			shmc__proc_unlock(fd, SHMC__LOCK_BASE + s);
 			continue;
 		}
@@ -126,38 +112,6 @@ int shmc__proc_claim(shmc_arena_t *a, int fd, uint32_t *out)
 		return 0;
 	}
 	return SHMC_EPROCS;
-}
-
-void shmc__proc_reap_if_dead(shmc_arena_t *a, uint32_t slot)
-{
-	if (slot >= SHMC__MAX_PROCS || slot == a->slot)
-		return;
-	struct shmc__proc *p = shmc__proc_at(a, slot);
-	if (ld_acquire(&p->state) == SHMC__PROC_FREE)
-		return;
-	/* The slot lock keeps other processes out, not our own threads: an
-	 * OFD lock taken again through the same description succeeds, so two
-	 * threads would reap the same slot at once and dispose of its retired
-	 * items twice. */
-	pthread_mutex_lock(&a->reap_mu);
-	if (shmc__proc_trylock(a->lock_fd, SHMC__LOCK_BASE + slot) == 0) {
-		shmc__proc_reap_locked(a, slot); /* nothing if already reaped */
-		shmc__proc_unlock(a->lock_fd, SHMC__LOCK_BASE + slot);
-	} /* else alive */
-	pthread_mutex_unlock(&a->reap_mu);
-}
-
-int shmc__proc_reap_dead(shmc_arena_t *a)
-{
-	int n = 0;
-	for (uint32_t s = 0; s < SHMC__MAX_PROCS; s++) {
-		struct shmc__proc *p = shmc__proc_at(a, s);
-		if (s == a->slot || ld_acquire(&p->state) == SHMC__PROC_FREE)
-			continue;
-		shmc__proc_reap_if_dead(a, s);
-		n += ld_acquire(&p->state) == SHMC__PROC_FREE;
-	}
-	return n;
 }
 
 uint32_t shmc__proc_token(shmc_arena_t *a, uint32_t slot)

@@ -29,21 +29,14 @@ int shmc__proc_lock_held(int fd, int64_t pos);
  * descriptor of its owner closes, that is, when the owner dies. */
 bool shmc__proc_alive(shmc_arena_t *a, uint32_t slot);
 
-/* Claim a free or dead slot through lock descriptor FD, reaping whatever a
- * dead owner left in it. *slot receives it. @return 0, SHMC_EPROCS */
-int shmc__proc_claim(shmc_arena_t *a, int fd, uint32_t *slot);
+/* Claim a free or dead slot through lock descriptor FD. A slot a dead owner
+ * left is first given to REAP_LOCKED (called with the slot's lock held; it
+ * returns 0 when the slot is clean and free, else the slot is skipped).
+ * *slot receives it. @return 0, SHMC_EPROCS */
+int shmc__proc_claim(shmc_arena_t *a, int fd, int (*reap_locked)(shmc_arena_t *, uint32_t),
+		     uint32_t *slot);
 
 /* The lock token of the process that claimed SLOT (olock.h). */
 uint32_t shmc__proc_token(shmc_arena_t *a, uint32_t slot);
-
-/* Reap every slot whose owner has died. @return the number reaped */
-int shmc__proc_reap_dead(shmc_arena_t *a);
-
-/* Release what the dead owner of SLOT left (handles, epoch records), while
- * holding the slot's lock. @return 0 when the slot is clean and free */
-int shmc__proc_reap_locked(shmc_arena_t *a, uint32_t slot);
-
-/* Reap SLOT if its owner is dead. */
-void shmc__proc_reap_if_dead(shmc_arena_t *a, uint32_t slot);
 
 #endif

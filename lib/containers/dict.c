@@ -36,7 +36,6 @@
 #include "containers/dict.h"
 #include "values/venc.h"
 
-#define TABLE_MAGIC 0x54434944u /* "DICT" */
 #define MIN_INDEX 8u
 
 struct dict_body {
@@ -86,7 +85,7 @@ static inline struct dict_table *table_at(shmc_arena_t *a, uint64_t off)
 	/* The table spans less than 32 bytes per index slot (plus its
 	 * header), and cap < nindex. */
 	uint64_t n = t->nindex;
-	if (unlikely(t->magic != TABLE_MAGIC || n < MIN_INDEX || (n & (n - 1)) ||
+	if (unlikely(t->magic != SHMC__DICT_TABLE_MAGIC || n < MIN_INDEX || (n & (n - 1)) ||
 		     n > ((uint64_t)1 << 32) || t->cap >= n ||
 		     (n << 5) + 64 > a->capacity - off))
 		return NULL;
@@ -221,7 +220,7 @@ static int table_new(shmc_arena_t *a, uint64_t n, struct dict_table **out,
 		return rc;
 	struct dict_table *t = (struct dict_table *)(a->base + *off);
 	memset(t, 0, table_bytes(nindex, 0));
-	t->magic = TABLE_MAGIC;
+	t->magic = SHMC__DICT_TABLE_MAGIC;
 	t->nindex = nindex;
 	t->cap = cap;
 	*out = t;

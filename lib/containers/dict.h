@@ -46,6 +46,10 @@ int shmc__dict_clear(shmc_arena_t *a, struct shmc__obj *o);
 void shmc__dict_destroy(shmc_arena_t *a, struct shmc__obj *o);
 /* Drop a detached table with its keys and values (-1: not a table). */
 int shmc__dict_body_drop(shmc_arena_t *a, uint64_t off);
+/* The arena check's walk of a detached table. @return -1 if OFF is none */
+int shmc__dict_walk_body(struct shmc__walk *w, uint64_t off);
+/* What a dict's table block starts with (the kinds' body_magic). */
+#define SHMC__DICT_TABLE_MAGIC 0x54434944u /* "DICT" */
 int shmc__dict_repair(shmc_arena_t *a, struct shmc__obj *o);
 void shmc__dict_walk(struct shmc__walk *w, struct shmc__obj *o);
 int64_t shmc__dict_length(shmc_arena_t *a, struct shmc__obj *o);

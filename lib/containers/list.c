@@ -113,7 +113,7 @@ static int norm_index(int64_t i, uint64_t n, uint64_t *out)
 
 /* Drop a detached array and every value in it. @return -1 when OFF is not
  * a list array. */
-int shmc__list_body_drop(shmc_arena_t *a, uint64_t off)
+static int body_drop(shmc_arena_t *a, uint64_t off)
 {
 	struct list_arr *arr = shmc__at(a, off, sizeof(*arr), 16);
 	if (arr == NULL || arr->magic != ARR_MAGIC ||
@@ -130,7 +130,7 @@ static void destroy(shmc_arena_t *a, struct shmc__obj *o)
 {
 	uint64_t off = ld_relaxed(&SHMC__BODY(o, struct list_body)->arr_off);
 	if (off)
-		shmc__list_body_drop(a, off);
+		body_drop(a, off);
 }
 
 static int repair(shmc_arena_t *a, struct shmc__obj *o)
@@ -146,7 +146,7 @@ static int repair(shmc_arena_t *a, struct shmc__obj *o)
 
 /* Show the check the array at OFF and its items. @return -1 when OFF is not
  * a list array (nothing reported). */
-int shmc__list_walk_body(struct shmc__walk *w, uint64_t off)
+static int body_walk(struct shmc__walk *w, uint64_t off)
 {
 	shmc_arena_t *a = shmc__walk_arena(w);
 	struct list_arr *arr = shmc__at(a, off, sizeof(*arr), 16);
@@ -175,7 +175,7 @@ int shmc__list_walk_body(struct shmc__walk *w, uint64_t off)
 static void walk(struct shmc__walk *w, struct shmc__obj *o)
 {
 	uint64_t off = ld_acquire(&SHMC__BODY(o, struct list_body)->arr_off);
-	if (off && shmc__list_walk_body(w, off) != 0)
+	if (off && body_walk(w, off) != 0)
 		shmc__walk_error(w, "list %#llx: array at %#llx is not one",
 				 (unsigned long long)shmc__off(shmc__walk_arena(w), o),
 				 (unsigned long long)off);
@@ -260,6 +260,9 @@ const struct shmc__kind shmc__list_kind = {
 	.walk = walk,
 	.length = length,
 	.items = items,
+	.body_magic = ARR_MAGIC,
+	.body_drop = body_drop,
+	.body_walk = body_walk,
 };
 
 /* Public API -------------------------------------------------------------- */

@@ -36,6 +36,9 @@ const struct shmc__kind shmc__dict_kind = {
 	.length = shmc__dict_length,
 	.items = shmc__dict_items,
 	.str = dict_str,
+	.body_magic = SHMC__DICT_TABLE_MAGIC,
+	.body_drop = shmc__dict_body_drop,
+	.body_walk = shmc__dict_walk_body,
 };
 
 int shmc_dict_new(shmc_arena_t *a, shmc_obj_t **out)

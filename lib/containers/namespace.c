@@ -86,6 +86,9 @@ const struct shmc__kind shmc__namespace_kind = {
 	.length = shmc__dict_length,
 	.items = shmc__dict_items,
 	.str = ns_str,
+	.body_magic = SHMC__DICT_TABLE_MAGIC,
+	.body_drop = shmc__dict_body_drop,
+	.body_walk = shmc__dict_walk_body,
 };
 
 int shmc_ns_new(shmc_arena_t *a, shmc_obj_t **out)

@@ -39,230 +39,8 @@
 #include "memory/epoch.h"
 #include "objects/obj.h"
 #include "arena/proc.h"
-#include "objects/walk.h"
+#include "inspect/inspect.h"
 #include "values/venc.h"
-
-#define GRAIN 16 /* bitmaps have a bit per 16 bytes of the data region */
-
-struct objent {
-	uint64_t off; /* 0: empty */
-	uint64_t found;
-};
-
-struct shmc__walk {
-	shmc_arena_t *a;
-	uint64_t data_off, brk;
-	uint8_t *reach, *freeb; /* bitmaps over [data_off, brk) */
-	struct objent *objs;    /* open addressing on off */
-	size_t nobjs, capobjs;
-	uint64_t *queue;
-	size_t qhead, qtail, qcap;
-	bool oom;
-	shmc_check_report_t *rep;
-	shmc_check_fn fn;
-	void *ctx;
-	void (*on_object)(void *octx, uint64_t off); /* views: each object */
-	void *octx;
-};
-
-shmc_arena_t *shmc__walk_arena(struct shmc__walk *w)
-{
-	return w->a;
-}
-
-__attribute__((format(printf, 2, 0)))
-static void say(struct shmc__walk *w, const char *fmt, va_list ap)
-{
-	if (w->fn == NULL)
-		return;
-	char msg[256];
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	w->fn(w->ctx, msg);
-}
-
-void shmc__walk_error(struct shmc__walk *w, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	w->rep->errors++;
-	say(w, fmt, ap);
-	va_end(ap);
-}
-
-/* A finding that is not a broken invariant (a leak, a dead process). */
-static void note(struct shmc__walk *w, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void note(struct shmc__walk *w, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	say(w, fmt, ap);
-	va_end(ap);
-}
-
-static inline bool bit_test_set(uint8_t *map, uint64_t i)
-{
-	bool was = map[i >> 3] & (1u << (i & 7));
-	map[i >> 3] |= (uint8_t)(1u << (i & 7));
-	return was;
-}
-
-static inline bool bit_test(const uint8_t *map, uint64_t i)
-{
-	return map[i >> 3] & (1u << (i & 7));
-}
-
-bool shmc__walk_block(struct shmc__walk *w, uint64_t off, uint64_t size,
-		      const char *what)
-{
-	/* Only blocks below the brk read at the start have bits (a live
-	 * arena may grow while it is walked). */
-	if (off < w->data_off || off >= w->brk) {
-		shmc__walk_error(w, "%s at %#llx is outside the carved region", what,
-				 (unsigned long long)off);
-		return false;
-	}
-	uint64_t bs = shmc__block_size(w->a, off);
-	if (bs == 0) {
-		shmc__walk_error(w, "%s at %#llx is not a block", what,
-				 (unsigned long long)off);
-		return false;
-	}
-	if (bs < size) {
-		shmc__walk_error(w, "%s at %#llx needs %llu bytes, its block has %llu",
-				 what, (unsigned long long)off,
-				 (unsigned long long)size, (unsigned long long)bs);
-		return false;
-	}
-	if (bit_test_set(w->reach, (off - w->data_off) / GRAIN)) {
-		shmc__walk_error(w, "%s at %#llx is reached twice", what,
-				 (unsigned long long)off);
-		return false;
-	}
-	w->rep->blocks++;
-	return true;
-}
-
-/* The entry for object OFF, inserted if new (NULL when out of memory). */
-static struct objent *obj_entry(struct shmc__walk *w, uint64_t off, bool *isnew)
-{
-	if (w->nobjs * 2 >= w->capobjs) {
-		size_t ncap = w->capobjs ? 2 * w->capobjs : 1024;
-		struct objent *n = calloc(ncap, sizeof(*n));
-		if (n == NULL) {
-			w->oom = true;
-			return NULL;
-		}
-		for (size_t i = 0; i < w->capobjs; i++) {
-			if (w->objs[i].off == 0)
-				continue;
-			size_t j = (w->objs[i].off >> 4) & (ncap - 1);
-			while (n[j].off)
-				j = (j + 1) & (ncap - 1);
-			n[j] = w->objs[i];
-		}
-		free(w->objs);
-		w->objs = n;
-		w->capobjs = ncap;
-	}
-	size_t j = (off >> 4) & (w->capobjs - 1);
-	while (w->objs[j].off && w->objs[j].off != off)
-		j = (j + 1) & (w->capobjs - 1);
-	*isnew = w->objs[j].off == 0;
-	if (*isnew) {
-		w->objs[j].off = off;
-		w->nobjs++;
-	}
-	return &w->objs[j];
-}
-
-void shmc__walk_ref(struct shmc__walk *w, uint64_t off, const char *what)
-{
-	struct shmc__obj *o = shmc__at(w->a, off, sizeof(struct shmc__obj), 16);
-	if (o == NULL || o->magic != SHMC__OBJ_MAGIC || !shmc__kind_of(o->kind)) {
-		shmc__walk_error(w, "%s refers to %#llx, which is not an object", what,
-				 (unsigned long long)off);
-		return;
-	}
-	bool isnew;
-	struct objent *e = obj_entry(w, off, &isnew);
-	if (e == NULL)
-		return;
-	e->found++;
-	if (!isnew)
-		return;
-	if (w->qtail == w->qcap) {
-		size_t ncap = w->qcap ? 2 * w->qcap : 1024;
-		uint64_t *q = realloc(w->queue, ncap * sizeof(uint64_t));
-		if (q == NULL) {
-			w->oom = true;
-			return;
-		}
-		w->queue = q;
-		w->qcap = ncap;
-	}
-	w->queue[w->qtail++] = off;
-}
-
-static void ref_fn(void *ctx, uint64_t obj)
-{
-	shmc__walk_ref(ctx, obj, "a stored value");
-}
-
-static void walk_value_block(struct shmc__walk *w, uint64_t off, const char *what)
-{
-	uint64_t size;
-	if (!shmc__vblock_visit(w->a, off, &size, NULL, NULL)) {
-		shmc__walk_error(w, "%s: value block at %#llx is malformed", what,
-				 (unsigned long long)off);
-		return;
-	}
-	if (shmc__walk_block(w, off, size, what))
-		shmc__vblock_visit(w->a, off, &size, ref_fn, w);
-}
-
-void shmc__walk_word(struct shmc__walk *w, uint64_t word, const char *what)
-{
-	if (shmc__w_is_int(word) || word == SHMC__W_NONE || word == SHMC__W_TRUE ||
-	    word == SHMC__W_FALSE)
-		return;
-	if (shmc__w_is_ref(word))
-		shmc__walk_ref(w, shmc__w_ref_off(word), what);
-	else if (shmc__w_is_block(word))
-		walk_value_block(w, word, what);
-	else
-		shmc__walk_error(w, "%s holds %#llx, which is not a value", what,
-				 (unsigned long long)word);
-}
-
-void shmc__walk_body(struct shmc__walk *w, uint64_t off)
-{
-	if (shmc__list_walk_body(w, off) != 0 && shmc__dict_walk_body(w, off) != 0)
-		shmc__walk_error(w, "retired body at %#llx is neither an array nor a table",
-				 (unsigned long long)off);
-}
-
-static void limbo_item(struct shmc__walk *w, uint64_t what)
-{
-	uint64_t off = what & ~(uint64_t)SHMC__RETIRE_TAG_MASK;
-	switch (what & SHMC__RETIRE_TAG_MASK) {
-	case SHMC__RETIRE_FREE:
-		shmc__walk_block(w, off, 1, "retired block");
-		break;
-	case SHMC__RETIRE_VALUE:
-		walk_value_block(w, off, "retired value");
-		break;
-	case SHMC__RETIRE_DECREF:
-		shmc__walk_ref(w, off, "retired reference");
-		break;
-	case SHMC__RETIRE_BODY:
-		shmc__walk_body(w, off);
-		break;
-	default:
-		shmc__walk_error(w, "retire queue holds %#llx, which is not an item",
-				 (unsigned long long)what);
-	}
-}
 
 /* 1. Header ---------------------------------------------------------------- */
 
@@ -301,15 +79,15 @@ static void walk_roots(struct shmc__walk *w, bool reap)
 			continue;
 		}
 		if (a->lock_fd >= 0 && !shmc__proc_alive(a, s)) {
-			if (reap) {
-				shmc__proc_reap_if_dead(a, s);
+			if (reap && a->hooks.reap_if_dead) {
+				a->hooks.reap_if_dead(a, s);
 				if (ld_acquire(&p->state) == SHMC__PROC_FREE) {
 					w->rep->reaped++;
 					continue;
 				}
 			}
 			w->rep->dead_processes++;
-			note(w, "process slot %u (pid %u) belongs to a dead process", s,
+			shmc__walk_note(w, "process slot %u (pid %u) belongs to a dead process", s,
 			     ld_relaxed(&p->pid));
 		}
 		shmc__handles_visit(w, s);
@@ -322,7 +100,7 @@ static void walk_roots(struct shmc__walk *w, bool reap)
 			continue;
 		if (owner > SHMC__MAX_PROCS)
 			shmc__walk_error(w, "epoch record %u has owner %u", i, owner);
-		shmc__limbo_visit(w, r, limbo_item);
+		shmc__walk_limbo(w, r);
 	}
 	uint64_t roots = ld_acquire(&a->hdr->roots_off);
 	if (roots)
@@ -356,7 +134,7 @@ static void walk_objects(struct shmc__walk *w)
 static void check_refs(struct shmc__walk *w, bool sweep)
 {
 	for (size_t i = 0; i < w->capobjs; i++) {
-		struct objent *e = &w->objs[i];
+		struct shmc__walk_obj *e = &w->objs[i];
 		if (e->off == 0)
 			continue;
 		struct shmc__obj *o = (struct shmc__obj *)(w->a->base + e->off);
@@ -370,7 +148,7 @@ static void check_refs(struct shmc__walk *w, bool sweep)
 					 (unsigned long long)e->found);
 		} else if (refs > e->found) {
 			w->rep->leaked_refs += refs - e->found;
-			note(w, "object %#llx counts %llu references, %llu exist (leaked)",
+			shmc__walk_note(w, "object %#llx counts %llu references, %llu exist (leaked)",
 			     (unsigned long long)e->off, (unsigned long long)refs,
 			     (unsigned long long)e->found);
 			if (sweep)
@@ -397,7 +175,7 @@ static uint64_t walk_free_list(struct shmc__walk *w, unsigned cls, uint64_t carv
 					 cls, (unsigned long long)off);
 			break;
 		}
-		if (bit_test_set(w->freeb, (off - w->data_off) / GRAIN)) {
+		if (shmc__walk_bit_set(w->freeb, (off - w->data_off) / SHMC__WALK_GRAIN)) {
 			shmc__walk_error(w, "free list of class %u holds %#llx twice (a cycle)",
 					 cls, (unsigned long long)off);
 			break;
@@ -480,8 +258,8 @@ static void check_allocator(struct shmc__walk *w, bool sweep)
 		uint64_t size = shmc__class_size(r.cls);
 		uint64_t n = (r.npages << SHMC__PAGE_SHIFT) / size;
 		for (uint64_t b = 0; b < n; b++) {
-			uint64_t off = r.off + b * size, g = (off - w->data_off) / GRAIN;
-			bool reach = bit_test(w->reach, g), isfree = bit_test(w->freeb, g);
+			uint64_t off = r.off + b * size, g = (off - w->data_off) / SHMC__WALK_GRAIN;
+			bool reach = shmc__walk_bit(w->reach, g), isfree = shmc__walk_bit(w->freeb, g);
 			if (reach && isfree) {
 				shmc__walk_error(w, "block %#llx is in use and on a free list",
 						 (unsigned long long)off);
@@ -497,10 +275,10 @@ static void check_allocator(struct shmc__walk *w, bool sweep)
 		}
 	}
 	if (leaked_pages)
-		note(w, "%llu pages carved but never used (a killed carve)",
+		shmc__walk_note(w, "%llu pages carved but never used (a killed carve)",
 		     (unsigned long long)leaked_pages);
 	if (w->rep->leaked_blocks)
-		note(w, "%llu blocks (%llu bytes) allocated but unreachable%s",
+		shmc__walk_note(w, "%llu blocks (%llu bytes) allocated but unreachable%s",
 		     (unsigned long long)w->rep->leaked_blocks,
 		     (unsigned long long)w->rep->leaked_bytes,
 		     sweep ? ": freed" : "");
@@ -508,7 +286,7 @@ static void check_allocator(struct shmc__walk *w, bool sweep)
 		struct shmc__class_head *h = &w->a->hdr->classes[c];
 		uint64_t in_use = carved[c] - freed[c];
 		if (ld_relaxed(&h->carved) != carved[c] || ld_relaxed(&h->in_use) != in_use) {
-			note(w, "class %u counts %llu carved, %llu in use; found %llu, %llu",
+			shmc__walk_note(w, "class %u counts %llu carved, %llu in use; found %llu, %llu",
 			     c, (unsigned long long)ld_relaxed(&h->carved),
 			     (unsigned long long)ld_relaxed(&h->in_use),
 			     (unsigned long long)carved[c], (unsigned long long)in_use);
@@ -532,7 +310,7 @@ int shmc__check_walk(shmc_arena_t *a, unsigned flags, shmc_check_report_t *rep,
 	memset(w.rep, 0, sizeof(*w.rep));
 	if (!check_header(&w))
 		return SHMC_ECORRUPT;
-	uint64_t grains = (w.brk - w.data_off) / GRAIN;
+	uint64_t grains = (w.brk - w.data_off) / SHMC__WALK_GRAIN;
 	w.reach = calloc(grains / 8 + 1, 1);
 	w.freeb = calloc(grains / 8 + 1, 1);
 	int rc = 0;
@@ -580,18 +358,4 @@ int shmc__check_mapping(void *base, uint64_t capacity, int lock_fd,
 	a.lock_fd = lock_fd;
 	a.slot = UINT32_MAX;
 	return shmc__check_walk(&a, 0, rep, fn, ctx, NULL, NULL);
-}
-
-int shmc_check_file(const char *name, shmc_check_report_t *rep,
-		    shmc_check_fn fn, void *ctx)
-{
-	if (rep) /* a refused file reports nothing walked */
-		memset(rep, 0, sizeof(*rep));
-	shmc_view_t *v;
-	int rc = shmc_view_open(name, &v); /* read-only, not attached */
-	if (rc)
-		return rc;
-	rc = shmc__check_walk(shmc__view_arena(v), 0, rep, fn, ctx, NULL, NULL);
-	shmc_view_close(v);
-	return rc;
 }

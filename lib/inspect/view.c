@@ -30,7 +30,7 @@
 #include "objects/obj.h"
 #include "arena/proc.h"
 #include "values/repr.h"
-#include "objects/walk.h"
+#include "inspect/inspect.h"
 #include "values/venc.h"
 
 #define VIEW_MAGIC 0x57454956u /* "VIEW" */
@@ -46,53 +46,14 @@ static bool view_ok(const shmc_view_t *v)
 	return v && v->magic == VIEW_MAGIC;
 }
 
-int shmc_view_open(const char *name, shmc_view_t **out)
-{
-	char *path;
-	struct shmc__hdr h;
-	uint64_t cap;
-	if (out == NULL)
-		return -EINVAL;
-	int fd = shmc__arena_open_fd(name, O_RDONLY, &path);
-	if (fd < 0)
-		return fd;
-	free(path);
-	int rc = shmc__arena_validate(fd, &h, &cap);
-	if (rc == 0 && ld_relaxed(&h.state) != SHMC__ARENA_READY)
-		rc = SHMC_EINIT;
-	shmc_view_t *v = rc ? NULL : calloc(1, sizeof(*v));
-	if (rc == 0 && v == NULL)
-		rc = -ENOMEM;
-	if (rc) {
-		close(fd);
-		return rc;
-	}
-	void *base = mmap(NULL, cap, PROT_READ, MAP_SHARED, fd, 0);
-	if (base == MAP_FAILED) {
-		rc = -errno;
-		close(fd);
-		free(v);
-		return rc;
-	}
-	v->magic = VIEW_MAGIC;
-	v->a.base = base;
-	v->a.capacity = cap;
-	v->a.hdr = base;
-	v->a.fd = -1;
-	v->a.lock_fd = fd; /* liveness queries only: F_OFD_GETLK */
-	v->a.slot = UINT32_MAX;
-	*out = v;
-	return 0;
-}
-
 int shmc__view_of_mapping(void *base, uint64_t capacity, int lock_fd,
-			  shmc_view_t **out)
+			  bool borrowed, shmc_view_t **out)
 {
 	shmc_view_t *v = calloc(1, sizeof(*v));
 	if (v == NULL)
 		return -ENOMEM;
 	v->magic = VIEW_MAGIC;
-	v->borrowed = true;
+	v->borrowed = borrowed;
 	v->a.base = base;
 	v->a.capacity = capacity;
 	v->a.hdr = base;

@@ -26,18 +26,19 @@
 #include "objects/handle.h"
 #include "arena/olock.h"
 #include "arena/proc.h"
+#include "lifecycle/lifecycle.h"
 
 static void prepare(void)
 {
-	shmc__arena_list_lock();
-	for (shmc_arena_t *a = shmc__arena_list_first(); a; a = a->next_attached) {
+	shmc__attached_lock();
+	for (shmc_arena_t *a = shmc__attached_first(); a; a = a->next_attached) {
 		/* No reaper of ours mid-way when the child is copied. */
 		pthread_mutex_lock(&a->reap_mu);
 		pthread_mutex_lock(&a->mu);
 		a->fork_lock_fd = shmc__proc_open_lockfd(a->fd);
 		if (a->fork_lock_fd < 0)
 			continue;
-		if (shmc__proc_claim(a, a->fork_lock_fd, &a->fork_slot) != 0 ||
+		if (shmc__proc_claim(a, a->fork_lock_fd, shmc__reap_locked, &a->fork_slot) != 0 ||
 		    shmc__handles_copy(a, a->fork_slot) != 0) {
 			close(a->fork_lock_fd); /* releases the claimed slot */
 			a->fork_lock_fd = -1;
@@ -47,14 +48,14 @@ static void prepare(void)
 
 static void parent(void)
 {
-	for (shmc_arena_t *a = shmc__arena_list_first(); a; a = a->next_attached) {
+	for (shmc_arena_t *a = shmc__attached_first(); a; a = a->next_attached) {
 		if (a->fork_lock_fd >= 0)
 			close(a->fork_lock_fd);
 		a->fork_lock_fd = -1;
 		pthread_mutex_unlock(&a->mu);
 		pthread_mutex_unlock(&a->reap_mu);
 	}
-	shmc__arena_list_unlock();
+	shmc__attached_unlock();
 }
 
 static void child(void)
@@ -62,7 +63,7 @@ static void child(void)
 	shmc__epoch_after_fork_child();
 	shmc__tid_after_fork_child(); /* another thread id now */
 	shmc__membarrier_ready();      /* a new process: register it again */
-	for (shmc_arena_t *a = shmc__arena_list_first(); a; a = a->next_attached) {
+	for (shmc_arena_t *a = shmc__attached_first(); a; a = a->next_attached) {
 		close(a->lock_fd); /* our copy of the parent's description */
 		if (a->fork_lock_fd >= 0) {
 			a->lock_fd = a->fork_lock_fd;
@@ -79,7 +80,7 @@ static void child(void)
 		pthread_mutex_unlock(&a->mu);
 		pthread_mutex_unlock(&a->reap_mu);
 	}
-	shmc__arena_list_unlock();
+	shmc__attached_unlock();
 }
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;

@@ -7,12 +7,14 @@
  */
 #include <stddef.h>
 
+#include "lifecycle/lifecycle.h"
 #include "memory/alloc.h"
 #include "objects/obj.h"
 #include "values/venc.h"
 
 uint64_t shmc__layout_fingerprint(void)
 {
+	shmc__kinds_install();
 	const uint64_t facts[] = {
 		sizeof(void *), sizeof(struct shmc__hdr), sizeof(struct shmc__proc),
 		sizeof(struct shmc__rec), sizeof(struct shmc__class_head),

@@ -42,7 +42,6 @@
 #include "memory/alloc.h"
 #include "memory/epoch.h"
 #include "arena/proc.h"
-#include "objects/walk.h"
 
 struct limbo_entry {
 	atomic_u64 what;
@@ -212,8 +211,8 @@ static bool try_advance(shmc_arena_t *a, bool may_reap)
 		if (may_reap && t && ++t->stall % STALL_PROBE == 0) {
 			uint32_t owner = ld_relaxed(&r->owner);
 			if (owner >= 1 && owner <= SHMC__MAX_PROCS &&
-			    !shmc__proc_alive(a, owner - 1))
-				shmc__proc_reap_if_dead(a, owner - 1);
+			    !shmc__proc_alive(a, owner - 1) && a->hooks.reap_if_dead)
+				a->hooks.reap_if_dead(a, owner - 1);
 		}
 		return false;
 	}
@@ -239,7 +238,7 @@ static int64_t drain(shmc_arena_t *a, struct shmc__limbo *l, uint64_t g,
 		/* Consume first, then dispose: a crash in between leaks the
 		 * item instead of disposing of it twice. */
 		st_release(&l->head, ++head);
-		shmc__dispose(a, what);
+		a->hooks.dispose(a, what);
 		n++;
 	}
 	return n;
@@ -420,30 +419,28 @@ int shmc__epoch_reap_records(shmc_arena_t *a, uint32_t slot)
 	return 0;
 }
 
-void shmc__limbo_visit(struct shmc__walk *w, struct shmc__rec *r,
-		       void (*item)(struct shmc__walk *w, uint64_t what))
+int shmc__epoch_limbo_visit(const shmc_arena_t *a, struct shmc__rec *r,
+			    const struct shmc__limbo_visitor *v, void *ctx)
 {
-	shmc_arena_t *a = shmc__walk_arena(w);
 	uint64_t off = ld_acquire(&r->limbo_off);
 	if (off == 0)
-		return;
-	struct shmc__limbo *l = limbo_of(a, r);
+		return 0;
+	struct shmc__limbo *l = limbo_of((shmc_arena_t *)a, r);
 	if (l == NULL) {
-		shmc__walk_error(w, "retire queue at %#llx is malformed",
-				 (unsigned long long)off);
-		return;
+		v->error(ctx, "retire queue at %#llx is malformed",
+			 (unsigned long long)off);
+		return -1;
 	}
-	if (!shmc__walk_block(w, off, sizeof(*l) + l->cap * sizeof(struct limbo_entry),
-			      "retire queue"))
-		return;
+	if (!v->block(ctx, off, sizeof(*l) + l->cap * sizeof(struct limbo_entry)))
+		return -1;
 	uint64_t head = ld_relaxed(&l->head), tail = ld_relaxed(&l->tail);
 	if (tail - head > l->cap) {
-		shmc__walk_error(w, "retire queue at %#llx: %llu items in %llu slots",
-				 (unsigned long long)off,
-				 (unsigned long long)(tail - head),
-				 (unsigned long long)l->cap);
-		return;
+		v->error(ctx, "retire queue at %#llx: %llu items in %llu slots",
+			 (unsigned long long)off, (unsigned long long)(tail - head),
+			 (unsigned long long)l->cap);
+		return -1;
 	}
 	for (; head != tail; head++)
-		item(w, ld_relaxed(&l->e[head & (l->cap - 1)].what));
+		v->item(ctx, ld_relaxed(&l->e[head & (l->cap - 1)].what));
+	return 0;
 }

@@ -7,7 +7,7 @@
 #include "arena/arena.h"
 
 /* What a retired word asks for once no reader can see it: the low four bits
- * of a (16-aligned) offset say what to do with it (see shmc__dispose). */
+ * of a (16-aligned) offset say what to do with it (see shmc__obj_dispose, the arena's dispose hook). */
 enum {
 	SHMC__RETIRE_FREE = 0,   /* free the block */
 	SHMC__RETIRE_VALUE = 1,  /* a stored value: drop its references, free */
@@ -102,8 +102,19 @@ int64_t shmc__epoch_flush_idle(shmc_arena_t *a);
  * (try again later) */
 int shmc__epoch_reap_records(shmc_arena_t *a, uint32_t slot);
 
-/* Dispose of a retired item (implemented by the object layer). */
-void shmc__dispose(shmc_arena_t *a, uint64_t what);
+/* What the arena check sees of a retire queue (it lives above this layer,
+ * so it passes its callbacks in): the queue's block, each pending item, and
+ * a malformed queue. BLOCK returns false to stop. */
+struct shmc__limbo_visitor {
+	bool (*block)(void *ctx, uint64_t off, uint64_t size);
+	void (*item)(void *ctx, uint64_t what);
+	void (*error)(void *ctx, const char *fmt, ...)
+		__attribute__((format(printf, 2, 3)));
+};
+/* Visit R's retire queue, reading only, bounded by what it validates.
+ * @return 0, or -1 when the queue is malformed (reported through V) */
+int shmc__epoch_limbo_visit(const shmc_arena_t *a, struct shmc__rec *r,
+			    const struct shmc__limbo_visitor *v, void *ctx);
 
 /* The pthread key destructor for a thread's record: it becomes idle, for
  * the next thread of this process to reuse. */

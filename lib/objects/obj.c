@@ -25,46 +25,35 @@
 #include <time.h>
 
 #include "memory/alloc.h"
-#include "containers/dict.h"
 #include "base/heap.h"
 #include "objects/obj.h"
 #include "values/venc.h"
 
-extern const struct shmc__kind shmc__namespace_kind;
-extern const struct shmc__kind shmc__list_kind;
-extern const struct shmc__kind shmc__dict_kind;
-extern const struct shmc__kind shmc__lock_kind;
-extern const struct shmc__kind shmc__rlock_kind;
-extern const struct shmc__kind shmc__semaphore_kind;
-extern const struct shmc__kind shmc__bounded_semaphore_kind;
-extern const struct shmc__kind shmc__condition_kind;
-extern const struct shmc__kind shmc__event_kind;
-extern const struct shmc__kind shmc__barrier_kind;
-extern const struct shmc__kind shmc__queue_kind;
-extern const struct shmc__kind shmc__joinable_queue_kind;
-extern const struct shmc__kind shmc__value_kind;
-extern const struct shmc__kind shmc__array_kind;
+/* The kinds, filled in by the lifecycle before any arena is attached or
+ * mapped (lifecycle/kinds.c): the table names no kind itself, so that this
+ * layer does not depend on the containers above it. */
+static const struct shmc__kind *kinds[SHMC__MAX_KINDS];
 
-static const struct shmc__kind *const kinds[] = {
-	[SHMC_KIND_NAMESPACE] = &shmc__namespace_kind,
-	[SHMC_KIND_LIST] = &shmc__list_kind,
-	[SHMC_KIND_DICT] = &shmc__dict_kind,
-	[SHMC_KIND_LOCK] = &shmc__lock_kind,
-	[SHMC_KIND_RLOCK] = &shmc__rlock_kind,
-	[SHMC_KIND_SEMAPHORE] = &shmc__semaphore_kind,
-	[SHMC_KIND_BOUNDED_SEMAPHORE] = &shmc__bounded_semaphore_kind,
-	[SHMC_KIND_CONDITION] = &shmc__condition_kind,
-	[SHMC_KIND_EVENT] = &shmc__event_kind,
-	[SHMC_KIND_BARRIER] = &shmc__barrier_kind,
-	[SHMC_KIND_QUEUE] = &shmc__queue_kind,
-	[SHMC_KIND_JOINABLE_QUEUE] = &shmc__joinable_queue_kind,
-	[SHMC_KIND_VALUE] = &shmc__value_kind,
-	[SHMC_KIND_ARRAY] = &shmc__array_kind,
-};
+void shmc__kind_register(unsigned kind, const struct shmc__kind *k)
+{
+	SHMC_ASSERT(kind > 0 && kind < SHMC__MAX_KINDS);
+	kinds[kind] = k;
+}
 
 const struct shmc__kind *shmc__kind_of(unsigned kind)
 {
-	return kind < ARRAY_SIZE(kinds) ? kinds[kind] : NULL;
+	return kind < SHMC__MAX_KINDS ? kinds[kind] : NULL;
+}
+
+const struct shmc__kind *shmc__kind_of_body(const shmc_arena_t *a, uint64_t off)
+{
+	const uint32_t *magic = shmc__at(a, off, sizeof(*magic), 16);
+	if (magic == NULL)
+		return NULL;
+	for (unsigned i = 1; i < SHMC__MAX_KINDS; i++)
+		if (kinds[i] && kinds[i]->body_magic && kinds[i]->body_magic == *magic)
+			return kinds[i];
+	return NULL;
 }
 
 /* Handles ----------------------------------------------------------------- */
@@ -209,7 +198,7 @@ void shmc__obj_decref(shmc_arena_t *a, uint64_t off)
 	doomed.draining = false;
 }
 
-void shmc__dispose(shmc_arena_t *a, uint64_t what)
+void shmc__obj_dispose(shmc_arena_t *a, uint64_t what)
 {
 	uint64_t off = what & ~(uint64_t)SHMC__RETIRE_TAG_MASK;
 	switch (what & SHMC__RETIRE_TAG_MASK) {
@@ -222,11 +211,13 @@ void shmc__dispose(shmc_arena_t *a, uint64_t what)
 	case SHMC__RETIRE_DECREF:
 		shmc__obj_decref(a, off);
 		break;
-	case SHMC__RETIRE_BODY:
-		/* The body's first word says whose it is. */
-		if (shmc__list_body_drop(a, off) != 0)
-			shmc__dict_body_drop(a, off);
-		break;
+	case SHMC__RETIRE_BODY: {
+		/* The body's first word says which kind's it is. */
+		const struct shmc__kind *k = shmc__kind_of_body(a, off);
+		if (k && k->body_drop)
+			k->body_drop(a, off);
+		break; /* not a known body: leak it */
+	}
 	default:
 		break; /* corrupt entry: leak it */
 	}

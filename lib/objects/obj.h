@@ -64,9 +64,29 @@ struct shmc__kind {
 	int64_t (*length)(shmc_arena_t *a, struct shmc__obj *o);
 	void (*items)(shmc_arena_t *a, struct shmc__obj *o,
 		      int (*fn)(void *ctx, uint64_t key, uint64_t val), void *ctx);
+	/* Kinds whose body lives in a block of its own that writers detach
+	 * and retire whole (a list's array, a dict's table): the magic number
+	 * that block starts with, how to drop it with every value in it once
+	 * no reader can see it, and how the arena check walks it. 0/NULL for
+	 * the others. @return -1 when OFF is not such a block */
+	uint32_t body_magic;
+	int (*body_drop)(shmc_arena_t *a, uint64_t off);
+	int (*body_walk)(struct shmc__walk *w, uint64_t off);
 };
 
+/* The table of kinds. Kinds are registered by the layer above the
+ * containers (lifecycle/kinds.c), once, before the first arena is created,
+ * opened or mapped; this layer names none of them. */
+#define SHMC__MAX_KINDS 32u
+void shmc__kind_register(unsigned kind, const struct shmc__kind *k);
+/* The kind KIND, or NULL when no such kind is registered. */
 const struct shmc__kind *shmc__kind_of(unsigned kind);
+/* The kind owning the detached body block at OFF (by its magic), or NULL. */
+const struct shmc__kind *shmc__kind_of_body(const shmc_arena_t *a, uint64_t off);
+
+/* Dispose of a retired item (an offset | SHMC__RETIRE_*): the hook the
+ * epoch layer calls (arena hooks, arena.h) once no reader can see it. */
+void shmc__obj_dispose(shmc_arena_t *a, uint64_t what);
 
 /* A handle: a process-local name for a managed object. */
 struct shmc_obj {
@@ -245,10 +265,6 @@ static inline void shmc__reader_exit(struct shmc__reader *rd)
 {
 	shmc__epoch_exit(rd->r);
 }
-
-/* Drop a detached list array with every value in it (list.c).
- * @return -1 when OFF is not a list array. */
-int shmc__list_body_drop(shmc_arena_t *a, uint64_t off);
 
 /* Handle tables (handle.c) ------------------------------------------------ */
 

@@ -1,5 +1,5 @@
 /*
- * repr.h -- Python's text forms, and the growable string they are built in.
+ * repr.h -- Python's text forms of values (built in a base/sbuf.h string).
  */
 #ifndef SHMC_REPR_H
 #define SHMC_REPR_H
@@ -7,19 +7,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/sbuf.h"
 #include "shmc.h"
 
-struct shmc__sbuf {
-	char *p;
-	size_t len, cap;
-	int err; /* first failure; later appends are no-ops */
-};
-
-void shmc__sb_putn(struct shmc__sbuf *sb, const char *s, size_t n);
-void shmc__sb_puts(struct shmc__sbuf *sb, const char *s);
-void shmc__sb_putc(struct shmc__sbuf *sb, char c);
-/* Hand the string over (NUL-terminated) or report the first error. */
-int shmc__sb_finish(struct shmc__sbuf *sb, char **out);
 
 /* Python's repr() of V appended to SB. */
 void shmc__repr(struct shmc__sbuf *sb, shmc_value_t v);

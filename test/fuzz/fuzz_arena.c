@@ -37,7 +37,8 @@
 #include <unistd.h>
 
 #include "arena/arena.h"
-#include "objects/walk.h"
+#include "inspect/inspect.h"
+#include "lifecycle/lifecycle.h"
 #include "testutil.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -242,7 +243,7 @@ static void examine(void)
 	struct shmc__hdr h;
 	uint64_t cap;
 	memcpy(&h, mapping, sizeof(h));
-	if (shmc__arena_validate_header(&h, capacity, &cap) != 0 ||
+	if (shmc__arena_validate_header(&h, capacity, &cap, shmc__layout_fingerprint()) != 0 ||
 	    atomic_load(&h.state) != SHMC__ARENA_READY)
 		return;
 
@@ -251,7 +252,7 @@ static void examine(void)
 	shmc__check_mapping(mapping, cap, -1, &rep, sink, &said);
 
 	shmc_view_t *v;
-	if (shmc__view_of_mapping(mapping, cap, -1, &v) != 0)
+	if (shmc__view_of_mapping(mapping, cap, -1, true, &v) != 0)
 		abort();
 	shmc_arena_stats_t st;
 	unsigned version;

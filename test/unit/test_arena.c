@@ -19,6 +19,7 @@
 #include "arena/arena.h"
 #include "objects/obj.h"
 #include "arena/proc.h"
+#include "lifecycle/lifecycle.h"
 
 #include "testutil.h"
 

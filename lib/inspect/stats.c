@@ -1,0 +1,36 @@
+/*
+ * stats.c -- an arena's figures (shmc_arena_stats_t), read from its header
+ * and process slots with relaxed loads: a snapshot that may be a moment
+ * old, never a consistent cut, and never a write to the arena. Serves
+ * attached arenas (shmc_arena_stats) and views (shmc_view_stats).
+ */
+#include <string.h>
+
+#include "inspect/inspect.h"
+#include "memory/alloc.h"
+
+void shmc__stats(shmc_arena_t *a, shmc_arena_stats_t *st)
+{
+	memset(st, 0, sizeof(*st));
+	struct shmc__hdr *h = a->hdr;
+	st->capacity = a->capacity;
+	st->committed = ld_relaxed(&h->committed);
+	st->used = ld_relaxed(&h->brk);
+	unsigned n = shmc__class_count();
+	for (unsigned c = 0; c < n; c++) {
+		uint64_t in_use = ld_relaxed(&h->classes[c].in_use);
+		uint64_t carved = ld_relaxed(&h->classes[c].carved);
+		uint64_t size = shmc__class_size(c);
+		st->bytes_in_use += in_use * size;
+		st->blocks_in_use += in_use;
+		unsigned k = c < SHMC_STATS_CLASSES ? c : SHMC_STATS_CLASSES - 1;
+		if (k == c)
+			st->classes[k].block_size = size;
+		st->classes[k].in_use += in_use;
+		st->classes[k].carved += carved;
+	}
+	st->nclasses = n < SHMC_STATS_CLASSES ? n : SHMC_STATS_CLASSES;
+	st->lock_recoveries = ld_relaxed(&h->lock_recoveries);
+	for (uint32_t s = 0; s < SHMC__MAX_PROCS; s++)
+		st->processes += ld_relaxed(&shmc__proc_at(a, s)->state) != SHMC__PROC_FREE;
+}

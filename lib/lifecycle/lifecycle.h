@@ -1,0 +1,46 @@
+/*
+ * lifecycle.h -- the top of the library: creating, opening and closing
+ * arenas, reaping the dead, fork handling, the table of kinds and the
+ * layout fingerprint. Everything below is reached from here; nothing below
+ * calls up into it except through the hooks it installs (arena/arena.h).
+ */
+#ifndef SHMC_LIFECYCLE_H
+#define SHMC_LIFECYCLE_H
+
+#include "arena/arena.h"
+
+/* Reaping (reap.c) ---------------------------------------------------------- */
+
+/* Release what the dead owner of SLOT left (handles, epoch records), while
+ * holding the slot's lock. @return 0 when the slot is clean and free, or
+ * -EAGAIN when a reader holds the epoch back (the slot is left for later) */
+int shmc__reap_locked(shmc_arena_t *a, uint32_t slot);
+
+/* Reap SLOT if its owner is dead (the arena's reap_if_dead hook). */
+void shmc__reap_if_dead(shmc_arena_t *a, uint32_t slot);
+
+/* Reap every slot whose owner has died. @return the number reaped */
+int shmc__reap_dead(shmc_arena_t *a);
+
+/* Attached arenas and fork (lifecycle.c, fork.c) ---------------------------- */
+
+/* The arenas this process has attached, for the fork handlers: lock the
+ * list, walk it from the first through next_attached, unlock. */
+void shmc__attached_lock(void);
+void shmc__attached_unlock(void);
+shmc_arena_t *shmc__attached_first(void);
+
+/* Install the fork handlers, once per process. */
+void shmc__fork_register(void);
+
+/* Kinds and layout (kinds.c, layout.c) -------------------------------------- */
+
+/* Register every kind of managed object with the object layer, once per
+ * process; every entry point that attaches or maps an arena calls it. */
+void shmc__kinds_install(void);
+
+/* The layout fingerprint of this build: what an arena's header must carry
+ * to be opened by it. Needs the kinds installed. */
+uint64_t shmc__layout_fingerprint(void);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * reap.c -- releasing what a dead process left in an arena.
+ *
+ * A process slot whose state is not FREE but whose byte-range lock is free
+ * belongs to a process that died (or detached): see arena/proc.c. Whoever
+ * takes that lock may reap the slot: its epoch records are deactivated and,
+ * after a grace period, their retired items disposed of (memory/epoch.c);
+ * the references its handle table stood for are dropped (objects/handle.c);
+ * then the slot is marked FREE. Reaping is the lifecycle's because it
+ * reaches across layers; the epoch layer and the arena check reach it
+ * through the arena's reap_if_dead hook, and claiming a slot calls
+ * shmc__reap_locked back.
+ *
+ * Reaping is idempotent and ordered so that a reaper killed mid-way leaves
+ * leaks (found by the arena check), never double frees: each handle entry is
+ * cleared before the reference it stood for is dropped, and the slot is
+ * marked FREE last. The slot's lock keeps other processes' reapers out; the
+ * arena's reap_mu keeps this process's other threads out, because an OFD
+ * lock taken again through the same open file description succeeds.
+ */
+#include <pthread.h>
+
+#include "arena/proc.h"
+#include "lifecycle/lifecycle.h"
+#include "memory/epoch.h"
+#include "objects/handle.h"
+
+int shmc__reap_locked(shmc_arena_t *a, uint32_t slot)
+{
+	struct shmc__proc *p = shmc__proc_at(a, slot);
+	if (ld_acquire(&p->state) == SHMC__PROC_FREE)
+		return 0;
+	int rc = shmc__epoch_reap_records(a, slot);
+	shmc__handles_reap(a, slot);
+	if (rc == 0) {
+		st_relaxed(&p->pid, 0);
+		st_release(&p->state, SHMC__PROC_FREE);
+	}
+	return rc;
+}
+
+void shmc__reap_if_dead(shmc_arena_t *a, uint32_t slot)
+{
+	if (slot >= SHMC__MAX_PROCS || slot == a->slot)
+		return;
+	struct shmc__proc *p = shmc__proc_at(a, slot);
+	if (ld_acquire(&p->state) == SHMC__PROC_FREE)
+		return;
+	/* The slot lock keeps other processes out, not our own threads: an
+	 * OFD lock taken again through the same description succeeds, so two
+	 * threads would reap the same slot at once and dispose of its retired
+	 * items twice. */
+	pthread_mutex_lock(&a->reap_mu);
+	if (shmc__proc_trylock(a->lock_fd, SHMC__LOCK_BASE + slot) == 0) {
+		shmc__reap_locked(a, slot); /* nothing if already reaped */
+		shmc__proc_unlock(a->lock_fd, SHMC__LOCK_BASE + slot);
+	} /* else alive */
+	pthread_mutex_unlock(&a->reap_mu);
+}
+
+int shmc__reap_dead(shmc_arena_t *a)
+{
+	int n = 0;
+	for (uint32_t s = 0; s < SHMC__MAX_PROCS; s++) {
+		struct shmc__proc *p = shmc__proc_at(a, s);
+		if (s == a->slot || ld_acquire(&p->state) == SHMC__PROC_FREE)
+			continue;
+		shmc__reap_if_dead(a, s);
+		n += ld_acquire(&p->state) == SHMC__PROC_FREE;
+	}
+	return n;
+}
