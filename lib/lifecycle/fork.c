@@ -28,10 +28,24 @@
 #include "arena/proc.h"
 #include "lifecycle/lifecycle.h"
 
+/* The arenas this process has attached: the handlers visit each. */
+static pthread_mutex_t attached_mu = PTHREAD_MUTEX_INITIALIZER;
+static shmc_arena_t *attached;
+
+static void attached_lock(void)
+{
+	pthread_mutex_lock(&attached_mu);
+}
+
+static void attached_unlock(void)
+{
+	pthread_mutex_unlock(&attached_mu);
+}
+
 static void prepare(void)
 {
-	shmc__attached_lock();
-	for (shmc_arena_t *a = shmc__attached_first(); a; a = a->next_attached) {
+	attached_lock();
+	for (shmc_arena_t *a = attached; a; a = a->next_attached) {
 		/* No reaper of ours mid-way when the child is copied. */
 		pthread_mutex_lock(&a->reap_mu);
 		pthread_mutex_lock(&a->mu);
@@ -48,14 +62,14 @@ static void prepare(void)
 
 static void parent(void)
 {
-	for (shmc_arena_t *a = shmc__attached_first(); a; a = a->next_attached) {
+	for (shmc_arena_t *a = attached; a; a = a->next_attached) {
 		if (a->fork_lock_fd >= 0)
 			close(a->fork_lock_fd);
 		a->fork_lock_fd = -1;
 		pthread_mutex_unlock(&a->mu);
 		pthread_mutex_unlock(&a->reap_mu);
 	}
-	shmc__attached_unlock();
+	attached_unlock();
 }
 
 static void child(void)
@@ -63,7 +77,7 @@ static void child(void)
 	shmc__epoch_after_fork_child();
 	shmc__tid_after_fork_child(); /* another thread id now */
 	shmc__membarrier_ready();      /* a new process: register it again */
-	for (shmc_arena_t *a = shmc__attached_first(); a; a = a->next_attached) {
+	for (shmc_arena_t *a = attached; a; a = a->next_attached) {
 		close(a->lock_fd); /* our copy of the parent's description */
 		if (a->fork_lock_fd >= 0) {
 			a->lock_fd = a->fork_lock_fd;
@@ -80,7 +94,7 @@ static void child(void)
 		pthread_mutex_unlock(&a->mu);
 		pthread_mutex_unlock(&a->reap_mu);
 	}
-	shmc__attached_unlock();
+	attached_unlock();
 }
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -90,7 +104,22 @@ static void register_handlers(void)
 	pthread_atfork(prepare, parent, child);
 }
 
-void shmc__fork_register(void)
+void shmc__fork_track(shmc_arena_t *a)
 {
 	pthread_once(&once, register_handlers);
+	attached_lock();
+	a->next_attached = attached;
+	attached = a;
+	attached_unlock();
+}
+
+void shmc__fork_untrack(shmc_arena_t *a)
+{
+	attached_lock();
+	for (shmc_arena_t **p = &attached; *p; p = &(*p)->next_attached)
+		if (*p == a) {
+			*p = a->next_attached;
+			break;
+		}
+	attached_unlock();
 }

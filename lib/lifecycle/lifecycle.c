@@ -44,25 +44,6 @@
 #define OPEN_WAIT_MS 5000 /* how long open() waits for a creator to finish */
 #define EMPTY_WAIT_MS 200 /* how long an empty file may be a creator's */
 
-/* The list of attached arenas, for fork handling. */
-static pthread_mutex_t attached_mu = PTHREAD_MUTEX_INITIALIZER;
-static shmc_arena_t *attached;
-
-void shmc__attached_lock(void)
-{
-	pthread_mutex_lock(&attached_mu);
-}
-
-void shmc__attached_unlock(void)
-{
-	pthread_mutex_unlock(&attached_mu);
-}
-
-shmc_arena_t *shmc__attached_first(void)
-{
-	return attached;
-}
-
 /* Attaching ---------------------------------------------------------------- */
 
 /* The process-local half of attaching, once the arena is valid and mapped
@@ -90,11 +71,7 @@ static int attach(shmc_arena_t *a)
 	static _Atomic uint64_t serials;
 	a->serial = atomic_fetch_add(&serials, 1) + 1;
 	a->magic = SHMC__ARENA_HANDLE_MAGIC;
-	shmc__fork_register();
-	shmc__attached_lock();
-	a->next_attached = attached;
-	attached = a;
-	shmc__attached_unlock();
+	shmc__fork_track(a);
 	/* Whatever dead processes left behind can go now. */
 	shmc__reap_dead(a);
 	return 0;
@@ -296,13 +273,7 @@ void shmc_arena_close(shmc_arena_t *a)
 {
 	if (!shmc__arena_ok(a))
 		return;
-	shmc__attached_lock();
-	for (shmc_arena_t **p = &attached; *p; p = &(*p)->next_attached)
-		if (*p == a) {
-			*p = a->next_attached;
-			break;
-		}
-	shmc__attached_unlock();
+	shmc__fork_untrack(a);
 	/* Detaching is dying politely: release our slot's handles and epoch
 	 * records as a reaper would, then let go of the slot. */
 	shmc__reap_locked(a, a->slot);

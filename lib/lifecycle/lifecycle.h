@@ -22,16 +22,13 @@ void shmc__reap_if_dead(shmc_arena_t *a, uint32_t slot);
 /* Reap every slot whose owner has died. @return the number reaped */
 int shmc__reap_dead(shmc_arena_t *a);
 
-/* Attached arenas and fork (lifecycle.c, fork.c) ---------------------------- */
+/* Fork (fork.c) ------------------------------------------------------------- */
 
-/* The arenas this process has attached, for the fork handlers: lock the
- * list, walk it from the first through next_attached, unlock. */
-void shmc__attached_lock(void);
-void shmc__attached_unlock(void);
-shmc_arena_t *shmc__attached_first(void);
-
-/* Install the fork handlers, once per process. */
-void shmc__fork_register(void);
+/* Track an arena just attached, so that a fork() child gets a slot of its
+ * own in it (installing the fork handlers, once per process); and stop,
+ * before it is closed. */
+void shmc__fork_track(shmc_arena_t *a);
+void shmc__fork_untrack(shmc_arena_t *a);
 
 /* Kinds and layout (kinds.c, layout.c) -------------------------------------- */
 
