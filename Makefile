@@ -191,7 +191,8 @@ $(B)/install-paths: FORCE
 PC_PRIVATE := $(if $(filter 1,$(JEMALLOC)),-ljemalloc )-lpthread -lm
 SUBST = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	    -e 's|@INCDIR@|$(INCDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
-	    -e 's|@SOVERSION@|$(SOVERSION)|g' -e 's|@LIBS_PRIVATE@|$(PC_PRIVATE)|g'
+	    -e 's|@SOVERSION@|$(SOVERSION)|g' -e 's|@LIBS_PRIVATE@|$(PC_PRIVATE)|g' \
+	    -e 's|@INCDIR_FROM_LIBDIR@|$(shell realpath -m --relative-to=$(LIBDIR) $(INCDIR))|g'
 
 $(B)/shmc.pc: shmc.pc.in $(B)/install-paths
 	$(call say,GEN,$@)$(SUBST) $< > $@
@@ -285,7 +286,7 @@ abi-check: deps-ci
 	abidiff --no-added-syms $(LIB_ABI) build/release/libshmc.so.$(VERSION)
 abi-baseline: deps-ci
 	@$(MAKE) --no-print-directory VARIANT=release lib
-	abidw --out-file $(LIB_ABI) build/release/libshmc.so.$(VERSION)
+	abidw --no-corpus-path --no-comp-dir-path --no-show-locs --out-file $(LIB_ABI) build/release/libshmc.so.$(VERSION)
 
 # Portability: the library's sources compiled for aarch64 (no link). The
 # cross compiler finds the arch-independent libatomic_ops and jemalloc

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install the Debian packages shmc needs to build, test and benchmark, if any
 # is missing. Touches the network only when something is missing.
-# Usage: tools/install-deps.sh [build|test|check|bench]
+# Usage: tools/install-deps.sh [build|test|check|bench|ci]
 # check: sanitizers and fuzzing -- clang with its runtimes (ASan, UBSan,
 # TSan, libFuzzer) and llvm-symbolizer for readable reports.
 set -eu
@@ -10,6 +10,10 @@ case "${1:-build}" in
 	test) need="$need libcriterion-dev python3" ;;
 	check) need="$need libcriterion-dev clang libclang-rt-14-dev llvm python3" ;;
 	bench) need="$need g++ libboost-dev python3 gnuplot-nox" ;;
+	# ci: what CI runs beyond check -- the ABI check, the aarch64 compile,
+	# memcheck, and the CMake consumer of the installed tree.
+	ci) need="$need libcriterion-dev python3 abigail-tools gcc-aarch64-linux-gnu
+		libc6-dev-arm64-cross valgrind cmake" ;;
 esac
 missing=""
 for p in $need; do

@@ -1,0 +1,42 @@
+#!/bin/sh
+# The public-API tests under valgrind memcheck, in a build without jemalloc
+# (valgrind follows malloc, not jemalloc's own mappings). Every test
+# program, the forked Criterion workers and the tests' own children are
+# followed; any memcheck error (invalid read or write, use of uninitialised
+# memory, a definite leak) fails the run.
+# Usage: test/run-valgrind.sh BUILD_DIR      (make valgrind)
+# VALGRIND_TESTS="test_a test_b" runs only those.
+set -u
+build=${1:?usage: run-valgrind.sh BUILD_DIR}
+export SHMC_BUILD="$build"
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+failed=0
+passed=0
+t0=$(date +%s)
+for t in "$build"/test/test_*; do
+	[ -x "$t" ] || continue
+	name=$(basename "$t")
+	case " ${VALGRIND_TESTS:-} " in
+	*" $name "*) ;;
+	*) [ -n "${VALGRIND_TESTS:-}" ] && continue ;;
+	esac
+	t1=$(date +%s)
+	valgrind --tool=memcheck --quiet --trace-children=yes \
+		--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+		--show-leak-kinds=definite --log-file="$log/$name.%p" \
+		"$t" --jobs=1 --short-filename >"$log/$name.out" 2>&1
+	rc=$?
+	errs=$(cat "$log/$name".[0-9]* 2>/dev/null | grep -c '^==[0-9]*== .' || true)
+	if [ "$rc" -ne 0 ] || [ "$errs" -ne 0 ]; then
+		failed=$((failed + 1))
+		echo "FAIL: valgrind: $name (exit $rc, $errs memcheck lines)" >&2
+		tail -20 "$log/$name.out" >&2
+		cat "$log/$name".[0-9]* 2>/dev/null | head -60 >&2
+	else
+		passed=$((passed + 1))
+		echo "ok: valgrind: $name ($(($(date +%s) - t1)) s)"
+	fi
+done
+echo "valgrind: $passed passed, $failed failed ($(($(date +%s) - t0)) s)"
+[ "$failed" -eq 0 ]
