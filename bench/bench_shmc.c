@@ -58,7 +58,7 @@ static void run_ns_set(void *arg, int rank, uint64_t n)
 	(void)arg;
 	(void)rank;
 	for (uint64_t i = 0; i < n; i++)
-		OK(shmc_ns_set(S.ns, "x", shmc_int((int64_t)i)));
+		OK(shmc_namespace_set(S.ns, "x", shmc_int((int64_t)i)));
 }
 
 static void run_ns_get(void *arg, int rank, uint64_t n)
@@ -68,7 +68,7 @@ static void run_ns_get(void *arg, int rank, uint64_t n)
 	uint64_t acc = 0;
 	for (uint64_t i = 0; i < n; i++) {
 		shmc_value_t v;
-		OK(shmc_ns_get(S.ns, "x", &v));
+		OK(shmc_namespace_get(S.ns, "x", &v));
 		acc += (uint64_t)v.i;
 		shmc_value_free(&v);
 	}
@@ -143,7 +143,7 @@ static void run_ns_add(void *arg, int rank, uint64_t n)
 	(void)arg;
 	(void)rank;
 	for (uint64_t i = 0; i < n; i++)
-		OK(shmc_ns_add(S.ns, "c", shmc_int(1), NULL));
+		OK(shmc_namespace_add(S.ns, "c", shmc_int(1), NULL));
 }
 
 static void run_dict_add(void *arg, int rank, uint64_t n)
@@ -162,7 +162,7 @@ static void run_plist_read(void *arg, int rank, uint64_t n)
 	uint64_t acc = 0;
 	for (uint64_t i = 0; i < n; i++) {
 		shmc_value_t v;
-		OK(shmc_ns_get(S.ns, "arr", &v));
+		OK(shmc_namespace_get(S.ns, "arr", &v));
 		acc += (uint64_t)shmc_seq_at(v, 9)->i;
 		shmc_value_free(&v);
 	}
@@ -174,7 +174,7 @@ static void run_plist_write(void *arg, int rank, uint64_t n)
 	(void)arg;
 	(void)rank;
 	for (uint64_t i = 0; i < n; i++)
-		OK(shmc_ns_set(S.ns, "arr", S.arr));
+		OK(shmc_namespace_set(S.ns, "arr", S.arr));
 }
 
 static void setup_lock(void)
@@ -265,13 +265,13 @@ static void setup(void)
 	OK(shmc_arena_create_anon(NULL, &S.a));
 	/* This process's bookkeeping (handle table, retire queue) first, so
 	 * the memory deltas count containers and values only. */
-	OK(shmc_ns_new(S.a, &S.ns));
-	OK(shmc_ns_set(S.ns, "x", shmc_int(0)));
-	OK(shmc_ns_set(S.ns, "c", shmc_int(0)));
+	OK(shmc_namespace_new(S.a, &S.ns));
+	OK(shmc_namespace_set(S.ns, "x", shmc_int(0)));
+	OK(shmc_namespace_set(S.ns, "c", shmc_int(0)));
 	S.arr = shmc_plist_of(10, shmc_int(1), shmc_int(2), shmc_int(3), shmc_int(4),
 			      shmc_int(5), shmc_int(6), shmc_int(7), shmc_int(8),
 			      shmc_int(9), shmc_int(10));
-	OK(shmc_ns_set(S.ns, "arr", S.arr));
+	OK(shmc_namespace_set(S.ns, "arr", S.arr));
 
 	size_t base = in_use();
 	S.dint[1] = fill_dict(0, BIG);
@@ -314,8 +314,8 @@ int main(int argc, char **argv)
 	};
 
 	struct bench_op ops[] = {
-		{.op = "ns_set", .run = run_ns_set, .note = "shmc_ns_set(ns, \"x\", int)"},
-		{.op = "ns_get", .run = run_ns_get, .note = "shmc_ns_get(ns, \"x\")"},
+		{.op = "ns_set", .run = run_ns_set, .note = "shmc_namespace_set(ns, \"x\", int)"},
+		{.op = "ns_get", .run = run_ns_get, .note = "shmc_namespace_get(ns, \"x\")"},
 	};
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 		ops[i].child_fini = child_fini;
@@ -340,13 +340,13 @@ int main(int argc, char **argv)
 		 .note = "shmc_list_append(int), list grows from empty"},
 		{.op = "list_get", .run = run_list_get,
 		 .note = "shmc_list_get, random index of 1e6"},
-		{.op = "ns_add", .run = run_ns_add, .note = "shmc_ns_add(ns, \"c\", 1)"},
+		{.op = "ns_add", .run = run_ns_add, .note = "shmc_namespace_add(ns, \"c\", 1)"},
 		{.op = "dict_add", .run = run_dict_add,
 		 .note = "shmc_dict_add(d, random int key of 1e4, 1)"},
 		{.op = "plist_read", .run = run_plist_read,
-		 .note = "shmc_ns_get of a plain list of 10 ints (private copy)"},
+		 .note = "shmc_namespace_get of a plain list of 10 ints (private copy)"},
 		{.op = "plist_write", .run = run_plist_write,
-		 .note = "shmc_ns_set of a plain list of 10 ints"},
+		 .note = "shmc_namespace_set of a plain list of 10 ints"},
 		{.op = "lock", .run = run_lock,
 		 .note = "shmc_lock_acquire + shmc_lock_release"},
 	};

@@ -24,7 +24,7 @@
 static void lost(shmc_obj_t *ns)
 {
 	shmc_value_t x;
-	CHECK(shmc_ns_get(ns, "x", &x));
+	CHECK(shmc_namespace_get(ns, "x", &x));
 	CHECK(shmc_plist_append(&x, shmc_int(10)));
 	shmc_value_free(&x);
 }
@@ -33,9 +33,9 @@ static void lost(shmc_obj_t *ns)
 static void kept(shmc_obj_t *ns)
 {
 	shmc_value_t tmp;
-	CHECK(shmc_ns_get(ns, "x", &tmp));
+	CHECK(shmc_namespace_get(ns, "x", &tmp));
 	CHECK(shmc_plist_append(&tmp, shmc_int(10)));
-	CHECK(shmc_ns_set(ns, "x", tmp));
+	CHECK(shmc_namespace_set(ns, "x", tmp));
 	shmc_value_free(&tmp);
 }
 
@@ -44,9 +44,9 @@ int main(void)
 	shmc_arena_t *arena;
 	shmc_obj_t *ns;
 	CHECK(shmc_arena_create_anon(NULL, &arena));
-	CHECK(shmc_ns_new(arena, &ns));
+	CHECK(shmc_namespace_new(arena, &ns));
 	shmc_value_t empty = shmc_plist_of(0);
-	CHECK(shmc_ns_set(ns, "x", empty));
+	CHECK(shmc_namespace_set(ns, "x", empty));
 	shmc_value_free(&empty);
 
 	struct {

@@ -42,9 +42,9 @@ int main(int argc, char **argv)
 		nanosleep(&nap, NULL);
 	}
 	CHECK(rc);
-	CHECK(shmc_root_get(arena, "jobs", SHMC_KIND_QUEUE, &jobs));
-	CHECK(shmc_root_get(arena, "results", SHMC_KIND_DICT, &results));
-	CHECK(shmc_root_get(arena, "status", SHMC_KIND_DICT, &status));
+	CHECK(shmc_root_find_or_create(arena, "jobs", SHMC_KIND_QUEUE, &jobs));
+	CHECK(shmc_root_find_or_create(arena, "results", SHMC_KIND_DICT, &results));
+	CHECK(shmc_root_find_or_create(arena, "status", SHMC_KIND_DICT, &status));
 	long done = 0;
 	for (;;) {
 		shmc_value_t job;

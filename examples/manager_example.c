@@ -32,16 +32,16 @@ static void f(shmc_obj_t *ns, shmc_obj_t *ls, shmc_obj_t *di)
 	shmc_value_t v;
 
 	/* ns.x += 1: a read, then a store */
-	CHECK(shmc_ns_get(ns, "x", &v));
-	CHECK(shmc_ns_set(ns, "x", shmc_int(v.i + 1)));
+	CHECK(shmc_namespace_get(ns, "x", &v));
+	CHECK(shmc_namespace_set(ns, "x", shmc_int(v.i + 1)));
 	/* ns.y[0] += 1: changes a private copy, which is then dropped */
-	CHECK(shmc_ns_get(ns, "y", &v));
+	CHECK(shmc_namespace_get(ns, "y", &v));
 	bump_first(v);
 	shmc_value_free(&v);
 	/* ns_z = ns.z; ns_z[0] += 1; ns.z = ns_z */
-	CHECK(shmc_ns_get(ns, "z", &v));
+	CHECK(shmc_namespace_get(ns, "z", &v));
 	bump_first(v);
-	CHECK(shmc_ns_set(ns, "z", v));
+	CHECK(shmc_namespace_set(ns, "z", v));
 	shmc_value_free(&v);
 
 	/* ls[0] += 1 */
@@ -101,11 +101,11 @@ int main(void)
 	shmc_obj_t *ns, *ls, *di, *inner;
 
 	CHECK(shmc_arena_create_anon(NULL, &arena));
-	CHECK(shmc_ns_new(arena, &ns));
-	CHECK(shmc_ns_set(ns, "x", shmc_int(1)));
+	CHECK(shmc_namespace_new(arena, &ns));
+	CHECK(shmc_namespace_set(ns, "x", shmc_int(1)));
 	shmc_value_t one = shmc_plist_of(1, shmc_int(1)); /* [1] */
-	CHECK(shmc_ns_set(ns, "y", one));
-	CHECK(shmc_ns_set(ns, "z", one));
+	CHECK(shmc_namespace_set(ns, "y", one));
+	CHECK(shmc_namespace_set(ns, "z", one));
 
 	/* ls = manager.list([1, [1], [1], manager.list([1])]) */
 	CHECK(shmc_list_new_from(arena, one, &inner));

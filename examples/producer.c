@@ -42,8 +42,8 @@ int main(int argc, char **argv)
 	if (rc == -EEXIST)
 		rc = shmc_arena_open(name, &arena);
 	CHECK(rc);
-	CHECK(shmc_root_get(arena, "jobs", SHMC_KIND_QUEUE, &jobs));
-	CHECK(shmc_root_get(arena, "status", SHMC_KIND_DICT, &status));
+	CHECK(shmc_root_find_or_create(arena, "jobs", SHMC_KIND_QUEUE, &jobs));
+	CHECK(shmc_root_find_or_create(arena, "status", SHMC_KIND_DICT, &status));
 	/* "produced" exists before the first job is put, so it comes first in
 	 * status, ahead of the consumers' "consumed" (dicts keep insertion
 	 * order). */

@@ -53,9 +53,9 @@ static void worker(shmc_obj_t *lock, shmc_obj_t *queue, shmc_obj_t *counter, int
 		shmc_value_t v;
 		/* with lock: counter.value += 1; seen = counter.value */
 		CHECK(shmc_lock_acquire(lock, SHMC_FOREVER));
-		CHECK(shmc_num_get(counter, &v));
-		CHECK(shmc_num_set(counter, shmc_int(v.i + 1)));
-		CHECK(shmc_num_get(counter, &v));
+		CHECK(shmc_cvalue_get(counter, &v));
+		CHECK(shmc_cvalue_set(counter, shmc_int(v.i + 1)));
+		CHECK(shmc_cvalue_get(counter, &v));
 		CHECK(shmc_lock_release(lock));
 		shmc_value_t item = shmc_tuple_of(3, shmc_str("item"), shmc_int(i), v);
 		CHECK(shmc_queue_put(queue, item, SHMC_FOREVER));
@@ -71,7 +71,7 @@ int main(void)
 	CHECK(shmc_arena_create_anon(NULL, &arena));
 	CHECK(shmc_lock_new(arena, &lock));
 	CHECK(shmc_queue_new(arena, 0, &queue));
-	CHECK(shmc_num_new(arena, 'i', shmc_int(0), &counter));
+	CHECK(shmc_cvalue_new(arena, 'i', shmc_int(0), &counter));
 	print_str("", lock);
 	print_repr(lock);
 	print_str("", queue);
@@ -101,7 +101,7 @@ int main(void)
 	shmc_value_free(&items);
 
 	shmc_value_t v;
-	CHECK(shmc_num_get(counter, &v));
+	CHECK(shmc_cvalue_get(counter, &v));
 	printf("counter %lld ", (long long)v.i);
 	print_str("", counter);
 	CHECK(shmc_lock_acquire(lock, SHMC_FOREVER));
@@ -118,12 +118,12 @@ int main(void)
 	CHECK(shmc_queue_get_nowait(queue, &x));
 	print_value("get_nowait ", x);
 	shmc_value_free(&x);
-	if (shmc_queue_get(queue, 0.05, &x) == SHMC_EEMPTY)
+	if (shmc_queue_get(queue, 0.05, &x) == SHMC_EQUEUEEMPTY)
 		printf("get timed out: Empty\n");
 
-	CHECK(shmc_num_get(counter, &v));
-	CHECK(shmc_num_set(counter, shmc_int(v.i * 10)));
-	CHECK(shmc_num_get(counter, &v));
+	CHECK(shmc_cvalue_get(counter, &v));
+	CHECK(shmc_cvalue_set(counter, shmc_int(v.i * 10)));
+	CHECK(shmc_cvalue_get(counter, &v));
 	printf("counter %lld ", (long long)v.i);
 	print_str("", counter);
 

@@ -118,8 +118,8 @@ SHMC_API const char *shmc_version(void);
 	X(ENOTHELD, -30922, "lock is not held by the caller")                 \
 	X(EBOUND, -30923, "semaphore released too many times")               \
 	X(EBROKEN, -30924, "barrier is broken")                              \
-	X(EEMPTY, -30925, "queue is empty")                                  \
-	X(EQFULL, -30926, "queue is full")                                   \
+	X(EQUEUEEMPTY, -30925, "queue is empty")                       \
+	X(EQUEUEFULL, -30926, "queue is full")                         \
 	X(ENOTASK, -30927, "task_done() called more times than items were put")
 
 enum shmc_error {
@@ -251,7 +251,7 @@ SHMC_API int shmc_arena_check(shmc_arena_t *arena, unsigned flags,
 /** The same check on a named arena or arena file, without attaching to it
  * and without writing to it (a read-only mapping).
  * @return as shmc_arena_check, and the errors of shmc_arena_open */
-SHMC_API int shmc_check_file(const char *name, shmc_check_report_t *report,
+SHMC_API int shmc_arena_check_file(const char *name, shmc_check_report_t *report,
 			     shmc_check_fn fn, void *ctx);
 /** @} */
 
@@ -462,30 +462,30 @@ typedef int (*shmc_update_fn)(shmc_value_t *value, void *ctx);
  * Python's manager.Namespace(): named attributes holding values.
  * @{ */
 /** A new empty namespace. @return 0, SHMC_EHANDLE, SHMC_EFULL, -ENOMEM */
-SHMC_API int shmc_ns_new(shmc_arena_t *arena, shmc_obj_t **out);
+SHMC_API int shmc_namespace_new(shmc_arena_t *arena, shmc_obj_t **out);
 /** ns.NAME = V. @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_EFULL, -EINVAL
  * (empty name), -EILSEQ, SHMC_EDEPTH, SHMC_EARENA */
-SHMC_API int shmc_ns_set(shmc_obj_t *ns, const char *name, shmc_value_t v);
+SHMC_API int shmc_namespace_set(shmc_obj_t *ns, const char *name, shmc_value_t v);
 /** *out = ns.NAME, a private copy. @return 0, SHMC_EATTR, SHMC_EHANDLE,
  * SHMC_EKIND, -ENOMEM */
-SHMC_API int shmc_ns_get(shmc_obj_t *ns, const char *name, shmc_value_t *out);
+SHMC_API int shmc_namespace_get(shmc_obj_t *ns, const char *name, shmc_value_t *out);
 /** del ns.NAME. @return 0, SHMC_EATTR, SHMC_EHANDLE, SHMC_EKIND */
-SHMC_API int shmc_ns_del(shmc_obj_t *ns, const char *name);
+SHMC_API int shmc_namespace_del(shmc_obj_t *ns, const char *name);
 /** hasattr(ns, NAME): 1 or 0, or a negative error. */
-SHMC_API int shmc_ns_has(shmc_obj_t *ns, const char *name);
+SHMC_API int shmc_namespace_has(shmc_obj_t *ns, const char *name);
 /** The attribute names, sorted, as a plain list of str. */
-SHMC_API int shmc_ns_names(shmc_obj_t *ns, shmc_value_t *out);
+SHMC_API int shmc_namespace_names(shmc_obj_t *ns, shmc_value_t *out);
 /** Atomically ns.NAME += DELTA (int or float); *result (may be NULL) gets
  * the new value. @return 0, SHMC_EATTR, SHMC_ETYPE, -ERANGE, SHMC_EFULL */
-SHMC_API int shmc_ns_add(shmc_obj_t *ns, const char *name, shmc_value_t delta,
+SHMC_API int shmc_namespace_add(shmc_obj_t *ns, const char *name, shmc_value_t delta,
 			 shmc_value_t *result);
 /** Atomically: if ns.NAME == EXPECTED (Python's ==), set it to DESIRED.
  * @return 1 if swapped, 0 if not, or a negative error (SHMC_EATTR ...) */
-SHMC_API int shmc_ns_cas(shmc_obj_t *ns, const char *name,
+SHMC_API int shmc_namespace_cas(shmc_obj_t *ns, const char *name,
 			 shmc_value_t expected, shmc_value_t desired);
 /** Atomically apply FN to ns.NAME with no other writer in between.
  * @return 0, FN's error, SHMC_EATTR, SHMC_EFULL ... */
-SHMC_API int shmc_ns_update(shmc_obj_t *ns, const char *name,
+SHMC_API int shmc_namespace_update(shmc_obj_t *ns, const char *name,
 			    shmc_update_fn fn, void *ctx);
 /** @} */
 
@@ -524,13 +524,13 @@ SHMC_API int shmc_list_remove(shmc_obj_t *ls, shmc_value_t v);
 SHMC_API int64_t shmc_list_index(shmc_obj_t *ls, shmc_value_t v);
 /** list(ls): a consistent snapshot as a plain list, to iterate. */
 SHMC_API int shmc_list_copy(shmc_obj_t *ls, shmc_value_t *out);
-/** Atomically ls[I] += DELTA; see shmc_ns_add. */
+/** Atomically ls[I] += DELTA; see shmc_namespace_add. */
 SHMC_API int shmc_list_add(shmc_obj_t *ls, int64_t i, shmc_value_t delta,
 			   shmc_value_t *result);
-/** Atomic compare-and-set of ls[I]; see shmc_ns_cas. */
+/** Atomic compare-and-set of ls[I]; see shmc_namespace_cas. */
 SHMC_API int shmc_list_cas(shmc_obj_t *ls, int64_t i, shmc_value_t expected,
 			   shmc_value_t desired);
-/** Atomically apply FN to ls[I]; see shmc_ns_update. */
+/** Atomically apply FN to ls[I]; see shmc_namespace_update. */
 SHMC_API int shmc_list_update(shmc_obj_t *ls, int64_t i, shmc_update_fn fn,
 			      void *ctx);
 /** @} */
@@ -571,13 +571,13 @@ SHMC_API int shmc_dict_values(shmc_obj_t *d, shmc_value_t *out);
 SHMC_API int shmc_dict_items(shmc_obj_t *d, shmc_value_t *out);
 /** dict(d): a consistent snapshot as a plain dict. */
 SHMC_API int shmc_dict_copy(shmc_obj_t *d, shmc_value_t *out);
-/** Atomically d[KEY] += DELTA; see shmc_ns_add (SHMC_EKEY when missing). */
+/** Atomically d[KEY] += DELTA; see shmc_namespace_add (SHMC_EKEY when missing). */
 SHMC_API int shmc_dict_add(shmc_obj_t *d, shmc_value_t key, shmc_value_t delta,
 			   shmc_value_t *result);
-/** Atomic compare-and-set of d[KEY]; see shmc_ns_cas. */
+/** Atomic compare-and-set of d[KEY]; see shmc_namespace_cas. */
 SHMC_API int shmc_dict_cas(shmc_obj_t *d, shmc_value_t key,
 			   shmc_value_t expected, shmc_value_t desired);
-/** Atomically apply FN to d[KEY]; see shmc_ns_update. */
+/** Atomically apply FN to d[KEY]; see shmc_namespace_update. */
 SHMC_API int shmc_dict_update(shmc_obj_t *d, shmc_value_t key,
 			      shmc_update_fn fn, void *ctx);
 /** @} */
@@ -593,7 +593,7 @@ SHMC_API int shmc_dict_update(shmc_obj_t *d, shmc_value_t key,
  * Timeouts are in seconds, as Python takes them: SHMC_FOREVER waits without
  * limit, SHMC_NOWAIT tries once (Python's block=False). Where Python returns
  * False on a timeout, these functions return -ETIMEDOUT; where it raises
- * Empty or Full, SHMC_EEMPTY or SHMC_EQFULL. A negative timeout other than
+ * Empty or Full, SHMC_EQUEUEEMPTY or SHMC_EQUEUEFULL. A negative timeout other than
  * SHMC_FOREVER, or NaN, is -EINVAL. Waiting spins briefly, then sleeps on a
  * futex in naps of at most 10 ms, so that a wake-up lost with a dying
  * process is only a delay; a wake-up wakes only whom it must (a release or
@@ -659,34 +659,34 @@ SHMC_API int shmc_lock_release(shmc_obj_t *lock);
 /** Python's manager.Semaphore(VALUE) (VALUE >= 0).
  * @return 0, -EINVAL (VALUE negative or over UINT32_MAX), SHMC_EHANDLE,
  *         SHMC_EFULL, -ENOMEM */
-SHMC_API int shmc_sem_new(shmc_arena_t *arena, int64_t value, shmc_obj_t **out);
-/** Python's manager.BoundedSemaphore(VALUE). @return as shmc_sem_new */
-SHMC_API int shmc_bsem_new(shmc_arena_t *arena, int64_t value, shmc_obj_t **out);
+SHMC_API int shmc_semaphore_new(shmc_arena_t *arena, int64_t value, shmc_obj_t **out);
+/** Python's manager.BoundedSemaphore(VALUE). @return as shmc_semaphore_new */
+SHMC_API int shmc_bounded_semaphore_new(shmc_arena_t *arena, int64_t value, shmc_obj_t **out);
 /** sem.acquire(timeout=TIMEOUT), for either kind of semaphore.
  * @return 0, SHMC_EOWNERDEAD (the permit came back from a holder that
  *         died), -ETIMEDOUT, -EOVERFLOW (2^32 - 1 permits held by this
  *         process), -EINVAL, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
-SHMC_API int shmc_sem_acquire(shmc_obj_t *sem, double timeout);
+SHMC_API int shmc_semaphore_acquire(shmc_obj_t *sem, double timeout);
 /** sem.release(). @return 0, SHMC_EBOUND (a BoundedSemaphore already at
  *         its initial value), -EOVERFLOW (a Semaphore at UINT32_MAX),
  *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
-SHMC_API int shmc_sem_release(shmc_obj_t *sem);
+SHMC_API int shmc_semaphore_release(shmc_obj_t *sem);
 /** The number of permits available now, or SHMC_EHANDLE, SHMC_EKIND. */
-SHMC_API int64_t shmc_sem_value(shmc_obj_t *sem);
+SHMC_API int64_t shmc_semaphore_value(shmc_obj_t *sem);
 
 /** Python's manager.Condition(LOCK): bound to LOCK, a Lock or an RLock of
  * the same arena, or to an RLock of its own when LOCK is NULL.
  * @return 0, SHMC_EKIND (LOCK is neither), SHMC_EARENA, SHMC_EHANDLE,
  *         SHMC_EFULL, -ENOMEM */
-SHMC_API int shmc_cond_new(shmc_arena_t *arena, shmc_obj_t *lock, shmc_obj_t **out);
+SHMC_API int shmc_condition_new(shmc_arena_t *arena, shmc_obj_t *lock, shmc_obj_t **out);
 /** A handle to the condition's lock. @return 0, SHMC_EHANDLE, SHMC_EKIND,
  *         -ENOMEM */
-SHMC_API int shmc_cond_lock(shmc_obj_t *cond, shmc_obj_t **out);
+SHMC_API int shmc_condition_lock(shmc_obj_t *cond, shmc_obj_t **out);
 /** cond.acquire(timeout=TIMEOUT): acquires the condition's lock.
  * @return as shmc_lock_acquire */
-SHMC_API int shmc_cond_acquire(shmc_obj_t *cond, double timeout);
+SHMC_API int shmc_condition_acquire(shmc_obj_t *cond, double timeout);
 /** cond.release(). @return as shmc_lock_release */
-SHMC_API int shmc_cond_release(shmc_obj_t *cond);
+SHMC_API int shmc_condition_release(shmc_obj_t *cond);
 /** cond.wait(timeout=TIMEOUT): release the lock (all levels of an RLock),
  * sleep until notified or TIMEOUT, and re-acquire the lock (without a time
  * limit, as Python does) before returning -- in every case but
@@ -695,21 +695,21 @@ SHMC_API int shmc_cond_release(shmc_obj_t *cond);
  *         from a holder that died; treat as a spurious wake-up),
  *         SHMC_ENOTHELD (the caller does not hold the lock), -EINVAL,
  *         SHMC_EFULL, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
-SHMC_API int shmc_cond_wait(shmc_obj_t *cond, double timeout);
+SHMC_API int shmc_condition_wait(shmc_obj_t *cond, double timeout);
 /** What cond.wait_for() evaluates, called with the lock held. */
 typedef bool (*shmc_pred_fn)(void *ctx);
 /** cond.wait_for(PRED, timeout=TIMEOUT): wait until PRED(CTX) is true.
  * @return 0 (PRED is true), -ETIMEDOUT (still false), SHMC_EOWNERDEAD (the
  *         lock was re-acquired from a dead holder on the way; PRED's value
- *         is unknown), and the errors of shmc_cond_wait */
-SHMC_API int shmc_cond_wait_for(shmc_obj_t *cond, shmc_pred_fn pred, void *ctx,
+ *         is unknown), and the errors of shmc_condition_wait */
+SHMC_API int shmc_condition_wait_for(shmc_obj_t *cond, shmc_pred_fn pred, void *ctx,
 				double timeout);
 /** cond.notify(N): wake up to N waiters, oldest first, skipping dead ones.
  * @return the number woken, SHMC_ENOTHELD, SHMC_EHANDLE, SHMC_EKIND,
  *         SHMC_ECORRUPT */
-SHMC_API int shmc_cond_notify(shmc_obj_t *cond, int n);
-/** cond.notify_all(). @return as shmc_cond_notify */
-SHMC_API int shmc_cond_notify_all(shmc_obj_t *cond);
+SHMC_API int shmc_condition_notify(shmc_obj_t *cond, int n);
+/** cond.notify_all(). @return as shmc_condition_notify */
+SHMC_API int shmc_condition_notify_all(shmc_obj_t *cond);
 
 /** Python's manager.Event(), initially unset.
  * @return 0, SHMC_EHANDLE, SHMC_EFULL, -ENOMEM */
@@ -755,16 +755,16 @@ SHMC_API int shmc_barrier_broken(shmc_obj_t *b);
 SHMC_API int shmc_queue_new(shmc_arena_t *arena, int64_t maxsize, shmc_obj_t **out);
 /** Python's manager.JoinableQueue(MAXSIZE): a Queue with task_done() and
  * join(). @return as shmc_queue_new */
-SHMC_API int shmc_jqueue_new(shmc_arena_t *arena, int64_t maxsize, shmc_obj_t **out);
+SHMC_API int shmc_joinable_queue_new(shmc_arena_t *arena, int64_t maxsize, shmc_obj_t **out);
 /** q.put(V, timeout=TIMEOUT) (SHMC_NOWAIT: block=False). V is copied.
- * @return 0, SHMC_EQFULL (no room in time), SHMC_EFULL (the arena),
+ * @return 0, SHMC_EQUEUEFULL (no room in time), SHMC_EFULL (the arena),
  *         -EINVAL, -EILSEQ, SHMC_EDEPTH, SHMC_EARENA, SHMC_EHANDLE,
  *         SHMC_EKIND, SHMC_ECORRUPT */
 SHMC_API int shmc_queue_put(shmc_obj_t *q, shmc_value_t v, double timeout);
 /** q.put_nowait(V). @return as shmc_queue_put */
 SHMC_API int shmc_queue_put_nowait(shmc_obj_t *q, shmc_value_t v);
 /** *out = q.get(timeout=TIMEOUT), a private copy, in FIFO order.
- * @return 0, SHMC_EEMPTY (nothing came in time), -ENOMEM, -EINVAL,
+ * @return 0, SHMC_EQUEUEEMPTY (nothing came in time), -ENOMEM, -EINVAL,
  *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
 SHMC_API int shmc_queue_get(shmc_obj_t *q, double timeout, shmc_value_t *out);
 /** *out = q.get_nowait(). @return as shmc_queue_get */
@@ -793,27 +793,27 @@ SHMC_API int shmc_queue_join(shmc_obj_t *q, double timeout);
  * @return 0, -EINVAL (unknown typecode), SHMC_ETYPE (V is not a number, or
  *         a float for an integer typecode), -ERANGE (V does not fit),
  *         SHMC_EHANDLE, SHMC_EFULL, -ENOMEM */
-SHMC_API int shmc_num_new(shmc_arena_t *arena, char typecode, shmc_value_t v,
+SHMC_API int shmc_cvalue_new(shmc_arena_t *arena, char typecode, shmc_value_t v,
 			  shmc_obj_t **out);
 /** *out = value.value (an int, or a float for f and d).
  * @return 0, SHMC_EHANDLE, SHMC_EKIND */
-SHMC_API int shmc_num_get(shmc_obj_t *num, shmc_value_t *out);
+SHMC_API int shmc_cvalue_get(shmc_obj_t *num, shmc_value_t *out);
 /** value.value = V. @return 0, SHMC_ETYPE, -ERANGE, SHMC_EHANDLE, SHMC_EKIND */
-SHMC_API int shmc_num_set(shmc_obj_t *num, shmc_value_t v);
+SHMC_API int shmc_cvalue_set(shmc_obj_t *num, shmc_value_t v);
 /** Atomically value.value += DELTA; *result (may be NULL) gets the new
  * value. Integer elements refuse a float DELTA (SHMC_ETYPE) and a result
  * out of their range (-ERANGE, nothing changed).
  * @return 0, SHMC_ETYPE, -ERANGE, SHMC_EHANDLE, SHMC_EKIND */
-SHMC_API int shmc_num_add(shmc_obj_t *num, shmc_value_t delta, shmc_value_t *result);
+SHMC_API int shmc_cvalue_add(shmc_obj_t *num, shmc_value_t delta, shmc_value_t *result);
 /** Atomically: if value.value == EXPECTED (numerically), set it to DESIRED.
  * @return 1 if swapped, 0 if not, SHMC_ETYPE, -ERANGE (DESIRED does not
  *         fit), SHMC_EHANDLE, SHMC_EKIND */
-SHMC_API int shmc_num_cas(shmc_obj_t *num, shmc_value_t expected, shmc_value_t desired);
+SHMC_API int shmc_cvalue_cas(shmc_obj_t *num, shmc_value_t expected, shmc_value_t desired);
 /** The typecode ('i', 'd' ...), or SHMC_EHANDLE, SHMC_EKIND. */
-SHMC_API int shmc_num_typecode(shmc_obj_t *num);
+SHMC_API int shmc_cvalue_typecode(shmc_obj_t *num);
 
 /** Python's manager.Array(TYPECODE, INIT): INIT is a tuple or plain list of
- * numbers, or an int N for N zeros. Elements are as in shmc_num_new; each is
+ * numbers, or an int N for N zeros. Elements are as in shmc_cvalue_new; each is
  * read and changed atomically, the array as a whole is not a snapshot.
  * @return 0, -EINVAL, SHMC_ETYPE, -ERANGE, SHMC_EHANDLE, SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_array_new(shmc_arena_t *arena, char typecode, shmc_value_t init,
@@ -826,11 +826,11 @@ SHMC_API int shmc_array_get(shmc_obj_t *arr, int64_t i, shmc_value_t *out);
 /** array[I] = V. @return 0, SHMC_EINDEX, SHMC_ETYPE, -ERANGE, SHMC_EHANDLE,
  *         SHMC_EKIND */
 SHMC_API int shmc_array_set(shmc_obj_t *arr, int64_t i, shmc_value_t v);
-/** Atomically array[I] += DELTA; see shmc_num_add.
+/** Atomically array[I] += DELTA; see shmc_cvalue_add.
  * @return 0, SHMC_EINDEX, SHMC_ETYPE, -ERANGE, SHMC_EHANDLE, SHMC_EKIND */
 SHMC_API int shmc_array_add(shmc_obj_t *arr, int64_t i, shmc_value_t delta,
 			    shmc_value_t *result);
-/** Atomic compare-and-set of array[I]; see shmc_num_cas.
+/** Atomic compare-and-set of array[I]; see shmc_cvalue_cas.
  * @return 1, 0, SHMC_EINDEX, SHMC_ETYPE, -ERANGE, SHMC_EHANDLE, SHMC_EKIND */
 SHMC_API int shmc_array_cas(shmc_obj_t *arr, int64_t i, shmc_value_t expected,
 			    shmc_value_t desired);
@@ -857,7 +857,7 @@ SHMC_API int shmc_array_typecode(shmc_obj_t *arr);
  * then name it with shmc_root_setdefault().
  * @return 0, SHMC_EKIND (NAME names an object of another kind), -EINVAL
  *         (empty name, or a kind that needs parameters), SHMC_EFULL, -ENOMEM */
-SHMC_API int shmc_root_get(shmc_arena_t *arena, const char *name, shmc_kind_t kind,
+SHMC_API int shmc_root_find_or_create(shmc_arena_t *arena, const char *name, shmc_kind_t kind,
 			   shmc_obj_t **out);
 /** The object named NAME if there is one; else name OBJ so, atomically.
  * *out receives a handle to whichever object is named NAME afterwards.

@@ -22,7 +22,9 @@ for t in "$build"/test/test_*; do
 	*) [ -n "${VALGRIND_TESTS:-}" ] && continue ;;
 	esac
 	t1=$(date +%s)
+	# Follow our own programs; not the shell or Python that tests start.
 	valgrind --tool=memcheck --quiet --trace-children=yes \
+		--trace-children-skip='/usr/*,/bin/*,*python*,*/.pyenv/*' \
 		--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
 		--show-leak-kinds=definite --log-file="$log/$name.%p" \
 		"$t" --jobs=1 --short-filename >"$log/$name.out" 2>&1

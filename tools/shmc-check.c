@@ -58,7 +58,7 @@ int main(int argc, char **argv)
 	shmc_check_report_t rep, before;
 	/* Read-only first: the verdict, and the dead processes as found (an
 	 * attaching process releases what the dead left on its way in). */
-	int rc = shmc_check_file(name, &before, quiet || flags ? NULL : print_finding, NULL);
+	int rc = shmc_arena_check_file(name, &before, quiet || flags ? NULL : print_finding, NULL);
 	rep = before;
 	if (rc == SHMC_ECORRUPT && before.errors == 0) /* refused, not walked */
 		rc = SHMC_ECORRUPT;

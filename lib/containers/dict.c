@@ -235,7 +235,7 @@ static void table_publish(struct shmc__writer *w, uint64_t off)
 	uint64_t old = ld_relaxed(&b->table_off);
 	st_release(&b->table_off, off);
 	if (old)
-		shmc__retire(w->a, w->r, old | SHMC__RETIRE_FREE);
+		shmc__epoch_retire(w->a, w->r, old | SHMC__RETIRE_FREE);
 }
 
 /* Make room for one more entry: a fresh table (first insert), or a copy of

@@ -97,7 +97,7 @@ static void arr_publish(struct shmc__writer *w, uint64_t off)
 	uint64_t old = ld_relaxed(&b->arr_off);
 	st_release(&b->arr_off, off); /* the array is complete before it is seen */
 	if (old)
-		shmc__retire(w->a, w->r, old | SHMC__RETIRE_FREE);
+		shmc__epoch_retire(w->a, w->r, old | SHMC__RETIRE_FREE);
 }
 
 /* Python's index rules: negative counts from the end. */

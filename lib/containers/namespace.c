@@ -91,14 +91,14 @@ const struct shmc__kind shmc__namespace_kind = {
 	.body_walk = shmc__dict_walk_body,
 };
 
-int shmc_ns_new(shmc_arena_t *a, shmc_obj_t **out)
+int shmc_namespace_new(shmc_arena_t *a, shmc_obj_t **out)
 {
 	if (!shmc__arena_ok(a) || out == NULL)
 		return SHMC_EHANDLE;
 	return shmc__obj_create(a, SHMC_KIND_NAMESPACE, out);
 }
 
-int shmc_ns_set(shmc_obj_t *h, const char *name, shmc_value_t v)
+int shmc_namespace_set(shmc_obj_t *h, const char *name, shmc_value_t v)
 {
 	struct shmc__key k;
 	struct shmc__obj *o;
@@ -106,7 +106,7 @@ int shmc_ns_set(shmc_obj_t *h, const char *name, shmc_value_t v)
 	return rc ? rc : shmc__dict_set(h->arena, o, &k, v);
 }
 
-int shmc_ns_get(shmc_obj_t *h, const char *name, shmc_value_t *out)
+int shmc_namespace_get(shmc_obj_t *h, const char *name, shmc_value_t *out)
 {
 	struct shmc__key k;
 	struct shmc__obj *o;
@@ -114,7 +114,7 @@ int shmc_ns_get(shmc_obj_t *h, const char *name, shmc_value_t *out)
 	return rc ? rc : shmc__dict_get(h->arena, o, &k, SHMC_EATTR, out);
 }
 
-int shmc_ns_del(shmc_obj_t *h, const char *name)
+int shmc_namespace_del(shmc_obj_t *h, const char *name)
 {
 	struct shmc__key k;
 	struct shmc__obj *o;
@@ -123,7 +123,7 @@ int shmc_ns_del(shmc_obj_t *h, const char *name)
 		  : shmc__dict_remove(h->arena, o, &k, SHMC_EATTR, NULL);
 }
 
-int shmc_ns_has(shmc_obj_t *h, const char *name)
+int shmc_namespace_has(shmc_obj_t *h, const char *name)
 {
 	struct shmc__key k;
 	struct shmc__obj *o;
@@ -131,7 +131,7 @@ int shmc_ns_has(shmc_obj_t *h, const char *name)
 	return rc ? rc : shmc__dict_has(h->arena, o, &k);
 }
 
-int shmc_ns_names(shmc_obj_t *h, shmc_value_t *out)
+int shmc_namespace_names(shmc_obj_t *h, shmc_value_t *out)
 {
 	shmc_value_t d, l;
 	int rc = ns_snapshot(h, &d);
@@ -168,14 +168,14 @@ static int ns_rmw(shmc_obj_t *h, const char *name, const struct shmc__rmw *op)
 	return rc ? rc : shmc__dict_rmw(h->arena, o, &k, SHMC_EATTR, op);
 }
 
-int shmc_ns_add(shmc_obj_t *h, const char *name, shmc_value_t delta,
+int shmc_namespace_add(shmc_obj_t *h, const char *name, shmc_value_t delta,
 		shmc_value_t *result)
 {
 	struct shmc__rmw op = {.kind = SHMC__RMW_ADD, .arg = delta, .result = result};
 	return ns_rmw(h, name, &op);
 }
 
-int shmc_ns_cas(shmc_obj_t *h, const char *name, shmc_value_t expected,
+int shmc_namespace_cas(shmc_obj_t *h, const char *name, shmc_value_t expected,
 		shmc_value_t desired)
 {
 	struct shmc__rmw op = {.kind = SHMC__RMW_CAS, .arg = expected,
@@ -183,7 +183,7 @@ int shmc_ns_cas(shmc_obj_t *h, const char *name, shmc_value_t expected,
 	return ns_rmw(h, name, &op);
 }
 
-int shmc_ns_update(shmc_obj_t *h, const char *name, shmc_update_fn fn, void *ctx)
+int shmc_namespace_update(shmc_obj_t *h, const char *name, shmc_update_fn fn, void *ctx)
 {
 	if (fn == NULL)
 		return -EINVAL;

@@ -17,7 +17,7 @@ int shmc__check_walk(shmc_arena_t *a, unsigned flags, shmc_check_report_t *rep,
 shmc_arena_t *shmc__view_arena(shmc_view_t *v);
 
 /* Check an arena mapped at BASE without attaching to it (fuzzing, and
- * shmc_check_file). LOCK_FD (may be -1) answers liveness queries. */
+ * shmc_arena_check_file). LOCK_FD (may be -1) answers liveness queries. */
 int shmc__check_mapping(void *base, uint64_t capacity, int lock_fd,
 			shmc_check_report_t *rep, shmc_check_fn fn, void *ctx);
 

@@ -76,7 +76,7 @@ static void child(void)
 {
 	shmc__epoch_after_fork_child();
 	shmc__tid_after_fork_child(); /* another thread id now */
-	shmc__membarrier_ready();      /* a new process: register it again */
+	shmc__epoch_membarrier_ready();      /* a new process: register it again */
 	for (shmc_arena_t *a = attached; a; a = a->next_attached) {
 		close(a->lock_fd); /* our copy of the parent's description */
 		if (a->fork_lock_fd >= 0) {

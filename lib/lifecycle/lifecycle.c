@@ -56,13 +56,13 @@ static int attach(shmc_arena_t *a)
 	/* Before claiming a slot: claiming may reap a dead owner's. */
 	a->hooks.dispose = shmc__obj_dispose;
 	a->hooks.reap_if_dead = shmc__reap_if_dead;
-	if (a->membarrier && !shmc__membarrier_ready())
+	if (a->membarrier && !shmc__epoch_membarrier_ready())
 		return -ENOSYS;
 	int rc = shmc__proc_claim(a, a->lock_fd, shmc__reap_locked, &a->slot);
 	if (rc)
 		return rc;
 	a->token = shmc__proc_token(a, a->slot);
-	if ((rc = pthread_key_create(&a->rec_key, shmc__thread_rec_release)) != 0) {
+	if ((rc = pthread_key_create(&a->rec_key, shmc__epoch_thread_exit)) != 0) {
 		shmc__proc_unlock(a->lock_fd, SHMC__LOCK_BASE + a->slot);
 		return -rc;
 	}
@@ -96,7 +96,7 @@ static int init_header(shmc_arena_t *a)
 	h->recs_off = g.recs_off;
 	h->pagemap_off = g.pagemap_off;
 	h->data_off = g.data_off;
-	h->features = shmc__membarrier_ready() ? SHMC__FEAT_MEMBARRIER : 0;
+	h->features = shmc__epoch_membarrier_ready() ? SHMC__FEAT_MEMBARRIER : 0;
 	st_relaxed(&h->committed, g.data_off);
 	st_relaxed(&h->brk, g.data_off);
 	st_relaxed(&h->epoch, 1);
@@ -280,7 +280,7 @@ void shmc_arena_close(shmc_arena_t *a)
 	shmc__proc_unlock(a->lock_fd, SHMC__LOCK_BASE + a->slot);
 	a->magic = 0;
 	a->serial = 0;
-	memset(&shmc__tls_rec, 0, sizeof(shmc__tls_rec));
+	memset(&shmc__epoch_tls, 0, sizeof(shmc__epoch_tls));
 	free(pthread_getspecific(a->rec_key));
 	pthread_key_delete(a->rec_key);
 	pthread_mutex_destroy(&a->mu);
@@ -345,7 +345,7 @@ int shmc_view_open(const char *name, shmc_view_t **out)
 	return rc;
 }
 
-int shmc_check_file(const char *name, shmc_check_report_t *rep,
+int shmc_arena_check_file(const char *name, shmc_check_report_t *rep,
 		    shmc_check_fn fn, void *ctx)
 {
 	if (rep) /* a refused file reports nothing walked */

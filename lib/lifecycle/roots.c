@@ -75,7 +75,7 @@ int shmc_root_setdefault(shmc_arena_t *a, const char *name, shmc_obj_t *obj,
 	return 0;
 }
 
-int shmc_root_get(shmc_arena_t *a, const char *name, shmc_kind_t kind,
+int shmc_root_find_or_create(shmc_arena_t *a, const char *name, shmc_kind_t kind,
 		  shmc_obj_t **out)
 {
 	shmc_obj_t *mine, *got;
@@ -88,7 +88,7 @@ int shmc_root_get(shmc_arena_t *a, const char *name, shmc_kind_t kind,
 	 * defaults make them. */
 	switch (kind) {
 	case SHMC_KIND_NAMESPACE:
-		rc = shmc_ns_new(a, &mine);
+		rc = shmc_namespace_new(a, &mine);
 		break;
 	case SHMC_KIND_LIST:
 		rc = shmc_list_new(a, &mine);
@@ -103,13 +103,13 @@ int shmc_root_get(shmc_arena_t *a, const char *name, shmc_kind_t kind,
 		rc = shmc_rlock_new(a, &mine);
 		break;
 	case SHMC_KIND_SEMAPHORE:
-		rc = shmc_sem_new(a, 1, &mine);
+		rc = shmc_semaphore_new(a, 1, &mine);
 		break;
 	case SHMC_KIND_BOUNDED_SEMAPHORE:
-		rc = shmc_bsem_new(a, 1, &mine);
+		rc = shmc_bounded_semaphore_new(a, 1, &mine);
 		break;
 	case SHMC_KIND_CONDITION:
-		rc = shmc_cond_new(a, NULL, &mine);
+		rc = shmc_condition_new(a, NULL, &mine);
 		break;
 	case SHMC_KIND_EVENT:
 		rc = shmc_event_new(a, &mine);
@@ -118,7 +118,7 @@ int shmc_root_get(shmc_arena_t *a, const char *name, shmc_kind_t kind,
 		rc = shmc_queue_new(a, 0, &mine);
 		break;
 	case SHMC_KIND_JOINABLE_QUEUE:
-		rc = shmc_jqueue_new(a, 0, &mine);
+		rc = shmc_joinable_queue_new(a, 0, &mine);
 		break;
 	default: /* Barrier, Value, Array: create them, then setdefault */
 		return -EINVAL;

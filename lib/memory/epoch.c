@@ -69,13 +69,13 @@ struct tls_rec {
 	unsigned stall;
 };
 
-_Atomic unsigned shmc__fork_gen;
-_Thread_local struct shmc__tls_rec_cache shmc__tls_rec;
+_Atomic unsigned shmc__epoch_fork_gen;
+_Thread_local struct shmc__epoch_tls_cache shmc__epoch_tls;
 
 void shmc__epoch_after_fork_child(void)
 {
-	atomic_fetch_add(&shmc__fork_gen, 1);
-	memset(&shmc__tls_rec, 0, sizeof(shmc__tls_rec));
+	atomic_fetch_add(&shmc__epoch_fork_gen, 1);
+	memset(&shmc__epoch_tls, 0, sizeof(shmc__epoch_tls));
 }
 
 static struct shmc__limbo *limbo_of(shmc_arena_t *a, struct shmc__rec *r)
@@ -90,11 +90,11 @@ static struct shmc__limbo *limbo_of(shmc_arena_t *a, struct shmc__rec *r)
 	return l;
 }
 
-void shmc__thread_rec_release(void *p)
+void shmc__epoch_thread_exit(void *p)
 {
 	struct tls_rec *t = p;
-	memset(&shmc__tls_rec, 0, sizeof(shmc__tls_rec));
-	if (t->fork_gen == atomic_load(&shmc__fork_gen)) {
+	memset(&shmc__epoch_tls, 0, sizeof(shmc__epoch_tls));
+	if (t->fork_gen == atomic_load(&shmc__epoch_fork_gen)) {
 		st_release(&t->rec->epoch, 0);
 		st_release(&t->rec->in_use, 0);
 	}
@@ -139,7 +139,7 @@ static struct shmc__rec *claim_record(shmc_arena_t *a)
 struct shmc__rec *shmc__epoch_rec_slow(shmc_arena_t *a)
 {
 	struct tls_rec *t = pthread_getspecific(a->rec_key);
-	unsigned gen = atomic_load_explicit(&shmc__fork_gen, memory_order_relaxed);
+	unsigned gen = atomic_load_explicit(&shmc__epoch_fork_gen, memory_order_relaxed);
 	if (t != NULL && t->fork_gen == gen)
 		goto cache;
 	if (t == NULL) {
@@ -158,19 +158,19 @@ struct shmc__rec *shmc__epoch_rec_slow(shmc_arena_t *a)
 	t->stall = 0;
 	pthread_setspecific(a->rec_key, t);
 cache:
-	shmc__tls_rec.arena = a;
-	shmc__tls_rec.serial = a->serial;
-	shmc__tls_rec.fork_gen = gen;
-	shmc__tls_rec.rec = t->rec;
+	shmc__epoch_tls.arena = a;
+	shmc__epoch_tls.serial = a->serial;
+	shmc__epoch_tls.fork_gen = gen;
+	shmc__epoch_tls.rec = t->rec;
 	return t->rec;
 }
 
 static _Atomic int membarrier_state; /* 0 unknown, 1 ready, -1 unavailable */
 static _Atomic unsigned membarrier_gen = ~0u; /* fork generation registered */
 
-bool shmc__membarrier_ready(void)
+bool shmc__epoch_membarrier_ready(void)
 {
-	unsigned gen = atomic_load(&shmc__fork_gen);
+	unsigned gen = atomic_load(&shmc__epoch_fork_gen);
 	if (atomic_load(&membarrier_state) != 0 && atomic_load(&membarrier_gen) == gen)
 		return atomic_load(&membarrier_state) > 0;
 	long q = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
@@ -354,7 +354,7 @@ int shmc__epoch_reserve(shmc_arena_t *a, struct shmc__rec *r, uint64_t n)
 	return 0;
 }
 
-void shmc__retire(shmc_arena_t *a, struct shmc__rec *r, uint64_t what)
+void shmc__epoch_retire(shmc_arena_t *a, struct shmc__rec *r, uint64_t what)
 {
 	struct shmc__limbo *l = limbo_of(a, r);
 	SHMC_ASSERT(l != NULL);
@@ -367,7 +367,7 @@ void shmc__retire(shmc_arena_t *a, struct shmc__rec *r, uint64_t what)
 	st_relaxed(&e->what, what);
 	st_relaxed(&e->epoch, atomic_load(&a->hdr->epoch));
 	st_release(&l->tail, tail + 1);
-	shmc__tls_rec.retired++;
+	shmc__epoch_tls.retired++;
 }
 
 int shmc__epoch_reap_records(shmc_arena_t *a, uint32_t slot)

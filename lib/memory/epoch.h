@@ -24,21 +24,21 @@ struct shmc__rec *shmc__epoch_rec_slow(shmc_arena_t *a);
 /* The record this thread used last, so that the common case is two
  * compares: which arena (by address and serial number, as an address may be
  * reused after a close) and which process (the fork generation). */
-struct shmc__tls_rec_cache {
+struct shmc__epoch_tls_cache {
 	const shmc_arena_t *arena;
 	uint64_t serial;
 	unsigned fork_gen;
 	unsigned retired; /* items retired since the last poll */
 	struct shmc__rec *rec;
 };
-extern _Thread_local struct shmc__tls_rec_cache shmc__tls_rec;
-extern _Atomic unsigned shmc__fork_gen;
+extern _Thread_local struct shmc__epoch_tls_cache shmc__epoch_tls;
+extern _Atomic unsigned shmc__epoch_fork_gen;
 
 static inline struct shmc__rec *shmc__epoch_rec(shmc_arena_t *a)
 {
-	struct shmc__tls_rec_cache *c = &shmc__tls_rec;
+	struct shmc__epoch_tls_cache *c = &shmc__epoch_tls;
 	if (likely(c->arena == a && c->serial == a->serial &&
-		   c->fork_gen == atomic_load_explicit(&shmc__fork_gen,
+		   c->fork_gen == atomic_load_explicit(&shmc__epoch_fork_gen,
 						       memory_order_relaxed)))
 		return c->rec;
 	return shmc__epoch_rec_slow(a);
@@ -74,15 +74,15 @@ int shmc__epoch_reserve(shmc_arena_t *a, struct shmc__rec *r, uint64_t n);
 
 /* Defer WHAT (an offset | SHMC__RETIRE_*) until every reader that might see
  * it has left its critical section. Room must have been reserved. */
-void shmc__retire(shmc_arena_t *a, struct shmc__rec *r, uint64_t what);
+void shmc__epoch_retire(shmc_arena_t *a, struct shmc__rec *r, uint64_t what);
 
 /* Free what R has retired and is now safe; free when little was retired. */
 void shmc__epoch_poll_slow(shmc_arena_t *a, struct shmc__rec *r);
 #define SHMC__POLL_EVERY 32u
 static inline void shmc__epoch_poll(shmc_arena_t *a, struct shmc__rec *r)
 {
-	if (unlikely(shmc__tls_rec.retired >= SHMC__POLL_EVERY)) {
-		shmc__tls_rec.retired = 0;
+	if (unlikely(shmc__epoch_tls.retired >= SHMC__POLL_EVERY)) {
+		shmc__epoch_tls.retired = 0;
 		shmc__epoch_poll_slow(a, r);
 	}
 }
@@ -118,11 +118,11 @@ int shmc__epoch_limbo_visit(const shmc_arena_t *a, struct shmc__rec *r,
 
 /* The pthread key destructor for a thread's record: it becomes idle, for
  * the next thread of this process to reuse. */
-void shmc__thread_rec_release(void *tls);
+void shmc__epoch_thread_exit(void *tls);
 
 /* Whether membarrier(2) can serve arenas here: registers this process for
  * MEMBARRIER_CMD_GLOBAL_EXPEDITED (once; again after fork). */
-bool shmc__membarrier_ready(void);
+bool shmc__epoch_membarrier_ready(void);
 
 /* Called in a fork child: thread records cached by this thread belong to
  * the parent. */

@@ -240,7 +240,7 @@ static inline void shmc__writer_detach(struct shmc__writer *w, atomic_u64 *slot,
 	uint64_t s = shmc__write_begin(w->o);
 	st_release(slot, 0);
 	shmc__write_end(w->o, s);
-	shmc__retire(w->a, w->r, shmc__off(w->a, block) | SHMC__RETIRE_BODY);
+	shmc__epoch_retire(w->a, w->r, shmc__off(w->a, block) | SHMC__RETIRE_BODY);
 }
 
 /* The common frame of a lock-free read: resolve, enter an epoch section. */

@@ -385,7 +385,7 @@ const struct shmc__kind shmc__condition_kind = {
 
 /* Public API -------------------------------------------------------------- */
 
-int shmc_cond_new(shmc_arena_t *a, shmc_obj_t *lock, shmc_obj_t **out)
+int shmc_condition_new(shmc_arena_t *a, shmc_obj_t *lock, shmc_obj_t **out)
 {
 	if (!shmc__arena_ok(a) || out == NULL)
 		return SHMC_EHANDLE;
@@ -416,7 +416,7 @@ int shmc_cond_new(shmc_arena_t *a, shmc_obj_t *lock, shmc_obj_t **out)
 	return rc;
 }
 
-int shmc_cond_lock(shmc_obj_t *h, shmc_obj_t **out)
+int shmc_condition_lock(shmc_obj_t *h, shmc_obj_t **out)
 {
 	struct shmc__obj *o;
 	int rc = shmc__resolve(h, SHMC_KIND_CONDITION, &o);
@@ -439,7 +439,7 @@ static int resolve_cond(shmc_obj_t *h, struct shmc__obj **o, struct shmc__obj **
 	return 0;
 }
 
-int shmc_cond_acquire(shmc_obj_t *h, double timeout)
+int shmc_condition_acquire(shmc_obj_t *h, double timeout)
 {
 	struct shmc__obj *o, *l;
 	int64_t deadline;
@@ -449,14 +449,14 @@ int shmc_cond_acquire(shmc_obj_t *h, double timeout)
 	return shmc__lock_acquire(h->arena, l, deadline);
 }
 
-int shmc_cond_release(shmc_obj_t *h)
+int shmc_condition_release(shmc_obj_t *h)
 {
 	struct shmc__obj *o, *l;
 	int rc = resolve_cond(h, &o, &l);
 	return rc ? rc : shmc__lock_release(h->arena, l);
 }
 
-int shmc_cond_wait(shmc_obj_t *h, double timeout)
+int shmc_condition_wait(shmc_obj_t *h, double timeout)
 {
 	struct shmc__obj *o, *l;
 	int64_t deadline;
@@ -466,7 +466,7 @@ int shmc_cond_wait(shmc_obj_t *h, double timeout)
 	return cond_wait(h->arena, o, deadline);
 }
 
-int shmc_cond_wait_for(shmc_obj_t *h, shmc_pred_fn pred, void *ctx, double timeout)
+int shmc_condition_wait_for(shmc_obj_t *h, shmc_pred_fn pred, void *ctx, double timeout)
 {
 	struct shmc__obj *o, *l;
 	int64_t deadline;
@@ -509,12 +509,12 @@ static int notify(shmc_obj_t *h, int n)
 	return rc;
 }
 
-int shmc_cond_notify(shmc_obj_t *h, int n)
+int shmc_condition_notify(shmc_obj_t *h, int n)
 {
 	return notify(h, n);
 }
 
-int shmc_cond_notify_all(shmc_obj_t *h)
+int shmc_condition_notify_all(shmc_obj_t *h)
 {
 	return notify(h, INT_MAX);
 }

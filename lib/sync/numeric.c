@@ -348,7 +348,7 @@ const struct shmc__kind shmc__value_kind = {
 	.walk = num_walk,
 };
 
-int shmc_num_new(shmc_arena_t *a, char typecode, shmc_value_t v, shmc_obj_t **out)
+int shmc_cvalue_new(shmc_arena_t *a, char typecode, shmc_value_t v, shmc_obj_t **out)
 {
 	if (!shmc__arena_ok(a) || out == NULL)
 		return SHMC_EHANDLE;
@@ -369,7 +369,7 @@ int shmc_num_new(shmc_arena_t *a, char typecode, shmc_value_t v, shmc_obj_t **ou
 	return 0;
 }
 
-int shmc_num_get(shmc_obj_t *h, shmc_value_t *out)
+int shmc_cvalue_get(shmc_obj_t *h, shmc_value_t *out)
 {
 	struct num_body *b;
 	const struct tinfo *t;
@@ -380,7 +380,7 @@ int shmc_num_get(shmc_obj_t *h, shmc_value_t *out)
 	return 0;
 }
 
-int shmc_num_set(shmc_obj_t *h, shmc_value_t v)
+int shmc_cvalue_set(shmc_obj_t *h, shmc_value_t v)
 {
 	struct num_body *b;
 	const struct tinfo *t;
@@ -392,7 +392,7 @@ int shmc_num_set(shmc_obj_t *h, shmc_value_t v)
 	return 0;
 }
 
-int shmc_num_add(shmc_obj_t *h, shmc_value_t delta, shmc_value_t *result)
+int shmc_cvalue_add(shmc_obj_t *h, shmc_value_t delta, shmc_value_t *result)
 {
 	struct num_body *b;
 	const struct tinfo *t;
@@ -400,7 +400,7 @@ int shmc_num_add(shmc_obj_t *h, shmc_value_t delta, shmc_value_t *result)
 	return rc ? rc : elem_add(t, &b->elem, delta, result);
 }
 
-int shmc_num_cas(shmc_obj_t *h, shmc_value_t expected, shmc_value_t desired)
+int shmc_cvalue_cas(shmc_obj_t *h, shmc_value_t expected, shmc_value_t desired)
 {
 	struct num_body *b;
 	const struct tinfo *t;
@@ -408,7 +408,7 @@ int shmc_num_cas(shmc_obj_t *h, shmc_value_t expected, shmc_value_t desired)
 	return rc ? rc : elem_cmpset(t, &b->elem, expected, desired);
 }
 
-int shmc_num_typecode(shmc_obj_t *h)
+int shmc_cvalue_typecode(shmc_obj_t *h)
 {
 	struct num_body *b;
 	const struct tinfo *t;

@@ -283,7 +283,7 @@ static int queue_put(shmc_arena_t *a, struct shmc__obj *o, shmc_value_t v, int64
 			have = true;
 		}
 		if (room || shmc__expired(deadline)) {
-			rc = room ? make_room_locked(a, b, head, tail) : SHMC_EQFULL;
+			rc = room ? make_room_locked(a, b, head, tail) : SHMC_EQUEUEFULL;
 			if (rc == 0) {
 				struct ring *r = ring_of(a, b);
 				st_relaxed(&r->item[tail & (r->cap - 1)], w);
@@ -343,7 +343,7 @@ static int queue_get(shmc_arena_t *a, struct shmc__obj *o, int64_t deadline,
 		bool any = tail != head;
 		if (any || shmc__expired(deadline)) {
 			struct ring *r = any ? ring_of(a, b) : NULL;
-			rc = any ? 0 : SHMC_EEMPTY;
+			rc = any ? 0 : SHMC_EQUEUEEMPTY;
 			if (any && r == NULL)
 				rc = SHMC_ECORRUPT;
 			if (rc == 0) {
@@ -566,7 +566,7 @@ int shmc_queue_new(shmc_arena_t *a, int64_t maxsize, shmc_obj_t **out)
 	return queue_new(a, SHMC_KIND_QUEUE, maxsize, out);
 }
 
-int shmc_jqueue_new(shmc_arena_t *a, int64_t maxsize, shmc_obj_t **out)
+int shmc_joinable_queue_new(shmc_arena_t *a, int64_t maxsize, shmc_obj_t **out)
 {
 	return queue_new(a, SHMC_KIND_JOINABLE_QUEUE, maxsize, out);
 }

@@ -304,12 +304,12 @@ static int sem_new(shmc_arena_t *a, unsigned kind, int64_t value, shmc_obj_t **o
 	return 0;
 }
 
-int shmc_sem_new(shmc_arena_t *a, int64_t value, shmc_obj_t **out)
+int shmc_semaphore_new(shmc_arena_t *a, int64_t value, shmc_obj_t **out)
 {
 	return sem_new(a, SHMC_KIND_SEMAPHORE, value, out);
 }
 
-int shmc_bsem_new(shmc_arena_t *a, int64_t value, shmc_obj_t **out)
+int shmc_bounded_semaphore_new(shmc_arena_t *a, int64_t value, shmc_obj_t **out)
 {
 	return sem_new(a, SHMC_KIND_BOUNDED_SEMAPHORE, value, out);
 }
@@ -322,7 +322,7 @@ static int resolve_sem(shmc_obj_t *h, struct shmc__obj **o)
 	return rc;
 }
 
-int shmc_sem_acquire(shmc_obj_t *h, double timeout)
+int shmc_semaphore_acquire(shmc_obj_t *h, double timeout)
 {
 	struct shmc__obj *o;
 	int64_t deadline;
@@ -332,14 +332,14 @@ int shmc_sem_acquire(shmc_obj_t *h, double timeout)
 	return sem_acquire(h->arena, o, deadline);
 }
 
-int shmc_sem_release(shmc_obj_t *h)
+int shmc_semaphore_release(shmc_obj_t *h)
 {
 	struct shmc__obj *o;
 	int rc = resolve_sem(h, &o);
 	return rc ? rc : sem_release(h->arena, o);
 }
 
-int64_t shmc_sem_value(shmc_obj_t *h)
+int64_t shmc_semaphore_value(shmc_obj_t *h)
 {
 	struct shmc__obj *o;
 	int rc = resolve_sem(h, &o);

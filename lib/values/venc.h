@@ -122,9 +122,9 @@ static inline bool shmc__word_needs_retire(uint64_t w)
 static inline void shmc__word_retire(shmc_arena_t *a, struct shmc__rec *r, uint64_t w)
 {
 	if (shmc__w_is_block(w))
-		shmc__retire(a, r, w | SHMC__RETIRE_VALUE);
+		shmc__epoch_retire(a, r, w | SHMC__RETIRE_VALUE);
 	else if (shmc__w_is_ref(w))
-		shmc__retire(a, r, shmc__w_ref_off(w) | SHMC__RETIRE_DECREF);
+		shmc__epoch_retire(a, r, shmc__w_ref_off(w) | SHMC__RETIRE_DECREF);
 }
 
 /* Drop the references inside value block OFF and free it. */

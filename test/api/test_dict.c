@@ -236,7 +236,7 @@ Test(dict, managed_values_are_released_with_their_entries, .init = arena_setup,
 	ASSERT_OK(shmc_list_new(A, &l1));
 	ASSERT_OK(shmc_list_new(A, &l2));
 	ASSERT_OK(shmc_dict_new(A, &l3));
-	ASSERT_OK(shmc_ns_new(A, &l4));
+	ASSERT_OK(shmc_namespace_new(A, &l4));
 	ASSERT_OK(shmc_list_new(A, &l5));
 	ASSERT_OK(shmc_list_append(l1, shmc_str("one")));
 	ASSERT_OK(shmc_dict_set(d, shmc_int(1), shmc_ref(l1)));
@@ -744,8 +744,8 @@ Test(dict, wrong_kind_and_null_handles_are_refused, .init = arena_setup, .fini =
 {
 	shmc_obj_t *ls, *ns, *d = NULL;
 	ASSERT_OK(shmc_list_new(A, &ls));
-	ASSERT_OK(shmc_ns_new(A, &ns));
-	ASSERT_OK(shmc_ns_set(ns, "x", shmc_int(1)));
+	ASSERT_OK(shmc_namespace_new(A, &ns));
+	ASSERT_OK(shmc_namespace_set(ns, "x", shmc_int(1)));
 	refuse_all(ls, SHMC_EKIND);
 	refuse_all(ns, SHMC_EKIND);
 	refuse_all(NULL, SHMC_EHANDLE);

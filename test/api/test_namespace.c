@@ -29,7 +29,7 @@ static void expect_repr(shmc_value_t v, const char *want)
 static void expect_names(shmc_obj_t *ns, const char *want)
 {
 	shmc_value_t names;
-	ASSERT_OK(shmc_ns_names(ns, &names));
+	ASSERT_OK(shmc_namespace_names(ns, &names));
 	cr_assert_eq(names.type, SHMC_LIST);
 	expect_repr(names, want);
 	shmc_value_free(&names);
@@ -38,7 +38,7 @@ static void expect_names(shmc_obj_t *ns, const char *want)
 static void expect_attr(shmc_obj_t *ns, const char *name, const char *want)
 {
 	shmc_value_t v;
-	ASSERT_OK(shmc_ns_get(ns, name, &v));
+	ASSERT_OK(shmc_namespace_get(ns, name, &v));
 	expect_repr(v, want);
 	shmc_value_free(&v);
 }
@@ -47,32 +47,32 @@ Test(namespace, set_get_has_del, .init = arena_setup, .fini = arena_teardown)
 {
 	shmc_obj_t *ns;
 	shmc_value_t v;
-	ASSERT_OK(shmc_ns_new(A, &ns));
+	ASSERT_OK(shmc_namespace_new(A, &ns));
 	cr_assert_eq(shmc_obj_kind(ns), SHMC_KIND_NAMESPACE);
 	expect_str(ns, "Namespace()");
-	cr_assert_eq(shmc_ns_has(ns, "x"), 0);
-	ASSERT_OK(shmc_ns_set(ns, "x", shmc_int(1)));
-	ASSERT_OK(shmc_ns_set(ns, "y", shmc_str("why")));
-	cr_assert_eq(shmc_ns_has(ns, "x"), 1);
-	cr_assert_eq(shmc_ns_has(ns, "y"), 1);
-	cr_assert_eq(shmc_ns_has(ns, "X"), 0);
-	cr_assert_eq(shmc_ns_has(ns, "xx"), 0);
-	ASSERT_OK(shmc_ns_get(ns, "x", &v));
+	cr_assert_eq(shmc_namespace_has(ns, "x"), 0);
+	ASSERT_OK(shmc_namespace_set(ns, "x", shmc_int(1)));
+	ASSERT_OK(shmc_namespace_set(ns, "y", shmc_str("why")));
+	cr_assert_eq(shmc_namespace_has(ns, "x"), 1);
+	cr_assert_eq(shmc_namespace_has(ns, "y"), 1);
+	cr_assert_eq(shmc_namespace_has(ns, "X"), 0);
+	cr_assert_eq(shmc_namespace_has(ns, "xx"), 0);
+	ASSERT_OK(shmc_namespace_get(ns, "x", &v));
 	cr_assert(v.type == SHMC_INT && v.i == 1);
 	expect_attr(ns, "y", "'why'");
 	/* Overwrite, with another type. */
-	ASSERT_OK(shmc_ns_set(ns, "x", shmc_float(2.5)));
+	ASSERT_OK(shmc_namespace_set(ns, "x", shmc_float(2.5)));
 	expect_attr(ns, "x", "2.5");
 	expect_str(ns, "Namespace(x=2.5, y='why')");
-	ASSERT_OK(shmc_ns_del(ns, "x"));
-	cr_assert_eq(shmc_ns_has(ns, "x"), 0);
+	ASSERT_OK(shmc_namespace_del(ns, "x"));
+	cr_assert_eq(shmc_namespace_has(ns, "x"), 0);
 	v = shmc_int(-7);
-	ASSERT_ERR(shmc_ns_get(ns, "x", &v), SHMC_EATTR);
+	ASSERT_ERR(shmc_namespace_get(ns, "x", &v), SHMC_EATTR);
 	cr_assert(v.type == SHMC_INT && v.i == -7, "out written on failure");
-	ASSERT_ERR(shmc_ns_del(ns, "x"), SHMC_EATTR);
+	ASSERT_ERR(shmc_namespace_del(ns, "x"), SHMC_EATTR);
 	expect_str(ns, "Namespace(y='why')");
 	/* Set again after del. */
-	ASSERT_OK(shmc_ns_set(ns, "x", shmc_none()));
+	ASSERT_OK(shmc_namespace_set(ns, "x", shmc_none()));
 	expect_str(ns, "Namespace(x=None, y='why')");
 	shmc_obj_release(ns);
 }
@@ -81,16 +81,16 @@ Test(namespace, missing_attributes_are_attribute_errors, .init = arena_setup, .f
 {
 	shmc_obj_t *ns;
 	shmc_value_t v = shmc_int(-7);
-	ASSERT_OK(shmc_ns_new(A, &ns));
-	ASSERT_ERR(shmc_ns_get(ns, "nope", &v), SHMC_EATTR);
-	ASSERT_ERR(shmc_ns_del(ns, "nope"), SHMC_EATTR);
-	ASSERT_ERR(shmc_ns_add(ns, "nope", shmc_int(1), &v), SHMC_EATTR);
-	ASSERT_ERR(shmc_ns_cas(ns, "nope", shmc_none(), shmc_int(1)), SHMC_EATTR);
-	cr_assert_eq(shmc_ns_has(ns, "nope"), 0);
-	ASSERT_OK(shmc_ns_set(ns, "nop", shmc_int(1)));
-	ASSERT_OK(shmc_ns_set(ns, "nopee", shmc_int(1)));
-	ASSERT_ERR(shmc_ns_get(ns, "nope", &v), SHMC_EATTR);
-	ASSERT_ERR(shmc_ns_get(ns, "Nop", &v), SHMC_EATTR);
+	ASSERT_OK(shmc_namespace_new(A, &ns));
+	ASSERT_ERR(shmc_namespace_get(ns, "nope", &v), SHMC_EATTR);
+	ASSERT_ERR(shmc_namespace_del(ns, "nope"), SHMC_EATTR);
+	ASSERT_ERR(shmc_namespace_add(ns, "nope", shmc_int(1), &v), SHMC_EATTR);
+	ASSERT_ERR(shmc_namespace_cas(ns, "nope", shmc_none(), shmc_int(1)), SHMC_EATTR);
+	cr_assert_eq(shmc_namespace_has(ns, "nope"), 0);
+	ASSERT_OK(shmc_namespace_set(ns, "nop", shmc_int(1)));
+	ASSERT_OK(shmc_namespace_set(ns, "nopee", shmc_int(1)));
+	ASSERT_ERR(shmc_namespace_get(ns, "nope", &v), SHMC_EATTR);
+	ASSERT_ERR(shmc_namespace_get(ns, "Nop", &v), SHMC_EATTR);
 	cr_assert(v.type == SHMC_INT && v.i == -7, "out written on failure");
 	expect_str(ns, "Namespace(nop=1, nopee=1)");
 	shmc_obj_release(ns);
@@ -107,18 +107,18 @@ Test(namespace, empty_or_null_names_are_invalid, .init = arena_setup, .fini = ar
 {
 	shmc_obj_t *ns;
 	shmc_value_t v = shmc_int(-7);
-	ASSERT_OK(shmc_ns_new(A, &ns));
-	ASSERT_OK(shmc_ns_set(ns, "x", shmc_int(1)));
+	ASSERT_OK(shmc_namespace_new(A, &ns));
+	ASSERT_OK(shmc_namespace_set(ns, "x", shmc_int(1)));
 	const char *bad[] = {"", NULL};
 	for (int i = 0; i < 2; i++) {
 		const char *n = bad[i];
-		ASSERT_ERR(shmc_ns_set(ns, n, shmc_int(2)), -EINVAL);
-		ASSERT_ERR(shmc_ns_get(ns, n, &v), -EINVAL);
-		ASSERT_ERR(shmc_ns_del(ns, n), -EINVAL);
-		ASSERT_ERR(shmc_ns_has(ns, n), -EINVAL);
-		ASSERT_ERR(shmc_ns_add(ns, n, shmc_int(1), &v), -EINVAL);
-		ASSERT_ERR(shmc_ns_cas(ns, n, shmc_int(1), shmc_int(2)), -EINVAL);
-		ASSERT_ERR(shmc_ns_update(ns, n, add_one, NULL), -EINVAL);
+		ASSERT_ERR(shmc_namespace_set(ns, n, shmc_int(2)), -EINVAL);
+		ASSERT_ERR(shmc_namespace_get(ns, n, &v), -EINVAL);
+		ASSERT_ERR(shmc_namespace_del(ns, n), -EINVAL);
+		ASSERT_ERR(shmc_namespace_has(ns, n), -EINVAL);
+		ASSERT_ERR(shmc_namespace_add(ns, n, shmc_int(1), &v), -EINVAL);
+		ASSERT_ERR(shmc_namespace_cas(ns, n, shmc_int(1), shmc_int(2)), -EINVAL);
+		ASSERT_ERR(shmc_namespace_update(ns, n, add_one, NULL), -EINVAL);
 	}
 	cr_assert(v.type == SHMC_INT && v.i == -7, "out written on failure");
 	expect_names(ns, "['x']");
@@ -129,16 +129,16 @@ Test(namespace, empty_or_null_names_are_invalid, .init = arena_setup, .fini = ar
 Test(namespace, invalid_values_and_names_change_nothing, .init = arena_setup, .fini = arena_teardown)
 {
 	shmc_obj_t *ns;
-	ASSERT_OK(shmc_ns_new(A, &ns));
-	ASSERT_OK(shmc_ns_set(ns, "x", shmc_int(1)));
-	ASSERT_ERR(shmc_ns_set(ns, "x", shmc_strn("\xff", 1)), -EILSEQ);
-	ASSERT_ERR(shmc_ns_set(ns, "y", shmc_strn("\xed\xa0\x80", 3)), -EILSEQ);
-	ASSERT_ERR(shmc_ns_set(ns, "\xc3", shmc_int(1)), -EILSEQ); /* a cut UTF-8 name */
+	ASSERT_OK(shmc_namespace_new(A, &ns));
+	ASSERT_OK(shmc_namespace_set(ns, "x", shmc_int(1)));
+	ASSERT_ERR(shmc_namespace_set(ns, "x", shmc_strn("\xff", 1)), -EILSEQ);
+	ASSERT_ERR(shmc_namespace_set(ns, "y", shmc_strn("\xed\xa0\x80", 3)), -EILSEQ);
+	ASSERT_ERR(shmc_namespace_set(ns, "\xc3", shmc_int(1)), -EILSEQ); /* a cut UTF-8 name */
 	shmc_value_t err = {.type = SHMC_ERROR, .i = -ENOMEM};
-	ASSERT_ERR(shmc_ns_set(ns, "x", err), -ENOMEM);
-	ASSERT_ERR(shmc_ns_set(ns, "z", err), -ENOMEM);
-	cr_assert_eq(shmc_ns_has(ns, "y"), 0);
-	cr_assert_eq(shmc_ns_has(ns, "z"), 0);
+	ASSERT_ERR(shmc_namespace_set(ns, "x", err), -ENOMEM);
+	ASSERT_ERR(shmc_namespace_set(ns, "z", err), -ENOMEM);
+	cr_assert_eq(shmc_namespace_has(ns, "y"), 0);
+	cr_assert_eq(shmc_namespace_has(ns, "z"), 0);
 	expect_names(ns, "['x']");
 	expect_str(ns, "Namespace(x=1)");
 	shmc_obj_release(ns);
@@ -147,7 +147,7 @@ Test(namespace, invalid_values_and_names_change_nothing, .init = arena_setup, .f
 Test(namespace, names_are_sorted, .init = arena_setup, .fini = arena_teardown)
 {
 	shmc_obj_t *ns;
-	ASSERT_OK(shmc_ns_new(A, &ns));
+	ASSERT_OK(shmc_namespace_new(A, &ns));
 	expect_names(ns, "[]");
 	/* python3: sorted(['zeta', 'alpha', 'Beta', 'a_b', 'a', 'été', 'ab',
 	 *                  '_hidden', 'a0'])
@@ -155,20 +155,20 @@ Test(namespace, names_are_sorted, .init = arena_setup, .fini = arena_teardown)
 	const char *names[] = {"zeta", "alpha", "Beta", "a_b", "a", "\xc3\xa9t\xc3\xa9",
 			       "ab", "_hidden", "a0"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		ASSERT_OK(shmc_ns_set(ns, names[i], shmc_int((int64_t)i)));
+		ASSERT_OK(shmc_namespace_set(ns, names[i], shmc_int((int64_t)i)));
 	expect_names(ns, "['Beta', '_hidden', 'a', 'a0', 'a_b', 'ab', 'alpha', 'zeta', "
 			 "'\xc3\xa9t\xc3\xa9']");
-	ASSERT_OK(shmc_ns_del(ns, "a"));
-	ASSERT_OK(shmc_ns_set(ns, "a", shmc_int(0))); /* re-set: still sorted */
-	ASSERT_OK(shmc_ns_del(ns, "alpha"));
+	ASSERT_OK(shmc_namespace_del(ns, "a"));
+	ASSERT_OK(shmc_namespace_set(ns, "a", shmc_int(0))); /* re-set: still sorted */
+	ASSERT_OK(shmc_namespace_del(ns, "alpha"));
 	expect_names(ns, "['Beta', '_hidden', 'a', 'a0', 'a_b', 'ab', 'zeta', "
 			 "'\xc3\xa9t\xc3\xa9']");
 	/* The names are a private copy. */
 	shmc_value_t l;
-	ASSERT_OK(shmc_ns_names(ns, &l));
+	ASSERT_OK(shmc_namespace_names(ns, &l));
 	ASSERT_OK(shmc_plist_append(&l, shmc_str("extra")));
 	shmc_value_free(&l);
-	cr_assert_eq(shmc_ns_has(ns, "extra"), 0);
+	cr_assert_eq(shmc_namespace_has(ns, "extra"), 0);
 	shmc_obj_release(ns);
 }
 
@@ -182,27 +182,27 @@ Test(namespace, str_matches_python, .init = arena_setup, .fini = arena_teardown)
 	 *   ns.v = float('nan'); ns.u = 1e-5; ns.t = 123456789.0
 	 *   print(ns) */
 	shmc_obj_t *ns;
-	ASSERT_OK(shmc_ns_new(A, &ns));
+	ASSERT_OK(shmc_namespace_new(A, &ns));
 	shmc_value_t beta = shmc_plist_of(2, shmc_int(1), shmc_tuple_of(1, shmc_int(2)));
 	shmc_value_t ab = shmc_pdict_of(1, shmc_int(1), shmc_str("x"));
-	ASSERT_OK(shmc_ns_set(ns, "zeta", shmc_int(1)));
-	ASSERT_OK(shmc_ns_set(ns, "alpha", shmc_str("a")));
-	ASSERT_OK(shmc_ns_set(ns, "Beta", beta));
-	ASSERT_OK(shmc_ns_set(ns, "a_b", shmc_none()));
-	ASSERT_OK(shmc_ns_set(ns, "a", shmc_float(2.5)));
-	ASSERT_OK(shmc_ns_set(ns, "\xc3\xa9t\xc3\xa9", shmc_bytes("x", 1)));
-	ASSERT_OK(shmc_ns_set(ns, "ab", ab));
+	ASSERT_OK(shmc_namespace_set(ns, "zeta", shmc_int(1)));
+	ASSERT_OK(shmc_namespace_set(ns, "alpha", shmc_str("a")));
+	ASSERT_OK(shmc_namespace_set(ns, "Beta", beta));
+	ASSERT_OK(shmc_namespace_set(ns, "a_b", shmc_none()));
+	ASSERT_OK(shmc_namespace_set(ns, "a", shmc_float(2.5)));
+	ASSERT_OK(shmc_namespace_set(ns, "\xc3\xa9t\xc3\xa9", shmc_bytes("x", 1)));
+	ASSERT_OK(shmc_namespace_set(ns, "ab", ab));
 	shmc_value_free(&beta);
 	shmc_value_free(&ab);
 	expect_str(ns, "Namespace(Beta=[1, (2,)], a=2.5, a_b=None, ab={1: 'x'}, alpha='a', "
 		       "zeta=1, \xc3\xa9t\xc3\xa9=b'x')");
-	ASSERT_OK(shmc_ns_set(ns, "x", shmc_float(0.1)));
-	ASSERT_OK(shmc_ns_set(ns, "y", shmc_float(1e16)));
-	ASSERT_OK(shmc_ns_set(ns, "z", shmc_float(-0.0)));
-	ASSERT_OK(shmc_ns_set(ns, "w", shmc_float(INFINITY)));
-	ASSERT_OK(shmc_ns_set(ns, "v", shmc_float(NAN)));
-	ASSERT_OK(shmc_ns_set(ns, "u", shmc_float(1e-5)));
-	ASSERT_OK(shmc_ns_set(ns, "t", shmc_float(123456789.0)));
+	ASSERT_OK(shmc_namespace_set(ns, "x", shmc_float(0.1)));
+	ASSERT_OK(shmc_namespace_set(ns, "y", shmc_float(1e16)));
+	ASSERT_OK(shmc_namespace_set(ns, "z", shmc_float(-0.0)));
+	ASSERT_OK(shmc_namespace_set(ns, "w", shmc_float(INFINITY)));
+	ASSERT_OK(shmc_namespace_set(ns, "v", shmc_float(NAN)));
+	ASSERT_OK(shmc_namespace_set(ns, "u", shmc_float(1e-5)));
+	ASSERT_OK(shmc_namespace_set(ns, "t", shmc_float(123456789.0)));
 	expect_str(ns, "Namespace(Beta=[1, (2,)], a=2.5, a_b=None, ab={1: 'x'}, alpha='a', "
 		       "t=123456789.0, u=1e-05, v=nan, w=inf, x=0.1, y=1e+16, z=-0.0, "
 		       "zeta=1, \xc3\xa9t\xc3\xa9=b'x')");
@@ -215,11 +215,11 @@ Test(namespace, str_sorts_name_value_strings_and_hides_underscores, .init = aren
 	/* python3: ns.a = 2; ns.a0 = 1; ns._hidden = 3; ns.A = 0; print(ns)
 	 * -> Namespace(A=0, a0=1, a=2)   ('a0=1' < 'a=2': '0' < '=') */
 	shmc_obj_t *ns;
-	ASSERT_OK(shmc_ns_new(A, &ns));
-	ASSERT_OK(shmc_ns_set(ns, "a", shmc_int(2)));
-	ASSERT_OK(shmc_ns_set(ns, "a0", shmc_int(1)));
-	ASSERT_OK(shmc_ns_set(ns, "_hidden", shmc_int(3)));
-	ASSERT_OK(shmc_ns_set(ns, "A", shmc_int(0)));
+	ASSERT_OK(shmc_namespace_new(A, &ns));
+	ASSERT_OK(shmc_namespace_set(ns, "a", shmc_int(2)));
+	ASSERT_OK(shmc_namespace_set(ns, "a0", shmc_int(1)));
+	ASSERT_OK(shmc_namespace_set(ns, "_hidden", shmc_int(3)));
+	ASSERT_OK(shmc_namespace_set(ns, "A", shmc_int(0)));
 	expect_str(ns, "Namespace(A=0, a0=1, a=2)");
 	expect_names(ns, "['A', '_hidden', 'a', 'a0']");
 	expect_attr(ns, "_hidden", "3");
@@ -229,13 +229,13 @@ Test(namespace, str_sorts_name_value_strings_and_hides_underscores, .init = aren
 Test(namespace, values_of_every_type_round_trip, .init = arena_setup, .fini = arena_teardown)
 {
 	shmc_obj_t *ns, *ls, *d, *other;
-	ASSERT_OK(shmc_ns_new(A, &ns));
+	ASSERT_OK(shmc_namespace_new(A, &ns));
 	ASSERT_OK(shmc_list_new(A, &ls));
 	ASSERT_OK(shmc_dict_new(A, &d));
-	ASSERT_OK(shmc_ns_new(A, &other));
+	ASSERT_OK(shmc_namespace_new(A, &other));
 	ASSERT_OK(shmc_list_append(ls, shmc_int(1)));
 	ASSERT_OK(shmc_dict_set(d, shmc_int(1), shmc_int(2)));
-	ASSERT_OK(shmc_ns_set(other, "q", shmc_int(3)));
+	ASSERT_OK(shmc_namespace_set(other, "q", shmc_int(3)));
 	struct {
 		const char *name;
 		shmc_value_t v;
@@ -275,30 +275,30 @@ Test(namespace, values_of_every_type_round_trip, .init = arena_setup, .fini = ar
 	};
 	size_t n = sizeof(cases) / sizeof(cases[0]);
 	for (size_t i = 0; i < n; i++)
-		ASSERT_OK(shmc_ns_set(ns, cases[i].name, cases[i].v));
+		ASSERT_OK(shmc_namespace_set(ns, cases[i].name, cases[i].v));
 	for (size_t i = 0; i < n; i++) {
 		shmc_value_t v;
-		ASSERT_OK(shmc_ns_get(ns, cases[i].name, &v));
+		ASSERT_OK(shmc_namespace_get(ns, cases[i].name, &v));
 		cr_assert_eq(v.type, cases[i].v.type, "%s: type %d", cases[i].name, v.type);
 		cr_assert(shmc_value_eq(v, cases[i].v), "%s differs", cases[i].name);
 		shmc_value_free(&v);
 	}
 	/* What == cannot tell. */
 	shmc_value_t v;
-	ASSERT_OK(shmc_ns_set(ns, "nan", shmc_float(NAN)));
-	ASSERT_OK(shmc_ns_get(ns, "nan", &v));
+	ASSERT_OK(shmc_namespace_set(ns, "nan", shmc_float(NAN)));
+	ASSERT_OK(shmc_namespace_get(ns, "nan", &v));
 	cr_assert(v.type == SHMC_FLOAT && isnan(v.f));
-	ASSERT_OK(shmc_ns_set(ns, "negzero", shmc_float(-0.0)));
-	ASSERT_OK(shmc_ns_get(ns, "negzero", &v));
+	ASSERT_OK(shmc_namespace_set(ns, "negzero", shmc_float(-0.0)));
+	ASSERT_OK(shmc_namespace_get(ns, "negzero", &v));
 	cr_assert(v.type == SHMC_FLOAT && v.f == 0 && signbit(v.f));
-	ASSERT_OK(shmc_ns_get(ns, "t", &v));
+	ASSERT_OK(shmc_namespace_get(ns, "t", &v));
 	cr_assert_eq(v.type, SHMC_BOOL, "True came back as type %d", v.type);
-	ASSERT_OK(shmc_ns_get(ns, "ref_ns", &v));
+	ASSERT_OK(shmc_namespace_get(ns, "ref_ns", &v));
 	cr_assert(shmc_obj_same(v.ref, other));
 	cr_assert_eq(shmc_obj_kind(v.ref), SHMC_KIND_NAMESPACE);
 	expect_attr(v.ref, "q", "3");
 	shmc_value_free(&v);
-	ASSERT_OK(shmc_ns_get(ns, "mixed", &v));
+	ASSERT_OK(shmc_namespace_get(ns, "mixed", &v));
 	cr_assert(shmc_obj_same(shmc_seq_at(v, 0)->ref, ls));
 	cr_assert(shmc_obj_same(shmc_pdict_get(*shmc_seq_at(v, 1), shmc_str("d"))->ref, d));
 	shmc_value_free(&v);
@@ -316,9 +316,9 @@ Test(namespace, values_of_every_type_round_trip, .init = arena_setup, .fini = ar
 Test(namespace, proxies_print_as_python, .init = arena_setup, .fini = arena_teardown)
 {
 	shmc_obj_t *ns, *other;
-	ASSERT_OK(shmc_ns_new(A, &ns));
-	ASSERT_OK(shmc_ns_new(A, &other));
-	ASSERT_OK(shmc_ns_set(ns, "o", shmc_ref(other)));
+	ASSERT_OK(shmc_namespace_new(A, &ns));
+	ASSERT_OK(shmc_namespace_new(A, &other));
+	ASSERT_OK(shmc_namespace_set(ns, "o", shmc_ref(other)));
 	char *s = obj_str(ns);
 	const char *want = "Namespace(o=<NamespaceProxy object, typeid 'Namespace' at 0x";
 	cr_assert(strncmp(s, want, strlen(want)) == 0, "str(ns) = %s", s);
@@ -344,24 +344,24 @@ Test(namespace, wrong_kind_and_null_handles_are_refused, .init = arena_setup, .f
 		shmc_obj_t *h = hs[i];
 		int code = codes[i];
 		shmc_value_t v = shmc_int(-7);
-		ASSERT_ERR(shmc_ns_set(h, "x", shmc_int(2)), code);
-		ASSERT_ERR(shmc_ns_get(h, "x", &v), code);
-		ASSERT_ERR(shmc_ns_del(h, "x"), code);
-		ASSERT_ERR(shmc_ns_has(h, "x"), code);
-		ASSERT_ERR(shmc_ns_names(h, &v), code);
-		ASSERT_ERR(shmc_ns_add(h, "x", shmc_int(1), &v), code);
-		ASSERT_ERR(shmc_ns_cas(h, "x", shmc_int(1), shmc_int(2)), code);
-		ASSERT_ERR(shmc_ns_update(h, "x", add_one, NULL), code);
+		ASSERT_ERR(shmc_namespace_set(h, "x", shmc_int(2)), code);
+		ASSERT_ERR(shmc_namespace_get(h, "x", &v), code);
+		ASSERT_ERR(shmc_namespace_del(h, "x"), code);
+		ASSERT_ERR(shmc_namespace_has(h, "x"), code);
+		ASSERT_ERR(shmc_namespace_names(h, &v), code);
+		ASSERT_ERR(shmc_namespace_add(h, "x", shmc_int(1), &v), code);
+		ASSERT_ERR(shmc_namespace_cas(h, "x", shmc_int(1), shmc_int(2)), code);
+		ASSERT_ERR(shmc_namespace_update(h, "x", add_one, NULL), code);
 		/* The handle is checked before the name. */
-		ASSERT_ERR(shmc_ns_set(h, "", shmc_int(2)), code);
-		ASSERT_ERR(shmc_ns_get(h, NULL, &v), code);
+		ASSERT_ERR(shmc_namespace_set(h, "", shmc_int(2)), code);
+		ASSERT_ERR(shmc_namespace_get(h, NULL, &v), code);
 		cr_assert(v.type == SHMC_INT && v.i == -7, "out written on failure");
 	}
 	/* The dict with a str key "x" is untouched, as is the list. */
 	expect_str(d, "{'x': 1}");
 	cr_assert_eq(shmc_list_len(ls), 0);
-	ASSERT_ERR(shmc_ns_new(NULL, &ns), SHMC_EHANDLE);
-	ASSERT_ERR(shmc_ns_new(A, NULL), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_namespace_new(NULL, &ns), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_namespace_new(A, NULL), SHMC_EHANDLE);
 	cr_assert_null(ns);
 	shmc_obj_release(ls);
 	shmc_obj_release(d);
@@ -371,19 +371,19 @@ Test(namespace, many_attributes, .init = arena_setup, .fini = arena_teardown)
 {
 	shmc_obj_t *ns;
 	char name[32];
-	ASSERT_OK(shmc_ns_new(A, &ns));
+	ASSERT_OK(shmc_namespace_new(A, &ns));
 	for (int i = 0; i < 5000; i++) {
 		snprintf(name, sizeof(name), "attr%05d", i);
-		ASSERT_OK(shmc_ns_set(ns, name, shmc_int(i)));
+		ASSERT_OK(shmc_namespace_set(ns, name, shmc_int(i)));
 	}
 	for (int i = 0; i < 5000; i += 2) {
 		snprintf(name, sizeof(name), "attr%05d", i);
-		ASSERT_OK(shmc_ns_del(ns, name));
+		ASSERT_OK(shmc_namespace_del(ns, name));
 	}
 	for (int i = 0; i < 5000; i++) {
 		snprintf(name, sizeof(name), "attr%05d", i);
 		shmc_value_t v;
-		int rc = shmc_ns_get(ns, name, &v);
+		int rc = shmc_namespace_get(ns, name, &v);
 		if (i % 2 == 0) {
 			cr_assert_eq(rc, SHMC_EATTR, "%s: %s", name, shmc_errname(rc));
 		} else {
@@ -392,7 +392,7 @@ Test(namespace, many_attributes, .init = arena_setup, .fini = arena_teardown)
 		}
 	}
 	shmc_value_t names;
-	ASSERT_OK(shmc_ns_names(ns, &names));
+	ASSERT_OK(shmc_namespace_names(ns, &names));
 	cr_assert_eq(shmc_seq_len(names), 2500);
 	for (int j = 0; j < 2500; j++) {
 		snprintf(name, sizeof(name), "attr%05d", 2 * j + 1);
@@ -419,7 +419,7 @@ static int wait_for(shmc_obj_t *ns, const char *name, int64_t want)
 	double end = now_s() + 30;
 	while (now_s() < end) {
 		shmc_value_t v;
-		int rc = shmc_ns_get(ns, name, &v);
+		int rc = shmc_namespace_get(ns, name, &v);
 		if (rc == 0 && v.type == SHMC_INT && v.i == want)
 			return 0;
 		if (rc == 0)
@@ -441,7 +441,7 @@ static int pong_child(int i, void *arg)
 	for (int k = 1; k <= ROUNDS; k++) {
 		CHILD_OK(wait_for(ns, "ping", k));
 		shmc_value_t v;
-		CHILD_OK(shmc_ns_get(ns, "payload", &v));
+		CHILD_OK(shmc_namespace_get(ns, "payload", &v));
 		CHILD_CHECK(v.type == SHMC_TUPLE && shmc_seq_len(v) == 2);
 		CHILD_CHECK(shmc_seq_at(v, 0)->i == k);
 		/* Send back the payload's string, then -k. */
@@ -449,18 +449,18 @@ static int pong_child(int i, void *arg)
 		CHILD_OK(shmc_value_copy(*shmc_seq_at(v, 1), &str));
 		shmc_value_free(&v);
 		shmc_value_t back = shmc_tuple_of(2, str, shmc_int(-k));
-		CHILD_OK(shmc_ns_set(ns, "reply", back));
+		CHILD_OK(shmc_namespace_set(ns, "reply", back));
 		shmc_value_free(&back);
-		CHILD_OK(shmc_ns_set(ns, "pong", shmc_int(k)));
+		CHILD_OK(shmc_namespace_set(ns, "pong", shmc_int(k)));
 	}
-	CHILD_OK(shmc_ns_del(ns, "ping"));
+	CHILD_OK(shmc_namespace_del(ns, "ping"));
 	return 0;
 }
 
 Test(namespace, parent_and_child_ping_pong, .init = arena_setup, .fini = arena_teardown)
 {
 	shmc_obj_t *ns;
-	ASSERT_OK(shmc_ns_new(A, &ns));
+	ASSERT_OK(shmc_namespace_new(A, &ns));
 	fflush(NULL);
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);
@@ -471,14 +471,14 @@ Test(namespace, parent_and_child_ping_pong, .init = arena_setup, .fini = arena_t
 	for (int k = 1; k <= ROUNDS && !failed; k++) {
 		snprintf(buf, sizeof(buf), "msg %d", k);
 		shmc_value_t p = shmc_tuple_of(2, shmc_int(k), shmc_str(buf));
-		failed = shmc_ns_set(ns, "payload", p) != 0 || shmc_ns_set(ns, "ping", shmc_int(k)) != 0;
+		failed = shmc_namespace_set(ns, "payload", p) != 0 || shmc_namespace_set(ns, "ping", shmc_int(k)) != 0;
 		shmc_value_free(&p);
 		if (failed || wait_for(ns, "pong", k) != 0) {
 			failed = k;
 			break;
 		}
 		shmc_value_t r;
-		ASSERT_OK(shmc_ns_get(ns, "reply", &r));
+		ASSERT_OK(shmc_namespace_get(ns, "reply", &r));
 		char *s = value_repr(r);
 		char want[64];
 		snprintf(want, sizeof(want), "('msg %d', %d)", k, -k);
@@ -493,7 +493,7 @@ Test(namespace, parent_and_child_ping_pong, .init = arena_setup, .fini = arena_t
 	cr_assert_eq(failed, 0, "round %d failed", failed);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child failed (status %#x)", st);
 	/* The child's last act is seen too. */
-	cr_assert_eq(shmc_ns_has(ns, "ping"), 0);
+	cr_assert_eq(shmc_namespace_has(ns, "ping"), 0);
 	expect_names(ns, "['payload', 'pong', 'reply']");
 	shmc_obj_release(ns);
 }
@@ -511,15 +511,15 @@ static int writer_child(int i, void *arg)
 	snprintf(mine, sizeof(mine), "w%d", i);
 	snprintf(scratch, sizeof(scratch), "scratch%d", i);
 	for (int k = 0; k < SETS; k++) {
-		CHILD_OK(shmc_ns_set(ns, mine, shmc_int(k)));
-		CHILD_OK(shmc_ns_set(ns, scratch, shmc_str(mine)));
+		CHILD_OK(shmc_namespace_set(ns, mine, shmc_int(k)));
+		CHILD_OK(shmc_namespace_set(ns, scratch, shmc_str(mine)));
 		shmc_value_t v;
-		CHILD_OK(shmc_ns_get(ns, mine, &v));
+		CHILD_OK(shmc_namespace_get(ns, mine, &v));
 		CHILD_CHECK(v.type == SHMC_INT && v.i == k);
-		CHILD_OK(shmc_ns_del(ns, scratch));
-		CHILD_CHECK(shmc_ns_has(ns, scratch) == 0);
+		CHILD_OK(shmc_namespace_del(ns, scratch));
+		CHILD_CHECK(shmc_namespace_has(ns, scratch) == 0);
 		snprintf(theirs, sizeof(theirs), "w%d", (i + 1 + k % (WRITERS - 1)) % WRITERS);
-		int rc = shmc_ns_get(ns, theirs, &v);
+		int rc = shmc_namespace_get(ns, theirs, &v);
 		CHILD_CHECK(rc == 0 || rc == SHMC_EATTR);
 		if (rc == 0)
 			CHILD_CHECK(v.type == SHMC_INT && v.i >= 0 && v.i < SETS);
@@ -530,15 +530,15 @@ static int writer_child(int i, void *arg)
 Test(namespace, processes_set_and_get_at_once, .init = arena_setup, .fini = arena_teardown)
 {
 	shmc_obj_t *ns;
-	ASSERT_OK(shmc_ns_new(A, &ns));
-	ASSERT_OK(shmc_ns_set(ns, "before_fork", shmc_str("seen by children")));
+	ASSERT_OK(shmc_namespace_new(A, &ns));
+	ASSERT_OK(shmc_namespace_set(ns, "before_fork", shmc_str("seen by children")));
 	cr_assert_eq(run_children(WRITERS, writer_child, ns), 0);
 	char buf[32];
 	for (int i = 0; i < WRITERS; i++) {
 		snprintf(buf, sizeof(buf), "w%d", i);
 		expect_attr(ns, buf, "4999");
 		snprintf(buf, sizeof(buf), "scratch%d", i);
-		cr_assert_eq(shmc_ns_has(ns, buf), 0);
+		cr_assert_eq(shmc_namespace_has(ns, buf), 0);
 	}
 	expect_str(ns, "Namespace(before_fork='seen by children', w0=4999, w1=4999, "
 		       "w2=4999, w3=4999)");

@@ -370,7 +370,7 @@ Test(repr, managed_objects_print_nested_ones_as_proxies, .init = arena_setup,
 	ASSERT_OK(shmc_list_new(A, &outer));
 	ASSERT_OK(shmc_list_new(A, &inner));
 	ASSERT_OK(shmc_dict_new(A, &d));
-	ASSERT_OK(shmc_ns_new(A, &ns));
+	ASSERT_OK(shmc_namespace_new(A, &ns));
 	ASSERT_OK(shmc_list_append(inner, shmc_int(1)));
 
 	uintptr_t a_inner = proxy_addr(inner, LIST_PROXY);
@@ -421,10 +421,10 @@ Test(repr, managed_objects_print_nested_ones_as_proxies, .init = arena_setup,
 	shmc_free(s);
 
 	/* A namespace. */
-	ASSERT_OK(shmc_ns_set(ns, "z", shmc_ref(inner)));
-	ASSERT_OK(shmc_ns_set(ns, "x", shmc_int(1)));
+	ASSERT_OK(shmc_namespace_set(ns, "z", shmc_ref(inner)));
+	ASSERT_OK(shmc_namespace_set(ns, "x", shmc_int(1)));
 	pl = shmc_plist_of(1, shmc_int(1));
-	ASSERT_OK(shmc_ns_set(ns, "y", pl));
+	ASSERT_OK(shmc_namespace_set(ns, "y", pl));
 	shmc_value_free(&pl);
 	s = obj_str(ns);
 	m = mask_addrs(s, a, &n);
@@ -466,34 +466,34 @@ Test(repr, namespace_sorts_name_value_strings_and_hides_underscores,
      .init = arena_setup, .fini = arena_teardown)
 {
 	shmc_obj_t *ns;
-	ASSERT_OK(shmc_ns_new(A, &ns));
+	ASSERT_OK(shmc_namespace_new(A, &ns));
 	char *s = obj_str(ns);
 	cr_assert_str_eq(s, "Namespace()");
 	shmc_free(s);
 
-	ASSERT_OK(shmc_ns_set(ns, "_x", shmc_int(1)));
-	ASSERT_OK(shmc_ns_set(ns, "__y", shmc_int(2)));
+	ASSERT_OK(shmc_namespace_set(ns, "_x", shmc_int(1)));
+	ASSERT_OK(shmc_namespace_set(ns, "__y", shmc_int(2)));
 	s = obj_str(ns);
 	cr_assert_str_eq(s, "Namespace()");
 	shmc_free(s);
-	cr_assert_eq(shmc_ns_has(ns, "_x"), 1);
+	cr_assert_eq(shmc_namespace_has(ns, "_x"), 1);
 
 	/* Python (3.11), setting these in this order:
 	 * Namespace(B='x', Z=True, a-b=(1,), a0=0, a=1, ab=[1], b=2, z=1.5, é=None)
 	 * "a0=0" sorts before "a=1" because '0' < '='. */
 	shmc_value_t pl = shmc_plist_of(1, shmc_int(1));
 	shmc_value_t tu = shmc_tuple_of(1, shmc_int(1));
-	ASSERT_OK(shmc_ns_set(ns, "b", shmc_int(2)));
-	ASSERT_OK(shmc_ns_set(ns, "a", shmc_int(1)));
-	ASSERT_OK(shmc_ns_set(ns, "a0", shmc_int(0)));
-	ASSERT_OK(shmc_ns_set(ns, "_hidden", shmc_int(9)));
-	ASSERT_OK(shmc_ns_set(ns, "__d", shmc_int(8)));
-	ASSERT_OK(shmc_ns_set(ns, "B", shmc_str("x")));
-	ASSERT_OK(shmc_ns_set(ns, "ab", pl));
-	ASSERT_OK(shmc_ns_set(ns, "a-b", tu));
-	ASSERT_OK(shmc_ns_set(ns, "\xc3\xa9", shmc_none()));
-	ASSERT_OK(shmc_ns_set(ns, "z", shmc_float(1.5)));
-	ASSERT_OK(shmc_ns_set(ns, "Z", shmc_bool(true)));
+	ASSERT_OK(shmc_namespace_set(ns, "b", shmc_int(2)));
+	ASSERT_OK(shmc_namespace_set(ns, "a", shmc_int(1)));
+	ASSERT_OK(shmc_namespace_set(ns, "a0", shmc_int(0)));
+	ASSERT_OK(shmc_namespace_set(ns, "_hidden", shmc_int(9)));
+	ASSERT_OK(shmc_namespace_set(ns, "__d", shmc_int(8)));
+	ASSERT_OK(shmc_namespace_set(ns, "B", shmc_str("x")));
+	ASSERT_OK(shmc_namespace_set(ns, "ab", pl));
+	ASSERT_OK(shmc_namespace_set(ns, "a-b", tu));
+	ASSERT_OK(shmc_namespace_set(ns, "\xc3\xa9", shmc_none()));
+	ASSERT_OK(shmc_namespace_set(ns, "z", shmc_float(1.5)));
+	ASSERT_OK(shmc_namespace_set(ns, "Z", shmc_bool(true)));
 	shmc_value_free(&pl);
 	shmc_value_free(&tu);
 	s = obj_str(ns);
@@ -502,9 +502,9 @@ Test(repr, namespace_sorts_name_value_strings_and_hides_underscores,
 	shmc_free(s);
 
 	/* Values sort too: "a0=0" and "a=1" swap when a0 goes. */
-	ASSERT_OK(shmc_ns_del(ns, "a0"));
-	ASSERT_OK(shmc_ns_del(ns, "B"));
-	ASSERT_OK(shmc_ns_set(ns, "a", shmc_str("it's")));
+	ASSERT_OK(shmc_namespace_del(ns, "a0"));
+	ASSERT_OK(shmc_namespace_del(ns, "B"));
+	ASSERT_OK(shmc_namespace_set(ns, "a", shmc_str("it's")));
 	s = obj_str(ns);
 	cr_assert_str_eq(s, "Namespace(Z=True, a-b=(1,), a=\"it's\", ab=[1], b=2, z=1.5, "
 			    "\xc3\xa9=None)");

@@ -15,24 +15,24 @@ Test(rmw, add_follows_python_arithmetic, .init = arena_setup, .fini = arena_tear
 {
 	shmc_obj_t *ns;
 	shmc_value_t r;
-	ASSERT_OK(shmc_ns_new(A, &ns));
-	ASSERT_OK(shmc_ns_set(ns, "i", shmc_int(40)));
-	ASSERT_OK(shmc_ns_add(ns, "i", shmc_int(2), &r));
+	ASSERT_OK(shmc_namespace_new(A, &ns));
+	ASSERT_OK(shmc_namespace_set(ns, "i", shmc_int(40)));
+	ASSERT_OK(shmc_namespace_add(ns, "i", shmc_int(2), &r));
 	cr_assert(r.type == SHMC_INT && r.i == 42);
-	ASSERT_OK(shmc_ns_add(ns, "i", shmc_float(0.5), &r)); /* int + float: float */
+	ASSERT_OK(shmc_namespace_add(ns, "i", shmc_float(0.5), &r)); /* int + float: float */
 	cr_assert(r.type == SHMC_FLOAT && r.f == 42.5);
-	ASSERT_OK(shmc_ns_set(ns, "b", shmc_bool(true)));
-	ASSERT_OK(shmc_ns_add(ns, "b", shmc_bool(true), &r)); /* True + True == 2 */
+	ASSERT_OK(shmc_namespace_set(ns, "b", shmc_bool(true)));
+	ASSERT_OK(shmc_namespace_add(ns, "b", shmc_bool(true), &r)); /* True + True == 2 */
 	cr_assert(r.type == SHMC_INT && r.i == 2);
 	/* Past the small-int word encoding, and to the edge of 64 bits. */
-	ASSERT_OK(shmc_ns_set(ns, "big", shmc_int(INT64_MAX - 1)));
-	ASSERT_OK(shmc_ns_add(ns, "big", shmc_int(1), &r));
+	ASSERT_OK(shmc_namespace_set(ns, "big", shmc_int(INT64_MAX - 1)));
+	ASSERT_OK(shmc_namespace_add(ns, "big", shmc_int(1), &r));
 	cr_assert_eq(r.i, INT64_MAX);
-	ASSERT_ERR(shmc_ns_add(ns, "big", shmc_int(1), NULL), -ERANGE);
-	ASSERT_OK(shmc_ns_set(ns, "s", shmc_str("text")));
-	ASSERT_ERR(shmc_ns_add(ns, "s", shmc_int(1), NULL), SHMC_ETYPE);
-	ASSERT_ERR(shmc_ns_add(ns, "i", shmc_str("x"), NULL), SHMC_ETYPE);
-	ASSERT_ERR(shmc_ns_add(ns, "missing", shmc_int(1), NULL), SHMC_EATTR);
+	ASSERT_ERR(shmc_namespace_add(ns, "big", shmc_int(1), NULL), -ERANGE);
+	ASSERT_OK(shmc_namespace_set(ns, "s", shmc_str("text")));
+	ASSERT_ERR(shmc_namespace_add(ns, "s", shmc_int(1), NULL), SHMC_ETYPE);
+	ASSERT_ERR(shmc_namespace_add(ns, "i", shmc_str("x"), NULL), SHMC_ETYPE);
+	ASSERT_ERR(shmc_namespace_add(ns, "missing", shmc_int(1), NULL), SHMC_EATTR);
 	char *s = obj_str(ns);
 	cr_assert_str_eq(s, "Namespace(b=2, big=9223372036854775807, i=42.5, s='text')");
 	shmc_free(s);
@@ -105,7 +105,7 @@ static int adder(int i, void *arg)
 	struct targets *t = arg;
 	(void)i;
 	for (int k = 0; k < ADDS; k++) {
-		CHILD_OK(shmc_ns_add(t->ns, "x", shmc_int(1), NULL));
+		CHILD_OK(shmc_namespace_add(t->ns, "x", shmc_int(1), NULL));
 		CHILD_OK(shmc_list_add(t->ls, 0, shmc_int(1), NULL));
 		CHILD_OK(shmc_dict_add(t->d, shmc_str("n"), shmc_int(1), NULL));
 		CHILD_OK(shmc_list_add(t->inner, -1, shmc_int(1), NULL));
@@ -125,8 +125,8 @@ Test(rmw, two_processes_each_adding_100000_end_at_200000, .init = arena_setup,
 {
 	struct targets t;
 	shmc_value_t v;
-	ASSERT_OK(shmc_ns_new(A, &t.ns));
-	ASSERT_OK(shmc_ns_set(t.ns, "x", shmc_int(0)));
+	ASSERT_OK(shmc_namespace_new(A, &t.ns));
+	ASSERT_OK(shmc_namespace_set(t.ns, "x", shmc_int(0)));
 	ASSERT_OK(shmc_list_new_from(A, v = shmc_plist_of(1, shmc_int(0)), &t.ls));
 	shmc_value_free(&v);
 	ASSERT_OK(shmc_dict_new(A, &t.d));
@@ -135,7 +135,7 @@ Test(rmw, two_processes_each_adding_100000_end_at_200000, .init = arena_setup,
 	shmc_value_free(&v);
 	ASSERT_OK(shmc_dict_set(t.d, shmc_str("nested"), shmc_ref(t.inner)));
 	cr_assert_eq(run_children(2, adder, &t), 0);
-	ASSERT_OK(shmc_ns_get(t.ns, "x", &v));
+	ASSERT_OK(shmc_namespace_get(t.ns, "x", &v));
 	cr_assert_eq(v.i, 2 * ADDS);
 	cr_assert_eq(int_at(t.ls, 0), 2 * ADDS);
 	ASSERT_OK(shmc_dict_get(t.d, shmc_str("n"), &v));
@@ -158,8 +158,8 @@ static int racy_adder(int i, void *arg)
 	(void)i;
 	for (int k = 0; k < 20000; k++) {
 		shmc_value_t v;
-		CHILD_OK(shmc_ns_get(ns, "x", &v));
-		CHILD_OK(shmc_ns_set(ns, "x", shmc_int(v.i + 1)));
+		CHILD_OK(shmc_namespace_get(ns, "x", &v));
+		CHILD_OK(shmc_namespace_set(ns, "x", shmc_int(v.i + 1)));
 	}
 	return 0;
 }
@@ -169,10 +169,10 @@ Test(rmw, get_then_set_is_not_atomic_but_never_overcounts, .init = arena_setup,
 {
 	shmc_obj_t *ns;
 	shmc_value_t v;
-	ASSERT_OK(shmc_ns_new(A, &ns));
-	ASSERT_OK(shmc_ns_set(ns, "x", shmc_int(0)));
+	ASSERT_OK(shmc_namespace_new(A, &ns));
+	ASSERT_OK(shmc_namespace_set(ns, "x", shmc_int(0)));
 	cr_assert_eq(run_children(2, racy_adder, ns), 0);
-	ASSERT_OK(shmc_ns_get(ns, "x", &v));
+	ASSERT_OK(shmc_namespace_get(ns, "x", &v));
 	cr_assert(v.i >= 20000 && v.i <= 40000, "got %lld", (long long)v.i);
 	shmc_obj_release(ns);
 }

@@ -41,7 +41,7 @@ static int box_get(struct box *b, int slot, shmc_value_t *out)
 {
 	switch (b->kind) {
 	case NS:
-		return shmc_ns_get(b->o, attr[slot], out);
+		return shmc_namespace_get(b->o, attr[slot], out);
 	case LS:
 		return shmc_list_get(b->o, slot, out);
 	default:
@@ -53,7 +53,7 @@ static int box_set(struct box *b, int slot, shmc_value_t v)
 {
 	switch (b->kind) {
 	case NS:
-		return shmc_ns_set(b->o, attr[slot], v);
+		return shmc_namespace_set(b->o, attr[slot], v);
 	case LS:
 		return shmc_list_set(b->o, slot, v);
 	default:
@@ -64,7 +64,7 @@ static int box_set(struct box *b, int slot, shmc_value_t v)
 static void box_new(enum kind kind, struct box *b)
 {
 	b->kind = kind;
-	ASSERT_OK(kind == NS ? shmc_ns_new(A, &b->o)
+	ASSERT_OK(kind == NS ? shmc_namespace_new(A, &b->o)
 			     : kind == LS ? shmc_list_new(A, &b->o) : shmc_dict_new(A, &b->o));
 	shmc_value_t one = shmc_plist_of(1, shmc_int(1));
 	ASSERT_OK(shmc_list_new_from(A, one, &b->inner3));
@@ -180,7 +180,7 @@ static int child_store_new(int i, void *arg)
 	struct box *b = arg;
 	switch (b->kind) {
 	case NS:
-		CHILD_OK(shmc_ns_set(b->o, "new", shmc_str("n")));
+		CHILD_OK(shmc_namespace_set(b->o, "new", shmc_str("n")));
 		break;
 	case LS:
 		CHILD_OK(shmc_list_append(b->o, shmc_str("n")));
@@ -199,7 +199,7 @@ static void new_entry_is_seen(enum kind kind)
 	shmc_value_t v;
 	switch (kind) {
 	case NS:
-		ASSERT_OK(shmc_ns_get(b.o, "new", &v));
+		ASSERT_OK(shmc_namespace_get(b.o, "new", &v));
 		break;
 	case LS:
 		cr_assert_eq(shmc_list_len(b.o), 7);
@@ -394,7 +394,7 @@ static int child_ns_lost(int i, void *arg)
 {
 	(void)i;
 	shmc_value_t x;
-	CHILD_OK(shmc_ns_get(arg, "x", &x));
+	CHILD_OK(shmc_namespace_get(arg, "x", &x));
 	CHILD_OK(shmc_plist_append(&x, shmc_int(10)));
 	shmc_value_free(&x);
 	return 0;
@@ -404,9 +404,9 @@ static int child_ns_kept(int i, void *arg)
 {
 	(void)i;
 	shmc_value_t tmp;
-	CHILD_OK(shmc_ns_get(arg, "x", &tmp));
+	CHILD_OK(shmc_namespace_get(arg, "x", &tmp));
 	CHILD_OK(shmc_plist_append(&tmp, shmc_int(10)));
-	CHILD_OK(shmc_ns_set(arg, "x", tmp));
+	CHILD_OK(shmc_namespace_set(arg, "x", tmp));
 	shmc_value_free(&tmp);
 	return 0;
 }
@@ -414,9 +414,9 @@ static int child_ns_kept(int i, void *arg)
 Test(sharing, append_example, .init = arena_setup, .fini = arena_teardown)
 {
 	shmc_obj_t *ns;
-	ASSERT_OK(shmc_ns_new(A, &ns));
+	ASSERT_OK(shmc_namespace_new(A, &ns));
 	shmc_value_t empty = shmc_plist_of(0);
-	ASSERT_OK(shmc_ns_set(ns, "x", empty));
+	ASSERT_OK(shmc_namespace_set(ns, "x", empty));
 	shmc_value_free(&empty);
 	cr_assert_eq(run_children(1, child_ns_lost, ns), 0);
 	expect_str(ns, "Namespace(x=[])");
@@ -550,7 +550,7 @@ static int child_add(int i, void *arg)
 	for (int k = 0; k < ADDS; k++) {
 		switch (b->kind) {
 		case NS:
-			CHILD_OK(shmc_ns_add(b->o, "x", shmc_int(1), NULL));
+			CHILD_OK(shmc_namespace_add(b->o, "x", shmc_int(1), NULL));
 			break;
 		case LS:
 			CHILD_OK(shmc_list_add(b->o, 0, shmc_int(1), NULL));

@@ -216,10 +216,10 @@ Test(value, storing_an_error_value_returns_its_code_and_changes_nothing,
 	shmc_obj_t *ls, *d, *ns, *x = NULL;
 	ASSERT_OK(shmc_list_new(A, &ls));
 	ASSERT_OK(shmc_dict_new(A, &d));
-	ASSERT_OK(shmc_ns_new(A, &ns));
+	ASSERT_OK(shmc_namespace_new(A, &ns));
 	ASSERT_OK(shmc_list_append(ls, shmc_int(1)));
 	ASSERT_OK(shmc_dict_set(d, shmc_str("k"), shmc_int(1)));
-	ASSERT_OK(shmc_ns_set(ns, "a", shmc_int(1)));
+	ASSERT_OK(shmc_namespace_set(ns, "a", shmc_int(1)));
 
 	shmc_value_t err = unhashable_error();
 	shmc_value_t enomem = {SHMC_ERROR, 0, 0, 0, {.i = -ENOMEM}};
@@ -234,8 +234,8 @@ Test(value, storing_an_error_value_returns_its_code_and_changes_nothing,
 	ASSERT_ERR(shmc_dict_set(d, enomem, shmc_int(2)), -ENOMEM);
 	ASSERT_ERR(shmc_dict_new_from(A, err, &x), SHMC_EUNHASHABLE);
 	cr_assert_null(x);
-	ASSERT_ERR(shmc_ns_set(ns, "a", err), SHMC_EUNHASHABLE);
-	ASSERT_ERR(shmc_ns_set(ns, "b", enomem), -ENOMEM);
+	ASSERT_ERR(shmc_namespace_set(ns, "a", err), SHMC_EUNHASHABLE);
+	ASSERT_ERR(shmc_namespace_set(ns, "b", enomem), -ENOMEM);
 
 	/* An error value planted inside a container (through shmc_seq_at,
 	 * which lends the item) is found however deep it is. */
@@ -246,7 +246,7 @@ Test(value, storing_an_error_value_returns_its_code_and_changes_nothing,
 	ASSERT_ERR(shmc_list_append(ls, deep), -ENOMEM);
 	ASSERT_ERR(shmc_list_set(ls, 0, deep), -ENOMEM);
 	ASSERT_ERR(shmc_dict_set(d, shmc_str("k"), deep), -ENOMEM);
-	ASSERT_ERR(shmc_ns_set(ns, "a", deep), -ENOMEM);
+	ASSERT_ERR(shmc_namespace_set(ns, "a", deep), -ENOMEM);
 	*slot = shmc_none();
 
 	cr_assert_eq(shmc_list_len(ls), 1);
@@ -919,7 +919,7 @@ Test(value, invalid_utf8_is_refused_when_stored, .init = arena_setup,
 	shmc_obj_t *ls, *d, *ns;
 	ASSERT_OK(shmc_list_new(A, &ls));
 	ASSERT_OK(shmc_dict_new(A, &d));
-	ASSERT_OK(shmc_ns_new(A, &ns));
+	ASSERT_OK(shmc_namespace_new(A, &ns));
 	ASSERT_OK(shmc_list_append(ls, shmc_int(0)));
 	for (size_t i = 0; i < sizeof(bad_utf8) / sizeof(bad_utf8[0]); i++) {
 		const char *what = bad_utf8[i].what;
@@ -930,7 +930,7 @@ Test(value, invalid_utf8_is_refused_when_stored, .init = arena_setup,
 		cr_assert_eq(shmc_dict_set(d, s, shmc_int(1)), -EILSEQ, "%s (key)", what);
 		cr_assert_eq(shmc_dict_set(d, shmc_str("k"), s), -EILSEQ, "%s (value)",
 			     what);
-		cr_assert_eq(shmc_ns_set(ns, "x", s), -EILSEQ, "%s", what);
+		cr_assert_eq(shmc_namespace_set(ns, "x", s), -EILSEQ, "%s", what);
 		/* However deep it sits. */
 		shmc_value_t nested = shmc_tuple_of(
 			2, shmc_int(1), shmc_plist_of(1, shmc_pdict_of(1, shmc_str("k"), s)));
@@ -962,12 +962,12 @@ Test(value, invalid_utf8_namespace_name_is_refused, .init = arena_setup,
      .fini = arena_teardown)
 {
 	shmc_obj_t *ns;
-	ASSERT_OK(shmc_ns_new(A, &ns));
-	ASSERT_ERR(shmc_ns_set(ns, "\xc0\x80", shmc_int(1)), -EILSEQ);
-	ASSERT_ERR(shmc_ns_set(ns, "\xed\xa0\x80", shmc_int(1)), -EILSEQ);
-	ASSERT_ERR(shmc_ns_set(ns, "a\xe2\x82", shmc_int(1)), -EILSEQ);
+	ASSERT_OK(shmc_namespace_new(A, &ns));
+	ASSERT_ERR(shmc_namespace_set(ns, "\xc0\x80", shmc_int(1)), -EILSEQ);
+	ASSERT_ERR(shmc_namespace_set(ns, "\xed\xa0\x80", shmc_int(1)), -EILSEQ);
+	ASSERT_ERR(shmc_namespace_set(ns, "a\xe2\x82", shmc_int(1)), -EILSEQ);
 	expect_obj_str(ns, "Namespace()");
-	ASSERT_OK(shmc_ns_set(ns, "\xf0\x9f\x98\x80", shmc_int(1)));
+	ASSERT_OK(shmc_namespace_set(ns, "\xf0\x9f\x98\x80", shmc_int(1)));
 	expect_obj_str(ns, "Namespace(\xf0\x9f\x98\x80=1)");
 	shmc_obj_release(ns);
 }
@@ -1003,8 +1003,8 @@ Test(value, valid_utf8_is_stored_and_read_back, .init = arena_setup,
 	}
 	/* A 4-byte character in a namespace value too. */
 	shmc_obj_t *ns;
-	ASSERT_OK(shmc_ns_new(A, &ns));
-	ASSERT_OK(shmc_ns_set(ns, "e", shmc_str("\xf0\x9f\x98\x80")));
+	ASSERT_OK(shmc_namespace_new(A, &ns));
+	ASSERT_OK(shmc_namespace_set(ns, "e", shmc_str("\xf0\x9f\x98\x80")));
 	expect_obj_str(ns, "Namespace(e='\xf0\x9f\x98\x80')");
 	shmc_obj_release(ns);
 	shmc_obj_release(ls);

@@ -1,7 +1,7 @@
 /*
  * fuzz_arena.c -- a corrupt arena image gives errors, never a crash or a
  * hang, to the code that reads arenas without attaching: the validation of
- * shmc_arena_open/shmc_check_file, the arena check (shmc__check_mapping)
+ * shmc_arena_open/shmc_arena_check_file, the arena check (shmc__check_mapping)
  * and the read-only views (shmc_view_*: stats, processes, objects, dumps).
  *
  * A template arena is made once: a small capacity, holding a namespace,
@@ -94,13 +94,13 @@ static void die(const char *what, int rc)
 static shmc_obj_t *named(shmc_arena_t *a, const char *name, shmc_kind_t kind)
 {
 	shmc_obj_t *o;
-	MUST(shmc_root_get(a, name, kind, &o));
+	MUST(shmc_root_find_or_create(a, name, kind, &o));
 	return o;
 }
 
 static void set_attr(shmc_obj_t *ns, const char *name, shmc_value_t v)
 {
-	MUST(shmc_ns_set(ns, name, v));
+	MUST(shmc_namespace_set(ns, name, v));
 	shmc_value_free(&v);
 }
 
@@ -139,7 +139,7 @@ static void build_template(void)
 	set_attr(ns, "ls", shmc_ref(ls));
 	set_attr(ns, "_hidden", shmc_int(1));
 	set_attr(ns, "gone", shmc_int(0));
-	MUST(shmc_ns_del(ns, "gone"));
+	MUST(shmc_namespace_del(ns, "gone"));
 
 	for (int i = 0; i < 10; i++)
 		MUST(shmc_list_append(ls, shmc_int(i * i)));
@@ -239,7 +239,7 @@ static void dump(shmc_view_t *v, const char *path)
 
 static void examine(void)
 {
-	/* What shmc_arena_open and shmc_check_file refuse, we do not read. */
+	/* What shmc_arena_open and shmc_arena_check_file refuse, we do not read. */
 	struct shmc__hdr h;
 	uint64_t cap;
 	memcpy(&h, mapping, sizeof(h));

@@ -5,7 +5,7 @@
  *
  * Usage (exit status: 0 ok, 2 usage, 3 open failed, 4 an operation failed
  * or a value differed, 5 timed out):
- *   helper_roots produce NAME OBJ N   shmc_root_get the dict OBJ, set
+ *   helper_roots produce NAME OBJ N   shmc_root_find_or_create the dict OBJ, set
  *                                     d[k] = expected_value(k) for k in
  *                                     [0, N), then d["done"] = N
  *   helper_roots consume NAME OBJ N   shmc_root_find the dict OBJ (it must
@@ -53,7 +53,7 @@ static bool exactly(shmc_value_t a, shmc_value_t b)
 static int produce(shmc_arena_t *a, const char *obj, int64_t n)
 {
 	shmc_obj_t *d;
-	int rc = shmc_root_get(a, obj, SHMC_KIND_DICT, &d);
+	int rc = shmc_root_find_or_create(a, obj, SHMC_KIND_DICT, &d);
 	if (rc)
 		return rc;
 	for (int64_t k = 0; k < n && rc == 0; k++) {
@@ -181,7 +181,7 @@ static int qget(shmc_arena_t *a, const char *name, int64_t n, int64_t producers)
 		shmc_value_t v;
 		if ((rc = shmc_queue_get(q, 30, &v)) != 0) {
 			printf("get %" PRId64 ": %s\n", i, shmc_errname(rc));
-			st = rc == SHMC_EEMPTY ? 5 : 4;
+			st = rc == SHMC_EQUEUEEMPTY ? 5 : 4;
 			break;
 		}
 		shmc_value_t *tag = shmc_seq_at(v, 0), *item = shmc_seq_at(v, 1);
@@ -201,7 +201,7 @@ static int qget(shmc_arena_t *a, const char *name, int64_t n, int64_t producers)
 		shmc_value_free(&v);
 	}
 	shmc_value_t extra;
-	if (st == 0 && (rc = shmc_queue_get_nowait(q, &extra)) != SHMC_EEMPTY) {
+	if (st == 0 && (rc = shmc_queue_get_nowait(q, &extra)) != SHMC_EQUEUEEMPTY) {
 		printf("the queue is not empty after %" PRId64 " items: %s\n", n * producers,
 		       shmc_errname(rc));
 		if (rc == 0)

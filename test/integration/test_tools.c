@@ -129,7 +129,7 @@ static void named_setup(void)
 	}
 	arena_warm(NA);
 	shmc_obj_t *o1;
-	if (shmc_root_get(NA, "warm-up", SHMC_KIND_LIST, &o1) != 0)
+	if (shmc_root_find_or_create(NA, "warm-up", SHMC_KIND_LIST, &o1) != 0)
 		abort();
 	shmc_obj_release(o1);
 	names_drop(NA);
@@ -807,10 +807,10 @@ static struct known populate(shmc_arena_t *a)
 {
 	struct known k;
 	shmc_obj_t *jobs, *config, *settings, *state, *inner;
-	ASSERT_OK(shmc_root_get(a, "jobs", SHMC_KIND_LIST, &jobs));
-	ASSERT_OK(shmc_root_get(a, "config", SHMC_KIND_DICT, &config));
-	ASSERT_OK(shmc_root_get(a, "settings", SHMC_KIND_DICT, &settings));
-	ASSERT_OK(shmc_root_get(a, "state", SHMC_KIND_NAMESPACE, &state));
+	ASSERT_OK(shmc_root_find_or_create(a, "jobs", SHMC_KIND_LIST, &jobs));
+	ASSERT_OK(shmc_root_find_or_create(a, "config", SHMC_KIND_DICT, &config));
+	ASSERT_OK(shmc_root_find_or_create(a, "settings", SHMC_KIND_DICT, &settings));
+	ASSERT_OK(shmc_root_find_or_create(a, "state", SHMC_KIND_NAMESPACE, &state));
 	ASSERT_OK(shmc_dict_new(a, &inner));
 	ASSERT_OK(shmc_dict_set(inner, shmc_str("name"), shmc_str("build")));
 	ASSERT_OK(shmc_dict_set(inner, shmc_str("id"), shmc_int(7)));
@@ -843,12 +843,12 @@ static struct known populate(shmc_arena_t *a)
 	ASSERT_OK(shmc_dict_set(settings, shmc_str("mode"), shmc_str("fast")));
 	ASSERT_OK(shmc_dict_set(settings, shmc_str("level"), shmc_int(3)));
 
-	ASSERT_OK(shmc_ns_set(state, "text", shmc_str("line\nbreak")));
-	ASSERT_OK(shmc_ns_set(state, "a", shmc_int(1)));
-	ASSERT_OK(shmc_ns_set(state, "done", shmc_bool(true)));
-	ASSERT_OK(shmc_ns_set(state, "_hidden", shmc_int(1)));
-	ASSERT_OK(shmc_ns_set(state, "a0", shmc_int(2)));
-	ASSERT_OK(shmc_ns_set(state, "ratio", shmc_float(1.0 / 0.0)));
+	ASSERT_OK(shmc_namespace_set(state, "text", shmc_str("line\nbreak")));
+	ASSERT_OK(shmc_namespace_set(state, "a", shmc_int(1)));
+	ASSERT_OK(shmc_namespace_set(state, "done", shmc_bool(true)));
+	ASSERT_OK(shmc_namespace_set(state, "_hidden", shmc_int(1)));
+	ASSERT_OK(shmc_namespace_set(state, "a0", shmc_int(2)));
+	ASSERT_OK(shmc_namespace_set(state, "ratio", shmc_float(1.0 / 0.0)));
 
 	k.jobs = jobs->off;
 	k.config = config->off;
@@ -997,14 +997,14 @@ Test(tools, dump_paths_that_lead_nowhere_exit_1, .init = named_setup, .fini = na
 Test(tools, dump_shows_empty_containers, .init = named_setup, .fini = named_teardown)
 {
 	shmc_obj_t *o;
-	ASSERT_OK(shmc_root_get(NA, "e_dict", SHMC_KIND_DICT, &o));
+	ASSERT_OK(shmc_root_find_or_create(NA, "e_dict", SHMC_KIND_DICT, &o));
 	shmc_obj_release(o);
-	ASSERT_OK(shmc_root_get(NA, "e_list", SHMC_KIND_LIST, &o));
+	ASSERT_OK(shmc_root_find_or_create(NA, "e_list", SHMC_KIND_LIST, &o));
 	shmc_obj_release(o);
-	ASSERT_OK(shmc_root_get(NA, "e_ns", SHMC_KIND_NAMESPACE, &o));
-	ASSERT_OK(shmc_ns_set(o, "_only_hidden", shmc_int(1)));
+	ASSERT_OK(shmc_root_find_or_create(NA, "e_ns", SHMC_KIND_NAMESPACE, &o));
+	ASSERT_OK(shmc_namespace_set(o, "_only_hidden", shmc_int(1)));
 	shmc_obj_release(o);
-	ASSERT_OK(shmc_root_get(NA, "e_ns2", SHMC_KIND_NAMESPACE, &o));
+	ASSERT_OK(shmc_root_find_or_create(NA, "e_ns2", SHMC_KIND_NAMESPACE, &o));
 	shmc_obj_release(o);
 	expect_run(0, "e_dict: {}\ne_list: []\ne_ns: Namespace()\ne_ns2: Namespace()\n", "",
 		   "shmc-dump", NA_name, NULL);
@@ -1037,7 +1037,7 @@ Test(tools, dump_shows_other_kinds_as_proxies, .init = named_setup, .fini = name
 	shmc_obj_release(o);
 	ASSERT_OK(shmc_root_setdefault(NA, "ev", ev, &o));
 	shmc_obj_release(o);
-	ASSERT_OK(shmc_root_get(NA, "holder", SHMC_KIND_LIST, &holder));
+	ASSERT_OK(shmc_root_find_or_create(NA, "holder", SHMC_KIND_LIST, &holder));
 	ASSERT_OK(shmc_list_append(holder, shmc_ref(q)));
 	uint64_t qo = q->off, lo = lk->off, eo = ev->off, holder_off = holder->off;
 	shmc_obj_release(q);
@@ -1491,12 +1491,12 @@ static shmc_value_t some_value(unsigned long r)
 static int mutator(struct flag *f)
 {
 	shmc_obj_t *jobs, *config, *state;
-	CHILD_OK(shmc_root_get(NA, "jobs", SHMC_KIND_LIST, &jobs));
-	CHILD_OK(shmc_root_get(NA, "config", SHMC_KIND_DICT, &config));
-	CHILD_OK(shmc_root_get(NA, "state", SHMC_KIND_NAMESPACE, &state));
+	CHILD_OK(shmc_root_find_or_create(NA, "jobs", SHMC_KIND_LIST, &jobs));
+	CHILD_OK(shmc_root_find_or_create(NA, "config", SHMC_KIND_DICT, &config));
+	CHILD_OK(shmc_root_find_or_create(NA, "state", SHMC_KIND_NAMESPACE, &state));
 	/* A dict whose keys are all str, then not: its JSON form changes. */
 	shmc_obj_t *flip;
-	CHILD_OK(shmc_root_get(NA, "flip", SHMC_KIND_DICT, &flip));
+	CHILD_OK(shmc_root_find_or_create(NA, "flip", SHMC_KIND_DICT, &flip));
 	for (int i = 0; i < 300; i++) {
 		char key[16];
 		snprintf(key, sizeof(key), "k%d", i);
@@ -1520,12 +1520,12 @@ static int mutator(struct flag *f)
 		if (r % 97 == 0)
 			CHILD_OK(shmc_dict_clear(config));
 		shmc_value_free(&v);
-		CHILD_OK(shmc_ns_set(state, r % 3 ? "count" : "other", shmc_int((int64_t)r)));
+		CHILD_OK(shmc_namespace_set(state, r % 3 ? "count" : "other", shmc_int((int64_t)r)));
 		if (r % 10 == 0) { /* a managed object inside, replaced */
 			shmc_obj_t *inner;
 			CHILD_OK(shmc_dict_new(NA, &inner));
 			CHILD_OK(shmc_dict_set(inner, shmc_str("round"), shmc_int((int64_t)r)));
-			CHILD_OK(shmc_ns_set(state, "inner", shmc_ref(inner)));
+			CHILD_OK(shmc_namespace_set(state, "inner", shmc_ref(inner)));
 			CHILD_OK(shmc_list_append(jobs, shmc_ref(inner)));
 			shmc_obj_release(inner);
 		}
@@ -1534,7 +1534,7 @@ static int mutator(struct flag *f)
 			shmc_obj_t *t;
 			snprintf(name, sizeof(name), "tmp-%lu", (r / 25) % 4);
 			if (shmc_root_remove(NA, name) == SHMC_EKEY) {
-				CHILD_OK(shmc_root_get(NA, name, SHMC_KIND_LIST, &t));
+				CHILD_OK(shmc_root_find_or_create(NA, name, SHMC_KIND_LIST, &t));
 				CHILD_OK(shmc_list_append(t, shmc_str(name)));
 				shmc_obj_release(t);
 			}

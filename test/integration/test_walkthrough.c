@@ -99,7 +99,7 @@ Test(walkthrough, producer_and_consumer_share_a_named_queue)
 	shmc_free(text);
 	shmc_view_close(v);
 	shmc_check_report_t rep;
-	ASSERT_OK(shmc_check_file(name, &rep, NULL, NULL));
+	ASSERT_OK(shmc_arena_check_file(name, &rep, NULL, NULL));
 	cr_assert_eq(rep.dead_processes, 0);
 	cr_assert_eq(rep.leaked_blocks, 0);
 	ASSERT_OK(shmc_arena_unlink(name));

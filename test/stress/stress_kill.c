@@ -132,7 +132,7 @@ static int c_set(int k, shmc_value_t v)
 	if (kind == DICT)
 		return shmc_dict_set(obj, key_value(k, buf), v);
 	if (kind == NS)
-		return shmc_ns_set(obj, (key_value(k, buf), buf), v);
+		return shmc_namespace_set(obj, (key_value(k, buf), buf), v);
 	return shmc_list_set(obj, k, v);
 }
 
@@ -143,7 +143,7 @@ static int c_del(int k)
 	if (kind == DICT)
 		return shmc_dict_del(obj, key_value(k, buf));
 	if (kind == NS)
-		return shmc_ns_del(obj, (key_value(k, buf), buf));
+		return shmc_namespace_del(obj, (key_value(k, buf), buf));
 	return shmc_list_set(obj, k, shmc_none());
 }
 
@@ -156,7 +156,7 @@ static int c_get(int k, uint64_t *ver)
 	if (kind == DICT)
 		rc = shmc_dict_get(obj, key_value(k, buf), &v);
 	else if (kind == NS)
-		rc = shmc_ns_get(obj, (key_value(k, buf), buf), &v);
+		rc = shmc_namespace_get(obj, (key_value(k, buf), buf), &v);
 	else
 		rc = shmc_list_get(obj, k, &v);
 	if (rc == SHMC_EKEY || rc == SHMC_EATTR || (rc == 0 && v.type == SHMC_NONE)) {
@@ -193,7 +193,7 @@ static int c_update(int k, uint64_t ver)
 	if (kind == DICT)
 		return shmc_dict_update(obj, key_value(k, buf), replace_fn, kv);
 	if (kind == NS)
-		return shmc_ns_update(obj, (key_value(k, buf), buf), replace_fn, kv);
+		return shmc_namespace_update(obj, (key_value(k, buf), buf), replace_fn, kv);
 	return shmc_list_update(obj, k, replace_fn, kv);
 }
 
@@ -204,7 +204,7 @@ static int probe(void)
 	if (kind == DICT)
 		return shmc_dict_update(obj, key_value(0, buf), cancel, NULL);
 	if (kind == NS)
-		return shmc_ns_update(obj, (key_value(0, buf), buf), cancel, NULL);
+		return shmc_namespace_update(obj, (key_value(0, buf), buf), cancel, NULL);
 	return shmc_list_update(obj, 0, cancel, NULL);
 }
 
@@ -385,7 +385,7 @@ static int run(shmc_arena_t *a, enum kind k, int kills, struct figures *f)
 	if (k == DICT)
 		CHILD_OK(shmc_dict_new(a, &obj));
 	else if (k == NS)
-		CHILD_OK(shmc_ns_new(a, &obj));
+		CHILD_OK(shmc_namespace_new(a, &obj));
 	else
 		CHILD_OK(shmc_list_new(a, &obj));
 	for (int i = 0; i < NKEYS; i++) {

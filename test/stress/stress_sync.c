@@ -101,22 +101,22 @@ static void *sem_worker(void *p)
 {
 	(void)p;
 	for (long k = 0; k < rounds / 4; k++) {
-		OK(shmc_sem_acquire(sem, SHMC_FOREVER));
+		OK(shmc_semaphore_acquire(sem, SHMC_FOREVER));
 		int n = atomic_fetch_add(&inside, 1) + 1, m = atomic_load(&most);
 		while (n > m && !atomic_compare_exchange_weak(&most, &m, n))
 			;
 		atomic_fetch_sub(&inside, 1);
-		OK(shmc_sem_release(sem));
+		OK(shmc_semaphore_release(sem));
 	}
 	return NULL;
 }
 
 static void phase_sem(void)
 {
-	shmc_bsem_new(A, 3, &sem);
+	shmc_bounded_semaphore_new(A, 3, &sem);
 	run_threads(NT, sem_worker);
 	CHECK(atomic_load(&most) <= 3);
-	CHECK(shmc_sem_value(sem) == 3);
+	CHECK(shmc_semaphore_value(sem) == 3);
 	shmc_obj_release(sem);
 }
 
@@ -135,23 +135,23 @@ static void *cond_worker(void *p)
 {
 	long i = (long)p, n = rounds / 8;
 	for (long k = 0; k < n; k++) {
-		OK(shmc_cond_acquire(cond, SHMC_FOREVER));
+		OK(shmc_condition_acquire(cond, SHMC_FOREVER));
 		if (i % 2 == 0) {
 			plain_items++;
-			OK(shmc_cond_notify(cond, 1));
+			OK(shmc_condition_notify(cond, 1));
 		} else {
-			OK(shmc_cond_wait_for(cond, have_items, NULL, SHMC_FOREVER));
+			OK(shmc_condition_wait_for(cond, have_items, NULL, SHMC_FOREVER));
 			plain_items--;
 			plain_taken++;
 		}
-		OK(shmc_cond_release(cond));
+		OK(shmc_condition_release(cond));
 	}
 	return NULL;
 }
 
 static void phase_cond(void)
 {
-	shmc_cond_new(A, NULL, &cond);
+	shmc_condition_new(A, NULL, &cond);
 	run_threads(NT, cond_worker);
 	CHECK(plain_items == 0 && plain_taken == NT / 2 * (rounds / 8));
 	shmc_obj_release(cond);
@@ -278,7 +278,7 @@ static void *join_worker(void *p)
 	for (;;) {
 		shmc_value_t v;
 		int rc = shmc_queue_get(queue, 0.2, &v);
-		if (rc == SHMC_EEMPTY)
+		if (rc == SHMC_EQUEUEEMPTY)
 			return NULL;
 		OK(rc);
 		results[v.i] = v.i + 1;
@@ -290,7 +290,7 @@ static void phase_join(void)
 {
 	long n = rounds / 10;
 	results = calloc((size_t)n, sizeof(long));
-	shmc_jqueue_new(A, 16, &queue);
+	shmc_joinable_queue_new(A, 16, &queue);
 	pthread_t t[NT];
 	for (long i = 0; i < NT; i++)
 		pthread_create(&t[i], NULL, join_worker, (void *)i);

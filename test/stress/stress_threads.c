@@ -155,10 +155,10 @@ struct objs {
 
 static void objs_get(struct objs *o)
 {
-	OK(shmc_root_get(arena, "ns", SHMC_KIND_NAMESPACE, &o->ns));
-	OK(shmc_root_get(arena, "ls", SHMC_KIND_LIST, &o->ls));
-	OK(shmc_root_get(arena, "fixed", SHMC_KIND_LIST, &o->fixed));
-	OK(shmc_root_get(arena, "d", SHMC_KIND_DICT, &o->d));
+	OK(shmc_root_find_or_create(arena, "ns", SHMC_KIND_NAMESPACE, &o->ns));
+	OK(shmc_root_find_or_create(arena, "ls", SHMC_KIND_LIST, &o->ls));
+	OK(shmc_root_find_or_create(arena, "fixed", SHMC_KIND_LIST, &o->fixed));
+	OK(shmc_root_find_or_create(arena, "d", SHMC_KIND_DICT, &o->d));
 }
 
 static void objs_release(struct objs *o)
@@ -390,20 +390,20 @@ static void op_ns(struct objs *o, uint64_t r, struct worker_log *me)
 	shmc_value_t v;
 	switch (r % 3) {
 	case 0: {
-		int rc = shmc_ns_add(o->ns, "count", shmc_int(1), NULL);
+		int rc = shmc_namespace_add(o->ns, "count", shmc_int(1), NULL);
 		OK(rc);
 		if (rc == 0)
 			atomic_fetch_add(&me->adds, 1);
 		break;
 	}
 	case 1: {
-		int rc = shmc_ns_get(o->ns, "cas", &v);
+		int rc = shmc_namespace_get(o->ns, "cas", &v);
 		OK(rc);
 		if (rc || v.type != SHMC_INT) {
 			FAIL("ns.cas is not an int");
 			break;
 		}
-		rc = shmc_ns_cas(o->ns, "cas", v, shmc_int(v.i + 1));
+		rc = shmc_namespace_cas(o->ns, "cas", v, shmc_int(v.i + 1));
 		if (rc < 0)
 			FAIL("cas: %s", shmc_errname(rc));
 		else if (rc == 1)
@@ -411,7 +411,7 @@ static void op_ns(struct objs *o, uint64_t r, struct worker_log *me)
 		break;
 	}
 	default: {
-		int rc = shmc_ns_update(o->ns, "upd", bump, NULL);
+		int rc = shmc_namespace_update(o->ns, "upd", bump, NULL);
 		OK(rc);
 		if (rc == 0)
 			atomic_fetch_add(&me->updates, 1);
@@ -435,7 +435,7 @@ static void op_handles(struct objs *o, int w, uint64_t r)
 		break;
 	case 1: /* a named object of our own, made and removed */
 		snprintf(name, sizeof(name), "tmp-%d", w);
-		if (shmc_root_get(arena, name, SHMC_KIND_DICT, &h) == 0) {
+		if (shmc_root_find_or_create(arena, name, SHMC_KIND_DICT, &h) == 0) {
 			OK(shmc_dict_set(h, shmc_int(1), shmc_ref(o->ls)));
 			OK(shmc_root_remove(arena, name));
 			shmc_obj_release(h);
@@ -444,7 +444,7 @@ static void op_handles(struct objs *o, int w, uint64_t r)
 		}
 		break;
 	default: { /* a shared name everyone races to create and remove */
-		int rc = shmc_root_get(arena, "race", SHMC_KIND_LIST, &h);
+		int rc = shmc_root_find_or_create(arena, "race", SHMC_KIND_LIST, &h);
 		if (rc == 0) {
 			OK(shmc_list_append(h, shmc_int(w)));
 			rc = shmc_root_remove(arena, "race");
@@ -584,13 +584,13 @@ static void verify(struct objs *o, uint64_t *appended, uint64_t *popped)
 	*appended = app;
 	*popped = pops;
 	shmc_value_t v;
-	OK(shmc_ns_get(o->ns, "count", &v));
+	OK(shmc_namespace_get(o->ns, "count", &v));
 	if (v.type != SHMC_INT || (uint64_t)v.i != adds)
 		FAIL("ns.count = %" PRId64 ", %" PRIu64 " adds", v.i, adds);
-	OK(shmc_ns_get(o->ns, "cas", &v));
+	OK(shmc_namespace_get(o->ns, "cas", &v));
 	if (v.type != SHMC_INT || (uint64_t)v.i != cas)
 		FAIL("ns.cas = %" PRId64 ", %" PRIu64 " successful cas", v.i, cas);
-	OK(shmc_ns_get(o->ns, "upd", &v));
+	OK(shmc_namespace_get(o->ns, "upd", &v));
 	if (v.type != SHMC_TUPLE || shmc_seq_at(v, 0)->i != (int64_t)upd)
 		FAIL("ns.upd does not count %" PRIu64 " updates", upd);
 	shmc_value_free(&v);
@@ -704,12 +704,12 @@ int main(int argc, char **argv)
 	size_t base = arena_in_use(arena);
 	struct objs o;
 	objs_get(&o);
-	OK(shmc_ns_set(o.ns, "count", shmc_int(0)));
-	OK(shmc_ns_set(o.ns, "cas", shmc_int(0)));
+	OK(shmc_namespace_set(o.ns, "count", shmc_int(0)));
+	OK(shmc_namespace_set(o.ns, "cas", shmc_int(0)));
 	shmc_value_t upd = shmc_tuple_of(2, shmc_int(0), shmc_str("0"));
-	OK(shmc_ns_set(o.ns, "upd", upd));
+	OK(shmc_namespace_set(o.ns, "upd", upd));
 	shmc_value_free(&upd);
-	OK(shmc_ns_set(o.ns, "ls", shmc_ref(o.ls))); /* nested references */
+	OK(shmc_namespace_set(o.ns, "ls", shmc_ref(o.ls))); /* nested references */
 	OK(shmc_dict_set(o.d, shmc_str("ns"), shmc_ref(o.ns)));
 	for (int i = 0; i < FIXED; i++)
 		OK(shmc_list_append(o.fixed, shmc_none()));

@@ -22,7 +22,7 @@ static int check(shmc_arena_t *a, unsigned flags, shmc_check_report_t *rep)
 static shmc_obj_t *populate(shmc_arena_t *a)
 {
 	shmc_obj_t *ns, *ls, *d;
-	ASSERT_OK(shmc_ns_new(a, &ns));
+	ASSERT_OK(shmc_namespace_new(a, &ns));
 	ASSERT_OK(shmc_list_new(a, &ls));
 	ASSERT_OK(shmc_dict_new(a, &d));
 	for (int i = 0; i < 200; i++) {
@@ -33,8 +33,8 @@ static shmc_obj_t *populate(shmc_arena_t *a)
 				       shmc_tuple_of(1, shmc_bytes("b", 1)));
 	ASSERT_OK(shmc_list_append(ls, v));
 	shmc_value_free(&v);
-	ASSERT_OK(shmc_ns_set(ns, "ls", shmc_ref(ls)));
-	ASSERT_OK(shmc_ns_set(ns, "d", shmc_ref(d)));
+	ASSERT_OK(shmc_namespace_set(ns, "ls", shmc_ref(ls)));
+	ASSERT_OK(shmc_namespace_set(ns, "d", shmc_ref(d)));
 	for (int i = 0; i < 50; i++)
 		ASSERT_OK(shmc_dict_del(d, shmc_int(i)));
 	shmc_obj_release(ls);
@@ -133,7 +133,7 @@ Test(check, reports_a_list_array_offset_out_of_range)
 	shmc_arena_t *a = test_arena(8 << 20);
 	shmc_obj_t *ns = populate(a), *ls;
 	shmc_value_t v;
-	ASSERT_OK(shmc_ns_get(ns, "ls", &v));
+	ASSERT_OK(shmc_namespace_get(ns, "ls", &v));
 	ls = v.ref;
 	atomic_u64 *arr = (atomic_u64 *)(a->base + ls->off + sizeof(struct shmc__obj));
 	uint64_t was = *arr;
@@ -219,12 +219,12 @@ Test(check, checks_a_named_arena_file_read_only)
 	struct stat before, after;
 	cr_assert_eq(stat(path, &before), 0);
 	shmc_check_report_t rep;
-	ASSERT_OK(shmc_check_file(name, &rep, NULL, NULL));
+	ASSERT_OK(shmc_arena_check_file(name, &rep, NULL, NULL));
 	cr_assert_eq(rep.objects, 3);
 	cr_assert_eq(rep.errors, 0);
 	cr_assert_eq(stat(path, &after), 0);
 	cr_assert_eq(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
-	ASSERT_ERR(shmc_check_file("shmc-test-check-none", &rep, NULL, NULL), -ENOENT);
+	ASSERT_ERR(shmc_arena_check_file("shmc-test-check-none", &rep, NULL, NULL), -ENOENT);
 	shmc_obj_release(ns);
 	shmc_arena_close(a);
 	ASSERT_OK(shmc_arena_unlink(name));

@@ -31,7 +31,7 @@ static int64_t obj_len(shmc_obj_t *o)
 		return shmc_dict_len(o);
 	case SHMC_KIND_NAMESPACE: {
 		shmc_value_t names;
-		int rc = shmc_ns_names(o, &names);
+		int rc = shmc_namespace_names(o, &names);
 		if (rc)
 			return rc;
 		int64_t n = (int64_t)shmc_seq_len(names);
@@ -513,17 +513,17 @@ struct ns_op {
 static int do_ns_set(void *p)
 {
 	struct ns_op *c = p;
-	return shmc_ns_set(c->ns, c->name, c->v);
+	return shmc_namespace_set(c->ns, c->name, c->v);
 }
 
 static shmc_obj_t *ns_with(int n)
 {
 	shmc_obj_t *ns;
-	ASSERT_OK(shmc_ns_new(A, &ns));
+	ASSERT_OK(shmc_namespace_new(A, &ns));
 	for (int i = 0; i < n; i++) {
 		char name[16];
 		snprintf(name, sizeof(name), "a%d", i);
-		ASSERT_OK(shmc_ns_set(ns, name, shmc_int(i)));
+		ASSERT_OK(shmc_namespace_set(ns, name, shmc_int(i)));
 	}
 	return ns;
 }
@@ -606,7 +606,7 @@ Test(inject, dict_update, .init = arena_setup, .fini = arena_teardown)
 static int do_ns_cas(void *p)
 {
 	struct ns_op *c = p;
-	return shmc_ns_cas(c->ns, c->name, c->expected, c->v);
+	return shmc_namespace_cas(c->ns, c->name, c->expected, c->v);
 }
 
 Test(inject, ns_cas_with_a_string_desired, .init = arena_setup, .fini = arena_teardown)
@@ -614,12 +614,12 @@ Test(inject, ns_cas_with_a_string_desired, .init = arena_setup, .fini = arena_te
 	struct ns_op c = {.ns = ns_with(2), .name = "x",
 			  .expected = shmc_str("old string"),
 			  .v = shmc_str("the new string")};
-	ASSERT_OK(shmc_ns_set(c.ns, "x", shmc_str("old string")));
+	ASSERT_OK(shmc_namespace_set(c.ns, "x", shmc_str("old string")));
 	int rc = INJECT(c.ns, do_ns_cas, &c, 1); /* the new string's block */
 	cr_assert_eq(rc, 1, "cas did not swap");
 	expect_str(c.ns, "Namespace(a0=0, a1=1, x='the new string')");
 	/* A second cas with the stale expectation swaps nothing. */
-	ASSERT_OK(shmc_ns_cas(c.ns, "x", c.expected, shmc_str("never")));
+	ASSERT_OK(shmc_namespace_cas(c.ns, "x", c.expected, shmc_str("never")));
 	expect_str(c.ns, "Namespace(a0=0, a1=1, x='the new string')");
 	shmc_obj_release(c.ns);
 }

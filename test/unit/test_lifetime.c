@@ -35,7 +35,7 @@ static size_t raw_in_use(void)
 static void set_x(shmc_obj_t *ns, int64_t i)
 {
 	shmc_value_t v = shmc_plist_of(2, shmc_int(i), shmc_str("some string"));
-	ASSERT_OK(shmc_ns_set(ns, "x", v));
+	ASSERT_OK(shmc_namespace_set(ns, "x", v));
 	shmc_value_free(&v);
 }
 
@@ -111,7 +111,7 @@ Test(lifetime, overwriting_a_plain_value_100000_times_stays_flat,
      .init = arena_setup, .fini = arena_teardown)
 {
 	shmc_obj_t *ns;
-	ASSERT_OK(shmc_ns_new(A, &ns));
+	ASSERT_OK(shmc_namespace_new(A, &ns));
 	for (int i = 0; i < 100; i++)
 		set_x(ns, i);
 	size_t first = arena_in_use(A), peak = 0;
@@ -133,20 +133,20 @@ Test(lifetime, overwriting_with_a_new_managed_list_100000_times_stays_flat,
      .init = arena_setup, .fini = arena_teardown)
 {
 	shmc_obj_t *ns, *ls;
-	ASSERT_OK(shmc_ns_new(A, &ns));
+	ASSERT_OK(shmc_namespace_new(A, &ns));
 	size_t first = 0;
 	for (int i = 0; i < 100000; i++) {
 		ASSERT_OK(shmc_list_new(A, &ls));
 		ASSERT_OK(shmc_list_append(ls, shmc_int(i)));
 		ASSERT_OK(shmc_list_append(ls, shmc_str("some string")));
-		ASSERT_OK(shmc_ns_set(ns, "x", shmc_ref(ls)));
+		ASSERT_OK(shmc_namespace_set(ns, "x", shmc_ref(ls)));
 		shmc_obj_release(ls);
 		if (i == 99)
 			first = arena_in_use(A);
 	}
 	cr_assert_eq(arena_in_use(A), first);
 	shmc_value_t v;
-	ASSERT_OK(shmc_ns_get(ns, "x", &v));
+	ASSERT_OK(shmc_namespace_get(ns, "x", &v));
 	cr_assert_eq(v.type, SHMC_REF);
 	expect_str(v.ref, "[99999, 'some string']");
 	shmc_value_free(&v);
@@ -188,17 +188,17 @@ Test(lifetime, object_inside_a_plain_value_lives_while_the_value_does,
 {
 	shmc_obj_t *ns, *ls;
 	shmc_value_t v;
-	ASSERT_OK(shmc_ns_new(A, &ns));
-	ASSERT_OK(shmc_ns_set(ns, "y", shmc_int(0))); /* its table exists */
+	ASSERT_OK(shmc_namespace_new(A, &ns));
+	ASSERT_OK(shmc_namespace_set(ns, "y", shmc_int(0))); /* its table exists */
 	size_t base = arena_in_use(A);
 	ASSERT_OK(shmc_list_new(A, &ls));
 	ASSERT_OK(shmc_list_append(ls, shmc_str("inner")));
 	shmc_value_t t = shmc_tuple_of(2, shmc_int(1), shmc_ref(ls));
-	ASSERT_OK(shmc_ns_set(ns, "x", t));
+	ASSERT_OK(shmc_namespace_set(ns, "x", t));
 	shmc_value_free(&t);
 	shmc_obj_release(ls);
 
-	ASSERT_OK(shmc_ns_get(ns, "x", &v));
+	ASSERT_OK(shmc_namespace_get(ns, "x", &v));
 	shmc_value_t *item = shmc_seq_at(v, 1);
 	cr_assert(item && item->type == SHMC_REF);
 	expect_str(item->ref, "['inner']");
@@ -206,8 +206,8 @@ Test(lifetime, object_inside_a_plain_value_lives_while_the_value_does,
 	shmc_value_free(&v);
 
 	/* Overwriting the tuple drops the last reference. */
-	ASSERT_OK(shmc_ns_set(ns, "x", shmc_int(0)));
-	ASSERT_OK(shmc_ns_del(ns, "x"));
+	ASSERT_OK(shmc_namespace_set(ns, "x", shmc_int(0)));
+	ASSERT_OK(shmc_namespace_del(ns, "x"));
 	cr_assert_eq(arena_in_use(A), base);
 	shmc_obj_release(ns);
 }
@@ -452,7 +452,7 @@ Test(lifetime, reader_killed_in_a_read_section_does_not_block_reclamation,
 		ASSERT_OK(shmc_plist_append(&items, shmc_int(i)));
 	ASSERT_OK(shmc_list_extend(c.ls, items));
 	shmc_value_free(&items);
-	ASSERT_OK(shmc_ns_new(A, &ns));
+	ASSERT_OK(shmc_namespace_new(A, &ns));
 	set_x(ns, 0);
 	size_t base = arena_in_use(A), ring = ring_bytes();
 	int landed = 0;

@@ -29,52 +29,52 @@ Test(numeric, every_typecode_holds_its_range, .init = arena_setup, .fini = arena
 	for (size_t k = 0; k < sizeof(ints) / sizeof(ints[0]); k++) {
 		shmc_obj_t *n;
 		shmc_value_t v;
-		ASSERT_OK(shmc_num_new(A, ints[k].code, shmc_int(ints[k].min), &n));
-		cr_assert_eq(shmc_num_typecode(n), ints[k].code);
-		ASSERT_OK(shmc_num_get(n, &v));
+		ASSERT_OK(shmc_cvalue_new(A, ints[k].code, shmc_int(ints[k].min), &n));
+		cr_assert_eq(shmc_cvalue_typecode(n), ints[k].code);
+		ASSERT_OK(shmc_cvalue_get(n, &v));
 		cr_assert(v.type == SHMC_INT && v.i == ints[k].min, "%c", ints[k].code);
-		ASSERT_OK(shmc_num_set(n, shmc_int(ints[k].max)));
-		ASSERT_OK(shmc_num_get(n, &v));
+		ASSERT_OK(shmc_cvalue_set(n, shmc_int(ints[k].max)));
+		ASSERT_OK(shmc_cvalue_get(n, &v));
 		cr_assert(v.type == SHMC_INT && v.i == ints[k].max, "%c", ints[k].code);
 		if (ints[k].max < INT64_MAX)
-			ASSERT_ERR(shmc_num_set(n, shmc_int(ints[k].max + 1)), -ERANGE);
+			ASSERT_ERR(shmc_cvalue_set(n, shmc_int(ints[k].max + 1)), -ERANGE);
 		if (ints[k].min > INT64_MIN)
-			ASSERT_ERR(shmc_num_set(n, shmc_int(ints[k].min - 1)), -ERANGE);
-		ASSERT_ERR(shmc_num_set(n, shmc_float(1.5)), SHMC_ETYPE);
-		ASSERT_ERR(shmc_num_set(n, shmc_str("1")), SHMC_ETYPE);
-		ASSERT_OK(shmc_num_get(n, &v));
+			ASSERT_ERR(shmc_cvalue_set(n, shmc_int(ints[k].min - 1)), -ERANGE);
+		ASSERT_ERR(shmc_cvalue_set(n, shmc_float(1.5)), SHMC_ETYPE);
+		ASSERT_ERR(shmc_cvalue_set(n, shmc_str("1")), SHMC_ETYPE);
+		ASSERT_OK(shmc_cvalue_get(n, &v));
 		cr_assert_eq(v.i, ints[k].max); /* unchanged */
-		ASSERT_OK(shmc_num_set(n, shmc_bool(true)));
-		ASSERT_OK(shmc_num_get(n, &v));
+		ASSERT_OK(shmc_cvalue_set(n, shmc_bool(true)));
+		ASSERT_OK(shmc_cvalue_get(n, &v));
 		cr_assert_eq(v.i, 1);
 		shmc_obj_release(n);
 	}
 	shmc_obj_t *n;
-	ASSERT_ERR(shmc_num_new(A, 'x', shmc_int(0), &n), -EINVAL);
-	ASSERT_ERR(shmc_num_new(A, 'b', shmc_int(128), &n), -ERANGE);
-	ASSERT_ERR(shmc_num_new(A, 'i', shmc_float(1.0), &n), SHMC_ETYPE);
-	ASSERT_ERR(shmc_num_new(NULL, 'i', shmc_int(0), &n), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_cvalue_new(A, 'x', shmc_int(0), &n), -EINVAL);
+	ASSERT_ERR(shmc_cvalue_new(A, 'b', shmc_int(128), &n), -ERANGE);
+	ASSERT_ERR(shmc_cvalue_new(A, 'i', shmc_float(1.0), &n), SHMC_ETYPE);
+	ASSERT_ERR(shmc_cvalue_new(NULL, 'i', shmc_int(0), &n), SHMC_EHANDLE);
 }
 
 Test(numeric, floats_round_to_their_element, .init = arena_setup, .fini = arena_teardown)
 {
 	shmc_obj_t *f, *d;
 	shmc_value_t v;
-	ASSERT_OK(shmc_num_new(A, 'f', shmc_float(0.1), &f));
-	ASSERT_OK(shmc_num_new(A, 'd', shmc_int(3), &d));
-	ASSERT_OK(shmc_num_get(f, &v));
+	ASSERT_OK(shmc_cvalue_new(A, 'f', shmc_float(0.1), &f));
+	ASSERT_OK(shmc_cvalue_new(A, 'd', shmc_int(3), &d));
+	ASSERT_OK(shmc_cvalue_get(f, &v));
 	cr_assert(v.type == SHMC_FLOAT && v.f == (double)0.1f);
 	expect_str(f, "Value('f', 0.10000000149011612)");
-	ASSERT_OK(shmc_num_get(d, &v));
+	ASSERT_OK(shmc_cvalue_get(d, &v));
 	cr_assert(v.type == SHMC_FLOAT && v.f == 3.0);
 	expect_str(d, "Value('d', 3.0)");
-	ASSERT_OK(shmc_num_set(f, shmc_float(1e300)));
-	ASSERT_OK(shmc_num_get(f, &v));
+	ASSERT_OK(shmc_cvalue_set(f, shmc_float(1e300)));
+	ASSERT_OK(shmc_cvalue_get(f, &v));
 	cr_assert(isinf(v.f) && v.f > 0);
 	expect_str(f, "Value('f', inf)");
-	ASSERT_OK(shmc_num_set(d, shmc_float(NAN)));
+	ASSERT_OK(shmc_cvalue_set(d, shmc_float(NAN)));
 	expect_str(d, "Value('d', nan)");
-	cr_assert_eq(shmc_num_cas(d, shmc_float(NAN), shmc_float(1)), 0); /* nan != nan */
+	cr_assert_eq(shmc_cvalue_cas(d, shmc_float(NAN), shmc_float(1)), 0); /* nan != nan */
 	char *s;
 	ASSERT_OK(shmc_obj_repr(d, &s));
 	cr_assert(strncmp(s, "<ValueProxy object, typeid 'Value' at 0x", 40) == 0, "%s", s);
@@ -87,30 +87,30 @@ Test(numeric, add_and_cas_follow_python, .init = arena_setup, .fini = arena_tear
 {
 	shmc_obj_t *b, *d;
 	shmc_value_t r;
-	ASSERT_OK(shmc_num_new(A, 'b', shmc_int(120), &b));
-	ASSERT_OK(shmc_num_add(b, shmc_int(7), &r));
+	ASSERT_OK(shmc_cvalue_new(A, 'b', shmc_int(120), &b));
+	ASSERT_OK(shmc_cvalue_add(b, shmc_int(7), &r));
 	cr_assert(r.type == SHMC_INT && r.i == 127);
-	ASSERT_ERR(shmc_num_add(b, shmc_int(1), &r), -ERANGE);
-	ASSERT_ERR(shmc_num_add(b, shmc_float(1), &r), SHMC_ETYPE);
-	ASSERT_OK(shmc_num_add(b, shmc_int(-255), NULL));
+	ASSERT_ERR(shmc_cvalue_add(b, shmc_int(1), &r), -ERANGE);
+	ASSERT_ERR(shmc_cvalue_add(b, shmc_float(1), &r), SHMC_ETYPE);
+	ASSERT_OK(shmc_cvalue_add(b, shmc_int(-255), NULL));
 	expect_str(b, "Value('b', -128)");
-	cr_assert_eq(shmc_num_cas(b, shmc_int(-128), shmc_int(5)), 1);
-	cr_assert_eq(shmc_num_cas(b, shmc_int(-128), shmc_int(6)), 0);
-	cr_assert_eq(shmc_num_cas(b, shmc_float(5.0), shmc_int(7)), 1); /* 5 == 5.0 */
-	ASSERT_ERR(shmc_num_cas(b, shmc_int(7), shmc_int(1000)), -ERANGE);
+	cr_assert_eq(shmc_cvalue_cas(b, shmc_int(-128), shmc_int(5)), 1);
+	cr_assert_eq(shmc_cvalue_cas(b, shmc_int(-128), shmc_int(6)), 0);
+	cr_assert_eq(shmc_cvalue_cas(b, shmc_float(5.0), shmc_int(7)), 1); /* 5 == 5.0 */
+	ASSERT_ERR(shmc_cvalue_cas(b, shmc_int(7), shmc_int(1000)), -ERANGE);
 	expect_str(b, "Value('b', 7)");
-	ASSERT_OK(shmc_num_new(A, 'd', shmc_float(1.5), &d));
-	ASSERT_OK(shmc_num_add(d, shmc_int(2), &r));
+	ASSERT_OK(shmc_cvalue_new(A, 'd', shmc_float(1.5), &d));
+	ASSERT_OK(shmc_cvalue_add(d, shmc_int(2), &r));
 	cr_assert(r.type == SHMC_FLOAT && r.f == 3.5);
-	ASSERT_OK(shmc_num_add(d, shmc_float(0.25), &r));
+	ASSERT_OK(shmc_cvalue_add(d, shmc_float(0.25), &r));
 	cr_assert_eq(r.f, 3.75);
-	cr_assert_eq(shmc_num_cas(d, shmc_float(3.75), shmc_int(1)), 1);
-	cr_assert_eq(shmc_num_cas(d, shmc_bool(true), shmc_float(2.5)), 1); /* 1.0 == True */
+	cr_assert_eq(shmc_cvalue_cas(d, shmc_float(3.75), shmc_int(1)), 1);
+	cr_assert_eq(shmc_cvalue_cas(d, shmc_bool(true), shmc_float(2.5)), 1); /* 1.0 == True */
 	expect_str(d, "Value('d', 2.5)");
 	shmc_obj_t *l;
 	ASSERT_OK(shmc_list_new(A, &l));
-	ASSERT_ERR(shmc_num_add(l, shmc_int(1), &r), SHMC_EKIND);
-	ASSERT_ERR(shmc_num_get(l, &r), SHMC_EKIND);
+	ASSERT_ERR(shmc_cvalue_add(l, shmc_int(1), &r), SHMC_EKIND);
+	ASSERT_ERR(shmc_cvalue_get(l, &r), SHMC_EKIND);
 	shmc_obj_release(l);
 	shmc_obj_release(b);
 	shmc_obj_release(d);
@@ -197,15 +197,15 @@ static int adder(int i, void *p)
 {
 	struct nums *n = p;
 	for (int k = 0; k < ADDS; k++) {
-		CHILD_OK(shmc_num_add(n->q, shmc_int(1), NULL));
-		CHILD_OK(shmc_num_add(n->d, shmc_float(0.5), NULL));
+		CHILD_OK(shmc_cvalue_add(n->q, shmc_int(1), NULL));
+		CHILD_OK(shmc_cvalue_add(n->d, shmc_float(0.5), NULL));
 		CHILD_OK(shmc_array_add(n->arr, 0, shmc_int(1), NULL));      /* shared */
 		CHILD_OK(shmc_array_add(n->arr, 1 + i, shmc_int(1), NULL));  /* own */
 		if (k % 4 == 0) {
 			for (;;) { /* increment by compare-and-set */
 				shmc_value_t v;
-				CHILD_OK(shmc_num_get(n->casv, &v));
-				int rc = shmc_num_cas(n->casv, v, shmc_int(v.i + 1));
+				CHILD_OK(shmc_cvalue_get(n->casv, &v));
+				int rc = shmc_cvalue_cas(n->casv, v, shmc_int(v.i + 1));
 				CHILD_OK(rc);
 				if (rc == 1)
 					break;
@@ -219,17 +219,17 @@ Test(numeric, eight_processes_add_atomically_without_losing_one, .init = arena_s
      .fini = arena_teardown)
 {
 	struct nums n;
-	ASSERT_OK(shmc_num_new(A, 'q', shmc_int(0), &n.q));
-	ASSERT_OK(shmc_num_new(A, 'd', shmc_int(0), &n.d));
+	ASSERT_OK(shmc_cvalue_new(A, 'q', shmc_int(0), &n.q));
+	ASSERT_OK(shmc_cvalue_new(A, 'd', shmc_int(0), &n.d));
 	ASSERT_OK(shmc_array_new(A, 'i', shmc_int(9), &n.arr));
-	ASSERT_OK(shmc_num_new(A, 'i', shmc_int(0), &n.casv));
+	ASSERT_OK(shmc_cvalue_new(A, 'i', shmc_int(0), &n.casv));
 	double t0 = now_s();
 	cr_assert_eq(run_children(8, adder, &n), 0);
 	double took = now_s() - t0;
 	shmc_value_t v;
-	ASSERT_OK(shmc_num_get(n.q, &v));
+	ASSERT_OK(shmc_cvalue_get(n.q, &v));
 	cr_assert_eq(v.i, 8 * ADDS);
-	ASSERT_OK(shmc_num_get(n.d, &v));
+	ASSERT_OK(shmc_cvalue_get(n.d, &v));
 	cr_assert_eq(v.f, 8 * ADDS * 0.5);
 	ASSERT_OK(shmc_array_get(n.arr, 0, &v));
 	cr_assert_eq(v.i, 8 * ADDS);
@@ -237,7 +237,7 @@ Test(numeric, eight_processes_add_atomically_without_losing_one, .init = arena_s
 		ASSERT_OK(shmc_array_get(n.arr, i, &v));
 		cr_assert_eq(v.i, ADDS);
 	}
-	ASSERT_OK(shmc_num_get(n.casv, &v));
+	ASSERT_OK(shmc_cvalue_get(n.casv, &v));
 	cr_assert_eq(v.i, 8 * (ADDS / 4));
 	fprintf(stderr, "numeric: 8 processes x %d rounds of 4 atomic adds (+ a CAS loop "
 		"every 4th): %.3f s\n", ADDS, took);
@@ -250,9 +250,9 @@ Test(numeric, eight_processes_add_atomically_without_losing_one, .init = arena_s
 static int use_value_from_namespace(void *p)
 {
 	shmc_value_t v;
-	CHILD_OK(shmc_ns_get(p, "counter", &v));
+	CHILD_OK(shmc_namespace_get(p, "counter", &v));
 	CHILD_CHECK(v.type == SHMC_REF && shmc_obj_kind(v.ref) == SHMC_KIND_VALUE);
-	CHILD_OK(shmc_num_add(v.ref, shmc_int(41), NULL));
+	CHILD_OK(shmc_cvalue_add(v.ref, shmc_int(41), NULL));
 	shmc_value_free(&v);
 	return 0;
 }
@@ -261,9 +261,9 @@ Test(numeric, a_value_in_a_namespace_is_shared_by_reference, .init = arena_setup
      .fini = arena_teardown)
 {
 	shmc_obj_t *ns, *n;
-	ASSERT_OK(shmc_ns_new(A, &ns));
-	ASSERT_OK(shmc_num_new(A, 'i', shmc_int(1), &n));
-	ASSERT_OK(shmc_ns_set(ns, "counter", shmc_ref(n)));
+	ASSERT_OK(shmc_namespace_new(A, &ns));
+	ASSERT_OK(shmc_cvalue_new(A, 'i', shmc_int(1), &n));
+	ASSERT_OK(shmc_namespace_set(ns, "counter", shmc_ref(n)));
 	char *s = obj_str(ns);
 	const char *want = "Namespace(counter=<ValueProxy object, typeid 'Value' at 0x";
 	cr_assert(strncmp(s, want, strlen(want)) == 0, "%s", s);

@@ -119,7 +119,7 @@ static struct lock_seen namespace_lock(void)
 static uint64_t dead_processes(void)
 {
 	shmc_check_report_t rep;
-	int rc = shmc_check_file(arena_name, &rep, NULL, NULL);
+	int rc = shmc_arena_check_file(arena_name, &rep, NULL, NULL);
 	CHILD_CHECK(rc == 0 || rc == SHMC_ECORRUPT);
 	CHILD_CHECK(rep.errors == 0);
 	return rep.dead_processes;
@@ -157,7 +157,7 @@ static int newcomer(shmc_arena_t *a, shmc_obj_t *ns, int ready, int go)
 	/* Its owner had our pid; it is dead all the same. */
 	CHILD_CHECK(!shmc__token_alive(a, token));
 	CHILD_CHECK(lock_recoveries(a) == 0);
-	CHILD_OK(shmc_ns_set(ns, "x", shmc_int(1)));
+	CHILD_OK(shmc_namespace_set(ns, "x", shmc_int(1)));
 	CHILD_CHECK(lock_recoveries(a) == 1); /* taken over: owner died */
 	CHILD_CHECK(say(ready));
 	CHILD_CHECK(hear(go));
@@ -175,8 +175,8 @@ static int scenario(void)
 	shmc_obj_t *ns;
 	int held[2], ready[2], go[2];
 	CHILD_OK(shmc_arena_create(arena_name, &opts, &a));
-	CHILD_OK(shmc_root_get(a, "ns", SHMC_KIND_NAMESPACE, &ns));
-	CHILD_OK(shmc_ns_set(ns, "x", shmc_int(0)));
+	CHILD_OK(shmc_root_find_or_create(a, "ns", SHMC_KIND_NAMESPACE, &ns));
+	CHILD_OK(shmc_namespace_set(ns, "x", shmc_int(0)));
 	CHILD_CHECK(pipe(held) == 0 && pipe(ready) == 0 && pipe(go) == 0);
 	fflush(NULL);
 
@@ -195,7 +195,7 @@ static int scenario(void)
 	CHILD_CHECK(victim >= 0);
 	if (victim == 0) {
 		held_fd = held[1];
-		CHILD_OK(shmc_ns_update(ns, "x", hold_forever, NULL));
+		CHILD_OK(shmc_namespace_update(ns, "x", hold_forever, NULL));
 		_exit(1); /* not reached */
 	}
 	CHILD_CHECK(say(go[1]));
@@ -246,7 +246,7 @@ static int scenario(void)
 	CHILD_CHECK(l.locked == 0);
 	CHILD_CHECK(lock_recoveries(a) == 1);
 	shmc_value_t x;
-	CHILD_OK(shmc_ns_get(ns, "x", &x));
+	CHILD_OK(shmc_namespace_get(ns, "x", &x));
 	CHILD_CHECK(x.type == SHMC_INT && x.i == 1);
 
 	CHILD_CHECK(say(go[1]));

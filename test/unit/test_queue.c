@@ -61,9 +61,9 @@ Test(queue, items_come_out_in_order_as_copies, .init = arena_setup, .fini = aren
 	shmc_value_free(&v);
 	cr_assert_eq(get_int(q, 1), (int64_t)1 << 62);
 	cr_assert_eq(shmc_queue_empty(q), 1);
-	ASSERT_ERR(shmc_queue_get_nowait(q, &v), SHMC_EEMPTY);
+	ASSERT_ERR(shmc_queue_get_nowait(q, &v), SHMC_EQUEUEEMPTY);
 	double t0 = now_s();
-	ASSERT_ERR(shmc_queue_get(q, 0.05, &v), SHMC_EEMPTY);
+	ASSERT_ERR(shmc_queue_get(q, 0.05, &v), SHMC_EQUEUEEMPTY);
 	cr_assert_geq(now_s() - t0, 0.049);
 	shmc_obj_release(ls);
 	shmc_obj_release(q);
@@ -77,9 +77,9 @@ Test(queue, a_bounded_queue_refuses_past_maxsize, .init = arena_setup,
 	ASSERT_OK(shmc_queue_put(q, shmc_int(1), SHMC_NOWAIT));
 	ASSERT_OK(shmc_queue_put(q, shmc_str("a string in a block"), SHMC_NOWAIT));
 	cr_assert_eq(shmc_queue_full(q), 1);
-	ASSERT_ERR(shmc_queue_put_nowait(q, shmc_int(3)), SHMC_EQFULL);
+	ASSERT_ERR(shmc_queue_put_nowait(q, shmc_int(3)), SHMC_EQUEUEFULL);
 	double t0 = now_s();
-	ASSERT_ERR(shmc_queue_put(q, shmc_str("refused"), 0.05), SHMC_EQFULL);
+	ASSERT_ERR(shmc_queue_put(q, shmc_str("refused"), 0.05), SHMC_EQUEUEFULL);
 	cr_assert_geq(now_s() - t0, 0.049);
 	cr_assert_eq(get_int(q, 1), 1);
 	ASSERT_OK(shmc_queue_put(q, shmc_int(3), SHMC_NOWAIT));
@@ -378,7 +378,7 @@ Test(queue, eight_producers_eight_consumers_100000_items_unbounded, .init = aren
 Test(queue, join_waits_for_every_task_done, .init = arena_setup, .fini = arena_teardown)
 {
 	shmc_obj_t *q;
-	ASSERT_OK(shmc_jqueue_new(A, 0, &q));
+	ASSERT_OK(shmc_joinable_queue_new(A, 0, &q));
 	char *s;
 	ASSERT_OK(shmc_obj_repr(q, &s));
 	cr_assert(strncmp(s, "<AutoProxy[JoinableQueue] object, typeid 'JoinableQueue' at 0x",
@@ -416,7 +416,7 @@ static int work_through(int i, void *p)
 	for (;;) {
 		shmc_value_t v;
 		int rc = shmc_queue_get(p, 0.2, &v);
-		if (rc == SHMC_EEMPTY)
+		if (rc == SHMC_EQUEUEEMPTY)
 			return 0;
 		CHILD_OK(rc);
 		usleep(100);
@@ -428,7 +428,7 @@ Test(queue, join_returns_when_workers_in_other_processes_are_done,
      .init = arena_setup, .fini = arena_teardown)
 {
 	shmc_obj_t *q;
-	ASSERT_OK(shmc_jqueue_new(A, 10, &q));
+	ASSERT_OK(shmc_joinable_queue_new(A, 10, &q));
 	fflush(NULL);
 	pid_t w[3];
 	for (int i = 0; i < 3; i++) {
@@ -569,7 +569,7 @@ Test(queue, consumer_killed_200_times_join_counts_its_tasks_done, .init = arena_
      .fini = arena_teardown)
 {
 	struct victim v = {NULL, shared_page(4096)};
-	ASSERT_OK(shmc_jqueue_new(A, 0, &v.q));
+	ASSERT_OK(shmc_joinable_queue_new(A, 0, &v.q));
 	int hangs = 0;
 	double t0 = now_s(), worst = 0;
 	for (int k = 0; k < KILLS; k++) {

@@ -1,5 +1,5 @@
 /*
- * test_roots.c -- named objects: shmc_root_get/find/setdefault/remove/names,
+ * test_roots.c -- named objects: shmc_root_find_or_create/find/setdefault/remove/names,
  * their error codes, the lifetime a name gives an object, processes racing
  * to create the same name, and unrelated processes (test/helper_roots,
  * started with fork+exec) that share nothing but the arena's name.
@@ -60,7 +60,7 @@ static void dir_clear(shmc_arena_t *a)
 static void dir_make(shmc_arena_t *a)
 {
 	shmc_obj_t *o;
-	if (shmc_root_get(a, "warm-up", SHMC_KIND_LIST, &o) != 0)
+	if (shmc_root_find_or_create(a, "warm-up", SHMC_KIND_LIST, &o) != 0)
 		abort();
 	shmc_obj_release(o);
 	if (shmc_root_remove(a, "warm-up") != 0)
@@ -142,11 +142,11 @@ Test(roots, get_creates_once_then_finds_the_same_object, .init = roots_setup,
      .fini = roots_teardown)
 {
 	shmc_obj_t *a, *b, *c;
-	ASSERT_OK(shmc_root_get(A, "jobs", SHMC_KIND_LIST, &a));
+	ASSERT_OK(shmc_root_find_or_create(A, "jobs", SHMC_KIND_LIST, &a));
 	cr_assert_eq(shmc_obj_kind(a), SHMC_KIND_LIST);
 	cr_assert_eq(shmc_list_len(a), 0);
 	ASSERT_OK(shmc_list_append(a, shmc_int(1)));
-	ASSERT_OK(shmc_root_get(A, "jobs", SHMC_KIND_LIST, &b));
+	ASSERT_OK(shmc_root_find_or_create(A, "jobs", SHMC_KIND_LIST, &b));
 	ASSERT_OK(shmc_root_find(A, "jobs", &c));
 	cr_assert(shmc_obj_same(a, b) && shmc_obj_same(a, c));
 	expect_str(b, "[1]");
@@ -160,9 +160,9 @@ Test(roots, get_creates_once_then_finds_the_same_object, .init = roots_setup,
 Test(roots, each_kind_is_created_empty, .init = roots_setup, .fini = roots_teardown)
 {
 	shmc_obj_t *ns, *ls, *d;
-	ASSERT_OK(shmc_root_get(A, "ns", SHMC_KIND_NAMESPACE, &ns));
-	ASSERT_OK(shmc_root_get(A, "ls", SHMC_KIND_LIST, &ls));
-	ASSERT_OK(shmc_root_get(A, "d", SHMC_KIND_DICT, &d));
+	ASSERT_OK(shmc_root_find_or_create(A, "ns", SHMC_KIND_NAMESPACE, &ns));
+	ASSERT_OK(shmc_root_find_or_create(A, "ls", SHMC_KIND_LIST, &ls));
+	ASSERT_OK(shmc_root_find_or_create(A, "d", SHMC_KIND_DICT, &d));
 	cr_assert_eq(shmc_obj_kind(ns), SHMC_KIND_NAMESPACE);
 	cr_assert_eq(shmc_obj_kind(ls), SHMC_KIND_LIST);
 	cr_assert_eq(shmc_obj_kind(d), SHMC_KIND_DICT);
@@ -184,10 +184,10 @@ Test(roots, kind_mismatch_is_refused_and_changes_nothing, .init = roots_setup,
      .fini = roots_teardown)
 {
 	shmc_obj_t *ls, *o = NULL;
-	ASSERT_OK(shmc_root_get(A, "x", SHMC_KIND_LIST, &ls));
+	ASSERT_OK(shmc_root_find_or_create(A, "x", SHMC_KIND_LIST, &ls));
 	ASSERT_OK(shmc_list_append(ls, shmc_str("kept")));
-	ASSERT_ERR(shmc_root_get(A, "x", SHMC_KIND_DICT, &o), SHMC_EKIND);
-	ASSERT_ERR(shmc_root_get(A, "x", SHMC_KIND_NAMESPACE, &o), SHMC_EKIND);
+	ASSERT_ERR(shmc_root_find_or_create(A, "x", SHMC_KIND_DICT, &o), SHMC_EKIND);
+	ASSERT_ERR(shmc_root_find_or_create(A, "x", SHMC_KIND_NAMESPACE, &o), SHMC_EKIND);
 	cr_assert_null(o, "out written on failure");
 	expect_str(ls, "['kept']");
 	expect_names(A, "['x']");
@@ -200,19 +200,19 @@ Test(roots, bad_names_and_kinds_are_invalid, .init = roots_setup, .fini = roots_
 {
 	shmc_obj_t *o = NULL, *ls;
 	ASSERT_OK(shmc_list_new(A, &ls));
-	ASSERT_ERR(shmc_root_get(A, "", SHMC_KIND_LIST, &o), -EINVAL);
-	ASSERT_ERR(shmc_root_get(A, NULL, SHMC_KIND_LIST, &o), -EINVAL);
+	ASSERT_ERR(shmc_root_find_or_create(A, "", SHMC_KIND_LIST, &o), -EINVAL);
+	ASSERT_ERR(shmc_root_find_or_create(A, NULL, SHMC_KIND_LIST, &o), -EINVAL);
 	ASSERT_ERR(shmc_root_find(A, "", &o), -EINVAL);
 	ASSERT_ERR(shmc_root_setdefault(A, "", ls, &o), -EINVAL);
 	ASSERT_ERR(shmc_root_remove(A, ""), -EINVAL);
 	ASSERT_ERR(shmc_root_remove(A, NULL), -EINVAL);
 	/* Kinds that need parameters to be created, or do not exist. */
-	ASSERT_ERR(shmc_root_get(A, "k", SHMC_KIND_BARRIER, &o), -EINVAL);
-	ASSERT_ERR(shmc_root_get(A, "k", SHMC_KIND_VALUE, &o), -EINVAL);
-	ASSERT_ERR(shmc_root_get(A, "k", SHMC_KIND_ARRAY, &o), -EINVAL);
-	ASSERT_ERR(shmc_root_get(A, "k", (shmc_kind_t)0, &o), -EINVAL);
-	ASSERT_ERR(shmc_root_get(A, "k", (shmc_kind_t)(SHMC_KIND_ARRAY + 1), &o), -EINVAL);
-	ASSERT_ERR(shmc_root_get(A, "k", (shmc_kind_t)999, &o), -EINVAL);
+	ASSERT_ERR(shmc_root_find_or_create(A, "k", SHMC_KIND_BARRIER, &o), -EINVAL);
+	ASSERT_ERR(shmc_root_find_or_create(A, "k", SHMC_KIND_VALUE, &o), -EINVAL);
+	ASSERT_ERR(shmc_root_find_or_create(A, "k", SHMC_KIND_ARRAY, &o), -EINVAL);
+	ASSERT_ERR(shmc_root_find_or_create(A, "k", (shmc_kind_t)0, &o), -EINVAL);
+	ASSERT_ERR(shmc_root_find_or_create(A, "k", (shmc_kind_t)(SHMC_KIND_ARRAY + 1), &o), -EINVAL);
+	ASSERT_ERR(shmc_root_find_or_create(A, "k", (shmc_kind_t)999, &o), -EINVAL);
 	cr_assert_null(o, "out written on failure");
 	expect_names(A, "[]");
 	cr_assert_eq(objects(A), 2); /* the directory and ls */
@@ -225,7 +225,7 @@ Test(roots, missing_names_are_key_errors, .init = roots_setup, .fini = roots_tea
 	ASSERT_ERR(shmc_root_find(A, "nobody", &o), SHMC_EKEY);
 	ASSERT_ERR(shmc_root_remove(A, "nobody"), SHMC_EKEY);
 	cr_assert_null(o);
-	ASSERT_OK(shmc_root_get(A, "somebody", SHMC_KIND_DICT, &o));
+	ASSERT_OK(shmc_root_find_or_create(A, "somebody", SHMC_KIND_DICT, &o));
 	shmc_obj_release(o);
 	o = NULL;
 	ASSERT_ERR(shmc_root_find(A, "Somebody", &o), SHMC_EKEY); /* case matters */
@@ -240,8 +240,8 @@ Test(roots, bad_handles_are_refused, .init = roots_setup, .fini = roots_teardown
 {
 	shmc_obj_t *o = NULL;
 	shmc_value_t l;
-	ASSERT_ERR(shmc_root_get(NULL, "x", SHMC_KIND_LIST, &o), SHMC_EHANDLE);
-	ASSERT_ERR(shmc_root_get(A, "x", SHMC_KIND_LIST, NULL), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_root_find_or_create(NULL, "x", SHMC_KIND_LIST, &o), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_root_find_or_create(A, "x", SHMC_KIND_LIST, NULL), SHMC_EHANDLE);
 	ASSERT_ERR(shmc_root_find(NULL, "x", &o), SHMC_EHANDLE);
 	ASSERT_ERR(shmc_root_find(A, "x", NULL), SHMC_EHANDLE);
 	ASSERT_ERR(shmc_root_remove(NULL, "x"), SHMC_EHANDLE);
@@ -261,8 +261,8 @@ Test(roots, a_fresh_arena_has_no_names, .init = arena_setup, .fini = arena_teard
 	expect_names(A, "[]");
 	ASSERT_ERR(shmc_root_find(A, "x", &o), SHMC_EKEY);
 	ASSERT_ERR(shmc_root_remove(A, "x"), SHMC_EKEY);
-	ASSERT_ERR(shmc_root_get(A, "x", (shmc_kind_t)0, &o), -EINVAL);
-	ASSERT_ERR(shmc_root_get(A, "", SHMC_KIND_LIST, &o), -EINVAL);
+	ASSERT_ERR(shmc_root_find_or_create(A, "x", (shmc_kind_t)0, &o), -EINVAL);
+	ASSERT_ERR(shmc_root_find_or_create(A, "", SHMC_KIND_LIST, &o), -EINVAL);
 	cr_assert_null(o);
 	cr_assert_eq(dir_off(A), 0, "reading created the directory");
 }
@@ -274,7 +274,7 @@ Test(roots, names_are_sorted_and_exact, .init = roots_setup, .fini = roots_teard
 	const size_t n = sizeof(names) / sizeof(names[0]);
 	for (size_t i = 0; i < n; i++) {
 		shmc_obj_t *o;
-		ASSERT_OK(shmc_root_get(A, names[i], SHMC_KIND_NAMESPACE, &o));
+		ASSERT_OK(shmc_root_find_or_create(A, names[i], SHMC_KIND_NAMESPACE, &o));
 		shmc_obj_release(o);
 	}
 	/* Sorted by bytes, as Python sorts str (code points). */
@@ -296,7 +296,7 @@ Test(roots, long_and_invalid_names, .init = roots_setup, .fini = roots_teardown)
 	memset(big, 'n', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	shmc_obj_t *a, *b = NULL;
-	ASSERT_OK(shmc_root_get(A, big, SHMC_KIND_LIST, &a));
+	ASSERT_OK(shmc_root_find_or_create(A, big, SHMC_KIND_LIST, &a));
 	ASSERT_OK(shmc_root_find(A, big, &b));
 	cr_assert(shmc_obj_same(a, b));
 	shmc_obj_release(a);
@@ -307,7 +307,7 @@ Test(roots, long_and_invalid_names, .init = roots_setup, .fini = roots_teardown)
 	ASSERT_OK(shmc_root_remove(A, big));
 	/* Names are str: text that is not UTF-8 cannot name anything. */
 	b = NULL;
-	int rc = shmc_root_get(A, "bad\xff", SHMC_KIND_LIST, &b);
+	int rc = shmc_root_find_or_create(A, "bad\xff", SHMC_KIND_LIST, &b);
 	cr_assert(rc == -EILSEQ || rc == -EINVAL, "root_get(invalid UTF-8) -> %s",
 		  shmc_errname(rc));
 	cr_assert_null(b);
@@ -335,11 +335,11 @@ Test(roots, get_makes_what_python_makes_without_arguments, .init = roots_setup,
 	const size_t n = sizeof(kinds) / sizeof(kinds[0]);
 	for (size_t i = 0; i < n; i++) {
 		shmc_obj_t *o, *again;
-		ASSERT_OK(shmc_root_get(A, kinds[i].name, kinds[i].kind, &o));
+		ASSERT_OK(shmc_root_find_or_create(A, kinds[i].name, kinds[i].kind, &o));
 		cr_assert_eq(shmc_obj_kind(o), kinds[i].kind, "%s", kinds[i].name);
-		ASSERT_OK(shmc_root_get(A, kinds[i].name, kinds[i].kind, &again));
+		ASSERT_OK(shmc_root_find_or_create(A, kinds[i].name, kinds[i].kind, &again));
 		cr_assert(shmc_obj_same(o, again), "%s", kinds[i].name);
-		ASSERT_ERR(shmc_root_get(A, kinds[i].name,
+		ASSERT_ERR(shmc_root_find_or_create(A, kinds[i].name,
 					 kinds[i].kind == SHMC_KIND_LIST ? SHMC_KIND_DICT
 									 : SHMC_KIND_LIST,
 					 &again),
@@ -352,10 +352,10 @@ Test(roots, get_makes_what_python_makes_without_arguments, .init = roots_setup,
 	 * Queue, a free Lock. */
 	shmc_obj_t *o;
 	ASSERT_OK(shmc_root_find(A, "sem", &o));
-	cr_assert_eq(shmc_sem_value(o), 1);
+	cr_assert_eq(shmc_semaphore_value(o), 1);
 	shmc_obj_release(o);
 	ASSERT_OK(shmc_root_find(A, "bsem", &o));
-	cr_assert_eq(shmc_sem_value(o), 1);
+	cr_assert_eq(shmc_semaphore_value(o), 1);
 	shmc_obj_release(o);
 	ASSERT_OK(shmc_root_find(A, "ev", &o));
 	cr_assert_eq(shmc_event_is_set(o), 0);
@@ -376,7 +376,7 @@ Test(roots, get_makes_what_python_makes_without_arguments, .init = roots_setup,
 	const shmc_kind_t need[] = {SHMC_KIND_BARRIER, SHMC_KIND_VALUE, SHMC_KIND_ARRAY};
 	for (size_t i = 0; i < 3; i++) {
 		shmc_obj_t *x = NULL;
-		int rc = shmc_root_get(A, "k", need[i], &x);
+		int rc = shmc_root_find_or_create(A, "k", need[i], &x);
 		cr_assert_eq(rc, -EINVAL, "root_get(kind %d) -> %s", need[i], shmc_errname(rc));
 		cr_assert_null(x);
 	}
@@ -392,10 +392,10 @@ Test(roots, a_queue_is_named_with_setdefault, .init = roots_setup, .fini = roots
 	cr_assert(shmc_obj_same(got, q));
 	shmc_obj_release(got);
 	/* Found by name, of its own kind; not as another kind. */
-	ASSERT_OK(shmc_root_get(A, "jobs", SHMC_KIND_QUEUE, &again));
+	ASSERT_OK(shmc_root_find_or_create(A, "jobs", SHMC_KIND_QUEUE, &again));
 	cr_assert(shmc_obj_same(again, q));
 	shmc_obj_release(again);
-	ASSERT_ERR(shmc_root_get(A, "jobs", SHMC_KIND_LIST, &o), SHMC_EKIND);
+	ASSERT_ERR(shmc_root_find_or_create(A, "jobs", SHMC_KIND_LIST, &o), SHMC_EKIND);
 	cr_assert_null(o);
 	for (int i = 0; i < 3; i++)
 		ASSERT_OK(shmc_queue_put(q, shmc_str(i == 1 ? "two" : "item"), SHMC_NOWAIT));
@@ -420,7 +420,7 @@ Test(roots, a_queue_is_named_with_setdefault, .init = roots_setup, .fini = roots
 Test(roots, a_named_object_lives_while_named, .init = roots_setup, .fini = roots_teardown)
 {
 	shmc_obj_t *ls, *again;
-	ASSERT_OK(shmc_root_get(A, "keep", SHMC_KIND_LIST, &ls));
+	ASSERT_OK(shmc_root_find_or_create(A, "keep", SHMC_KIND_LIST, &ls));
 	uint64_t off = off_of(ls);
 	for (int i = 0; i < 1000; i++)
 		ASSERT_OK(shmc_list_append(ls, shmc_int(i)));
@@ -441,7 +441,7 @@ Test(roots, removing_the_name_frees_an_unreferenced_object, .init = roots_setup,
 {
 	size_t before = arena_in_use(A);
 	shmc_obj_t *d, *inner;
-	ASSERT_OK(shmc_root_get(A, "big", SHMC_KIND_DICT, &d));
+	ASSERT_OK(shmc_root_find_or_create(A, "big", SHMC_KIND_DICT, &d));
 	ASSERT_OK(shmc_list_new(A, &inner));
 	for (int i = 0; i < 500; i++) {
 		ASSERT_OK(shmc_dict_set(d, shmc_int(i), shmc_str("a string long enough "
@@ -464,8 +464,8 @@ Test(roots, a_removed_name_leaves_held_objects_alive, .init = roots_setup,
      .fini = roots_teardown)
 {
 	shmc_obj_t *ls, *holder, *o = NULL;
-	ASSERT_OK(shmc_root_get(A, "ls", SHMC_KIND_LIST, &ls));
-	ASSERT_OK(shmc_root_get(A, "holder", SHMC_KIND_LIST, &holder));
+	ASSERT_OK(shmc_root_find_or_create(A, "ls", SHMC_KIND_LIST, &ls));
+	ASSERT_OK(shmc_root_find_or_create(A, "holder", SHMC_KIND_LIST, &holder));
 	ASSERT_OK(shmc_list_append(ls, shmc_str("alive")));
 	ASSERT_OK(shmc_list_append(holder, shmc_ref(ls)));
 	ASSERT_OK(shmc_root_remove(A, "ls"));
@@ -481,7 +481,7 @@ Test(roots, a_removed_name_leaves_held_objects_alive, .init = roots_setup,
 	shmc_value_free(&v);
 	cr_assert_eq(objects(A), 3);
 	/* The same name again makes a new, empty object. */
-	ASSERT_OK(shmc_root_get(A, "ls", SHMC_KIND_LIST, &o));
+	ASSERT_OK(shmc_root_find_or_create(A, "ls", SHMC_KIND_LIST, &o));
 	expect_str(o, "[]");
 	shmc_obj_release(o);
 	cr_assert_eq(objects(A), 4);
@@ -545,10 +545,10 @@ Test(roots, names_outlive_the_processes_that_made_them, .init = roots_setup,
 	cr_assert(pid >= 0);
 	if (pid == 0) { /* makes two objects, then exits without releasing */
 		shmc_obj_t *ls, *ns;
-		CHILD_OK(shmc_root_get(A, "from-child", SHMC_KIND_LIST, &ls));
+		CHILD_OK(shmc_root_find_or_create(A, "from-child", SHMC_KIND_LIST, &ls));
 		CHILD_OK(shmc_list_append(ls, shmc_str("left by the child")));
-		CHILD_OK(shmc_root_get(A, "killed", SHMC_KIND_NAMESPACE, &ns));
-		CHILD_OK(shmc_ns_set(ns, "x", shmc_int(42)));
+		CHILD_OK(shmc_root_find_or_create(A, "killed", SHMC_KIND_NAMESPACE, &ns));
+		CHILD_OK(shmc_namespace_set(ns, "x", shmc_int(42)));
 		raise(SIGKILL);
 		_exit(1);
 	}
@@ -606,7 +606,7 @@ static int racer(int i, void *arg)
 			sched_yield(); /* 8 racers may share fewer CPUs */
 	shmc_kind_t kind = x->mixed && (i & 1) ? SHMC_KIND_DICT : SHMC_KIND_LIST;
 	shmc_obj_t *o = NULL;
-	int rc = shmc_root_get(x->a, x->name, kind, &o);
+	int rc = shmc_root_find_or_create(x->a, x->name, kind, &o);
 	x->r->res[i].rc = rc;
 	if (rc == 0) {
 		x->r->res[i].off = off_of(o);

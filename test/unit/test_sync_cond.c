@@ -16,7 +16,7 @@ Test(cond, default_lock_is_an_rlock_and_forms_print, .init = arena_setup,
      .fini = arena_teardown)
 {
 	shmc_obj_t *c, *l;
-	ASSERT_OK(shmc_cond_new(A, NULL, &c));
+	ASSERT_OK(shmc_condition_new(A, NULL, &c));
 	char *r;
 	ASSERT_OK(shmc_obj_repr(c, &r));
 	cr_assert(strncmp(r, "<ConditionProxy object, typeid 'Condition' at 0x", 48) == 0,
@@ -27,17 +27,17 @@ Test(cond, default_lock_is_an_rlock_and_forms_print, .init = arena_setup,
 			  63) == 0, "%s", r);
 	cr_assert(strcmp(r + strlen(r) - 6, ">, 0)>") == 0, "%s", r);
 	shmc_free(r);
-	ASSERT_OK(shmc_cond_lock(c, &l));
+	ASSERT_OK(shmc_condition_lock(c, &l));
 	cr_assert_eq(shmc_obj_kind(l), SHMC_KIND_RLOCK);
-	ASSERT_OK(shmc_cond_acquire(c, SHMC_FOREVER));
-	ASSERT_OK(shmc_cond_acquire(c, SHMC_FOREVER)); /* re-entrant */
+	ASSERT_OK(shmc_condition_acquire(c, SHMC_FOREVER));
+	ASSERT_OK(shmc_condition_acquire(c, SHMC_FOREVER)); /* re-entrant */
 	r = obj_str(c);
 	cr_assert(strstr(r, "<locked _thread.RLock object owner=") && strstr(r, " count=2 at 0x"),
 		  "%s", r);
 	shmc_free(r);
 	ASSERT_OK(shmc_lock_release(l));
-	ASSERT_OK(shmc_cond_release(c));
-	ASSERT_ERR(shmc_cond_release(c), SHMC_ENOTHELD);
+	ASSERT_OK(shmc_condition_release(c));
+	ASSERT_ERR(shmc_condition_release(c), SHMC_ENOTHELD);
 	shmc_obj_release(l);
 	shmc_obj_release(c);
 }
@@ -47,28 +47,28 @@ Test(cond, waiting_or_notifying_without_the_lock_is_enotheld, .init = arena_setu
 {
 	shmc_obj_t *c, *l, *ls;
 	ASSERT_OK(shmc_lock_new(A, &l));
-	ASSERT_OK(shmc_cond_new(A, l, &c));
-	ASSERT_ERR(shmc_cond_wait(c, 0.01), SHMC_ENOTHELD);
-	ASSERT_ERR(shmc_cond_notify(c, 1), SHMC_ENOTHELD);
-	ASSERT_ERR(shmc_cond_notify_all(c), SHMC_ENOTHELD);
-	ASSERT_ERR(shmc_cond_release(c), SHMC_ENOTHELD);
+	ASSERT_OK(shmc_condition_new(A, l, &c));
+	ASSERT_ERR(shmc_condition_wait(c, 0.01), SHMC_ENOTHELD);
+	ASSERT_ERR(shmc_condition_notify(c, 1), SHMC_ENOTHELD);
+	ASSERT_ERR(shmc_condition_notify_all(c), SHMC_ENOTHELD);
+	ASSERT_ERR(shmc_condition_release(c), SHMC_ENOTHELD);
 	ASSERT_OK(shmc_lock_acquire(l, SHMC_FOREVER));
-	cr_assert_eq(shmc_cond_notify(c, 1), 0); /* nobody waits */
-	ASSERT_ERR(shmc_cond_wait(c, -7), -EINVAL);
+	cr_assert_eq(shmc_condition_notify(c, 1), 0); /* nobody waits */
+	ASSERT_ERR(shmc_condition_wait(c, -7), -EINVAL);
 	double t0 = now_s();
-	ASSERT_ERR(shmc_cond_wait(c, 0.05), -ETIMEDOUT);
+	ASSERT_ERR(shmc_condition_wait(c, 0.05), -ETIMEDOUT);
 	cr_assert_geq(now_s() - t0, 0.049);
-	ASSERT_ERR(shmc_cond_wait(c, SHMC_NOWAIT), -ETIMEDOUT);
+	ASSERT_ERR(shmc_condition_wait(c, SHMC_NOWAIT), -ETIMEDOUT);
 	/* Still held after a timed-out wait. */
 	ASSERT_ERR(shmc_lock_acquire(l, SHMC_NOWAIT), -EDEADLK);
 	char *s = obj_str(c);
 	cr_assert(strncmp(s, "<Condition(<locked _thread.lock object at 0x", 44) == 0, "%s", s);
 	shmc_free(s);
-	ASSERT_OK(shmc_cond_release(c));
+	ASSERT_OK(shmc_condition_release(c));
 	ASSERT_OK(shmc_list_new(A, &ls));
-	ASSERT_ERR(shmc_cond_new(A, ls, &c), SHMC_EKIND);
-	ASSERT_ERR(shmc_cond_wait(ls, 1), SHMC_EKIND);
-	ASSERT_ERR(shmc_cond_new(NULL, NULL, &c), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_condition_new(A, ls, &c), SHMC_EKIND);
+	ASSERT_ERR(shmc_condition_wait(ls, 1), SHMC_EKIND);
+	ASSERT_ERR(shmc_condition_new(NULL, NULL, &c), SHMC_EHANDLE);
 	shmc_obj_release(ls);
 	shmc_obj_release(l);
 	shmc_obj_release(c);
@@ -78,12 +78,12 @@ Test(cond, waiting_or_notifying_without_the_lock_is_enotheld, .init = arena_setu
 /* A failed allocation changes nothing. */
 static int new_cond(void *out)
 {
-	return shmc_cond_new(A, NULL, out);
+	return shmc_condition_new(A, NULL, out);
 }
 
 static int wait_briefly(void *c)
 {
-	return shmc_cond_wait(c, 0.001);
+	return shmc_condition_wait(c, 0.001);
 }
 
 Test(cond, a_failed_allocation_changes_nothing, .init = arena_setup, .fini = arena_teardown)
@@ -92,11 +92,11 @@ Test(cond, a_failed_allocation_changes_nothing, .init = arena_setup, .fini = are
 	int nfail;
 	ASSERT_OK(inject_until_ok(A, new_cond, &c, &nfail));
 	cr_assert_geq(nfail, 2); /* its RLock, itself */
-	ASSERT_OK(shmc_cond_acquire(c, SHMC_FOREVER));
+	ASSERT_OK(shmc_condition_acquire(c, SHMC_FOREVER));
 	ASSERT_ERR(inject_until_ok(A, wait_briefly, c, &nfail), -ETIMEDOUT);
 	cr_assert_eq(nfail, 1); /* the waiter's cell */
 	cr_assert_eq(shmc__cond_nwaiters(c), 0);
-	ASSERT_OK(shmc_cond_release(c)); /* still held after the failure */
+	ASSERT_OK(shmc_condition_release(c)); /* still held after the failure */
 	shmc_obj_release(c);
 }
 
@@ -116,24 +116,24 @@ static bool has_items(void *p)
 static int waiter(void *p)
 {
 	struct world *w = p;
-	CHILD_OK(shmc_cond_acquire(w->c, SHMC_FOREVER));
+	CHILD_OK(shmc_condition_acquire(w->c, SHMC_FOREVER));
 	atomic_fetch_add(w->ready, 1);
-	int rc = shmc_cond_wait(w->c, w->timeout);
+	int rc = shmc_condition_wait(w->c, w->timeout);
 	if (rc == 0)
 		atomic_fetch_add(w->woken, 1);
-	CHILD_OK(shmc_cond_release(w->c));
+	CHILD_OK(shmc_condition_release(w->c));
 	return rc == 0 ? 0 : rc == -ETIMEDOUT ? 2 : 1;
 }
 
 static int consumer(void *p)
 {
 	struct world *w = p;
-	CHILD_OK(shmc_cond_acquire(w->c, SHMC_FOREVER));
+	CHILD_OK(shmc_condition_acquire(w->c, SHMC_FOREVER));
 	atomic_fetch_add(w->ready, 1);
-	int rc = shmc_cond_wait_for(w->c, has_items, w, 10);
+	int rc = shmc_condition_wait_for(w->c, has_items, w, 10);
 	if (rc == 0)
 		CHILD_OK(shmc_list_pop(w->items, 0, NULL));
-	CHILD_OK(shmc_cond_release(w->c));
+	CHILD_OK(shmc_condition_release(w->c));
 	return rc == 0 ? 0 : 1;
 }
 
@@ -146,7 +146,7 @@ static void setup_world(struct world *w, bool rlock)
 		ASSERT_OK(shmc_rlock_new(A, &w->l));
 	else
 		ASSERT_OK(shmc_lock_new(A, &w->l));
-	ASSERT_OK(shmc_cond_new(A, w->l, &w->c));
+	ASSERT_OK(shmc_condition_new(A, w->l, &w->c));
 	ASSERT_OK(shmc_list_new(A, &w->items));
 }
 
@@ -167,9 +167,9 @@ static void notify_wakes_exactly_n(bool rlock)
 	for (int i = 0; i < 5; i++)
 		pids[i] = fork_fn(waiter, &w);
 	cr_assert(wait_count(shmc__cond_nwaiters, w.c, 5, 10));
-	ASSERT_OK(shmc_cond_acquire(w.c, SHMC_FOREVER));
-	cr_assert_eq(shmc_cond_notify(w.c, 2), 2);
-	ASSERT_OK(shmc_cond_release(w.c));
+	ASSERT_OK(shmc_condition_acquire(w.c, SHMC_FOREVER));
+	cr_assert_eq(shmc_condition_notify(w.c, 2), 2);
+	ASSERT_OK(shmc_condition_release(w.c));
 	/* Two wake now; the other three time out. */
 	int ok = 0, timed_out = 0;
 	for (int i = 0; i < 5; i++) {
@@ -205,9 +205,9 @@ Test(cond, notify_all_wakes_everyone, .init = arena_setup, .fini = arena_teardow
 	char *s = obj_str(w.c);
 	cr_assert(strcmp(s + strlen(s) - 6, ">, 6)>") == 0, "%s", s);
 	shmc_free(s);
-	ASSERT_OK(shmc_cond_acquire(w.c, SHMC_FOREVER));
-	cr_assert_eq(shmc_cond_notify_all(w.c), 6);
-	ASSERT_OK(shmc_cond_release(w.c));
+	ASSERT_OK(shmc_condition_acquire(w.c, SHMC_FOREVER));
+	cr_assert_eq(shmc_condition_notify_all(w.c), 6);
+	ASSERT_OK(shmc_condition_release(w.c));
 	for (int i = 0; i < 6; i++)
 		cr_assert_eq(wait_exit(pids[i], 10), 0);
 	teardown_world(&w);
@@ -223,10 +223,10 @@ static void wait_for_consumers(bool rlock)
 		pids[i] = fork_fn(consumer, &w);
 	cr_assert(wait_flag(w.ready, 4, 10));
 	for (int i = 0; i < 4; i++) {
-		ASSERT_OK(shmc_cond_acquire(w.c, SHMC_FOREVER));
+		ASSERT_OK(shmc_condition_acquire(w.c, SHMC_FOREVER));
 		ASSERT_OK(shmc_list_append(w.items, shmc_int(i)));
-		shmc_cond_notify(w.c, 1);
-		ASSERT_OK(shmc_cond_release(w.c));
+		shmc_condition_notify(w.c, 1);
+		ASSERT_OK(shmc_condition_release(w.c));
 		usleep(1000);
 	}
 	for (int i = 0; i < 4; i++)
@@ -263,15 +263,15 @@ Test(cond, wait_for_times_out_or_returns_at_once, .init = arena_setup,
      .fini = arena_teardown)
 {
 	shmc_obj_t *c;
-	ASSERT_OK(shmc_cond_new(A, NULL, &c));
-	ASSERT_ERR(shmc_cond_wait_for(c, always, NULL, 1), SHMC_ENOTHELD);
-	ASSERT_OK(shmc_cond_acquire(c, SHMC_FOREVER));
-	ASSERT_OK(shmc_cond_wait_for(c, always, NULL, SHMC_NOWAIT));
+	ASSERT_OK(shmc_condition_new(A, NULL, &c));
+	ASSERT_ERR(shmc_condition_wait_for(c, always, NULL, 1), SHMC_ENOTHELD);
+	ASSERT_OK(shmc_condition_acquire(c, SHMC_FOREVER));
+	ASSERT_OK(shmc_condition_wait_for(c, always, NULL, SHMC_NOWAIT));
 	double t0 = now_s();
-	ASSERT_ERR(shmc_cond_wait_for(c, never, NULL, 0.05), -ETIMEDOUT);
+	ASSERT_ERR(shmc_condition_wait_for(c, never, NULL, 0.05), -ETIMEDOUT);
 	cr_assert_geq(now_s() - t0, 0.049);
-	ASSERT_ERR(shmc_cond_wait_for(c, NULL, NULL, 1), -EINVAL);
-	ASSERT_OK(shmc_cond_release(c));
+	ASSERT_ERR(shmc_condition_wait_for(c, NULL, NULL, 1), -EINVAL);
+	ASSERT_OK(shmc_condition_release(c));
 	shmc_obj_release(c);
 }
 
@@ -280,9 +280,9 @@ static int notify_later(void *p)
 {
 	struct world *w = p;
 	usleep(20000);
-	CHILD_OK(shmc_cond_acquire(w->c, SHMC_FOREVER));
-	int n = shmc_cond_notify(w->c, 1);
-	CHILD_OK(shmc_cond_release(w->c));
+	CHILD_OK(shmc_condition_acquire(w->c, SHMC_FOREVER));
+	int n = shmc_condition_notify(w->c, 1);
+	CHILD_OK(shmc_condition_release(w->c));
 	return n == 1 ? 0 : 1;
 }
 
@@ -292,16 +292,16 @@ Test(cond, wait_releases_every_level_of_an_rlock_and_restores_them,
 	struct world w;
 	setup_world(&w, true);
 	for (int i = 0; i < 3; i++)
-		ASSERT_OK(shmc_cond_acquire(w.c, SHMC_FOREVER));
+		ASSERT_OK(shmc_condition_acquire(w.c, SHMC_FOREVER));
 	pid_t pid = fork_fn(notify_later, &w);
-	ASSERT_OK(shmc_cond_wait(w.c, 10));
+	ASSERT_OK(shmc_condition_wait(w.c, 10));
 	cr_assert_eq(wait_exit(pid, 10), 0);
 	char *s = obj_str(w.l);
 	cr_assert(strstr(s, " count=3 at "), "%s", s);
 	shmc_free(s);
 	for (int i = 0; i < 3; i++)
-		ASSERT_OK(shmc_cond_release(w.c));
-	ASSERT_ERR(shmc_cond_release(w.c), SHMC_ENOTHELD);
+		ASSERT_OK(shmc_condition_release(w.c));
+	ASSERT_ERR(shmc_condition_release(w.c), SHMC_ENOTHELD);
 	teardown_world(&w);
 }
 
@@ -311,7 +311,7 @@ Test(cond, a_condition_in_a_dict_prints_its_proxy, .init = arena_setup,
 {
 	shmc_obj_t *d, *c;
 	ASSERT_OK(shmc_dict_new(A, &d));
-	ASSERT_OK(shmc_cond_new(A, NULL, &c));
+	ASSERT_OK(shmc_condition_new(A, NULL, &c));
 	ASSERT_OK(shmc_dict_set(d, shmc_str("c"), shmc_ref(c)));
 	shmc_obj_release(c);
 	char *s = obj_str(d);
@@ -329,9 +329,9 @@ Test(cond, a_condition_in_a_dict_prints_its_proxy, .init = arena_setup,
 static int wait_forever(void *p)
 {
 	struct world *w = p;
-	CHILD_OK(shmc_cond_acquire(w->c, SHMC_FOREVER));
+	CHILD_OK(shmc_condition_acquire(w->c, SHMC_FOREVER));
 	atomic_fetch_add(w->ready, 1);
-	shmc_cond_wait(w->c, SHMC_FOREVER);
+	shmc_condition_wait(w->c, SHMC_FOREVER);
 	return 3;
 }
 
@@ -350,9 +350,9 @@ Test(cond, waiter_killed_200_times_notify_still_wakes_a_live_one, .init = arena_
 		pid_t live = fork_fn(waiter, &w);
 		cr_assert(wait_count(shmc__cond_nwaiters, w.c, 2, 10));
 		kill_wait(dead);
-		ASSERT_OK(shmc_cond_acquire(w.c, SHMC_FOREVER));
-		cr_assert_eq(shmc_cond_notify(w.c, 1), 1);
-		ASSERT_OK(shmc_cond_release(w.c));
+		ASSERT_OK(shmc_condition_acquire(w.c, SHMC_FOREVER));
+		cr_assert_eq(shmc_condition_notify(w.c, 1), 1);
+		ASSERT_OK(shmc_condition_release(w.c));
 		int rc = wait_exit(live, 10);
 		hangs += rc == CHILD_HUNG;
 		cr_assert_eq(rc, 0, "kill %d: the live waiter got %d", k, rc);
@@ -369,9 +369,9 @@ Test(cond, waiter_killed_200_times_notify_still_wakes_a_live_one, .init = arena_
 static int stop_in_wait(void *p)
 {
 	struct world *w = p;
-	CHILD_OK(shmc_cond_acquire(w->c, SHMC_FOREVER));
+	CHILD_OK(shmc_condition_acquire(w->c, SHMC_FOREVER));
 	atomic_fetch_add(w->ready, 1);
-	shmc_cond_wait(w->c, SHMC_FOREVER);
+	shmc_condition_wait(w->c, SHMC_FOREVER);
 	return 3;
 }
 
@@ -389,9 +389,9 @@ Test(cond, notified_waiter_killed_before_waking_passes_it_on, .init = arena_setu
 		kill(dead, SIGSTOP);
 		pid_t live = fork_fn(waiter, &w);
 		cr_assert(wait_count(shmc__cond_nwaiters, w.c, 2, 10));
-		ASSERT_OK(shmc_cond_acquire(w.c, SHMC_FOREVER));
-		cr_assert_eq(shmc_cond_notify(w.c, 1), 1); /* to the stopped one */
-		ASSERT_OK(shmc_cond_release(w.c));
+		ASSERT_OK(shmc_condition_acquire(w.c, SHMC_FOREVER));
+		cr_assert_eq(shmc_condition_notify(w.c, 1), 1); /* to the stopped one */
+		ASSERT_OK(shmc_condition_release(w.c));
 		kill_wait(dead);
 		int rc = wait_exit(live, 10);
 		cr_assert_eq(rc, 0, "round %d: the live waiter got %d", k, rc);
@@ -406,8 +406,8 @@ Test(cond, notified_waiter_killed_before_waking_passes_it_on, .init = arena_setu
 static int notify_and_hang(void *p)
 {
 	struct world *w = p;
-	CHILD_OK(shmc_cond_acquire(w->c, SHMC_FOREVER));
-	CHILD_CHECK(shmc_cond_notify(w->c, 1) == 1);
+	CHILD_OK(shmc_condition_acquire(w->c, SHMC_FOREVER));
+	CHILD_CHECK(shmc_condition_notify(w->c, 1) == 1);
 	atomic_fetch_add(w->ready, 1);
 	for (;;)
 		pause();
@@ -435,15 +435,15 @@ Test(cond, lock_holder_killed_waiter_gets_eownerdead, .init = arena_setup,
 	setup_world(&w, false);
 	for (int k = 0; k < 20; k++) {
 		atomic_store(w.ready, 0);
-		ASSERT_OK(shmc_cond_acquire(w.c, SHMC_FOREVER));
+		ASSERT_OK(shmc_condition_acquire(w.c, SHMC_FOREVER));
 		struct killer kl = {w.ready, fork_fn(notify_and_hang, &w)};
 		pthread_t t;
 		cr_assert_eq(pthread_create(&t, NULL, kill_when_ready, &kl), 0);
 		/* Notified by the child, which then dies holding the lock. */
-		ASSERT_ERR(shmc_cond_wait(w.c, 10), SHMC_EOWNERDEAD);
+		ASSERT_ERR(shmc_condition_wait(w.c, 10), SHMC_EOWNERDEAD);
 		pthread_join(t, NULL);
 		cr_assert_eq(wait_exit(kl.pid, 10), CHILD_KILLED);
-		ASSERT_OK(shmc_cond_release(w.c));
+		ASSERT_OK(shmc_condition_release(w.c));
 	}
 	teardown_world(&w);
 }
@@ -454,14 +454,14 @@ static int cond_hammer(void *p)
 {
 	struct world *w = p;
 	for (int k = 0;; k++) {
-		int rc = shmc_cond_acquire(w->c, 10);
+		int rc = shmc_condition_acquire(w->c, 10);
 		CHILD_CHECK(rc == 0 || rc == SHMC_EOWNERDEAD);
 		if (k % 2)
-			rc = shmc_cond_wait(w->c, 0.002);
+			rc = shmc_condition_wait(w->c, 0.002);
 		else
-			rc = shmc_cond_notify(w->c, 1);
+			rc = shmc_condition_notify(w->c, 1);
 		CHILD_CHECK(rc >= 0 || rc == -ETIMEDOUT || rc == SHMC_EOWNERDEAD);
-		CHILD_OK(shmc_cond_release(w->c));
+		CHILD_OK(shmc_condition_release(w->c));
 	}
 }
 
@@ -491,15 +491,15 @@ Test(cond, processes_killed_mid_wait_or_notify_leave_it_sound, .init = arena_set
 	/* Still works: a live waiter is woken by one notify, past whatever
 	 * cells the dead left. The waiter holds the lock when it says it is
 	 * ready, so once we have the lock it is on the list. */
-	int rc = shmc_cond_acquire(w.c, 5);
+	int rc = shmc_condition_acquire(w.c, 5);
 	cr_assert(rc == 0 || rc == SHMC_EOWNERDEAD, "%s", shmc_errname(rc));
-	ASSERT_OK(shmc_cond_release(w.c));
+	ASSERT_OK(shmc_condition_release(w.c));
 	atomic_store(w.ready, 0);
 	pid_t live = fork_fn(waiter, &w);
 	cr_assert(wait_flag(w.ready, 1, 10));
-	ASSERT_OK(shmc_cond_acquire(w.c, 5));
-	cr_assert_eq(shmc_cond_notify(w.c, 1), 1);
-	ASSERT_OK(shmc_cond_release(w.c));
+	ASSERT_OK(shmc_condition_acquire(w.c, 5));
+	cr_assert_eq(shmc_condition_notify(w.c, 1), 1);
+	ASSERT_OK(shmc_condition_release(w.c));
 	cr_assert_eq(wait_exit(live, 10), 0);
 	shmc_check_report_t rep;
 	ASSERT_OK(shmc_arena_check(A, SHMC_CHECK_REAP | SHMC_CHECK_SWEEP, &rep, NULL, NULL));

@@ -194,8 +194,8 @@ static int incrementer(int i, void *p)
 	for (int k = 0; k < INCREMENTS; k++) {
 		CHILD_OK(shmc_lock_acquire(c->l, SHMC_FOREVER));
 		shmc_value_t v;
-		CHILD_OK(shmc_num_get(c->num, &v));
-		CHILD_OK(shmc_num_set(c->num, shmc_int(v.i + 1)));
+		CHILD_OK(shmc_cvalue_get(c->num, &v));
+		CHILD_OK(shmc_cvalue_set(c->num, shmc_int(v.i + 1)));
 		long x = *(volatile long *)c->plain;
 		*(volatile long *)c->plain = x + 1;
 		CHILD_OK(shmc_lock_release(c->l));
@@ -208,12 +208,12 @@ static void eight_incrementers(bool rlock)
 	struct counter c;
 	c.plain = shared_page(4096);
 	ASSERT_OK(rlock ? shmc_rlock_new(A, &c.l) : shmc_lock_new(A, &c.l));
-	ASSERT_OK(shmc_num_new(A, 'q', shmc_int(0), &c.num));
+	ASSERT_OK(shmc_cvalue_new(A, 'q', shmc_int(0), &c.num));
 	double t0 = now_s();
 	cr_assert_eq(run_children(8, incrementer, &c), 0);
 	double took = now_s() - t0;
 	shmc_value_t v;
-	ASSERT_OK(shmc_num_get(c.num, &v));
+	ASSERT_OK(shmc_cvalue_get(c.num, &v));
 	cr_assert_eq(v.i, 8 * INCREMENTS);
 	cr_assert_eq(*c.plain, 8 * INCREMENTS);
 	fprintf(stderr, "lock: 8 processes x %d increments under %s: %.3f s\n",

@@ -49,12 +49,12 @@ Test(view, dump_shows_named_objects_as_python_and_json, .init = named_setup,
      .fini = named_teardown)
 {
 	shmc_obj_t *ns, *ls, *d, *empty;
-	ASSERT_OK(shmc_root_get(NA, "ns", SHMC_KIND_NAMESPACE, &ns));
-	ASSERT_OK(shmc_root_get(NA, "ls", SHMC_KIND_LIST, &ls));
-	ASSERT_OK(shmc_root_get(NA, "d", SHMC_KIND_DICT, &d));
-	ASSERT_OK(shmc_root_get(NA, "empty", SHMC_KIND_NAMESPACE, &empty));
-	ASSERT_OK(shmc_ns_set(ns, "x", shmc_int(1)));
-	ASSERT_OK(shmc_ns_set(ns, "_hidden", shmc_int(2)));
+	ASSERT_OK(shmc_root_find_or_create(NA, "ns", SHMC_KIND_NAMESPACE, &ns));
+	ASSERT_OK(shmc_root_find_or_create(NA, "ls", SHMC_KIND_LIST, &ls));
+	ASSERT_OK(shmc_root_find_or_create(NA, "d", SHMC_KIND_DICT, &d));
+	ASSERT_OK(shmc_root_find_or_create(NA, "empty", SHMC_KIND_NAMESPACE, &empty));
+	ASSERT_OK(shmc_namespace_set(ns, "x", shmc_int(1)));
+	ASSERT_OK(shmc_namespace_set(ns, "_hidden", shmc_int(2)));
 	ASSERT_OK(shmc_list_append(ls, shmc_int(1)));
 	ASSERT_OK(shmc_list_append(ls, shmc_str("a")));
 	ASSERT_OK(shmc_dict_set(d, shmc_int(1), shmc_none()));
@@ -77,7 +77,7 @@ Test(view, words_sharing_one_huge_block_are_corrupt_not_a_hang, .init = named_se
 {
 	enum { ITEMS = 4000, BIG = 512 << 10 };
 	shmc_obj_t *ls;
-	ASSERT_OK(shmc_root_get(NA, "ls", SHMC_KIND_LIST, &ls));
+	ASSERT_OK(shmc_root_find_or_create(NA, "ls", SHMC_KIND_LIST, &ls));
 	for (int i = 0; i < ITEMS; i++)
 		ASSERT_OK(shmc_list_append(ls, shmc_int(i)));
 	char *big = calloc(1, BIG);

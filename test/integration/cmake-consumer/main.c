@@ -9,11 +9,11 @@ int main(void)
 {
 	shmc_arena_t *a;
 	shmc_obj_t *ns;
-	if (shmc_arena_create_anon(NULL, &a) || shmc_ns_new(a, &ns))
+	if (shmc_arena_create_anon(NULL, &a) || shmc_namespace_new(a, &ns))
 		return 1;
 	pid_t pid = fork();
 	if (pid == 0)
-		_exit(shmc_ns_set(ns, "x", shmc_int(42)) != 0);
+		_exit(shmc_namespace_set(ns, "x", shmc_int(42)) != 0);
 	int st;
 	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
 		return 1;
