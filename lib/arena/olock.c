@@ -62,50 +62,62 @@ uint32_t shmc__olock_tid_slow(void)
 	return shmc__olock_tid_cache = (uint32_t)syscall(SYS_gettid);
 }
 
-int shmc__olock_acquire(shmc_arena_t *a, struct shmc__olock *l, int64_t timeout_ns)
+/* The phases of an acquire, in order: one compare-and-swap; the checks that
+ * need no waiting (our own lock, a try-lock); a bounded spin; sleeping on
+ * the futex with the waiters bit set, probing the owner after each nap;
+ * and, whenever the owner is found dead, taking its place. Each phase that
+ * takes the lock does so with an acquire CAS, which pairs with the release
+ * exchange in shmc__olock_release(). */
+
+enum { PHASE_GOT = 1, PHASE_OWNER_DEAD = 2 };
+
+static inline bool owner_dead(shmc_arena_t *a, uint32_t word)
 {
-	uint32_t me = a->token, cur = 0;
-	int64_t deadline = -1; /* set once we know we must wait */
-	/* Acquire: pairs with the release in shmc__olock_release(). */
-	if (atomic_compare_exchange_strong_explicit(&l->word, &cur, me,
-						    memory_order_acquire,
-						    memory_order_relaxed))
-		goto got;
-	if ((cur & ~SHMC__OLOCK_WAITERS) == me && ld_relaxed(&l->tid) == shmc__tid())
-		return -EDEADLK;
-	if (timeout_ns == 0) {
-		if (!shmc__token_alive(a, cur & ~SHMC__OLOCK_WAITERS))
-			goto steal;
-		return -EAGAIN;
-	}
-	if (timeout_ns > 0)
-		deadline = shmc__now_ns() + timeout_ns;
+	return word && !shmc__token_alive(a, word & ~SHMC__OLOCK_WAITERS);
+}
+
+/* Phase 1: the free lock, in one CAS. *cur receives the word seen. */
+static inline bool try_fast(struct shmc__olock *l, uint32_t me, uint32_t *cur)
+{
+	*cur = 0;
+	return atomic_compare_exchange_strong_explicit(&l->word, cur, me,
+						       memory_order_acquire,
+						       memory_order_relaxed);
+}
+
+/* Phase 2: spin a little, for a holder about to release. */
+static bool spin(struct shmc__olock *l, uint32_t me)
+{
 	for (int i = 0; i < SPINS; i++) {
 		shmc__cpu_relax();
-		cur = ld_relaxed(&l->word);
+		uint32_t cur = ld_relaxed(&l->word);
 		if (cur == 0 && atomic_compare_exchange_weak_explicit(
 					&l->word, &cur, me, memory_order_acquire,
 					memory_order_relaxed))
-			goto got;
+			return true;
 	}
-	/* About to sleep: if the owner is already dead, nobody will ever
-	 * wake us, so find out now rather than after the first nap. */
-	cur = ld_relaxed(&l->word);
-	if (cur && !shmc__token_alive(a, cur & ~SHMC__OLOCK_WAITERS))
-		goto steal;
+	return false;
+}
+
+/* Phase 3: sleep until the lock is ours, its owner is found dead
+ * (PHASE_OWNER_DEAD, *cur the dead owner's word) or DEADLINE passes. */
+static int sleep_until(shmc_arena_t *a, struct shmc__olock *l, uint32_t me,
+		       int64_t deadline, uint32_t *cur)
+{
 	for (;;) {
-		cur = ld_relaxed(&l->word);
-		if (cur == 0) {
+		uint32_t w = ld_relaxed(&l->word);
+		if (w == 0) {
 			/* Others may be asleep: keep the mark when taking it. */
 			if (atomic_compare_exchange_strong_explicit(
-				    &l->word, &cur, me | SHMC__OLOCK_WAITERS,
+				    &l->word, &w, me | SHMC__OLOCK_WAITERS,
 				    memory_order_acquire, memory_order_relaxed))
-				goto got;
+				return PHASE_GOT;
 			continue;
 		}
-		if (!(cur & SHMC__OLOCK_WAITERS) &&
+		/* Mark the word before sleeping, so that the release wakes. */
+		if (!(w & SHMC__OLOCK_WAITERS) &&
 		    !atomic_compare_exchange_strong_explicit(
-			    &l->word, &cur, cur | SHMC__OLOCK_WAITERS,
+			    &l->word, &w, w | SHMC__OLOCK_WAITERS,
 			    memory_order_relaxed, memory_order_relaxed))
 			continue;
 		int64_t nap = SLEEP_NS;
@@ -115,14 +127,21 @@ int shmc__olock_acquire(shmc_arena_t *a, struct shmc__olock *l, int64_t timeout_
 				return -ETIMEDOUT;
 			nap = left < nap ? left : nap;
 		}
-		if (shmc__futex_wait(&l->word, cur | SHMC__OLOCK_WAITERS, nap) == -ETIMEDOUT) {
-			cur = ld_relaxed(&l->word);
-			if (cur && !shmc__token_alive(a, cur & ~SHMC__OLOCK_WAITERS))
-				goto steal;
+		if (shmc__futex_wait(&l->word, w | SHMC__OLOCK_WAITERS, nap) == -ETIMEDOUT) {
+			/* A nap ran out: a dead owner never wakes anyone. */
+			*cur = ld_relaxed(&l->word);
+			if (owner_dead(a, *cur))
+				return PHASE_OWNER_DEAD;
 		}
 	}
-steal:
-	/* The owner is dead: take its place, unless someone else did. */
+}
+
+/* Phase 4: the owner whose word is *CUR is dead: take its place, keeping
+ * the waiters bit, unless someone else did first; then wait again, within
+ * what is left of the caller's time. */
+static int take_over(shmc_arena_t *a, struct shmc__olock *l, uint32_t me, uint32_t cur,
+		     int64_t timeout_ns, int64_t deadline)
+{
 	for (;;) {
 		uint32_t next = me | (cur & SHMC__OLOCK_WAITERS);
 		if (atomic_compare_exchange_strong_explicit(&l->word, &cur, next,
@@ -132,8 +151,6 @@ steal:
 			return SHMC__LOCKED_OWNER_DIED;
 		}
 		if (cur == 0 || shmc__token_alive(a, cur & ~SHMC__OLOCK_WAITERS)) {
-			/* Someone else took it: wait again, within what is
-			 * left of the caller's time. */
 			int64_t left = timeout_ns;
 			if (deadline >= 0) {
 				left = deadline - shmc__now_ns();
@@ -142,6 +159,32 @@ steal:
 			return shmc__olock_acquire(a, l, left);
 		}
 	}
+}
+
+int shmc__olock_acquire(shmc_arena_t *a, struct shmc__olock *l, int64_t timeout_ns)
+{
+	uint32_t me = a->token, cur;
+	int64_t deadline = -1; /* set once we know we must wait */
+	if (try_fast(l, me, &cur))
+		goto got;
+	if ((cur & ~SHMC__OLOCK_WAITERS) == me && ld_relaxed(&l->tid) == shmc__tid())
+		return -EDEADLK;
+	if (timeout_ns == 0)
+		return owner_dead(a, cur) ? take_over(a, l, me, cur, 0, -1) : -EAGAIN;
+	if (timeout_ns > 0)
+		deadline = shmc__now_ns() + timeout_ns;
+	if (spin(l, me))
+		goto got;
+	/* About to sleep: if the owner is already dead, nobody will ever
+	 * wake us, so find out now rather than after the first nap. */
+	cur = ld_relaxed(&l->word);
+	if (owner_dead(a, cur))
+		return take_over(a, l, me, cur, timeout_ns, deadline);
+	int rc = sleep_until(a, l, me, deadline, &cur);
+	if (rc == PHASE_OWNER_DEAD)
+		return take_over(a, l, me, cur, timeout_ns, deadline);
+	if (rc != PHASE_GOT)
+		return rc;
 got:
 	st_relaxed(&l->tid, shmc__tid());
 	return SHMC__LOCKED;
