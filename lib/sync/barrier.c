@@ -50,6 +50,7 @@
 #include "memory/alloc.h"
 #include "values/repr.h"
 #include "sync/sync.h"
+#include "sync/waiter.h"
 
 #define COUNT_BITS 20
 #define COUNT_MASK ((1ull << COUNT_BITS) - 1)
@@ -152,6 +153,37 @@ static int outcome(uint64_t st, uint32_t e, uint32_t index)
 	return (st >> (HIST_SHIFT + k)) & 1 ? (int)index : SHMC_EBROKEN;
 }
 
+/* Waiting for the epoch to change, through the one waiter (waiter.c). */
+struct party {
+	shmc_arena_t *a;
+	struct shmc__obj *o;
+	struct barrier_body *b;
+	uint32_t e; /* the epoch we arrived in */
+};
+
+static bool tripped(void *ctx)
+{
+	struct party *p = ctx;
+	return st_epoch(ld_acquire(&p->b->st)) != p->e;
+}
+
+/* seq is read before st (ready): a change after we read st bumps seq after
+ * storing st, so the futex call sees it. */
+static uint32_t seq_now(void *ctx)
+{
+	struct party *p = ctx;
+	return ld_acquire(&p->b->seq);
+}
+
+/* A nap ran out: a party that arrived and died will never be back. */
+static int dead_party(void *ctx)
+{
+	struct party *p = ctx;
+	if (arrived_dead(p->a, p->b, ld_acquire(&p->b->st)))
+		return break_if_epoch(p->a, p->o, p->e);
+	return 0;
+}
+
 static int barrier_wait(shmc_arena_t *a, struct shmc__obj *o, int64_t deadline)
 {
 	struct barrier_body *b = body(o);
@@ -181,32 +213,20 @@ static int barrier_wait(shmc_arena_t *a, struct shmc__obj *o, int64_t deadline)
 	st_release(&b->st, st + 1);
 	shmc__obj_unlock(o);
 
-	for (int i = 0; i < SHMC__SPINS; i++) {
-		if (st_epoch(ld_acquire(&b->st)) != e)
-			break;
-		shmc__cpu_relax();
+	struct party p = {a, o, b, e};
+	const struct shmc__sleep sp = {.word = &b->seq, .ready = tripped,
+				       .seen = seq_now, .probe = dead_party};
+	rc = shmc__waiter_sleep(&sp, &p, deadline);
+	if (rc == -ETIMEDOUT) {
+		/* Python breaks the barrier for everyone on a timeout. */
+		if ((rc = break_if_epoch(a, o, e)) != 0)
+			return rc;
+		rc = outcome(ld_acquire(&b->st), e, index);
+		return rc >= 0 ? rc : -ETIMEDOUT;
 	}
-	for (;;) {
-		/* seq before st: a change after we read st bumps seq after
-		 * storing st, so the futex call sees it. */
-		uint32_t s = ld_acquire(&b->seq);
-		st = ld_acquire(&b->st);
-		if (st_epoch(st) != e)
-			return outcome(st, e, index);
-		if (shmc__expired(deadline)) {
-			/* Python breaks the barrier for everyone on a timeout. */
-			if ((rc = break_if_epoch(a, o, e)) != 0)
-				return rc;
-			st = ld_acquire(&b->st);
-			rc = outcome(st, e, index);
-			return rc >= 0 ? rc : -ETIMEDOUT;
-		}
-		if (shmc__nap(&b->seq, s, deadline) == -ETIMEDOUT &&
-		    arrived_dead(a, b, st)) {
-			if ((rc = break_if_epoch(a, o, e)) != 0)
-				return rc;
-		}
-	}
+	if (rc)
+		return rc;
+	return outcome(ld_acquire(&b->st), e, index);
 }
 
 static int change_epoch(shmc_obj_t *h, bool broken)

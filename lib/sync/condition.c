@@ -48,6 +48,7 @@
 #include "memory/alloc.h"
 #include "values/repr.h"
 #include "sync/sync.h"
+#include "sync/waiter.h"
 #include "values/venc.h"
 
 #define CELL_MAGIC 0x4c4c4543u /* "CELL" */
@@ -218,6 +219,38 @@ static bool dead_notified_locked(shmc_arena_t *a, struct cond_body *b)
 
 /* Waiting --------------------------------------------------------------------- */
 
+/* Waiting in a cell, through the one waiter (waiter.c). */
+struct sleeper {
+	shmc_arena_t *a;
+	struct shmc__obj *o;
+	struct cond_body *b;
+	struct cond_cell *c;
+};
+
+static bool cell_notified(void *ctx)
+{
+	struct sleeper *sl = ctx;
+	return ld_acquire(&sl->c->state) == NOTIFIED;
+}
+
+static uint32_t cell_waiting(void *ctx)
+{
+	(void)ctx;
+	return WAITING;
+}
+
+/* A nap ran out: a notification may have gone to a dead waiter's cell. */
+static int sweep_dead(void *ctx)
+{
+	struct sleeper *sl = ctx;
+	if (ld_acquire(&sl->c->state) == WAITING && shmc__obj_lock(sl->a, sl->o) == 0) {
+		if (dead_notified_locked(sl->a, sl->b))
+			sweep_dead_locked(sl->a, sl->b);
+		shmc__obj_unlock(sl->o);
+	}
+	return 0;
+}
+
 static int cond_wait(shmc_arena_t *a, struct shmc__obj *o, int64_t deadline)
 {
 	struct cond_body *b = body(o);
@@ -256,23 +289,10 @@ static int cond_wait(shmc_arena_t *a, struct shmc__obj *o, int64_t deadline)
 		return rc;
 	}
 
-	bool notified = false;
-	for (int i = 0; i < SHMC__SPINS && ld_acquire(&c->state) == WAITING; i++)
-		shmc__cpu_relax();
-	for (;;) {
-		if (ld_acquire(&c->state) == NOTIFIED) {
-			notified = true;
-			break;
-		}
-		if (shmc__expired(deadline))
-			break;
-		if (shmc__nap(&c->state, WAITING, deadline) == -ETIMEDOUT &&
-		    ld_acquire(&c->state) == WAITING && shmc__obj_lock(a, o) == 0) {
-			if (dead_notified_locked(a, b))
-				sweep_dead_locked(a, b);
-			shmc__obj_unlock(o);
-		}
-	}
+	struct sleeper sl = {a, o, b, c};
+	const struct shmc__sleep sp = {.word = &c->state, .ready = cell_notified,
+				       .seen = cell_waiting, .probe = sweep_dead};
+	bool notified = shmc__waiter_sleep(&sp, &sl, deadline) == 0;
 	/* Take our cell off the list. A notification that lands while we take
 	 * the lock still counts: unlike Python, we do not drop it. */
 	int lrc = shmc__obj_lock(a, o);

@@ -60,6 +60,7 @@
 #include "memory/alloc.h"
 #include "values/repr.h"
 #include "sync/sync.h"
+#include "sync/waiter.h"
 #include "values/venc.h"
 
 #define RING_MAGIC 0x474e4952u /* "RING" */
@@ -251,147 +252,185 @@ static bool looks_full(struct queue_body *b)
 	return b->maxsize && tail - head >= b->maxsize;
 }
 
+/* put and get wait through the one waiter (waiter.c). */
+struct xfer {
+	shmc_arena_t *a;
+	struct shmc__obj *o;
+	struct queue_body *b;
+	struct dead d;
+	shmc_value_t v;    /* put: the value */
+	uint64_t w;        /* put: its word, once encoded; get: the item's */
+	bool have;         /* put: W is encoded and ours to drop */
+	bool encode_failed; /* put: encoding under the lock failed */
+	shmc_value_t *out; /* get */
+};
+
+static int xfer_lock(void *ctx, bool probe, atomic_u64 **mine)
+{
+	struct xfer *x = ctx;
+	return lock_queue(x->a, x->o, probe, &x->d, mine);
+}
+
+static void xfer_park(void *ctx, uint32_t *seen)
+{
+	struct xfer *x = ctx;
+	/* A putter sleeps until a get, a getter until a put. */
+	*seen = ld_relaxed(x->out ? &x->b->puts : &x->b->gets);
+	unlock_queue(x->o, &x->d);
+	if (x->have) { /* full after all: let go of the block while we wait */
+		shmc__word_drop(x->a, x->w);
+		x->have = false;
+	}
+}
+
+/* The value is encoded (allocated) outside the lock when there looks to be
+ * room, under it when room appeared meanwhile, and never held while
+ * sleeping: a putter killed while it waits leaks nothing. */
+static int put_lock(void *ctx, bool probe, atomic_u64 **mine)
+{
+	struct xfer *x = ctx;
+	if (!x->have && !looks_full(x->b)) {
+		int rc = shmc__word_store(x->a, x->v, &x->w);
+		if (rc)
+			return rc;
+		x->have = true;
+	}
+	return xfer_lock(ctx, probe, mine);
+}
+
+static int put_attempt(void *ctx, atomic_u64 *mine, bool expired)
+{
+	struct xfer *x = ctx;
+	struct queue_body *b = x->b;
+	(void)mine;
+	uint64_t head = ld_relaxed(&b->head), tail = ld_relaxed(&b->tail);
+	bool room = b->maxsize == 0 || tail - head < b->maxsize;
+	if (room && !x->have) {
+		int rc = shmc__word_store(x->a, x->v, &x->w);
+		if (rc) {
+			x->encode_failed = true;
+			return rc;
+		}
+		x->have = true;
+	}
+	if (!room && !expired)
+		return -EAGAIN;
+	int rc = room ? make_room_locked(x->a, b, head, tail) : SHMC_EQUEUEFULL;
+	if (rc == 0) {
+		struct ring *r = ring_of(x->a, b);
+		st_relaxed(&r->item[tail & (r->cap - 1)], x->w);
+		/* Release: the item is written before it is published (pairs
+		 * with qsize's and the walk's acquire loads). */
+		st_release(&b->tail, tail + 1);
+		x->have = false; /* the queue's now */
+		if (x->d.joinable)
+			atomic_store(&b->unfinished, ld_relaxed(&b->unfinished) + 1);
+		st_relaxed(&b->puts, ld_relaxed(&b->puts) + 1);
+	}
+	return rc;
+}
+
+static int put_leave(void *ctx, atomic_u64 *mine, int rc)
+{
+	struct xfer *x = ctx;
+	struct queue_body *b = x->b;
+	(void)mine;
+	/* After a put, one getter; after a timeout with room left, the putter
+	 * a wake-up may have been meant for. */
+	bool wake = !x->encode_failed && ld_relaxed(&b->sleepers) > 0 &&
+		    (rc == 0 || (b->maxsize && ld_relaxed(&b->tail) - ld_relaxed(&b->head) <
+						       b->maxsize));
+	unlock_queue(x->o, &x->d);
+	if (wake)
+		shmc__futex_wake(rc == 0 ? &b->puts : &b->gets, 1);
+	return rc;
+}
+
 static int queue_put(shmc_arena_t *a, struct shmc__obj *o, shmc_value_t v, int64_t deadline)
 {
-	struct queue_body *b = body(o);
-	/* The value is encoded (allocated) outside the lock when there looks
-	 * to be room, under it when room appeared meanwhile, and never held
-	 * while sleeping: a putter killed while it waits leaks nothing. */
-	uint64_t w = 0;
-	bool have = false, registered = false, probe = false;
-	int rc;
-	for (;;) {
-		if (!have && !looks_full(b)) {
-			if ((rc = shmc__word_store(a, v, &w)) != 0)
-				return rc;
-			have = true;
-		}
-		struct dead d;
-		atomic_u64 *mine;
-		if ((rc = lock_queue(a, o, probe, &d, &mine)) != 0)
-			break;
-		probe = false;
-		uint64_t head = ld_relaxed(&b->head), tail = ld_relaxed(&b->tail);
-		bool room = b->maxsize == 0 || tail - head < b->maxsize;
-		if (room && !have) {
-			if ((rc = shmc__word_store(a, v, &w)) != 0) {
-				if (registered)
-					shmc__ledger_unwait_locked(a, mine, &b->sleepers);
-				unlock_queue(o, &d);
-				return rc;
-			}
-			have = true;
-		}
-		if (room || shmc__expired(deadline)) {
-			rc = room ? make_room_locked(a, b, head, tail) : SHMC_EQUEUEFULL;
-			if (rc == 0) {
-				struct ring *r = ring_of(a, b);
-				st_relaxed(&r->item[tail & (r->cap - 1)], w);
-				/* Release: the item is written before it is
-				 * published (pairs with qsize's and the
-				 * walk's acquire loads). */
-				st_release(&b->tail, tail + 1);
-				have = false; /* the queue's now */
-				if (d.joinable)
-					atomic_store(&b->unfinished,
-						     ld_relaxed(&b->unfinished) + 1);
-				st_relaxed(&b->puts, ld_relaxed(&b->puts) + 1);
-			}
-			if (registered)
-				shmc__ledger_unwait_locked(a, mine, &b->sleepers);
-			/* After a put, one getter; after a timeout with room
-			 * left, the putter a wake-up may have been meant for. */
-			bool wake = ld_relaxed(&b->sleepers) > 0 &&
-				    (rc == 0 || (b->maxsize && ld_relaxed(&b->tail) -
-				     ld_relaxed(&b->head) < b->maxsize));
-			unlock_queue(o, &d);
-			if (wake)
-				shmc__futex_wake(rc == 0 ? &b->puts : &b->gets, 1);
-			break;
-		}
-		if (!registered)
-			registered = shmc__ledger_wait_locked(a, mine, &b->sleepers);
-		uint32_t g = ld_relaxed(&b->gets);
-		unlock_queue(o, &d);
-		if (have) { /* full after all: let go of the block while we wait */
-			shmc__word_drop(a, w);
-			have = false;
-		}
-		for (int i = 0; i < SHMC__SPINS && ld_relaxed(&b->gets) == g; i++)
-			shmc__cpu_relax();
-		if (shmc__nap(&b->gets, g, deadline) == -ETIMEDOUT)
-			probe = shmc__ledger_has_dead(a, b->ledger);
+	struct xfer x = {.a = a, .o = o, .b = body(o), .v = v};
+	const struct shmc__waiter w = {
+		.a = a,
+		.ledger = x.b->ledger,
+		.sleepers = &x.b->sleepers,
+		.word = &x.b->gets,
+		.lock = put_lock,
+		.attempt = put_attempt,
+		.leave = put_leave,
+		.park = xfer_park,
+	};
+	int rc = shmc__waiter_run(&w, &x, deadline);
+	if (x.have)
+		shmc__word_drop(a, x.w);
+	return rc;
+}
+
+static int get_attempt(void *ctx, atomic_u64 *mine, bool expired)
+{
+	struct xfer *x = ctx;
+	struct queue_body *b = x->b;
+	uint64_t head = ld_relaxed(&b->head), tail = ld_relaxed(&b->tail);
+	bool any = tail != head;
+	if (!any)
+		return expired ? SHMC_EQUEUEEMPTY : -EAGAIN;
+	struct ring *r = ring_of(x->a, b);
+	if (r == NULL)
+		return SHMC_ECORRUPT;
+	x->w = ld_relaxed(&r->item[head & (r->cap - 1)]);
+	/* Decoded first: failing here changes nothing. */
+	int rc = shmc__word_load(x->a, x->w, x->out);
+	if (rc)
+		return rc;
+	uint64_t e = ld_relaxed(mine);
+	if (x->d.joinable && shmc__led_held(e) == SHMC__LEDGER_HELD_MASK) {
+		shmc_value_free(x->out);
+		return -EOVERFLOW;
 	}
-	if (have)
-		shmc__word_drop(a, w);
+	/* One store takes the item. */
+	st_release(&b->head, head + 1);
+	if (x->d.joinable)
+		shmc__led_put(mine, shmc__ledger_gen(x->a), shmc__led_waiting(e),
+			      shmc__led_held(e) + 1);
+	st_relaxed(&b->gets, ld_relaxed(&b->gets) + 1);
+	if (head + 1 == tail && r->cap > RING_SHRINK) {
+		st_release(&b->ring_off, 0);
+		shmc__free(x->a, shmc__off(x->a, r));
+	}
+	return 0;
+}
+
+static int get_leave(void *ctx, atomic_u64 *mine, int rc)
+{
+	struct xfer *x = ctx;
+	struct queue_body *b = x->b;
+	(void)mine;
+	/* After a get, one putter of a bounded queue; after a timeout with
+	 * items left, a getter. */
+	bool wake = ld_relaxed(&b->sleepers) > 0 &&
+		    (rc == 0 ? b->maxsize != 0 : ld_relaxed(&b->tail) != ld_relaxed(&b->head));
+	unlock_queue(x->o, &x->d);
+	if (wake)
+		shmc__futex_wake(rc == 0 ? &b->gets : &b->puts, 1);
+	if (rc == 0)
+		shmc__word_drop(x->a, x->w);
 	return rc;
 }
 
 static int queue_get(shmc_arena_t *a, struct shmc__obj *o, int64_t deadline,
 		     shmc_value_t *out)
 {
-	struct queue_body *b = body(o);
-	bool registered = false, probe = false;
-	for (;;) {
-		struct dead d;
-		atomic_u64 *mine;
-		int rc = lock_queue(a, o, probe, &d, &mine);
-		if (rc)
-			return rc;
-		probe = false;
-		uint64_t head = ld_relaxed(&b->head), tail = ld_relaxed(&b->tail), w = 0;
-		bool any = tail != head;
-		if (any || shmc__expired(deadline)) {
-			struct ring *r = any ? ring_of(a, b) : NULL;
-			rc = any ? 0 : SHMC_EQUEUEEMPTY;
-			if (any && r == NULL)
-				rc = SHMC_ECORRUPT;
-			if (rc == 0) {
-				w = ld_relaxed(&r->item[head & (r->cap - 1)]);
-				/* Decoded first: failing here changes nothing. */
-				rc = shmc__word_load(a, w, out);
-			}
-			uint64_t e = ld_relaxed(mine);
-			if (rc == 0 && d.joinable && shmc__led_held(e) == SHMC__LEDGER_HELD_MASK) {
-				shmc_value_free(out);
-				rc = -EOVERFLOW;
-			}
-			if (rc == 0) {
-				/* One store takes the item. */
-				st_release(&b->head, head + 1);
-				if (d.joinable)
-					shmc__led_put(mine, shmc__ledger_gen(a),
-						      shmc__led_waiting(e),
-						      shmc__led_held(e) + 1);
-				st_relaxed(&b->gets, ld_relaxed(&b->gets) + 1);
-				if (head + 1 == tail && r->cap > RING_SHRINK) {
-					st_release(&b->ring_off, 0);
-					shmc__free(a, shmc__off(a, r));
-				}
-			}
-			if (registered)
-				shmc__ledger_unwait_locked(a, mine, &b->sleepers);
-			/* After a get, one putter of a bounded queue; after
-			 * a timeout with items left, a getter. */
-			bool wake = ld_relaxed(&b->sleepers) > 0 &&
-				    (rc == 0 ? b->maxsize != 0
-					     : ld_relaxed(&b->tail) != ld_relaxed(&b->head));
-			unlock_queue(o, &d);
-			if (wake)
-				shmc__futex_wake(rc == 0 ? &b->gets : &b->puts, 1);
-			if (rc == 0)
-				shmc__word_drop(a, w);
-			return rc;
-		}
-		if (!registered)
-			registered = shmc__ledger_wait_locked(a, mine, &b->sleepers);
-		uint32_t p = ld_relaxed(&b->puts);
-		unlock_queue(o, &d);
-		for (int i = 0; i < SHMC__SPINS && ld_relaxed(&b->puts) == p; i++)
-			shmc__cpu_relax();
-		if (shmc__nap(&b->puts, p, deadline) == -ETIMEDOUT)
-			probe = shmc__ledger_has_dead(a, b->ledger);
-	}
+	struct xfer x = {.a = a, .o = o, .b = body(o), .out = out};
+	const struct shmc__waiter w = {
+		.a = a,
+		.ledger = x.b->ledger,
+		.sleepers = &x.b->sleepers,
+		.word = &x.b->puts,
+		.lock = xfer_lock,
+		.attempt = get_attempt,
+		.leave = get_leave,
+		.park = xfer_park,
+	};
+	return shmc__waiter_run(&w, &x, deadline);
 }
 
 static int task_done(shmc_arena_t *a, struct shmc__obj *o)

@@ -44,6 +44,7 @@
 
 #include "values/repr.h"
 #include "sync/sync.h"
+#include "sync/waiter.h"
 
 struct sem_body {
 	atomic_u32 value;
@@ -102,77 +103,85 @@ static int repair(shmc_arena_t *a, struct shmc__obj *o)
 
 /* Take a permit if there is one (lock held). *dead is set when dead
  * holders' permits were reclaimed to make one. */
-static int try_take_locked(shmc_arena_t *a, struct sem_body *b, atomic_u64 *mine,
-			   bool probe_dead, bool *dead)
+/* Acquiring, through the one waiter (waiter.c) ------------------------------ */
+
+struct acquire {
+	shmc_arena_t *a;
+	struct shmc__obj *o;
+	struct sem_body *b;
+	bool dead; /* permits came back from a dead holder */
+};
+
+static int acquire_lock(void *ctx, bool probe, atomic_u64 **mine)
 {
-	if (ld_relaxed(&b->value) == 0 && probe_dead) {
-		struct reclaim r = {b, 0};
-		shmc__ledger_reap_locked(a, b->ledger, reclaim_fn, &r);
-		if (r.permits)
-			*dead = true;
-	}
-	uint32_t v = ld_relaxed(&b->value);
+	struct acquire *q = ctx;
+	int rc = shmc__obj_lock(q->a, q->o);
+	if (rc)
+		return rc;
+	struct reclaim r = {q->b, 0};
+	*mine = shmc__ledger_mine_locked(q->a, q->b->ledger, reclaim_fn, &r);
+	/* No permit left: a dead holder would never release, so reclaim
+	 * what it held. */
+	if (probe && ld_relaxed(&q->b->value) == 0)
+		shmc__ledger_reap_locked(q->a, q->b->ledger, reclaim_fn, &r);
+	q->dead |= r.permits != 0;
+	return 0;
+}
+
+static int acquire_attempt(void *ctx, atomic_u64 *mine, bool expired)
+{
+	struct acquire *q = ctx;
+	uint32_t v = ld_relaxed(&q->b->value);
 	if (v == 0)
-		return -EAGAIN;
+		return expired ? -ETIMEDOUT : -EAGAIN;
 	uint64_t e = ld_relaxed(mine);
 	if (shmc__led_held(e) == SHMC__LEDGER_HELD_MASK)
 		return -EOVERFLOW;
-	st_relaxed(&b->value, v - 1);
-	shmc__led_put(mine, shmc__ledger_gen(a), shmc__led_waiting(e),
+	st_relaxed(&q->b->value, v - 1);
+	shmc__led_put(mine, shmc__ledger_gen(q->a), shmc__led_waiting(e),
 		      shmc__led_held(e) + 1);
 	return 0;
 }
 
+static int acquire_leave(void *ctx, atomic_u64 *mine, int rc)
+{
+	struct acquire *q = ctx;
+	(void)mine;
+	/* Leaving without the permit a wake-up may have been meant for: pass
+	 * it on. */
+	bool pass = rc != 0 && ld_relaxed(&q->b->value) > 0 &&
+		    ld_relaxed(&q->b->sleepers) > 0;
+	shmc__obj_unlock(q->o);
+	if (pass)
+		shmc__futex_wake(&q->b->value, 1);
+	if (rc == 0 && q->dead) {
+		shmc__count_recovery(q->a);
+		return SHMC_EOWNERDEAD;
+	}
+	return rc;
+}
+
+static void acquire_park(void *ctx, uint32_t *seen)
+{
+	struct acquire *q = ctx;
+	*seen = ld_relaxed(&q->b->value); /* 0: sleep until a release */
+	shmc__obj_unlock(q->o);
+}
+
 static int sem_acquire(shmc_arena_t *a, struct shmc__obj *o, int64_t deadline)
 {
-	struct sem_body *b = body(o);
-	bool registered = false, dead = false, probe = false, probed = false;
-	int rc;
-	for (;;) {
-		if ((rc = shmc__obj_lock(a, o)) != 0)
-			return rc;
-		struct reclaim r = {b, 0};
-		atomic_u64 *mine = shmc__ledger_mine_locked(a, b->ledger, reclaim_fn, &r);
-		if (r.permits)
-			dead = true;
-		bool expired = shmc__expired(deadline);
-		/* Before giving up or sleeping the first time, and after a
-		 * nap that found a dead process: a dead holder would never
-		 * release, so reclaim what it held. */
-		rc = try_take_locked(a, b, mine, probe || (expired && !probed), &dead);
-		probed |= probe || expired;
-		probe = false;
-		if (rc == 0 || rc == -EOVERFLOW || expired) {
-			if (registered)
-				shmc__ledger_unwait_locked(a, mine, &b->sleepers);
-			/* Leaving without the permit a wake-up may have been
-			 * meant for: pass it on. */
-			bool pass = rc != 0 && ld_relaxed(&b->value) > 0 &&
-				    ld_relaxed(&b->sleepers) > 0;
-			shmc__obj_unlock(o);
-			if (pass)
-				shmc__futex_wake(&b->value, 1);
-			if (rc == 0 && dead) {
-				shmc__count_recovery(a);
-				return SHMC_EOWNERDEAD;
-			}
-			return rc == -EAGAIN ? -ETIMEDOUT : rc;
-		}
-		if (!registered)
-			registered = shmc__ledger_wait_locked(a, mine, &b->sleepers);
-		shmc__obj_unlock(o);
-		if (!probed) {
-			probed = true;
-			if ((probe = shmc__ledger_has_dead(a, b->ledger)))
-				continue;
-		}
-		/* Spin a little: a holder may be about to release. */
-		for (int i = 0; i < SHMC__SPINS && ld_relaxed(&b->value) == 0; i++)
-			shmc__cpu_relax();
-		if (ld_relaxed(&b->value) == 0 &&
-		    shmc__nap(&b->value, 0, deadline) == -ETIMEDOUT)
-			probe = shmc__ledger_has_dead(a, b->ledger);
-	}
+	struct acquire q = {a, o, body(o), false};
+	const struct shmc__waiter w = {
+		.a = a,
+		.ledger = q.b->ledger,
+		.sleepers = &q.b->sleepers,
+		.word = &q.b->value,
+		.lock = acquire_lock,
+		.attempt = acquire_attempt,
+		.leave = acquire_leave,
+		.park = acquire_park,
+	};
+	return shmc__waiter_run(&w, &q, deadline);
 }
 
 static int sem_release(shmc_arena_t *a, struct shmc__obj *o)

@@ -13,6 +13,7 @@
 
 #include "base/heap.h"
 #include "base/util.h"
+#include "objects/obj.h"
 #include "values/value.h"
 
 shmc_value_t shmc_str(const char *s)
@@ -345,7 +346,7 @@ static bool eq_depth(shmc_value_t a, shmc_value_t b, int depth)
 		       (a.len == 0 || memcmp(a.str, b.str, a.len) == 0);
 	case SHMC_TUPLE:
 	case SHMC_LIST:
-		if (a.seq->len != b.seq->len)
+		if (!shmc__value_seq_shape_eq(a.type, a.seq->len, b))
 			return false;
 		for (size_t i = 0; i < a.seq->len; i++)
 			if (!eq_depth(a.seq->items[i], b.seq->items[i], depth + 1))
@@ -365,6 +366,23 @@ static bool eq_depth(shmc_value_t a, shmc_value_t b, int depth)
 	default:
 		return false;
 	}
+}
+
+/* The rules of Python's == that the arena's encoding (venc.c) compares
+ * against without decoding: it walks its stream and asks these, so that
+ * every rule lives here, once. */
+
+bool shmc__value_seq_shape_eq(shmc_type_t type, size_t len, shmc_value_t v)
+{
+	/* A tuple never equals a list, and lengths must agree. */
+	return v.type == type && v.seq->len == len;
+}
+
+bool shmc__value_is_ref_to(shmc_value_t v, uint64_t off)
+{
+	/* Managed objects compare by identity (shmc_obj_same): the object at
+	 * OFF of the arena being read. */
+	return v.type == SHMC_REF && v.ref && v.ref->off == off;
 }
 
 bool shmc_value_eq(shmc_value_t a, shmc_value_t b)

@@ -401,6 +401,12 @@ int shmc__word_load_view(shmc_arena_t *a, uint64_t w, shmc_value_t *out)
 
 /* Equality without decoding --------------------------------------------- */
 
+/* The stream is walked here; every rule of Python's == is value.c's
+ * (shmc_value_eq and the shape and identity helpers beside it), asked about
+ * each item in turn: numbers and None as immediates, text as a borrowed
+ * view where it lies, sequences by shape then item by item, dicts (order-
+ * insensitive) decoded as stubs and compared whole. */
+
 /* Compare the item at C with V; on return C is past the item (or the walk
  * stopped early and the result is false). */
 static bool item_eq(shmc_arena_t *a, struct cursor *c, shmc_value_t v, int depth)
@@ -412,7 +418,7 @@ static bool item_eq(shmc_arena_t *a, struct cursor *c, shmc_value_t v, int depth
 	switch (t) {
 	case T_NONE:
 		c->p++;
-		return v.type == SHMC_NONE;
+		return shmc_value_eq(shmc_none(), v);
 	case T_FALSE:
 	case T_TRUE:
 	case T_INT:
@@ -439,16 +445,19 @@ static bool item_eq(shmc_arena_t *a, struct cursor *c, shmc_value_t v, int depth
 		c->p++;
 		if (!get_u64(c, &x) || x > (uint64_t)(c->end - c->p))
 			return false;
+		if (x > SHMC_MAX_LEN)
+			return false;
 		c->p += x;
-		return v.type == (t == T_STR ? SHMC_STR : SHMC_BYTES) &&
-		       v.len == x && (x == 0 || memcmp(c->p - x, v.str, x) == 0);
+		/* A borrowed view of the text where it lies: no copy. */
+		shmc_value_t text = {t == T_STR ? SHMC_STR : SHMC_BYTES, 0, 0, (uint32_t)x,
+				     {.str = (const char *)c->p - x}};
+		return shmc_value_eq(text, v);
 	case T_TUPLE:
 	case T_LIST:
 		c->p++;
 		if (!get_u64(c, &x))
 			return false;
-		if (v.type != (t == T_TUPLE ? SHMC_TUPLE : SHMC_LIST) ||
-		    v.seq->len != x)
+		if (!shmc__value_seq_shape_eq(t == T_TUPLE ? SHMC_TUPLE : SHMC_LIST, x, v))
 			return false;
 		for (uint64_t i = 0; i < x; i++)
 			if (!item_eq(a, c, v.seq->items[i], depth + 1))
@@ -468,7 +477,7 @@ static bool item_eq(shmc_arena_t *a, struct cursor *c, shmc_value_t v, int depth
 		c->p++;
 		if (!get_u64(c, &x))
 			return false;
-		return v.type == SHMC_REF && v.ref && v.ref->off == x;
+		return shmc__value_is_ref_to(v, x);
 	default:
 		return false;
 	}
@@ -484,9 +493,9 @@ bool shmc__word_eq(shmc_arena_t *a, uint64_t w, shmc_value_t v)
 	if (w == SHMC__W_TRUE || w == SHMC__W_FALSE)
 		return shmc_value_eq(shmc_bool(w == SHMC__W_TRUE), v);
 	if (w == SHMC__W_NONE)
-		return v.type == SHMC_NONE;
+		return shmc_value_eq(shmc_none(), v);
 	if (shmc__w_is_ref(w))
-		return v.type == SHMC_REF && v.ref && v.ref->off == shmc__w_ref_off(w);
+		return shmc__value_is_ref_to(v, shmc__w_ref_off(w));
 	if (!shmc__w_is_block(w))
 		return false;
 	const struct vblock *b = block_at(a, w);
