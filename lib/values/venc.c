@@ -237,14 +237,120 @@ uint64_t shmc__word_block_bytes(const shmc_arena_t *a, uint64_t w)
 	return b ? sizeof(*b) + b->len : 0;
 }
 
+/* The decoder: one function per kind of item, each reading only what it
+ * validated (every length is checked against what is left of the block),
+ * dispatched by the item's type byte. */
+static int decode(shmc_arena_t *a, struct cursor *c, int depth, bool stubs,
+		  shmc_value_t *out);
+
+static int decode_number(struct cursor *c, unsigned t, shmc_value_t *out)
+{
+	uint64_t x;
+	if (!get_u64(c, &x))
+		return SHMC_ECORRUPT;
+	if (t == T_INT) {
+		*out = shmc_int((int64_t)x);
+	} else {
+		double f;
+		memcpy(&f, &x, 8);
+		*out = shmc_float(f);
+	}
+	return 0;
+}
+
+static int decode_text(struct cursor *c, unsigned t, shmc_value_t *out)
+{
+	uint64_t x;
+	if (!get_u64(c, &x) || x > (uint64_t)(c->end - c->p) || x > SHMC_MAX_LEN)
+		return SHMC_ECORRUPT;
+	int rc = shmc__str_copy(t == T_STR ? SHMC_STR : SHMC_BYTES, (const char *)c->p, x, out);
+	c->p += x;
+	return rc;
+}
+
+static int decode_seq(shmc_arena_t *a, struct cursor *c, unsigned t, int depth,
+		      bool stubs, shmc_value_t *out)
+{
+	uint64_t x;
+	/* Each item takes at least one byte: bounds the allocation. */
+	if (!get_u64(c, &x) || x > (uint64_t)(c->end - c->p))
+		return SHMC_ECORRUPT;
+	shmc_value_t s;
+	int rc = shmc__seq_new(t == T_TUPLE ? SHMC_TUPLE : SHMC_LIST, x, &s);
+	if (rc)
+		return rc;
+	for (uint64_t i = 0; i < x; i++) {
+		shmc_value_t item;
+		unsigned it = *c->p; /* c->p < c->end: x bytes remain */
+		if ((it == T_INT || it == T_FLOAT) && c->end - c->p >= 9) {
+			/* Numbers, the usual items, without a call. */
+			uint64_t bits;
+			memcpy(&bits, c->p + 1, 8);
+			c->p += 9;
+			item = it == T_INT ? shmc_int((int64_t)bits) : shmc_int(0);
+			if (it == T_FLOAT) {
+				item.type = SHMC_FLOAT;
+				memcpy(&item.f, &bits, 8);
+			}
+		} else if ((rc = decode(a, c, depth + 1, stubs, &item))) {
+			shmc_value_free(&s);
+			return rc;
+		}
+		shmc__seq_push(&s, item);
+	}
+	*out = s;
+	return 0;
+}
+
+static int decode_dict(shmc_arena_t *a, struct cursor *c, int depth, bool stubs,
+		       shmc_value_t *out)
+{
+	uint64_t x;
+	if (!get_u64(c, &x) || x > (uint64_t)(c->end - c->p) / 2)
+		return SHMC_ECORRUPT;
+	shmc_value_t d;
+	int rc = shmc__pmap_new(&d);
+	if (rc)
+		return rc;
+	for (uint64_t i = 0; i < x; i++) {
+		shmc_value_t k, v;
+		if ((rc = decode(a, c, depth + 1, stubs, &k)) == 0 &&
+		    (rc = decode(a, c, depth + 1, stubs, &v)) != 0)
+			shmc_value_free(&k);
+		if (rc == 0)
+			rc = shmc_pdict_set(&d, k, v);
+		if (rc) {
+			shmc_value_free(&d);
+			return rc == SHMC_EUNHASHABLE ? SHMC_ECORRUPT : rc;
+		}
+	}
+	*out = d;
+	return 0;
+}
+
+/* A reference: a handle holding a reference of its own, or (views) a stub
+ * that names the object without holding it. */
+static int decode_ref(shmc_arena_t *a, struct cursor *c, bool stubs, shmc_value_t *out)
+{
+	uint64_t x;
+	shmc_obj_t *h;
+	if (!get_u64(c, &x))
+		return SHMC_ECORRUPT;
+	int rc = stubs ? shmc__obj_stub(a, x, &h) : shmc__obj_wrap(a, x, &h);
+	if (rc)
+		return rc;
+	out->type = SHMC_REF;
+	out->owned = 1;
+	out->ref = h;
+	return 0;
+}
+
 static int decode(shmc_arena_t *a, struct cursor *c, int depth, bool stubs,
 		  shmc_value_t *out)
 {
 	if (depth > SHMC__MAX_DEPTH || c->p >= c->end)
 		return SHMC_ECORRUPT;
 	unsigned t = *c->p++;
-	uint64_t x;
-	int rc;
 	switch (t) {
 	case T_NONE:
 		*out = shmc_none();
@@ -254,90 +360,18 @@ static int decode(shmc_arena_t *a, struct cursor *c, int depth, bool stubs,
 		*out = shmc_bool(t == T_TRUE);
 		return 0;
 	case T_INT:
-		if (!get_u64(c, &x))
-			return SHMC_ECORRUPT;
-		*out = shmc_int((int64_t)x);
-		return 0;
-	case T_FLOAT: {
-		double f;
-		if (!get_u64(c, &x))
-			return SHMC_ECORRUPT;
-		memcpy(&f, &x, 8);
-		*out = shmc_float(f);
-		return 0;
-	}
+	case T_FLOAT:
+		return decode_number(c, t, out);
 	case T_STR:
 	case T_BYTES:
-		if (!get_u64(c, &x) || x > (uint64_t)(c->end - c->p))
-			return SHMC_ECORRUPT;
-		if (x > SHMC_MAX_LEN)
-			return SHMC_ECORRUPT;
-		rc = shmc__str_copy(t == T_STR ? SHMC_STR : SHMC_BYTES,
-				    (const char *)c->p, x, out);
-		c->p += x;
-		return rc;
+		return decode_text(c, t, out);
 	case T_TUPLE:
-	case T_LIST: {
-		/* Each item takes at least one byte: bounds the allocation. */
-		if (!get_u64(c, &x) || x > (uint64_t)(c->end - c->p))
-			return SHMC_ECORRUPT;
-		shmc_value_t s;
-		if ((rc = shmc__seq_new(t == T_TUPLE ? SHMC_TUPLE : SHMC_LIST, x, &s)))
-			return rc;
-		for (uint64_t i = 0; i < x; i++) {
-			shmc_value_t item;
-			unsigned it = *c->p; /* c->p < c->end: x bytes remain */
-			if ((it == T_INT || it == T_FLOAT) && c->end - c->p >= 9) {
-				/* Numbers, the usual items, without a call. */
-				uint64_t bits;
-				memcpy(&bits, c->p + 1, 8);
-				c->p += 9;
-				item = it == T_INT ? shmc_int((int64_t)bits) : shmc_int(0);
-				if (it == T_FLOAT) {
-					item.type = SHMC_FLOAT;
-					memcpy(&item.f, &bits, 8);
-				}
-			} else if ((rc = decode(a, c, depth + 1, stubs, &item))) {
-				shmc_value_free(&s);
-				return rc;
-			}
-			shmc__seq_push(&s, item);
-		}
-		*out = s;
-		return 0;
-	}
-	case T_DICT: {
-		if (!get_u64(c, &x) || x > (uint64_t)(c->end - c->p) / 2)
-			return SHMC_ECORRUPT;
-		shmc_value_t d;
-		if ((rc = shmc__pmap_new(&d)))
-			return rc;
-		for (uint64_t i = 0; i < x; i++) {
-			shmc_value_t k, v;
-			if ((rc = decode(a, c, depth + 1, stubs, &k)) == 0 &&
-			    (rc = decode(a, c, depth + 1, stubs, &v)) != 0)
-				shmc_value_free(&k);
-			if (rc == 0)
-				rc = shmc_pdict_set(&d, k, v);
-			if (rc) {
-				shmc_value_free(&d);
-				return rc == SHMC_EUNHASHABLE ? SHMC_ECORRUPT : rc;
-			}
-		}
-		*out = d;
-		return 0;
-	}
-	case T_REF: {
-		shmc_obj_t *h;
-		if (!get_u64(c, &x))
-			return SHMC_ECORRUPT;
-		if ((rc = stubs ? shmc__obj_stub(a, x, &h) : shmc__obj_wrap(a, x, &h)))
-			return rc;
-		out->type = SHMC_REF;
-		out->owned = 1;
-		out->ref = h;
-		return 0;
-	}
+	case T_LIST:
+		return decode_seq(a, c, t, depth, stubs, out);
+	case T_DICT:
+		return decode_dict(a, c, depth, stubs, out);
+	case T_REF:
+		return decode_ref(a, c, stubs, out);
 	default:
 		return SHMC_ECORRUPT;
 	}
