@@ -52,7 +52,47 @@
  * - Strings are UTF-8; storing an invalid one fails with -EILSEQ.
  * - Linking libshmc links jemalloc, which then serves the whole process's
  *   malloc(); private copies of values come from a jemalloc arena of their
- *   own.
+ *   own. A build with JEMALLOC=0 uses the C library's malloc instead (for
+ *   valgrind).
+ * - Signals: no shmc function is async-signal-safe. They allocate, take
+ *   process-local mutexes and may sleep on futexes; call none of them from
+ *   a signal handler. (A fork() child may use shmc at once: the fork
+ *   handlers prepare its process slot, and jemalloc has its own.)
+ * - Threads: every function may be called by several threads at once, on
+ *   the same arena handle and on the same object handle: a handle is not
+ *   changed by the operations made through it. Releasing a handle
+ *   (shmc_obj_release), or closing its arena (shmc_arena_close), while
+ *   another thread still uses it is a use after free: release each handle
+ *   once, after its last use, as with free(). shmc_obj_dup() gives a thread
+ *   a handle of its own.
+ * - A thread's record: each thread that uses an arena takes an epoch record
+ *   (at most 1 024 threads at once, else SHMC_ETHREADS). When the thread
+ *   exits the record becomes idle and is taken over by the next thread of
+ *   the same process; blocks it had retired wait in it until then, or until
+ *   shmc_arena_reclaim() frees what is safe to free.
+ * - Lock order: the *_update callbacks (shmc_namespace_update,
+ *   shmc_list_update, shmc_dict_update) run while the object's writer lock
+ *   is held. A callback must not operate
+ *   on the same object (the lock is not recursive: -EDEADLK) and should not
+ *   operate on any other managed object: two processes doing that in
+ *   opposite orders deadlock each other, as with any two locks. Reads of
+ *   other objects are safe (readers take no lock). shmc_condition_wait_for's
+ *   predicate runs holding the condition's own Lock, as in Python, and may
+ *   use any object.
+ * - Interior pointers: shmc_seq_at(), shmc_pdict_get() and shmc_pdict_entry()
+ *   return pointers into a private value. They stay valid until that value
+ *   is changed (any store into it may reallocate its storage) or freed; a
+ *   value read again from the arena is a new copy with new pointers.
+ * - Strings: every string shmc returns (shmc_obj_str, shmc_value_repr,
+ *   views' dumps, a str or bytes value's text) ends in a NUL byte that is
+ *   not counted in its length. A str or bytes value may itself contain NUL
+ *   bytes: use its len, not strlen(). Returned strings are freed with
+ *   shmc_free(); shmc_strerror(), shmc_errname() and shmc_version() return
+ *   static strings, never to be freed.
+ * - Names: a kind's functions carry its whole name (shmc_namespace_*,
+ *   shmc_semaphore_*, ...). Lengths of managed containers are int64_t
+ *   because they can fail (a negative length is an error code); lengths of
+ *   plain values are size_t, because reading a private value cannot fail.
  *
  * Errors
  * ======
