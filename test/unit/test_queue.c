@@ -161,16 +161,19 @@ Test(queue, a_failed_allocation_changes_nothing, .init = arena_setup,
 	shmc_obj_release(q);
 }
 
-/* Blocking calls woken by another process. */
+/* Blocking calls woken by another process: the child acts once the parent
+ * is registered as a sleeper on the queue (a deadline, not a guess). */
 static int put_later(void *p)
 {
-	usleep(20000);
+	if (!wait_count(shmc__queue_sleepers, p, 1, 30))
+		return 2;
 	return shmc_queue_put(p, shmc_str("late"), 1) == 0 ? 0 : 1;
 }
 
 static int get_later(void *p)
 {
-	usleep(20000);
+	if (!wait_count(shmc__queue_sleepers, p, 1, 30))
+		return 2;
 	shmc_value_t v;
 	int rc = shmc_queue_get(p, 1, &v);
 	shmc_value_free(&v);
@@ -184,14 +187,14 @@ Test(queue, blocking_get_and_put_are_woken_by_other_processes, .init = arena_set
 	shmc_value_t v;
 	ASSERT_OK(shmc_queue_new(A, 1, &q));
 	pid_t pid = fork_fn(put_later, q);
-	ASSERT_OK(shmc_queue_get(q, 10, &v));
+	ASSERT_OK(shmc_queue_get(q, 60, &v));
 	cr_assert_str_eq(v.str, "late");
 	shmc_value_free(&v);
 	cr_assert_eq(wait_exit(pid, 10), 0);
 	ASSERT_OK(shmc_queue_put(q, shmc_int(1), SHMC_NOWAIT));
 	pid = fork_fn(get_later, q);
-	ASSERT_OK(shmc_queue_put(q, shmc_int(2), 10));
-	cr_assert_eq(wait_exit(pid, 10), 0);
+	ASSERT_OK(shmc_queue_put(q, shmc_int(2), 60));
+	cr_assert_eq(wait_exit(pid, 60), 0);
 	cr_assert_eq(get_int(q, 1), 2);
 	cr_assert_eq(shmc__queue_sleepers(q), 0);
 	shmc_obj_release(q);

@@ -883,6 +883,8 @@ Test(roots, unrelated_consumer_waits_for_a_running_producer, .init = named_setup
 	const int n = 5000;
 	/* The consumer starts first, before the name exists. */
 	struct helper c = helper_start("await", "live", n);
+	/* Not synchronisation: "await" waits up to 30 s for the name, so the
+	 * order does not matter; the pause makes it usually the first. */
 	nanosleep(&(struct timespec){0, 50 * 1000000}, NULL);
 	struct helper p = helper_start("produce", "live", n);
 	int st = helper_wait(p, out, sizeof(out));
@@ -931,6 +933,7 @@ Test(roots, unrelated_processes_share_a_named_queue, .init = named_setup,
 	char out[4096];
 	const int n = 2000;
 	struct helper c = helper_start2("qget", "work", n, 1);
+	/* Not synchronisation: qget waits up to 30 s for the queue's name. */
 	nanosleep(&(struct timespec){0, 50 * 1000000}, NULL);
 	struct helper p = helper_start2("qput", "work", n, 0);
 	int st = helper_wait(p, out, sizeof(out));

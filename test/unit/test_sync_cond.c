@@ -279,7 +279,9 @@ Test(cond, wait_for_times_out_or_returns_at_once, .init = arena_setup,
 static int notify_later(void *p)
 {
 	struct world *w = p;
-	usleep(20000);
+	/* Once the parent waits (its cell is on the list), not after a guess. */
+	if (!wait_count(shmc__cond_nwaiters, w->c, 1, 30))
+		return 2;
 	CHILD_OK(shmc_condition_acquire(w->c, SHMC_FOREVER));
 	int n = shmc_condition_notify(w->c, 1);
 	CHILD_OK(shmc_condition_release(w->c));
@@ -294,7 +296,7 @@ Test(cond, wait_releases_every_level_of_an_rlock_and_restores_them,
 	for (int i = 0; i < 3; i++)
 		ASSERT_OK(shmc_condition_acquire(w.c, SHMC_FOREVER));
 	pid_t pid = fork_fn(notify_later, &w);
-	ASSERT_OK(shmc_condition_wait(w.c, 10));
+	ASSERT_OK(shmc_condition_wait(w.c, 60));
 	cr_assert_eq(wait_exit(pid, 10), 0);
 	char *s = obj_str(w.l);
 	cr_assert(strstr(s, " count=3 at "), "%s", s);
@@ -423,6 +425,9 @@ static void *kill_when_ready(void *p)
 	struct killer *k = p;
 	while (atomic_load(k->ready) < 1)
 		usleep(100);
+	/* Not synchronisation: a moment for the waiter to start taking the
+	 * lock back, so that it is killed under it as often as not. Either
+	 * way the waiter must get SHMC_EOWNERDEAD. */
 	usleep(5000);
 	kill(k->pid, SIGKILL);
 	return NULL;

@@ -71,7 +71,10 @@ static void *setter(void *p)
 	struct waiters *w = p;
 	while (atomic_load(w->ready) < 8)
 		usleep(100);
-	usleep(20000); /* let them fall asleep */
+	/* Not synchronisation: a moment for them to fall asleep, so that the
+	 * wake-up path is what is tested; a waiter that has not slept yet
+	 * sees the flag set and returns all the same. */
+	usleep(20000);
 	shmc_event_set(w->e);
 	return NULL;
 }
