@@ -1,6 +1,6 @@
 #!/bin/sh
 # Fuzz every libFuzzer target of a fuzz build for SECONDS seconds each.
-# Usage: test/run-fuzz.sh BUILD_DIR SECONDS
+# Usage: test/fuzz/run-fuzz.sh BUILD_DIR SECONDS
 # Fails on the first crash, timeout, leak or out-of-memory input, which
 # libFuzzer saves under BUILD_DIR/artifacts/: once fixed, keep it as a
 # regression case in test/fuzz/regressions/ (make test replays it).
@@ -21,12 +21,12 @@ for t in "$build"/test/fuzz_*; do
 	# -timeout: one input running over 10 s is a hang. Inputs come from
 	# the saved corpus, the seeds and the regressions; new ones go to
 	# the build's corpus.
-	dict="$here/fuzz/${name#fuzz_}.dict" # magic numbers, if any
+	dict="$here/${name#fuzz_}.dict" # magic numbers, if any
 	[ -f "$dict" ] && dict="-dict=$dict" || dict=
 	if "$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
 		-max_len=4096 -print_final_stats=1 $dict \
 		-artifact_prefix="$build/artifacts/" \
-		"$corpus" "$here/fuzz/corpus" "$here/fuzz/regressions" \
+		"$corpus" "$here/corpus" "$here/regressions" \
 		>"$build/$name.log" 2>&1; then
 		grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' \
 			"$build/$name.log"

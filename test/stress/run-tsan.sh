@@ -1,8 +1,8 @@
 #!/bin/sh
 # Run the thread stress programs of a ThreadSanitizer build (CI-sized).
-# Usage: test/run-tsan.sh BUILD_DIR
+# Usage: test/stress/run-tsan.sh BUILD_DIR
 # Any report fails the run: TSan stops at the first one (halt_on_error) and
-# exits 66. test/tsan.supp lists what is suppressed, and why (nothing, as
+# exits 66. test/stress/tsan.supp lists what is suppressed, and why (nothing, as
 # long as it only holds comments).
 set -u
 build=${1:?usage: run-tsan.sh BUILD_DIR}
