@@ -14,8 +14,8 @@ static void repo_root(char *out, size_t n)
 {
 	char here[1024];
 	snprintf(here, sizeof(here), "%s", __FILE__);
-	char *dir = dirname(here); /* .../test */
-	snprintf(out, n, "%s/..", dir);
+	char *dir = dirname(here); /* .../test/integration */
+	snprintf(out, n, "%s/../..", dir);
 	char probe[1100];
 	snprintf(probe, sizeof(probe), "%s/README.md", out);
 	if (access(probe, R_OK) != 0)
