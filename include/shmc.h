@@ -29,6 +29,24 @@
  *   - a managed object stored inside another (or inside a plain value) is
  *     shared by reference, so a copy that holds it still reaches the shared one.
  *
+ * Arguments
+ * =========
+ * Unless a function's comment says otherwise:
+ *   - pointer arguments are IN and BORROWED: read during the call only,
+ *     still the caller's afterwards (names, paths, handles, options, FILE *);
+ *   - a shmc_value_t stored into a managed object is copied into the arena:
+ *     the caller keeps it (and frees it, if it owns it). The plain-value
+ *     builders and the shmc_plist_* / shmc_pdict_* mutators instead TAKE the
+ *     values given to them (see Ownership in the values section);
+ *   - an OUT parameter (named out, or a pointer to what a call returns) is
+ *     written only on success, and what it receives is the caller's: a handle
+ *     to release with shmc_obj_release(), a value to free with
+ *     shmc_value_free(), a string or buffer to free with shmc_free();
+ *   - a pointer returned directly (shmc_seq_at, shmc_pdict_get) is borrowed
+ *     from the value passed in (see Caveats: interior pointers);
+ *   - a pointer argument may be NULL only where its comment says so (e.g.
+ *     options: NULL for the defaults).
+ *
  * Caveats
  * =======
  * - fork(): a child inherits the arenas and handles of its parent and may use
