@@ -146,4 +146,41 @@ __attribute__((unused)) static void arena_teardown(void)
 }
 #endif
 
+/* The path of test program NAME of this build (a helper started as an
+ * unrelated process): $SHMC_BUILD/test/NAME, else NAME beside this program.
+ * PATH (N bytes) receives it. @return PATH, or NULL when it is not there */
+static inline const char *test_program(const char *name, char *path, size_t n)
+{
+	const char *b = getenv("SHMC_BUILD");
+	if (b && *b) {
+		snprintf(path, n, "%s/test/%s", b, name);
+	} else {
+		ssize_t len = readlink("/proc/self/exe", path, n - 1);
+		if (len <= 0)
+			return NULL;
+		path[len] = '\0';
+		char *slash = strrchr(path, '/');
+		size_t at = slash ? (size_t)(slash + 1 - path) : 0;
+		snprintf(path + at, n - at, "%s", name);
+	}
+	return access(path, X_OK) == 0 ? path : NULL;
+}
+
+#ifdef CRITERION_H_
+/* Python's str() of O, and repr() of V, must be WANT. */
+static inline void expect_str(shmc_obj_t *o, const char *want)
+{
+	char *s = obj_str(o);
+	cr_assert_str_eq(s, want);
+	shmc_free(s);
+}
+
+static inline void expect_repr(shmc_value_t v, const char *want)
+{
+	char *s = value_repr(v);
+	cr_assert_str_eq(s, want);
+	shmc_free(s);
+}
+#endif
+
 #endif

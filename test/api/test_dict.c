@@ -12,20 +12,6 @@
 
 TestSuite(dict, .timeout = 120);
 
-static void expect_str(shmc_obj_t *o, const char *want)
-{
-	char *s = obj_str(o);
-	cr_assert_str_eq(s, want);
-	shmc_free(s);
-}
-
-static void expect_repr(shmc_value_t v, const char *want)
-{
-	char *s = value_repr(v);
-	cr_assert_str_eq(s, want);
-	shmc_free(s);
-}
-
 /* d[key] as an int, which it must be. */
 static int64_t get_int(shmc_obj_t *d, shmc_value_t key)
 {

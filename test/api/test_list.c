@@ -8,13 +8,6 @@
 
 TestSuite(list, .timeout = 60);
 
-static void expect_str(shmc_obj_t *o, const char *want)
-{
-	char *s = obj_str(o);
-	cr_assert_str_eq(s, want);
-	shmc_free(s);
-}
-
 static int64_t get_int(shmc_obj_t *ls, int64_t i)
 {
 	shmc_value_t v;

@@ -108,13 +108,6 @@ static void expect_slot(struct box *b, int slot, const char *want)
 	shmc_value_free(&v);
 }
 
-static void expect_str(shmc_obj_t *o, const char *want)
-{
-	char *s = obj_str(o);
-	cr_assert_str_eq(s, want);
-	shmc_free(s);
-}
-
 /* Run FN in a forked child on B and check that it succeeded. */
 static void in_child(int (*fn)(int, void *), struct box *b)
 {

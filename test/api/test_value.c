@@ -11,13 +11,6 @@
 
 TestSuite(value, .timeout = 60);
 
-static void expect_repr(shmc_value_t v, const char *want)
-{
-	char *s = value_repr(v);
-	cr_assert_str_eq(s, want);
-	shmc_free(s);
-}
-
 static void expect_obj_str(shmc_obj_t *o, const char *want)
 {
 	char *s = obj_str(o);

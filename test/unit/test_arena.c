@@ -147,17 +147,7 @@ static unsigned live_processes(shmc_arena_t *a)
 static const char *peer_exe(void)
 {
 	static char path[4096];
-	const char *b = getenv("SHMC_BUILD");
-	if (b && *b) {
-		snprintf(path, sizeof(path), "%s/test/helper_peer", b);
-	} else {
-		ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
-		cr_assert(n > 0);
-		path[n] = '\0';
-		char *slash = strrchr(path, '/');
-		strcpy(slash ? slash + 1 : path, "helper_peer");
-	}
-	cr_assert(access(path, X_OK) == 0, "no helper at %s (set SHMC_BUILD)", path);
+	cr_assert(test_program("helper_peer", path, sizeof(path)), "no helper_peer (set SHMC_BUILD)");
 	return path;
 }
 

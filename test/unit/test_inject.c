@@ -44,13 +44,6 @@ static int64_t obj_len(shmc_obj_t *o)
 	return -1;
 }
 
-static void expect_str(shmc_obj_t *o, const char *want)
-{
-	char *s = obj_str(o);
-	cr_assert_str_eq(s, want);
-	shmc_free(s);
-}
-
 /* Run OP(CTX) with allocation n failing, n = 0, 1, 2 ... until it
  * succeeds. After each failure, OBJ (when not NULL) and the arena are
  * checked to be exactly as before. Returns OP's successful result and puts

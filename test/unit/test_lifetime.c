@@ -16,13 +16,6 @@
 
 TestSuite(lifetime, .timeout = 120);
 
-static void expect_str(shmc_obj_t *o, const char *want)
-{
-	char *s = obj_str(o);
-	cr_assert_str_eq(s, want);
-	shmc_free(s);
-}
-
 /* Bytes in use right now, without reclaiming anything. */
 static size_t raw_in_use(void)
 {

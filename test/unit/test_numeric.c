@@ -9,13 +9,6 @@
 
 TestSuite(numeric, .timeout = 60);
 
-static void expect_str(shmc_obj_t *o, const char *want)
-{
-	char *s = obj_str(o);
-	cr_assert_str_eq(s, want);
-	shmc_free(s);
-}
-
 Test(numeric, every_typecode_holds_its_range, .init = arena_setup, .fini = arena_teardown)
 {
 	struct {

@@ -129,13 +129,6 @@ static void expect_names(shmc_arena_t *a, const char *want)
 	shmc_free(s);
 }
 
-static void expect_str(shmc_obj_t *o, const char *want)
-{
-	char *s = obj_str(o);
-	cr_assert_str_eq(s, want);
-	shmc_free(s);
-}
-
 /* Semantics --------------------------------------------------------------------- */
 
 Test(roots, get_creates_once_then_finds_the_same_object, .init = roots_setup,
@@ -778,17 +771,7 @@ static void named_teardown(void)
 static const char *helper_exe(void)
 {
 	static char path[4096];
-	const char *b = getenv("SHMC_BUILD");
-	if (b && *b) {
-		snprintf(path, sizeof(path), "%s/test/helper_roots", b);
-	} else {
-		ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
-		cr_assert(n > 0);
-		path[n] = '\0';
-		char *slash = strrchr(path, '/');
-		strcpy(slash ? slash + 1 : path, "helper_roots");
-	}
-	cr_assert(access(path, X_OK) == 0, "no helper at %s (set SHMC_BUILD)", path);
+	cr_assert(test_program("helper_roots", path, sizeof(path)), "no helper_roots (set SHMC_BUILD)");
 	return path;
 }
 

@@ -10,7 +10,7 @@
 
 TestSuite(event, .timeout = 60);
 
-static void expect_str(shmc_obj_t *e, const char *state)
+static void expect_event_state(shmc_obj_t *e, const char *state)
 {
 	char *s = obj_str(e), want[32];
 	snprintf(want, sizeof(want), ": %s>", state);
@@ -29,14 +29,14 @@ Test(event, set_clear_and_is_set, .init = arena_setup, .fini = arena_teardown)
 	cr_assert(strncmp(r, "<EventProxy object, typeid 'Event' at 0x", 40) == 0, "%s", r);
 	shmc_free(r);
 	cr_assert_eq(shmc_event_is_set(e), 0);
-	expect_str(e, "unset");
+	expect_event_state(e, "unset");
 	ASSERT_ERR(shmc_event_wait(e, SHMC_NOWAIT), -ETIMEDOUT);
 	double t0 = now_s();
 	ASSERT_ERR(shmc_event_wait(e, 0.05), -ETIMEDOUT);
 	cr_assert_geq(now_s() - t0, 0.049);
 	ASSERT_OK(shmc_event_set(e));
 	cr_assert_eq(shmc_event_is_set(e), 1);
-	expect_str(e, "set");
+	expect_event_state(e, "set");
 	ASSERT_OK(shmc_event_wait(e, SHMC_NOWAIT));
 	ASSERT_OK(shmc_event_wait(e, SHMC_FOREVER));
 	ASSERT_OK(shmc_event_set(e));
