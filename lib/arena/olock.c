@@ -56,7 +56,7 @@ bool shmc__token_alive(shmc_arena_t *a, uint32_t token)
 _Thread_local uint32_t shmc__olock_tid_cache;
 
 /* The cache is per thread; a fork child's only thread inherits the value of
- * the thread that forked, so the child handler clears it (fork.c). */
+ * the thread that forked, so the child handler clears it (lifecycle/fork.c). */
 uint32_t shmc__olock_tid_slow(void)
 {
 	return shmc__olock_tid_cache = (uint32_t)syscall(SYS_gettid);

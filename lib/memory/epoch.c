@@ -16,9 +16,11 @@
  *
  * Dead readers: a process killed inside a section leaves its record active
  * and would hold the epoch back forever. When a record keeps blocking the
- * advance, its owner's slot lock is probed (proc.c); if the owner is dead the
- * slot is reaped: its records are deactivated and their limbo disposed of
- * after one more grace period. Nothing here trusts a pid.
+ * advance, its owner's slot lock is probed (arena/proc.c); if the owner is
+ * dead the slot is reaped, through the arena's reap hook (the lifecycle's
+ * reap.c): its records are deactivated and their limbo disposed of after
+ * one more grace period. Nothing here trusts a pid. Disposing of a retired
+ * item is the objects' (the arena's dispose hook).
  *
  * Memory order: enter() stores the announcement, then needs a full barrier
  * before it reads anything, pairing with a full barrier in try_advance()

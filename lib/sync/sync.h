@@ -168,7 +168,7 @@ void shmc__ledger_sums(atomic_u64 *led, uint64_t *held, uint64_t *waiting);
 bool shmc__ledger_wait_locked(shmc_arena_t *a, atomic_u64 *mine, atomic_u32 *sleepers);
 void shmc__ledger_unwait_locked(shmc_arena_t *a, atomic_u64 *mine, atomic_u32 *sleepers);
 
-/* Lock helpers for Condition (sync_lock.c) ----------------------------------- */
+/* Lock helpers for Condition (sync/lock.c) ----------------------------------- */
 
 /* Whether this process (a Lock) or this thread (an RLock) holds L. */
 bool shmc__lock_mine(shmc_arena_t *a, struct shmc__obj *l);
