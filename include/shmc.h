@@ -116,9 +116,22 @@
  * ======
  * Every fallible function returns 0 (or a non-negative count) on success and a
  * negative number on failure: either a negated errno value (-ENOMEM, -EINVAL,
- * -ERANGE ...) or one of the SHMC_E* codes below. shmc_strerror() and
+ * -ERANGE and the like) or one of the SHMC_E* codes below. shmc_strerror() and
  * shmc_errname() describe any of them. Out-parameters are written only on
  * success, and a failed call leaves every container exactly as it was.
+ *
+ * Three sets of codes recur, and the functions' comments name them:
+ *   READ errors    SHMC_EHANDLE (a NULL, released or foreign handle),
+ *                  SHMC_EKIND (a handle of another kind), SHMC_ECORRUPT (the
+ *                  object fails its checks, or a repair after a writer died
+ *                  failed), SHMC_ETHREADS (no epoch record left for this
+ *                  thread), -ENOMEM (the private copy of a result);
+ *   WRITE errors   the READ errors, and SHMC_EFULL (the arena is full);
+ *   STORE errors   what storing a value V can fail with: SHMC_EDEPTH (nested
+ *                  deeper than 512), -EILSEQ (a str that is not UTF-8),
+ *                  SHMC_EARENA (a managed object of another arena inside V),
+ *                  SHMC_EHANDLE (a released handle inside V), -EINVAL (a
+ *                  malformed value), and the code of an SHMC_ERROR value.
  */
 #ifndef SHMC_H
 #define SHMC_H
@@ -521,28 +534,29 @@ typedef int (*shmc_update_fn)(shmc_value_t *value, void *ctx);
  * @{ */
 /** A new empty namespace. @return 0, SHMC_EHANDLE, SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_namespace_new(shmc_arena_t *arena, shmc_obj_t **out);
-/** ns.NAME = V. @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_EFULL, -EINVAL
- * (empty name), -EILSEQ, SHMC_EDEPTH, SHMC_EARENA */
+/** ns.NAME = V. @return 0, -EINVAL (an empty name), the WRITE and STORE
+ * errors */
 SHMC_API int shmc_namespace_set(shmc_obj_t *ns, const char *name, shmc_value_t v);
-/** *out = ns.NAME, a private copy. @return 0, SHMC_EATTR, SHMC_EHANDLE,
- * SHMC_EKIND, -ENOMEM */
+/** *out = ns.NAME, a private copy. @return 0, SHMC_EATTR, the READ errors */
 SHMC_API int shmc_namespace_get(shmc_obj_t *ns, const char *name, shmc_value_t *out);
-/** del ns.NAME. @return 0, SHMC_EATTR, SHMC_EHANDLE, SHMC_EKIND */
+/** del ns.NAME. @return 0, SHMC_EATTR, the WRITE errors */
 SHMC_API int shmc_namespace_del(shmc_obj_t *ns, const char *name);
-/** hasattr(ns, NAME): 1 or 0, or a negative error. */
+/** hasattr(ns, NAME): 1 or 0, or one of the READ errors. */
 SHMC_API int shmc_namespace_has(shmc_obj_t *ns, const char *name);
-/** The attribute names, sorted, as a plain list of str. */
+/** The attribute names, sorted, as a plain list of str (OUT, to free with
+ * shmc_value_free). @return 0, the READ errors */
 SHMC_API int shmc_namespace_names(shmc_obj_t *ns, shmc_value_t *out);
 /** Atomically ns.NAME += DELTA (int or float); *result (may be NULL) gets
- * the new value. @return 0, SHMC_EATTR, SHMC_ETYPE, -ERANGE, SHMC_EFULL */
+ * the new value. @return 0, SHMC_EATTR, SHMC_ETYPE (not a number), -ERANGE
+ * (64-bit overflow), the WRITE errors */
 SHMC_API int shmc_namespace_add(shmc_obj_t *ns, const char *name, shmc_value_t delta,
 			 shmc_value_t *result);
 /** Atomically: if ns.NAME == EXPECTED (Python's ==), set it to DESIRED.
- * @return 1 if swapped, 0 if not, or a negative error (SHMC_EATTR ...) */
+ * @return 1 if swapped, 0 if not, SHMC_EATTR, the WRITE and STORE errors */
 SHMC_API int shmc_namespace_cas(shmc_obj_t *ns, const char *name,
 			 shmc_value_t expected, shmc_value_t desired);
 /** Atomically apply FN to ns.NAME with no other writer in between.
- * @return 0, FN's error, SHMC_EATTR, SHMC_EFULL ... */
+ * @return 0, FN's error, SHMC_EATTR, the WRITE and STORE errors */
 SHMC_API int shmc_namespace_update(shmc_obj_t *ns, const char *name,
 			    shmc_update_fn fn, void *ctx);
 /** @} */
@@ -557,30 +571,35 @@ SHMC_API int shmc_list_new(shmc_arena_t *arena, shmc_obj_t **out);
  * as manager.list([...]). @return as shmc_list_new, and SHMC_ETYPE */
 SHMC_API int shmc_list_new_from(shmc_arena_t *arena, shmc_value_t items,
 				shmc_obj_t **out);
-/** len(ls), or a negative error. */
+/** len(ls), or one of the READ errors. */
 SHMC_API int64_t shmc_list_len(shmc_obj_t *ls);
-/** *out = ls[I], a private copy. @return 0, SHMC_EINDEX, SHMC_EKIND ... */
+/** *out = ls[I], a private copy. @return 0, SHMC_EINDEX, the READ errors */
 SHMC_API int shmc_list_get(shmc_obj_t *ls, int64_t i, shmc_value_t *out);
-/** ls[I] = V. @return 0, SHMC_EINDEX, SHMC_EFULL ... */
+/** ls[I] = V. @return 0, SHMC_EINDEX, the WRITE and STORE errors */
 SHMC_API int shmc_list_set(shmc_obj_t *ls, int64_t i, shmc_value_t v);
-/** ls.append(V). @return 0, SHMC_EFULL ... */
+/** ls.append(V). @return 0, the WRITE and STORE errors */
 SHMC_API int shmc_list_append(shmc_obj_t *ls, shmc_value_t v);
-/** ls.insert(I, V), clamping I as Python does. @return 0, SHMC_EFULL ... */
+/** ls.insert(I, V), clamping I as Python does. @return 0, the WRITE and
+ * STORE errors */
 SHMC_API int shmc_list_insert(shmc_obj_t *ls, int64_t i, shmc_value_t v);
-/** *out = ls.pop(I) (OUT may be NULL). @return 0, SHMC_EINDEX ... */
+/** *out = ls.pop(I) (OUT may be NULL). @return 0, SHMC_EINDEX, the WRITE
+ * errors */
 SHMC_API int shmc_list_pop(shmc_obj_t *ls, int64_t i, shmc_value_t *out);
-/** del ls[I]. @return 0, SHMC_EINDEX ... */
+/** del ls[I]. @return 0, SHMC_EINDEX, the WRITE errors */
 SHMC_API int shmc_list_del(shmc_obj_t *ls, int64_t i);
-/** ls.extend(ITEMS), ITEMS a tuple or plain list; all or nothing. */
+/** ls.extend(ITEMS), ITEMS a tuple or plain list; all or nothing.
+ * @return 0, SHMC_ETYPE (ITEMS is not a sequence), the WRITE and STORE errors */
 SHMC_API int shmc_list_extend(shmc_obj_t *ls, shmc_value_t items);
-/** ls.clear(). */
+/** ls.clear(). @return 0, the WRITE errors */
 SHMC_API int shmc_list_clear(shmc_obj_t *ls);
 /** ls.remove(V): delete the first item equal to V (Python's ==).
- * @return 0, SHMC_EINDEX (no such item) ... */
+ * @return 0, SHMC_EINDEX (no such item), the WRITE errors */
 SHMC_API int shmc_list_remove(shmc_obj_t *ls, shmc_value_t v);
-/** ls.index(V): the position of the first item equal to V, or SHMC_EINDEX. */
+/** ls.index(V): the position of the first item equal to V, SHMC_EINDEX, or
+ * one of the READ errors. */
 SHMC_API int64_t shmc_list_index(shmc_obj_t *ls, shmc_value_t v);
-/** list(ls): a consistent snapshot as a plain list, to iterate. */
+/** list(ls): a consistent snapshot as a plain list, to iterate (OUT, to free
+ * with shmc_value_free). @return 0, the READ errors */
 SHMC_API int shmc_list_copy(shmc_obj_t *ls, shmc_value_t *out);
 /** Atomically ls[I] += DELTA; see shmc_namespace_add. */
 SHMC_API int shmc_list_add(shmc_obj_t *ls, int64_t i, shmc_value_t delta,
@@ -602,20 +621,24 @@ SHMC_API int shmc_list_update(shmc_obj_t *ls, int64_t i, shmc_update_fn fn,
  * @{ */
 /** A new empty dict. @return 0, SHMC_EHANDLE, SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_dict_new(shmc_arena_t *arena, shmc_obj_t **out);
-/** A new dict holding copies of the entries of plain dict ENTRIES. */
+/** A new dict holding copies of the entries of plain dict ENTRIES.
+ * @return 0, SHMC_ETYPE (not a plain dict), SHMC_EUNHASHABLE, the WRITE and
+ * STORE errors */
 SHMC_API int shmc_dict_new_from(shmc_arena_t *arena, shmc_value_t entries,
 				shmc_obj_t **out);
-/** len(d), or a negative error. */
+/** len(d), or one of the READ errors. */
 SHMC_API int64_t shmc_dict_len(shmc_obj_t *d);
-/** *out = d[KEY], a private copy. @return 0, SHMC_EKEY, SHMC_EUNHASHABLE ... */
+/** *out = d[KEY], a private copy. @return 0, SHMC_EKEY, SHMC_EUNHASHABLE,
+ * the READ errors */
 SHMC_API int shmc_dict_get(shmc_obj_t *d, shmc_value_t key, shmc_value_t *out);
-/** d[KEY] = V. @return 0, SHMC_EUNHASHABLE, SHMC_EFULL ... */
+/** d[KEY] = V. @return 0, SHMC_EUNHASHABLE, the WRITE and STORE errors */
 SHMC_API int shmc_dict_set(shmc_obj_t *d, shmc_value_t key, shmc_value_t v);
-/** del d[KEY]. @return 0, SHMC_EKEY ... */
+/** del d[KEY]. @return 0, SHMC_EKEY, SHMC_EUNHASHABLE, the WRITE errors */
 SHMC_API int shmc_dict_del(shmc_obj_t *d, shmc_value_t key);
-/** KEY in d: 1 or 0, or a negative error. */
+/** KEY in d: 1 or 0, SHMC_EUNHASHABLE, or one of the READ errors. */
 SHMC_API int shmc_dict_has(shmc_obj_t *d, shmc_value_t key);
-/** *out = d.pop(KEY) (OUT may be NULL). @return 0, SHMC_EKEY ... */
+/** *out = d.pop(KEY) (OUT may be NULL). @return 0, SHMC_EKEY,
+ * SHMC_EUNHASHABLE, the WRITE errors */
 SHMC_API int shmc_dict_pop(shmc_obj_t *d, shmc_value_t key, shmc_value_t *out);
 /** *out = d.setdefault(KEY, DFLT) (OUT may be NULL). */
 SHMC_API int shmc_dict_setdefault(shmc_obj_t *d, shmc_value_t key,
@@ -867,7 +890,8 @@ SHMC_API int shmc_cvalue_add(shmc_obj_t *num, shmc_value_t delta, shmc_value_t *
  * @return 1 if swapped, 0 if not, SHMC_ETYPE, -ERANGE (DESIRED does not
  *         fit), SHMC_EHANDLE, SHMC_EKIND */
 SHMC_API int shmc_cvalue_cas(shmc_obj_t *num, shmc_value_t expected, shmc_value_t desired);
-/** The typecode ('i', 'd' ...), or SHMC_EHANDLE, SHMC_EKIND. */
+/** The typecode ('i', 'd', 'q' and the rest of the array module's), or
+ * SHMC_EHANDLE, SHMC_EKIND. */
 SHMC_API int shmc_cvalue_typecode(shmc_obj_t *num);
 
 /** Python's manager.Array(TYPECODE, INIT): INIT is a tuple or plain list of
