@@ -472,7 +472,8 @@ SHMC_API int shmc_pdict_entry(shmc_value_t d, size_t i, shmc_value_t **key,
 /** Python's repr() of V, as a new string (free with shmc_free()).
  * @return 0, -ENOMEM, SHMC_EDEPTH */
 SHMC_API int shmc_value_repr(shmc_value_t v, char **out);
-/** Python's str() of V: like repr but a top-level str is not quoted. */
+/** Python's str() of V: like repr but a top-level str is not quoted.
+ * @return 0, -ENOMEM, SHMC_EDEPTH */
 SHMC_API int shmc_value_str(shmc_value_t v, char **out);
 /** Free a string returned by shmc. */
 SHMC_API void shmc_free(void *p);
@@ -513,11 +514,14 @@ SHMC_API bool shmc_obj_same(const shmc_obj_t *a, const shmc_obj_t *b);
  * "{0: 1}", "Namespace(x=1, y=[1])". @return 0, SHMC_EHANDLE, -ENOMEM */
 SHMC_API int shmc_obj_str(shmc_obj_t *h, char **out);
 /** Python's repr() of the proxy: "<ListProxy object, typeid 'list' at 0x…>".
- * The address is the object's address in this process's mapping. */
+ * The address is the object's address in this process's mapping.
+ * @return 0, SHMC_EHANDLE, SHMC_ECORRUPT, -ENOMEM */
 SHMC_API int shmc_obj_repr(const shmc_obj_t *h, char **out);
-/** Write shmc_obj_str(H) and a newline to F. @return 0 or an error */
+/** Write shmc_obj_str(H) and a newline to F (borrowed).
+ * @return 0, shmc_obj_str's errors, -EIO (the write failed) */
 SHMC_API int shmc_obj_print(shmc_obj_t *h, FILE *f);
-/** Write shmc_value_str(V) and a newline to F. @return 0 or an error */
+/** Write shmc_value_str(V) and a newline to F (borrowed).
+ * @return 0, shmc_value_str's errors, -EIO (the write failed) */
 SHMC_API int shmc_value_print(shmc_value_t v, FILE *f);
 
 /** A caller's function for the *_update operations: it gets a private copy
@@ -640,17 +644,20 @@ SHMC_API int shmc_dict_has(shmc_obj_t *d, shmc_value_t key);
 /** *out = d.pop(KEY) (OUT may be NULL). @return 0, SHMC_EKEY,
  * SHMC_EUNHASHABLE, the WRITE errors */
 SHMC_API int shmc_dict_pop(shmc_obj_t *d, shmc_value_t key, shmc_value_t *out);
-/** *out = d.setdefault(KEY, DFLT) (OUT may be NULL). */
+/** *out = d.setdefault(KEY, DFLT) (OUT may be NULL). @return 0,
+ * SHMC_EUNHASHABLE, the WRITE and STORE errors */
 SHMC_API int shmc_dict_setdefault(shmc_obj_t *d, shmc_value_t key,
 				  shmc_value_t dflt, shmc_value_t *out);
-/** d.clear(). */
+/** d.clear(). @return 0, the WRITE errors */
 SHMC_API int shmc_dict_clear(shmc_obj_t *d);
 /** A consistent snapshot as a plain list of keys / values / (key, value)
- * tuples, in insertion order, to iterate. */
+ * tuples, in insertion order, to iterate (OUT, to free with
+ * shmc_value_free). @return 0, the READ errors */
 SHMC_API int shmc_dict_keys(shmc_obj_t *d, shmc_value_t *out);
 SHMC_API int shmc_dict_values(shmc_obj_t *d, shmc_value_t *out);
 SHMC_API int shmc_dict_items(shmc_obj_t *d, shmc_value_t *out);
-/** dict(d): a consistent snapshot as a plain dict. */
+/** dict(d): a consistent snapshot as a plain dict (OUT, to free with
+ * shmc_value_free). @return 0, the READ errors */
 SHMC_API int shmc_dict_copy(shmc_obj_t *d, shmc_value_t *out);
 /** Atomically d[KEY] += DELTA; see shmc_namespace_add (SHMC_EKEY when missing). */
 SHMC_API int shmc_dict_add(shmc_obj_t *d, shmc_value_t key, shmc_value_t delta,
@@ -971,10 +978,12 @@ typedef struct shmc_view shmc_view_t;
  * @return 0, and the refusal codes of shmc_arena_open() */
 SHMC_API int shmc_view_open(const char *name, shmc_view_t **out);
 SHMC_API void shmc_view_close(shmc_view_t *view);
-/** The arena's format version and layout fingerprint. */
+/** The arena's format version and layout fingerprint (either OUT may be
+ * NULL). @return 0, SHMC_EHANDLE (not an open view) */
 SHMC_API int shmc_view_format_version(shmc_view_t *view, unsigned *version,
 				      uint64_t *fingerprint);
-/** Memory use, as shmc_arena_stats() reports it. */
+/** Memory use, as shmc_arena_stats() reports it (ST is OUT).
+ * @return 0, SHMC_EHANDLE (not an open view, or ST is NULL) */
 SHMC_API int shmc_view_stats(shmc_view_t *view, shmc_arena_stats_t *st);
 
 /** A process slot in use. */
@@ -985,8 +994,8 @@ typedef struct shmc_proc_info {
 	uint64_t handles;     /**< objects it holds */
 	uint64_t attached_ns; /**< when it attached (CLOCK_REALTIME) */
 } shmc_proc_info_t;
-/** Call FN for each process slot in use; stops when FN returns non-zero
- * (which is then returned). */
+/** Call FN for each process slot in use (P is borrowed for the call); stops
+ * when FN returns non-zero. @return 0, FN's non-zero result, SHMC_EHANDLE */
 SHMC_API int shmc_view_procs(shmc_view_t *view,
 			     int (*fn)(void *ctx, const shmc_proc_info_t *p),
 			     void *ctx);
@@ -1008,7 +1017,9 @@ typedef struct shmc_object_info {
 	const char *name;   /**< its name if it is a named object, else NULL */
 } shmc_object_info_t;
 /** Call FN for each object reachable (from named objects and from the
- * handles processes hold); stops when FN returns non-zero. */
+ * handles processes hold; O and its strings are borrowed for the call);
+ * stops when FN returns non-zero. @return 0, FN's non-zero result,
+ * SHMC_EHANDLE, -ENOMEM */
 SHMC_API int shmc_view_objects(shmc_view_t *view,
 			       int (*fn)(void *ctx, const shmc_object_info_t *o),
 			       void *ctx);
