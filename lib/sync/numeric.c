@@ -242,7 +242,7 @@ static int elem_add(const struct tinfo *t, void *p, shmc_value_t delta, shmc_val
 static int elem_cmpset(const struct tinfo *t, void *p, shmc_value_t expected,
 		       shmc_value_t desired)
 {
-	uint64_t bits;
+	uint64_t bits = 0; /* set by encode(); -O3 cannot see it */
 	int rc = encode(t, desired, &bits);
 	if (rc)
 		return rc;
@@ -355,7 +355,7 @@ int shmc_cvalue_new(shmc_arena_t *a, char typecode, shmc_value_t v, shmc_obj_t *
 	const struct tinfo *t = tinfo_of(typecode);
 	if (t == NULL)
 		return -EINVAL;
-	uint64_t bits;
+	uint64_t bits = 0; /* set by encode(); -O3 cannot see it */
 	int rc = encode(t, v, &bits);
 	if (rc)
 		return rc;
@@ -384,7 +384,7 @@ int shmc_cvalue_set(shmc_obj_t *h, shmc_value_t v)
 {
 	struct num_body *b;
 	const struct tinfo *t;
-	uint64_t bits;
+	uint64_t bits = 0; /* set by encode(); -O3 cannot see it */
 	int rc = num_resolve(h, &b, &t);
 	if (rc || (rc = encode(t, v, &bits)) != 0)
 		return rc;
@@ -543,7 +543,7 @@ int shmc_array_new(shmc_arena_t *a, char typecode, shmc_value_t init, shmc_obj_t
 	if (n)
 		memset(data, 0, n * t->size);
 	for (uint64_t i = 0; i < n && init.type != SHMC_INT; i++) {
-		uint64_t bits;
+		uint64_t bits = 0; /* set by encode(); -O3 cannot see it */
 		if ((rc = encode(t, init.seq->items[i], &bits)) != 0) {
 			shmc__free(a, off);
 			return rc;
@@ -604,7 +604,7 @@ int shmc_array_set(shmc_obj_t *h, int64_t i, shmc_value_t v)
 {
 	const struct tinfo *t;
 	void *p;
-	uint64_t bits;
+	uint64_t bits = 0; /* set by encode(); -O3 cannot see it */
 	int rc = elem_at(h, i, &t, &p);
 	if (rc || (rc = encode(t, v, &bits)) != 0)
 		return rc;
