@@ -17,8 +17,10 @@
  * queues and numbers of the last section) live in the arena. A process holds
  * them through handles (shmc_obj_t *). Every operation on them is safe when
  * many processes and threads call it at once: writers serialise on a robust
- * process-shared lock, readers never take a lock and never wait for a writer
- * that has died.
+ * process-shared lock; readers of one item take no lock; readers of a whole
+ * container (copies, a dict's len, str) check a sequence counter and take
+ * the writer lock only if writers keep changing it; no reader ever waits
+ * for a writer that has died.
  *
  * PLAIN values (none, bool, int, float, str, bytes, tuple, plain list, plain
  * dict) are what you store in managed objects. They follow Python's Manager
@@ -29,30 +31,23 @@
  *   - a managed object stored inside another (or inside a plain value) is
  *     shared by reference, so a copy that holds it still reaches the shared one.
  *
- * Arguments
- * =========
- * Unless a function's comment says otherwise:
- *   - pointer arguments are IN and BORROWED: read during the call only,
- *     still the caller's afterwards (names, paths, handles, options, FILE *);
- *   - a shmc_value_t stored into a managed object is copied into the arena:
- *     the caller keeps it (and frees it, if it owns it). The plain-value
- *     builders and the shmc_plist_* / shmc_pdict_* mutators instead TAKE the
- *     values given to them (see Ownership in the values section);
- *   - an OUT parameter (named out, or a pointer to what a call returns) is
- *     written only on success, and what it receives is the caller's: a handle
- *     to release with shmc_obj_release(), a value to free with
- *     shmc_value_free(), a string or buffer to free with shmc_free();
- *   - a pointer returned directly (shmc_seq_at, shmc_pdict_get) is borrowed
- *     from the value passed in (see Caveats: interior pointers);
- *   - a pointer argument may be NULL only where its comment says so (e.g.
- *     options: NULL for the defaults).
- *
  * Caveats
  * =======
  * - fork(): a child inherits the arenas and handles of its parent and may use
- *   them at once; shmc registers the child as a new process during fork()
- *   (pthread_atfork). Create anonymous arenas before fork(). A child created
- *   with vfork() or clone() without fork handlers must exec or _exit.
+ *   them at once. During fork() (pthread_atfork handlers) shmc claims a
+ *   process slot for the child in every arena and gives it a reference of
+ *   its own for each handle the parent holds. If that fails in an arena (256
+ *   processes attached, SHMC_EFULL, no /proc), the arena is unusable in that
+ *   child: every call on it or on its handles returns SHMC_EHANDLE. Create
+ *   anonymous arenas before fork(). A child created with vfork(), or with
+ *   clone() without fork handlers, must exec or _exit.
+ * - fork() in a multithreaded program: the handlers hold shmc's own mutexes
+ *   across fork(), so the child finds them consistent; an arena lock held by
+ *   another thread of the parent belongs to the parent, which lives on and
+ *   releases it. The private heap (jemalloc, or the C library's malloc) is
+ *   kept usable in the child by its own fork handlers. POSIX promises only
+ *   async-signal-safe functions in such a child, and shmc's are not: shmc
+ *   relies on those handlers, as glibc programs commonly do.
  * - Dying processes: a process may be killed at any instruction. Every
  *   operation is published with a single atomic store, so the others see it
  *   wholly applied or not at all; a lock held by the dead process is
@@ -60,78 +55,157 @@
  *   held is released when a survivor notices (see shmc_arena_reclaim()).
  *   What each lock, semaphore, condition, barrier and queue does when a
  *   process dies holding or waiting on it is listed in the last section.
- * - Returned values are yours: free them with shmc_value_free(). Returned
- *   strings are freed with shmc_free(). Handles are released with
- *   shmc_obj_release(). A handle belongs to the arena handle it came from and
- *   must not be used after shmc_arena_close().
+ * - Ownership: values shmc returns are yours: free them with
+ *   shmc_value_free(). Strings it returns are freed with shmc_free(), handles
+ *   released with shmc_obj_release(). A handle belongs to the arena handle it
+ *   came from. See Conventions below.
+ * - Closing: shmc_arena_close() drops the references of the handles still
+ *   open on that arena but does not free them. After it, a handle of that
+ *   arena, or a value holding one, must not be used, released or freed:
+ *   release handles, and free values that hold references, first.
+ * - Signals: no shmc function is async-signal-safe, shmc_version() aside.
+ *   They allocate, take process-local mutexes and the arena's owner locks,
+ *   and enter per-thread read sections that do not nest: a handler that
+ *   interrupts one shmc call and makes another can deadlock or read freed
+ *   memory. Call none of them from a signal handler; set a flag (or write(2)
+ *   to a pipe) and act on it outside. A signal does not cut a blocking call
+ *   short: the wait goes on after the handler returns (no -EINTR from waits).
+ * - Threads: an arena handle and an object handle may be used by any number
+ *   of threads at once: no operation changes the handle it is given. Two
+ *   calls end a handle's life: shmc_obj_release(H) (also reached through
+ *   shmc_value_free() of a value that owns H) frees H at once, and
+ *   shmc_arena_close(A) frees A. Either, while another thread still uses
+ *   that handle, is a use after free; releasing a handle twice is undefined.
+ *   Release each handle once, after its last use by any thread, as with
+ *   free(); shmc_obj_dup() gives a thread a handle of its own. Handles are
+ *   not reference-counted: each stands for one reference to its object,
+ *   which lives while a handle, a container or a name refers to it.
+ * - A thread's record: a thread's first call on an arena takes an epoch
+ *   record in it; the arena has 1024, shared by all its processes
+ *   (SHMC_ETHREADS when none is free). When the thread exits, a pthread key
+ *   destructor makes its record idle: it holds back no reclamation any more,
+ *   but the blocks the thread retired and had not yet freed stay queued in
+ *   it. The next thread of the same process that needs a record takes the
+ *   idle one over, queue included, and frees the queue as it goes;
+ *   shmc_arena_reclaim() frees what is safe in idle records too; closing the
+ *   arena, or the reaping of a dead process, releases its records and
+ *   everything queued in them.
+ * - Update callbacks and lock order: shmc_namespace_update,
+ *   shmc_list_update and shmc_dict_update call FN while the calling thread
+ *   holds the object's writer lock. From FN, reading the same object works
+ *   (it shows the value before the update); any operation that writes it
+ *   returns -EDEADLK instead of waiting for itself. Writing another managed
+ *   object from FN takes a second lock while holding the first: two threads
+ *   or processes that do so in opposite orders deadlock for good, since a
+ *   lock passes on only when its holder releases it or dies. So write no
+ *   other managed object from FN, or take such pairs in one fixed order
+ *   everywhere. Reading another object is safe: a read waits at most for a
+ *   writer in the middle of a change. Blocking in FN (a queue put, a lock
+ *   acquire, a wait) stalls every writer of the object meanwhile. FN must
+ *   return: leaving it by longjmp(), pthread_exit() or cancellation leaves
+ *   the lock held by a live process, and the object's writers wait forever.
+ *   shmc_condition_wait_for's PRED holds no writer lock, only the
+ *   condition's Lock or RLock (as in Python), and may use any object.
+ * - Interior pointers: shmc_seq_at(V, I) points into V's array of items;
+ *   shmc_pdict_get(D, K) and shmc_pdict_entry(D, I) into D's array of
+ *   entries. Such a pointer stays valid until V or D, or a value holding it,
+ *   is freed; until shmc_plist_append() on V, or shmc_pdict_set() of a new
+ *   key in D, which may move the array; or until shmc_pdict_del() on D,
+ *   which shifts the entries after the one removed. Replacing the item or
+ *   the value it points at (shmc_plist_set, shmc_pdict_set of a key already
+ *   there) keeps it valid, now pointing at the new value, and frees what the
+ *   old one owned. Each nested container has storage of its own: changing
+ *   the outer one moves nothing inside its items. Never change a dict key in
+ *   place. A copy of a shmc_value_t struct shares what the original owns:
+ *   after an append or set through one, the others may be stale, and only
+ *   one may be freed (shmc_value_copy() makes a separate copy). A value read
+ *   again from the arena is a new copy, with new pointers. A str or bytes
+ *   value's .str lives as long as the value.
+ * - Strings: a char * that shmc returns through an out-parameter
+ *   (shmc_obj_str, shmc_obj_repr, shmc_value_repr, shmc_value_str,
+ *   shmc_view_dump) is NUL-terminated, on the private heap and yours: free
+ *   it with shmc_free(). Its length is its strlen(), except that
+ *   shmc_value_str() of a str holding NUL bytes copies them as they are. A
+ *   str or bytes value that shmc returns owns len bytes followed by a NUL
+ *   that len does not count; either may contain NUL bytes, so use len, not
+ *   strlen(). A view (shmc_strn, shmc_bytes) holds just the bytes given to
+ *   it and needs no terminator. shmc_version(), shmc_strerror(),
+ *   shmc_errname() and the typeid and proxy of a shmc_object_info_t return
+ *   static strings, never to be freed. The message a shmc_check_fn receives
+ *   and the name in a shmc_object_info_t are valid only during that call.
  * - Cycles of managed objects (a list that contains itself) are not
  *   collected, exactly as with Python's Manager.
  * - Integers are 64-bit: arithmetic that would overflow fails with -ERANGE.
- * - Strings are UTF-8; storing an invalid one fails with -EILSEQ.
+ * - Strings are UTF-8; storing an invalid one fails with -EILSEQ. Bytes may
+ *   hold anything.
+ * - Attaching twice: opening an arena this process has open already makes a
+ *   second, independent attachment with a process slot of its own. Its
+ *   handles are foreign to the first: storing one through the other fails
+ *   with SHMC_EARENA, and shmc_obj_same() tells them apart.
+ * - Limits: 256 processes attached to an arena at once (SHMC_EPROCS); 1024
+ *   threads using it at once (SHMC_ETHREADS); one pthread key per attached
+ *   arena (PTHREAD_KEYS_MAX). Attaching and forking reopen the arena file
+ *   through /proc/self/fd, which must be mounted.
  * - Linking libshmc links jemalloc, which then serves the whole process's
  *   malloc(); private copies of values come from a jemalloc arena of their
  *   own. A build with JEMALLOC=0 uses the C library's malloc instead (for
  *   valgrind).
- * - Signals: no shmc function is async-signal-safe. They allocate, take
- *   process-local mutexes and may sleep on futexes; call none of them from
- *   a signal handler. (A fork() child may use shmc at once: the fork
- *   handlers prepare its process slot, and jemalloc has its own.)
- * - Threads: every function may be called by several threads at once, on
- *   the same arena handle and on the same object handle: a handle is not
- *   changed by the operations made through it. Releasing a handle
- *   (shmc_obj_release), or closing its arena (shmc_arena_close), while
- *   another thread still uses it is a use after free: release each handle
- *   once, after its last use, as with free(). shmc_obj_dup() gives a thread
- *   a handle of its own.
- * - A thread's record: each thread that uses an arena takes an epoch record
- *   (at most 1 024 threads at once, else SHMC_ETHREADS). When the thread
- *   exits the record becomes idle and is taken over by the next thread of
- *   the same process; blocks it had retired wait in it until then, or until
- *   shmc_arena_reclaim() frees what is safe to free.
- * - Lock order: the *_update callbacks (shmc_namespace_update,
- *   shmc_list_update, shmc_dict_update) run while the object's writer lock
- *   is held. A callback must not operate
- *   on the same object (the lock is not recursive: -EDEADLK) and should not
- *   operate on any other managed object: two processes doing that in
- *   opposite orders deadlock each other, as with any two locks. Reads of
- *   other objects are safe (readers take no lock). shmc_condition_wait_for's
- *   predicate runs holding the condition's own Lock, as in Python, and may
- *   use any object.
- * - Interior pointers: shmc_seq_at(), shmc_pdict_get() and shmc_pdict_entry()
- *   return pointers into a private value. They stay valid until that value
- *   is changed (any store into it may reallocate its storage) or freed; a
- *   value read again from the arena is a new copy with new pointers.
- * - Strings: every string shmc returns (shmc_obj_str, shmc_value_repr,
- *   views' dumps, a str or bytes value's text) ends in a NUL byte that is
- *   not counted in its length. A str or bytes value may itself contain NUL
- *   bytes: use its len, not strlen(). Returned strings are freed with
- *   shmc_free(); shmc_strerror(), shmc_errname() and shmc_version() return
- *   static strings, never to be freed.
  * - Names: a kind's functions carry its whole name (shmc_namespace_*,
  *   shmc_semaphore_*, ...). Lengths of managed containers are int64_t
  *   because they can fail (a negative length is an error code); lengths of
  *   plain values are size_t, because reading a private value cannot fail.
  *
+ * Conventions
+ * ===========
+ * Each function's comment says what its pointer arguments are:
+ *   in        read during the call; the caller keeps it (borrowed), and it
+ *             need stay valid only until the call returns. A shmc_value_t
+ *             argument is passed the same way: a managed object stores a
+ *             copy of it, never the caller's memory.
+ *   out       written only on success. What it receives is the caller's, to
+ *             free with shmc_value_free() (a value), shmc_obj_release() (a
+ *             handle), shmc_free() (a string) or the close function named.
+ *             It must not be NULL unless the comment says it may.
+ *   in/out    read, and changed in place only on success.
+ *   taken     ownership passes to the library, on failure too: the caller
+ *             must not use or free it afterwards.
+ * Handle and arena arguments are "in": each must be a live handle, and
+ * stay one until the call returns.
+ *
  * Errors
  * ======
  * Every fallible function returns 0 (or a non-negative count) on success and a
  * negative number on failure: either a negated errno value (-ENOMEM, -EINVAL,
- * -ERANGE and the like) or one of the SHMC_E* codes below. shmc_strerror() and
+ * -ERANGE) or one of the SHMC_E* codes below. shmc_strerror() and
  * shmc_errname() describe any of them. Out-parameters are written only on
- * success, and a failed call leaves every container exactly as it was.
+ * success, and a failed call leaves every container exactly as it was
+ * (taken arguments are consumed even then; shmc_arena_check() fills its
+ * report also when it finds errors).
  *
- * Three sets of codes recur, and the functions' comments name them:
- *   READ errors    SHMC_EHANDLE (a NULL, released or foreign handle),
- *                  SHMC_EKIND (a handle of another kind), SHMC_ECORRUPT (the
- *                  object fails its checks, or a repair after a writer died
- *                  failed), SHMC_ETHREADS (no epoch record left for this
- *                  thread), -ENOMEM (the private copy of a result);
- *   WRITE errors   the READ errors, and SHMC_EFULL (the arena is full);
- *   STORE errors   what storing a value V can fail with: SHMC_EDEPTH (nested
- *                  deeper than 512), -EILSEQ (a str that is not UTF-8),
- *                  SHMC_EARENA (a managed object of another arena inside V),
- *                  SHMC_EHANDLE (a released handle inside V), -EINVAL (a
- *                  malformed value), and the code of an SHMC_ERROR value.
+ * Each function's "@return" lists every code it returns. Those that recur
+ * mean:
+ *   SHMC_EHANDLE   a handle or arena argument is NULL or not a handle, or an
+ *                  out-parameter that constructors check is NULL;
+ *   SHMC_EKIND     the handle names an object of another kind;
+ *   SHMC_ECORRUPT  what the call reads fails validation, or an earlier repair
+ *                  of the object (after a writer died) failed;
+ *   SHMC_EFULL     the arena has no memory left: for a value block, a
+ *                  container's storage, the queue of blocks to free later, or
+ *                  this process's table of handles (every new handle needs an
+ *                  entry, also those made when reading a value that holds
+ *                  references);
+ *   SHMC_ETHREADS  this thread can get no epoch record in the arena;
+ *   -EDEADLK       a write on an object from inside its own *_update callback;
+ *   -EINVAL, -EILSEQ, SHMC_EDEPTH, SHMC_EARENA
+ *                  a value to store has a str or bytes with a NULL pointer and
+ *                  a non-zero len or an unknown type; text that is not UTF-8;
+ *                  nesting deeper than 512; a reference to an object of
+ *                  another arena (or attachment);
+ *   V's error      V, or a value inside it, is an SHMC_ERROR value (a failed
+ *                  builder): its code, V.i, is returned.
+ * Every call that can return SHMC_EFULL can also return -EINTR (a signal
+ * arrived: try again), -EIO or another errno of posix_fallocate(3), passed
+ * through while the arena's backing memory grows.
  */
 #ifndef SHMC_H
 #define SHMC_H
@@ -157,7 +231,8 @@ extern "C" {
 #define SHMC_VERSION_PATCH 0
 #define SHMC_VERSION_STRING "0.1.0"
 
-/** The library's version as "major.minor.patch". */
+/** The library's version as "major.minor.patch": a static string.
+ * Async-signal-safe. */
 SHMC_API const char *shmc_version(void);
 
 /* ------------------------------------------------------------------------ */
@@ -199,14 +274,20 @@ enum shmc_error {
 #undef SHMC_ERR_ENUM_
 };
 
-/** A message for any return code: 0, a negated errno value or SHMC_E*. */
+/** A message for any return code: 0, a negated errno value or SHMC_E*
+ * ("unknown error" for anything else). A static string: do not free it. */
 SHMC_API const char *shmc_strerror(int err);
-/** The symbolic name of a return code ("SHMC_EKEY", "ENOMEM", "OK"). */
+/** The symbolic name of a return code ("SHMC_EKEY", "ENOMEM", "OK";
+ * "UNKNOWN" for anything else). A static string: do not free it. */
 SHMC_API const char *shmc_errname(int err);
 /** @} */
 
 /* ------------------------------------------------------------------------ */
 /** @defgroup arena Arenas
+ * An arena handle (shmc_arena_t *) is this process's attachment to an
+ * arena: made by shmc_arena_create_anon(), shmc_arena_create() or
+ * shmc_arena_open(), ended by shmc_arena_close(). Every handle made from it
+ * belongs to it.
  * @{ */
 typedef struct shmc_arena shmc_arena_t;
 
@@ -214,9 +295,11 @@ typedef struct shmc_arena shmc_arena_t;
 typedef struct shmc_arena_options {
 	/** Bytes of address space to reserve; 0 means SHMC_DEFAULT_CAPACITY.
 	 *  Memory is committed as it is used, so a large figure costs nothing
-	 *  until it is filled. */
+	 *  until it is filled. Rounded up to 256 KiB; at least
+	 *  SHMC_MIN_CAPACITY, at most 2^44. */
 	size_t capacity;
-	/** Permission bits of a named arena's file; 0 means 0600. */
+	/** Permission bits of a named arena's file (only mode & 0777, applied
+	 *  as given, not narrowed by the umask); 0 means 0600. */
 	unsigned mode;
 } shmc_arena_options_t;
 
@@ -224,36 +307,60 @@ typedef struct shmc_arena_options {
 #define SHMC_MIN_CAPACITY ((size_t)4 << 20)
 
 /** Create an anonymous arena (a memfd), to share with children by fork().
- * @return 0, -EINVAL (capacity out of range), -ENOMEM, -EMFILE */
+ * OPTS in (may be NULL: defaults); *OUT out: detach with shmc_arena_close().
+ * @return 0, -EINVAL (capacity out of range, or OUT is NULL), -ENOMEM,
+ *         -EMFILE, -ENFILE, SHMC_EFULL (no memory for the arena's header),
+ *         -EAGAIN (no pthread key left), -ENOENT (no /proc), and any other
+ *         errno of memfd_create(2), ftruncate(2), mmap(2) or
+ *         posix_fallocate(3) */
 SHMC_API int shmc_arena_create_anon(const shmc_arena_options_t *opts,
 				    shmc_arena_t **out);
 
 /** Create a named arena, exclusively. NAME is a file under /dev/shm when it
- * holds no '/', or else a path. Fails with -EEXIST if it exists.
- * @return 0, -EEXIST, -EINVAL, -ENOSPC, -EACCES, -ENOMEM */
+ * holds no '/', or else a path. Fails with -EEXIST if it exists; a creation
+ * that fails removes the file again. NAME in; OPTS in (may be NULL); *OUT
+ * out: detach with shmc_arena_close().
+ * @return 0, -EEXIST, -EINVAL (capacity out of range; OUT NULL; NAME NULL,
+ *         empty or longer than 4000 bytes), -ENOSPC, -EACCES, -ENOENT (no
+ *         such directory, or no /proc), -ENOMEM, SHMC_EFULL (no memory for
+ *         the header), -EAGAIN (no pthread key left), and any other errno of
+ *         open(2), ftruncate(2), mmap(2) or posix_fallocate(3) */
 SHMC_API int shmc_arena_create(const char *name,
 			       const shmc_arena_options_t *opts,
 			       shmc_arena_t **out);
 
 /** Open an existing named arena. Nothing is written to the file before it
- * passes every check.
- * @return 0, -ENOENT, -ELOOP (a symlink), SHMC_ENOTREG, SHMC_EOWNER,
- *         SHMC_EMODE, SHMC_ENOTARENA, SHMC_EVERSION, SHMC_ELAYOUT,
- *         SHMC_EINIT, SHMC_ECORRUPT (a header that contradicts itself),
- *         SHMC_EPROCS, -ENOMEM */
+ * passes every check. If its creator is still initialising it, waits up to
+ * 5 s for it to finish. NAME in; *OUT out: detach with shmc_arena_close().
+ * @return 0, -ENOENT, -ELOOP (a symlink), -EACCES, -EISDIR, SHMC_ENOTREG,
+ *         SHMC_EOWNER, SHMC_EMODE, SHMC_ENOTARENA, SHMC_EVERSION,
+ *         SHMC_ELAYOUT, SHMC_EINIT, SHMC_ECORRUPT (a header that contradicts
+ *         itself), -ETIMEDOUT (its creator is still at work after 5 s),
+ *         SHMC_EPROCS, -ENOSYS (the arena relies on membarrier(2), which
+ *         this process cannot use), -EAGAIN (no pthread key left), -EINVAL
+ *         (OUT NULL; NAME NULL, empty or longer than 4000 bytes), -ENOMEM,
+ *         and any other errno of open(2), fstat(2), pread(2) or mmap(2) */
 SHMC_API int shmc_arena_open(const char *name, shmc_arena_t **out);
 
 /** Remove a named arena's name; processes attached to it keep using it.
- * @return 0, -ENOENT, -EACCES */
+ * NAME in.
+ * @return 0, -ENOENT, -EACCES, -EPERM, -EINVAL (NAME NULL, empty or longer
+ *         than 4000 bytes), -ENOMEM, and any other errno of unlink(2) */
 SHMC_API int shmc_arena_unlink(const char *name);
 
-/** Detach from an arena. Handles from it must have been released (any left
- * are released here). The arena itself lives on while any process uses it. */
+/** Detach from an arena. ARENA taken (NULL or a closed handle is ignored).
+ * Release its handles, and free values that hold references, first: a
+ * handle left open has its reference dropped here, but is not freed and
+ * must not be used or released afterwards. No other thread may be using
+ * ARENA. The arena itself lives on while any process uses it. */
 SHMC_API void shmc_arena_close(shmc_arena_t *arena);
 
-/** Free what can be freed now: memory retired by this process once no
- * process can still read it, and whatever dead processes left behind.
- * Returns the number of blocks freed, or a negative error. */
+/** Free what can be freed now: blocks this process retired (including in
+ * the idle records of its exited threads) once no process can still read
+ * them, and whatever dead processes left behind. ARENA in.
+ * @return the number of retired items this process disposed of (what
+ *         reaping dead processes freed is not counted), SHMC_EHANDLE,
+ *         SHMC_ETHREADS */
 SHMC_API int64_t shmc_arena_reclaim(shmc_arena_t *arena);
 
 /** Usage of one allocator size class. */
@@ -279,7 +386,9 @@ typedef struct shmc_arena_stats {
 	uint64_t lock_recoveries; /**< locks taken over from dead holders */
 } shmc_arena_stats_t;
 
-/** Fill *st with the arena's current usage. @return 0, SHMC_EHANDLE */
+/** Fill *ST with the arena's current usage: relaxed reads, a moment old,
+ * not a consistent cut. ARENA in; ST out.
+ * @return 0, SHMC_EHANDLE (ARENA invalid or ST NULL) */
 SHMC_API int shmc_arena_stats(shmc_arena_t *arena, shmc_arena_stats_t *st);
 
 /** What shmc_arena_check() found. */
@@ -302,26 +411,35 @@ typedef struct shmc_check_report {
 /** Free leaked blocks, drop uncounted references and recount the
  * allocator. Only while no other process is in the middle of an operation
  * (stopped, or waiting between operations): a block another process has
- * allocated but not yet published looks leaked. */
+ * allocated but not yet published looks leaked. Skipped when the check
+ * finds a broken invariant. */
 #define SHMC_CHECK_SWEEP 2u
 
-/** Receives each finding of a check as one line of text. */
+/** Receives each finding of a check as one line of text. CTX is the
+ * caller's pointer; MESSAGE is NUL-terminated (at most 255 bytes) and valid
+ * only during the call. */
 typedef void (*shmc_check_fn)(void *ctx, const char *message);
 
 /** Walk the whole arena -- header, allocator, process slots, every managed
- * object reachable and every value -- and report each broken invariant to
- * FN (may be NULL). Every traversal is bounded: a corrupt arena gives
- * errors, never a hang or a crash. REPORT (may be NULL) receives the counts.
- * On a live arena the check is exact only while nobody changes it.
- * @return 0 when no invariant is broken, SHMC_ECORRUPT when one is,
- *         SHMC_EHANDLE, -ENOMEM */
+ * object reachable and every value -- and report to FN each broken
+ * invariant, and each note that is not one (leaked blocks or references,
+ * dead processes, allocator counters that are off). Every traversal is
+ * bounded: a corrupt arena gives errors, never a hang or a crash. On a live
+ * arena the check is exact only while nobody changes it. ARENA in; FLAGS:
+ * SHMC_CHECK_REAP, SHMC_CHECK_SWEEP; *REPORT out (may be NULL), filled also
+ * when the result is SHMC_ECORRUPT; FN in (may be NULL), called during the
+ * check with CTX.
+ * @return 0 when no invariant is broken (leaks are notes, not errors),
+ *         SHMC_ECORRUPT when one is, SHMC_EHANDLE, -ENOMEM */
 SHMC_API int shmc_arena_check(shmc_arena_t *arena, unsigned flags,
 			      shmc_check_report_t *report, shmc_check_fn fn,
 			      void *ctx);
 
 /** The same check on a named arena or arena file, without attaching to it
- * and without writing to it (a read-only mapping).
- * @return as shmc_arena_check, and the errors of shmc_arena_open */
+ * and without writing to it (a read-only mapping; no reaping, no sweeping).
+ * NAME in; *REPORT out (may be NULL; zeroed when the file is refused); FN in
+ * (may be NULL), with CTX.
+ * @return 0, SHMC_ECORRUPT, -ENOMEM, and the errors of shmc_view_open() */
 SHMC_API int shmc_arena_check_file(const char *name, shmc_check_report_t *report,
 			     shmc_check_fn fn, void *ctx);
 /** @} */
@@ -330,17 +448,22 @@ SHMC_API int shmc_arena_check_file(const char *name, shmc_check_report_t *report
 /** @defgroup values Plain values
  * A shmc_value_t is a small tagged value you pass by value. Scalars are held
  * inline; a str or bytes is v.str and v.len. A str, bytes or managed reference
- * made with shmc_str(), shmc_bytes()
+ * made with shmc_str(), shmc_strn(), shmc_bytes()
  * or shmc_ref() is a VIEW: it borrows your memory (or handle) and is never
- * freed by shmc. Values returned by shmc and values made by the builders
+ * freed by shmc; what it points at must outlive every use of the view.
+ * Values returned by shmc and values made by the builders
  * (shmc_tuple_of, shmc_plist_of, shmc_pdict_of, shmc_value_copy) OWN their
- * memory: release them with shmc_value_free().
+ * memory: release them with shmc_value_free(). An owned value that holds a
+ * reference owns a handle of its own, released with it.
  *
  * Ownership: builders and the shmc_plist_* / shmc_pdict_* mutators take
- * ownership of the values you pass them (views are copied). Functions that
- * store into managed objects copy the value and leave it with you.
+ * the values you pass them, even when they fail (views are copied; a
+ * reference view gets a handle of its own). Functions that store into
+ * managed objects copy the value and leave it with you. Assigning a
+ * shmc_value_t copies the struct, not what it owns: see Interior pointers
+ * in the Caveats.
  * A builder that fails returns a value of type SHMC_ERROR carrying the error
- * code in .i; storing such a value returns that code.
+ * code in .i; storing such a value returns that code (V's error).
  * @{ */
 typedef struct shmc_obj shmc_obj_t;
 
@@ -371,7 +494,8 @@ typedef struct shmc_value {
 		bool b;
 		int64_t i;
 		double f;
-		const char *str;       /**< SHMC_STR, SHMC_BYTES: the bytes */
+		const char *str;       /**< SHMC_STR, SHMC_BYTES: the bytes
+					    (followed by a NUL when owned) */
 		struct shmc_seq *seq;  /**< SHMC_TUPLE, SHMC_LIST */
 		struct shmc_pmap *map; /**< SHMC_DICT */
 		shmc_obj_t *ref;       /**< SHMC_REF */
@@ -401,16 +525,18 @@ static inline shmc_value_t shmc_float(double f)
 /** Strings and bytes are at most SHMC_MAX_LEN bytes long. */
 #define SHMC_MAX_LEN UINT32_MAX
 /** A view of LEN bytes of UTF-8 text at S (an SHMC_ERROR value holding
- * -EOVERFLOW if LEN exceeds SHMC_MAX_LEN). */
+ * -EOVERFLOW if LEN exceeds SHMC_MAX_LEN). S is borrowed and needs no NUL;
+ * it is checked for UTF-8 only when stored. */
 static inline shmc_value_t shmc_strn(const char *s, size_t len)
 {
 	shmc_value_t v = {SHMC_STR, 0, 0, (uint32_t)len, {.str = s}};
 	shmc_value_t e = {SHMC_ERROR, 0, 0, 0, {.i = -EOVERFLOW}};
 	return len > SHMC_MAX_LEN ? e : v;
 }
-/** A view of the NUL-terminated UTF-8 string S. */
+/** A view of the NUL-terminated UTF-8 string S (borrowed), without its NUL;
+ * NULL gives the empty str. */
 SHMC_API shmc_value_t shmc_str(const char *s);
-/** A view of LEN bytes at P (see shmc_strn for the limit). */
+/** A view of LEN bytes at P (borrowed; see shmc_strn for the limit). */
 static inline shmc_value_t shmc_bytes(const void *p, size_t len)
 {
 	shmc_value_t v = shmc_strn((const char *)p, len);
@@ -418,64 +544,101 @@ static inline shmc_value_t shmc_bytes(const void *p, size_t len)
 		v.type = SHMC_BYTES;
 	return v;
 }
-/** A view of a managed object, to store a reference to it. */
+/** A view of a managed object, to store a reference to it. OBJ is
+ * borrowed: it must stay open while the view is used. */
 static inline shmc_value_t shmc_ref(shmc_obj_t *obj)
 {
 	shmc_value_t v = {SHMC_REF, 0, 0, 0, {.ref = obj}};
 	return v;
 }
 
-/** A tuple of the N values that follow (taken over). */
+/** A tuple of the N values that follow (taken, on failure too).
+ * @return the tuple (owned: shmc_value_free()), or an SHMC_ERROR value
+ *         whose .i is -ENOMEM, SHMC_EHANDLE, SHMC_ECORRUPT or SHMC_EFULL
+ *         (a reference view that could not get a handle), or an item's
+ *         error */
 SHMC_API shmc_value_t shmc_tuple_of(size_t n, ...);
-/** A plain list of the N values that follow (taken over). */
+/** A plain list of the N values that follow (taken, on failure too).
+ * @return as shmc_tuple_of */
 SHMC_API shmc_value_t shmc_plist_of(size_t n, ...);
 /** A plain dict of N key/value pairs that follow: k1, v1, k2, v2 ...
- * (taken over). A later duplicate key replaces the earlier value. */
+ * (taken, on failure too). A later duplicate key replaces the earlier value.
+ * @return the dict (owned: shmc_value_free()), or an SHMC_ERROR value whose
+ *         .i is SHMC_EUNHASHABLE (a list, dict or reference as a key),
+ *         SHMC_EDEPTH (a key nested deeper than 512), -ENOMEM,
+ *         SHMC_EHANDLE, SHMC_ECORRUPT, SHMC_EFULL, or a key's or value's
+ *         error */
 SHMC_API shmc_value_t shmc_pdict_of(size_t npairs, ...);
 
-/** Release what V owns (recursively) and set it to none. Views and scalars
- * are left alone. Safe on a none value. */
+/** Release what *V owns (recursively: items, entries, handles) and set it
+ * to none. V in/out (NULL is ignored). Views and scalars are left alone.
+ * Safe on a none value. */
 SHMC_API void shmc_value_free(shmc_value_t *v);
 /** A deep copy of V that owns all its memory (views are copied; references
- * get handles of their own). @return 0, -ENOMEM */
+ * get handles of their own). V in; *OUT out: shmc_value_free().
+ * @return 0, -ENOMEM, SHMC_EFULL, SHMC_EHANDLE or SHMC_ECORRUPT (a
+ *         reference whose handle is invalid or cannot be duplicated), V's
+ *         error */
 SHMC_API int shmc_value_copy(shmc_value_t v, shmc_value_t *out);
 /** Python's ==: 1 == 1.0 == True, (1, 'a') == (1.0, 'a'), [1] != (1,);
- * references are equal when they name the same managed object. */
+ * references are equal when they name the same managed object. A and B in.
+ * An SHMC_ERROR value equals nothing. Cannot fail. */
 SHMC_API bool shmc_value_eq(shmc_value_t a, shmc_value_t b);
 
 /** Items of a tuple or plain list: their number (0 for other types). */
 SHMC_API size_t shmc_seq_len(shmc_value_t v);
 /** Item I of a tuple or plain list, borrowed from V (Python's negative
  * indices work); NULL when out of range or not a sequence. Changing the item
- * in place changes V, and nothing shared. */
+ * in place changes V, and nothing shared. The pointer's lifetime is under
+ * Interior pointers in the Caveats: an append to V may move it. */
 SHMC_API shmc_value_t *shmc_seq_at(shmc_value_t v, int64_t i);
-/** Append ITEM (taken over) to the plain list *L. @return 0, SHMC_ETYPE, -ENOMEM */
+/** Append ITEM to the plain list *L. L in/out: an owned plain list (made by
+ * shmc or a builder); ITEM taken. May move *L's items (Interior pointers).
+ * @return 0, SHMC_ETYPE (*L is not an owned plain list), -ENOMEM,
+ *         SHMC_EHANDLE, SHMC_ECORRUPT, SHMC_EFULL (ITEM is a reference
+ *         view that could not get a handle), ITEM's error */
 SHMC_API int shmc_plist_append(shmc_value_t *l, shmc_value_t item);
-/** Replace item I of plain list *L with ITEM (taken over).
- * @return 0, SHMC_ETYPE, SHMC_EINDEX, -ENOMEM */
+/** Replace item I of plain list *L with ITEM, freeing the old item. L
+ * in/out; ITEM taken.
+ * @return 0, SHMC_ETYPE, SHMC_EINDEX, -ENOMEM, SHMC_EHANDLE, SHMC_ECORRUPT,
+ *         SHMC_EFULL, ITEM's error */
 SHMC_API int shmc_plist_set(shmc_value_t *l, int64_t i, shmc_value_t item);
 
 /** Entries of a plain dict (0 for other types). */
 SHMC_API size_t shmc_pdict_len(shmc_value_t d);
-/** The value for KEY in plain dict D, borrowed; NULL when missing. */
+/** The value for KEY in plain dict D, borrowed from D; NULL when missing,
+ * when KEY is unhashable or when D is not a dict. KEY in. Lifetime: see
+ * Interior pointers in the Caveats. */
 SHMC_API shmc_value_t *shmc_pdict_get(shmc_value_t d, shmc_value_t key);
-/** Set KEY to VAL (both taken over) in plain dict *D.
- * @return 0, SHMC_ETYPE, SHMC_EUNHASHABLE, -ENOMEM */
+/** Set KEY to VAL in plain dict *D (a key already there keeps its first
+ * form; its value is replaced and freed). D in/out: an owned plain dict;
+ * KEY and VAL taken.
+ * @return 0, SHMC_ETYPE (*D is not an owned plain dict), SHMC_EUNHASHABLE,
+ *         SHMC_EDEPTH, -ENOMEM, SHMC_EHANDLE, SHMC_ECORRUPT, SHMC_EFULL (a
+ *         reference view that could not get a handle), KEY's or VAL's
+ *         error */
 SHMC_API int shmc_pdict_set(shmc_value_t *d, shmc_value_t key, shmc_value_t val);
-/** Remove KEY from plain dict *D. @return 0, SHMC_EKEY, SHMC_ETYPE */
+/** Remove KEY from plain dict *D, freeing its key and value. D in/out; KEY
+ * in (not taken). Shifts the later entries (Interior pointers).
+ * @return 0, SHMC_EKEY, SHMC_ETYPE, SHMC_EUNHASHABLE, SHMC_EDEPTH, -ENOMEM
+ *         (rebuilding the index; nothing removed), KEY's error */
 SHMC_API int shmc_pdict_del(shmc_value_t *d, shmc_value_t key);
-/** Key and value of entry I (insertion order) of plain dict D, borrowed.
+/** Key and value of entry I (insertion order) of plain dict D, borrowed
+ * from D. *KEY and *VAL out (either may be NULL); the key must not be
+ * changed through it.
  * @return 0, SHMC_EINDEX, SHMC_ETYPE */
 SHMC_API int shmc_pdict_entry(shmc_value_t d, size_t i, shmc_value_t **key,
 			      shmc_value_t **val);
 
-/** Python's repr() of V, as a new string (free with shmc_free()).
- * @return 0, -ENOMEM, SHMC_EDEPTH */
+/** Python's repr() of V, as a new string. V in; *OUT out: shmc_free().
+ * @return 0, -ENOMEM, SHMC_EDEPTH (nested deeper than 512), V's error */
 SHMC_API int shmc_value_repr(shmc_value_t v, char **out);
-/** Python's str() of V: like repr but a top-level str is not quoted.
- * @return 0, -ENOMEM, SHMC_EDEPTH */
+/** Python's str() of V: like repr but a top-level str is not quoted (its
+ * bytes are copied as they are, NUL bytes included). V in; *OUT out:
+ * shmc_free(). @return as shmc_value_repr */
 SHMC_API int shmc_value_str(shmc_value_t v, char **out);
-/** Free a string returned by shmc. */
+/** Free a string returned by shmc. P taken (NULL is ignored). Not for
+ * values (shmc_value_free) or handles (shmc_obj_release). */
 SHMC_API void shmc_free(void *p);
 /** @} */
 
@@ -499,119 +662,200 @@ typedef enum shmc_kind {
 	SHMC_KIND_ARRAY,
 } shmc_kind_t;
 
-/** The kind of managed object H names, or 0 for a null or invalid handle. */
+/** The kind of managed object H (in) names, or 0 for a null or invalid
+ * handle, or a corrupt object. */
 SHMC_API shmc_kind_t shmc_obj_kind(const shmc_obj_t *h);
-/** The arena H lives in, or NULL. */
+/** The arena handle H (in) belongs to -- that handle itself, borrowed, not a
+ * new one -- or NULL for a null or invalid handle, or a corrupt object. */
 SHMC_API shmc_arena_t *shmc_obj_arena(const shmc_obj_t *h);
-/** A second handle to the same object. @return 0, SHMC_EHANDLE, -ENOMEM */
+/** A second handle to the same object, with a reference of its own. H in;
+ * *OUT out: shmc_obj_release().
+ * @return 0, SHMC_EHANDLE, SHMC_ECORRUPT, SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_obj_dup(shmc_obj_t *h, shmc_obj_t **out);
-/** Let go of a handle. The object is freed once no container refers to it
- * and no process holds a handle to it. NULL is ignored. */
+/** Let go of a handle: H taken, and freed at once (NULL and invalid handles
+ * are ignored; a released one must not be passed again). The object is
+ * freed once no container or name refers to it and no process holds a
+ * handle to it. Not while another thread uses H (Threads, in the Caveats),
+ * nor after H's arena was closed. */
 SHMC_API void shmc_obj_release(shmc_obj_t *h);
-/** Whether two handles name the same managed object. */
+/** Whether handles A and B (in) name the same managed object, through the
+ * same attachment. */
 SHMC_API bool shmc_obj_same(const shmc_obj_t *a, const shmc_obj_t *b);
 /** Python's str() of the proxy: the object's contents, e.g. "[1, [1]]",
- * "{0: 1}", "Namespace(x=1, y=[1])". @return 0, SHMC_EHANDLE, -ENOMEM */
+ * "{0: 1}", "Namespace(x=1, y=[1])"; for locks, semaphores, conditions,
+ * events, barriers and queues Python's form of the object, with its address
+ * in this process's mapping. H in; *OUT out: shmc_free().
+ * @return 0, SHMC_EHANDLE, SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL,
+ *         SHMC_EDEPTH (a list or dict holding a value nested 512 deep: its
+ *         copy nests one level deeper), -ENOMEM */
 SHMC_API int shmc_obj_str(shmc_obj_t *h, char **out);
-/** Python's repr() of the proxy: "<ListProxy object, typeid 'list' at 0x…>".
- * The address is the object's address in this process's mapping.
- * @return 0, SHMC_EHANDLE, SHMC_ECORRUPT, -ENOMEM */
+/** Python's repr() of the proxy: "<ListProxy object, typeid 'list' at 0x217000>".
+ * The address is the object's offset in the arena, the same in every
+ * process (the identity shmc_view_objects() reports). H in; *OUT out:
+ * shmc_free(). @return 0, SHMC_EHANDLE, SHMC_ECORRUPT, -ENOMEM */
 SHMC_API int shmc_obj_repr(const shmc_obj_t *h, char **out);
-/** Write shmc_obj_str(H) and a newline to F (borrowed).
- * @return 0, shmc_obj_str's errors, -EIO (the write failed) */
+/** Write shmc_obj_str(H) and a newline to F. H and F in.
+ * @return 0, -EIO (the write failed), and the errors of shmc_obj_str */
 SHMC_API int shmc_obj_print(shmc_obj_t *h, FILE *f);
-/** Write shmc_value_str(V) and a newline to F (borrowed).
- * @return 0, shmc_value_str's errors, -EIO (the write failed) */
+/** Write shmc_value_str(V) and a newline to F. V and F in.
+ * @return 0, -EIO (the write failed), -ENOMEM, SHMC_EDEPTH, V's error */
 SHMC_API int shmc_value_print(shmc_value_t v, FILE *f);
 
-/** A caller's function for the *_update operations: it gets a private copy
- * of the current value and changes it in place (replacing it is fine: free
- * the old one). Return 0 to store the result, or a negative code to abort
- * with nothing changed. It runs while the object is locked: it must not use
- * the same object, and should be quick. */
+/** A caller's function for the *_update operations. VALUE in/out: a private
+ * copy of the current value, which the *_update call owns and frees after
+ * FN returns, stored or not. FN changes it in place or replaces it (freeing
+ * the old value first); a view put there must stay valid until the
+ * *_update call returns. CTX: the caller's pointer, passed through. Return
+ * 0 to store the result; any other value aborts with nothing changed, and
+ * the *_update call returns it (make it negative, to read as an error). FN
+ * runs while the object's writer lock is held by this thread: it must
+ * return, should be quick, and must not write the same object (-EDEADLK)
+ * nor, without a fixed lock order, any other (Update callbacks and lock
+ * order, in the Caveats). */
 typedef int (*shmc_update_fn)(shmc_value_t *value, void *ctx);
 /** @} */
 
 /* ------------------------------------------------------------------------ */
 /** @defgroup namespace Namespace
- * Python's manager.Namespace(): named attributes holding values.
+ * Python's manager.Namespace(): named attributes holding values. NS is a
+ * handle (in); NAME is in: a NUL-terminated, non-empty UTF-8 string (NULL or
+ * empty is -EINVAL, longer than SHMC_MAX_LEN -EOVERFLOW, not UTF-8 -EILSEQ
+ * when it would be stored, SHMC_EATTR when looked up).
  * @{ */
-/** A new empty namespace. @return 0, SHMC_EHANDLE, SHMC_EFULL, -ENOMEM */
+/** A new empty namespace. ARENA in; *OUT out: shmc_obj_release().
+ * @return 0, SHMC_EHANDLE (ARENA invalid or OUT NULL), SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_namespace_new(shmc_arena_t *arena, shmc_obj_t **out);
-/** ns.NAME = V. @return 0, -EINVAL (an empty name), the WRITE and STORE
- * errors */
+/** ns.NAME = V. V in: copied (a managed object inside is shared by
+ * reference).
+ * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, -EINVAL, -EOVERFLOW,
+ *         -EILSEQ, SHMC_EDEPTH, SHMC_EARENA, SHMC_EFULL, SHMC_ETHREADS,
+ *         -EDEADLK, V's error */
 SHMC_API int shmc_namespace_set(shmc_obj_t *ns, const char *name, shmc_value_t v);
-/** *out = ns.NAME, a private copy. @return 0, SHMC_EATTR, the READ errors */
+/** *OUT = ns.NAME, a private copy. *OUT out: shmc_value_free().
+ * @return 0, SHMC_EATTR, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, -EINVAL,
+ *         -EOVERFLOW, SHMC_ETHREADS, SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_namespace_get(shmc_obj_t *ns, const char *name, shmc_value_t *out);
-/** del ns.NAME. @return 0, SHMC_EATTR, the WRITE errors */
+/** del ns.NAME.
+ * @return 0, SHMC_EATTR, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, -EINVAL,
+ *         -EOVERFLOW, SHMC_ETHREADS, SHMC_EFULL, -EDEADLK */
 SHMC_API int shmc_namespace_del(shmc_obj_t *ns, const char *name);
-/** hasattr(ns, NAME): 1 or 0, or one of the READ errors. */
+/** hasattr(ns, NAME).
+ * @return 1, 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, -EINVAL,
+ *         -EOVERFLOW, SHMC_ETHREADS */
 SHMC_API int shmc_namespace_has(shmc_obj_t *ns, const char *name);
-/** The attribute names, sorted, as a plain list of str (OUT, to free with
- * shmc_value_free). @return 0, the READ errors */
+/** The attribute names, sorted, as a plain list of str. *OUT out:
+ * shmc_value_free().
+ * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
+ *         SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_namespace_names(shmc_obj_t *ns, shmc_value_t *out);
-/** Atomically ns.NAME += DELTA (int or float); *result (may be NULL) gets
- * the new value. @return 0, SHMC_EATTR, SHMC_ETYPE (not a number), -ERANGE
- * (64-bit overflow), the WRITE errors */
+/** Atomically ns.NAME += DELTA (int or float, as Python adds them). DELTA
+ * in; *RESULT out (may be NULL): the new value, a number.
+ * @return 0, SHMC_EATTR, SHMC_ETYPE (the attribute or DELTA is not a
+ *         number), -ERANGE, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT,
+ *         -EINVAL, -EOVERFLOW, SHMC_ETHREADS, SHMC_EFULL, -EDEADLK, -ENOMEM */
 SHMC_API int shmc_namespace_add(shmc_obj_t *ns, const char *name, shmc_value_t delta,
 			 shmc_value_t *result);
 /** Atomically: if ns.NAME == EXPECTED (Python's ==), set it to DESIRED.
- * @return 1 if swapped, 0 if not, SHMC_EATTR, the WRITE and STORE errors */
+ * EXPECTED and DESIRED in (DESIRED copied; it is checked only when the
+ * values are equal).
+ * @return 1 if swapped, 0 if not, SHMC_EATTR, SHMC_EHANDLE, SHMC_EKIND,
+ *         SHMC_ECORRUPT, -EINVAL, -EOVERFLOW, -EILSEQ, SHMC_EDEPTH,
+ *         SHMC_EARENA, SHMC_EFULL, SHMC_ETHREADS, -EDEADLK, DESIRED's
+ *         error */
 SHMC_API int shmc_namespace_cas(shmc_obj_t *ns, const char *name,
 			 shmc_value_t expected, shmc_value_t desired);
-/** Atomically apply FN to ns.NAME with no other writer in between.
- * @return 0, FN's error, SHMC_EATTR, the WRITE and STORE errors */
+/** Atomically apply FN to ns.NAME with no other writer in between (see
+ * shmc_update_fn). FN in; CTX passed to it.
+ * @return 0, FN's non-zero result, SHMC_EATTR, -EINVAL (FN NULL, or as for
+ *         NAME and values), -EOVERFLOW, -EILSEQ, SHMC_EDEPTH, SHMC_EARENA,
+ *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
+ *         SHMC_EFULL, -EDEADLK, -ENOMEM, the result's error */
 SHMC_API int shmc_namespace_update(shmc_obj_t *ns, const char *name,
 			    shmc_update_fn fn, void *ctx);
 /** @} */
 
 /* ------------------------------------------------------------------------ */
 /** @defgroup list List
- * Python's manager.list(). Indices may be negative, as in Python.
+ * Python's manager.list(). Indices may be negative, as in Python. LS is a
+ * handle (in); values passed in are in, and stored as copies.
  * @{ */
-/** A new empty list. @return 0, SHMC_EHANDLE, SHMC_EFULL, -ENOMEM */
+/** A new empty list. ARENA in; *OUT out: shmc_obj_release().
+ * @return 0, SHMC_EHANDLE (ARENA invalid or OUT NULL), SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_list_new(shmc_arena_t *arena, shmc_obj_t **out);
 /** A new list holding copies of the items of tuple or plain list ITEMS,
- * as manager.list([...]). @return as shmc_list_new, and SHMC_ETYPE */
+ * as manager.list([...]). ITEMS in; *OUT out: shmc_obj_release().
+ * @return 0, SHMC_ETYPE (ITEMS is not a tuple or plain list), ITEMS'
+ *         error, SHMC_EHANDLE, SHMC_ECORRUPT, -EINVAL, -EILSEQ,
+ *         SHMC_EDEPTH, SHMC_EARENA, SHMC_EFULL, SHMC_ETHREADS, -ENOMEM */
 SHMC_API int shmc_list_new_from(shmc_arena_t *arena, shmc_value_t items,
 				shmc_obj_t **out);
-/** len(ls), or one of the READ errors. */
+/** len(ls), or SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS. */
 SHMC_API int64_t shmc_list_len(shmc_obj_t *ls);
-/** *out = ls[I], a private copy. @return 0, SHMC_EINDEX, the READ errors */
+/** *OUT = ls[I], a private copy. *OUT out: shmc_value_free().
+ * @return 0, SHMC_EINDEX, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT,
+ *         SHMC_ETHREADS, SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_list_get(shmc_obj_t *ls, int64_t i, shmc_value_t *out);
-/** ls[I] = V. @return 0, SHMC_EINDEX, the WRITE and STORE errors */
+/** ls[I] = V.
+ * @return 0, SHMC_EINDEX, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, -EINVAL,
+ *         -EILSEQ, SHMC_EDEPTH, SHMC_EARENA, SHMC_EFULL, SHMC_ETHREADS,
+ *         -EDEADLK, V's error */
 SHMC_API int shmc_list_set(shmc_obj_t *ls, int64_t i, shmc_value_t v);
-/** ls.append(V). @return 0, the WRITE and STORE errors */
+/** ls.append(V).
+ * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, -EINVAL, -EILSEQ,
+ *         SHMC_EDEPTH, SHMC_EARENA, SHMC_EFULL, SHMC_ETHREADS, -EDEADLK,
+ *         V's error */
 SHMC_API int shmc_list_append(shmc_obj_t *ls, shmc_value_t v);
-/** ls.insert(I, V), clamping I as Python does. @return 0, the WRITE and
- * STORE errors */
+/** ls.insert(I, V), clamping I as Python does. @return as shmc_list_append */
 SHMC_API int shmc_list_insert(shmc_obj_t *ls, int64_t i, shmc_value_t v);
-/** *out = ls.pop(I) (OUT may be NULL). @return 0, SHMC_EINDEX, the WRITE
- * errors */
+/** *out = ls.pop(I). *OUT out (may be NULL: the item is dropped):
+ * shmc_value_free().
+ * @return 0, SHMC_EINDEX (empty, or I out of range), SHMC_EHANDLE,
+ *         SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL, -EDEADLK,
+ *         -ENOMEM */
 SHMC_API int shmc_list_pop(shmc_obj_t *ls, int64_t i, shmc_value_t *out);
-/** del ls[I]. @return 0, SHMC_EINDEX, the WRITE errors */
+/** del ls[I].
+ * @return 0, SHMC_EINDEX, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT,
+ *         SHMC_ETHREADS, SHMC_EFULL, -EDEADLK */
 SHMC_API int shmc_list_del(shmc_obj_t *ls, int64_t i);
-/** ls.extend(ITEMS), ITEMS a tuple or plain list; all or nothing.
- * @return 0, SHMC_ETYPE (ITEMS is not a sequence), the WRITE and STORE errors */
+/** ls.extend(ITEMS), ITEMS a tuple or plain list (in); all or nothing.
+ * @return 0, SHMC_ETYPE (ITEMS is not a tuple or plain list), ITEMS'
+ *         error, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, -EINVAL, -EILSEQ,
+ *         SHMC_EDEPTH, SHMC_EARENA, SHMC_EFULL, SHMC_ETHREADS, -EDEADLK,
+ *         -ENOMEM */
 SHMC_API int shmc_list_extend(shmc_obj_t *ls, shmc_value_t items);
-/** ls.clear(). @return 0, the WRITE errors */
+/** ls.clear().
+ * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
+ *         SHMC_EFULL, -EDEADLK */
 SHMC_API int shmc_list_clear(shmc_obj_t *ls);
-/** ls.remove(V): delete the first item equal to V (Python's ==).
- * @return 0, SHMC_EINDEX (no such item), the WRITE errors */
+/** ls.remove(V): delete the first item equal to V (Python's ==). V in.
+ * @return 0, SHMC_EINDEX (no such item), SHMC_EHANDLE, SHMC_EKIND,
+ *         SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL, -EDEADLK */
 SHMC_API int shmc_list_remove(shmc_obj_t *ls, shmc_value_t v);
-/** ls.index(V): the position of the first item equal to V, SHMC_EINDEX, or
- * one of the READ errors. */
+/** ls.index(V): the position of the first item equal to V. V in.
+ * @return the position, SHMC_EINDEX (no such item), SHMC_EHANDLE,
+ *         SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS */
 SHMC_API int64_t shmc_list_index(shmc_obj_t *ls, shmc_value_t v);
-/** list(ls): a consistent snapshot as a plain list, to iterate (OUT, to free
- * with shmc_value_free). @return 0, the READ errors */
+/** list(ls): a consistent snapshot as a plain list, to iterate. *OUT out:
+ * shmc_value_free().
+ * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
+ *         SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_list_copy(shmc_obj_t *ls, shmc_value_t *out);
-/** Atomically ls[I] += DELTA; see shmc_namespace_add. */
+/** Atomically ls[I] += DELTA; see shmc_namespace_add.
+ * @return 0, SHMC_EINDEX, SHMC_ETYPE, -ERANGE, SHMC_EHANDLE, SHMC_EKIND,
+ *         SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL, -EDEADLK, -ENOMEM */
 SHMC_API int shmc_list_add(shmc_obj_t *ls, int64_t i, shmc_value_t delta,
 			   shmc_value_t *result);
-/** Atomic compare-and-set of ls[I]; see shmc_namespace_cas. */
+/** Atomic compare-and-set of ls[I]; see shmc_namespace_cas.
+ * @return 1, 0, SHMC_EINDEX, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT,
+ *         -EINVAL, -EILSEQ, SHMC_EDEPTH, SHMC_EARENA, SHMC_EFULL,
+ *         SHMC_ETHREADS, -EDEADLK, DESIRED's error */
 SHMC_API int shmc_list_cas(shmc_obj_t *ls, int64_t i, shmc_value_t expected,
 			   shmc_value_t desired);
-/** Atomically apply FN to ls[I]; see shmc_namespace_update. */
+/** Atomically apply FN to ls[I]; see shmc_namespace_update.
+ * @return 0, FN's non-zero result, SHMC_EINDEX, -EINVAL (FN NULL, or a
+ *         malformed result), -EILSEQ, SHMC_EDEPTH, SHMC_EARENA,
+ *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
+ *         SHMC_EFULL, -EDEADLK, -ENOMEM, the result's error */
 SHMC_API int shmc_list_update(shmc_obj_t *ls, int64_t i, shmc_update_fn fn,
 			      void *ctx);
 /** @} */
@@ -621,51 +865,90 @@ SHMC_API int shmc_list_update(shmc_obj_t *ls, int64_t i, shmc_update_fn fn,
  * Python's manager.dict(), in insertion order. Keys are none, bool, int,
  * float, str, bytes and tuples of those, with Python's equality: 1, 1.0 and
  * True are one key. A list, dict or managed reference as a key fails with
- * SHMC_EUNHASHABLE.
+ * SHMC_EUNHASHABLE; a key nested deeper than 512 with SHMC_EDEPTH. D is a
+ * handle (in); keys and values passed in are in, and stored as copies.
  * @{ */
-/** A new empty dict. @return 0, SHMC_EHANDLE, SHMC_EFULL, -ENOMEM */
+/** A new empty dict. ARENA in; *OUT out: shmc_obj_release().
+ * @return 0, SHMC_EHANDLE (ARENA invalid or OUT NULL), SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_dict_new(shmc_arena_t *arena, shmc_obj_t **out);
-/** A new dict holding copies of the entries of plain dict ENTRIES.
- * @return 0, SHMC_ETYPE (not a plain dict), SHMC_EUNHASHABLE, the WRITE and
- * STORE errors */
+/** A new dict holding copies of the entries of plain dict ENTRIES (in).
+ * *OUT out: shmc_obj_release().
+ * @return 0, SHMC_ETYPE (ENTRIES is not a plain dict), ENTRIES' error,
+ *         SHMC_EHANDLE, SHMC_ECORRUPT, -EINVAL, -EILSEQ, SHMC_EDEPTH,
+ *         SHMC_EARENA, SHMC_EFULL, SHMC_ETHREADS, -ENOMEM */
 SHMC_API int shmc_dict_new_from(shmc_arena_t *arena, shmc_value_t entries,
 				shmc_obj_t **out);
-/** len(d), or one of the READ errors. */
+/** len(d), or SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS. */
 SHMC_API int64_t shmc_dict_len(shmc_obj_t *d);
-/** *out = d[KEY], a private copy. @return 0, SHMC_EKEY, SHMC_EUNHASHABLE,
- * the READ errors */
+/** *OUT = d[KEY], a private copy. *OUT out: shmc_value_free().
+ * @return 0, SHMC_EKEY, SHMC_EUNHASHABLE, SHMC_EDEPTH, KEY's error,
+ *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
+ *         SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_dict_get(shmc_obj_t *d, shmc_value_t key, shmc_value_t *out);
-/** d[KEY] = V. @return 0, SHMC_EUNHASHABLE, the WRITE and STORE errors */
+/** d[KEY] = V.
+ * @return 0, SHMC_EUNHASHABLE, SHMC_EDEPTH, -EINVAL, -EILSEQ, SHMC_EARENA,
+ *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_EFULL,
+ *         SHMC_ETHREADS, -EDEADLK, KEY's or V's error */
 SHMC_API int shmc_dict_set(shmc_obj_t *d, shmc_value_t key, shmc_value_t v);
-/** del d[KEY]. @return 0, SHMC_EKEY, SHMC_EUNHASHABLE, the WRITE errors */
+/** del d[KEY].
+ * @return 0, SHMC_EKEY, SHMC_EUNHASHABLE, SHMC_EDEPTH, KEY's error,
+ *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
+ *         SHMC_EFULL, -EDEADLK */
 SHMC_API int shmc_dict_del(shmc_obj_t *d, shmc_value_t key);
-/** KEY in d: 1 or 0, SHMC_EUNHASHABLE, or one of the READ errors. */
+/** KEY in d.
+ * @return 1, 0, SHMC_EUNHASHABLE, SHMC_EDEPTH, KEY's error, SHMC_EHANDLE,
+ *         SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS */
 SHMC_API int shmc_dict_has(shmc_obj_t *d, shmc_value_t key);
-/** *out = d.pop(KEY) (OUT may be NULL). @return 0, SHMC_EKEY,
- * SHMC_EUNHASHABLE, the WRITE errors */
+/** *out = d.pop(KEY). *OUT out (may be NULL: the value is dropped):
+ * shmc_value_free().
+ * @return 0, SHMC_EKEY, SHMC_EUNHASHABLE, SHMC_EDEPTH, KEY's error,
+ *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
+ *         SHMC_EFULL, -EDEADLK, -ENOMEM */
 SHMC_API int shmc_dict_pop(shmc_obj_t *d, shmc_value_t key, shmc_value_t *out);
-/** *out = d.setdefault(KEY, DFLT) (OUT may be NULL). @return 0,
- * SHMC_EUNHASHABLE, the WRITE and STORE errors */
+/** *out = d.setdefault(KEY, DFLT), in one atomic step. DFLT in (checked
+ * even when KEY is present); *OUT out (may be NULL): a private copy,
+ * shmc_value_free().
+ * @return 0, SHMC_EUNHASHABLE, SHMC_EDEPTH, -EINVAL, -EILSEQ, SHMC_EARENA,
+ *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_EFULL,
+ *         SHMC_ETHREADS, -EDEADLK, -ENOMEM, KEY's or DFLT's error */
 SHMC_API int shmc_dict_setdefault(shmc_obj_t *d, shmc_value_t key,
 				  shmc_value_t dflt, shmc_value_t *out);
-/** d.clear(). @return 0, the WRITE errors */
+/** d.clear().
+ * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
+ *         SHMC_EFULL, -EDEADLK */
 SHMC_API int shmc_dict_clear(shmc_obj_t *d);
-/** A consistent snapshot as a plain list of keys / values / (key, value)
- * tuples, in insertion order, to iterate (OUT, to free with
- * shmc_value_free). @return 0, the READ errors */
+/** d.keys(): a consistent snapshot of the keys as a plain list, in
+ * insertion order, to iterate. *OUT out: shmc_value_free().
+ * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
+ *         SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_dict_keys(shmc_obj_t *d, shmc_value_t *out);
+/** d.values(), as shmc_dict_keys. @return as shmc_dict_keys */
 SHMC_API int shmc_dict_values(shmc_obj_t *d, shmc_value_t *out);
+/** d.items(): (key, value) tuples, as shmc_dict_keys.
+ * @return as shmc_dict_keys */
 SHMC_API int shmc_dict_items(shmc_obj_t *d, shmc_value_t *out);
-/** dict(d): a consistent snapshot as a plain dict (OUT, to free with
- * shmc_value_free). @return 0, the READ errors */
+/** dict(d): a consistent snapshot as a plain dict. *OUT out:
+ * shmc_value_free(). @return as shmc_dict_keys */
 SHMC_API int shmc_dict_copy(shmc_obj_t *d, shmc_value_t *out);
-/** Atomically d[KEY] += DELTA; see shmc_namespace_add (SHMC_EKEY when missing). */
+/** Atomically d[KEY] += DELTA; see shmc_namespace_add.
+ * @return 0, SHMC_EKEY (KEY is missing), SHMC_ETYPE, -ERANGE,
+ *         SHMC_EUNHASHABLE, SHMC_EDEPTH, KEY's error, SHMC_EHANDLE,
+ *         SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL, -EDEADLK,
+ *         -ENOMEM */
 SHMC_API int shmc_dict_add(shmc_obj_t *d, shmc_value_t key, shmc_value_t delta,
 			   shmc_value_t *result);
-/** Atomic compare-and-set of d[KEY]; see shmc_namespace_cas. */
+/** Atomic compare-and-set of d[KEY]; see shmc_namespace_cas.
+ * @return 1, 0, SHMC_EKEY, SHMC_EUNHASHABLE, SHMC_EDEPTH, -EINVAL, -EILSEQ,
+ *         SHMC_EARENA, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT,
+ *         SHMC_ETHREADS, SHMC_EFULL, -EDEADLK, KEY's or DESIRED's error */
 SHMC_API int shmc_dict_cas(shmc_obj_t *d, shmc_value_t key,
 			   shmc_value_t expected, shmc_value_t desired);
-/** Atomically apply FN to d[KEY]; see shmc_namespace_update. */
+/** Atomically apply FN to d[KEY]; see shmc_namespace_update.
+ * @return 0, FN's non-zero result, SHMC_EKEY, SHMC_EUNHASHABLE,
+ *         SHMC_EDEPTH, -EINVAL (FN NULL, or a malformed result), -EILSEQ,
+ *         SHMC_EARENA, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT,
+ *         SHMC_ETHREADS, SHMC_EFULL, -EDEADLK, -ENOMEM, KEY's or the
+ *         result's error */
 SHMC_API int shmc_dict_update(shmc_obj_t *d, shmc_value_t key,
 			      shmc_update_fn fn, void *ctx);
 /** @} */
@@ -682,10 +965,15 @@ SHMC_API int shmc_dict_update(shmc_obj_t *d, shmc_value_t key,
  * limit, SHMC_NOWAIT tries once (Python's block=False). Where Python returns
  * False on a timeout, these functions return -ETIMEDOUT; where it raises
  * Empty or Full, SHMC_EQUEUEEMPTY or SHMC_EQUEUEFULL. A negative timeout other than
- * SHMC_FOREVER, or NaN, is -EINVAL. Waiting spins briefly, then sleeps on a
+ * SHMC_FOREVER, or NaN, is -EINVAL; +inf, or more than 10^9 s, waits
+ * without limit. Waiting spins briefly, then sleeps on a
  * futex in naps of at most 10 ms, so that a wake-up lost with a dying
  * process is only a delay; a wake-up wakes only whom it must (a release or
- * put one sleeper, notify(n) n of them).
+ * put one sleeper, notify(n) n of them). A signal does not end a wait.
+ *
+ * Every handle argument below is in; *OUT arguments are out (release a
+ * handle with shmc_obj_release(), free a value with shmc_value_free()).
+ * Values passed in are in: a queue stores a copy of each.
  *
  * Dying processes never wedge these objects. Death is told by process
  * tokens (a slot and its generation, whose liveness the kernel keeps), never
@@ -727,7 +1015,8 @@ SHMC_API int shmc_dict_update(shmc_obj_t *d, shmc_value_t key,
 
 /** Python's manager.Lock(). Any process may release it (as Python allows),
  * but acquiring it twice from one thread fails rather than deadlocking.
- * @return 0, SHMC_EHANDLE, SHMC_EFULL, -ENOMEM */
+ * ARENA in; *OUT out.
+ * @return 0, SHMC_EHANDLE (ARENA invalid or OUT NULL), SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_lock_new(shmc_arena_t *arena, shmc_obj_t **out);
 /** Python's manager.RLock(): owned by one thread, re-entrant; only the
  * owner may release it. @return as shmc_lock_new */
@@ -737,14 +1026,14 @@ SHMC_API int shmc_rlock_new(shmc_arena_t *arena, shmc_obj_t **out);
  *         what it protected may be half changed), -ETIMEDOUT (not acquired
  *         in time, SHMC_NOWAIT included), -EDEADLK (a Lock this thread
  *         already holds), -EOVERFLOW (RLock recursion over 2^32 - 1),
- *         -EINVAL, SHMC_EHANDLE, SHMC_EKIND */
+ *         -EINVAL, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
 SHMC_API int shmc_lock_acquire(shmc_obj_t *lock, double timeout);
 /** lock.release(), for a Lock or an RLock.
  * @return 0, SHMC_ENOTHELD (a Lock that is not locked; an RLock this thread
- *         does not own), SHMC_EHANDLE, SHMC_EKIND */
+ *         does not own), SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
 SHMC_API int shmc_lock_release(shmc_obj_t *lock);
 
-/** Python's manager.Semaphore(VALUE) (VALUE >= 0).
+/** Python's manager.Semaphore(VALUE) (VALUE >= 0). ARENA in; *OUT out.
  * @return 0, -EINVAL (VALUE negative or over UINT32_MAX), SHMC_EHANDLE,
  *         SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_semaphore_new(shmc_arena_t *arena, int64_t value, shmc_obj_t **out);
@@ -759,16 +1048,20 @@ SHMC_API int shmc_semaphore_acquire(shmc_obj_t *sem, double timeout);
  *         its initial value), -EOVERFLOW (a Semaphore at UINT32_MAX),
  *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
 SHMC_API int shmc_semaphore_release(shmc_obj_t *sem);
-/** The number of permits available now, or SHMC_EHANDLE, SHMC_EKIND. */
+/** The number of permits available now, or SHMC_EHANDLE, SHMC_EKIND,
+ * SHMC_ECORRUPT. */
 SHMC_API int64_t shmc_semaphore_value(shmc_obj_t *sem);
 
 /** Python's manager.Condition(LOCK): bound to LOCK, a Lock or an RLock of
- * the same arena, or to an RLock of its own when LOCK is NULL.
- * @return 0, SHMC_EKIND (LOCK is neither), SHMC_EARENA, SHMC_EHANDLE,
- *         SHMC_EFULL, -ENOMEM */
-SHMC_API int shmc_condition_new(shmc_arena_t *arena, shmc_obj_t *lock, shmc_obj_t **out);
-/** A handle to the condition's lock. @return 0, SHMC_EHANDLE, SHMC_EKIND,
+ * the same arena, or to an RLock of its own when LOCK is NULL. ARENA in;
+ * LOCK in (may be NULL; the condition takes a reference of its own, so LOCK
+ * may be released afterwards); *OUT out.
+ * @return 0, SHMC_EKIND (LOCK is neither), SHMC_EARENA, SHMC_EHANDLE
+ *         (ARENA or LOCK invalid, or OUT NULL), SHMC_ECORRUPT, SHMC_EFULL,
  *         -ENOMEM */
+SHMC_API int shmc_condition_new(shmc_arena_t *arena, shmc_obj_t *lock, shmc_obj_t **out);
+/** A handle to the condition's lock. *OUT out: a new handle.
+ * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_condition_lock(shmc_obj_t *cond, shmc_obj_t **out);
 /** cond.acquire(timeout=TIMEOUT): acquires the condition's lock.
  * @return as shmc_lock_acquire */
@@ -777,44 +1070,53 @@ SHMC_API int shmc_condition_acquire(shmc_obj_t *cond, double timeout);
 SHMC_API int shmc_condition_release(shmc_obj_t *cond);
 /** cond.wait(timeout=TIMEOUT): release the lock (all levels of an RLock),
  * sleep until notified or TIMEOUT, and re-acquire the lock (without a time
- * limit, as Python does) before returning -- in every case but
- * SHMC_ENOTHELD and -EINVAL.
+ * limit, as Python does) before returning. Whatever it returns, the caller
+ * holds the lock afterwards as before the call, except with SHMC_ENOTHELD.
  * @return 0 (notified), -ETIMEDOUT, SHMC_EOWNERDEAD (re-acquired the lock
  *         from a holder that died; treat as a spurious wake-up),
- *         SHMC_ENOTHELD (the caller does not hold the lock), -EINVAL,
- *         SHMC_EFULL, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
+ *         SHMC_ENOTHELD (the caller does not hold the lock, or another
+ *         process released the Lock meanwhile), -EINVAL, SHMC_EFULL,
+ *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
 SHMC_API int shmc_condition_wait(shmc_obj_t *cond, double timeout);
-/** What cond.wait_for() evaluates, called with the lock held. */
+/** What cond.wait_for() evaluates, called with the lock held. CTX: the
+ * caller's pointer, passed through. */
 typedef bool (*shmc_pred_fn)(void *ctx);
 /** cond.wait_for(PRED, timeout=TIMEOUT): wait until PRED(CTX) is true.
+ * PRED in (called in this thread, holding the lock, before each wait and
+ * after each wake-up); CTX passed to it.
  * @return 0 (PRED is true), -ETIMEDOUT (still false), SHMC_EOWNERDEAD (the
  *         lock was re-acquired from a dead holder on the way; PRED's value
- *         is unknown), and the errors of shmc_condition_wait */
+ *         is unknown), -EINVAL (PRED NULL, or TIMEOUT), SHMC_ENOTHELD,
+ *         SHMC_EFULL, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
 SHMC_API int shmc_condition_wait_for(shmc_obj_t *cond, shmc_pred_fn pred, void *ctx,
 				double timeout);
 /** cond.notify(N): wake up to N waiters, oldest first, skipping dead ones.
+ * N <= 0 wakes none.
  * @return the number woken, SHMC_ENOTHELD, SHMC_EHANDLE, SHMC_EKIND,
  *         SHMC_ECORRUPT */
 SHMC_API int shmc_condition_notify(shmc_obj_t *cond, int n);
 /** cond.notify_all(). @return as shmc_condition_notify */
 SHMC_API int shmc_condition_notify_all(shmc_obj_t *cond);
 
-/** Python's manager.Event(), initially unset.
- * @return 0, SHMC_EHANDLE, SHMC_EFULL, -ENOMEM */
+/** Python's manager.Event(), initially unset. ARENA in; *OUT out.
+ * @return 0, SHMC_EHANDLE (ARENA invalid or OUT NULL), SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_event_new(shmc_arena_t *arena, shmc_obj_t **out);
-/** event.set(): wakes every waiter. @return 0, SHMC_EHANDLE, SHMC_EKIND */
+/** event.set(): wakes every waiter.
+ * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
 SHMC_API int shmc_event_set(shmc_obj_t *ev);
-/** event.clear(). @return 0, SHMC_EHANDLE, SHMC_EKIND */
+/** event.clear(). @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
 SHMC_API int shmc_event_clear(shmc_obj_t *ev);
-/** event.is_set(): 1 or 0, or SHMC_EHANDLE, SHMC_EKIND. */
+/** event.is_set(): 1 or 0, or SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT. */
 SHMC_API int shmc_event_is_set(shmc_obj_t *ev);
 /** event.wait(timeout=TIMEOUT).
- * @return 0 (set), -ETIMEDOUT, -EINVAL, SHMC_EHANDLE, SHMC_EKIND */
+ * @return 0 (set), -ETIMEDOUT, -EINVAL, SHMC_EHANDLE, SHMC_EKIND,
+ *         SHMC_ECORRUPT */
 SHMC_API int shmc_event_wait(shmc_obj_t *ev, double timeout);
 
 /** Python's manager.Barrier(PARTIES) (1 <= PARTIES < 2^20), without
- * Python's action and default timeout.
- * @return 0, -EINVAL, SHMC_EHANDLE, SHMC_EFULL, -ENOMEM */
+ * Python's action and default timeout. ARENA in; *OUT out.
+ * @return 0, -EINVAL, SHMC_EHANDLE (ARENA invalid or OUT NULL),
+ *         SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_barrier_new(shmc_arena_t *arena, unsigned parties, shmc_obj_t **out);
 /** barrier.wait(timeout=TIMEOUT).
  * @return the arrival index, 0 to parties - 1 (parties - 1 for the party
@@ -830,46 +1132,55 @@ SHMC_API int shmc_barrier_abort(shmc_obj_t *b);
 /** barrier.reset(): back to its initial state; waiters get SHMC_EBROKEN.
  * @return as shmc_barrier_abort */
 SHMC_API int shmc_barrier_reset(shmc_obj_t *b);
-/** barrier.parties, or SHMC_EHANDLE, SHMC_EKIND. */
+/** barrier.parties, or SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT. */
 SHMC_API int64_t shmc_barrier_parties(shmc_obj_t *b);
-/** barrier.n_waiting (0 when broken), or SHMC_EHANDLE, SHMC_EKIND. */
+/** barrier.n_waiting (0 when broken), or SHMC_EHANDLE, SHMC_EKIND,
+ * SHMC_ECORRUPT. */
 SHMC_API int64_t shmc_barrier_n_waiting(shmc_obj_t *b);
-/** barrier.broken: 1 or 0, or SHMC_EHANDLE, SHMC_EKIND. */
+/** barrier.broken: 1 or 0, or SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT. */
 SHMC_API int shmc_barrier_broken(shmc_obj_t *b);
 
 /** Python's manager.Queue(MAXSIZE): MAXSIZE <= 0 is unbounded. Items are
  * any value: plain values travel as copies, managed objects by reference.
- * @return 0, SHMC_EHANDLE, SHMC_EFULL, -ENOMEM */
+ * ARENA in; *OUT out.
+ * @return 0, SHMC_EHANDLE (ARENA invalid or OUT NULL), SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_queue_new(shmc_arena_t *arena, int64_t maxsize, shmc_obj_t **out);
 /** Python's manager.JoinableQueue(MAXSIZE): a Queue with task_done() and
  * join(). @return as shmc_queue_new */
 SHMC_API int shmc_joinable_queue_new(shmc_arena_t *arena, int64_t maxsize, shmc_obj_t **out);
-/** q.put(V, timeout=TIMEOUT) (SHMC_NOWAIT: block=False). V is copied.
+/** q.put(V, timeout=TIMEOUT) (SHMC_NOWAIT: block=False). V in: copied
+ * (checked only once there is room).
  * @return 0, SHMC_EQUEUEFULL (no room in time), SHMC_EFULL (the arena),
  *         -EINVAL, -EILSEQ, SHMC_EDEPTH, SHMC_EARENA, SHMC_EHANDLE,
- *         SHMC_EKIND, SHMC_ECORRUPT */
+ *         SHMC_EKIND, SHMC_ECORRUPT, V's error */
 SHMC_API int shmc_queue_put(shmc_obj_t *q, shmc_value_t v, double timeout);
 /** q.put_nowait(V). @return as shmc_queue_put */
 SHMC_API int shmc_queue_put_nowait(shmc_obj_t *q, shmc_value_t v);
-/** *out = q.get(timeout=TIMEOUT), a private copy, in FIFO order.
- * @return 0, SHMC_EQUEUEEMPTY (nothing came in time), -ENOMEM, -EINVAL,
- *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
+/** *out = q.get(timeout=TIMEOUT), a private copy, in FIFO order. *OUT out:
+ * shmc_value_free().
+ * @return 0, SHMC_EQUEUEEMPTY (nothing came in time), -ENOMEM, SHMC_EFULL
+ *         (the item holds references and no handle can be recorded),
+ *         -EOVERFLOW (a JoinableQueue: this process holds 2^32 - 1 tasks
+ *         not yet done), -EINVAL (TIMEOUT, or OUT NULL), SHMC_EHANDLE,
+ *         SHMC_EKIND, SHMC_ECORRUPT */
 SHMC_API int shmc_queue_get(shmc_obj_t *q, double timeout, shmc_value_t *out);
 /** *out = q.get_nowait(). @return as shmc_queue_get */
 SHMC_API int shmc_queue_get_nowait(shmc_obj_t *q, shmc_value_t *out);
-/** q.qsize(), or SHMC_EHANDLE, SHMC_EKIND. */
+/** q.qsize(), or SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT. */
 SHMC_API int64_t shmc_queue_qsize(shmc_obj_t *q);
-/** q.empty(): 1 or 0, or SHMC_EHANDLE, SHMC_EKIND. */
+/** q.empty(): 1 or 0, or SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT. */
 SHMC_API int shmc_queue_empty(shmc_obj_t *q);
-/** q.full(): 1 or 0 (always 0 when unbounded), or SHMC_EHANDLE, SHMC_EKIND. */
+/** q.full(): 1 or 0 (always 0 when unbounded), or SHMC_EHANDLE, SHMC_EKIND,
+ * SHMC_ECORRUPT. */
 SHMC_API int shmc_queue_full(shmc_obj_t *q);
 /** q.task_done(), for a JoinableQueue.
  * @return 0, SHMC_ENOTASK (more calls than items put), SHMC_EHANDLE,
- *         SHMC_EKIND, SHMC_ECORRUPT */
+ *         SHMC_EKIND (not a JoinableQueue), SHMC_ECORRUPT */
 SHMC_API int shmc_queue_task_done(shmc_obj_t *q);
 /** q.join(), for a JoinableQueue: wait until every item put has been
  * marked done (or was taken by a process that died).
- * @return 0, -ETIMEDOUT, -EINVAL, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
+ * @return 0, -ETIMEDOUT, -EINVAL, SHMC_EHANDLE, SHMC_EKIND (not a
+ *         JoinableQueue), SHMC_ECORRUPT */
 SHMC_API int shmc_queue_join(shmc_obj_t *q, double timeout);
 
 /** Python's manager.Value(TYPECODE, V), with a C element of one of the
@@ -877,56 +1188,70 @@ SHMC_API int shmc_queue_join(shmc_obj_t *q, double timeout);
  * double). Named "num" so as not to clash with the shmc_value_* functions
  * of plain values. Reads and writes are single atomic operations on the
  * element (lock-free); 64-bit unsigned elements hold 0 .. INT64_MAX, since
- * shmc integers are 64-bit signed.
+ * shmc integers are 64-bit signed. ARENA in; V in (a bool, int or float);
+ * *OUT out.
  * @return 0, -EINVAL (unknown typecode), SHMC_ETYPE (V is not a number, or
- *         a float for an integer typecode), -ERANGE (V does not fit),
- *         SHMC_EHANDLE, SHMC_EFULL, -ENOMEM */
+ *         a float for an integer typecode), -ERANGE (V does not fit), V's
+ *         error, SHMC_EHANDLE (ARENA invalid or OUT NULL), SHMC_EFULL,
+ *         -ENOMEM */
 SHMC_API int shmc_cvalue_new(shmc_arena_t *arena, char typecode, shmc_value_t v,
 			  shmc_obj_t **out);
-/** *out = value.value (an int, or a float for f and d).
- * @return 0, SHMC_EHANDLE, SHMC_EKIND */
+/** *out = value.value (an int, or a float for f and d). *OUT out: a
+ * scalar, nothing to free.
+ * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
 SHMC_API int shmc_cvalue_get(shmc_obj_t *num, shmc_value_t *out);
-/** value.value = V. @return 0, SHMC_ETYPE, -ERANGE, SHMC_EHANDLE, SHMC_EKIND */
+/** value.value = V.
+ * @return 0, SHMC_ETYPE, -ERANGE, V's error, SHMC_EHANDLE, SHMC_EKIND,
+ *         SHMC_ECORRUPT */
 SHMC_API int shmc_cvalue_set(shmc_obj_t *num, shmc_value_t v);
-/** Atomically value.value += DELTA; *result (may be NULL) gets the new
+/** Atomically value.value += DELTA; *RESULT out (may be NULL): the new
  * value. Integer elements refuse a float DELTA (SHMC_ETYPE) and a result
  * out of their range (-ERANGE, nothing changed).
- * @return 0, SHMC_ETYPE, -ERANGE, SHMC_EHANDLE, SHMC_EKIND */
+ * @return 0, SHMC_ETYPE, -ERANGE, DELTA's error, SHMC_EHANDLE, SHMC_EKIND,
+ *         SHMC_ECORRUPT */
 SHMC_API int shmc_cvalue_add(shmc_obj_t *num, shmc_value_t delta, shmc_value_t *result);
-/** Atomically: if value.value == EXPECTED (numerically), set it to DESIRED.
+/** Atomically: if value.value == EXPECTED (numerically), set it to DESIRED
+ * (checked first, even when the values differ).
  * @return 1 if swapped, 0 if not, SHMC_ETYPE, -ERANGE (DESIRED does not
- *         fit), SHMC_EHANDLE, SHMC_EKIND */
+ *         fit), EXPECTED's or DESIRED's error, SHMC_EHANDLE, SHMC_EKIND,
+ *         SHMC_ECORRUPT */
 SHMC_API int shmc_cvalue_cas(shmc_obj_t *num, shmc_value_t expected, shmc_value_t desired);
 /** The typecode ('i', 'd', 'q' and the rest of the array module's), or
- * SHMC_EHANDLE, SHMC_EKIND. */
+ * SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT. */
 SHMC_API int shmc_cvalue_typecode(shmc_obj_t *num);
 
 /** Python's manager.Array(TYPECODE, INIT): INIT is a tuple or plain list of
  * numbers, or an int N for N zeros. Elements are as in shmc_cvalue_new; each is
  * read and changed atomically, the array as a whole is not a snapshot.
- * @return 0, -EINVAL, SHMC_ETYPE, -ERANGE, SHMC_EHANDLE, SHMC_EFULL, -ENOMEM */
+ * ARENA in; INIT in; *OUT out.
+ * @return 0, -EINVAL (unknown typecode, or N negative), SHMC_ETYPE (INIT,
+ *         or one of its items, of the wrong type), -ERANGE, INIT's error,
+ *         SHMC_EHANDLE (ARENA invalid or OUT NULL), SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_array_new(shmc_arena_t *arena, char typecode, shmc_value_t init,
 			    shmc_obj_t **out);
-/** len(array), or SHMC_EHANDLE, SHMC_EKIND. */
+/** len(array), or SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT. */
 SHMC_API int64_t shmc_array_len(shmc_obj_t *arr);
-/** *out = array[I] (negative I counts from the end).
- * @return 0, SHMC_EINDEX, SHMC_EHANDLE, SHMC_EKIND */
+/** *out = array[I] (negative I counts from the end). *OUT out: a scalar.
+ * @return 0, SHMC_EINDEX, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
 SHMC_API int shmc_array_get(shmc_obj_t *arr, int64_t i, shmc_value_t *out);
-/** array[I] = V. @return 0, SHMC_EINDEX, SHMC_ETYPE, -ERANGE, SHMC_EHANDLE,
- *         SHMC_EKIND */
+/** array[I] = V. @return 0, SHMC_EINDEX, SHMC_ETYPE, -ERANGE, V's error,
+ *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
 SHMC_API int shmc_array_set(shmc_obj_t *arr, int64_t i, shmc_value_t v);
 /** Atomically array[I] += DELTA; see shmc_cvalue_add.
- * @return 0, SHMC_EINDEX, SHMC_ETYPE, -ERANGE, SHMC_EHANDLE, SHMC_EKIND */
+ * @return 0, SHMC_EINDEX, SHMC_ETYPE, -ERANGE, DELTA's error, SHMC_EHANDLE,
+ *         SHMC_EKIND, SHMC_ECORRUPT */
 SHMC_API int shmc_array_add(shmc_obj_t *arr, int64_t i, shmc_value_t delta,
 			    shmc_value_t *result);
 /** Atomic compare-and-set of array[I]; see shmc_cvalue_cas.
- * @return 1, 0, SHMC_EINDEX, SHMC_ETYPE, -ERANGE, SHMC_EHANDLE, SHMC_EKIND */
+ * @return 1, 0, SHMC_EINDEX, SHMC_ETYPE, -ERANGE, EXPECTED's or DESIRED's
+ *         error, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
 SHMC_API int shmc_array_cas(shmc_obj_t *arr, int64_t i, shmc_value_t expected,
 			    shmc_value_t desired);
-/** array.tolist(): the elements as a plain list. @return 0, -ENOMEM,
- *         SHMC_EHANDLE, SHMC_EKIND */
+/** array.tolist(): the elements as a plain list. *OUT out:
+ * shmc_value_free().
+ * @return 0, -ENOMEM, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
 SHMC_API int shmc_array_copy(shmc_obj_t *arr, shmc_value_t *out);
-/** The typecode, or SHMC_EHANDLE, SHMC_EKIND. */
+/** The typecode, or SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT. */
 SHMC_API int shmc_array_typecode(shmc_obj_t *arr);
 /** @} */
 
@@ -935,7 +1260,11 @@ SHMC_API int shmc_array_typecode(shmc_obj_t *arr);
  * An arena keeps a directory of named managed objects, so that processes
  * which share nothing but the arena's name find the objects that matter.
  * The directory holds a reference to each: a named object lives until its
- * name is removed (and nothing else refers to it).
+ * name is removed (and nothing else refers to it). ARENA is in; NAME is in:
+ * a NUL-terminated, non-empty UTF-8 string (NULL or empty is -EINVAL,
+ * longer than SHMC_MAX_LEN -EOVERFLOW, not UTF-8 -EILSEQ when it would be
+ * stored). *OUT, where there is one, is out (shmc_obj_release() for a
+ * handle) and must not be NULL (SHMC_EHANDLE).
  * @{ */
 /** The object named NAME, created as a new object of KIND if there is
  * none. Atomic: processes racing to create the same name get the same
@@ -943,22 +1272,32 @@ SHMC_API int shmc_array_typecode(shmc_obj_t *arr);
  * make them: an empty namespace, list or dict, an unlocked Lock or RLock, a
  * Semaphore of 1, a Condition with its own RLock, a clear Event, an
  * unbounded Queue. A Barrier, Value or Array needs parameters: create it,
- * then name it with shmc_root_setdefault().
+ * then name it with shmc_root_setdefault() (an existing one is found).
  * @return 0, SHMC_EKIND (NAME names an object of another kind), -EINVAL
- *         (empty name, or a kind that needs parameters), SHMC_EFULL, -ENOMEM */
+ *         (as for NAME, or no object is named so and KIND needs parameters
+ *         or is none), -EOVERFLOW, -EILSEQ, SHMC_EHANDLE (ARENA invalid or
+ *         OUT NULL), SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_root_find_or_create(shmc_arena_t *arena, const char *name, shmc_kind_t kind,
 			   shmc_obj_t **out);
 /** The object named NAME if there is one; else name OBJ so, atomically.
- * *out receives a handle to whichever object is named NAME afterwards.
- * @return 0, SHMC_EARENA, SHMC_EHANDLE, -EINVAL, SHMC_EFULL, -ENOMEM */
+ * OBJ in (the directory takes a reference of its own); *out receives a new
+ * handle to whichever object is named NAME afterwards (of any kind).
+ * @return 0, SHMC_EARENA, SHMC_EHANDLE (ARENA or OBJ invalid, or OUT NULL),
+ *         SHMC_ECORRUPT, -EINVAL, -EOVERFLOW, -EILSEQ, SHMC_ETHREADS,
+ *         SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_root_setdefault(shmc_arena_t *arena, const char *name,
 				  shmc_obj_t *obj, shmc_obj_t **out);
-/** The object named NAME. @return 0, SHMC_EKEY, -EINVAL, -ENOMEM */
+/** The object named NAME: *OUT a new handle to it.
+ * @return 0, SHMC_EKEY, SHMC_EHANDLE, -EINVAL, -EOVERFLOW, SHMC_ECORRUPT,
+ *         SHMC_ETHREADS, SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_root_find(shmc_arena_t *arena, const char *name, shmc_obj_t **out);
 /** Remove the name NAME (the object lives on while referred to).
- * @return 0, SHMC_EKEY, -EINVAL */
+ * @return 0, SHMC_EKEY, SHMC_EHANDLE, -EINVAL, -EOVERFLOW, SHMC_ECORRUPT,
+ *         SHMC_ETHREADS, SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_root_remove(shmc_arena_t *arena, const char *name);
-/** The names, sorted, as a plain list of str. @return 0, -ENOMEM */
+/** The names, sorted, as a plain list of str. *OUT out: shmc_value_free().
+ * @return 0, SHMC_EHANDLE, SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL,
+ *         -ENOMEM */
 SHMC_API int shmc_root_names(shmc_arena_t *arena, shmc_value_t *out);
 /** @} */
 
@@ -970,20 +1309,30 @@ SHMC_API int shmc_root_names(shmc_arena_t *arena, shmc_value_t *out);
  * momentarily inconsistent; everything it reads is validated, so a corrupt
  * arena gives errors, never a crash. This is what shmc-stat and shmc-dump
  * are built on. Objects are identified by their offset in the arena, which
- * is also the address shown in proxy forms.
+ * is also the address shown in proxy forms. A view handle (shmc_view_t *)
+ * may be used by several threads at once, but not while it is closed.
  * @{ */
 typedef struct shmc_view shmc_view_t;
 
-/** Map the named arena NAME (or arena file) read-only.
- * @return 0, and the refusal codes of shmc_arena_open() */
+/** Map the named arena NAME (or arena file) read-only, with the checks of
+ * shmc_arena_open() but without waiting for a creator. NAME in; *OUT out:
+ * close with shmc_view_close().
+ * @return 0, -EINVAL (OUT NULL; NAME NULL, empty or longer than 4000
+ *         bytes), -ENOMEM, -ENOENT, -ELOOP (a symlink), -EACCES,
+ *         SHMC_ENOTREG, SHMC_EOWNER, SHMC_EMODE, SHMC_ENOTARENA,
+ *         SHMC_EVERSION, SHMC_ELAYOUT, SHMC_EINIT (also while its creator
+ *         is still at work), SHMC_ECORRUPT, and any other errno of open(2),
+ *         fstat(2), pread(2) or mmap(2) */
 SHMC_API int shmc_view_open(const char *name, shmc_view_t **out);
+/** Unmap a view. VIEW taken (NULL or a closed view is ignored). */
 SHMC_API void shmc_view_close(shmc_view_t *view);
-/** The arena's format version and layout fingerprint (either OUT may be
- * NULL). @return 0, SHMC_EHANDLE (not an open view) */
+/** The arena's format version and layout fingerprint. VIEW in; *VERSION and
+ * *FINGERPRINT out (either may be NULL).
+ * @return 0, SHMC_EHANDLE */
 SHMC_API int shmc_view_format_version(shmc_view_t *view, unsigned *version,
 				      uint64_t *fingerprint);
-/** Memory use, as shmc_arena_stats() reports it (ST is OUT).
- * @return 0, SHMC_EHANDLE (not an open view, or ST is NULL) */
+/** Memory use, as shmc_arena_stats() reports it. VIEW in; ST out.
+ * @return 0, SHMC_EHANDLE (VIEW invalid or ST NULL) */
 SHMC_API int shmc_view_stats(shmc_view_t *view, shmc_arena_stats_t *st);
 
 /** A process slot in use. */
@@ -994,8 +1343,10 @@ typedef struct shmc_proc_info {
 	uint64_t handles;     /**< objects it holds */
 	uint64_t attached_ns; /**< when it attached (CLOCK_REALTIME) */
 } shmc_proc_info_t;
-/** Call FN for each process slot in use (P is borrowed for the call); stops
- * when FN returns non-zero. @return 0, FN's non-zero result, SHMC_EHANDLE */
+/** Call FN for each process slot in use; stops when FN returns non-zero
+ * (which is then returned). VIEW and FN in; CTX passed to FN; P is valid
+ * only during FN's call.
+ * @return 0, FN's non-zero result, SHMC_EHANDLE (VIEW invalid or FN NULL) */
 SHMC_API int shmc_view_procs(shmc_view_t *view,
 			     int (*fn)(void *ctx, const shmc_proc_info_t *p),
 			     void *ctx);
@@ -1017,9 +1368,12 @@ typedef struct shmc_object_info {
 	const char *name;   /**< its name if it is a named object, else NULL */
 } shmc_object_info_t;
 /** Call FN for each object reachable (from named objects and from the
- * handles processes hold; O and its strings are borrowed for the call);
- * stops when FN returns non-zero. @return 0, FN's non-zero result,
- * SHMC_EHANDLE, -ENOMEM */
+ * handles processes hold); stops when FN returns non-zero (which is then
+ * returned). On a corrupt arena, the objects that can be reached are shown.
+ * VIEW and FN in; CTX passed to FN; O and its name are valid only during
+ * FN's call (typeid and proxy are static).
+ * @return 0, FN's non-zero result, SHMC_EHANDLE (VIEW invalid or FN NULL),
+ *         -ENOMEM */
 SHMC_API int shmc_view_objects(shmc_view_t *view,
 			       int (*fn)(void *ctx, const shmc_object_info_t *o),
 			       void *ctx);
@@ -1031,10 +1385,11 @@ SHMC_API int shmc_view_objects(shmc_view_t *view,
  * str) or an attribute name. A NULL or empty PATH dumps every named object,
  * one "name: contents" line each (a JSON object). Managed objects inside
  * are shown as references with their identity, never followed, so cycles
- * print finitely. *out is freed with shmc_free().
+ * print finitely. VIEW in; PATH in (may be NULL); *OUT out: shmc_free().
  * @return 0, SHMC_EKEY (no such name or key), SHMC_EINDEX, SHMC_ETYPE (a
  *         step into something that is not a managed container),
- *         SHMC_ECORRUPT, -ENOMEM */
+ *         SHMC_ECORRUPT, SHMC_EDEPTH, -EAGAIN (writers kept changing what
+ *         was read), -ENOMEM, SHMC_EHANDLE (VIEW invalid or OUT NULL) */
 SHMC_API int shmc_view_dump(shmc_view_t *view, const char *path, unsigned flags,
 			    char **out);
 /** @} */
