@@ -80,6 +80,7 @@ static inline bool owner_dead(shmc_arena_t *a, uint32_t word)
 static inline bool try_fast(struct shmc__olock *l, uint32_t me, uint32_t *cur)
 {
 	*cur = 0;
+	/* Acquire: pairs with the release in shmc__olock_release(). */
 	return atomic_compare_exchange_strong_explicit(&l->word, cur, me,
 						       memory_order_acquire,
 						       memory_order_relaxed);
@@ -91,6 +92,7 @@ static bool spin(struct shmc__olock *l, uint32_t me)
 	for (int i = 0; i < SPINS; i++) {
 		shmc__cpu_relax();
 		uint32_t cur = ld_relaxed(&l->word);
+		/* Acquire: pairs with the release in shmc__olock_release(). */
 		if (cur == 0 && atomic_compare_exchange_weak_explicit(
 					&l->word, &cur, me, memory_order_acquire,
 					memory_order_relaxed))
@@ -107,14 +109,18 @@ static int sleep_until(shmc_arena_t *a, struct shmc__olock *l, uint32_t me,
 	for (;;) {
 		uint32_t w = ld_relaxed(&l->word);
 		if (w == 0) {
-			/* Others may be asleep: keep the mark when taking it. */
+			/* Others may be asleep: keep the mark when taking it.
+			 * Acquire: pairs with the release in
+			 * shmc__olock_release(). */
 			if (atomic_compare_exchange_strong_explicit(
 				    &l->word, &w, me | SHMC__OLOCK_WAITERS,
 				    memory_order_acquire, memory_order_relaxed))
 				return PHASE_GOT;
 			continue;
 		}
-		/* Mark the word before sleeping, so that the release wakes. */
+		/* Mark the word before sleeping, so that the release wakes.
+		 * Relaxed: the mark publishes nothing; the futex call
+		 * compares the word as marked. */
 		if (!(w & SHMC__OLOCK_WAITERS) &&
 		    !atomic_compare_exchange_strong_explicit(
 			    &l->word, &w, w | SHMC__OLOCK_WAITERS,
@@ -144,6 +150,9 @@ static int take_over(shmc_arena_t *a, struct shmc__olock *l, uint32_t me, uint32
 {
 	for (;;) {
 		uint32_t next = me | (cur & SHMC__OLOCK_WAITERS);
+		/* Acquire: pairs with the release in shmc__olock_release()
+		 * of the owners before the dead one; what the dead owner
+		 * changed since is what the caller repairs. */
 		if (atomic_compare_exchange_strong_explicit(&l->word, &cur, next,
 							    memory_order_acquire,
 							    memory_order_relaxed)) {

@@ -101,8 +101,6 @@ static int repair(shmc_arena_t *a, struct shmc__obj *o)
 	return 0;
 }
 
-/* Take a permit if there is one (lock held). *dead is set when dead
- * holders' permits were reclaimed to make one. */
 /* Acquiring, through the one waiter (waiter.c) ------------------------------ */
 
 struct acquire {
@@ -128,6 +126,7 @@ static int acquire_lock(void *ctx, bool probe, atomic_u64 **mine)
 	return 0;
 }
 
+/* Take a permit if there is one (lock held). */
 static int acquire_attempt(void *ctx, atomic_u64 *mine, bool expired)
 {
 	struct acquire *q = ctx;
@@ -176,6 +175,8 @@ static int sem_acquire(shmc_arena_t *a, struct shmc__obj *o, int64_t deadline)
 		.ledger = q.b->ledger,
 		.sleepers = &q.b->sleepers,
 		.word = &q.b->value,
+		/* A dead holder keeps its permits until it is reaped. */
+		.probe_early = true,
 		.lock = acquire_lock,
 		.attempt = acquire_attempt,
 		.leave = acquire_leave,
