@@ -130,28 +130,14 @@ int shmc__ns_key(const char *name, struct shmc__key *k)
 	return 0;
 }
 
-/* The number an immediate word stands for (None stands apart). */
-static inline bool imm_number(uint64_t w, int64_t *x)
-{
-	if (shmc__w_is_int(w))
-		*x = shmc__w_int(w);
-	else if (w == SHMC__W_TRUE || w == SHMC__W_FALSE)
-		*x = w == SHMC__W_TRUE;
-	else
-		return false;
-	return true;
-}
-
-/* Whether stored key word KW equals K (Python's ==). Ints and strs, the
- * usual keys, are compared without decoding anything. */
+/* Whether stored key word KW equals K (Python's ==, values/veq.c). The
+ * usual cases are settled inline: the same word (an int key's hit), a str
+ * compared where it lies. Anything else, 1 == True included, is
+ * shmc__word_eq's; probes get here only when the hashes agree. */
 static inline __attribute__((always_inline)) bool key_matches(shmc_arena_t *a, uint64_t kw, const struct shmc__key *k)
 {
 	if (kw == k->word)
 		return true;
-	if (k->word && !shmc__w_is_block(kw)) { /* two immediates: 1 == True */
-		int64_t x, y;
-		return imm_number(kw, &x) && imm_number(k->word, &y) && x == y;
-	}
 	if (k->v.type == SHMC_STR)
 		return shmc__word_is_str(a, kw, k->v.str, k->v.len);
 	return shmc__word_eq(a, kw, k->v);

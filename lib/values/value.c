@@ -1,5 +1,6 @@
 /*
- * value.c -- private values: builders, ownership, equality and hashing.
+ * value.c -- private values: builders, ownership and hashing (equality,
+ * shared with the arena encoding, is veq.c's).
  *
  * A value either owns its memory (owned != 0: it came from shmc or from a
  * builder) or borrows it (a view made by shmc_str(), shmc_bytes(),
@@ -298,97 +299,10 @@ int shmc_plist_set(shmc_value_t *l, int64_t i, shmc_value_t item)
 	return 0;
 }
 
-/* Equality and hashing -------------------------------------------------- */
+/* Hashing --------------------------------------------------------------- */
 
-bool shmc__int_eq_float(int64_t i, double f)
-{
-	/* Exact, as Python compares them: 2**53 + 1 != 2.0**53. */
-	if (!(f >= -9223372036854775808.0 && f < 9223372036854775808.0))
-		return false;
-	if (f != floor(f))
-		return false;
-	return (int64_t)f == i;
-}
-
-static bool is_number(shmc_type_t t)
-{
-	return t == SHMC_BOOL || t == SHMC_INT || t == SHMC_FLOAT;
-}
-
-static bool numbers_eq(shmc_value_t a, shmc_value_t b)
-{
-	if (a.type == SHMC_FLOAT && b.type == SHMC_FLOAT)
-		return a.f == b.f;
-	if (a.type == SHMC_FLOAT || b.type == SHMC_FLOAT) {
-		shmc_value_t f = a.type == SHMC_FLOAT ? a : b;
-		shmc_value_t i = a.type == SHMC_FLOAT ? b : a;
-		return shmc__int_eq_float(i.type == SHMC_BOOL ? i.b : i.i, f.f);
-	}
-	int64_t x = a.type == SHMC_BOOL ? a.b : a.i;
-	int64_t y = b.type == SHMC_BOOL ? b.b : b.i;
-	return x == y;
-}
-
-static bool eq_depth(shmc_value_t a, shmc_value_t b, int depth)
-{
-	if (depth > SHMC__MAX_DEPTH)
-		return false;
-	if (is_number(a.type) && is_number(b.type))
-		return numbers_eq(a, b);
-	if (a.type != b.type)
-		return false;
-	switch (a.type) {
-	case SHMC_NONE:
-		return true;
-	case SHMC_STR:
-	case SHMC_BYTES:
-		return a.len == b.len &&
-		       (a.len == 0 || memcmp(a.str, b.str, a.len) == 0);
-	case SHMC_TUPLE:
-	case SHMC_LIST:
-		if (!shmc__value_seq_shape_eq(a.type, a.seq->len, b))
-			return false;
-		for (size_t i = 0; i < a.seq->len; i++)
-			if (!eq_depth(a.seq->items[i], b.seq->items[i], depth + 1))
-				return false;
-		return true;
-	case SHMC_DICT:
-		if (a.map->len != b.map->len)
-			return false;
-		for (size_t i = 0; i < a.map->len; i++) {
-			shmc_value_t *v = shmc_pdict_get(b, a.map->e[i].key);
-			if (v == NULL || !eq_depth(a.map->e[i].val, *v, depth + 1))
-				return false;
-		}
-		return true;
-	case SHMC_REF:
-		return shmc_obj_same(a.ref, b.ref);
-	default:
-		return false;
-	}
-}
-
-/* The rules of Python's == that the arena's encoding (venc.c) compares
- * against without decoding: it walks its stream and asks these, so that
- * every rule lives here, once. */
-
-bool shmc__value_seq_shape_eq(shmc_type_t type, size_t len, shmc_value_t v)
-{
-	/* A tuple never equals a list, and lengths must agree. */
-	return v.type == type && v.seq->len == len;
-}
-
-bool shmc__value_is_ref_to(shmc_value_t v, uint64_t off)
-{
-	/* Managed objects compare by identity (shmc_obj_same): the object at
-	 * OFF of the arena being read. */
-	return v.type == SHMC_REF && v.ref && v.ref->off == off;
-}
-
-bool shmc_value_eq(shmc_value_t a, shmc_value_t b)
-{
-	return eq_depth(a, b, 0);
-}
+/* Consistent with Python's == (veq.c): equal values hash equal, so a float
+ * that is an integer hashes as that int, and True as 1. */
 
 static inline uint64_t fmix64(uint64_t k)
 {

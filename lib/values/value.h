@@ -37,7 +37,8 @@ static inline shmc_value_t shmc__error_value(int err)
 	return v;
 }
 
-/* Python's hash, consistent with shmc_value_eq: equal values hash equal.
+/* Python's hash, consistent with shmc_value_eq (veq.c): equal values hash
+ * equal.
  * @return 0, SHMC_EUNHASHABLE, SHMC_EDEPTH */
 int shmc__value_hash(shmc_value_t v, uint64_t *out);
 
@@ -50,15 +51,6 @@ uint64_t shmc__hash_combine(uint64_t h, uint64_t item);
 #define SHMC__SEED_BYTES 0x13198a2e03707344ull
 #define SHMC__SEED_TUPLE 0xa4093822299f31d0ull
 #define SHMC__HASH_NONE 0x082efa98ec4e6c89ull
-
-/* Python's == for what the arena's encoding compares without decoding
- * (venc.c): whether V is a TYPE (tuple or list) of LEN items, and whether
- * V refers to the object at OFF. */
-bool shmc__value_seq_shape_eq(shmc_type_t type, size_t len, shmc_value_t v);
-bool shmc__value_is_ref_to(shmc_value_t v, uint64_t off);
-
-/* Python's == between an int and a float. */
-bool shmc__int_eq_float(int64_t i, double f);
 
 /* Whether [p, p+n) is valid UTF-8. */
 bool shmc__utf8_valid(const char *p, size_t n);

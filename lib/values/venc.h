@@ -13,9 +13,16 @@
  * A value block holds a plain value serialised (see venc.c). Blocks are
  * never changed once published; replacing a value publishes a new word and
  * retires the old block.
+ *
+ * The modules behind this header: venc.c encodes a value into a word and
+ * releases what a word holds, vdec.c decodes a word back into a private
+ * value, veq.c implements Python's == (between private values, and between
+ * a word and a private value, without decoding).
  */
 #ifndef SHMC_VENC_H
 #define SHMC_VENC_H
+
+#include <string.h>
 
 #include "arena/arena.h"
 #include "memory/epoch.h"
@@ -80,35 +87,9 @@ int shmc__word_load_view(shmc_arena_t *a, uint64_t w, shmc_value_t *out);
  * block, 0 for a word that needs none (or names no valid block). */
 uint64_t shmc__word_block_bytes(const shmc_arena_t *a, uint64_t w);
 
-/* Python's == between the value in word W and V (inside a section). */
+/* Python's == between the value in word W and V (inside a section), read
+ * where it lies: no allocation unless it holds a dict (veq.c). */
 bool shmc__word_eq(shmc_arena_t *a, uint64_t w, shmc_value_t v);
-
-/* A value block's header (the stream format is venc.c's). */
-#define SHMC__VBLOCK_MAGIC 0x4c4156u /* "VAL" */
-#define SHMC__T_STR 6
-struct shmc__vblock {
-	uint32_t magic;
-	uint32_t nrefs;
-	uint64_t len;
-	unsigned char data[];
-};
-
-/* Whether word W holds exactly the str [P, P+N): the usual dict and
- * namespace key, compared where it lies. */
-static inline bool shmc__word_is_str(shmc_arena_t *a, uint64_t w, const char *p, size_t n)
-{
-	if (!shmc__w_is_block(w))
-		return false;
-	const struct shmc__vblock *b = shmc__at(a, w, sizeof(*b) + 9 + n, 16);
-	if (b == NULL || b->magic != SHMC__VBLOCK_MAGIC || b->len != 9 + n ||
-	    b->data[0] != SHMC__T_STR)
-		return false;
-	const unsigned char *s = b->data + 9;
-	for (size_t i = 0; i < n; i++) /* keys are short: no call */
-		if (s[i] != (unsigned char)p[i])
-			return false;
-	return true;
-}
 
 /* Release what W holds, now: nobody else can reach it. */
 void shmc__word_drop(shmc_arena_t *a, uint64_t w);
@@ -132,5 +113,83 @@ void shmc__vblock_drop(shmc_arena_t *a, uint64_t off);
 
 /* Whether V can be a dict key, and its hash. */
 int shmc__key_hash(shmc_value_t v, uint64_t *h);
+
+/* The stream format -------------------------------------------------------
+ *
+ * Described at the top of venc.c; shared by the modules that read and write
+ * it: venc.c encodes and releases, vdec.c decodes, veq.c compares (and the
+ * fast path below). */
+
+/* A value block's header. */
+#define SHMC__VBLOCK_MAGIC 0x4c4156u /* "VAL" */
+struct shmc__vblock {
+	uint32_t magic;
+	uint32_t nrefs;
+	uint64_t len;
+	unsigned char data[];
+};
+
+/* The type byte that starts each item of the stream. */
+enum shmc__vtag {
+	SHMC__T_NONE = 1, SHMC__T_FALSE, SHMC__T_TRUE, SHMC__T_INT, SHMC__T_FLOAT,
+	SHMC__T_STR, SHMC__T_BYTES, SHMC__T_TUPLE, SHMC__T_LIST, SHMC__T_DICT,
+	SHMC__T_REF
+};
+
+/* A reader's place in a stream: [p, end) is what is left of the block. */
+struct shmc__vcursor {
+	const unsigned char *p, *end;
+};
+
+/* Read 8 bytes at C, or false when fewer are left. */
+static inline bool shmc__vcursor_u64(struct shmc__vcursor *c, uint64_t *x)
+{
+	if (c->end - c->p < 8)
+		return false;
+	memcpy(x, c->p, 8);
+	c->p += 8;
+	return true;
+}
+
+/* The value block at OFF, checked to lie inside the arena with its whole
+ * stream, or NULL. */
+static inline const struct shmc__vblock *shmc__vblock_at(const shmc_arena_t *a, uint64_t off)
+{
+	const struct shmc__vblock *b = shmc__at(a, off, sizeof(*b), 16);
+	if (b == NULL || b->magic != SHMC__VBLOCK_MAGIC ||
+	    b->len > a->capacity - off - sizeof(*b))
+		return NULL;
+	return b;
+}
+
+/* A cursor over the whole stream of B. */
+static inline struct shmc__vcursor shmc__vblock_stream(const struct shmc__vblock *b)
+{
+	return (struct shmc__vcursor){b->data, b->data + b->len};
+}
+
+/* Decode the item at C (nested DEPTH deep) into a private value and move C
+ * past it; with STUBS, managed objects come out as stubs (vdec.c).
+ * @return 0, -ENOMEM, SHMC_ECORRUPT */
+int shmc__vstream_decode(shmc_arena_t *a, struct shmc__vcursor *c, int depth,
+			 bool stubs, shmc_value_t *out);
+
+/* Whether word W holds exactly the str [P, P+N): the usual dict and
+ * namespace key, compared where it lies. The shortcut of shmc__word_eq for
+ * a str (a str equals only a str of the same bytes), inline for lookups. */
+static inline bool shmc__word_is_str(shmc_arena_t *a, uint64_t w, const char *p, size_t n)
+{
+	if (!shmc__w_is_block(w))
+		return false;
+	const struct shmc__vblock *b = shmc__at(a, w, sizeof(*b) + 9 + n, 16);
+	if (b == NULL || b->magic != SHMC__VBLOCK_MAGIC || b->len != 9 + n ||
+	    b->data[0] != SHMC__T_STR)
+		return false;
+	const unsigned char *s = b->data + 9;
+	for (size_t i = 0; i < n; i++) /* keys are short: no call */
+		if (s[i] != (unsigned char)p[i])
+			return false;
+	return true;
+}
 
 #endif
