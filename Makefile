@@ -281,12 +281,21 @@ valgrind: deps-ci
 	    $(patsubst $(B)/%,build/valgrind/%,$(API))
 	@test/run-valgrind.sh build/valgrind
 
+# Both sides are written by abidw the same way: only the types defined in
+# include/ are kept (a handle's struct, private to lib/, is declaration-only,
+# so changing it is no ABI change), and no path or source location is
+# recorded, so the baseline does not depend on the checkout's folder or on
+# line numbers. abidiff then compares the two files (exit 0: compatible).
+ABIDW = abidw --headers-dir include --drop-private-types --no-corpus-path \
+        --no-comp-dir-path --no-show-locs
 abi-check: deps-ci
 	@$(MAKE) --no-print-directory VARIANT=release lib
-	abidiff --no-added-syms $(LIB_ABI) build/release/libshmc.so.$(VERSION)
+	$(ABIDW) --out-file build/release/libshmc.abi build/release/libshmc.so.$(VERSION)
+	abidiff --no-added-syms $(LIB_ABI) build/release/libshmc.abi
+	@echo "abi-check: build/release/libshmc.so.$(VERSION) matches $(LIB_ABI)"
 abi-baseline: deps-ci
 	@$(MAKE) --no-print-directory VARIANT=release lib
-	abidw --no-corpus-path --no-comp-dir-path --no-show-locs --out-file $(LIB_ABI) build/release/libshmc.so.$(VERSION)
+	$(ABIDW) --out-file $(LIB_ABI) build/release/libshmc.so.$(VERSION)
 
 # Portability: the library's sources compiled for aarch64 (no link). The
 # cross compiler finds the arch-independent libatomic_ops and jemalloc
