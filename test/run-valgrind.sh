@@ -5,9 +5,13 @@
 # followed; any memcheck error (invalid read or write, use of uninitialised
 # memory, a definite leak) fails the run.
 # Usage: test/run-valgrind.sh BUILD_DIR      (make valgrind)
-# VALGRIND_TESTS="test_a test_b" runs only those.
+# VALGRIND_TESTS="test_a test_b" runs only those; by default, the programs
+# of test/api/ (other programs a VARIANT=valgrind build may hold are not run).
 set -u
 build=${1:?usage: run-valgrind.sh BUILD_DIR}
+if [ -z "${VALGRIND_TESTS:-}" ] && [ -d test/api ]; then
+	VALGRIND_TESTS=$(for s in test/api/test_*.c; do basename "$s" .c; done)
+fi
 export SHMC_BUILD="$build"
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
@@ -17,7 +21,7 @@ t0=$(date +%s)
 for t in "$build"/test/test_*; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t")
-	case " ${VALGRIND_TESTS:-} " in
+	case " $(echo ${VALGRIND_TESTS:-}) " in
 	*" $name "*) ;;
 	*) [ -n "${VALGRIND_TESTS:-}" ] && continue ;;
 	esac
@@ -41,4 +45,8 @@ for t in "$build"/test/test_*; do
 	fi
 done
 echo "valgrind: $passed passed, $failed failed ($(($(date +%s) - t0)) s)"
+if [ $((passed + failed)) -eq 0 ]; then
+	echo "FAIL: valgrind: no test program found in $build/test" >&2
+	exit 1
+fi
 [ "$failed" -eq 0 ]

@@ -777,18 +777,11 @@ struct ctx {
 	int n; /* processes that meet at the barrier */
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Wait (at most 30 s) until C->n processes have arrived. */
+/* Wait (at most TEST_DEADLINE) until C->n processes have arrived. */
 static int barrier(struct ctx *c)
 {
 	WK_OK(shmc_list_append(c->sync, shmc_int(getpid())));
-	double end = now_s() + 30;
+	double end = now_s() + TEST_DEADLINE;
 	int64_t n;
 	while ((n = shmc_list_len(c->sync)) >= 0 && n < c->n && now_s() < end)
 		sched_yield();

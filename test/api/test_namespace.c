@@ -392,17 +392,10 @@ Test(namespace, many_attributes, .init = arena_setup, .fini = arena_teardown)
 
 /* Processes -------------------------------------------------------------- */
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Wait (at most 30 s) until ns.NAME == WANT; 0 when it did. */
+/* Wait (at most TEST_DEADLINE) until ns.NAME == WANT; 0 when it did. */
 static int wait_for(shmc_obj_t *ns, const char *name, int64_t want)
 {
-	double end = now_s() + 30;
+	double end = now_s() + TEST_DEADLINE;
 	while (now_s() < end) {
 		shmc_value_t v;
 		int rc = shmc_namespace_get(ns, name, &v);

@@ -530,14 +530,9 @@ struct live_case {
 	shmc_value_t v; /* the same value built in C */
 };
 
-static bool python3_on_path(void)
-{
-	return system("command -v python3 >/dev/null 2>&1") == 0;
-}
-
 Test(repr, matches_live_python3)
 {
-	if (!python3_on_path())
+	if (!have_python3())
 		cr_skip("python3 is not on PATH");
 	struct live_case t[] = {
 		{"0.1", shmc_float(0.1)},

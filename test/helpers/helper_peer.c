@@ -27,11 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "memory/alloc.h"
 #include "arena/arena.h"
-#include "memory/epoch.h"
-#include "objects/obj.h"
 
+#define SHMC_TEST_WHITEBOX /* wrap_off; memory/alloc.h, objects/obj.h */
 #include "testutil.h"
 
 /* Item K of a "fill": "<k>:" followed by letters, SIZE bytes in all. The
@@ -46,12 +44,7 @@ static void fill_pattern(char *buf, size_t size, long k)
 
 static int wrap_list(shmc_arena_t *a, uint64_t off, shmc_obj_t **out)
 {
-	struct shmc__rec *r = shmc__epoch_rec(a);
-	if (r == NULL)
-		return SHMC_ETHREADS;
-	shmc__epoch_enter(a, r);
-	int rc = shmc__obj_wrap(a, off, out);
-	shmc__epoch_exit(r);
+	int rc = wrap_off(a, off, out);
 	if (rc == 0 && shmc_obj_kind(*out) != SHMC_KIND_LIST) {
 		shmc_obj_release(*out);
 		rc = SHMC_EKIND;

@@ -12,11 +12,14 @@
  *                                     exist), check that it holds exactly
  *                                     those N + 1 entries, print "ok N"
  *   helper_roots await NAME OBJ N     as consume, but first wait (up to 30 s)
- *                                     for OBJ to be named and for "done"
+ *                                     for OBJ to be named (saying "waiting
+ *                                     for OBJ" when it is not yet) and for
+ *                                     "done"
  *   helper_roots qput NAME Q N TAG    name a new Queue(8) Q unless Q is named
  *                                     already (shmc_root_setdefault), then put
  *                                     (TAG, expected_value(k)) for k in [0, N)
- *   helper_roots qget NAME Q N P      wait (up to 30 s) for Q to be named, get
+ *   helper_roots qget NAME Q N P      wait (up to 30 s) for Q to be named (as
+ *                                     await says it does), get
  *                                     N items from each of P producers, tags
  *                                     0 .. P-1: each producer's in its order,
  *                                     values exact; then the queue is empty;
@@ -67,17 +70,31 @@ static int produce(shmc_arena_t *a, const char *obj, int64_t n)
 	return rc;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
+/* The interval of a poll for an event (a name, "done"), which has a
+ * deadline of its own. */
 static void nap(void)
 {
 	struct timespec ts = {0, 1000000};
 	nanosleep(&ts, NULL);
+}
+
+/* Find OBJ, waiting (at most TEST_DEADLINE) for it to be named if WAIT;
+ * the first time it is not there, say "waiting for OBJ" (a line on stdout),
+ * so that the test can start the producer knowing this one waits. */
+static int find_waiting(shmc_arena_t *a, const char *obj, bool wait, shmc_obj_t **out)
+{
+	double deadline = now_s() + TEST_DEADLINE;
+	bool said = false;
+	int rc;
+	while ((rc = shmc_root_find(a, obj, out)) == SHMC_EKEY && wait && now_s() < deadline) {
+		if (!said) {
+			printf("waiting for %s\n", obj);
+			fflush(stdout);
+			said = true;
+		}
+		nap();
+	}
+	return rc;
 }
 
 /* 0 when D holds exactly what produce() stores, else a message. */
@@ -119,10 +136,7 @@ static int verify(shmc_obj_t *d, int64_t n)
 static int consume(shmc_arena_t *a, const char *obj, int64_t n, bool wait)
 {
 	shmc_obj_t *d = NULL;
-	double deadline = now() + 30;
-	int rc;
-	while ((rc = shmc_root_find(a, obj, &d)) == SHMC_EKEY && wait && now() < deadline)
-		nap();
+	int rc = find_waiting(a, obj, wait, &d);
 	if (rc) {
 		printf("find %s: %s\n", obj, shmc_errname(rc));
 		return rc == SHMC_EKEY && wait ? 5 : 4;
@@ -132,7 +146,8 @@ static int consume(shmc_arena_t *a, const char *obj, int64_t n, bool wait)
 		shmc_obj_release(d);
 		return 4;
 	}
-	while (wait && shmc_dict_has(d, shmc_str("done")) == 0 && now() < deadline)
+	double deadline = now_s() + TEST_DEADLINE;
+	while (wait && shmc_dict_has(d, shmc_str("done")) == 0 && now_s() < deadline)
 		nap();
 	int st = verify(d, n);
 	shmc_obj_release(d);
@@ -153,7 +168,7 @@ static int qput(shmc_arena_t *a, const char *name, int64_t n, int64_t tag)
 		return rc;
 	for (int64_t k = 0; k < n && rc == 0; k++) {
 		shmc_value_t v = shmc_tuple_of(2, shmc_int(tag), expected_value(k));
-		rc = shmc_queue_put(q, v, 30);
+		rc = shmc_queue_put(q, v, TEST_DEADLINE);
 		shmc_value_free(&v);
 	}
 	shmc_obj_release(q);
@@ -163,10 +178,7 @@ static int qput(shmc_arena_t *a, const char *name, int64_t n, int64_t tag)
 static int qget(shmc_arena_t *a, const char *name, int64_t n, int64_t producers)
 {
 	shmc_obj_t *q = NULL;
-	double deadline = now() + 30;
-	int rc;
-	while ((rc = shmc_root_find(a, name, &q)) == SHMC_EKEY && now() < deadline)
-		nap();
+	int rc = find_waiting(a, name, true, &q);
 	if (rc) {
 		printf("find %s: %s\n", name, shmc_errname(rc));
 		return 5;
@@ -179,7 +191,7 @@ static int qget(shmc_arena_t *a, const char *name, int64_t n, int64_t producers)
 	}
 	for (int64_t i = 0; st == 0 && i < n * producers; i++) {
 		shmc_value_t v;
-		if ((rc = shmc_queue_get(q, 30, &v)) != 0) {
+		if ((rc = shmc_queue_get(q, TEST_DEADLINE, &v)) != 0) {
 			printf("get %" PRId64 ": %s\n", i, shmc_errname(rc));
 			st = rc == SHMC_EQUEUEEMPTY ? 5 : 4;
 			break;

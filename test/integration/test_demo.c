@@ -33,25 +33,12 @@ __attribute__((format(printf, 1, 2))) static char *fmt(const char *f, ...)
 	return s;
 }
 
-/* The directory this program lives in. */
-static char *exe_dir(void)
-{
-	char buf[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-	cr_assert_gt(n, 0, "readlink /proc/self/exe: %s", strerror(errno));
-	buf[n] = 0;
-	return strdup(dirname(buf));
-}
-
 static char *example_path(const char *name)
 {
-	const char *b = getenv("SHMC_BUILD");
-	if (b && *b)
-		return fmt("%s/examples/%s", b, name);
-	char *d = exe_dir();
-	char *p = fmt("%s/../examples/%s", d, name);
-	free(d);
-	return p;
+	char path[4096];
+	cr_assert(build_program("examples", name, path, sizeof(path)),
+		  "no example at %s (is SHMC_BUILD right?)", path);
+	return strdup(path);
 }
 
 static bool is_file(const char *p)
@@ -70,9 +57,11 @@ static char *expected_dir(void)
 	if (ok)
 		return cand;
 	free(cand);
-	char *d = exe_dir();
-	cand = fmt("%s/../../../test/integration/expected", d);
-	free(d);
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	cr_assert_gt(n, 0, "readlink /proc/self/exe: %s", strerror(errno));
+	exe[n] = '\0';
+	cand = fmt("%s/../../../test/integration/expected", dirname(exe));
 	probe = fmt("%s/manager_example.out", cand);
 	ok = is_file(probe);
 	free(probe);
@@ -80,63 +69,20 @@ static char *expected_dir(void)
 	return cand;
 }
 
-/* Run ARGV (ARGV[0] searched on PATH when it holds no '/'); *out gets its
- * standard output, NUL-terminated. Returns the wait status. */
+/* Run ARGV (ARGV[0] searched on PATH when it holds no '/'), at most
+ * TEST_DEADLINE; *out gets its standard output, NUL-terminated (freed by
+ * the caller). Returns the wait status. */
 static int run_capture(char *const argv[], char **out)
 {
-	int fd[2];
-	cr_assert_eq(pipe(fd), 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		dup2(fd[1], 1);
-		close(fd[0]);
-		close(fd[1]);
-		setenv("PYTHONUNBUFFERED", "1", 1);
-		execvp(argv[0], argv);
-		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(fd[1]);
-	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap);
-	cr_assert_not_null(buf);
-	for (;;) {
-		if (cap - len < 1024) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			cr_assert_not_null(buf);
-		}
-		ssize_t n = read(fd[0], buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = 0;
-	close(fd[0]);
-	int st;
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	*out = buf;
-	return st;
-}
-
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
-	cr_assert_not_null(m);
-	int c;
-	while ((c = getc(f)) != EOF)
-		putc(c, m);
-	fclose(f);
-	fclose(m);
-	return buf;
+	struct run r = run_input(argv, NULL, 0, (int)(TEST_DEADLINE * 1000));
+	cr_assert(!r.timed_out, "%s: still running after %.0f s", argv[0], TEST_DEADLINE);
+	if (r.errlen)
+		fprintf(stderr, "%s", r.err);
+	live_forget(r.out);
+	*out = r.out;
+	r.out = NULL;
+	run_free(&r);
+	return r.status;
 }
 
 /* S with every 0x[0-9a-f]+ replaced by "0x...", as a new string. */
@@ -205,8 +151,6 @@ static void compare(const char *what_a, const char *a, const char *what_b, const
 static char *run_example(const char *name)
 {
 	char *path = example_path(name);
-	cr_assert(access(path, X_OK) == 0, "%s: %s (is SHMC_BUILD right?)", path,
-		  strerror(errno));
 	char *out;
 	char *argv[] = {path, NULL};
 	int st = run_capture(argv, &out);
@@ -219,7 +163,7 @@ static void example_matches_expected(const char *name)
 {
 	char *dir = expected_dir();
 	char *path = fmt("%s/%s.out", dir, name);
-	char *want = read_file(path);
+	char *want = read_file(path, NULL);
 	char *got = run_example(name);
 	compare(name, got, path, want);
 	free(got);
@@ -243,26 +187,11 @@ Test(demo, sync_example_prints_the_expected_output)
 	example_matches_expected("sync_example");
 }
 
-static bool python3_on_path(void)
-{
-	const char *path = getenv("PATH");
-	if (path == NULL)
-		return false;
-	char *copy = strdup(path), *save = NULL;
-	bool found = false;
-	for (char *d = strtok_r(copy, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
-		char *p = fmt("%s/python3", *d ? d : ".");
-		found = access(p, X_OK) == 0;
-		free(p);
-	}
-	free(copy);
-	return found;
-}
-
 static void example_matches_python(const char *name)
 {
-	if (!python3_on_path())
+	if (!have_python3())
 		cr_skip("python3 is not on PATH");
+	setenv("PYTHONUNBUFFERED", "1", 1);
 	char *dir = expected_dir();
 	char *script = fmt("%s/%s.py", dir, name);
 	cr_assert(is_file(script), "%s: %s", script, strerror(errno));

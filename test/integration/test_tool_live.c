@@ -30,8 +30,9 @@ static shmc_value_t some_value(unsigned long r)
  * values of every type, containers that grow past their capacity and are
  * rebuilt, managed objects replaced (so freed and their memory reused), and
  * names that come and go. */
-static int mutator(struct flag *f)
+static int mutator(void *p)
 {
+	struct flag *f = p;
 	shmc_obj_t *jobs, *config, *state;
 	CHILD_OK(shmc_root_find_or_create(NA, "jobs", SHMC_KIND_LIST, &jobs));
 	CHILD_OK(shmc_root_find_or_create(NA, "config", SHMC_KIND_DICT, &config));
@@ -90,27 +91,20 @@ static int mutator(struct flag *f)
 	return 0;
 }
 
-/* Fork the mutator and return once it has done 100 rounds; mut_pid is
- * its pid, and the fixture stops it if the test fails first. */
+/* Fork the mutator and return once it has done 100 rounds (waiting at
+ * most TEST_DEADLINE); mut_pid is its pid, and the fixture stops it if the
+ * test fails first. */
 static struct flag *mutator_start(void)
 {
-	struct flag *f = mmap(NULL, sizeof(*f), PROT_READ | PROT_WRITE,
-			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	cr_assert(f != MAP_FAILED);
-	pid_t parent = getpid();
-	fflush(NULL);
-	pid_t child = fork();
-	cr_assert(child >= 0);
-	if (child == 0) {
-		child_init(parent);
-		_exit(mutator(f));
-	}
+	struct flag *f = shared_page(sizeof(*f));
 	mut_flag = f;
-	mut_pid = child;
+	mut_pid = fork_fn(mutator, f);
+	double end = now_s() + TEST_DEADLINE;
 	while (atomic_load(&f->rounds) < 100) {
 		int st;
-		cr_assert_eq(waitpid(child, &st, WNOHANG), 0, "the mutator failed");
-		nanosleep(&(struct timespec){0, 1000000}, NULL);
+		cr_assert_eq(waitpid(mut_pid, &st, WNOHANG), 0, "the mutator failed");
+		cr_assert(now_s() < end, "the mutator did not get going");
+		usleep(1000); /* a poll interval */
 	}
 	return f;
 }
@@ -132,8 +126,8 @@ Test(tools, tools_never_crash_or_block_on_a_changing_arena, .init = named_setup,
 	static const char *paths[] = {"jobs", "flip", "config/even", "state/inner", "flip",
 				      "state/inner/round", "jobs/-1", "config/3", "flip", "tmp-1"};
 	int runs = 0;
-	double until = now_ms() + 8000;
-	for (int i = 0; i < 400 && (i < 20 || now_ms() < until); i++, runs++) {
+	double until = now_s() + 8;
+	for (int i = 0; i < 400 && (i < 20 || now_s() < until); i++, runs++) {
 		const char *path = paths[i % 10];
 		for (int k = 0; k < 6; k++) {
 			struct tally *x = &t[k];
@@ -188,8 +182,8 @@ Test(tools, tools_never_crash_or_block_on_a_changing_arena, .init = named_setup,
 	/* Then the JSON form of one dict whose keys keep changing between all
 	 * str (a JSON object) and not (pairs): never a mixture. */
 	struct tally *x = &t[4];
-	double flip_until = now_ms() + 3000;
-	for (int i = 0; i < 2000 && now_ms() < flip_until; i++) {
+	double flip_until = now_s() + 3;
+	for (int i = 0; i < 2000 && now_s() < flip_until; i++) {
 		struct run r = run_tool("shmc-dump", "--json", NA_name, "flip", NULL);
 		x->runs++;
 		const char *fault = NULL;
@@ -215,10 +209,9 @@ Test(tools, tools_never_crash_or_block_on_a_changing_arena, .init = named_setup,
 	}
 	long rounds = atomic_load(&f->rounds);
 	atomic_store(&f->stop, 1);
-	int st;
-	cr_assert_eq(waitpid(mut_pid, &st, 0), mut_pid);
+	int st = wait_exit(mut_pid, TEST_DEADLINE);
 	mut_pid = 0;
-	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the mutator failed");
+	cr_assert_eq(st, 0, "the mutator failed (%d)", st);
 	char report[4096] = "";
 	bool failed = false;
 	for (int k = 0; k < 6; k++) {
@@ -253,8 +246,8 @@ Test(tools, view_dump_json_of_a_changing_dict_is_valid, .init = named_setup,
 	static char first[600];
 	first[0] = '\0';
 	static const char *paths[] = {"flip", "config", NULL};
-	double until = now_ms() + 5000;
-	for (int i = 0; now_ms() < until; i++) {
+	double until = now_s() + 5;
+	for (int i = 0; now_s() < until; i++) {
 		char *out;
 		const char *path = paths[i % 3];
 		int rc = shmc_view_dump(v, path, SHMC_VIEW_JSON, &out);

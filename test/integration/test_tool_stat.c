@@ -4,6 +4,9 @@
  */
 #include "tooltest.h"
 
+/* The "processes" line of PID in shmc-stat's output OUT: its slot, its
+ * state ("alive"/"DEAD") in STATE and its handles in *HANDLES (if not
+ * NULL); -1 if absent. */
 static int proc_line(const char *out, pid_t pid, char state[8], unsigned long long *handles)
 {
 	const char *p = strstr(out, "\nprocesses (");
@@ -69,44 +72,34 @@ Test(tools, stat_shows_memory_objects_and_names, .init = named_setup, .fini = na
 	buf_release(out);
 }
 
-/* A child that attaches (by fork) and holds handles, then waits. */
-static pid_t child_holding(int *ready_fd)
+/* A child that attaches (by fork) and holds handles, says so on the pipe
+ * *P, then waits to be killed. */
+static int hold_handles(void *p)
+{
+	shmc_obj_t *a, *b;
+	CHILD_OK(shmc_root_find(NA, "jobs", &a));
+	CHILD_OK(shmc_root_find(NA, "state", &b));
+	CHILD_CHECK(say(*(int *)p));
+	for (;;)
+		pause();
+}
+
+/* Fork FN(&write end of a pipe) and return once it has said it is ready. */
+static pid_t child_ready(int (*fn)(void *), const char *ready)
 {
 	int p[2];
 	cr_assert(pipe2(p, O_CLOEXEC) == 0);
-	pid_t parent = getpid();
-	fflush(NULL);
-	pid_t pid = fork();
-	cr_assert(pid >= 0);
-	if (pid == 0) {
-		child_init(parent);
-		shmc_obj_t *a, *b;
-		CHILD_OK(shmc_root_find(NA, "jobs", &a));
-		CHILD_OK(shmc_root_find(NA, "state", &b));
-		CHILD_CHECK(write(p[1], "R", 1) == 1);
-		for (;;)
-			pause();
-	}
+	pid_t pid = fork_fn(fn, &p[1]);
 	close(p[1]);
-	*ready_fd = p[0];
-	char c;
-	cr_assert_eq(read(p[0], &c, 1), 1, "the child died before it was ready");
+	cr_assert(hear(p[0]), "the child died before it %s", ready);
+	close(p[0]);
 	return pid;
-}
-
-static void kill_child(pid_t pid)
-{
-	int st;
-	cr_assert_eq(kill(pid, SIGKILL), 0);
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 }
 
 Test(tools, stat_shows_processes_alive_then_dead, .init = named_setup, .fini = named_teardown)
 {
 	populate(NA);
-	int fd;
-	pid_t child = child_holding(&fd);
+	pid_t child = child_ready(hold_handles, "held its handles");
 	char st[8];
 	unsigned long long handles = 0;
 	char *out = stat_out(NA_name);
@@ -119,7 +112,7 @@ Test(tools, stat_shows_processes_alive_then_dead, .init = named_setup, .fini = n
 	cr_assert_eq(handles, 2, "%s", out);
 	buf_release(out);
 
-	kill_child(child);
+	cr_assert(kill_wait(child));
 	out = stat_out(NA_name);
 	cr_assert(strstr(out, "\nprocesses (2 slots in use):\n"), "%s", out);
 	cr_assert_eq(proc_line(out, child, st, &handles), slot, "%s", out);
@@ -144,42 +137,32 @@ Test(tools, stat_shows_processes_alive_then_dead, .init = named_setup, .fini = n
 	cr_assert(strstr(out, "\nprocesses (1 slots in use):\n"), "%s", out);
 	cr_assert_lt(proc_line(out, child, st, NULL), 0, "%s", out);
 	buf_release(out);
-	close(fd);
 }
 
-/* Holding a container's lock: the update function tells the parent, then
- * sleeps inside the update until it is killed. */
-static int hold_lock(shmc_value_t *v, void *ctx)
+/* Holding a container's lock: the update function tells the parent on the
+ * pipe *CTX, then waits inside the update until it is killed. */
+static int in_update(shmc_value_t *v, void *ctx)
 {
 	(void)v;
-	if (write(*(int *)ctx, "L", 1) != 1)
-		_exit(1);
+	CHILD_CHECK(say(*(int *)ctx));
 	for (;;)
 		pause();
 	return 0;
+}
+
+static int hold_lock(void *p)
+{
+	shmc_obj_t *jobs;
+	CHILD_OK(shmc_root_find(NA, "jobs", &jobs));
+	CHILD_OK(shmc_list_update(jobs, 0, in_update, p));
+	return 1; /* never reached */
 }
 
 Test(tools, stat_shows_a_held_lock_and_its_dead_holder, .init = named_setup,
      .fini = named_teardown)
 {
 	struct known k = populate(NA);
-	int p[2];
-	cr_assert(pipe2(p, O_CLOEXEC) == 0);
-	pid_t parent = getpid();
-	fflush(NULL);
-	pid_t child = fork();
-	cr_assert(child >= 0);
-	if (child == 0) {
-		child_init(parent);
-		shmc_obj_t *jobs;
-		CHILD_OK(shmc_root_find(NA, "jobs", &jobs));
-		CHILD_OK(shmc_list_update(jobs, 0, hold_lock, &p[1]));
-		_exit(1); /* never reached */
-	}
-	close(p[1]);
-	char c;
-	cr_assert_eq(read(p[0], &c, 1), 1, "the child died before it held the lock");
-	close(p[0]);
+	pid_t child = child_ready(hold_lock, "held the lock");
 
 	char st[8];
 	char *out = stat_out(NA_name);
@@ -198,7 +181,7 @@ Test(tools, stat_shows_a_held_lock_and_its_dead_holder, .init = named_setup,
 	cr_assert_eq(exited(&r, "shmc-check"), 0, "%s%s", r.out, r.err);
 	run_free(&r);
 
-	kill_child(child);
+	cr_assert(kill_wait(child));
 	out = stat_out(NA_name);
 	cr_assert(strstr(out, "\nlocks held: 1\n"), "%s", out);
 	cr_assert(has_line(out, fmt("  list %#" PRIx64 " \"jobs\": held by slot %d (pid %d, "

@@ -5,27 +5,18 @@
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <spawn.h>
 
 #include "testutil.h"
 
-extern char **environ;
-
 TestSuite(walkthrough, .timeout = 120);
 
-static void build_dir(char *out, size_t n)
+/* The path of example NAME of this build (PATH gets it). */
+static char *example(const char *name, char *path, size_t n)
 {
-	const char *b = getenv("SHMC_BUILD");
-	if (b) {
-		snprintf(out, n, "%s", b);
-		return;
-	}
-	char self[1024];
-	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	cr_assert_gt(len, 0);
-	self[len] = '\0';
-	snprintf(out, n, "%s/..", dirname(self)); /* build/x/test/.. */
+	cr_assert(build_program("examples", name, path, n), "no example at %s (set SHMC_BUILD)",
+		  path);
+	return path;
 }
 
 /* Start PROG ARGS... as a new program (fork + exec through posix_spawn),
@@ -42,30 +33,51 @@ static pid_t start(const char *out, char *const argv[])
 	return pid;
 }
 
+/* Wait (at most TEST_DEADLINE) for PID to exit: its exit status. */
 static int finish(pid_t pid)
 {
-	int st;
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	int st = wait_exit(pid, TEST_DEADLINE);
+	cr_assert_neq(st, CHILD_HUNG, "pid %d still running after %.0f s", (int)pid, TEST_DEADLINE);
+	return st;
 }
 
-static char *slurp(const char *path)
+/* The whole of file PATH must be WANT. */
+static void expect_file(const char *path, const char *want)
 {
-	FILE *f = fopen(path, "r");
-	cr_assert_not_null(f, "%s", path);
-	static char buf[4096];
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
+	char *got = read_file(path, NULL);
+	cr_assert_str_eq(got, want, "%s", path);
+	free(got);
+}
+
+/* Wait (at most TEST_DEADLINE) until status["consumed"] in arena NAME is at
+ * least N, read as the tools read it. */
+static void wait_consumed(const char *name, int64_t n)
+{
+	double end = now_s() + TEST_DEADLINE;
+	for (;;) {
+		shmc_view_t *v;
+		char *text;
+		int64_t got = -1;
+		if (shmc_view_open(name, &v) == 0) { /* not until the producer made it */
+			if (shmc_view_dump(v, "status/consumed", 0, &text) == 0) {
+				got = strtoll(text, NULL, 10);
+				shmc_free(text);
+			}
+			shmc_view_close(v);
+		}
+		if (got >= n)
+			return;
+		cr_assert(now_s() < end, "%lld jobs consumed after %.0f s, expected %lld",
+			  (long long)got, TEST_DEADLINE, (long long)n);
+		usleep(1000); /* a poll interval */
+	}
 }
 
 Test(walkthrough, producer_and_consumer_share_a_named_queue)
 {
-	char dir[1024], prod[1100], cons[1100], name[64], out1[64], out2[64];
-	build_dir(dir, sizeof(dir));
-	snprintf(prod, sizeof(prod), "%s/examples/producer", dir);
-	snprintf(cons, sizeof(cons), "%s/examples/consumer", dir);
+	char prod[4096], cons[4096], name[64], out1[64], out2[64];
+	example("producer", prod, sizeof(prod));
+	example("consumer", cons, sizeof(cons));
 	snprintf(name, sizeof(name), "shmc-walk-%d", getpid());
 	snprintf(out1, sizeof(out1), "/tmp/shmc-walk-%d.1", getpid());
 	snprintf(out2, sizeof(out2), "/tmp/shmc-walk-%d.2", getpid());
@@ -80,9 +92,9 @@ Test(walkthrough, producer_and_consumer_share_a_named_queue)
 	cr_assert_eq(finish(c), 0);
 	char want[128];
 	snprintf(want, sizeof(want), "producer: put 300 jobs on %s\n", name);
-	cr_assert_str_eq(slurp(out1), want);
+	expect_file(out1, want);
 	snprintf(want, sizeof(want), "consumer: took 300 jobs from %s\n", name);
-	cr_assert_str_eq(slurp(out2), want);
+	expect_file(out2, want);
 
 	/* What they left, seen read-only as the tools see it. */
 	shmc_view_t *v;
@@ -112,10 +124,9 @@ Test(walkthrough, producer_and_consumer_share_a_named_queue)
  * none (it dies between jobs, as the oracle below allows for). */
 Test(walkthrough, consumers_can_come_and_go)
 {
-	char dir[1024], prod[1100], cons[1100], name[64], out[64];
-	build_dir(dir, sizeof(dir));
-	snprintf(prod, sizeof(prod), "%s/examples/producer", dir);
-	snprintf(cons, sizeof(cons), "%s/examples/consumer", dir);
+	char prod[4096], cons[4096], name[64], out[64];
+	example("producer", prod, sizeof(prod));
+	example("consumer", cons, sizeof(cons));
 	snprintf(name, sizeof(name), "shmc-walk2-%d", getpid());
 	snprintf(out, sizeof(out), "/tmp/shmc-walk2-%d", getpid());
 	shmc_arena_unlink(name);
@@ -124,11 +135,11 @@ Test(walkthrough, consumers_can_come_and_go)
 	char *cargv[] = {cons, name, NULL};
 	pid_t p = start(out, pargv);
 	pid_t c1 = start("/dev/null", cargv);
-	/* Not synchronisation: the kill lands anywhere, even inside a get();
-	 * any moment is correct, this one is usually mid-run. */
-	usleep(100 * 1000);
-	kill(c1, SIGKILL);
-	finish(c1);
+	/* Killed mid-run, once it has taken a quarter of the jobs (alone, so
+	 * far): the kill lands anywhere, even inside a get(). (On a machine
+	 * slow enough it may have taken them all first: still correct.) */
+	wait_consumed(name, 100);
+	kill_wait(c1);
 	pid_t c2 = start("/dev/null", cargv), c3 = start("/dev/null", cargv);
 	cr_assert_eq(finish(p), 0);
 	cr_assert_eq(finish(c2), 0);

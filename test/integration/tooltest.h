@@ -1,20 +1,22 @@
 /*
- * tooltest.h -- fixtures of the tool tests (test/integration/test_tool_*.c):
- * files made by a test and removed by its fixture, running the tools as
- * subprocesses with a deadline, checking their output forms, a known arena
- * and what shmc-stat prints of it.
+ * tooltest.h -- the fixtures only the tool tests use (test_tool_*.c): a
+ * named arena NA emptied and leak-checked by the fixture, running the tools
+ * with a deadline, checking their output forms (JSON, Python's text forms),
+ * a known arena and shmc-dump's exact output of it, corrupt copies of it.
+ * What every test shares (files removed by the fixture, unique names,
+ * running a program, the build's programs) is in testutil.h.
  *
- * The tool tests (test_tool_*.c) run shmc-stat, shmc-dump and shmc-check,
- * run as subprocesses (from $SHMC_BUILD/tools, else ../tools beside this
- * program): their options and exit codes, shmc-dump's exact output on a
- * known arena, what shmc-stat shows of processes, locks and objects, that
- * they write nothing, that they neither crash nor block on a live arena
- * being changed under them, and that a corrupt arena file gives an error --
- * never a crash or a hang.
+ * The tool tests run shmc-stat, shmc-dump and shmc-check as subprocesses
+ * (from $SHMC_BUILD/tools, else ../tools beside this program): their
+ * options and exit codes, shmc-dump's exact output on a known arena, what
+ * shmc-stat shows of processes, locks and objects, that they write nothing,
+ * that they neither crash nor block on a live arena being changed under
+ * them, and that a corrupt arena file gives an error -- never a crash or a
+ * hang.
  *
- * Tools are started with posix_spawn, which runs no fork handlers: a plain
- * fork() from a process attached to an arena registers the child in it,
- * which would show in shmc-stat and write to the arena.
+ * Tools are started with posix_spawn (run_input), which runs no fork
+ * handlers: a plain fork() from a process attached to an arena registers
+ * the child in it, which would show in shmc-stat and write to the arena.
  *
  * Every arena and file a test makes has a name unique to the test process
  * and is removed by the fixture.
@@ -26,65 +28,19 @@
 
 #include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
-#include <spawn.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stddef.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "arena/arena.h"
-#include "memory/epoch.h"
-#include "objects/obj.h"
 
+#define SHMC_TEST_WHITEBOX /* wrap_off; objects/obj.h */
 #include "testutil.h"
-
-extern char **environ;
 
 TestSuite(tools, .timeout = 300);
 
-#define TOOL_TIMEOUT_MS 20000
-
-/* Files made by the test, removed by the fixture ---------------------------- */
-
-static char tracked[8][256];
-static int ntracked;
-
-static inline void track(const char *path)
-{
-	cr_assert(ntracked < 8);
-	snprintf(tracked[ntracked++], sizeof(tracked[0]), "%s", path);
-}
-
-static inline void files_cleanup(void)
-{
-	for (int i = 0; i < ntracked; i++)
-		unlink(tracked[i]);
-	ntracked = 0;
-}
-
-/* A test that crashes skips its fixture: remove its files on the way out
- * (unlink is async-signal-safe), then die of the same signal. */
-static pid_t files_owner;
-
-static inline void crash_cleanup(int sig)
-{
-	for (int i = 0; getpid() == files_owner && i < ntracked; i++) /* not a child */
-		unlink(tracked[i]);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static inline void crash_cleanup_install(void)
-{
-	static const int sigs[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGTERM};
-	files_owner = getpid();
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		signal(sigs[i], crash_cleanup);
-}
+/* How long a tool may run before it counts as hung. */
+#define TOOL_TIMEOUT_MS ((int)(TEST_DEADLINE * 1000))
 
 /* Fixture: a named arena NA, its directory of names made before the leak
  * baseline (it lives as long as the arena) and emptied after the test. --- */
@@ -98,14 +54,8 @@ static inline void dir_clear(shmc_arena_t *a)
 	uint64_t off = atomic_load(&a->hdr->roots_off);
 	if (off == 0)
 		return;
-	struct shmc__rec *r = shmc__epoch_rec(a);
-	if (r == NULL)
-		abort();
 	shmc_obj_t *d;
-	shmc__epoch_enter(a, r);
-	int rc = shmc__obj_wrap(a, off, &d);
-	shmc__epoch_exit(r);
-	if (rc || shmc_dict_clear(d) != 0)
+	if (wrap_off(a, off, &d) != 0 || shmc_dict_clear(d) != 0)
 		abort();
 	shmc_obj_release(d);
 }
@@ -124,17 +74,9 @@ static inline void names_drop(shmc_arena_t *a)
 
 static inline void named_setup(void)
 {
-	snprintf(NA_name, sizeof(NA_name), "shmc-test-%d-tools", (int)getpid());
-	snprintf(NA_path, sizeof(NA_path), "/dev/shm/%s", NA_name);
-	track(NA_path);
+	unique_name(NA_name, sizeof(NA_name), NA_path, sizeof(NA_path), "tools");
 	crash_cleanup_install();
-	unlink(NA_path); /* a leftover of a killed run with this pid */
-	shmc_arena_options_t o = {.capacity = SHMC_MIN_CAPACITY};
-	int rc = shmc_arena_create(NA_name, &o, &NA);
-	if (rc) {
-		fprintf(stderr, "create %s: %s\n", NA_name, shmc_errname(rc));
-		abort();
-	}
+	NA = test_named_arena(NA_name, SHMC_MIN_CAPACITY);
 	arena_warm(NA);
 	shmc_obj_t *o1;
 	if (shmc_root_find_or_create(NA, "warm-up", SHMC_KIND_LIST, &o1) != 0)
@@ -144,8 +86,8 @@ static inline void named_setup(void)
 	NA_base = arena_in_use(NA);
 }
 
-/* A child changing the arena (tools_never_crash_or_block_on_a_changing_arena):
- * stopped by the fixture too, when the test fails while it runs. */
+/* A child changing the arena (test_tool_live.c): stopped by the fixture
+ * too, when the test fails while it runs. */
 struct flag {
 	atomic_int stop;
 	atomic_long rounds;
@@ -158,19 +100,10 @@ static inline void mutator_stop(void)
 	if (mut_pid <= 0)
 		return;
 	atomic_store(&mut_flag->stop, 1);
-	int st;
-	for (int ms = 0; waitpid(mut_pid, &st, WNOHANG) == 0; ms++) {
-		if (ms == 20000) {
-			kill(mut_pid, SIGKILL);
-			waitpid(mut_pid, &st, 0);
-			break;
-		}
-		nanosleep(&(struct timespec){0, 1000000}, NULL);
-	}
+	wait_exit(mut_pid, TEST_DEADLINE); /* killed if it does not stop */
 	mut_pid = 0;
 }
 
-static void runs_cleanup(void);
 static void corpus_cleanup(void);
 static void records_cleanup(void);
 
@@ -186,206 +119,17 @@ static inline void named_teardown(void)
 	shmc_arena_close(NA);
 }
 
-/* In a forked child: die with the test process, never outlive it. */
-static inline void child_init(pid_t parent)
-{
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(1);
-}
+/* Running the tools ---------------------------------------------------------- */
 
-/* Running programs ---------------------------------------------------------- */
-
+/* The path of tool NAME of this build. */
 static inline const char *tool(const char *name)
 {
 	static char paths[4][4096];
 	static int next;
 	char *path = paths[next++ % 4];
-	const char *b = getenv("SHMC_BUILD");
-	if (b && *b) {
-		snprintf(path, 4096, "%s/tools/%s", b, name);
-	} else {
-		char exe[4000];
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		cr_assert(n > 0);
-		exe[n] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash)
-			*slash = '\0';
-		snprintf(path, 4096, "%s/../tools/%s", exe, name);
-	}
-	cr_assert(access(path, X_OK) == 0, "no tool at %s (set SHMC_BUILD)", path);
+	cr_assert(build_program("tools", name, path, sizeof(paths[0])),
+		  "no tool at %s (set SHMC_BUILD)", path);
 	return path;
-}
-
-struct run {
-	int status;     /* as waitpid gives it */
-	bool timed_out; /* killed by us after the timeout */
-	char *out, *err;
-	size_t outlen, errlen;
-};
-
-/* Output buffers not yet freed: a failed assertion leaves the test at
- * once, and the fixture frees them (no leak reports on failures). */
-static char *live_bufs[64];
-
-static inline void live_track(char *p)
-{
-	for (int i = 0; i < 64; i++)
-		if (live_bufs[i] == NULL) {
-			live_bufs[i] = p;
-			return;
-		}
-}
-
-static inline void live_forget(char *p)
-{
-	for (int i = 0; i < 64; i++)
-		if (live_bufs[i] == p)
-			live_bufs[i] = NULL;
-}
-
-static inline void runs_cleanup(void)
-{
-	for (int i = 0; i < 64; i++) {
-		free(live_bufs[i]);
-		live_bufs[i] = NULL;
-	}
-}
-
-static inline void run_free(struct run *r)
-{
-	live_forget(r->out);
-	live_forget(r->err);
-	free(r->out);
-	free(r->err);
-	r->out = r->err = NULL;
-}
-
-static inline void buf_add(char **b, size_t *len, const char *p, size_t n)
-{
-	char *nb = realloc(*b, *len + n + 1);
-	cr_assert(nb);
-	memcpy(nb + *len, p, n);
-	*len += n;
-	nb[*len] = '\0';
-	*b = nb;
-}
-
-static inline double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-/* Run ARGV (argv[0] a path, or a name looked up in PATH), feeding it INPUT
- * (may be NULL), collecting its stdout and stderr; kill it after TIMEOUT_MS. */
-static inline struct run run_input(char *const argv[], const char *input, size_t inlen,
-			    int timeout_ms)
-{
-	struct run r = {0};
-	int pin[2] = {-1, -1}, pout[2], perr[2];
-	cr_assert(pipe2(pout, O_CLOEXEC) == 0 && pipe2(perr, O_CLOEXEC) == 0);
-	if (input)
-		cr_assert(pipe2(pin, O_CLOEXEC) == 0);
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	if (input)
-		posix_spawn_file_actions_adddup2(&fa, pin[0], 0);
-	else
-		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pout[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, perr[1], 2);
-	pid_t pid;
-	int rc = strchr(argv[0], '/') ? posix_spawn(&pid, argv[0], &fa, NULL, argv, environ)
-				       : posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	cr_assert_eq(rc, 0, "spawn %s: %s", argv[0], strerror(rc));
-	close(pout[1]);
-	close(perr[1]);
-	if (input) {
-		close(pin[0]);
-		fcntl(pin[1], F_SETFL, O_NONBLOCK);
-	}
-	r.out = calloc(1, 1);
-	r.err = calloc(1, 1);
-	size_t sent = 0;
-	int fin = input ? pin[1] : -1, fout = pout[0], ferr = perr[0];
-	if (fin >= 0 && inlen == 0) {
-		close(fin);
-		fin = -1;
-	}
-	double deadline = now_ms() + timeout_ms;
-	bool exited = false;
-	while (!exited) {
-		double left = deadline - now_ms();
-		if (left <= 0) {
-			kill(pid, SIGKILL);
-			r.timed_out = true;
-			break;
-		}
-		struct pollfd p[3];
-		int n = 0;
-		if (fout >= 0)
-			p[n++] = (struct pollfd){fout, POLLIN, 0};
-		if (ferr >= 0)
-			p[n++] = (struct pollfd){ferr, POLLIN, 0};
-		if (fin >= 0)
-			p[n++] = (struct pollfd){fin, POLLOUT, 0};
-		if (n == 0) { /* both closed: wait for the exit */
-			pid_t w = waitpid(pid, &r.status, WNOHANG);
-			cr_assert(w >= 0);
-			if (w == pid)
-				exited = true;
-			else
-				nanosleep(&(struct timespec){0, 1000000}, NULL);
-			continue;
-		}
-		int k = poll(p, (nfds_t)n, left > 100 ? 100 : (int)left + 1);
-		if (k < 0 && errno == EINTR)
-			continue;
-		cr_assert(k >= 0);
-		for (int i = 0; i < n; i++) {
-			if (!p[i].revents)
-				continue;
-			if (p[i].fd == fin) {
-				ssize_t w = write(fin, input + sent, inlen - sent);
-				if (w > 0)
-					sent += (size_t)w;
-				if (w < 0 || sent == inlen) { /* done, or it stopped reading */
-					close(fin);
-					fin = -1;
-				}
-				continue;
-			}
-			char buf[65536];
-			ssize_t got = read(p[i].fd, buf, sizeof(buf));
-			if (got > 0) {
-				if (p[i].fd == fout)
-					buf_add(&r.out, &r.outlen, buf, (size_t)got);
-				else
-					buf_add(&r.err, &r.errlen, buf, (size_t)got);
-			} else if (got == 0 || errno != EINTR) {
-				close(p[i].fd);
-				if (p[i].fd == fout)
-					fout = -1;
-				else
-					ferr = -1;
-			}
-		}
-	}
-	if (r.timed_out)
-		cr_assert_eq(waitpid(pid, &r.status, 0), pid);
-	if (fin >= 0)
-		close(fin);
-	if (fout >= 0)
-		close(fout);
-	if (ferr >= 0)
-		close(ferr);
-	live_track(r.out);
-	live_track(r.err);
-	return r;
 }
 
 /* Run tool NAME with the arguments that follow (NULL-terminated). */
@@ -609,18 +353,6 @@ static inline bool text_balanced(const char *s, size_t len)
 	return n == 0;
 }
 
-static inline bool have_python(void)
-{
-	static int have = -1;
-	if (have < 0) {
-		char *argv[] = {"python3", "-c", "import json, ast", NULL};
-		struct run r = run_input(argv, NULL, 0, 60000);
-		have = !r.timed_out && WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0;
-		run_free(&r);
-	}
-	return have;
-}
-
 /* Records for python to parse: "json", "lines" (one "name: text" each) or
  * "value" (one Python text), then \x1f, then the output; records end with
  * \x1e. Python's text forms are evaluated with managed proxies replaced by
@@ -681,7 +413,7 @@ static inline void record(struct records *rs, const char *kind, const char *text
  * when there is one). */
 static inline void records_check(struct records *rs)
 {
-	if (rs->n == 0 || !have_python()) {
+	if (rs->n == 0 || !have_python3()) {
 		records_cleanup();
 		return;
 	}
@@ -808,8 +540,6 @@ static inline bool has_line(const char *out, const char *line)
 	return false;
 }
 
-/* The "processes" line of PID: its slot and state ("alive"/"DEAD"); -1 if
- * absent. */
 /* Corrupt copies of a known arena (test_tool_corrupt.c); the fixture frees
  * the live one. */
 struct corpus {
@@ -855,7 +585,7 @@ static inline void corpus_cleanup(void)
 	memset(&live_corpus, 0, sizeof(live_corpus));
 }
 
-
+/* The tools, for tests that run each. */
 static const char *const TOOLS[] = {"shmc-stat", "shmc-dump", "shmc-check"};
 
 #endif

@@ -71,22 +71,13 @@ static enum kind kind;
 
 /* Values ------------------------------------------------------------------ */
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 31;
-	x *= 0x7fb5d329728ea185ull;
-	x ^= x >> 27;
-	x *= 0x81dadef4bc2dd44dull;
-	return x ^ (x >> 33);
-}
-
 /* (key, version, padding, checksum): padding varies the block sizes. */
 static shmc_value_t make_value(int key, uint64_t ver)
 {
 	char pad[64];
 	size_t n = ver % 48;
 	memset(pad, 'a' + (int)(ver % 26), n);
-	uint64_t sum = mix((uint64_t)key * 1000003 + ver + n);
+	uint64_t sum = mix64((uint64_t)key * 1000003 + ver + n);
 	return shmc_tuple_of(4, shmc_int(key), shmc_int((int64_t)ver), shmc_strn(pad, n),
 			     shmc_int((int64_t)(sum >> 1)));
 }
@@ -101,7 +92,7 @@ static uint64_t parse_value(int key, shmc_value_t v)
 	if (k->type != SHMC_INT || ver->type != SHMC_INT || pad->type != SHMC_STR ||
 	    sum->type != SHMC_INT || (key >= 0 && k->i != key) || ver->i <= 0)
 		goto torn;
-	uint64_t want = mix((uint64_t)k->i * 1000003 + (uint64_t)ver->i + pad->len);
+	uint64_t want = mix64((uint64_t)k->i * 1000003 + (uint64_t)ver->i + pad->len);
 	if ((uint64_t)sum->i != want >> 1 || pad->len != (uint64_t)ver->i % 48)
 		goto torn;
 	return (uint64_t)ver->i;
@@ -223,10 +214,10 @@ static void park_if_asked(struct worker *me)
 static void worker_main(int w, uint64_t seed)
 {
 	struct worker *me = &ctl->w[w];
-	uint64_t rng = mix(seed + (uint64_t)w * 7919 + atomic_load(&me->next_ver));
+	uint64_t rng = mix64(seed + (uint64_t)w * 7919 + atomic_load(&me->next_ver));
 	while (!atomic_load(&ctl->stop)) {
 		park_if_asked(me);
-		rng = mix(rng);
+		rng = mix64(rng);
 		unsigned r = (unsigned)(rng % 100);
 		int k = (int)((rng >> 8) % (NKEYS / NWORKERS)) * NWORKERS + w;
 		struct slot_log *log = &ctl->key[k];
@@ -371,11 +362,6 @@ static void verify(int victim, struct figures *f)
 	}
 }
 
-static void print_finding(void *ctx, const char *msg)
-{
-	(void)ctx;
-	fprintf(stderr, "  check: %s\n", msg);
-}
 
 static int run(shmc_arena_t *a, enum kind k, int kills, struct figures *f)
 {
@@ -399,10 +385,10 @@ static int run(shmc_arena_t *a, enum kind k, int kills, struct figures *f)
 	}
 	for (int w = 0; w < NWORKERS; w++)
 		start_worker(w);
-	uint64_t rng = mix(seed ^ (uint64_t)k);
+	uint64_t rng = mix64(seed ^ (uint64_t)k);
 	shmc_arena_stats_t st;
 	for (int i = 0; i < kills; i++) {
-		rng = mix(rng);
+		rng = mix64(rng);
 		struct timespec nap = {0, (long)(rng % 2000) * 1000};
 		nanosleep(&nap, NULL);
 		int victim = (int)((rng >> 16) % NWORKERS);
@@ -446,7 +432,7 @@ static int run(shmc_arena_t *a, enum kind k, int kills, struct figures *f)
 					  NULL, NULL);
 		if (rc != 0) {
 			fprintf(stderr, "kill %d: arena check failed: %s\n", i, shmc_strerror(rc));
-			shmc_arena_check(a, 0, &rep, print_finding, NULL);
+			shmc_arena_check(a, 0, &rep, print_finding, "check");
 			f->check_failures++;
 		}
 		f->swept += rep.swept_blocks;

@@ -80,15 +80,6 @@ static struct control *ctl;
 static shmc_arena_t *arena;
 static uint64_t seed;
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 31;
-	x *= 0x7fb5d329728ea185ull;
-	x ^= x >> 27;
-	x *= 0x81dadef4bc2dd44dull;
-	return x ^ (x >> 33);
-}
-
 #define FAIL(...)                                                              \
 	do {                                                                   \
 		fprintf(stderr, "stress_threads %d: ", __LINE__);             \
@@ -111,7 +102,7 @@ static shmc_value_t make_value(int64_t tag, int64_t a, int64_t b)
 	char pad[40];
 	size_t n = (size_t)(a + b) % sizeof(pad);
 	memset(pad, 'a' + (int)((a + b) % 26), n);
-	uint64_t sum = mix((uint64_t)tag * 31 + (uint64_t)a * 1000003 + (uint64_t)b + n);
+	uint64_t sum = mix64((uint64_t)tag * 31 + (uint64_t)a * 1000003 + (uint64_t)b + n);
 	return shmc_tuple_of(5, shmc_int(tag), shmc_int(a), shmc_int(b), shmc_strn(pad, n),
 			     shmc_int((int64_t)(sum >> 1)));
 }
@@ -127,7 +118,7 @@ static bool parse_value(shmc_value_t v, int64_t tag, int64_t *a, int64_t *b)
 	    pad->type != SHMC_STR || sum->type != SHMC_INT || t->i != tag)
 		goto torn;
 	size_t n = (size_t)(x->i + y->i) % 40;
-	uint64_t want = mix((uint64_t)tag * 31 + (uint64_t)x->i * 1000003 + (uint64_t)y->i + n);
+	uint64_t want = mix64((uint64_t)tag * 31 + (uint64_t)x->i * 1000003 + (uint64_t)y->i + n);
 	if (pad->len != n || (uint64_t)sum->i != want >> 1)
 		goto torn;
 	for (size_t i = 0; i < n; i++)
@@ -528,11 +519,11 @@ static void *worker(void *arg)
 	struct worker_log *me = &ctl->w[w];
 	struct objs o;
 	objs_get(&o);
-	uint64_t rng = mix(seed + (uint64_t)w * 7919), seq = 0, ver = 0;
+	uint64_t rng = mix64(seed + (uint64_t)w * 7919), seq = 0, ver = 0;
 	while (!atomic_load(&ctl->go))
 		sched_yield();
 	for (uint64_t i = 0; i < ctl->iters; i++) {
-		rng = mix(rng);
+		rng = mix64(rng);
 		unsigned r = (unsigned)(rng % 100);
 		uint64_t sub = rng >> 7;
 		if (r < 30)
@@ -647,11 +638,6 @@ static void verify(struct objs *o, uint64_t *appended, uint64_t *popped)
 	}
 }
 
-static void print_finding(void *ctx, const char *msg)
-{
-	(void)ctx;
-	fprintf(stderr, "  check: %s\n", msg);
-}
 
 int main(int argc, char **argv)
 {
@@ -762,7 +748,7 @@ int main(int argc, char **argv)
 	verify(&o, &appended, &popped);
 	shmc_check_report_t rep;
 	shmc_arena_reclaim(arena);
-	int rc = shmc_arena_check(arena, SHMC_CHECK_REAP, &rep, print_finding, NULL);
+	int rc = shmc_arena_check(arena, SHMC_CHECK_REAP, &rep, print_finding, "check");
 	if (rc != 0 || rep.errors || rep.leaked_blocks || rep.leaked_refs)
 		FAIL("arena check: %s, %" PRIu64 " errors, %" PRIu64 " leaked blocks, %" PRIu64
 		     " leaked references", shmc_strerror(rc), rep.errors, rep.leaked_blocks,
@@ -781,7 +767,7 @@ int main(int argc, char **argv)
 	 * empty, with the table it grew to) and per-thread bookkeeping: no
 	 * other object, no unreachable block, no uncounted reference. */
 	size_t now = arena_in_use(arena);
-	rc = shmc_arena_check(arena, 0, &rep, print_finding, NULL);
+	rc = shmc_arena_check(arena, 0, &rep, print_finding, "check");
 	if (rc != 0 || rep.objects != 1 || rep.leaked_blocks || rep.leaked_refs)
 		FAIL("after release: %s, %" PRIu64 " objects, %" PRIu64 " leaked blocks, %" PRIu64
 		     " leaked references", shmc_strerror(rc), rep.objects, rep.leaked_blocks,

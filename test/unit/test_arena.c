@@ -25,33 +25,6 @@
 
 TestSuite(arena, .timeout = 120);
 
-/* Files made by the test, removed by the fixture ------------------------- */
-
-static char tracked[16][256];
-static int ntracked;
-
-static void track(const char *path)
-{
-	cr_assert(ntracked < 16);
-	snprintf(tracked[ntracked++], sizeof(tracked[0]), "%s", path);
-}
-
-static void files_cleanup(void)
-{
-	for (int i = 0; i < ntracked; i++)
-		unlink(tracked[i]);
-	ntracked = 0;
-}
-
-/* A name for /dev/shm unique to this test process; *path gets its file. */
-static void unique_name(char *name, size_t n, char *path, size_t pn,
-			const char *tag)
-{
-	snprintf(name, n, "shmc-test-%d-%s", (int)getpid(), tag);
-	snprintf(path, pn, "/dev/shm/%s", name);
-	track(path);
-}
-
 /* Fixtures ------------------------------------------------------------------ */
 
 /* A named arena NA (64 MiB), checked for leaks after the test. */
@@ -62,12 +35,7 @@ static char NA_name[128], NA_path[256];
 static void named_setup(void)
 {
 	unique_name(NA_name, sizeof(NA_name), NA_path, sizeof(NA_path), "named");
-	shmc_arena_options_t o = {.capacity = 64 << 20};
-	int rc = shmc_arena_create(NA_name, &o, &NA);
-	if (rc) {
-		fprintf(stderr, "create %s: %s\n", NA_name, shmc_errname(rc));
-		abort();
-	}
+	NA = test_named_arena(NA_name, 64 << 20);
 	arena_warm(NA);
 	NA_base = arena_in_use(NA);
 }
@@ -147,7 +115,8 @@ static unsigned live_processes(shmc_arena_t *a)
 static const char *peer_exe(void)
 {
 	static char path[4096];
-	cr_assert(test_program("helper_peer", path, sizeof(path)), "no helper_peer (set SHMC_BUILD)");
+	cr_assert(build_program("test", "helper_peer", path, sizeof(path)),
+		  "no helper_peer (set SHMC_BUILD)");
 	return path;
 }
 
@@ -174,14 +143,6 @@ static pid_t peer_spawn(char **argv, int *to, int *from)
 	return pid;
 }
 
-static int wait_exit(pid_t pid)
-{
-	int st;
-	cr_assert(waitpid(pid, &st, 0) == pid);
-	cr_assert(WIFEXITED(st), "peer killed by signal %d", WTERMSIG(st));
-	return WEXITSTATUS(st);
-}
-
 /* Run the peer to completion; OUT gets its output, without the last
  * newline. Returns its exit status. */
 static int peer_run(char *out, size_t n, const char *cmd, const char *name,
@@ -199,7 +160,7 @@ static int peer_run(char *out, size_t n, const char *cmd, const char *name,
 	if (len && out[len - 1] == '\n')
 		out[len - 1] = '\0';
 	close(from);
-	return wait_exit(pid);
+	return wait_exit(pid, TEST_DEADLINE);
 }
 
 /* A peer attached to an arena, answering commands. */
@@ -240,7 +201,7 @@ static int peer_stop(struct peer *p)
 	fputs("quit\n", p->in);
 	fclose(p->in);
 	fclose(p->out);
-	return wait_exit(p->pid);
+	return wait_exit(p->pid, TEST_DEADLINE);
 }
 
 static unsigned peer_processes(const char *stats_line)
@@ -535,26 +496,6 @@ Test(arena, unrelated_process_grows_the_arena, .init = named_setup,
 
 /* Refusals of shmc_arena_open ------------------------------------------------ */
 
-static char *slurp(const char *path, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-	cr_assert(fd >= 0, "open %s: %s", path, strerror(errno));
-	struct stat st;
-	cr_assert(fstat(fd, &st) == 0);
-	size_t n = S_ISREG(st.st_mode) ? (size_t)st.st_size : 0;
-	char *buf = malloc(n + 1);
-	cr_assert(buf);
-	size_t got = 0;
-	while (got < n) {
-		ssize_t r = pread(fd, buf + got, n - got, (off_t)got);
-		cr_assert(r > 0);
-		got += (size_t)r;
-	}
-	close(fd);
-	*len = n;
-	return buf;
-}
-
 /* A valid, closed arena file of the minimum capacity. */
 static void make_arena_file(char *name, size_t n, char *path, size_t pn,
 			    const char *tag)
@@ -589,13 +530,13 @@ static int count_fds(void)
 static void expect_refused(const char *name, const char *path, int code)
 {
 	size_t n0, n1;
-	char *before = slurp(path, &n0);
+	char *before = read_file(path, &n0);
 	shmc_arena_t *a = (shmc_arena_t *)&n0; /* must stay untouched */
 	int fds = count_fds();
 	ASSERT_ERR(shmc_arena_open(name, &a), code);
 	cr_assert_eq(count_fds(), fds, "a refused open left descriptors open");
 	cr_assert_eq(a, (shmc_arena_t *)&n0);
-	char *after = slurp(path, &n1);
+	char *after = read_file(path, &n1);
 	cr_assert_eq(n0, n1, "size changed by a refused open");
 	cr_assert(memcmp(before, after, n0) == 0, "bytes changed by a refused open");
 	free(before);
@@ -693,7 +634,7 @@ Test(arena, refuses_an_arena_whose_creator_died, .fini = files_cleanup)
 }
 
 /* A creator at work holds the init lock; open waits for it. CHILD plays the
- * creator: it takes the lock, says so on the pipe, sleeps 300 ms, then
+ * creator: it takes the lock, says so on the pipe, works for 300 ms, then
  * finishes the header (FINISH) or dies holding the lock. */
 static pid_t fake_creator(const char *path, bool finish)
 {
@@ -710,6 +651,8 @@ static pid_t fake_creator(const char *path, bool finish)
 		CHILD_CHECK(lfd >= 0);
 		CHILD_OK(shmc__proc_trylock(lfd, SHMC__LOCK_INIT));
 		CHILD_CHECK(write(p[1], "L", 1) == 1);
+		/* Not synchronisation: the creator's work, which open must wait
+		 * out (the pipe above says when the lock is held). */
 		struct timespec ts = {0, 300 * 1000000};
 		nanosleep(&ts, NULL);
 		if (!finish)
@@ -727,24 +670,21 @@ static pid_t fake_creator(const char *path, bool finish)
 	return pid;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 Test(arena, open_waits_for_a_creator_at_work, .fini = files_cleanup)
 {
 	char name[128], path[256];
 	make_arena_file(name, sizeof(name), path, sizeof(path), "slowinit");
 	make_half_initialised(path);
-	pid_t pid = fake_creator(path, true);
+	/* Timed from before the creator starts: it holds the lock for 300 ms
+	 * from then on, however late this process gets to run again. A
+	 * half-initialised arena with no creator at work is refused, so that
+	 * open succeeds at all shows that it waited. */
 	double t0 = now_s();
+	pid_t pid = fake_creator(path, true);
 	shmc_arena_t *a;
 	ASSERT_OK(shmc_arena_open(name, &a));
-	cr_assert_geq(now_s() - t0, 0.2, "open did not wait for the creator");
-	cr_assert_eq(wait_exit(pid), 0);
+	cr_assert_geq(now_s() - t0, 0.29, "open did not wait for the creator");
+	cr_assert_eq(wait_exit(pid, TEST_DEADLINE), 0);
 	exercise(a);
 	shmc_arena_close(a);
 }
@@ -755,14 +695,14 @@ Test(arena, open_fails_when_the_creator_dies_at_work, .fini = files_cleanup)
 	make_arena_file(name, sizeof(name), path, sizeof(path), "deadinit");
 	make_half_initialised(path);
 	size_t n0, n1;
-	char *before = slurp(path, &n0);
+	char *before = read_file(path, &n0);
 	pid_t pid = fake_creator(path, false);
 	shmc_arena_t *a;
 	ASSERT_ERR(shmc_arena_open(name, &a), SHMC_EINIT);
 	int st;
 	cr_assert(waitpid(pid, &st, 0) == pid);
 	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	char *after = slurp(path, &n1);
+	char *after = read_file(path, &n1);
 	cr_assert(n0 == n1 && memcmp(before, after, n0) == 0);
 	free(before);
 	free(after);
@@ -1048,7 +988,7 @@ Test(arena, stats_count_processes_while_they_live, .init = arena_setup,
 	cr_assert_eq(live_processes(A), 4); /* reclaim spares the living */
 	close(p[1]);
 	for (int i = 0; i < 3; i++)
-		cr_assert_eq(wait_exit(pids[i]), 0);
+		cr_assert_eq(wait_exit(pids[i], TEST_DEADLINE), 0);
 	shmc_arena_reclaim(A);
 	cr_assert_eq(stats_of(A).processes, 1);
 }

@@ -83,21 +83,6 @@ static void kill_and_reap(pid_t pid)
 		  "child was not killed (status %#x)", st);
 }
 
-/* One byte through a pipe; false when the other end closed. */
-static bool say(int fd)
-{
-	return write(fd, "!", 1) == 1;
-}
-
-static bool hear(int fd)
-{
-	char c;
-	ssize_t n;
-	while ((n = read(fd, &c, 1)) < 0 && errno == EINTR)
-		;
-	return n == 1;
-}
-
 /* Overwrites ------------------------------------------------------------- */
 
 Test(lifetime, overwriting_a_plain_value_100000_times_stays_flat,

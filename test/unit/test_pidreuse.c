@@ -31,21 +31,6 @@ TestSuite(pidreuse, .timeout = 60);
 
 static char arena_name[64];
 
-/* One byte through a pipe; false when the other end is closed. */
-static bool say(int fd)
-{
-	return write(fd, "!", 1) == 1;
-}
-
-static bool hear(int fd)
-{
-	char c;
-	ssize_t n;
-	while ((n = read(fd, &c, 1)) < 0 && errno == EINTR)
-		;
-	return n == 1;
-}
-
 static int held_fd = -1; /* the victim says here that it holds the lock */
 
 /* Runs with the namespace's lock held: say so, and never return. */

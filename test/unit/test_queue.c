@@ -8,7 +8,8 @@
 #include <math.h>
 
 #include "sync/sync.h"
-#include "synctest.h"
+#define SHMC_TEST_WHITEBOX /* inject_until_ok, wrap_off */
+#include "testutil.h"
 
 TestSuite(queue, .timeout = 180);
 

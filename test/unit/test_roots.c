@@ -19,10 +19,7 @@
 #include <sys/prctl.h>
 #include <time.h>
 
-#include "memory/alloc.h"
-#include "memory/epoch.h"
-#include "objects/obj.h"
-
+#define SHMC_TEST_WHITEBOX /* wrap_off; memory/alloc.h, objects/obj.h */
 #include "testutil.h"
 
 TestSuite(roots, .timeout = 120);
@@ -41,13 +38,8 @@ static void dir_clear(shmc_arena_t *a)
 	uint64_t off = dir_off(a);
 	if (off == 0)
 		return;
-	struct shmc__rec *r = shmc__epoch_rec(a);
-	if (r == NULL)
-		abort();
 	shmc_obj_t *d;
-	shmc__epoch_enter(a, r);
-	int rc = shmc__obj_wrap(a, off, &d);
-	shmc__epoch_exit(r);
+	int rc = wrap_off(a, off, &d);
 	if (rc || shmc_dict_len(d) != 0 || shmc_dict_clear(d) != 0) {
 		fprintf(stderr, "directory: %s, %lld names left\n", shmc_errname(rc),
 			rc ? -1LL : (long long)shmc_dict_len(d));
@@ -576,10 +568,7 @@ struct race {
 
 static struct race *race_new(void)
 {
-	struct race *r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE,
-			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	cr_assert(r != MAP_FAILED);
-	return r;
+	return shared_page(sizeof(struct race));
 }
 
 struct racer {
@@ -624,8 +613,7 @@ static void race_run(struct racer *x)
 		if (pids[i] == 0)
 			_exit(racer(i, x));
 	}
-	for (int ms = 0; atomic_load(&x->r->ready) < RACERS && ms < 20000; ms++)
-		nanosleep(&(struct timespec){0, 1000000}, NULL);
+	cr_assert(wait_flag(&x->r->ready, RACERS, TEST_DEADLINE), "the racers did not start");
 	atomic_store(&x->r->go, 1);
 	for (int i = 0; i < RACERS; i++) {
 		int st;
@@ -724,37 +712,13 @@ Test(roots, racing_on_a_fresh_arena_creates_one_directory, .init = arena_setup,
 
 static shmc_arena_t *NA;
 static size_t NA_base;
-static char NA_name[128];
-
-static char NA_path[160];
-
-/* A test that crashes skips its fixture: remove the arena's file on the
- * way out, then die of the same signal. */
-static pid_t NA_owner;
-
-static void crash_cleanup(int sig)
-{
-	if (getpid() == NA_owner) /* not in a forked child */
-		unlink(NA_path);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
+static char NA_name[128], NA_path[160];
 
 static void named_setup(void)
 {
-	static const int sigs[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGTERM};
-	snprintf(NA_name, sizeof(NA_name), "shmc-test-%d-roots", (int)getpid());
-	snprintf(NA_path, sizeof(NA_path), "/dev/shm/%s", NA_name);
-	NA_owner = getpid();
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		signal(sigs[i], crash_cleanup);
-	shmc_arena_unlink(NA_name); /* a leftover of a killed run of this pid */
-	shmc_arena_options_t o = {.capacity = 64 << 20};
-	int rc = shmc_arena_create(NA_name, &o, &NA);
-	if (rc) {
-		fprintf(stderr, "create %s: %s\n", NA_name, shmc_errname(rc));
-		abort();
-	}
+	unique_name(NA_name, sizeof(NA_name), NA_path, sizeof(NA_path), "roots");
+	crash_cleanup_install(); /* a crashed test leaves no arena file behind */
+	NA = test_named_arena(NA_name, 64 << 20);
 	arena_warm(NA);
 	dir_make(NA);
 	NA_base = arena_in_use(NA);
@@ -762,7 +726,7 @@ static void named_setup(void)
 
 static void named_teardown(void)
 {
-	shmc_arena_unlink(NA_name);
+	files_cleanup();
 	dir_clear(NA);
 	arena_leak_check(NA, NA_base);
 	shmc_arena_close(NA);
@@ -771,7 +735,8 @@ static void named_teardown(void)
 static const char *helper_exe(void)
 {
 	static char path[4096];
-	cr_assert(test_program("helper_roots", path, sizeof(path)), "no helper_roots (set SHMC_BUILD)");
+	cr_assert(build_program("test", "helper_roots", path, sizeof(path)),
+		  "no helper_roots (set SHMC_BUILD)");
 	return path;
 }
 
@@ -805,6 +770,31 @@ static struct helper helper_start2(const char *cmd, const char *obj, int n, int 
 static struct helper helper_start(const char *cmd, const char *obj, int n)
 {
 	return helper_start2(cmd, obj, n, -1);
+}
+
+/* The helper's first line must be WANT: read it, waiting at most
+ * TEST_DEADLINE. */
+static void helper_expect_line(struct helper h, const char *want)
+{
+	char line[256];
+	size_t len = 0;
+	double end = now_s() + TEST_DEADLINE;
+	while (len == 0 || line[len - 1] != '\n') {
+		struct pollfd p = {h.out, POLLIN, 0};
+		int left = (int)((end - now_s()) * 1e3);
+		cr_assert(left > 0, "the helper did not say \"%.*s\" in time", (int)strcspn(want, "\n"), want);
+		int k = poll(&p, 1, left);
+		if (k < 0 && errno == EINTR)
+			continue;
+		cr_assert(k >= 0 && len + 1 < sizeof(line));
+		if (k == 0)
+			continue;
+		cr_assert_eq(read(h.out, line + len, 1), 1, "the helper ended before it said \"%.*s\"",
+			     (int)strcspn(want, "\n"), want);
+		len++;
+	}
+	line[len] = '\0';
+	cr_assert_str_eq(line, want);
 }
 
 /* Wait for the helper; OUT gets its output. Returns its exit status. */
@@ -864,11 +854,9 @@ Test(roots, unrelated_consumer_waits_for_a_running_producer, .init = named_setup
 {
 	char out[4096];
 	const int n = 5000;
-	/* The consumer starts first, before the name exists. */
+	/* The consumer starts first, and waits: the name does not exist yet. */
 	struct helper c = helper_start("await", "live", n);
-	/* Not synchronisation: "await" waits up to 30 s for the name, so the
-	 * order does not matter; the pause makes it usually the first. */
-	nanosleep(&(struct timespec){0, 50 * 1000000}, NULL);
+	helper_expect_line(c, "waiting for live\n");
 	struct helper p = helper_start("produce", "live", n);
 	int st = helper_wait(p, out, sizeof(out));
 	cr_assert_eq(st, 0, "producer: %s", out);
@@ -916,8 +904,7 @@ Test(roots, unrelated_processes_share_a_named_queue, .init = named_setup,
 	char out[4096];
 	const int n = 2000;
 	struct helper c = helper_start2("qget", "work", n, 1);
-	/* Not synchronisation: qget waits up to 30 s for the queue's name. */
-	nanosleep(&(struct timespec){0, 50 * 1000000}, NULL);
+	helper_expect_line(c, "waiting for work\n");
 	struct helper p = helper_start2("qput", "work", n, 0);
 	int st = helper_wait(p, out, sizeof(out));
 	cr_assert_eq(st, 0, "producer: %s", out);
@@ -942,6 +929,7 @@ Test(roots, unrelated_producers_race_to_name_one_queue, .init = named_setup,
 	char out[4096];
 	const int n = 1500;
 	struct helper c = helper_start2("qget", "work", n, 2);
+	helper_expect_line(c, "waiting for work\n");
 	struct helper p0 = helper_start2("qput", "work", n, 0);
 	struct helper p1 = helper_start2("qput", "work", n, 1);
 	int st = helper_wait(p0, out, sizeof(out));

@@ -5,7 +5,8 @@
 #include <criterion/criterion.h>
 #include <math.h>
 
-#include "synctest.h"
+#define SHMC_TEST_WHITEBOX /* inject_until_ok */
+#include "testutil.h"
 
 TestSuite(barrier, .timeout = 120);
 

@@ -8,7 +8,8 @@
 #include <pthread.h>
 
 #include "sync/sync.h"
-#include "synctest.h"
+#define SHMC_TEST_WHITEBOX /* inject_until_ok */
+#include "testutil.h"
 
 TestSuite(cond, .timeout = 120);
 

@@ -6,7 +6,7 @@
 #include <math.h>
 #include <pthread.h>
 
-#include "synctest.h"
+#include "testutil.h"
 
 TestSuite(lock, .timeout = 120);
 

@@ -7,7 +7,7 @@
 #include <math.h>
 
 #include "sync/sync.h"
-#include "synctest.h"
+#include "testutil.h"
 
 TestSuite(sem, .timeout = 120);
 
