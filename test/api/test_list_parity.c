@@ -860,7 +860,7 @@ static size_t gen_sorts(struct pcase *c, size_t count)
 				cat(&l, r < 2 ? "%s(%d, 'a')" : "%s(%d, %d)", sep, (int)below(12),
 				    (int)below(3));
 			else
-				cat(&l, "%s'%.*s'", sep, (int)below(4), "abca" + below(2));
+				cat(&l, "%s'%.*s'", sep, (int)below(4), &"abca"[below(2)]);
 		}
 		cat(&l, "]");
 		if (kind == 0 && below(4) == 0)
