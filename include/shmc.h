@@ -90,21 +90,21 @@
  *   shmc_arena_reclaim() frees what is safe in idle records too; closing the
  *   arena, or the reaping of a dead process, releases its records and
  *   everything queued in them.
- * - Update callbacks and lock order: shmc_namespace_update,
- *   shmc_list_update and shmc_dict_update call FN (and shmc_list_sort its
- *   KEY and LT) while the calling thread holds the object's writer lock. From FN, reading the same object works
- *   (it shows the value before the update); any operation that writes it
- *   returns -EDEADLK instead of waiting for itself. Writing another managed
- *   object from FN takes a second lock while holding the first: two threads
- *   or processes that do so in opposite orders deadlock for good, since a
- *   lock passes on only when its holder releases it or dies. So write no
- *   other managed object from FN, or take such pairs in one fixed order
- *   everywhere. Reading another object is safe: a read waits at most for a
- *   writer in the middle of a change. Blocking in FN (a queue put, a lock
- *   acquire, a wait) stalls every writer of the object meanwhile. FN must
- *   return: leaving it by longjmp(), pthread_exit() or cancellation leaves
- *   the lock held by a live process, and the object's writers wait forever.
- *   shmc_condition_wait_for's PRED holds no writer lock, only the
+ * - Update callbacks and lock order: shmc_namespace_update, shmc_list_update
+ *   and shmc_dict_update call FN (and shmc_list_sort its KEY and LT) while
+ *   the calling thread holds the object's writer lock. From FN, reading the
+ *   same object works (it shows the value before the update); any operation
+ *   that writes it returns -EDEADLK instead of waiting for itself. Writing
+ *   another managed object from FN takes a second lock while holding the
+ *   first: two threads or processes that do so in opposite orders deadlock
+ *   for good, since a lock passes on only when its holder releases it or
+ *   dies. So write no other managed object from FN, or take such pairs in one
+ *   fixed order everywhere. Reading another object is safe: a read waits at
+ *   most for a writer in the middle of a change. Blocking in FN (a queue put,
+ *   a lock acquire, a wait) stalls every writer of the object meanwhile. FN
+ *   must return: leaving it by longjmp(), pthread_exit() or cancellation
+ *   leaves the lock held by a live process, and the object's writers wait
+ *   forever. shmc_condition_wait_for's PRED holds no writer lock, only the
  *   condition's Lock or RLock (as in Python), and may use any object.
  * - Interior pointers: shmc_seq_at(V, I) points into V's array of items;
  *   shmc_pdict_get(D, K) and shmc_pdict_entry(D, I) into D's array of
