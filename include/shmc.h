@@ -90,21 +90,21 @@
  *   shmc_arena_reclaim() frees what is safe in idle records too; closing the
  *   arena, or the reaping of a dead process, releases its records and
  *   everything queued in them.
- * - Update callbacks and lock order: shmc_namespace_update,
- *   shmc_list_update and shmc_dict_update call FN while the calling thread
- *   holds the object's writer lock. From FN, reading the same object works
- *   (it shows the value before the update); any operation that writes it
- *   returns -EDEADLK instead of waiting for itself. Writing another managed
- *   object from FN takes a second lock while holding the first: two threads
- *   or processes that do so in opposite orders deadlock for good, since a
- *   lock passes on only when its holder releases it or dies. So write no
- *   other managed object from FN, or take such pairs in one fixed order
- *   everywhere. Reading another object is safe: a read waits at most for a
- *   writer in the middle of a change. Blocking in FN (a queue put, a lock
- *   acquire, a wait) stalls every writer of the object meanwhile. FN must
- *   return: leaving it by longjmp(), pthread_exit() or cancellation leaves
- *   the lock held by a live process, and the object's writers wait forever.
- *   shmc_condition_wait_for's PRED holds no writer lock, only the
+ * - Update callbacks and lock order: shmc_namespace_update, shmc_list_update
+ *   and shmc_dict_update call FN (and shmc_list_sort its KEY and LT) while
+ *   the calling thread holds the object's writer lock. From FN, reading the
+ *   same object works (it shows the value before the update); any operation
+ *   that writes it returns -EDEADLK instead of waiting for itself. Writing
+ *   another managed object from FN takes a second lock while holding the
+ *   first: two threads or processes that do so in opposite orders deadlock
+ *   for good, since a lock passes on only when its holder releases it or
+ *   dies. So write no other managed object from FN, or take such pairs in one
+ *   fixed order everywhere. Reading another object is safe: a read waits at
+ *   most for a writer in the middle of a change. Blocking in FN (a queue put,
+ *   a lock acquire, a wait) stalls every writer of the object meanwhile. FN
+ *   must return: leaving it by longjmp(), pthread_exit() or cancellation
+ *   leaves the lock held by a live process, and the object's writers wait
+ *   forever. shmc_condition_wait_for's PRED holds no writer lock, only the
  *   condition's Lock or RLock (as in Python), and may use any object.
  * - Interior pointers: shmc_seq_at(V, I) points into V's array of items;
  *   shmc_pdict_get(D, K) and shmc_pdict_entry(D, I) into D's array of
@@ -266,7 +266,8 @@ SHMC_API const char *shmc_version(void);
 	X(EBROKEN, -30924, "barrier is broken")                              \
 	X(EQUEUEEMPTY, -30925, "queue is empty")                       \
 	X(EQUEUEFULL, -30926, "queue is full")                         \
-	X(ENOTASK, -30927, "task_done() called more times than items were put")
+	X(ENOTASK, -30927, "task_done() called more times than items were put") \
+	X(ESIZE, -30928, "sequence size differs from the extended slice's")
 
 enum shmc_error {
 #define SHMC_ERR_ENUM_(name, value, text) SHMC_##name = (value),
@@ -895,9 +896,11 @@ SHMC_API int shmc_list_pop(shmc_obj_t *ls, int64_t i, shmc_value_t *out);
  * @return 0, SHMC_EINDEX, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT,
  *         SHMC_ETHREADS, SHMC_EFULL, -EDEADLK */
 SHMC_API int shmc_list_del(shmc_obj_t *ls, int64_t i);
-/** ls.extend(ITEMS), ITEMS a tuple or plain list (in); all or nothing.
- * @return 0, SHMC_ETYPE (ITEMS is not a tuple or plain list), ITEMS'
- *         error, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, -EINVAL, -EILSEQ,
+/** ls.extend(ITEMS), also ls += ITEMS: ITEMS a tuple, a plain list or a
+ * managed list (shmc_ref(), LS itself included: its items are then added
+ * once more), in; all or nothing.
+ * @return 0, SHMC_ETYPE (ITEMS is none of those), ITEMS' error,
+ *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, -EINVAL, -EILSEQ,
  *         SHMC_EDEPTH, SHMC_EARENA, SHMC_EFULL, SHMC_ETHREADS, -EDEADLK,
  *         -ENOMEM */
 SHMC_API int shmc_list_extend(shmc_obj_t *ls, shmc_value_t items);
@@ -936,6 +939,131 @@ SHMC_API int shmc_list_cas(shmc_obj_t *ls, int64_t i, shmc_value_t expected,
  *         SHMC_EFULL, -EDEADLK, -ENOMEM, the result's error */
 SHMC_API int shmc_list_update(shmc_obj_t *ls, int64_t i, shmc_update_fn fn,
 			      void *ctx);
+
+/* The rest of Python's ListProxy. Each call below is one atomic step, as
+ * each proxy method is one call to Python's manager: readers see the list
+ * before or after it, never in between; one that fails changes nothing. */
+
+/** ls.count(V): how many items equal V (Python's ==). V in.
+ * @return the count, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT,
+ *         SHMC_ETHREADS, V's error */
+SHMC_API int64_t shmc_list_count(shmc_obj_t *ls, shmc_value_t v);
+/** V in ls. V in.
+ * @return 1, 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
+ *         V's error */
+SHMC_API int shmc_list_contains(shmc_obj_t *ls, shmc_value_t v);
+/** ls.index(V, START, STOP): the first position i, START <= i < STOP,
+ * whose item equals V. START and STOP count from the end when negative and
+ * are clamped as Python clamps them; SHMC_SLICE_NONE leaves either out
+ * (0, and the end). V in.
+ * @return the position, SHMC_EINDEX (no such item: Python's ValueError),
+ *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS, V's
+ *         error */
+SHMC_API int64_t shmc_list_index_range(shmc_obj_t *ls, shmc_value_t v, int64_t start,
+				       int64_t stop);
+/** ls.reverse().
+ * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
+ *         SHMC_EFULL, -EDEADLK */
+SHMC_API int shmc_list_reverse(shmc_obj_t *ls);
+
+/** A sort key function: *KEY = the key of ITEM, as Python's key=. ITEM in
+ * (a private copy of the list's item, valid until the sort returns); *KEY
+ * out, set only when returning 0, and freed by the sort with
+ * shmc_value_free(): a scalar, a value of its own (shmc_value_copy() of a
+ * part of ITEM), or a view that stays valid until the sort returns. ITEM
+ * and its parts may be viewed that way: a struct copy of ITEM or of
+ * *shmc_seq_at(*ITEM, i) with .owned set to 0 (left owned, it would be
+ * freed twice). CTX: the sort's. Return 0, or anything else to stop the
+ * sort, which returns it (make it negative, to read as an error). */
+typedef int (*shmc_key_fn)(const shmc_value_t *item, shmc_value_t *key, void *ctx);
+/** A sort comparison: whether A sorts before B -- Python's "<", which is
+ * all a sort asks -- as 1 (yes) or 0 (no), or a negative error code to stop
+ * the sort, which returns it. A and B in (keys, when there is a key
+ * function). shmc_value_lt() is the one used when none is given. */
+typedef int (*shmc_lt_fn)(const shmc_value_t *a, const shmc_value_t *b, void *ctx);
+/** ls.sort(key=KEY, reverse=REVERSE), with the comparison LT: stable, and
+ * with Python's algorithm, so that even comparisons that are not a total
+ * order (NaN) give Python's result. KEY may be NULL (the items are the
+ * keys); LT may be NULL (shmc_value_lt); both are called as Python calls
+ * them (KEY once per item, in order, before any comparison), with CTX,
+ * while this thread holds the list's writer lock: they may read the list
+ * (and see it unsorted), but writing it returns -EDEADLK, and writing
+ * other objects needs care (Update callbacks and lock order, in the
+ * Caveats). If a comparison fails (SHMC_ETYPE for 1 < 'a', as Python's
+ * TypeError) or a callback returns an error, the list is left exactly as
+ * it was (Python leaves it partly sorted).
+ * @return 0, SHMC_ETYPE, SHMC_EDEPTH, KEY's or LT's error, SHMC_EHANDLE,
+ *         SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL, -EDEADLK,
+ *         -ENOMEM */
+SHMC_API int shmc_list_sort(shmc_obj_t *ls, shmc_key_fn key, shmc_lt_fn lt, void *ctx,
+			    bool reverse);
+
+/** An omitted start, stop or step of a slice, as None in ls[::2] or ls[:3].
+ * (As an index, -2^63 is never needed: any index at or below -len(ls)
+ * means the same.) */
+#define SHMC_SLICE_NONE INT64_MIN
+/* Slices follow Python's rules: negative START and STOP count from the
+ * end, out-of-range ones are clamped, STEP may be negative; STEP 0 is
+ * -EINVAL (Python's ValueError). */
+/** *OUT = ls[START:STOP:STEP], a plain list of private copies. *OUT out:
+ * shmc_value_free().
+ * @return 0, -EINVAL (STEP 0, or OUT NULL), SHMC_EHANDLE, SHMC_EKIND,
+ *         SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL, -ENOMEM */
+SHMC_API int shmc_list_slice_get(shmc_obj_t *ls, int64_t start, int64_t stop,
+				 int64_t step, shmc_value_t *out);
+/** ls[START:STOP:STEP] = ITEMS: a tuple, a plain list or a managed list
+ * (shmc_ref(), LS itself included: its items before the assignment), in.
+ * With STEP 1 (or SHMC_SLICE_NONE) the slice is replaced by any number of
+ * items and the list resizes; with another STEP, ITEMS must have as many
+ * items as the slice (else SHMC_ESIZE, Python's ValueError).
+ * @return 0, SHMC_ESIZE, -EINVAL (STEP 0, or as for values), SHMC_ETYPE
+ *         (ITEMS is none of those), ITEMS' error, -EILSEQ, SHMC_EDEPTH,
+ *         SHMC_EARENA, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT,
+ *         SHMC_ETHREADS, SHMC_EFULL, -EDEADLK, -ENOMEM */
+SHMC_API int shmc_list_slice_set(shmc_obj_t *ls, int64_t start, int64_t stop,
+				 int64_t step, shmc_value_t items);
+/** del ls[START:STOP:STEP].
+ * @return 0, -EINVAL (STEP 0), SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT,
+ *         SHMC_ETHREADS, SHMC_EFULL, -EDEADLK */
+SHMC_API int shmc_list_slice_del(shmc_obj_t *ls, int64_t start, int64_t stop,
+				 int64_t step);
+
+/** *OUT = ls + OTHER, a new plain list. OTHER in: a plain list, or a
+ * managed list (shmc_ref(), LS itself included); a tuple is SHMC_ETYPE, as
+ * in Python. (Python's manager refuses a ListProxy here; shmc takes it, as
+ * Python takes list + list.) Each list is read in one consistent state,
+ * not both in the same one. *OUT out: shmc_value_free().
+ * @return 0, -EINVAL (OUT NULL), SHMC_ETYPE, OTHER's error, SHMC_EHANDLE,
+ *         SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL, -ENOMEM */
+SHMC_API int shmc_list_concat(shmc_obj_t *ls, shmc_value_t other, shmc_value_t *out);
+/** *OUT = ls * N (also N * ls), a new plain list: empty when N <= 0. *OUT
+ * out: shmc_value_free().
+ * @return 0, -EINVAL (OUT NULL), SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT,
+ *         SHMC_ETHREADS, SHMC_EFULL, -ENOMEM (also when the result could
+ *         not be counted: Python's MemoryError) */
+SHMC_API int shmc_list_repeat(shmc_obj_t *ls, int64_t n, shmc_value_t *out);
+/** ls *= N: the items N times over, in place; N <= 0 clears the list. (ls
+ * += ITEMS is shmc_list_extend, which also takes a managed list.)
+ * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
+ *         SHMC_EFULL (also when the result could not be counted), -EDEADLK */
+SHMC_API int shmc_list_inplace_repeat(shmc_obj_t *ls, int64_t n);
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @defgroup order Python's order of values
+ * @{ */
+/** Python's A < B, for sorting and anyone who needs it: numbers (bool, int,
+ * float; an int and a float compared exactly; NaN is never less nor more),
+ * str by code point, bytes bytewise, a tuple with a tuple and a plain list
+ * with a plain list item by item (the first items that differ decide;
+ * else the shorter first). None, dicts, managed objects and values of two
+ * different kinds (1 < 'a', (1,) < [1]) are not ordered: SHMC_ETYPE, as
+ * Python's TypeError -- only the items actually compared must be
+ * comparable. A and B in.
+ * @return 1, 0, SHMC_ETYPE, SHMC_EDEPTH (nested deeper than 512), -EINVAL
+ *         (an unknown type, or a str or bytes with a NULL pointer and a
+ *         non-zero len), A's or B's error */
+SHMC_API int shmc_value_lt(shmc_value_t a, shmc_value_t b);
 /** @} */
 
 /* ------------------------------------------------------------------------ */

@@ -10,7 +10,8 @@
  *   - append with room: item[len] is written first, then len+1 is stored;
  *   - set: the item word is stored;
  *   - pop of the last item: len-1 is stored;
- *   - everything else (growth, insert, delete, extend past capacity, clear)
+ *   - everything else (growth, insert, delete, extend past capacity, clear,
+ *     and every operation of list_slice.c, list_sort.c and list_ops.c)
  *     builds a new array privately and stores its offset in arr_off.
  * Replaced arrays and values are retired (epoch.c), so lock-free readers can
  * finish with what they found. What a killed writer had allocated but not
@@ -23,79 +24,75 @@
 #include <errno.h>
 #include <string.h>
 
+#include "containers/list.h"
 #include "memory/alloc.h"
 #include "base/heap.h"
-#include "objects/obj.h"
 #include "values/repr.h"
 #include "values/rmw.h"
+#include "values/vdup.h"
 #include "values/venc.h"
-
-#define ARR_MAGIC 0x5453494cu /* "LIST" */
-
-struct list_body {
-	atomic_u64 arr_off;
-};
-
-struct list_arr {
-	uint32_t magic;
-	uint32_t pad_;
-	uint64_t cap;
-	atomic_u64 len;
-	atomic_u64 item[];
-};
 
 #define MIN_CAP 4u
 
-static struct list_arr *arr_of(shmc_arena_t *a, struct shmc__obj *o)
+/* An array block's capacity fits in the arena after it. */
+static bool arr_fits(shmc_arena_t *a, uint64_t off, const struct shmc__list_arr *arr)
 {
-	uint64_t off = ld_acquire(&SHMC__BODY(o, struct list_body)->arr_off);
+	return arr->cap <= (a->capacity - off - sizeof(*arr)) / sizeof(uint64_t);
+}
+
+int shmc__list_arr_get(shmc_arena_t *a, struct shmc__obj *o, struct shmc__list_arr **arr,
+		       uint64_t *n)
+{
+	uint64_t off = ld_acquire(&SHMC__BODY(o, struct shmc__list_body)->arr_off);
+	*arr = NULL;
+	*n = 0;
 	if (off == 0)
-		return NULL;
-	struct list_arr *arr = shmc__at(a, off, sizeof(*arr), 16);
-	if (arr == NULL || arr->magic != ARR_MAGIC ||
-	    arr->cap > (a->capacity - off - sizeof(*arr)) / sizeof(uint64_t))
-		return NULL;
-	return arr;
+		return 0;
+	struct shmc__list_arr *p = shmc__at(a, off, sizeof(*p), 16);
+	if (p == NULL || p->magic != SHMC__LIST_ARR_MAGIC || !arr_fits(a, off, p))
+		return SHMC_ECORRUPT;
+	*arr = p;
+	*n = shmc__list_len(p);
+	return 0;
 }
 
-/* Items in ARR, bounded by its capacity (a corrupt len reads as cap). */
-static uint64_t arr_len(const struct list_arr *arr)
+struct shmc__list_arr *shmc__list_arr(shmc_arena_t *a, struct shmc__obj *o)
 {
-	uint64_t n = arr ? ld_acquire(&((struct list_arr *)arr)->len) : 0;
-	return arr && n > arr->cap ? arr->cap : n;
+	struct shmc__list_arr *arr;
+	uint64_t n;
+	return shmc__list_arr_get(a, o, &arr, &n) == 0 ? arr : NULL;
 }
 
-/* A new array of capacity CAP holding the first N items of SRC. */
-static int arr_new(shmc_arena_t *a, uint64_t cap, const struct list_arr *src,
-		   uint64_t n, struct list_arr **out, uint64_t *off)
+int shmc__list_arr_new(shmc_arena_t *a, uint64_t cap, const struct shmc__list_arr *src,
+		       uint64_t n, struct shmc__list_arr **out, uint64_t *off)
 {
 	if (cap < MIN_CAP)
 		cap = MIN_CAP;
-	if (cap > (SHMC__MAX_BLOCK - sizeof(struct list_arr)) / sizeof(uint64_t))
+	if (cap > (SHMC__MAX_BLOCK - sizeof(struct shmc__list_arr)) / sizeof(uint64_t))
 		return SHMC_EFULL;
 	/* Fill the block: its class is bigger than asked for anyway. */
-	uint64_t bytes = shmc__alloc_usable(sizeof(struct list_arr) + cap * sizeof(uint64_t));
-	cap = (bytes - sizeof(struct list_arr)) / sizeof(uint64_t);
+	uint64_t bytes = shmc__alloc_usable(sizeof(struct shmc__list_arr) + cap * sizeof(uint64_t));
+	cap = (bytes - sizeof(struct shmc__list_arr)) / sizeof(uint64_t);
 	int rc = shmc__alloc(a, bytes, off);
 	if (rc)
 		return rc;
-	struct list_arr *arr = (struct list_arr *)(a->base + *off);
-	arr->magic = ARR_MAGIC;
+	struct shmc__list_arr *arr = (struct shmc__list_arr *)(a->base + *off);
+	arr->magic = SHMC__LIST_ARR_MAGIC;
 	arr->cap = cap;
 	for (uint64_t i = 0; i < n; i++)
-		st_relaxed(&arr->item[i], ld_relaxed(&((struct list_arr *)src)->item[i]));
+		st_relaxed(&arr->item[i], ld_relaxed(&((struct shmc__list_arr *)src)->item[i]));
 	st_relaxed(&arr->len, n);
 	*out = arr;
 	return 0;
 }
 
-/* Replace the array (with the lock held); the old one is retired, its items
- * are not (they moved or were retired by the caller). */
-static void arr_publish(struct shmc__writer *w, uint64_t off)
+void shmc__list_replace_locked(struct shmc__writer *w, uint64_t off)
 {
-	struct list_body *b = SHMC__BODY(w->o, struct list_body);
+	struct shmc__list_body *b = SHMC__BODY(w->o, struct shmc__list_body);
 	uint64_t old = ld_relaxed(&b->arr_off);
+	uint64_t s = shmc__write_begin(w->o);
 	st_release(&b->arr_off, off); /* the array is complete before it is seen */
+	shmc__write_end(w->o, s);
 	if (old)
 		shmc__epoch_retire(w->a, w->r, old | SHMC__RETIRE_FREE);
 }
@@ -115,11 +112,11 @@ static int norm_index(int64_t i, uint64_t n, uint64_t *out)
  * a list array. */
 static int body_drop(shmc_arena_t *a, uint64_t off)
 {
-	struct list_arr *arr = shmc__at(a, off, sizeof(*arr), 16);
-	if (arr == NULL || arr->magic != ARR_MAGIC ||
+	struct shmc__list_arr *arr = shmc__at(a, off, sizeof(*arr), 16);
+	if (arr == NULL || arr->magic != SHMC__LIST_ARR_MAGIC ||
 	    arr->cap > (a->capacity - off - sizeof(*arr)) / sizeof(uint64_t))
 		return -1;
-	uint64_t n = arr_len(arr);
+	uint64_t n = shmc__list_len(arr);
 	for (uint64_t i = 0; i < n; i++)
 		shmc__word_drop(a, ld_relaxed(&arr->item[i]));
 	shmc__free(a, off);
@@ -128,7 +125,7 @@ static int body_drop(shmc_arena_t *a, uint64_t off)
 
 static void destroy(shmc_arena_t *a, struct shmc__obj *o)
 {
-	uint64_t off = ld_relaxed(&SHMC__BODY(o, struct list_body)->arr_off);
+	uint64_t off = ld_relaxed(&SHMC__BODY(o, struct shmc__list_body)->arr_off);
 	if (off)
 		body_drop(a, off);
 }
@@ -136,9 +133,9 @@ static void destroy(shmc_arena_t *a, struct shmc__obj *o)
 static int repair(shmc_arena_t *a, struct shmc__obj *o)
 {
 	/* Every change is one store: verify that the array is sound. */
-	if (ld_relaxed(&SHMC__BODY(o, struct list_body)->arr_off) == 0)
+	if (ld_relaxed(&SHMC__BODY(o, struct shmc__list_body)->arr_off) == 0)
 		return 0;
-	struct list_arr *arr = arr_of(a, o);
+	struct shmc__list_arr *arr = shmc__list_arr(a, o);
 	if (arr == NULL || ld_relaxed(&arr->len) > arr->cap)
 		return SHMC_ECORRUPT;
 	return 0;
@@ -149,8 +146,8 @@ static int repair(shmc_arena_t *a, struct shmc__obj *o)
 static int body_walk(struct shmc__walk *w, uint64_t off)
 {
 	shmc_arena_t *a = shmc__walk_arena(w);
-	struct list_arr *arr = shmc__at(a, off, sizeof(*arr), 16);
-	if (arr == NULL || arr->magic != ARR_MAGIC)
+	struct shmc__list_arr *arr = shmc__at(a, off, sizeof(*arr), 16);
+	if (arr == NULL || arr->magic != SHMC__LIST_ARR_MAGIC)
 		return -1;
 	if (arr->cap > (a->capacity - off - sizeof(*arr)) / sizeof(uint64_t)) {
 		shmc__walk_error(w, "list array at %#llx: capacity %llu past the arena",
@@ -174,7 +171,7 @@ static int body_walk(struct shmc__walk *w, uint64_t off)
 
 static void walk(struct shmc__walk *w, struct shmc__obj *o)
 {
-	uint64_t off = ld_acquire(&SHMC__BODY(o, struct list_body)->arr_off);
+	uint64_t off = ld_acquire(&SHMC__BODY(o, struct shmc__list_body)->arr_off);
 	if (off && body_walk(w, off) != 0)
 		shmc__walk_error(w, "list %#llx: array at %#llx is not one",
 				 (unsigned long long)shmc__off(shmc__walk_arena(w), o),
@@ -183,14 +180,14 @@ static void walk(struct shmc__walk *w, struct shmc__obj *o)
 
 static int64_t length(shmc_arena_t *a, struct shmc__obj *o)
 {
-	return (int64_t)arr_len(arr_of(a, o));
+	return (int64_t)shmc__list_len(shmc__list_arr(a, o));
 }
 
 static void items(shmc_arena_t *a, struct shmc__obj *o,
 		  int (*fn)(void *ctx, uint64_t key, uint64_t val), void *ctx)
 {
-	struct list_arr *arr = arr_of(a, o);
-	for (uint64_t i = 0, n = arr_len(arr); i < n; i++)
+	struct shmc__list_arr *arr = shmc__list_arr(a, o);
+	for (uint64_t i = 0, n = shmc__list_len(arr); i < n; i++)
 		if (fn(ctx, shmc__w_from_int((int64_t)i), ld_acquire(&arr->item[i])))
 			break;
 }
@@ -203,8 +200,8 @@ struct copy_ctx {
 static int copy_fn(shmc_arena_t *a, struct shmc__obj *o, void *p)
 {
 	struct copy_ctx *c = p;
-	struct list_arr *arr = arr_of(a, o);
-	uint64_t n = arr_len(arr);
+	struct shmc__list_arr *arr = shmc__list_arr(a, o);
+	uint64_t n = shmc__list_len(arr);
 	int rc = shmc__seq_new(SHMC_LIST, n, &c->out);
 	for (uint64_t i = 0; rc == 0 && i < n; i++) {
 		shmc_value_t v;
@@ -239,6 +236,14 @@ int shmc_list_copy(shmc_obj_t *h, shmc_value_t *out)
 	return rc;
 }
 
+int shmc__list_snapshot(shmc_obj_t *h, shmc__snap_fn fn, void (*reset)(void *ctx),
+			void *ctx)
+{
+	struct shmc__obj *o;
+	int rc = shmc__resolve(h, SHMC_KIND_LIST, &o);
+	return rc ? rc : shmc__obj_snapshot(h->arena, o, fn, reset, ctx);
+}
+
 static int list_str(shmc_obj_t *h, char **out)
 {
 	shmc_value_t v;
@@ -253,14 +258,14 @@ static int list_str(shmc_obj_t *h, char **out)
 const struct shmc__kind shmc__list_kind = {
 	.typeid = "list",
 	.proxy = "ListProxy",
-	.body_size = sizeof(struct list_body),
+	.body_size = sizeof(struct shmc__list_body),
 	.destroy = destroy,
 	.repair = repair,
 	.str = list_str,
 	.walk = walk,
 	.length = length,
 	.items = items,
-	.body_magic = ARR_MAGIC,
+	.body_magic = SHMC__LIST_ARR_MAGIC,
 	.body_drop = body_drop,
 	.body_walk = body_walk,
 };
@@ -296,7 +301,7 @@ int64_t shmc_list_len(shmc_obj_t *h)
 	int rc = shmc__reader_enter(h, SHMC_KIND_LIST, &rd);
 	if (rc)
 		return rc;
-	int64_t n = (int64_t)arr_len(arr_of(rd.a, rd.o));
+	int64_t n = (int64_t)shmc__list_len(shmc__list_arr(rd.a, rd.o));
 	shmc__reader_exit(&rd);
 	return n;
 }
@@ -307,9 +312,9 @@ int shmc_list_get(shmc_obj_t *h, int64_t i, shmc_value_t *out)
 	int rc = shmc__reader_enter(h, SHMC_KIND_LIST, &rd);
 	if (rc)
 		return rc;
-	struct list_arr *arr = arr_of(rd.a, rd.o);
+	struct shmc__list_arr *arr = shmc__list_arr(rd.a, rd.o);
 	uint64_t k;
-	if ((rc = norm_index(i, arr_len(arr), &k)) == 0)
+	if ((rc = norm_index(i, shmc__list_len(arr), &k)) == 0)
 		rc = shmc__word_load(rd.a, ld_acquire(&arr->item[k]), out);
 	shmc__reader_exit(&rd);
 	return rc;
@@ -326,8 +331,8 @@ int shmc_list_set(shmc_obj_t *h, int64_t i, shmc_value_t v)
 		shmc__word_drop(h->arena, nw);
 		return rc;
 	}
-	struct list_arr *arr = arr_of(w.a, w.o);
-	if ((rc = norm_index(i, arr_len(arr), &k)) == 0) {
+	struct shmc__list_arr *arr = shmc__list_arr(w.a, w.o);
+	if ((rc = norm_index(i, shmc__list_len(arr), &k)) == 0) {
 		uint64_t old = ld_relaxed(&arr->item[k]);
 		if (!shmc__word_needs_retire(old) || (rc = shmc__writer_reserve(&w, 1)) == 0) {
 			uint64_t s = shmc__write_begin(w.o);
@@ -347,10 +352,10 @@ int shmc_list_set(shmc_obj_t *h, int64_t i, shmc_value_t v)
 static int insert_words_locked(struct shmc__writer *w, uint64_t at,
 			       const uint64_t *ws, uint64_t n)
 {
-	struct list_arr *arr = arr_of(w->a, w->o);
-	if (arr == NULL && ld_relaxed(&SHMC__BODY(w->o, struct list_body)->arr_off))
+	struct shmc__list_arr *arr = shmc__list_arr(w->a, w->o);
+	if (arr == NULL && ld_relaxed(&SHMC__BODY(w->o, struct shmc__list_body)->arr_off))
 		return SHMC_ECORRUPT;
-	uint64_t len = arr_len(arr);
+	uint64_t len = shmc__list_len(arr);
 	if (at == len && arr && len + n <= arr->cap) {
 		/* Release, not relaxed: a reader that loaded len before a pop
 		 * shortened the list may read this slot without synchronising
@@ -367,8 +372,8 @@ static int insert_words_locked(struct shmc__writer *w, uint64_t at,
 		/* Grow by half: with blocks sized to their class, this wastes
 		 * less than doubling, for a few more copies. */
 		cap = cap + cap / 2 > len + n ? cap + cap / 2 : len + n;
-	struct list_arr *na;
-	int rc = arr_new(w->a, cap, arr, at, &na, &off);
+	struct shmc__list_arr *na;
+	int rc = shmc__list_arr_new(w->a, cap, arr, at, &na, &off);
 	if (rc)
 		return rc;
 	for (uint64_t i = 0; i < n; i++)
@@ -376,9 +381,7 @@ static int insert_words_locked(struct shmc__writer *w, uint64_t at,
 	for (uint64_t i = at; i < len; i++)
 		st_relaxed(&na->item[i + n], ld_relaxed(&arr->item[i]));
 	st_relaxed(&na->len, len + n);
-	uint64_t s = shmc__write_begin(w->o);
-	arr_publish(w, off);
-	shmc__write_end(w->o, s);
+	shmc__list_replace_locked(w, off);
 	return 0;
 }
 
@@ -393,7 +396,7 @@ static int insert_value(shmc_obj_t *h, int64_t i, bool append, shmc_value_t v)
 		shmc__word_drop(h->arena, nw);
 		return rc;
 	}
-	uint64_t len = arr_len(arr_of(w.a, w.o)), at = len;
+	uint64_t len = shmc__list_len(shmc__list_arr(w.a, w.o)), at = len;
 	if (!append) { /* Python clamps insert positions */
 		if (i < 0)
 			i += (int64_t)len;
@@ -416,41 +419,130 @@ int shmc_list_insert(shmc_obj_t *h, int64_t i, shmc_value_t v)
 	return insert_value(h, i, false, v);
 }
 
-int shmc_list_extend(shmc_obj_t *h, shmc_value_t items)
+int shmc__list_encode(shmc_arena_t *a, const shmc_value_t *src, uint64_t n, uint64_t *ws)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		int rc = shmc__word_store(a, src[i], &ws[i]);
+		if (rc) {
+			shmc__list_drop_words(a, ws, i);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int shmc__list_dup_words(shmc_arena_t *a, const struct shmc__list_arr *arr, uint64_t n,
+			 uint64_t *ws)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		int rc = shmc__word_dup(a, ld_relaxed(&((struct shmc__list_arr *)arr)->item[i]),
+					&ws[i]);
+		if (rc) {
+			shmc__list_drop_words(a, ws, i);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+void shmc__list_drop_words(shmc_arena_t *a, const uint64_t *ws, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		shmc__word_drop(a, ws[i]);
+}
+
+bool shmc__list_is_self(shmc_obj_t *h, shmc_value_t v)
+{
+	return v.type == SHMC_REF && shmc_obj_same(h, v.ref);
+}
+
+int shmc__list_source(shmc_obj_t *h, shmc_value_t v, shmc_value_t *out, bool *self)
+{
+	*self = false;
+	switch (v.type) {
+	case SHMC_LIST:
+	case SHMC_TUPLE:
+		*out = v;
+		out->owned = 0; /* a view: the caller's value stays the caller's */
+		return 0;
+	case SHMC_REF:
+		if (shmc__list_is_self(h, v)) {
+			*self = true;
+			*out = shmc_none();
+			return 0;
+		}
+		if (shmc_obj_kind(v.ref) != SHMC_KIND_LIST)
+			return shmc_obj_kind(v.ref) == 0 ? SHMC_EHANDLE : SHMC_ETYPE;
+		return shmc_list_copy(v.ref, out);
+	case SHMC_ERROR:
+		return (int)v.i;
+	default:
+		return SHMC_ETYPE;
+	}
+}
+
+/* ls += ls: the items again, copied under the lock. */
+static int extend_self(shmc_obj_t *h)
 {
 	struct shmc__writer w;
-	struct shmc__obj *o;
-	int rc = shmc__resolve(h, SHMC_KIND_LIST, &o);
+	struct shmc__list_arr *arr;
+	uint64_t n, *ws = NULL;
+	int rc = shmc__writer_enter(h, SHMC_KIND_LIST, 1, &w);
 	if (rc)
 		return rc;
-	if (items.type != SHMC_LIST && items.type != SHMC_TUPLE)
-		return items.type == SHMC_ERROR ? (int)items.i : SHMC_ETYPE;
-	uint64_t n = items.seq->len, done = 0;
-	if (n == 0)
-		return 0;
-	uint64_t *ws = shmc__heap_alloc(n * sizeof(uint64_t));
-	if (ws == NULL)
-		return -ENOMEM;
-	for (; done < n; done++)
-		if ((rc = shmc__word_store(h->arena, items.seq->items[done], &ws[done])))
-			goto out;
-	if ((rc = shmc__writer_enter(h, SHMC_KIND_LIST, 1, &w)) == 0) {
-		rc = insert_words_locked(&w, arr_len(arr_of(w.a, w.o)), ws, n);
-		shmc__writer_exit(&w);
+	if ((rc = shmc__list_arr_get(w.a, w.o, &arr, &n)) != 0 || n == 0)
+		goto out;
+	if ((ws = shmc__heap_alloc(n * sizeof(uint64_t))) == NULL) {
+		rc = -ENOMEM;
+		goto out;
 	}
+	if ((rc = shmc__list_dup_words(w.a, arr, n, ws)) == 0 &&
+	    (rc = insert_words_locked(&w, n, ws, n)) != 0)
+		shmc__list_drop_words(w.a, ws, n);
 out:
-	if (rc)
-		for (uint64_t i = 0; i < done; i++)
-			shmc__word_drop(h->arena, ws[i]);
+	shmc__writer_exit(&w);
 	shmc__heap_free(ws);
 	return rc;
 }
 
+int shmc_list_extend(shmc_obj_t *h, shmc_value_t items)
+{
+	struct shmc__writer w;
+	struct shmc__obj *o;
+	shmc_value_t src;
+	bool self;
+	int rc = shmc__resolve(h, SHMC_KIND_LIST, &o);
+	if (rc || (rc = shmc__list_source(h, items, &src, &self)) != 0)
+		return rc;
+	if (self)
+		return extend_self(h);
+	uint64_t n = src.seq->len;
+	uint64_t *ws = NULL;
+	if (n == 0)
+		goto out;
+	if ((ws = shmc__heap_alloc(n * sizeof(uint64_t))) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if ((rc = shmc__list_encode(h->arena, src.seq->items, n, ws)) != 0)
+		goto out;
+	if ((rc = shmc__writer_enter(h, SHMC_KIND_LIST, 1, &w)) == 0) {
+		rc = insert_words_locked(&w, shmc__list_len(shmc__list_arr(w.a, w.o)), ws, n);
+		shmc__writer_exit(&w);
+	}
+	if (rc)
+		shmc__list_drop_words(h->arena, ws, n);
+out:
+	shmc__heap_free(ws);
+	shmc_value_free(&src);
+	return rc;
+}
+
 /* The first position holding a value equal to V, or SHMC_EINDEX. */
-static int find_item(shmc_arena_t *a, struct list_arr *arr, shmc_value_t v,
+static int find_item(shmc_arena_t *a, struct shmc__list_arr *arr, shmc_value_t v,
 		       uint64_t *k)
 {
-	uint64_t n = arr_len(arr);
+	uint64_t n = shmc__list_len(arr);
 	for (uint64_t i = 0; i < n; i++) {
 		if (shmc__word_eq(a, ld_acquire(&arr->item[i]), v)) {
 			*k = i;
@@ -469,8 +561,8 @@ static int remove_item(shmc_obj_t *h, int64_t i, const shmc_value_t *byval,
 	int rc = shmc__writer_enter(h, SHMC_KIND_LIST, 2, &w);
 	if (rc)
 		return rc;
-	struct list_arr *arr = arr_of(w.a, w.o);
-	uint64_t len = arr_len(arr), k, off;
+	struct shmc__list_arr *arr = shmc__list_arr(w.a, w.o);
+	uint64_t len = shmc__list_len(arr), k, off;
 	shmc_value_t v = shmc_none();
 	rc = byval ? find_item(w.a, arr, *byval, &k) : norm_index(i, len, &k);
 	if (rc)
@@ -483,18 +575,16 @@ static int remove_item(shmc_obj_t *h, int64_t i, const shmc_value_t *byval,
 		st_release(&arr->len, len - 1);
 		shmc__write_end(w.o, s);
 	} else {
-		struct list_arr *na;
+		struct shmc__list_arr *na;
 		uint64_t cap = arr->cap;
-		if ((rc = arr_new(w.a, cap, arr, k, &na, &off)) != 0) {
+		if ((rc = shmc__list_arr_new(w.a, cap, arr, k, &na, &off)) != 0) {
 			shmc_value_free(&v);
 			goto done;
 		}
 		for (uint64_t j = k + 1; j < len; j++)
 			st_relaxed(&na->item[j - 1], ld_relaxed(&arr->item[j]));
 		st_relaxed(&na->len, len - 1);
-		uint64_t s = shmc__write_begin(w.o);
-		arr_publish(&w, off);
-		shmc__write_end(w.o, s);
+		shmc__list_replace_locked(&w, off);
 	}
 	shmc__word_retire(w.a, w.r, word);
 	if (out)
@@ -526,7 +616,7 @@ int shmc_list_remove(shmc_obj_t *h, shmc_value_t v)
 static int index_fn(shmc_arena_t *a, struct shmc__obj *o, void *p)
 {
 	struct { shmc_value_t v; uint64_t k; } *c = p;
-	return find_item(a, arr_of(a, o), c->v, &c->k);
+	return find_item(a, shmc__list_arr(a, o), c->v, &c->k);
 }
 
 int64_t shmc_list_index(shmc_obj_t *h, shmc_value_t v)
@@ -546,8 +636,8 @@ int shmc_list_clear(shmc_obj_t *h)
 	int rc = shmc__writer_enter(h, SHMC_KIND_LIST, 1, &w);
 	if (rc)
 		return rc;
-	shmc__writer_detach(&w, &SHMC__BODY(w.o, struct list_body)->arr_off,
-			    arr_of(w.a, w.o));
+	shmc__writer_detach(&w, &SHMC__BODY(w.o, struct shmc__list_body)->arr_off,
+			    shmc__list_arr(w.a, w.o));
 	shmc__writer_exit(&w);
 	return 0;
 }
@@ -558,9 +648,9 @@ static int list_rmw(shmc_obj_t *h, int64_t i, const struct shmc__rmw *op)
 	int rc = shmc__writer_enter(h, SHMC_KIND_LIST, 0, &w);
 	if (rc)
 		return rc;
-	struct list_arr *arr = arr_of(w.a, w.o);
+	struct shmc__list_arr *arr = shmc__list_arr(w.a, w.o);
 	uint64_t k;
-	if ((rc = norm_index(i, arr_len(arr), &k)) == 0)
+	if ((rc = norm_index(i, shmc__list_len(arr), &k)) == 0)
 		rc = shmc__rmw_locked(&w, &arr->item[k], op);
 	shmc__writer_exit(&w);
 	return rc;
