@@ -266,7 +266,8 @@ SHMC_API const char *shmc_version(void);
 	X(EBROKEN, -30924, "barrier is broken")                              \
 	X(EQUEUEEMPTY, -30925, "queue is empty")                       \
 	X(EQUEUEFULL, -30926, "queue is full")                         \
-	X(ENOTASK, -30927, "task_done() called more times than items were put")
+	X(ENOTASK, -30927, "task_done() called more times than items were put") \
+	X(ECHANGED, -30928, "container changed size during iteration")
 
 enum shmc_error {
 #define SHMC_ERR_ENUM_(name, value, text) SHMC_##name = (value),
@@ -658,8 +659,9 @@ typedef enum shmc_kind {
 	SHMC_KIND_BARRIER,
 	SHMC_KIND_QUEUE,
 	SHMC_KIND_JOINABLE_QUEUE,
-	SHMC_KIND_VALUE,
+	SHMC_KIND_CVALUE, /**< a Value of a C number type (shmc_cvalue_*) */
 	SHMC_KIND_ARRAY,
+	SHMC_KIND_MVALUE, /**< the Manager's Value of any value (shmc_mvalue_*) */
 } shmc_kind_t;
 
 /** The kind of managed object H (in) names, or 0 for a null or invalid
@@ -951,6 +953,86 @@ SHMC_API int shmc_dict_cas(shmc_obj_t *d, shmc_value_t key,
  *         result's error */
 SHMC_API int shmc_dict_update(shmc_obj_t *d, shmc_value_t key,
 			      shmc_update_fn fn, void *ctx);
+/** *OUT = d.get(KEY, DFLT): a private copy of d[KEY], or of DFLT when KEY
+ * is missing (Python's d.get(KEY) is DFLT = shmc_none()). DFLT in (its
+ * error is returned even when KEY is present); *OUT out: shmc_value_free().
+ * @return 0, -EINVAL (OUT NULL), SHMC_EUNHASHABLE, SHMC_EDEPTH, KEY's or
+ *         DFLT's error, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT,
+ *         SHMC_ETHREADS, SHMC_EFULL, -ENOMEM */
+SHMC_API int shmc_dict_get_default(shmc_obj_t *d, shmc_value_t key, shmc_value_t dflt,
+				   shmc_value_t *out);
+/** *OUT = d.pop(KEY, DFLT): remove KEY and give its value, or a copy of
+ * DFLT when KEY is missing (nothing changes then). DFLT in (its error is
+ * returned even when KEY is present); *OUT out (may be NULL: the value is
+ * dropped): shmc_value_free().
+ * @return 0, SHMC_EUNHASHABLE, SHMC_EDEPTH, KEY's or DFLT's error,
+ *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
+ *         SHMC_EFULL, -EDEADLK, -ENOMEM */
+SHMC_API int shmc_dict_pop_default(shmc_obj_t *d, shmc_value_t key, shmc_value_t dflt,
+				   shmc_value_t *out);
+/** (*KEY, *VAL) = d.popitem(): remove the entry inserted last (LIFO, as
+ * Python) and give it. *KEY and *VAL out (either may be NULL: dropped).
+ * @return 0, SHMC_EKEY (the dict is empty), SHMC_EHANDLE, SHMC_EKIND,
+ *         SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL, -EDEADLK, -ENOMEM */
+SHMC_API int shmc_dict_popitem(shmc_obj_t *d, shmc_value_t *key, shmc_value_t *val);
+/** d.update(OTHER), also d |= OTHER (shmc_dict_update is the atomic
+ * read-modify-write of one entry). OTHER in: a plain dict; a reference to
+ * a managed dict (read as one consistent snapshot; D itself is fine); or
+ * an iterable of (key, value) pairs: a tuple, a plain list or a reference
+ * to a managed list, whose items are each a tuple, plain list, plain dict
+ * (its keys), str (its characters) or bytes (its ints) of length 2. Keys
+ * already in D keep their place and take the new value; new keys follow in
+ * OTHER's order; a key given twice takes its last value. Atomic, unlike
+ * Python's: a reader (of any process) sees all of it or none of it, and a
+ * failure changes nothing.
+ * @return 0, SHMC_ETYPE (OTHER, or one of its items, is not iterable, as
+ *         Python's TypeError; a reference to another kind of object),
+ *         -EINVAL (an item is not of length 2, Python's ValueError),
+ *         SHMC_EUNHASHABLE, SHMC_EDEPTH, -EILSEQ, SHMC_EARENA, OTHER's
+ *         error, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
+ *         SHMC_EFULL, -EDEADLK, -ENOMEM */
+SHMC_API int shmc_dict_merge(shmc_obj_t *d, shmc_value_t other);
+/** *OUT = d | OTHER: a new plain dict, D's entries updated by OTHER's. D
+ * is read as one snapshot and not changed. OTHER in: a plain dict or a
+ * reference to a managed dict (anything else is Python's TypeError); *OUT
+ * out: shmc_value_free().
+ * @return 0, SHMC_ETYPE, OTHER's error, SHMC_EHANDLE, SHMC_EKIND,
+ *         SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL, -ENOMEM */
+SHMC_API int shmc_dict_or(shmc_obj_t *d, shmc_value_t other, shmc_value_t *out);
+
+/** What an iterator gives: keys, values, or (key, value) tuples. */
+typedef enum shmc_iter_what {
+	SHMC_ITER_KEYS = 1,
+	SHMC_ITER_VALUES = 2,
+	SHMC_ITER_ITEMS = 3,
+} shmc_iter_what_t;
+/** A live iterator over a managed dict, private to its caller (one thread
+ * at a time). */
+typedef struct shmc_dict_iter shmc_dict_iter_t;
+/** iter(d), iter(d.values()) or iter(d.items()): an iterator that reads
+ * the dict as it goes, one entry a call, without a lock, in insertion
+ * order. It holds a reference to D (which may be released meanwhile). D
+ * in; *OUT out: shmc_dict_iter_free().
+ * @return 0, -EINVAL (WHAT unknown, or OUT NULL), SHMC_EHANDLE, SHMC_EKIND,
+ *         SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL, -ENOMEM */
+SHMC_API int shmc_dict_iter_new(shmc_obj_t *d, shmc_iter_what_t what,
+				shmc_dict_iter_t **out);
+/** next(it): *OUT receives the next key, value or (key, value) tuple. As
+ * in Python, if the dict's length is not what it was when the iterator was
+ * made, this and every later call fail with SHMC_ECHANGED (Python's
+ * RuntimeError "dictionary changed size during iteration"); so does a call
+ * that finds more entries than that length, or whose last key was deleted
+ * (and the length made up) while a merge or compaction rebuilt the table.
+ * Otherwise every entry present throughout is given exactly once; values
+ * changed meanwhile are seen as they are when reached. Once it has
+ * returned 0 it returns 0 for good. IT in/out; *OUT out: shmc_value_free().
+ * @return 1 (an item), 0 (no more), SHMC_ECHANGED, -EINVAL (IT or OUT
+ *         NULL), SHMC_EHANDLE (D's arena was closed), SHMC_ECORRUPT,
+ *         SHMC_ETHREADS, SHMC_EFULL, -ENOMEM */
+SHMC_API int shmc_dict_iter_next(shmc_dict_iter_t *it, shmc_value_t *out);
+/** Free an iterator and its reference to the dict. IT taken (NULL is
+ * ignored). */
+SHMC_API void shmc_dict_iter_free(shmc_dict_iter_t *it);
 /** @} */
 
 /* ------------------------------------------------------------------------ */
