@@ -79,7 +79,7 @@ static inline struct dict_entry *entries(struct dict_table *t)
 	return (struct dict_entry *)ALIGN_UP((uintptr_t)&t->index[t->nindex], 16);
 }
 
-static uint64_t table_bytes(uint64_t nindex, uint64_t cap)
+static inline uint64_t table_bytes(uint64_t nindex, uint64_t cap)
 {
 	return ALIGN_UP(sizeof(struct dict_table) + nindex * sizeof(uint32_t), 16) +
 	       cap * sizeof(struct dict_entry);
@@ -97,12 +97,12 @@ static inline struct dict_table *table_at(shmc_arena_t *a, uint64_t off)
 	struct dict_table *t = shmc__at(a, off, sizeof(*t), 16);
 	if (unlikely(t == NULL))
 		return NULL;
-	/* The table spans less than 32 bytes per index slot (plus its
-	 * header), and cap < nindex. */
+	/* cap < nindex <= 2^32, so the size cannot overflow; the whole table
+	 * lies inside the arena. */
 	uint64_t n = t->nindex;
 	if (unlikely(t->magic != SHMC__DICT_TABLE_MAGIC || n < MIN_INDEX || (n & (n - 1)) ||
 		     n > ((uint64_t)1 << 32) || t->cap >= n ||
-		     (n << 5) + 64 > a->capacity - off))
+		     table_bytes(n, t->cap) > a->capacity - off))
 		return NULL;
 	return t;
 }
@@ -969,11 +969,20 @@ int shmc__dict_merge(shmc_arena_t *a, struct shmc__obj *o, const struct shmc_pma
 		else if (shmc__word_needs_retire(ld_relaxed(&it[i].old->val)))
 			nret++;
 	}
-	if (nnew == n && t && used_of(t) + n <= t->cap)
+	bool append = nnew == n && t && used_of(t) + n <= t->cap;
+	uint64_t old_bytes = t ? table_bytes(t->nindex, t->cap) : 0;
+	if (append)
 		rc = merge_append_locked(&w, t, it, n);
 	else
 		rc = merge_rebuild_locked(&w, t, it, n, nnew, nret);
 	shmc__writer_exit(&w);
+	/* A rebuild retired a whole table: when it is big, free it as soon
+	 * as no reader can be in it rather than after the next few dozen
+	 * retirements, so that merges into a big dict do not pile its old
+	 * tables up (a flush costs a few membarriers: tens of microseconds,
+	 * less than rebuilding a megabyte). */
+	if (rc == 0 && !append && old_bytes >= ((uint64_t)1 << 20))
+		shmc__epoch_flush(w.a, w.r);
 	if (rc)
 		drop_words(a, it, n, false);
 	shmc__heap_free(it);
