@@ -1020,12 +1020,14 @@ SHMC_API int shmc_dict_iter_new(shmc_obj_t *d, shmc_iter_what_t what,
 /** next(it): *OUT receives the next key, value or (key, value) tuple. As
  * in Python, if the dict's length is not what it was when the iterator was
  * made, this and every later call fail with SHMC_ECHANGED (Python's
- * RuntimeError "dictionary changed size during iteration"); so does a call
- * that finds more entries than that length, or whose last key was deleted
- * (and the length made up) while a merge or compaction rebuilt the table.
- * Otherwise every entry present throughout is given exactly once; values
- * changed meanwhile are seen as they are when reached. Once it has
- * returned 0 it returns 0 for good. IT in/out; *OUT out: shmc_value_free().
+ * RuntimeError "dictionary changed size during iteration"). A call that
+ * finds more entries than that length fails with SHMC_ECHANGED once
+ * ("dictionary keys changed during iteration"), and the iterator is then
+ * exhausted; so does one whose last key was deleted (and the length made
+ * up) while a merge or compaction rebuilt the table. Otherwise every entry
+ * present throughout is given exactly once; values changed meanwhile are
+ * seen as they are when reached. Once it has returned 0 it returns 0 for
+ * good. IT in/out; *OUT out: shmc_value_free().
  * @return 1 (an item), 0 (no more), SHMC_ECHANGED, -EINVAL (IT or OUT
  *         NULL), SHMC_EHANDLE (D's arena was closed), SHMC_ECORRUPT,
  *         SHMC_ETHREADS, SHMC_EFULL, -ENOMEM */

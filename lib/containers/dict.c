@@ -1013,7 +1013,7 @@ int shmc__dict_next(shmc_arena_t *a, struct shmc__obj *o, struct shmc__dict_curs
 		if (c->last_kw) {
 			struct dict_entry *e = find_word(t, c->last_hash, c->last_kw);
 			if (e == NULL) { /* deleted, and the size is back */
-				rc = SHMC_ECHANGED;
+				rc = SHMC_EKEY;
 				goto out;
 			}
 			c->pos = (uint64_t)(e - entries(t)) + 1;

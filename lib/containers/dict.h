@@ -60,7 +60,8 @@ struct shmc__dict_cursor {
 /* The next entry after C, as WHAT asks (SHMC_ITER_KEYS, _VALUES, _ITEMS),
  * lock-free. LEN is the length the iterator started with.
  * @return 1 (*OUT written), 0 (no more), SHMC_ECHANGED (the length is not
- *         LEN, or the last key given is gone), SHMC_ETHREADS, -ENOMEM,
+ *         LEN), SHMC_EKEY (the table was rebuilt without the last key
+ *         given: no place to go on from), SHMC_ETHREADS, -ENOMEM,
  *         SHMC_EFULL, SHMC_ECORRUPT */
 int shmc__dict_next(shmc_arena_t *a, struct shmc__obj *o, struct shmc__dict_cursor *c,
 		    int64_t len, unsigned what, shmc_value_t *out);

@@ -9,7 +9,10 @@
  *     length fails with SHMC_ECHANGED ("dictionary changed size during
  *     iteration"), and so does every call after it;
  *   - a call that finds an entry when as many as that length were given
- *     already fails the same way ("dictionary keys changed");
+ *     already fails the same way ("dictionary keys changed during
+ *     iteration"), once: the iterator is exhausted after it. So does a
+ *     call that cannot find its place again (its last key was deleted and
+ *     the table rebuilt, with the length made up meanwhile);
  *   - once exhausted, it stays exhausted, whatever the dict does.
  */
 #include <errno.h>
@@ -75,16 +78,27 @@ int shmc_dict_iter_next(shmc_dict_iter_t *it, shmc_value_t *out)
 		return rc;
 	shmc_value_t v;
 	rc = shmc__dict_next(it->d->arena, o, &it->c, it->len, it->what, &v);
-	if (rc == 1 && it->left-- == 0) {
+	if (rc == 1 && it->left-- == 0) { /* an entry more than there were */
 		shmc_value_free(&v);
-		rc = SHMC_ECHANGED;
+		rc = SHMC_EKEY;
 	}
-	if (rc == SHMC_ECHANGED)
-		it->state = FAILED;
-	else if (rc == 0)
-		it->state = DONE;
-	else if (rc == 1)
+	switch (rc) {
+	case 1:
 		*out = v;
+		break;
+	case 0:
+		it->state = DONE;
+		break;
+	case SHMC_EKEY: /* the keys changed: Python then stops for good */
+		it->state = DONE;
+		rc = SHMC_ECHANGED;
+		break;
+	case SHMC_ECHANGED: /* the size changed: said again at every call */
+		it->state = FAILED;
+		break;
+	default:
+		break;
+	}
 	return rc;
 }
 
