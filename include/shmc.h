@@ -71,7 +71,8 @@
  *   to a pipe) and act on it outside. A signal does not cut a blocking call
  *   short: the wait goes on after the handler returns (no -EINTR from waits).
  * - Threads: an arena handle and an object handle may be used by any number
- *   of threads at once: no operation changes the handle it is given. Two
+ *   of threads at once: no operation changes the handle it is given (but
+ *   for a namespace's private '_' attributes, which are guarded). Two
  *   calls end a handle's life: shmc_obj_release(H) (also reached through
  *   shmc_value_free() of a value that owns H) frees H at once, and
  *   shmc_arena_close(A) frees A. Either, while another thread still uses
@@ -723,6 +724,15 @@ typedef int (*shmc_update_fn)(shmc_value_t *value, void *ctx);
  * handle (in); NAME is in: a NUL-terminated, non-empty UTF-8 string (NULL or
  * empty is -EINVAL, longer than SHMC_MAX_LEN -EOVERFLOW, not UTF-8 -EILSEQ
  * when it would be stored, SHMC_EATTR when looked up).
+ *
+ * A NAME that begins with '_' is private to the handle NS, as Python's
+ * NamespaceProxy keeps such attributes on the proxy itself: every call
+ * below acts on NS's own storage (a copy of the value, on the
+ * process-local heap), never shared. Another handle to the same namespace
+ * (shmc_obj_dup(), one read out of a container, another process's) does
+ * not see it; shmc_namespace_names() and str() leave it out; it is freed
+ * with NS. A forked child starts with a copy of its parent's. Atomic
+ * operations on it are atomic among the threads sharing NS.
  * @{ */
 /** A new empty namespace. ARENA in; *OUT out: shmc_obj_release().
  * @return 0, SHMC_EHANDLE (ARENA invalid or OUT NULL), SHMC_EFULL, -ENOMEM */
@@ -745,7 +755,7 @@ SHMC_API int shmc_namespace_del(shmc_obj_t *ns, const char *name);
  * @return 1, 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, -EINVAL,
  *         -EOVERFLOW, SHMC_ETHREADS */
 SHMC_API int shmc_namespace_has(shmc_obj_t *ns, const char *name);
-/** The attribute names, sorted, as a plain list of str. *OUT out:
+/** The (shared) attribute names, sorted, as a plain list of str. *OUT out:
  * shmc_value_free().
  * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
  *         SHMC_EFULL, -ENOMEM */
