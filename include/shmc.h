@@ -1107,9 +1107,11 @@ SHMC_API void shmc_dict_iter_free(shmc_dict_iter_t *it);
 #define SHMC_FOREVER (-1.0) /**< timeout: wait without limit */
 #define SHMC_NOWAIT (0.0)   /**< timeout: do not wait */
 
-/** Python's manager.Lock(). Any process may release it (as Python allows),
- * but acquiring it twice from one thread fails rather than deadlocking.
- * ARENA in; *OUT out.
+/** Python's manager.Lock(). Any thread or process may release it, as
+ * Python allows: one acquires, another releases (a hand-off). A thread
+ * that acquires a Lock it holds already waits, as in Python, for another
+ * to release it, within its timeout; without a timeout (SHMC_FOREVER) it
+ * would wait for good, and fails with -EDEADLK instead. ARENA in; *OUT out.
  * @return 0, SHMC_EHANDLE (ARENA invalid or OUT NULL), SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_lock_new(shmc_arena_t *arena, shmc_obj_t **out);
 /** Python's manager.RLock(): owned by one thread, re-entrant; only the
@@ -1118,8 +1120,10 @@ SHMC_API int shmc_rlock_new(shmc_arena_t *arena, shmc_obj_t **out);
 /** lock.acquire(timeout=TIMEOUT), for a Lock or an RLock.
  * @return 0 (acquired), SHMC_EOWNERDEAD (acquired from a holder that died:
  *         what it protected may be half changed), -ETIMEDOUT (not acquired
- *         in time, SHMC_NOWAIT included), -EDEADLK (a Lock this thread
- *         already holds), -EOVERFLOW (RLock recursion over 2^32 - 1),
+ *         in time, SHMC_NOWAIT included; also a Lock this thread holds
+ *         that no one released in time), -EDEADLK (a Lock this thread
+ *         holds, with SHMC_FOREVER), -EOVERFLOW (RLock recursion over
+ *         2^32 - 1),
  *         -EINVAL, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
 SHMC_API int shmc_lock_acquire(shmc_obj_t *lock, double timeout);
 /** lock.release(), for a Lock or an RLock.
