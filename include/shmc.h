@@ -1090,8 +1090,9 @@ SHMC_API void shmc_dict_iter_free(shmc_dict_iter_t *it);
  *                    re-acquires the lock from a dead holder returns
  *                    SHMC_EOWNERDEAD (holding the lock).
  *   Event            nothing to recover: every change is one atomic store.
- *   Barrier          a party killed after arriving breaks the barrier: the
- *                    others get SHMC_EBROKEN instead of waiting forever.
+ *   Barrier          a party killed after arriving, or while running the
+ *                    action, breaks the barrier: the others get
+ *                    SHMC_EBROKEN instead of waiting forever.
  *   Queue            an item is either in the queue or delivered: a process
  *                    killed inside put() or get() leaves the queue as before
  *                    or after its operation, never half. A killed waiter
@@ -1211,18 +1212,51 @@ SHMC_API int shmc_event_is_set(shmc_obj_t *ev);
  *         SHMC_ECORRUPT */
 SHMC_API int shmc_event_wait(shmc_obj_t *ev, double timeout);
 
-/** Python's manager.Barrier(PARTIES) (1 <= PARTIES < 2^20), without
- * Python's action and default timeout. ARENA in; *OUT out.
+/** Python's manager.Barrier(PARTIES) (1 <= PARTIES < 2^20), with no action
+ * and no default timeout: shmc_barrier_new_ex(ARENA, PARTIES, NULL, NULL,
+ * SHMC_FOREVER, OUT). ARENA in; *OUT out.
  * @return 0, -EINVAL, SHMC_EHANDLE (ARENA invalid or OUT NULL),
  *         SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_barrier_new(shmc_arena_t *arena, unsigned parties, shmc_obj_t **out);
-/** barrier.wait(timeout=TIMEOUT).
+/** A barrier's action: run by the party that trips it, before the others
+ * are released. CTX: the pointer given with it. Return 0, or a negative
+ * code to break the barrier (Python's action raising): the others get
+ * SHMC_EBROKEN and the tripping party's wait returns the code (a positive
+ * return counts as SHMC_EBROKEN). It runs holding the barrier's lock, as
+ * Python's does: it must not wait on, abort or reset the same barrier
+ * (-EDEADLK), and whoever arrives meanwhile waits for it. */
+typedef int (*shmc_barrier_action_fn)(void *ctx);
+/** Python's manager.Barrier(PARTIES, action=ACTION, timeout=TIMEOUT).
+ * ACTION (may be NULL) is a function of this process: it is remembered
+ * per process, and forked children inherit it, but an unrelated process
+ * that opens the arena must give its own with shmc_barrier_set_action()
+ * before it may trip the barrier (else its wait returns -ENOENT and the
+ * barrier breaks). TIMEOUT is the default of shmc_barrier_wait()
+ * (SHMC_FOREVER: none). ARENA in; CTX passed to ACTION; *OUT out.
+ * @return 0, -EINVAL (PARTIES, or TIMEOUT negative but SHMC_FOREVER, or
+ *         NaN), SHMC_EHANDLE (ARENA invalid or OUT NULL), SHMC_EFULL,
+ *         -ENOMEM */
+SHMC_API int shmc_barrier_new_ex(shmc_arena_t *arena, unsigned parties,
+				 shmc_barrier_action_fn action, void *ctx, double timeout,
+				 shmc_obj_t **out);
+/** Give this process (this attachment of the arena) ACTION(CTX) as barrier
+ * B's action, replacing the one it had: for a process that did not create
+ * B by fork() from its creator. B in; ACTION in.
+ * @return 0, -EINVAL (ACTION NULL, or B was made without an action),
+ *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, -ENOMEM */
+SHMC_API int shmc_barrier_set_action(shmc_obj_t *b, shmc_barrier_action_fn action,
+				     void *ctx);
+/** barrier.wait(timeout=TIMEOUT). SHMC_FOREVER is Python's None: the
+ * barrier's default timeout, if it has one (+inf waits without limit
+ * whatever the default).
  * @return the arrival index, 0 to parties - 1 (parties - 1 for the party
  *         that trips the barrier); SHMC_EBROKEN (the barrier is or became
- *         broken: aborted, reset while waiting, timed out or left by a dead
- *         party); -ETIMEDOUT (this call timed out, which breaks the barrier
- *         for the others, as in Python); -EINVAL, SHMC_EHANDLE, SHMC_EKIND,
- *         SHMC_ECORRUPT */
+ *         broken: aborted, reset while waiting, timed out, its action
+ *         failed, or left by a dead party); -ETIMEDOUT (this call timed
+ *         out, which breaks the barrier for the others, as in Python); for
+ *         the party that trips it, the action's negative result or -ENOENT
+ *         (this process has no action for it), the barrier broken for the
+ *         others; -EINVAL, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
 SHMC_API int shmc_barrier_wait(shmc_obj_t *b, double timeout);
 /** barrier.abort(): break it; waiters get SHMC_EBROKEN.
  * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
