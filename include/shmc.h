@@ -1099,7 +1099,9 @@ SHMC_API void shmc_dict_iter_free(shmc_dict_iter_t *it);
  *                    affects no one else.
  *   JoinableQueue    tasks taken by a consumer that dies are counted done,
  *                    so join() returns once the living are done.
- *   Value, Array     every change is one atomic store or compare-and-swap.
+ *   Value, Array     every change is one atomic store or compare-and-swap
+ *                    (the Manager's Value: one store under its writer lock,
+ *                    which a dead writer passes on).
  *
  * Memory a killed process had allocated but not yet published (an item it
  * was putting) is reported as leaked by shmc_arena_check(), which can sweep
@@ -1315,13 +1317,13 @@ SHMC_API int shmc_queue_task_done(shmc_obj_t *q);
  *         JoinableQueue), SHMC_ECORRUPT */
 SHMC_API int shmc_queue_join(shmc_obj_t *q, double timeout);
 
-/** Python's manager.Value(TYPECODE, V), with a C element of one of the
- * array module's typecodes: b B h H i I l L q Q (integers) or f d (float,
- * double). Named "num" so as not to clash with the shmc_value_* functions
- * of plain values. Reads and writes are single atomic operations on the
- * element (lock-free); 64-bit unsigned elements hold 0 .. INT64_MAX, since
- * shmc integers are 64-bit signed. ARENA in; V in (a bool, int or float);
- * *OUT out.
+/** multiprocessing.Value(TYPECODE, V): a C element of one of the array
+ * module's typecodes: b B h H i I l L q Q (integers) or f d (float,
+ * double), kind SHMC_KIND_CVALUE. (The Manager's Value, whose typecode is
+ * only a label, is shmc_mvalue_new.) Reads and writes are single atomic
+ * operations on the element (lock-free); 64-bit unsigned elements hold 0
+ * .. INT64_MAX, since shmc integers are 64-bit signed. ARENA in; V in (a
+ * bool, int or float); *OUT out.
  * @return 0, -EINVAL (unknown typecode), SHMC_ETYPE (V is not a number, or
  *         a float for an integer typecode), -ERANGE (V does not fit), V's
  *         error, SHMC_EHANDLE (ARENA invalid or OUT NULL), SHMC_EFULL,
@@ -1351,6 +1353,47 @@ SHMC_API int shmc_cvalue_cas(shmc_obj_t *num, shmc_value_t expected, shmc_value_
 /** The typecode ('i', 'd', 'q' and the rest of the array module's), or
  * SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT. */
 SHMC_API int shmc_cvalue_typecode(shmc_obj_t *num);
+
+/** Python's manager.Value(TYPECODE, V), kind SHMC_KIND_MVALUE: the
+ * typecode is only a label, and the value any value, as in Python
+ * (Value('f', 0.1), Value('i', 'text')); str() prints Value('f', 0.1).
+ * Reads are lock-free; every write is one atomic store. ARENA in;
+ * TYPECODE in (any UTF-8 string); V in: copied, a managed object inside
+ * shared by reference; *OUT out.
+ * @return 0, -EINVAL (TYPECODE NULL, or V malformed), -EILSEQ, -EOVERFLOW
+ *         (TYPECODE longer than SHMC_MAX_LEN), SHMC_EDEPTH, SHMC_EARENA,
+ *         V's error, SHMC_EHANDLE (ARENA invalid or OUT NULL), SHMC_EFULL,
+ *         -ENOMEM */
+SHMC_API int shmc_mvalue_new(shmc_arena_t *arena, const char *typecode, shmc_value_t v,
+			     shmc_obj_t **out);
+/** *OUT = value.get() (value.value), a private copy. *OUT out:
+ * shmc_value_free().
+ * @return 0, -EINVAL (OUT NULL), SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT,
+ *         SHMC_ETHREADS, SHMC_EFULL, -ENOMEM */
+SHMC_API int shmc_mvalue_get(shmc_obj_t *val, shmc_value_t *out);
+/** value.set(V). V in: copied.
+ * @return 0, -EINVAL, -EILSEQ, SHMC_EDEPTH, SHMC_EARENA, V's error,
+ *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
+ *         SHMC_EFULL, -EDEADLK */
+SHMC_API int shmc_mvalue_set(shmc_obj_t *val, shmc_value_t v);
+/** Atomically value.value += DELTA; see shmc_namespace_add.
+ * @return 0, SHMC_ETYPE, -ERANGE, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT,
+ *         SHMC_ETHREADS, SHMC_EFULL, -EDEADLK, -ENOMEM */
+SHMC_API int shmc_mvalue_add(shmc_obj_t *val, shmc_value_t delta, shmc_value_t *result);
+/** Atomic compare-and-set of value.value; see shmc_namespace_cas.
+ * @return 1, 0, -EINVAL, -EILSEQ, SHMC_EDEPTH, SHMC_EARENA, DESIRED's
+ *         error, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
+ *         SHMC_EFULL, -EDEADLK */
+SHMC_API int shmc_mvalue_cas(shmc_obj_t *val, shmc_value_t expected, shmc_value_t desired);
+/** Atomically apply FN to value.value; see shmc_namespace_update.
+ * @return 0, FN's non-zero result, -EINVAL (FN NULL, or a malformed
+ *         result), -EILSEQ, SHMC_EDEPTH, SHMC_EARENA, SHMC_EHANDLE,
+ *         SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL, -EDEADLK,
+ *         -ENOMEM, the result's error */
+SHMC_API int shmc_mvalue_update(shmc_obj_t *val, shmc_update_fn fn, void *ctx);
+/** *OUT = the typecode label, a str. *OUT out: shmc_value_free().
+ * @return as shmc_mvalue_get */
+SHMC_API int shmc_mvalue_typecode(shmc_obj_t *val, shmc_value_t *out);
 
 /** Python's manager.Array(TYPECODE, INIT): INIT is a tuple or plain list of
  * numbers, or an int N for N zeros. Elements are as in shmc_cvalue_new; each is

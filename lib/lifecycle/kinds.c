@@ -30,6 +30,7 @@ extern const struct shmc__kind shmc__queue_kind;
 extern const struct shmc__kind shmc__joinable_queue_kind;
 extern const struct shmc__kind shmc__cvalue_kind;
 extern const struct shmc__kind shmc__array_kind;
+extern const struct shmc__kind shmc__mvalue_kind;
 
 static void install(void)
 {
@@ -51,6 +52,7 @@ static void install(void)
 		{SHMC_KIND_JOINABLE_QUEUE, &shmc__joinable_queue_kind},
 		{SHMC_KIND_CVALUE, &shmc__cvalue_kind},
 		{SHMC_KIND_ARRAY, &shmc__array_kind},
+		{SHMC_KIND_MVALUE, &shmc__mvalue_kind},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(table); i++)
 		shmc__kind_register(table[i].kind, table[i].k);
