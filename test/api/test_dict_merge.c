@@ -476,3 +476,78 @@ Test(dict_merge, forked_readers_see_all_of_a_merge_or_none, .init = arena_setup,
 	shmc_obj_release(c.d);
 	munmap((void *)page, 4096);
 }
+
+/* A writer killed anywhere in a merge leaves it all done or not at all:
+ * the next process to write or snapshot takes the lock over, and repair
+ * rolls back what was indexed but not published. Rounds alternate between
+ * the two ways of publishing. */
+#define KILL_KEYS 8
+
+static int merge_forever(void *arg)
+{
+	shmc_obj_t *d = arg;
+	int64_t keys[KILL_KEYS];
+	shmc_value_t v;
+	CHILD_OK(shmc_dict_get(d, shmc_str("next"), &v));
+	for (int64_t r = v.i;; r++) {
+		for (int i = 0; i < KILL_KEYS; i++)
+			keys[i] = r * 100 + i;
+		shmc_value_t m = batch(keys, KILL_KEYS, 1);
+		CHILD_OK(shmc_pdict_set(&m, shmc_str("next"), shmc_int(r + 1)));
+		if (r % 2) /* only new keys: appended when there is room */
+			CHILD_OK(shmc_pdict_del(&m, shmc_str("next")));
+		CHILD_OK(shmc_dict_merge(d, m));
+		shmc_value_free(&m);
+	}
+	return 0;
+}
+
+Test(dict_merge, writer_killed_mid_merge_200_times_leaves_all_or_nothing,
+     .init = arena_setup, .fini = arena_teardown)
+{
+	shmc_obj_t *d;
+	ASSERT_OK(shmc_dict_new(A, &d));
+	ASSERT_OK(shmc_dict_set(d, shmc_str("next"), shmc_int(1)));
+	uint64_t seed = 7;
+	int64_t recoveries = 0;
+	for (int k = 0; k < 200; k++) {
+		shmc_arena_stats_t st0, st1;
+		ASSERT_OK(shmc_arena_stats(A, &st0));
+		pid_t pid = fork_fn(merge_forever, d);
+		seed = mix64(seed);
+		usleep((useconds_t)(200 + seed % 3000)); /* varies where the kill lands */
+		cr_assert(kill_wait(pid));
+		shmc_value_t s;
+		ASSERT_OK(shmc_dict_copy(d, &s));
+		ASSERT_OK(shmc_arena_stats(A, &st1));
+		recoveries += (int64_t)(st1.lock_recoveries - st0.lock_recoveries);
+		/* Whole rounds only; "next" is past every even round present. */
+		size_t n = shmc_pdict_len(s);
+		cr_assert_eq((n - 1) % KILL_KEYS, 0, "kill %d: %zu entries", k, n);
+		int64_t next = shmc_pdict_get(s, shmc_str("next"))->i;
+		for (int64_t r = 1; r < next + 2; r++) {
+			int have = 0;
+			for (int i = 0; i < KILL_KEYS; i++)
+				have += shmc_pdict_get(s, shmc_int(r * 100 + i)) != NULL;
+			cr_assert(have == 0 || have == KILL_KEYS, "kill %d: round %lld has %d keys", k,
+				  (long long)r, have);
+			if (r % 2 == 0 && have)
+				cr_assert_gt(next, r, "kill %d: round %lld without its update", k,
+					     (long long)r);
+		}
+		shmc_value_free(&s);
+		if (k % 50 == 49) { /* keep it small: start again */
+			ASSERT_OK(shmc_dict_clear(d));
+			ASSERT_OK(shmc_dict_set(d, shmc_str("next"), shmc_int(1)));
+		}
+	}
+	shmc_check_report_t rep;
+	ASSERT_OK(shmc_arena_check(A, SHMC_CHECK_REAP, &rep, print_finding, NULL));
+	cr_assert_eq(rep.errors, 0);
+	cr_log_info("dict_merge: 200 kills, %lld locks taken over from the dead writer, "
+		    "%llu blocks leaked", (long long)recoveries,
+		    (unsigned long long)rep.leaked_blocks);
+	/* What killed writers had allocated but not published. */
+	ASSERT_OK(shmc_arena_check(A, SHMC_CHECK_SWEEP, &rep, NULL, NULL));
+	shmc_obj_release(d);
+}
