@@ -165,6 +165,8 @@ Test(dict_iter, cpython_test_dict_iter_and_the_rest_match_python, .init = arena_
 	free(got);
 	cr_assert_str_eq(shmc_strerror(SHMC_ECHANGED), "container changed size during iteration");
 	cr_assert_str_eq(shmc_errname(SHMC_ECHANGED), "SHMC_ECHANGED");
+	cr_assert_str_eq(shmc_python_exception(SHMC_ECHANGED, "shmc_dict_iter_next"),
+			 "RuntimeError");
 	shmc_obj_release(d);
 }
 
