@@ -652,8 +652,10 @@ static int set_another(shmc_value_t *v, void *ctx)
 {
 	shmc_obj_t *ns = ctx;
 	int rc = shmc_namespace_set(ns, "_other", shmc_str("set from the callback"));
-	if (rc == 0)
+	if (rc == 0) {
+		shmc_value_free(v); /* replaced: the old value freed first */
 		*v = shmc_str("replaced by a view");
+	}
 	return rc;
 }
 
