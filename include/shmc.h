@@ -71,7 +71,8 @@
  *   to a pipe) and act on it outside. A signal does not cut a blocking call
  *   short: the wait goes on after the handler returns (no -EINTR from waits).
  * - Threads: an arena handle and an object handle may be used by any number
- *   of threads at once: no operation changes the handle it is given. Two
+ *   of threads at once: no operation changes the handle it is given (but
+ *   for a namespace's private '_' attributes, which are guarded). Two
  *   calls end a handle's life: shmc_obj_release(H) (also reached through
  *   shmc_value_free() of a value that owns H) frees H at once, and
  *   shmc_arena_close(A) frees A. Either, while another thread still uses
@@ -267,7 +268,8 @@ SHMC_API const char *shmc_version(void);
 	X(EQUEUEEMPTY, -30925, "queue is empty")                       \
 	X(EQUEUEFULL, -30926, "queue is full")                         \
 	X(ENOTASK, -30927, "task_done() called more times than items were put") \
-	X(ESIZE, -30928, "sequence size differs from the extended slice's")
+	X(ESIZE, -30928, "sequence size differs from the extended slice's") \
+	X(ECHANGED, -30929, "container changed size during iteration")
 
 enum shmc_error {
 #define SHMC_ERR_ENUM_(name, value, text) SHMC_##name = (value),
@@ -737,8 +739,9 @@ typedef enum shmc_kind {
 	SHMC_KIND_BARRIER,
 	SHMC_KIND_QUEUE,
 	SHMC_KIND_JOINABLE_QUEUE,
-	SHMC_KIND_VALUE,
+	SHMC_KIND_CVALUE, /**< a Value of a C number type (shmc_cvalue_*) */
 	SHMC_KIND_ARRAY,
+	SHMC_KIND_MVALUE, /**< the Manager's Value of any value (shmc_mvalue_*) */
 } shmc_kind_t;
 
 /** The kind of managed object H (in) names, or 0 for a null or invalid
@@ -800,6 +803,15 @@ typedef int (*shmc_update_fn)(shmc_value_t *value, void *ctx);
  * handle (in); NAME is in: a NUL-terminated, non-empty UTF-8 string (NULL or
  * empty is -EINVAL, longer than SHMC_MAX_LEN -EOVERFLOW, not UTF-8 -EILSEQ
  * when it would be stored, SHMC_EATTR when looked up).
+ *
+ * A NAME that begins with '_' is private to the handle NS, as Python's
+ * NamespaceProxy keeps such attributes on the proxy itself: every call
+ * below acts on NS's own storage (a copy of the value, on the
+ * process-local heap), never shared. Another handle to the same namespace
+ * (shmc_obj_dup(), one read out of a container, another process's) does
+ * not see it; shmc_namespace_names() and str() leave it out; it is freed
+ * with NS. A forked child starts with a copy of its parent's. Atomic
+ * operations on it are atomic among the threads sharing NS.
  * @{ */
 /** A new empty namespace. ARENA in; *OUT out: shmc_obj_release().
  * @return 0, SHMC_EHANDLE (ARENA invalid or OUT NULL), SHMC_EFULL, -ENOMEM */
@@ -822,7 +834,7 @@ SHMC_API int shmc_namespace_del(shmc_obj_t *ns, const char *name);
  * @return 1, 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, -EINVAL,
  *         -EOVERFLOW, SHMC_ETHREADS */
 SHMC_API int shmc_namespace_has(shmc_obj_t *ns, const char *name);
-/** The attribute names, sorted, as a plain list of str. *OUT out:
+/** The (shared) attribute names, sorted, as a plain list of str. *OUT out:
  * shmc_value_free().
  * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
  *         SHMC_EFULL, -ENOMEM */
@@ -1157,6 +1169,88 @@ SHMC_API int shmc_dict_cas(shmc_obj_t *d, shmc_value_t key,
  *         result's error */
 SHMC_API int shmc_dict_update(shmc_obj_t *d, shmc_value_t key,
 			      shmc_update_fn fn, void *ctx);
+/** *OUT = d.get(KEY, DFLT): a private copy of d[KEY], or of DFLT when KEY
+ * is missing (Python's d.get(KEY) is DFLT = shmc_none()). DFLT in (its
+ * error is returned even when KEY is present); *OUT out: shmc_value_free().
+ * @return 0, -EINVAL (OUT NULL), SHMC_EUNHASHABLE, SHMC_EDEPTH, KEY's or
+ *         DFLT's error, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT,
+ *         SHMC_ETHREADS, SHMC_EFULL, -ENOMEM */
+SHMC_API int shmc_dict_get_default(shmc_obj_t *d, shmc_value_t key, shmc_value_t dflt,
+				   shmc_value_t *out);
+/** *OUT = d.pop(KEY, DFLT): remove KEY and give its value, or a copy of
+ * DFLT when KEY is missing (nothing changes then). DFLT in (its error is
+ * returned even when KEY is present); *OUT out (may be NULL: the value is
+ * dropped): shmc_value_free().
+ * @return 0, SHMC_EUNHASHABLE, SHMC_EDEPTH, KEY's or DFLT's error,
+ *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
+ *         SHMC_EFULL, -EDEADLK, -ENOMEM */
+SHMC_API int shmc_dict_pop_default(shmc_obj_t *d, shmc_value_t key, shmc_value_t dflt,
+				   shmc_value_t *out);
+/** (*KEY, *VAL) = d.popitem(): remove the entry inserted last (LIFO, as
+ * Python) and give it. *KEY and *VAL out (either may be NULL: dropped).
+ * @return 0, SHMC_EKEY (the dict is empty), SHMC_EHANDLE, SHMC_EKIND,
+ *         SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL, -EDEADLK, -ENOMEM */
+SHMC_API int shmc_dict_popitem(shmc_obj_t *d, shmc_value_t *key, shmc_value_t *val);
+/** d.update(OTHER), also d |= OTHER (shmc_dict_update is the atomic
+ * read-modify-write of one entry). OTHER in: a plain dict; a reference to
+ * a managed dict (read as one consistent snapshot; D itself is fine); or
+ * an iterable of (key, value) pairs: a tuple, a plain list or a reference
+ * to a managed list, whose items are each a tuple, plain list, plain dict
+ * (its keys), str (its characters) or bytes (its ints) of length 2. Keys
+ * already in D keep their place and take the new value; new keys follow in
+ * OTHER's order; a key given twice takes its last value. Atomic, unlike
+ * Python's: a reader (of any process) sees all of it or none of it, and a
+ * failure changes nothing.
+ * @return 0, SHMC_ETYPE (OTHER, or one of its items, is not iterable, as
+ *         Python's TypeError; a reference to another kind of object),
+ *         -EINVAL (an item is not of length 2, Python's ValueError),
+ *         SHMC_EUNHASHABLE, SHMC_EDEPTH, -EILSEQ, SHMC_EARENA, OTHER's
+ *         error, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
+ *         SHMC_EFULL, -EDEADLK, -ENOMEM */
+SHMC_API int shmc_dict_merge(shmc_obj_t *d, shmc_value_t other);
+/** *OUT = d | OTHER: a new plain dict, D's entries updated by OTHER's. D
+ * is read as one snapshot and not changed. OTHER in: a plain dict or a
+ * reference to a managed dict (anything else is Python's TypeError); *OUT
+ * out: shmc_value_free().
+ * @return 0, SHMC_ETYPE, OTHER's error, SHMC_EHANDLE, SHMC_EKIND,
+ *         SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL, -ENOMEM */
+SHMC_API int shmc_dict_or(shmc_obj_t *d, shmc_value_t other, shmc_value_t *out);
+
+/** What an iterator gives: keys, values, or (key, value) tuples. */
+typedef enum shmc_iter_what {
+	SHMC_ITER_KEYS = 1,
+	SHMC_ITER_VALUES = 2,
+	SHMC_ITER_ITEMS = 3,
+} shmc_iter_what_t;
+/** A live iterator over a managed dict, private to its caller (one thread
+ * at a time). */
+typedef struct shmc_dict_iter shmc_dict_iter_t;
+/** iter(d), iter(d.values()) or iter(d.items()): an iterator that reads
+ * the dict as it goes, one entry a call, without a lock, in insertion
+ * order. It holds a reference to D (which may be released meanwhile). D
+ * in; *OUT out: shmc_dict_iter_free().
+ * @return 0, -EINVAL (WHAT unknown, or OUT NULL), SHMC_EHANDLE, SHMC_EKIND,
+ *         SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL, -ENOMEM */
+SHMC_API int shmc_dict_iter_new(shmc_obj_t *d, shmc_iter_what_t what,
+				shmc_dict_iter_t **out);
+/** next(it): *OUT receives the next key, value or (key, value) tuple. As
+ * in Python, if the dict's length is not what it was when the iterator was
+ * made, this and every later call fail with SHMC_ECHANGED (Python's
+ * RuntimeError "dictionary changed size during iteration"). A call that
+ * finds more entries than that length fails with SHMC_ECHANGED once
+ * ("dictionary keys changed during iteration"), and the iterator is then
+ * exhausted; so does one whose last key was deleted (and the length made
+ * up) while a merge or compaction rebuilt the table. Otherwise every entry
+ * present throughout is given exactly once; values changed meanwhile are
+ * seen as they are when reached. Once it has returned 0 it returns 0 for
+ * good. IT in/out; *OUT out: shmc_value_free().
+ * @return 1 (an item), 0 (no more), SHMC_ECHANGED, -EINVAL (IT or OUT
+ *         NULL), SHMC_EHANDLE (D's arena was closed), SHMC_ECORRUPT,
+ *         SHMC_ETHREADS, SHMC_EFULL, -ENOMEM */
+SHMC_API int shmc_dict_iter_next(shmc_dict_iter_t *it, shmc_value_t *out);
+/** Free an iterator and its reference to the dict. IT taken (NULL is
+ * ignored). */
+SHMC_API void shmc_dict_iter_free(shmc_dict_iter_t *it);
 /** @} */
 
 /* ------------------------------------------------------------------------ */
@@ -1202,15 +1296,18 @@ SHMC_API int shmc_dict_update(shmc_obj_t *d, shmc_value_t key,
  *                    re-acquires the lock from a dead holder returns
  *                    SHMC_EOWNERDEAD (holding the lock).
  *   Event            nothing to recover: every change is one atomic store.
- *   Barrier          a party killed after arriving breaks the barrier: the
- *                    others get SHMC_EBROKEN instead of waiting forever.
+ *   Barrier          a party killed after arriving, or while running the
+ *                    action, breaks the barrier: the others get
+ *                    SHMC_EBROKEN instead of waiting forever.
  *   Queue            an item is either in the queue or delivered: a process
  *                    killed inside put() or get() leaves the queue as before
  *                    or after its operation, never half. A killed waiter
  *                    affects no one else.
  *   JoinableQueue    tasks taken by a consumer that dies are counted done,
  *                    so join() returns once the living are done.
- *   Value, Array     every change is one atomic store or compare-and-swap.
+ *   Value, Array     every change is one atomic store or compare-and-swap
+ *                    (the Manager's Value: one store under its writer lock,
+ *                    which a dead writer passes on).
  *
  * Memory a killed process had allocated but not yet published (an item it
  * was putting) is reported as leaked by shmc_arena_check(), which can sweep
@@ -1219,9 +1316,11 @@ SHMC_API int shmc_dict_update(shmc_obj_t *d, shmc_value_t key,
 #define SHMC_FOREVER (-1.0) /**< timeout: wait without limit */
 #define SHMC_NOWAIT (0.0)   /**< timeout: do not wait */
 
-/** Python's manager.Lock(). Any process may release it (as Python allows),
- * but acquiring it twice from one thread fails rather than deadlocking.
- * ARENA in; *OUT out.
+/** Python's manager.Lock(). Any thread or process may release it, as
+ * Python allows: one acquires, another releases (a hand-off). A thread
+ * that acquires a Lock it holds already waits, as in Python, for another
+ * to release it, within its timeout; without a timeout (SHMC_FOREVER) it
+ * would wait for good, and fails with -EDEADLK instead. ARENA in; *OUT out.
  * @return 0, SHMC_EHANDLE (ARENA invalid or OUT NULL), SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_lock_new(shmc_arena_t *arena, shmc_obj_t **out);
 /** Python's manager.RLock(): owned by one thread, re-entrant; only the
@@ -1230,8 +1329,10 @@ SHMC_API int shmc_rlock_new(shmc_arena_t *arena, shmc_obj_t **out);
 /** lock.acquire(timeout=TIMEOUT), for a Lock or an RLock.
  * @return 0 (acquired), SHMC_EOWNERDEAD (acquired from a holder that died:
  *         what it protected may be half changed), -ETIMEDOUT (not acquired
- *         in time, SHMC_NOWAIT included), -EDEADLK (a Lock this thread
- *         already holds), -EOVERFLOW (RLock recursion over 2^32 - 1),
+ *         in time, SHMC_NOWAIT included; also a Lock this thread holds
+ *         that no one released in time), -EDEADLK (a Lock this thread
+ *         holds, with SHMC_FOREVER), -EOVERFLOW (RLock recursion over
+ *         2^32 - 1),
  *         -EINVAL, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
 SHMC_API int shmc_lock_acquire(shmc_obj_t *lock, double timeout);
 /** lock.release(), for a Lock or an RLock.
@@ -1319,18 +1420,51 @@ SHMC_API int shmc_event_is_set(shmc_obj_t *ev);
  *         SHMC_ECORRUPT */
 SHMC_API int shmc_event_wait(shmc_obj_t *ev, double timeout);
 
-/** Python's manager.Barrier(PARTIES) (1 <= PARTIES < 2^20), without
- * Python's action and default timeout. ARENA in; *OUT out.
+/** Python's manager.Barrier(PARTIES) (1 <= PARTIES < 2^20), with no action
+ * and no default timeout: shmc_barrier_new_ex(ARENA, PARTIES, NULL, NULL,
+ * SHMC_FOREVER, OUT). ARENA in; *OUT out.
  * @return 0, -EINVAL, SHMC_EHANDLE (ARENA invalid or OUT NULL),
  *         SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_barrier_new(shmc_arena_t *arena, unsigned parties, shmc_obj_t **out);
-/** barrier.wait(timeout=TIMEOUT).
+/** A barrier's action: run by the party that trips it, before the others
+ * are released. CTX: the pointer given with it. Return 0, or a negative
+ * code to break the barrier (Python's action raising): the others get
+ * SHMC_EBROKEN and the tripping party's wait returns the code (a positive
+ * return counts as SHMC_EBROKEN). It runs holding the barrier's lock, as
+ * Python's does: it must not wait on, abort or reset the same barrier
+ * (-EDEADLK), and whoever arrives meanwhile waits for it. */
+typedef int (*shmc_barrier_action_fn)(void *ctx);
+/** Python's manager.Barrier(PARTIES, action=ACTION, timeout=TIMEOUT).
+ * ACTION (may be NULL) is a function of this process: it is remembered
+ * per process, and forked children inherit it, but an unrelated process
+ * that opens the arena must give its own with shmc_barrier_set_action()
+ * before it may trip the barrier (else its wait returns -ENOENT and the
+ * barrier breaks). TIMEOUT is the default of shmc_barrier_wait()
+ * (SHMC_FOREVER: none). ARENA in; CTX passed to ACTION; *OUT out.
+ * @return 0, -EINVAL (PARTIES, or TIMEOUT negative but SHMC_FOREVER, or
+ *         NaN), SHMC_EHANDLE (ARENA invalid or OUT NULL), SHMC_EFULL,
+ *         -ENOMEM */
+SHMC_API int shmc_barrier_new_ex(shmc_arena_t *arena, unsigned parties,
+				 shmc_barrier_action_fn action, void *ctx, double timeout,
+				 shmc_obj_t **out);
+/** Give this process (this attachment of the arena) ACTION(CTX) as barrier
+ * B's action, replacing the one it had: for a process that did not create
+ * B by fork() from its creator. B in; ACTION in.
+ * @return 0, -EINVAL (ACTION NULL, or B was made without an action),
+ *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, -ENOMEM */
+SHMC_API int shmc_barrier_set_action(shmc_obj_t *b, shmc_barrier_action_fn action,
+				     void *ctx);
+/** barrier.wait(timeout=TIMEOUT). SHMC_FOREVER is Python's None: the
+ * barrier's default timeout, if it has one (+inf waits without limit
+ * whatever the default).
  * @return the arrival index, 0 to parties - 1 (parties - 1 for the party
  *         that trips the barrier); SHMC_EBROKEN (the barrier is or became
- *         broken: aborted, reset while waiting, timed out or left by a dead
- *         party); -ETIMEDOUT (this call timed out, which breaks the barrier
- *         for the others, as in Python); -EINVAL, SHMC_EHANDLE, SHMC_EKIND,
- *         SHMC_ECORRUPT */
+ *         broken: aborted, reset while waiting, timed out, its action
+ *         failed, or left by a dead party); -ETIMEDOUT (this call timed
+ *         out, which breaks the barrier for the others, as in Python); for
+ *         the party that trips it, the action's negative result or -ENOENT
+ *         (this process has no action for it), the barrier broken for the
+ *         others; -EINVAL, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
 SHMC_API int shmc_barrier_wait(shmc_obj_t *b, double timeout);
 /** barrier.abort(): break it; waiters get SHMC_EBROKEN.
  * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
@@ -1389,13 +1523,13 @@ SHMC_API int shmc_queue_task_done(shmc_obj_t *q);
  *         JoinableQueue), SHMC_ECORRUPT */
 SHMC_API int shmc_queue_join(shmc_obj_t *q, double timeout);
 
-/** Python's manager.Value(TYPECODE, V), with a C element of one of the
- * array module's typecodes: b B h H i I l L q Q (integers) or f d (float,
- * double). Named "num" so as not to clash with the shmc_value_* functions
- * of plain values. Reads and writes are single atomic operations on the
- * element (lock-free); 64-bit unsigned elements hold 0 .. INT64_MAX, since
- * shmc integers are 64-bit signed. ARENA in; V in (a bool, int or float);
- * *OUT out.
+/** multiprocessing.Value(TYPECODE, V): a C element of one of the array
+ * module's typecodes: b B h H i I l L q Q (integers) or f d (float,
+ * double), kind SHMC_KIND_CVALUE. (The Manager's Value, whose typecode is
+ * only a label, is shmc_mvalue_new.) Reads and writes are single atomic
+ * operations on the element (lock-free); 64-bit unsigned elements hold 0
+ * .. INT64_MAX, since shmc integers are 64-bit signed. ARENA in; V in (a
+ * bool, int or float); *OUT out.
  * @return 0, -EINVAL (unknown typecode), SHMC_ETYPE (V is not a number, or
  *         a float for an integer typecode), -ERANGE (V does not fit), V's
  *         error, SHMC_EHANDLE (ARENA invalid or OUT NULL), SHMC_EFULL,
@@ -1425,6 +1559,47 @@ SHMC_API int shmc_cvalue_cas(shmc_obj_t *num, shmc_value_t expected, shmc_value_
 /** The typecode ('i', 'd', 'q' and the rest of the array module's), or
  * SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT. */
 SHMC_API int shmc_cvalue_typecode(shmc_obj_t *num);
+
+/** Python's manager.Value(TYPECODE, V), kind SHMC_KIND_MVALUE: the
+ * typecode is only a label, and the value any value, as in Python
+ * (Value('f', 0.1), Value('i', 'text')); str() prints Value('f', 0.1).
+ * Reads are lock-free; every write is one atomic store. ARENA in;
+ * TYPECODE in (any UTF-8 string); V in: copied, a managed object inside
+ * shared by reference; *OUT out.
+ * @return 0, -EINVAL (TYPECODE NULL, or V malformed), -EILSEQ, -EOVERFLOW
+ *         (TYPECODE longer than SHMC_MAX_LEN), SHMC_EDEPTH, SHMC_EARENA,
+ *         V's error, SHMC_EHANDLE (ARENA invalid or OUT NULL), SHMC_EFULL,
+ *         -ENOMEM */
+SHMC_API int shmc_mvalue_new(shmc_arena_t *arena, const char *typecode, shmc_value_t v,
+			     shmc_obj_t **out);
+/** *OUT = value.get() (value.value), a private copy. *OUT out:
+ * shmc_value_free().
+ * @return 0, -EINVAL (OUT NULL), SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT,
+ *         SHMC_ETHREADS, SHMC_EFULL, -ENOMEM */
+SHMC_API int shmc_mvalue_get(shmc_obj_t *val, shmc_value_t *out);
+/** value.set(V). V in: copied.
+ * @return 0, -EINVAL, -EILSEQ, SHMC_EDEPTH, SHMC_EARENA, V's error,
+ *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
+ *         SHMC_EFULL, -EDEADLK */
+SHMC_API int shmc_mvalue_set(shmc_obj_t *val, shmc_value_t v);
+/** Atomically value.value += DELTA; see shmc_namespace_add.
+ * @return 0, SHMC_ETYPE, -ERANGE, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT,
+ *         SHMC_ETHREADS, SHMC_EFULL, -EDEADLK, -ENOMEM */
+SHMC_API int shmc_mvalue_add(shmc_obj_t *val, shmc_value_t delta, shmc_value_t *result);
+/** Atomic compare-and-set of value.value; see shmc_namespace_cas.
+ * @return 1, 0, -EINVAL, -EILSEQ, SHMC_EDEPTH, SHMC_EARENA, DESIRED's
+ *         error, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
+ *         SHMC_EFULL, -EDEADLK */
+SHMC_API int shmc_mvalue_cas(shmc_obj_t *val, shmc_value_t expected, shmc_value_t desired);
+/** Atomically apply FN to value.value; see shmc_namespace_update.
+ * @return 0, FN's non-zero result, -EINVAL (FN NULL, or a malformed
+ *         result), -EILSEQ, SHMC_EDEPTH, SHMC_EARENA, SHMC_EHANDLE,
+ *         SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL, -EDEADLK,
+ *         -ENOMEM, the result's error */
+SHMC_API int shmc_mvalue_update(shmc_obj_t *val, shmc_update_fn fn, void *ctx);
+/** *OUT = the typecode label, a str. *OUT out: shmc_value_free().
+ * @return as shmc_mvalue_get */
+SHMC_API int shmc_mvalue_typecode(shmc_obj_t *val, shmc_value_t *out);
 
 /** Python's manager.Array(TYPECODE, INIT): INIT is a tuple or plain list of
  * numbers, or an int N for N zeros. Elements are as in shmc_cvalue_new; each is

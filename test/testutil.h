@@ -651,6 +651,34 @@ static inline bool have_python3(void)
 	}
 	return have;
 }
+
+/* What python3 prints running SCRIPT (python3 -c), or NULL when there is
+ * no python3; the caller frees. A script that fails fails the test. */
+static inline char *python3_output(const char *script)
+{
+	if (!have_python3())
+		return NULL;
+	char *argv[] = {"python3", "-c", (char *)script, NULL};
+	struct run r = run_input(argv, NULL, 0, (int)(TEST_DEADLINE * 2e3));
+	cr_assert(!r.timed_out && WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
+		  "python3 failed: %s", r.err);
+	char *out = strdup(r.out);
+	run_free(&r);
+	return out;
+}
+
+/* GOT, what shmc printed, must be WANT, what python3 printed for SCRIPT
+ * (kept in the test for machines without it); where python3 is
+ * installed, SCRIPT must print WANT now too. */
+static inline void expect_python(const char *got, const char *want, const char *script)
+{
+	cr_assert_str_eq(got, want, "shmc printed:\n%s", got);
+	char *py = python3_output(script);
+	if (py) {
+		cr_assert_str_eq(py, want, "python3 printed:\n%s", py);
+		free(py);
+	}
+}
 #endif /* CRITERION_H_ */
 
 /* 3. White-box ============================================================= */

@@ -49,6 +49,7 @@ const char *shmc_python_exception(int rc, const char *call)
 	case SHMC_EBROKEN:
 		return "threading.BrokenBarrierError";
 	case SHMC_ENOTHELD:
+	case SHMC_ECHANGED: /* a dict changed size (or keys) under an iterator */
 	case -EDEADLK: /* Python would deadlock; shmc refuses */
 		return "RuntimeError";
 	case SHMC_EBOUND:  /* BoundedSemaphore released too many times */

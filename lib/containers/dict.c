@@ -3,7 +3,7 @@
  *
  * Layout: the object body holds `table_off`, the offset of one table block:
  *
- *   header   {magic, nindex, cap, used, live}
+ *   header   {magic, dead_tail, nindex, cap, used, live, gen}
  *   index    nindex 32-bit slots: 0 empty, else entry number + 1
  *   entries  cap entries {hash, key word, value word}, in insertion order
  *
@@ -11,27 +11,42 @@
  * entry's hash, then its key with Python's equality (values/venc.h). Iteration walks
  * entries [0, used) and skips deleted keys, which keeps Python's order.
  *
- * Writers hold the lock and publish each change with one atomic store:
- *   - insert: the entry's hash, key and value are written, then the index
- *     slot is stored (the publication), then used and live are bumped;
+ * `used` is the fence of visibility: readers ignore entries at or past it,
+ * and index slots that name them. Writers hold the lock and publish each
+ * change with one atomic store:
+ *   - insert: the entry's hash, key and value are written, then its index
+ *     slot, then used is bumped (the publication), then live;
+ *   - a merge of new keys into a table with room for them (the common
+ *     case of shmc__dict_merge): the same for each, and one store of used
+ *     publishes them all at once;
  *   - update: the value word is stored;
  *   - delete: the key word is stored as DELETED (its index slot stays, as a
  *     tombstone for probing), then live is dropped;
- *   - growth, compaction and clear build a new table privately and store its
- *     offset in table_off.
- * If a writer dies after an insert's publication but before used/live were
- * bumped, repair (under the recovered lock) rolls the insert forward: the
- * entry was complete before it was published, and readers may have seen it.
- * It then recounts live from the entries. The sequence lock keeps snapshot
- * readers from ever seeing the bookkeeping half done.
+ *   - growth, compaction, clear and any other merge build a new table
+ *     privately and store its offset in table_off.
+ * If a writer dies before its store of used, repair (under the recovered
+ * lock) rolls the insert or merge back: it clears the index slots that name
+ * entries past used and drops their keys and values, which no reader can
+ * have seen. Rolling back is the only choice that keeps a merge all or
+ * nothing. Repair then recounts live from the entries. The sequence lock
+ * keeps snapshot readers from ever seeing the bookkeeping half done.
+ *
+ * Each table records `gen`, the object's sequence count when it was built:
+ * unique among the tables a dict ever has, so that an iterator knows when
+ * the table it walks was replaced. `dead_tail` (writers only) counts entries
+ * known deleted at the end of [0, used), so that repeated popitem() calls do
+ * not scan the same tombstones again; any insert resets it to 0.
  *
  * Readers: get/has probe inside an epoch section without the lock; len and
- * snapshots validate with the sequence lock.
+ * snapshots validate with the sequence lock; an iterator reads one entry a
+ * call, and finds its place again by its last key's word when the table
+ * was replaced.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/heap.h"
 #include "memory/alloc.h"
 #include "containers/dict.h"
 #include "values/venc.h"
@@ -50,12 +65,12 @@ struct dict_entry {
 
 struct dict_table {
 	uint32_t magic;
-	uint32_t pad_;
+	uint32_t dead_tail; /* entries [used - dead_tail, used) are deleted */
 	uint64_t nindex; /* a power of two */
 	uint64_t cap;    /* entries: two thirds of nindex */
 	atomic_u64 used;
 	atomic_u64 live;
-	uint64_t pad2_;
+	uint64_t gen;    /* the object's seq when this table was built */
 	atomic_u32 index[];
 };
 
@@ -64,7 +79,7 @@ static inline struct dict_entry *entries(struct dict_table *t)
 	return (struct dict_entry *)ALIGN_UP((uintptr_t)&t->index[t->nindex], 16);
 }
 
-static uint64_t table_bytes(uint64_t nindex, uint64_t cap)
+static inline uint64_t table_bytes(uint64_t nindex, uint64_t cap)
 {
 	return ALIGN_UP(sizeof(struct dict_table) + nindex * sizeof(uint32_t), 16) +
 	       cap * sizeof(struct dict_entry);
@@ -82,12 +97,12 @@ static inline struct dict_table *table_at(shmc_arena_t *a, uint64_t off)
 	struct dict_table *t = shmc__at(a, off, sizeof(*t), 16);
 	if (unlikely(t == NULL))
 		return NULL;
-	/* The table spans less than 32 bytes per index slot (plus its
-	 * header), and cap < nindex. */
+	/* cap < nindex <= 2^32, so the size cannot overflow; the whole table
+	 * lies inside the arena. */
 	uint64_t n = t->nindex;
 	if (unlikely(t->magic != SHMC__DICT_TABLE_MAGIC || n < MIN_INDEX || (n & (n - 1)) ||
 		     n > ((uint64_t)1 << 32) || t->cap >= n ||
-		     (n << 5) + 64 > a->capacity - off))
+		     table_bytes(n, t->cap) > a->capacity - off))
 		return NULL;
 	return t;
 }
@@ -152,7 +167,10 @@ static inline __attribute__((always_inline)) struct dict_entry *lookup(shmc_aren
 	/* Locals: the acquire loads below would make the compiler reload
 	 * anything read through a pointer. */
 	struct dict_entry *e = entries(t);
-	const uint64_t nindex = t->nindex, cap = t->cap, hash = k->hash;
+	const uint64_t nindex = t->nindex, hash = k->hash;
+	/* Acquire: pairs with the release store of used that published the
+	 * entries below it. */
+	const uint64_t used = used_of(t);
 	const uint64_t mask = nindex - 1;
 	atomic_u32 *index = t->index;
 	uint64_t i = hash & mask;
@@ -160,8 +178,8 @@ static inline __attribute__((always_inline)) struct dict_entry *lookup(shmc_aren
 		uint32_t x = ld_acquire(&index[i]);
 		if (x == 0)
 			return NULL;
-		if (unlikely(x > cap))
-			continue; /* corrupt slot: skip it */
+		if (unlikely(x > used))
+			continue; /* not published yet (or corrupt): skip it */
 		struct dict_entry *c = &e[x - 1];
 		if (ld_relaxed(&c->hash) != hash)
 			continue;
@@ -183,9 +201,10 @@ static void index_put(struct dict_table *t, uint64_t hash, uint64_t x)
 	st_release(&t->index[i], (uint32_t)(x + 1));
 }
 
-/* A new empty table with room for at least N entries. */
-static int table_new(shmc_arena_t *a, uint64_t n, struct dict_table **out,
-		     uint64_t *off)
+/* A new empty table with room for at least N entries, built for the
+ * object whose sequence count is GEN. */
+static int table_new(shmc_arena_t *a, uint64_t n, uint64_t gen,
+		     struct dict_table **out, uint64_t *off)
 {
 	uint64_t nindex = MIN_INDEX;
 	while (cap_for(nindex) < n) {
@@ -209,6 +228,7 @@ static int table_new(shmc_arena_t *a, uint64_t n, struct dict_table **out,
 	t->magic = SHMC__DICT_TABLE_MAGIC;
 	t->nindex = nindex;
 	t->cap = cap;
+	t->gen = gen;
 	*out = t;
 	return 0;
 }
@@ -234,7 +254,8 @@ static int make_room_locked(struct shmc__writer *w, struct dict_table **tp)
 		return 0;
 	uint64_t live = t ? ld_relaxed(&t->live) : 0, off;
 	/* Room for half as many again before the next resize. */
-	int rc = table_new(w->a, live < 4 ? 5 : live + live / 2 + 1, &nt, &off);
+	int rc = table_new(w->a, live < 4 ? 5 : live + live / 2 + 1,
+			   ld_relaxed(&w->o->seq), &nt, &off);
 	if (rc)
 		return rc;
 	uint64_t n = 0;
@@ -268,9 +289,10 @@ static void insert_locked(struct dict_table *t, uint64_t hash, uint64_t kw,
 	st_relaxed(&e->hash, hash);
 	st_relaxed(&e->key, kw);
 	st_relaxed(&e->val, vw);
-	index_put(t, hash, u); /* the publication: release */
-	st_release(&t->used, u + 1);
+	index_put(t, hash, u);
+	st_release(&t->used, u + 1); /* the publication */
 	st_release(&t->live, ld_relaxed(&t->live) + 1);
+	t->dead_tail = 0;
 }
 
 /* Operations -------------------------------------------------------------- */
@@ -552,15 +574,25 @@ int shmc__dict_repair(shmc_arena_t *a, struct shmc__obj *o)
 	uint64_t used = ld_relaxed(&t->used);
 	if (used > t->cap)
 		return SHMC_ECORRUPT;
-	/* Roll forward an insert that was published but not counted. */
+	struct dict_entry *e = entries(t);
+	/* Roll back the inserts a dead writer had indexed but not published:
+	 * no reader has seen them (see the top). Each was complete before its
+	 * slot was stored, so its words are dropped with it. */
 	for (uint64_t i = 0; i < t->nindex; i++) {
 		uint32_t x = ld_relaxed(&t->index[i]);
-		if (x == used + 1 && used < t->cap)
-			used++;
-		else if (x > used)
+		if (x <= used)
+			continue;
+		if (x > t->cap)
 			return SHMC_ECORRUPT;
+		uint64_t kw = ld_relaxed(&e[x - 1].key);
+		if (kw != SHMC__W_DELETED && kw != SHMC__W_EMPTY) {
+			shmc__word_drop(a, kw);
+			shmc__word_drop(a, ld_relaxed(&e[x - 1].val));
+		}
+		st_relaxed(&e[x - 1].key, SHMC__W_EMPTY);
+		st_relaxed(&t->index[i], 0);
 	}
-	struct dict_entry *e = entries(t);
+	t->dead_tail = 0;
 	uint64_t live = 0;
 	for (uint64_t i = 0; i < used; i++) {
 		uint64_t kw = ld_relaxed(&e[i].key);
@@ -678,4 +710,351 @@ void shmc__dict_items(shmc_arena_t *a, struct shmc__obj *o,
 		if (fn(ctx, kw, ld_acquire(&e[i].val)))
 			break;
 	}
+}
+
+/* popitem ------------------------------------------------------------------ */
+
+int shmc__dict_popitem(shmc_arena_t *a, struct shmc__obj *o, shmc_value_t *key,
+		       shmc_value_t *val)
+{
+	struct shmc__writer w;
+	int rc = shmc__writer_begin(a, o, 2, &w);
+	if (rc)
+		return rc;
+	struct dict_table *t = table_of(w.a, w.o);
+	if (t == NULL || ld_relaxed(&t->live) == 0) {
+		shmc__writer_exit(&w);
+		return SHMC_EKEY;
+	}
+	/* The last live entry: Python's LIFO order. */
+	struct dict_entry *e = entries(t);
+	uint64_t u = used_of(t), i = u - (t->dead_tail < u ? t->dead_tail : u), kw = 0;
+	while (i > 0) {
+		kw = ld_relaxed(&e[--i].key);
+		if (kw != SHMC__W_DELETED && kw != SHMC__W_EMPTY)
+			break;
+		kw = 0;
+	}
+	if (kw == 0) { /* live said there was one */
+		shmc__writer_exit(&w);
+		return SHMC_ECORRUPT;
+	}
+	uint64_t vw = ld_relaxed(&e[i].val);
+	shmc_value_t k = shmc_none(), v = shmc_none();
+	/* Decode first: after the removal a failure could not be undone. */
+	if ((key && (rc = shmc__word_load(w.a, kw, &k)) != 0) ||
+	    (val && (rc = shmc__word_load(w.a, vw, &v)) != 0)) {
+		shmc_value_free(&k);
+		shmc__writer_exit(&w);
+		return rc;
+	}
+	uint64_t s = shmc__write_begin(w.o);
+	st_release(&e[i].key, SHMC__W_DELETED); /* the publication */
+	st_relaxed(&t->live, ld_relaxed(&t->live) - 1);
+	shmc__write_end(w.o, s);
+	t->dead_tail = (uint32_t)(u - i);
+	shmc__word_retire(w.a, w.r, kw);
+	shmc__word_retire(w.a, w.r, vw);
+	shmc__writer_exit(&w);
+	if (key)
+		*key = k;
+	if (val)
+		*val = v;
+	return 0;
+}
+
+/* merge --------------------------------------------------------------------- */
+
+/* The entry of T whose key word is KW (found from its hash), or NULL:
+ * where an entry went when its table was rebuilt, since rebuilding moves
+ * key words, never re-encodes them. */
+static struct dict_entry *find_word(struct dict_table *t, uint64_t hash, uint64_t kw)
+{
+	struct dict_entry *e = entries(t);
+	uint64_t mask = t->nindex - 1, i = hash & mask, used = used_of(t);
+	for (uint64_t n = 0; n < t->nindex; n++, i = (i + 1) & mask) {
+		uint32_t x = ld_acquire(&t->index[i]);
+		if (x == 0)
+			return NULL;
+		if (x <= used && ld_relaxed(&e[x - 1].key) == kw)
+			return &e[x - 1];
+	}
+	return NULL;
+}
+
+/* One entry of a merge: its key, the word of its new value, the entry now
+ * holding the key (NULL for a new key) and the new key's word. */
+struct merge_item {
+	struct shmc__key k;
+	uint64_t vw, kw;
+	struct dict_entry *old;
+};
+
+static void drop_words(shmc_arena_t *a, struct merge_item *it, size_t n, bool keys)
+{
+	for (size_t i = 0; i < n; i++) {
+		shmc__word_drop(a, it[i].vw);
+		if (keys && it[i].kw)
+			shmc__word_drop(a, it[i].kw);
+	}
+}
+
+/* Store the key words of the new keys (lock held). */
+static int store_new_keys(shmc_arena_t *a, struct merge_item *it, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (it[i].old)
+			continue;
+		int rc = shmc__word_store(a, it[i].k.v, &it[i].kw);
+		if (rc) {
+			for (size_t j = 0; j < i; j++)
+				if (it[j].kw)
+					shmc__word_drop(a, it[j].kw);
+			for (size_t j = 0; j < n; j++)
+				it[j].kw = 0;
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* Every key is new and T has room for them all: append them and publish
+ * them with one store of used. */
+static int merge_append_locked(struct shmc__writer *w, struct dict_table *t,
+			       struct merge_item *it, size_t n)
+{
+	int rc = store_new_keys(w->a, it, n);
+	if (rc)
+		return rc;
+	struct dict_entry *e = entries(t);
+	uint64_t u = ld_relaxed(&t->used);
+	for (size_t i = 0; i < n; i++) {
+		st_relaxed(&e[u + i].hash, it[i].k.hash);
+		st_relaxed(&e[u + i].key, it[i].kw);
+		st_relaxed(&e[u + i].val, it[i].vw);
+		index_put(t, it[i].k.hash, u + i);
+	}
+	uint64_t s = shmc__write_begin(w->o);
+	st_release(&t->used, u + n); /* the publication of them all */
+	st_release(&t->live, ld_relaxed(&t->live) + n);
+	shmc__write_end(w->o, s);
+	t->dead_tail = 0;
+	return 0;
+}
+
+/* Anything else: a new table holding the old entries, the new values of
+ * the keys already there (in their places) and the new keys (at the end),
+ * published with one store of table_off. The values replaced go to a
+ * second table, a graveyard retired whole, so that a merge of any size
+ * needs two retirements, not one per value. */
+static int merge_rebuild_locked(struct shmc__writer *w, struct dict_table *t,
+				struct merge_item *it, size_t n, uint64_t nnew,
+				uint64_t nret)
+{
+	uint64_t live = t ? ld_relaxed(&t->live) : 0, total = live + nnew, noff, goff = 0;
+	struct dict_table *nt, *gy = NULL;
+	int rc = shmc__writer_reserve(w, (t != NULL) + (nret != 0));
+	if (rc)
+		return rc;
+	if ((rc = table_new(w->a, total < 4 ? 5 : total + total / 2 + 1,
+			    ld_relaxed(&w->o->seq), &nt, &noff)) != 0)
+		return rc;
+	if (nret && (rc = table_new(w->a, nret, 0, &gy, &goff)) != 0) {
+		shmc__free(w->a, noff);
+		return rc;
+	}
+	if ((rc = store_new_keys(w->a, it, n)) != 0) {
+		shmc__free(w->a, noff);
+		if (gy)
+			shmc__free(w->a, goff);
+		return rc;
+	}
+	/* Nothing can fail from here on. */
+	struct dict_entry *dst = entries(nt);
+	uint64_t m = 0, g = 0;
+	if (t) {
+		struct dict_entry *src = entries(t);
+		for (uint64_t i = 0, u = used_of(t); i < u; i++) {
+			uint64_t kw = ld_relaxed(&src[i].key);
+			if (kw == SHMC__W_DELETED || kw == SHMC__W_EMPTY)
+				continue;
+			uint64_t h = ld_relaxed(&src[i].hash);
+			st_relaxed(&dst[m].hash, h);
+			st_relaxed(&dst[m].key, kw);
+			st_relaxed(&dst[m].val, ld_relaxed(&src[i].val));
+			index_put(nt, h, m);
+			m++;
+		}
+	}
+	st_relaxed(&nt->used, m);
+	for (size_t i = 0; i < n; i++) {
+		if (it[i].old == NULL)
+			continue;
+		struct dict_entry *ne = find_word(nt, it[i].k.hash, ld_relaxed(&it[i].old->key));
+		SHMC_ASSERT(ne != NULL);
+		uint64_t ov = ld_relaxed(&ne->val);
+		st_relaxed(&ne->val, it[i].vw);
+		if (shmc__word_needs_retire(ov)) {
+			/* nret counted these: the keys of M are distinct */
+			SHMC_ASSERT(g < nret);
+			struct dict_entry *ge = &entries(gy)[g];
+			st_relaxed(&ge->hash, g);
+			st_relaxed(&ge->key, SHMC__W_NONE);
+			st_relaxed(&ge->val, ov);
+			index_put(gy, g, g);
+			g++;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (it[i].old)
+			continue;
+		st_relaxed(&dst[m].hash, it[i].k.hash);
+		st_relaxed(&dst[m].key, it[i].kw);
+		st_relaxed(&dst[m].val, it[i].vw);
+		index_put(nt, it[i].k.hash, m);
+		m++;
+	}
+	st_relaxed(&nt->used, m);
+	st_relaxed(&nt->live, m);
+	if (gy) {
+		st_relaxed(&gy->used, g);
+		st_relaxed(&gy->live, g);
+	}
+	struct dict_body *b = SHMC__BODY(w->o, struct dict_body);
+	uint64_t s = shmc__write_begin(w->o);
+	st_release(&b->table_off, noff); /* the publication of it all */
+	shmc__write_end(w->o, s);
+	if (t) /* its words moved, or went to the graveyard */
+		shmc__epoch_retire(w->a, w->r, shmc__off(w->a, t) | SHMC__RETIRE_FREE);
+	if (gy)
+		shmc__epoch_retire(w->a, w->r, goff | SHMC__RETIRE_BODY);
+	return 0;
+}
+
+int shmc__dict_merge(shmc_arena_t *a, struct shmc__obj *o, const struct shmc_pmap *m)
+{
+	size_t n = m->len;
+	if (n == 0)
+		return 0;
+	struct merge_item *it = shmc__heap_alloc(n * sizeof(*it));
+	if (it == NULL)
+		return -ENOMEM;
+	/* Values are encoded before the lock, as every write does. */
+	int rc = 0;
+	size_t i;
+	for (i = 0; i < n; i++) {
+		it[i].kw = 0;
+		it[i].old = NULL;
+		if ((rc = shmc__dict_key(m->e[i].key, &it[i].k)) != 0 ||
+		    (rc = shmc__word_store(a, m->e[i].val, &it[i].vw)) != 0)
+			break;
+	}
+	if (rc) {
+		drop_words(a, it, i, false);
+		shmc__heap_free(it);
+		return rc;
+	}
+	struct shmc__writer w;
+	if ((rc = shmc__writer_begin(a, o, 0, &w)) != 0) {
+		drop_words(a, it, n, false);
+		shmc__heap_free(it);
+		return rc;
+	}
+	struct dict_table *t = table_of(w.a, w.o);
+	uint64_t nnew = 0, nret = 0;
+	for (i = 0; i < n; i++) {
+		it[i].old = lookup(w.a, t, &it[i].k);
+		if (it[i].old == NULL)
+			nnew++;
+		else if (shmc__word_needs_retire(ld_relaxed(&it[i].old->val)))
+			nret++;
+	}
+	bool append = nnew == n && t && used_of(t) + n <= t->cap;
+	uint64_t old_bytes = t ? table_bytes(t->nindex, t->cap) : 0;
+	if (append)
+		rc = merge_append_locked(&w, t, it, n);
+	else
+		rc = merge_rebuild_locked(&w, t, it, n, nnew, nret);
+	shmc__writer_exit(&w);
+	/* A rebuild retired a whole table: when it is big, free it as soon
+	 * as no reader can be in it rather than after the next few dozen
+	 * retirements, so that merges into a big dict do not pile its old
+	 * tables up (a flush costs a few membarriers: tens of microseconds,
+	 * less than rebuilding a megabyte). */
+	if (rc == 0 && !append && old_bytes >= ((uint64_t)1 << 20))
+		shmc__epoch_flush(w.a, w.r);
+	if (rc)
+		drop_words(a, it, n, false);
+	shmc__heap_free(it);
+	return rc;
+}
+
+/* Iteration ----------------------------------------------------------------- */
+
+int shmc__dict_next(shmc_arena_t *a, struct shmc__obj *o, struct shmc__dict_cursor *c,
+		    int64_t len, unsigned what, shmc_value_t *out)
+{
+	struct shmc__rec *r = shmc__epoch_rec(a);
+	if (unlikely(r == NULL))
+		return SHMC_ETHREADS;
+	shmc__epoch_enter(a, r);
+	struct dict_table *t = table_of(a, o);
+	int rc = 0;
+	if ((t ? (int64_t)ld_acquire(&t->live) : 0) != len) {
+		rc = SHMC_ECHANGED;
+		goto out;
+	}
+	if (t == NULL)
+		goto out; /* empty, and was */
+	if (t->gen != c->gen || !c->started) {
+		/* A new table (rebuilt by a merge or a compaction): go on after
+		 * the last key given, which it moved there, with its word. */
+		c->pos = 0;
+		if (c->last_kw) {
+			struct dict_entry *e = find_word(t, c->last_hash, c->last_kw);
+			if (e == NULL) { /* deleted, and the size is back */
+				rc = SHMC_EKEY;
+				goto out;
+			}
+			c->pos = (uint64_t)(e - entries(t)) + 1;
+		}
+		c->gen = t->gen;
+		c->started = true;
+	}
+	struct dict_entry *e = entries(t);
+	for (uint64_t i = c->pos, u = used_of(t); i < u; i++) {
+		uint64_t kw = ld_acquire(&e[i].key);
+		if (kw == SHMC__W_DELETED || kw == SHMC__W_EMPTY)
+			continue;
+		shmc_value_t k = shmc_none(), v = shmc_none();
+		if ((what & SHMC_ITER_KEYS) && (rc = shmc__word_load(a, kw, &k)) != 0)
+			goto out;
+		if ((what & SHMC_ITER_VALUES) &&
+		    (rc = shmc__word_load(a, ld_acquire(&e[i].val), &v)) != 0) {
+			shmc_value_free(&k);
+			goto out;
+		}
+		if (what == SHMC_ITER_ITEMS) {
+			shmc_value_t tup;
+			if ((rc = shmc__seq_new(SHMC_TUPLE, 2, &tup)) != 0) {
+				shmc_value_free(&k);
+				shmc_value_free(&v);
+				goto out;
+			}
+			shmc__seq_push(&tup, k);
+			shmc__seq_push(&tup, v);
+			*out = tup;
+		} else {
+			*out = what == SHMC_ITER_KEYS ? k : v;
+		}
+		c->pos = i + 1;
+		c->last_kw = kw;
+		c->last_hash = ld_relaxed(&e[i].hash);
+		rc = 1;
+		goto out;
+	}
+	c->pos = used_of(t);
+out:
+	shmc__epoch_exit(r);
+	return rc;
 }

@@ -43,6 +43,29 @@ int shmc__dict_setdefault(shmc_arena_t *a, struct shmc__obj *o,
 			  shmc_value_t *out);
 int shmc__dict_clear(shmc_arena_t *a, struct shmc__obj *o);
 
+/* d.popitem(): remove the last entry; *KEY and *VAL (either may be NULL)
+ * receive it. @return 0, SHMC_EKEY (empty), and the errors of a write */
+int shmc__dict_popitem(shmc_arena_t *a, struct shmc__obj *o, shmc_value_t *key,
+		       shmc_value_t *val);
+/* d.update(M): the entries of plain dict M (in), all published at once.
+ * @return 0, and the errors of a write and of encoding M's values */
+int shmc__dict_merge(shmc_arena_t *a, struct shmc__obj *o, const struct shmc_pmap *m);
+
+/* Where an iterator is: the table it walks (by gen), the next entry there,
+ * and the last key it gave (its word and hash; 0 before the first). */
+struct shmc__dict_cursor {
+	uint64_t gen, pos, last_kw, last_hash;
+	bool started;
+};
+/* The next entry after C, as WHAT asks (SHMC_ITER_KEYS, _VALUES, _ITEMS),
+ * lock-free. LEN is the length the iterator started with.
+ * @return 1 (*OUT written), 0 (no more), SHMC_ECHANGED (the length is not
+ *         LEN), SHMC_EKEY (the table was rebuilt without the last key
+ *         given: no place to go on from), SHMC_ETHREADS, -ENOMEM,
+ *         SHMC_EFULL, SHMC_ECORRUPT */
+int shmc__dict_next(shmc_arena_t *a, struct shmc__obj *o, struct shmc__dict_cursor *c,
+		    int64_t len, unsigned what, shmc_value_t *out);
+
 void shmc__dict_destroy(shmc_arena_t *a, struct shmc__obj *o);
 /* Drop a detached table with its keys and values (-1: not a table). */
 int shmc__dict_body_drop(shmc_arena_t *a, uint64_t off);

@@ -239,3 +239,45 @@ int shmc_dict_update(shmc_obj_t *h, shmc_value_t key, shmc_update_fn fn,
 	struct shmc__rmw op = {.kind = SHMC__RMW_UPDATE, .fn = fn, .ctx = ctx};
 	return dict_rmw(h, key, &op);
 }
+
+int shmc_dict_get_default(shmc_obj_t *h, shmc_value_t key, shmc_value_t dflt,
+			  shmc_value_t *out)
+{
+	struct shmc__key k;
+	struct shmc__obj *o;
+	int rc = key_for(h, key, &o, &k);
+	if (rc)
+		return rc;
+	if (out == NULL)
+		return -EINVAL;
+	if (dflt.type == SHMC_ERROR)
+		return (int)dflt.i;
+	rc = shmc__dict_get(h->arena, o, &k, SHMC_EKEY, out);
+	return rc == SHMC_EKEY ? shmc_value_copy(dflt, out) : rc;
+}
+
+int shmc_dict_pop_default(shmc_obj_t *h, shmc_value_t key, shmc_value_t dflt,
+			  shmc_value_t *out)
+{
+	struct shmc__key k;
+	struct shmc__obj *o;
+	shmc_value_t v;
+	int rc = key_for(h, key, &o, &k);
+	if (rc)
+		return rc;
+	if (dflt.type == SHMC_ERROR)
+		return (int)dflt.i;
+	rc = shmc__dict_remove(h->arena, o, &k, SHMC_EKEY, out ? &v : NULL);
+	if (rc == SHMC_EKEY)
+		return out ? shmc_value_copy(dflt, out) : 0;
+	if (rc == 0 && out)
+		*out = v;
+	return rc;
+}
+
+int shmc_dict_popitem(shmc_obj_t *h, shmc_value_t *key, shmc_value_t *val)
+{
+	struct shmc__obj *o;
+	int rc = dict_of(h, &o);
+	return rc ? rc : shmc__dict_popitem(h->arena, o, key, val);
+}

@@ -1,13 +1,16 @@
 /*
  * namespace.c -- the managed Namespace: attributes by name, on the table in
  * dict.c with str keys. Printed as Python prints one: the "name=repr"
- * strings of the attributes not starting with '_', sorted.
+ * strings of the attributes not starting with '_', sorted. Names that
+ * start with '_' are the handle's own, never shared, as Python's proxy
+ * keeps them (nspriv.c).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "containers/dict.h"
+#include "containers/nspriv.h"
 #include "base/heap.h"
 #include "values/repr.h"
 
@@ -103,7 +106,11 @@ int shmc_namespace_set(shmc_obj_t *h, const char *name, shmc_value_t v)
 	struct shmc__key k;
 	struct shmc__obj *o;
 	int rc = ns_key(h, name, &o, &k);
-	return rc ? rc : shmc__dict_set(h->arena, o, &k, v);
+	if (rc)
+		return rc;
+	if (shmc__nspriv_is(name))
+		return shmc__nspriv_set(h, name, v);
+	return shmc__dict_set(h->arena, o, &k, v);
 }
 
 int shmc_namespace_get(shmc_obj_t *h, const char *name, shmc_value_t *out)
@@ -111,7 +118,11 @@ int shmc_namespace_get(shmc_obj_t *h, const char *name, shmc_value_t *out)
 	struct shmc__key k;
 	struct shmc__obj *o;
 	int rc = ns_key(h, name, &o, &k);
-	return rc ? rc : shmc__dict_get(h->arena, o, &k, SHMC_EATTR, out);
+	if (rc)
+		return rc;
+	if (shmc__nspriv_is(name))
+		return shmc__nspriv_get(h, name, out);
+	return shmc__dict_get(h->arena, o, &k, SHMC_EATTR, out);
 }
 
 int shmc_namespace_del(shmc_obj_t *h, const char *name)
@@ -119,8 +130,11 @@ int shmc_namespace_del(shmc_obj_t *h, const char *name)
 	struct shmc__key k;
 	struct shmc__obj *o;
 	int rc = ns_key(h, name, &o, &k);
-	return rc ? rc
-		  : shmc__dict_remove(h->arena, o, &k, SHMC_EATTR, NULL);
+	if (rc)
+		return rc;
+	if (shmc__nspriv_is(name))
+		return shmc__nspriv_del(h, name);
+	return shmc__dict_remove(h->arena, o, &k, SHMC_EATTR, NULL);
 }
 
 int shmc_namespace_has(shmc_obj_t *h, const char *name)
@@ -128,7 +142,11 @@ int shmc_namespace_has(shmc_obj_t *h, const char *name)
 	struct shmc__key k;
 	struct shmc__obj *o;
 	int rc = ns_key(h, name, &o, &k);
-	return rc ? rc : shmc__dict_has(h->arena, o, &k);
+	if (rc)
+		return rc;
+	if (shmc__nspriv_is(name))
+		return shmc__nspriv_has(h, name);
+	return shmc__dict_has(h->arena, o, &k);
 }
 
 int shmc_namespace_names(shmc_obj_t *h, shmc_value_t *out)
@@ -140,8 +158,11 @@ int shmc_namespace_names(shmc_obj_t *h, shmc_value_t *out)
 	size_t n = d.map->len;
 	if ((rc = shmc__seq_new(SHMC_LIST, n, &l)) == 0) {
 		for (size_t i = 0; i < n; i++) {
-			shmc__seq_push(&l, d.map->e[i].key);
-			d.map->e[i].key = shmc_none();
+			shmc_value_t *k = &d.map->e[i].key;
+			if (k->type == SHMC_STR && k->len && k->str[0] == '_')
+				continue; /* private names are the handle's */
+			shmc__seq_push(&l, *k);
+			*k = shmc_none();
 		}
 		/* Sorted by name, as dir() lists them. */
 		struct shmc_seq *s = l.seq;
@@ -165,7 +186,11 @@ static int ns_rmw(shmc_obj_t *h, const char *name, const struct shmc__rmw *op)
 	struct shmc__key k;
 	struct shmc__obj *o;
 	int rc = ns_key(h, name, &o, &k);
-	return rc ? rc : shmc__dict_rmw(h->arena, o, &k, SHMC_EATTR, op);
+	if (rc)
+		return rc;
+	if (shmc__nspriv_is(name))
+		return shmc__nspriv_rmw(h, name, op);
+	return shmc__dict_rmw(h->arena, o, &k, SHMC_EATTR, op);
 }
 
 int shmc_namespace_add(shmc_obj_t *h, const char *name, shmc_value_t delta,

@@ -28,8 +28,9 @@ extern const struct shmc__kind shmc__event_kind;
 extern const struct shmc__kind shmc__barrier_kind;
 extern const struct shmc__kind shmc__queue_kind;
 extern const struct shmc__kind shmc__joinable_queue_kind;
-extern const struct shmc__kind shmc__value_kind;
+extern const struct shmc__kind shmc__cvalue_kind;
 extern const struct shmc__kind shmc__array_kind;
+extern const struct shmc__kind shmc__mvalue_kind;
 
 static void install(void)
 {
@@ -49,8 +50,9 @@ static void install(void)
 		{SHMC_KIND_BARRIER, &shmc__barrier_kind},
 		{SHMC_KIND_QUEUE, &shmc__queue_kind},
 		{SHMC_KIND_JOINABLE_QUEUE, &shmc__joinable_queue_kind},
-		{SHMC_KIND_VALUE, &shmc__value_kind},
+		{SHMC_KIND_CVALUE, &shmc__cvalue_kind},
 		{SHMC_KIND_ARRAY, &shmc__array_kind},
+		{SHMC_KIND_MVALUE, &shmc__mvalue_kind},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(table); i++)
 		shmc__kind_register(table[i].kind, table[i].k);

@@ -48,6 +48,7 @@ static int new_handle(shmc_arena_t *a, uint64_t off, unsigned kind,
 	h->kind = kind;
 	h->arena = a;
 	h->off = off;
+	h->local = NULL;
 	*out = h;
 	return 0;
 }
@@ -102,6 +103,7 @@ int shmc__obj_stub(shmc_arena_t *a, uint64_t off, shmc_obj_t **out)
 	h->arena = a;
 	h->off = off;
 	h->hidx = UINT32_MAX;
+	h->local = NULL;
 	*out = h;
 	return 0;
 }
@@ -330,6 +332,8 @@ void shmc_obj_release(shmc_obj_t *h)
 	if (h == NULL || h->magic != SHMC__HANDLE_MAGIC || !shmc__arena_ok(h->arena))
 		return;
 	h->magic = 0;
+	if (h->local)
+		h->local->free(h->local);
 	shmc__handle_remove(h->arena, h->hidx);
 	shmc__obj_decref(h->arena, h->off);
 	shmc__heap_free(h);

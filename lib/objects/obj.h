@@ -88,6 +88,13 @@ const struct shmc__kind *shmc__kind_of_body(const shmc_arena_t *a, uint64_t off)
  * epoch layer calls (arena hooks, arena.h) once no reader can see it. */
 void shmc__obj_dispose(shmc_arena_t *a, uint64_t what);
 
+/* Process-local state that a module keeps on one handle: a namespace's
+ * private attributes (containers/nspriv.c). Never shared, never copied to
+ * another handle; freed through FREE when the handle is released. */
+struct shmc__hlocal {
+	void (*free)(struct shmc__hlocal *l);
+};
+
 /* A handle: a process-local name for a managed object. */
 struct shmc_obj {
 	uint32_t magic;
@@ -95,7 +102,14 @@ struct shmc_obj {
 	shmc_arena_t *arena;
 	uint64_t off;
 	uint32_t hidx; /* entry in this process's handle table */
+	struct shmc__hlocal *local; /* NULL, or this handle's own state */
 };
+
+/* Where H keeps its process-local state (see struct shmc__hlocal). */
+static inline struct shmc__hlocal **shmc__obj_local(shmc_obj_t *h)
+{
+	return &h->local;
+}
 
 /* Check H and find its object; KIND 0 accepts any kind.
  * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */

@@ -1,6 +1,6 @@
 /*
- * barrier.c -- Barrier: Python's manager.Barrier(parties), which a
- * dead party breaks instead of wedging.
+ * barrier.c -- Barrier: Python's manager.Barrier(parties, action, timeout),
+ * which a dead party breaks instead of wedging.
  *
  * Layout of the body:
  *
@@ -15,6 +15,10 @@
  *   parties     fixed at creation
  *   tokens_off  a block of `parties` tokens: tokens[i] names the process
  *               that arrived i-th in the current generation
+ *   timeout_ns  the default timeout of a wait, fixed at creation (-1: none)
+ *   flags       HAS_ACTION, fixed at creation: the party that trips the
+ *               barrier runs the action its process remembers for it
+ *               (baction.c: a function pointer never enters the arena)
  *
  * Changes are made under the object's owner lock and published by one store
  * of st: an arrival writes its token in tokens[count], then stores count+1;
@@ -30,6 +34,14 @@
  * passed (returning their arrival index), a break or reset means
  * SHMC_EBROKEN, as in Python. The history keeps the last 19 changes; a
  * waiter that sleeps through more (stopped, say) reports SHMC_EBROKEN.
+ *
+ * The action. The last arrival of a barrier with an action writes its
+ * token and stores count = parties (the action is running), runs the
+ * action still holding the lock (as Python runs it under the condition's
+ * lock: arrivals meanwhile wait for the lock), then publishes a trip, or a
+ * break if the action failed, which its own wait returns. If it dies in
+ * the action, the waiters' probe finds its token dead and takes the lock
+ * over, and repair, seeing count = parties, publishes the break.
  *
  * Unlike Python's barrier there is no draining phase: the next generation
  * may start filling while the last one's waiters are still waking up,
@@ -49,6 +61,7 @@
 
 #include "memory/alloc.h"
 #include "values/repr.h"
+#include "sync/baction.h"
 #include "sync/sync.h"
 #include "sync/waiter.h"
 
@@ -61,12 +74,16 @@
 #define EPOCH_SHIFT 40
 #define EPOCH_MASK 0xffffffu
 
+#define HAS_ACTION 1u
+
 struct barrier_body {
 	atomic_u64 st;
 	atomic_u32 seq;
 	uint32_t parties;
 	atomic_u64 tokens_off;
-	uint64_t pad_;
+	int64_t timeout_ns;
+	uint32_t flags;
+	uint32_t pad_;
 };
 
 static inline struct barrier_body *body(struct shmc__obj *o)
@@ -153,6 +170,19 @@ static int outcome(uint64_t st, uint32_t e, uint32_t index)
 	return (st >> (HIST_SHIFT + k)) & 1 ? (int)index : SHMC_EBROKEN;
 }
 
+/* Run the action this process remembers for barrier O (lock held).
+ * @return 0, the action's negative result, SHMC_EBROKEN (a positive one),
+ *         -ENOENT (this process has none) */
+static int run_action(shmc_arena_t *a, struct shmc__obj *o)
+{
+	shmc_barrier_action_fn fn;
+	void *ctx;
+	if (!shmc__baction_get(a, o, &fn, &ctx))
+		return -ENOENT;
+	int rc = fn(ctx);
+	return rc > 0 ? SHMC_EBROKEN : rc;
+}
+
 /* Waiting for the epoch to change, through the one waiter (waiter.c). */
 struct party {
 	shmc_arena_t *a;
@@ -203,6 +233,15 @@ static int barrier_wait(shmc_arena_t *a, struct shmc__obj *o, int64_t deadline)
 		shmc__obj_unlock(o);
 		return SHMC_ECORRUPT;
 	}
+	if (index + 1 == b->parties && (b->flags & HAS_ACTION)) {
+		st_release(&tok[index], a->token); /* before it is counted */
+		st_release(&b->st, st + 1);        /* the action is running */
+		rc = run_action(a, o);
+		publish_epoch_locked(b, next_epoch(st, rc == 0, rc != 0));
+		shmc__obj_unlock(o);
+		wake_all(b);
+		return rc ? rc : (int)index;
+	}
 	if (index + 1 == b->parties) {
 		publish_epoch_locked(b, next_epoch(st, true, false));
 		shmc__obj_unlock(o);
@@ -249,13 +288,28 @@ static void destroy(shmc_arena_t *a, struct shmc__obj *o)
 	uint64_t off = ld_relaxed(&body(o)->tokens_off);
 	if (off)
 		shmc__free(a, off);
+	if (body(o)->flags & HAS_ACTION)
+		shmc__baction_forget(a, o);
+}
+
+/* Whether count C is possible: below parties, or parties while the action
+ * runs. */
+static bool count_ok(struct barrier_body *b, uint32_t c)
+{
+	return c < b->parties || (c == b->parties && (b->flags & HAS_ACTION));
 }
 
 static int repair(shmc_arena_t *a, struct shmc__obj *o)
 {
 	struct barrier_body *b = body(o);
-	if (tokens_of(a, b) == NULL || st_count(ld_relaxed(&b->st)) >= b->parties)
+	uint64_t st = ld_relaxed(&b->st);
+	if (tokens_of(a, b) == NULL || !count_ok(b, st_count(st)))
 		return SHMC_ECORRUPT;
+	if (st_count(st) == b->parties) {
+		/* The party running the action died in it: as if it failed. */
+		publish_epoch_locked(b, next_epoch(st, false, true));
+		wake_all(b);
+	}
 	return 0;
 }
 
@@ -271,7 +325,7 @@ static void walk(struct shmc__walk *w, struct shmc__obj *o)
 		return;
 	}
 	shmc__walk_block(w, off, (uint64_t)b->parties * sizeof(uint32_t), "barrier tokens");
-	if (st_count(ld_relaxed(&b->st)) >= b->parties)
+	if (!count_ok(b, st_count(ld_relaxed(&b->st))))
 		shmc__walk_error(w, "barrier %#llx: %u arrived of %u",
 				 (unsigned long long)shmc__off(a, o),
 				 st_count(ld_relaxed(&b->st)), b->parties);
@@ -308,15 +362,19 @@ const struct shmc__kind shmc__barrier_kind = {
 
 /* Public API -------------------------------------------------------------- */
 
-int shmc_barrier_new(shmc_arena_t *a, unsigned parties, shmc_obj_t **out)
+int shmc_barrier_new_ex(shmc_arena_t *a, unsigned parties, shmc_barrier_action_fn action,
+			void *ctx, double timeout, shmc_obj_t **out)
 {
 	if (!shmc__arena_ok(a) || out == NULL)
 		return SHMC_EHANDLE;
+	int64_t deadline;
+	int rc = shmc__deadline(timeout, &deadline);
+	if (rc)
+		return rc;
 	if (parties == 0 || parties > COUNT_MASK)
 		return -EINVAL;
 	uint64_t off;
-	int rc = shmc__alloc(a, (uint64_t)parties * sizeof(atomic_u32), &off);
-	if (rc)
+	if ((rc = shmc__alloc(a, (uint64_t)parties * sizeof(atomic_u32), &off)) != 0)
 		return rc;
 	memset(a->base + off, 0, (size_t)parties * sizeof(atomic_u32));
 	shmc_obj_t *h;
@@ -324,11 +382,34 @@ int shmc_barrier_new(shmc_arena_t *a, unsigned parties, shmc_obj_t **out)
 		shmc__free(a, off);
 		return rc;
 	}
-	struct barrier_body *b = body(shmc__obj_of(h));
+	struct shmc__obj *o = shmc__obj_of(h);
+	struct barrier_body *b = body(o);
 	b->parties = parties;
+	b->timeout_ns = deadline < 0 ? -1 : (int64_t)(timeout * 1e9);
+	b->flags = action ? HAS_ACTION : 0;
 	st_release(&b->tokens_off, off);
+	if (action && (rc = shmc__baction_set(a, o, action, ctx)) != 0) {
+		shmc_obj_release(h); /* destroys it, and its tokens */
+		return rc;
+	}
 	*out = h;
 	return 0;
+}
+
+int shmc_barrier_new(shmc_arena_t *a, unsigned parties, shmc_obj_t **out)
+{
+	return shmc_barrier_new_ex(a, parties, NULL, NULL, SHMC_FOREVER, out);
+}
+
+int shmc_barrier_set_action(shmc_obj_t *h, shmc_barrier_action_fn action, void *ctx)
+{
+	struct shmc__obj *o;
+	int rc = shmc__resolve(h, SHMC_KIND_BARRIER, &o);
+	if (rc)
+		return rc;
+	if (action == NULL || !(body(o)->flags & HAS_ACTION))
+		return -EINVAL;
+	return shmc__baction_set(h->arena, o, action, ctx);
 }
 
 int shmc_barrier_wait(shmc_obj_t *h, double timeout)
@@ -336,7 +417,14 @@ int shmc_barrier_wait(shmc_obj_t *h, double timeout)
 	struct shmc__obj *o;
 	int64_t deadline;
 	int rc = shmc__resolve(h, SHMC_KIND_BARRIER, &o);
-	if (rc || (rc = shmc__deadline(timeout, &deadline)) != 0)
+	if (rc)
+		return rc;
+	/* Python's timeout=None: the barrier's own (at most 10^9 s, as
+	 * shmc__deadline makes it; more is not one it wrote). */
+	int64_t dflt = body(o)->timeout_ns;
+	if (timeout == SHMC_FOREVER && dflt >= 0 && dflt <= (int64_t)1e18)
+		deadline = shmc__now_ns() + dflt;
+	else if ((rc = shmc__deadline(timeout, &deadline)) != 0)
 		return rc;
 	return barrier_wait(h->arena, o, deadline);
 }

@@ -22,8 +22,12 @@
  *
  * Python's rules: a Lock may be released by any process or thread (only an
  * unlocked Lock cannot be released); an RLock only by the thread that owns
- * it. A thread acquiring a Lock it already holds would deadlock in Python;
- * here it gets -EDEADLK.
+ * it. A thread acquiring a Lock it already holds waits, as in Python, for
+ * another thread or process to release it (the hand-off: one acquires,
+ * another releases), within its timeout: the owner lock refuses such an
+ * acquire at once (-EDEADLK), so self_wait() marks the word and naps on it
+ * until it changes hands. Only a wait without a timeout, which no one may
+ * ever end, gets -EDEADLK instead.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -84,6 +88,32 @@ static int acquired(shmc_arena_t *a, struct lock_body *b, bool rlock, int rc)
 	}
 }
 
+/* This thread holds Lock B and acquires it again, before DEADLINE (not
+ * -1): wait for another thread or process to release it, then take it as
+ * any acquirer would. @return as shmc__olock_acquire, but -EDEADLK */
+static int self_wait(shmc_arena_t *a, struct lock_body *b, int64_t deadline)
+{
+	for (;;) {
+		uint32_t w = ld_relaxed(&b->lk.word);
+		/* Marked, so that the release wakes us. Relaxed: the mark
+		 * publishes nothing (as in olock.c). */
+		if (w && !(w & SHMC__OLOCK_WAITERS) &&
+		    !atomic_compare_exchange_strong_explicit(&b->lk.word, &w,
+							     w | SHMC__OLOCK_WAITERS,
+							     memory_order_relaxed,
+							     memory_order_relaxed))
+			continue;
+		if (w && shmc__nap(&b->lk.word, w | SHMC__OLOCK_WAITERS, deadline) == -ETIMEDOUT &&
+		    shmc__expired(deadline))
+			return -ETIMEDOUT;
+		int rc = shmc__olock_acquire(a, &b->lk, shmc__left_ns(deadline));
+		if (rc != -EDEADLK)
+			return rc;
+		if (shmc__expired(deadline))
+			return -ETIMEDOUT;
+	}
+}
+
 int shmc__lock_acquire(shmc_arena_t *a, struct shmc__obj *l, int64_t deadline)
 {
 	struct lock_body *b = body(l);
@@ -96,7 +126,10 @@ int shmc__lock_acquire(shmc_arena_t *a, struct shmc__obj *l, int64_t deadline)
 		return 0;
 	}
 	int64_t left = shmc__left_ns(deadline);
-	return acquired(a, b, rlock, shmc__olock_acquire(a, &b->lk, left));
+	int rc = shmc__olock_acquire(a, &b->lk, left);
+	if (rc == -EDEADLK && !rlock && deadline >= 0)
+		rc = self_wait(a, b, deadline);
+	return acquired(a, b, rlock, rc);
 }
 
 int shmc__lock_release_save(shmc_arena_t *a, struct shmc__obj *l, uint32_t *count)

@@ -313,7 +313,7 @@ static void num_walk(struct shmc__walk *w, struct shmc__obj *o)
 static int num_resolve(shmc_obj_t *h, struct num_body **b, const struct tinfo **t)
 {
 	struct shmc__obj *o;
-	int rc = shmc__resolve(h, SHMC_KIND_VALUE, &o);
+	int rc = shmc__resolve(h, SHMC_KIND_CVALUE, &o);
 	if (rc)
 		return rc;
 	*b = num_body(o);
@@ -338,7 +338,7 @@ static int num_str(shmc_obj_t *h, char **out)
 	return shmc__sb_finish(&sb, out);
 }
 
-const struct shmc__kind shmc__value_kind = {
+const struct shmc__kind shmc__cvalue_kind = {
 	.typeid = "Value",
 	.proxy = "ValueProxy",
 	.body_size = sizeof(struct num_body),
@@ -360,7 +360,7 @@ int shmc_cvalue_new(shmc_arena_t *a, char typecode, shmc_value_t v, shmc_obj_t *
 	if (rc)
 		return rc;
 	shmc_obj_t *h;
-	if ((rc = shmc__obj_create(a, SHMC_KIND_VALUE, &h)) != 0)
+	if ((rc = shmc__obj_create(a, SHMC_KIND_CVALUE, &h)) != 0)
 		return rc;
 	struct num_body *b = num_body(shmc__obj_of(h));
 	b->code = typecode;

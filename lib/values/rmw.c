@@ -24,7 +24,7 @@ static double as_double(shmc_value_t v)
 
 /* Python's a + b for numbers: int + int is int (here: -ERANGE on 64-bit
  * overflow), anything with a float is a float, bools count as ints. */
-static int add_numbers(shmc_value_t a, shmc_value_t b, shmc_value_t *out)
+int shmc__rmw_add_numbers(shmc_value_t a, shmc_value_t b, shmc_value_t *out)
 {
 	if (!is_number(a) || !is_number(b))
 		return SHMC_ETYPE;
@@ -76,7 +76,7 @@ int shmc__rmw_locked(struct shmc__writer *w, atomic_u64 *slot,
 		} else {
 			if ((rc = shmc__word_load(a, old, &cur)) != 0)
 				return rc;
-			rc = add_numbers(cur, op->arg, &next);
+			rc = shmc__rmw_add_numbers(cur, op->arg, &next);
 			shmc_value_free(&cur);
 			if (rc)
 				return rc;

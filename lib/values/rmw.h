@@ -17,6 +17,10 @@ struct shmc__rmw {
 	shmc_value_t *result; /* ADD: the new value (may be NULL) */
 };
 
+/* Python's A + B for numbers (*OUT, a number). @return 0, SHMC_ETYPE,
+ * -ERANGE */
+int shmc__rmw_add_numbers(shmc_value_t a, shmc_value_t b, shmc_value_t *out);
+
 /* Apply OP to the word at SLOT of the object W has locked (with one limbo
  * slot reserved). @return 0 (1/0 for CAS), or an error with nothing changed */
 int shmc__rmw_locked(struct shmc__writer *w, atomic_u64 *slot,

@@ -718,6 +718,16 @@ static void refuse_all(shmc_obj_t *h, int code)
 	ASSERT_ERR(shmc_dict_values(h, &v), code);
 	ASSERT_ERR(shmc_dict_items(h, &v), code);
 	ASSERT_ERR(shmc_dict_copy(h, &v), code);
+	ASSERT_ERR(shmc_dict_get_default(h, shmc_int(1), shmc_none(), &v), code);
+	ASSERT_ERR(shmc_dict_pop_default(h, shmc_int(1), shmc_none(), &v), code);
+	ASSERT_ERR(shmc_dict_popitem(h, &v, &v), code);
+	shmc_value_t m = shmc_pdict_of(1, shmc_int(1), shmc_int(2));
+	ASSERT_ERR(shmc_dict_merge(h, m), code);
+	ASSERT_ERR(shmc_dict_or(h, m, &v), code);
+	shmc_value_free(&m);
+	shmc_dict_iter_t *it = NULL;
+	ASSERT_ERR(shmc_dict_iter_new(h, SHMC_ITER_KEYS, &it), code);
+	cr_assert_null(it);
 	/* The handle is checked before the key. */
 	shmc_value_t l = shmc_plist_of(0);
 	ASSERT_ERR(shmc_dict_get(h, l, &v), code);
@@ -746,6 +756,230 @@ Test(dict, wrong_kind_and_null_handles_are_refused, .init = arena_setup, .fini =
 	cr_assert_null(d);
 	shmc_obj_release(ls);
 	shmc_obj_release(ns);
+}
+
+/* get and pop with a default, popitem ------------------------------------ */
+
+/* Append repr(V) to F, then a space; V is freed. */
+static void put_repr(FILE *f, shmc_value_t v)
+{
+	char *s = value_repr(v);
+	fprintf(f, "%s ", s);
+	shmc_free(s);
+	shmc_value_free(&v);
+}
+
+/* End the line of F: the last space becomes a newline. */
+static void end_line(FILE *f)
+{
+	fseek(f, -1, SEEK_CUR);
+	fputc('\n', f);
+}
+
+/* repr((K, V)) appended to F, a space after; both freed. */
+static void put_pair(FILE *f, shmc_value_t k, shmc_value_t v)
+{
+	put_repr(f, shmc_tuple_of(2, k, v));
+}
+
+static void put_str(FILE *f, shmc_obj_t *d)
+{
+	char *s = obj_str(d);
+	fprintf(f, "%s ", s);
+	shmc_free(s);
+}
+
+static const char defaults_py[] =
+	"from multiprocessing import Manager\n"
+	"m = Manager()\n"
+	"d = m.dict({1: 'a', 2: 'b'})\n"
+	"print(repr(d.get(3)), repr(d.get(3, 'dflt')), repr(d.get(1, 'dflt')), repr(d.get(1.0)))\n"
+	"print(repr(d.pop(3, 'x')), repr(d.pop(1, [1])), repr(d.pop(True, None)), d)\n"
+	"e = m.dict()\n"
+	"try:\n"
+	"    e.popitem()\n"
+	"except KeyError as x:\n"
+	"    print('KeyError', x)\n"
+	"for k in [1, 2, 3, 4]:\n"
+	"    e[k] = k * 10\n"
+	"del e[2]; e[2] = 'again'; e[1] = 'upd'; e['s'] = None; del e['s']\n"
+	"print(e.popitem(), e.popitem(), e)\n"
+	"e[5] = 50; e[(2, 'x')] = b'back'\n"
+	"print(e.popitem(), e.popitem(), e.popitem(), e)\n"
+	"print(e.popitem(), e)\n"
+	"try:\n"
+	"    e.popitem()\n"
+	"except KeyError as x:\n"
+	"    print('KeyError', x)\n";
+
+static const char defaults_want[] =
+	"None 'dflt' 'a' 'a'\n"
+	"'x' 'a' None {2: 'b'}\n"
+	"KeyError 'popitem(): dictionary is empty'\n"
+	"(2, 'again') (4, 40) {1: 'upd', 3: 30}\n"
+	"((2, 'x'), b'back') (5, 50) (3, 30) {1: 'upd'}\n"
+	"(1, 'upd') {}\n"
+	"KeyError 'popitem(): dictionary is empty'\n";
+
+/* popitem, or the line Python prints for its KeyError. */
+static void put_popitem(FILE *f, shmc_obj_t *d)
+{
+	shmc_value_t k, v;
+	int rc = shmc_dict_popitem(d, &k, &v);
+	if (rc == SHMC_EKEY) {
+		fprintf(f, "KeyError 'popitem(): dictionary is empty' ");
+		return;
+	}
+	ASSERT_OK(rc);
+	put_pair(f, k, v);
+}
+
+Test(dict, get_pop_defaults_and_popitem_match_python, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	char *got;
+	size_t len;
+	FILE *f = open_memstream(&got, &len);
+	shmc_obj_t *d, *e;
+	shmc_value_t v, init = shmc_pdict_of(2, shmc_int(1), shmc_str("a"), shmc_int(2),
+					     shmc_str("b"));
+	ASSERT_OK(shmc_dict_new_from(A, init, &d));
+	shmc_value_free(&init);
+	ASSERT_OK(shmc_dict_get_default(d, shmc_int(3), shmc_none(), &v));
+	put_repr(f, v);
+	ASSERT_OK(shmc_dict_get_default(d, shmc_int(3), shmc_str("dflt"), &v));
+	put_repr(f, v);
+	ASSERT_OK(shmc_dict_get_default(d, shmc_int(1), shmc_str("dflt"), &v));
+	put_repr(f, v);
+	ASSERT_OK(shmc_dict_get_default(d, shmc_float(1.0), shmc_none(), &v));
+	put_repr(f, v);
+	end_line(f);
+	ASSERT_OK(shmc_dict_pop_default(d, shmc_int(3), shmc_str("x"), &v));
+	put_repr(f, v);
+	shmc_value_t one = shmc_plist_of(1, shmc_int(1));
+	ASSERT_OK(shmc_dict_pop_default(d, shmc_int(1), one, &v));
+	shmc_value_free(&one);
+	put_repr(f, v);
+	ASSERT_OK(shmc_dict_pop_default(d, shmc_bool(true), shmc_none(), &v));
+	put_repr(f, v);
+	put_str(f, d);
+	end_line(f);
+
+	ASSERT_OK(shmc_dict_new(A, &e));
+	put_popitem(f, e);
+	end_line(f);
+	for (int k = 1; k <= 4; k++)
+		ASSERT_OK(shmc_dict_set(e, shmc_int(k), shmc_int(k * 10)));
+	ASSERT_OK(shmc_dict_del(e, shmc_int(2)));
+	ASSERT_OK(shmc_dict_set(e, shmc_int(2), shmc_str("again")));
+	ASSERT_OK(shmc_dict_set(e, shmc_int(1), shmc_str("upd")));
+	ASSERT_OK(shmc_dict_set(e, shmc_str("s"), shmc_none()));
+	ASSERT_OK(shmc_dict_del(e, shmc_str("s")));
+	put_popitem(f, e);
+	put_popitem(f, e);
+	put_str(f, e);
+	end_line(f);
+	ASSERT_OK(shmc_dict_set(e, shmc_int(5), shmc_int(50)));
+	shmc_value_t k2 = shmc_tuple_of(2, shmc_int(2), shmc_str("x"));
+	ASSERT_OK(shmc_dict_set(e, k2, shmc_bytes("back", 4)));
+	shmc_value_free(&k2);
+	put_popitem(f, e);
+	put_popitem(f, e);
+	put_popitem(f, e);
+	put_str(f, e);
+	end_line(f);
+	put_popitem(f, e);
+	put_str(f, e);
+	end_line(f);
+	put_popitem(f, e);
+	end_line(f);
+	fclose(f);
+	expect_python(got, defaults_want, defaults_py);
+	free(got);
+	shmc_obj_release(d);
+	shmc_obj_release(e);
+}
+
+Test(dict, defaults_are_checked_and_missing_pops_change_nothing, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	shmc_obj_t *d, *inner;
+	shmc_value_t v = shmc_int(-7), k;
+	ASSERT_OK(shmc_dict_new(A, &d));
+	ASSERT_OK(shmc_list_new(A, &inner));
+	ASSERT_OK(shmc_dict_set(d, shmc_str("a"), shmc_int(1)));
+	shmc_value_t plain = shmc_plist_of(2, shmc_int(1), shmc_str("x"));
+	shmc_value_t err = shmc_tuple_of(1, shmc_strn("x", (size_t)SHMC_MAX_LEN + 1));
+	cr_assert_eq(err.type, SHMC_ERROR);
+	/* A failed builder is refused even when the key is there. */
+	ASSERT_ERR(shmc_dict_get_default(d, shmc_str("a"), err, &v), (int)err.i);
+	ASSERT_ERR(shmc_dict_pop_default(d, shmc_str("a"), err, &v), (int)err.i);
+	ASSERT_ERR(shmc_dict_get_default(d, shmc_str("a"), shmc_none(), NULL), -EINVAL);
+	shmc_value_t l = shmc_plist_of(0);
+	ASSERT_ERR(shmc_dict_get_default(d, l, shmc_none(), &v), SHMC_EUNHASHABLE);
+	ASSERT_ERR(shmc_dict_pop_default(d, l, shmc_none(), &v), SHMC_EUNHASHABLE);
+	shmc_value_free(&l);
+	cr_assert(v.type == SHMC_INT && v.i == -7, "out written on failure");
+	/* A default comes back as a copy, private values and references
+	 * alike. */
+	ASSERT_OK(shmc_dict_get_default(d, shmc_str("b"), plain, &v));
+	expect_repr(v, "[1, 'x']");
+	shmc_value_free(&v);
+	ASSERT_OK(shmc_dict_pop_default(d, shmc_str("b"), shmc_ref(inner), &v));
+	cr_assert(v.type == SHMC_REF && shmc_obj_same(v.ref, inner));
+	shmc_value_free(&v);
+	ASSERT_OK(shmc_dict_pop_default(d, shmc_str("b"), shmc_none(), NULL));
+	ASSERT_OK(shmc_dict_pop_default(d, shmc_str("a"), shmc_none(), NULL));
+	cr_assert_eq(shmc_dict_len(d), 0);
+	/* popitem of an empty dict, with or without out-parameters. */
+	k = shmc_int(-7);
+	ASSERT_ERR(shmc_dict_popitem(d, &k, &v), SHMC_EKEY);
+	ASSERT_ERR(shmc_dict_popitem(d, NULL, NULL), SHMC_EKEY);
+	cr_assert(k.type == SHMC_INT && k.i == -7, "out written on failure");
+	ASSERT_OK(shmc_dict_set(d, shmc_int(9), shmc_str("nine")));
+	ASSERT_OK(shmc_dict_popitem(d, NULL, &v));
+	expect_repr(v, "'nine'");
+	shmc_value_free(&v);
+	ASSERT_OK(shmc_dict_set(d, shmc_int(9), shmc_str("nine")));
+	ASSERT_OK(shmc_dict_popitem(d, &k, NULL));
+	expect_repr(k, "9");
+	shmc_value_free(&plain);
+	shmc_obj_release(inner);
+	shmc_obj_release(d);
+}
+
+/* popitem from the end, over the tombstones it leaves, stays linear: a
+ * dict of 200 000 entries is emptied in about the time it took to fill. */
+Test(dict, popitem_empties_a_large_dict_in_lifo_order, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	enum { N = 200000 };
+	shmc_obj_t *d;
+	ASSERT_OK(shmc_dict_new(A, &d));
+	double t0 = now_s();
+	for (int i = 0; i < N; i++)
+		ASSERT_OK(shmc_dict_set(d, shmc_int(i), shmc_int(-i)));
+	double fill = now_s() - t0;
+	/* Deletes in the middle are skipped; entries re-set keep their place. */
+	ASSERT_OK(shmc_dict_del(d, shmc_int(N - 2)));
+	ASSERT_OK(shmc_dict_set(d, shmc_int(0), shmc_str("first")));
+	t0 = now_s();
+	for (int i = N - 1; i >= 0; i--) {
+		if (i == N - 2)
+			continue;
+		shmc_value_t k, v;
+		ASSERT_OK(shmc_dict_popitem(d, &k, &v));
+		cr_assert(k.type == SHMC_INT && k.i == i, "popped %lld, expected %d",
+			  (long long)k.i, i);
+		if (i)
+			cr_assert(v.type == SHMC_INT && v.i == -i);
+		shmc_value_free(&v);
+	}
+	double pop = now_s() - t0;
+	cr_assert_eq(shmc_dict_len(d), 0);
+	cr_log_info("dict: %d sets %.3f s, %d popitems %.3f s", N, fill, N - 1, pop);
+	cr_assert_lt(pop, 10 * fill + 1.0, "popitem is not linear: %.3f s", pop);
+	shmc_obj_release(d);
 }
 
 /* Many processes --------------------------------------------------------- */

@@ -1,10 +1,13 @@
 /*
  * test_namespace.c -- the managed Namespace: attributes by name, printed and
- * listed as Python does, errors that change nothing, and processes setting
- * and reading attributes at once.
+ * listed as Python does, errors that change nothing, processes setting
+ * and reading attributes at once, and the '_' attributes that belong to
+ * one handle as they belong to one proxy in Python (against live python3),
+ * across dup, fork and threads.
  */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <pthread.h>
 #include <sched.h>
 #include <time.h>
 
@@ -137,17 +140,18 @@ Test(namespace, names_are_sorted, .init = arena_setup, .fini = arena_teardown)
 	expect_names(ns, "[]");
 	/* python3: sorted(['zeta', 'alpha', 'Beta', 'a_b', 'a', 'été', 'ab',
 	 *                  '_hidden', 'a0'])
-	 * -> ['Beta', '_hidden', 'a', 'a0', 'a_b', 'ab', 'alpha', 'zeta', 'été'] */
+	 * -> ['Beta', '_hidden', 'a', 'a0', 'a_b', 'ab', 'alpha', 'zeta', 'été'],
+	 * but '_hidden' is the handle's own, so not listed. */
 	const char *names[] = {"zeta", "alpha", "Beta", "a_b", "a", "\xc3\xa9t\xc3\xa9",
 			       "ab", "_hidden", "a0"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		ASSERT_OK(shmc_namespace_set(ns, names[i], shmc_int((int64_t)i)));
-	expect_names(ns, "['Beta', '_hidden', 'a', 'a0', 'a_b', 'ab', 'alpha', 'zeta', "
+	expect_names(ns, "['Beta', 'a', 'a0', 'a_b', 'ab', 'alpha', 'zeta', "
 			 "'\xc3\xa9t\xc3\xa9']");
 	ASSERT_OK(shmc_namespace_del(ns, "a"));
 	ASSERT_OK(shmc_namespace_set(ns, "a", shmc_int(0))); /* re-set: still sorted */
 	ASSERT_OK(shmc_namespace_del(ns, "alpha"));
-	expect_names(ns, "['Beta', '_hidden', 'a', 'a0', 'a_b', 'ab', 'zeta', "
+	expect_names(ns, "['Beta', 'a', 'a0', 'a_b', 'ab', 'zeta', "
 			 "'\xc3\xa9t\xc3\xa9']");
 	/* The names are a private copy. */
 	shmc_value_t l;
@@ -207,7 +211,7 @@ Test(namespace, str_sorts_name_value_strings_and_hides_underscores, .init = aren
 	ASSERT_OK(shmc_namespace_set(ns, "_hidden", shmc_int(3)));
 	ASSERT_OK(shmc_namespace_set(ns, "A", shmc_int(0)));
 	expect_str(ns, "Namespace(A=0, a0=1, a=2)");
-	expect_names(ns, "['A', '_hidden', 'a', 'a0']");
+	expect_names(ns, "['A', 'a', 'a0']"); /* '_hidden' is the handle's own */
 	expect_attr(ns, "_hidden", "3");
 	shmc_obj_release(ns);
 }
@@ -521,5 +525,255 @@ Test(namespace, processes_set_and_get_at_once, .init = arena_setup, .fini = aren
 	}
 	expect_str(ns, "Namespace(before_fork='seen by children', w0=4999, w1=4999, "
 		       "w2=4999, w3=4999)");
+	shmc_obj_release(ns);
+}
+
+/* Private attributes ------------------------------------------------------ */
+
+static const char private_py[] =
+	"from multiprocessing import Manager\n"
+	"m = Manager()\n"
+	"ns = m.Namespace()\n"
+	"ns._x = 1; ns.y = 2; ns._z = [3]\n"
+	"print(ns, ns._x, ns._z, hasattr(ns, '_x'), hasattr(ns, '_q'))\n"
+	"ns._x += 5\n"
+	"print(ns._x, ns.y)\n"
+	"l = m.list([ns])\n"
+	"other = l[0]\n"
+	"print(other, hasattr(other, '_x'), hasattr(other, '_z'), other.y)\n"
+	"other._x = 'other'\n"
+	"print(ns._x, other._x)\n"
+	"del ns._x\n"
+	"print(hasattr(ns, '_x'))\n"
+	"for f in (lambda: ns._x, lambda: delattr(ns, '_q')):\n"
+	"    try:\n"
+	"        f()\n"
+	"    except AttributeError:\n"
+	"        print('AttributeError')\n";
+
+static const char private_want[] =
+	"Namespace(y=2) 1 [3] True False\n"
+	"6 2\n"
+	"Namespace(y=2) False False 2\n"
+	"6 other\n"
+	"False\n"
+	"AttributeError\n"
+	"AttributeError\n";
+
+static void print_attr(FILE *f, shmc_obj_t *ns, const char *name)
+{
+	shmc_value_t v;
+	char *s;
+	ASSERT_OK(shmc_namespace_get(ns, name, &v));
+	ASSERT_OK(shmc_value_str(v, &s));
+	fprintf(f, "%s ", s);
+	shmc_free(s);
+	shmc_value_free(&v);
+}
+
+static void print_ns(FILE *f, shmc_obj_t *ns)
+{
+	char *s = obj_str(ns);
+	fprintf(f, "%s ", s);
+	shmc_free(s);
+}
+
+static void line_end(FILE *f)
+{
+	fseek(f, -1, SEEK_CUR);
+	fputc('\n', f);
+}
+
+Test(namespace, underscore_names_belong_to_the_handle_as_in_python, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	char *got;
+	size_t len;
+	FILE *f = open_memstream(&got, &len);
+	shmc_obj_t *ns, *ls, *other;
+	shmc_value_t v;
+	ASSERT_OK(shmc_namespace_new(A, &ns));
+	ASSERT_OK(shmc_namespace_set(ns, "_x", shmc_int(1)));
+	ASSERT_OK(shmc_namespace_set(ns, "y", shmc_int(2)));
+	v = shmc_plist_of(1, shmc_int(3));
+	ASSERT_OK(shmc_namespace_set(ns, "_z", v));
+	shmc_value_free(&v);
+	print_ns(f, ns);
+	print_attr(f, ns, "_x");
+	print_attr(f, ns, "_z");
+	fprintf(f, "%s %s\n", shmc_namespace_has(ns, "_x") == 1 ? "True" : "False",
+		shmc_namespace_has(ns, "_q") == 1 ? "True" : "False");
+	ASSERT_OK(shmc_namespace_add(ns, "_x", shmc_int(5), NULL));
+	print_attr(f, ns, "_x");
+	print_attr(f, ns, "y");
+	line_end(f);
+	/* Another handle to the same namespace, read out of a list. */
+	ASSERT_OK(shmc_list_new(A, &ls));
+	ASSERT_OK(shmc_list_append(ls, shmc_ref(ns)));
+	ASSERT_OK(shmc_list_get(ls, 0, &v));
+	other = v.ref;
+	print_ns(f, other);
+	fprintf(f, "%s %s ", shmc_namespace_has(other, "_x") == 1 ? "True" : "False",
+		shmc_namespace_has(other, "_z") == 1 ? "True" : "False");
+	print_attr(f, other, "y");
+	line_end(f);
+	ASSERT_OK(shmc_namespace_set(other, "_x", shmc_str("other")));
+	print_attr(f, ns, "_x");
+	print_attr(f, other, "_x");
+	line_end(f);
+	ASSERT_OK(shmc_namespace_del(ns, "_x"));
+	fprintf(f, "%s\n", shmc_namespace_has(ns, "_x") == 1 ? "True" : "False");
+	shmc_value_t keep = shmc_int(-7);
+	if (shmc_namespace_get(ns, "_x", &keep) == SHMC_EATTR)
+		fprintf(f, "AttributeError\n");
+	if (shmc_namespace_del(ns, "_q") == SHMC_EATTR)
+		fprintf(f, "AttributeError\n");
+	cr_assert(keep.type == SHMC_INT && keep.i == -7, "out written on failure");
+	fclose(f);
+	expect_python(got, private_want, private_py);
+	free(got);
+	expect_names(ns, "['y']");
+	shmc_value_free(&v); /* releases other, with its '_x' */
+	shmc_obj_release(ls);
+	shmc_obj_release(ns); /* with its '_z': the leak check sees both go */
+}
+
+static int double_it(shmc_value_t *v, void *ctx)
+{
+	(void)ctx;
+	if (v->type != SHMC_INT)
+		return SHMC_ETYPE;
+	v->i *= 2;
+	return 0;
+}
+
+/* An update callback may use the private attributes of its own handle. */
+static int set_another(shmc_value_t *v, void *ctx)
+{
+	shmc_obj_t *ns = ctx;
+	int rc = shmc_namespace_set(ns, "_other", shmc_str("set from the callback"));
+	if (rc == 0) {
+		shmc_value_free(v); /* replaced: the old value freed first */
+		*v = shmc_str("replaced by a view");
+	}
+	return rc;
+}
+
+Test(namespace, underscore_names_add_cas_update_and_errors, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	shmc_obj_t *ns, *dup;
+	shmc_value_t r = shmc_int(-7);
+	ASSERT_OK(shmc_namespace_new(A, &ns));
+	ASSERT_ERR(shmc_namespace_add(ns, "_n", shmc_int(1), &r), SHMC_EATTR);
+	ASSERT_ERR(shmc_namespace_cas(ns, "_n", shmc_int(1), shmc_int(2)), SHMC_EATTR);
+	ASSERT_ERR(shmc_namespace_update(ns, "_n", double_it, NULL), SHMC_EATTR);
+	ASSERT_ERR(shmc_namespace_update(ns, "_n", NULL, NULL), -EINVAL);
+	ASSERT_ERR(shmc_namespace_set(ns, "_\xff", shmc_int(1)), -EILSEQ);
+	shmc_value_t err = shmc_tuple_of(1, shmc_strn("x", (size_t)SHMC_MAX_LEN + 1));
+	ASSERT_ERR(shmc_namespace_set(ns, "_e", err), -EOVERFLOW);
+	ASSERT_OK(shmc_namespace_set(ns, "_n", shmc_int(20)));
+	ASSERT_OK(shmc_namespace_add(ns, "_n", shmc_float(0.5), &r));
+	expect_repr(r, "20.5");
+	ASSERT_ERR(shmc_namespace_add(ns, "_n", shmc_str("s"), &r), SHMC_ETYPE);
+	ASSERT_OK(shmc_namespace_set(ns, "_n", shmc_int(INT64_MAX)));
+	ASSERT_ERR(shmc_namespace_add(ns, "_n", shmc_int(1), &r), -ERANGE);
+	ASSERT_ERR(shmc_namespace_cas(ns, "_n", shmc_int(1), shmc_int(2)), 0);
+	ASSERT_ERR(shmc_namespace_cas(ns, "_n", shmc_int(INT64_MAX), shmc_int(21)), 1);
+	ASSERT_OK(shmc_namespace_update(ns, "_n", double_it, NULL));
+	expect_attr(ns, "_n", "42");
+	ASSERT_OK(shmc_namespace_set(ns, "_s", shmc_str("text")));
+	ASSERT_ERR(shmc_namespace_update(ns, "_s", double_it, NULL), SHMC_ETYPE);
+	expect_attr(ns, "_s", "'text'");
+	ASSERT_OK(shmc_namespace_update(ns, "_s", set_another, ns));
+	expect_attr(ns, "_s", "'replaced by a view'");
+	expect_attr(ns, "_other", "'set from the callback'");
+	/* A private attribute holding a reference keeps its object alive
+	 * until the handle goes. */
+	ASSERT_OK(shmc_obj_dup(ns, &dup));
+	cr_assert_eq(shmc_namespace_has(dup, "_n"), 0);
+	ASSERT_OK(shmc_namespace_set(dup, "_self", shmc_ref(ns)));
+	shmc_obj_release(ns);
+	shmc_value_t v;
+	ASSERT_OK(shmc_namespace_get(dup, "_self", &v));
+	cr_assert(v.type == SHMC_REF && shmc_obj_kind(v.ref) == SHMC_KIND_NAMESPACE);
+	cr_assert_eq(shmc_namespace_has(v.ref, "_n"), 0); /* a handle of its own */
+	shmc_value_free(&v);
+	expect_names(dup, "[]");
+	expect_str(dup, "Namespace()");
+	shmc_obj_release(dup);
+}
+
+/* A forked child starts with a copy of its parent's private attributes
+ * (as a forked Python child has a copy of the proxy); what either sets
+ * afterwards the other never sees. A handle the child reads out of a
+ * container has none. */
+struct fork_ctx {
+	shmc_obj_t *ns, *ls;
+};
+
+static int private_child(void *arg)
+{
+	struct fork_ctx *c = arg;
+	shmc_value_t v;
+	CHILD_OK(shmc_namespace_get(c->ns, "_p", &v));
+	CHILD_CHECK(v.type == SHMC_INT && v.i == 1);
+	CHILD_OK(shmc_namespace_set(c->ns, "_p", shmc_int(2)));
+	CHILD_OK(shmc_namespace_set(c->ns, "_c", shmc_int(3)));
+	CHILD_OK(shmc_namespace_set(c->ns, "shared", shmc_str("from the child")));
+	CHILD_OK(shmc_list_get(c->ls, 0, &v));
+	CHILD_CHECK(shmc_namespace_has(v.ref, "_p") == 0);
+	CHILD_CHECK(shmc_namespace_has(v.ref, "shared") == 1);
+	shmc_value_free(&v);
+	return 0;
+}
+
+Test(namespace, underscore_names_across_fork, .init = arena_setup, .fini = arena_teardown)
+{
+	struct fork_ctx c;
+	ASSERT_OK(shmc_namespace_new(A, &c.ns));
+	ASSERT_OK(shmc_list_new(A, &c.ls));
+	ASSERT_OK(shmc_list_append(c.ls, shmc_ref(c.ns)));
+	ASSERT_OK(shmc_namespace_set(c.ns, "_p", shmc_int(1)));
+	pid_t pid = fork_fn(private_child, &c);
+	cr_assert_eq(wait_exit(pid, TEST_DEADLINE), 0);
+	expect_attr(c.ns, "_p", "1");
+	cr_assert_eq(shmc_namespace_has(c.ns, "_c"), 0);
+	expect_attr(c.ns, "shared", "'from the child'");
+	expect_str(c.ns, "Namespace(shared='from the child')");
+	shmc_obj_release(c.ls);
+	shmc_obj_release(c.ns);
+}
+
+/* Threads sharing one handle add to its private counter: none is lost. */
+#define PRIV_THREADS 4
+#define PRIV_ADDS 20000
+
+static void *private_adder(void *arg)
+{
+	shmc_obj_t *ns = arg;
+	for (int i = 0; i < PRIV_ADDS; i++)
+		if (shmc_namespace_add(ns, "_count", shmc_int(1), NULL) != 0)
+			return (void *)1;
+	return NULL;
+}
+
+Test(namespace, underscore_counter_shared_by_threads_loses_nothing, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	shmc_obj_t *ns;
+	pthread_t t[PRIV_THREADS];
+	ASSERT_OK(shmc_namespace_new(A, &ns));
+	ASSERT_OK(shmc_namespace_set(ns, "_count", shmc_int(0)));
+	for (int i = 0; i < PRIV_THREADS; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, private_adder, ns), 0);
+	for (int i = 0; i < PRIV_THREADS; i++) {
+		void *r;
+		pthread_join(t[i], &r);
+		cr_assert_null(r);
+	}
+	shmc_value_t v;
+	ASSERT_OK(shmc_namespace_get(ns, "_count", &v));
+	cr_assert_eq(v.i, PRIV_THREADS * PRIV_ADDS);
 	shmc_obj_release(ns);
 }

@@ -31,7 +31,7 @@ Test(tools, dump_json_is_exact_and_parses, .init = named_setup, .fini = named_te
 		"\", \"typeid\": \"list\"}]]}, "
 		"\"jobs\": " JOBS_JSON ", "
 		"\"settings\": {\"mode\": \"fast\", \"level\": 3}, "
-		"\"state\": {\"_hidden\": 1, \"a\": 1, \"a0\": 2, \"done\": true, "
+		"\"state\": {\"a\": 1, \"a0\": 2, \"done\": true, "
 		"\"ratio\": \"inf\", \"text\": \"line\\u000abreak\"}}\n",
 		k.jobs, k.inner);
 	expect_run(0, want, "", "shmc-dump", "--json", NA_name, NULL);
@@ -66,7 +66,9 @@ Test(tools, dump_paths_reach_into_containers, .init = named_setup, .fini = named
 	expect_run(0, "Namespace(a0=2, a=1, done=True, ratio=inf, text='line\\nbreak')\n", "",
 		   "shmc-dump", n, "state", NULL);
 	expect_run(0, "2\n", "", "shmc-dump", n, "state/a0", NULL);
-	expect_run(0, "1\n", "", "shmc-dump", n, "state/_hidden", NULL);
+	/* A '_' attribute is the handle's own, never in the arena. */
+	expect_run(1, "", fmt("shmc-dump: %s state/_hidden: %s\n", n, shmc_strerror(SHMC_EKEY)),
+		   "shmc-dump", n, "state/_hidden", NULL);
 	expect_run(0, "'line\\nbreak'\n", "", "shmc-dump", n, "state/text", NULL);
 	/* JSON. */
 	expect_run(0, "4\n", "", "shmc-dump", "--json", n, "config/threads", NULL);
@@ -128,7 +130,7 @@ Test(tools, dump_shows_empty_containers, .init = named_setup, .fini = named_tear
 	shmc_obj_release(o);
 	expect_run(0, "e_dict: {}\ne_list: []\ne_ns: Namespace()\ne_ns2: Namespace()\n", "",
 		   "shmc-dump", NA_name, NULL);
-	expect_run(0, "{\"e_dict\": {}, \"e_list\": [], \"e_ns\": {\"_only_hidden\": 1}, "
+	expect_run(0, "{\"e_dict\": {}, \"e_list\": [], \"e_ns\": {}, "
 		   "\"e_ns2\": {}}\n", "", "shmc-dump", "--json", NA_name, NULL);
 	expect_run(0, "Namespace()\n", "", "shmc-dump", NA_name, "e_ns2", NULL);
 	expect_run(0, "{}\n", "", "shmc-dump", "--json", NA_name, "e_ns2", NULL);

@@ -245,7 +245,7 @@ static int use_value_from_namespace(void *p)
 {
 	shmc_value_t v;
 	CHILD_OK(shmc_namespace_get(p, "counter", &v));
-	CHILD_CHECK(v.type == SHMC_REF && shmc_obj_kind(v.ref) == SHMC_KIND_VALUE);
+	CHILD_CHECK(v.type == SHMC_REF && shmc_obj_kind(v.ref) == SHMC_KIND_CVALUE);
 	CHILD_OK(shmc_cvalue_add(v.ref, shmc_int(41), NULL));
 	shmc_value_free(&v);
 	return 0;

@@ -193,7 +193,7 @@ Test(roots, bad_names_and_kinds_are_invalid, .init = roots_setup, .fini = roots_
 	ASSERT_ERR(shmc_root_remove(A, NULL), -EINVAL);
 	/* Kinds that need parameters to be created, or do not exist. */
 	ASSERT_ERR(shmc_root_find_or_create(A, "k", SHMC_KIND_BARRIER, &o), -EINVAL);
-	ASSERT_ERR(shmc_root_find_or_create(A, "k", SHMC_KIND_VALUE, &o), -EINVAL);
+	ASSERT_ERR(shmc_root_find_or_create(A, "k", SHMC_KIND_CVALUE, &o), -EINVAL);
 	ASSERT_ERR(shmc_root_find_or_create(A, "k", SHMC_KIND_ARRAY, &o), -EINVAL);
 	ASSERT_ERR(shmc_root_find_or_create(A, "k", (shmc_kind_t)0, &o), -EINVAL);
 	ASSERT_ERR(shmc_root_find_or_create(A, "k", (shmc_kind_t)(SHMC_KIND_ARRAY + 1), &o), -EINVAL);
@@ -358,7 +358,7 @@ Test(roots, get_makes_what_python_makes_without_arguments, .init = roots_setup,
 		ASSERT_OK(shmc_root_remove(A, kinds[i].name));
 	cr_assert_eq(objects(A), 1, "objects outlived their names");
 	/* Kinds that need parameters: nothing made, nothing named. */
-	const shmc_kind_t need[] = {SHMC_KIND_BARRIER, SHMC_KIND_VALUE, SHMC_KIND_ARRAY};
+	const shmc_kind_t need[] = {SHMC_KIND_BARRIER, SHMC_KIND_CVALUE, SHMC_KIND_ARRAY};
 	for (size_t i = 0; i < 3; i++) {
 		shmc_obj_t *x = NULL;
 		int rc = shmc_root_find_or_create(A, "k", need[i], &x);

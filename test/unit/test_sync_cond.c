@@ -61,7 +61,11 @@ Test(cond, waiting_or_notifying_without_the_lock_is_enotheld, .init = arena_setu
 	cr_assert_geq(now_s() - t0, 0.049);
 	ASSERT_ERR(shmc_condition_wait(c, SHMC_NOWAIT), -ETIMEDOUT);
 	/* Still held after a timed-out wait. */
-	ASSERT_ERR(shmc_lock_acquire(l, SHMC_NOWAIT), -EDEADLK);
+	ASSERT_ERR(shmc_lock_acquire(l, SHMC_NOWAIT), -ETIMEDOUT);
+	ASSERT_ERR(shmc_lock_acquire(l, SHMC_FOREVER), -EDEADLK);
+	double t1 = now_s();
+	ASSERT_ERR(shmc_condition_acquire(c, 0.05), -ETIMEDOUT); /* waits, as Python */
+	cr_assert_geq(now_s() - t1, 0.049);
 	char *s = obj_str(c);
 	cr_assert(strncmp(s, "<Condition(<locked _thread.lock object at 0x", 44) == 0, "%s", s);
 	shmc_free(s);

@@ -1,11 +1,14 @@
 /*
- * test_sync_lock.c -- Lock and RLock: Python's semantics, timeouts, errors,
- * many processes at once, and holders killed while they hold them.
+ * test_sync_lock.c -- Lock and RLock: Python's semantics (the hand-off: one
+ * acquires, another thread or process releases, also to a holder waiting
+ * on its own Lock), timeouts, errors, many processes at once, and holders
+ * killed while they hold them.
  */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <pthread.h>
 
+#define SHMC_TEST_WHITEBOX
 #include "testutil.h"
 
 TestSuite(lock, .timeout = 120);
@@ -34,16 +37,146 @@ Test(lock, acquire_release_and_printed_forms, .init = arena_setup, .fini = arena
 	shmc_obj_release(l);
 }
 
-Test(lock, acquiring_twice_from_one_thread_is_edeadlk, .init = arena_setup,
+static const char self_py[] =
+	"from multiprocessing import Manager\n"
+	"import time\n"
+	"l = Manager().Lock()\n"
+	"l.acquire()\n"
+	"t = time.monotonic()\n"
+	"got = l.acquire(timeout=0.2)\n"
+	"took = time.monotonic() - t\n"
+	"print(got, 0.2 <= took < 1.0, l.acquire(False), l.acquire(blocking=True, timeout=0))\n";
+
+/* Python waits the timeout and says False; only a wait without a timeout,
+ * which nobody may ever end, is refused. */
+Test(lock, acquiring_a_lock_held_by_this_thread_waits_its_timeout, .init = arena_setup,
      .fini = arena_teardown)
 {
 	shmc_obj_t *l;
 	ASSERT_OK(shmc_lock_new(A, &l));
 	ASSERT_OK(shmc_lock_acquire(l, SHMC_FOREVER));
+	double t0 = now_s();
+	int rc = shmc_lock_acquire(l, 0.2);
+	double took = now_s() - t0;
+	ASSERT_ERR(rc, -ETIMEDOUT);
+	t0 = now_s();
+	ASSERT_ERR(shmc_lock_acquire(l, SHMC_NOWAIT), -ETIMEDOUT);
+	ASSERT_ERR(shmc_lock_acquire(l, 0.0), -ETIMEDOUT);
+	cr_assert_lt(now_s() - t0, 0.05);
+	char got[64];
+	snprintf(got, sizeof(got), "False %s False False\n",
+		 took >= 0.2 && took < 1.0 ? "True" : "False");
+	expect_python(got, "False True False False\n", self_py);
+	t0 = now_s();
 	ASSERT_ERR(shmc_lock_acquire(l, SHMC_FOREVER), -EDEADLK);
-	ASSERT_ERR(shmc_lock_acquire(l, 0.01), -EDEADLK);
+	cr_assert_lt(now_s() - t0, 0.05);
+	ASSERT_OK(shmc_lock_release(l));
+	ASSERT_ERR(shmc_lock_release(l), SHMC_ENOTHELD);
+	shmc_obj_release(l);
+}
+
+/* Whether someone sleeps on lock L (its word's waiters bit). */
+static bool lock_has_sleeper(shmc_obj_t *l)
+{
+	struct shmc__obj *o;
+	if (shmc__resolve(l, 0, &o) != 0)
+		return false;
+	return ld_relaxed(&SHMC__BODY(o, struct shmc__olock)->word) & SHMC__OLOCK_WAITERS;
+}
+
+/* Release L once someone sleeps on it (at most TEST_DEADLINE). */
+static int release_when_waited_for(shmc_obj_t *l)
+{
+	double end = now_s() + TEST_DEADLINE;
+	while (!lock_has_sleeper(l)) {
+		if (now_s() > end)
+			return 1;
+		usleep(100);
+	}
+	return shmc_lock_release(l) == 0 ? 0 : 1;
+}
+
+static int release_when_waited_for_child(void *p)
+{
+	return release_when_waited_for(p);
+}
+
+static void *release_when_waited_for_thread(void *p)
+{
+	return (void *)(intptr_t)release_when_waited_for(p);
+}
+
+/* The holder acquires its own Lock again and sleeps; another thread, then
+ * another process, releases it: the holder gets it, long before its
+ * timeout. */
+Test(lock, another_thread_or_process_releasing_lets_the_holder_through,
+     .init = arena_setup, .fini = arena_teardown)
+{
+	shmc_obj_t *l;
+	ASSERT_OK(shmc_lock_new(A, &l));
+	ASSERT_OK(shmc_lock_acquire(l, SHMC_FOREVER));
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, release_when_waited_for_thread, l), 0);
+	double t0 = now_s();
+	ASSERT_OK(shmc_lock_acquire(l, TEST_DEADLINE));
+	double by_thread = now_s() - t0;
+	void *res;
+	pthread_join(t, &res);
+	cr_assert_null(res);
+	pid_t pid = fork_fn(release_when_waited_for_child, l);
+	t0 = now_s();
+	ASSERT_OK(shmc_lock_acquire(l, TEST_DEADLINE));
+	double by_process = now_s() - t0;
+	cr_assert_eq(wait_exit(pid, TEST_DEADLINE), 0);
+	cr_assert_lt(by_thread, TEST_DEADLINE / 2);
+	cr_assert_lt(by_process, TEST_DEADLINE / 2);
+	cr_log_info("lock: handed to its waiting holder by a thread in %.1f ms, by a process "
+		    "in %.1f ms", by_thread * 1e3, by_process * 1e3);
 	ASSERT_OK(shmc_lock_release(l));
 	shmc_obj_release(l);
+}
+
+/* Python's hand-off across three processes: one acquires, a second
+ * releases, a third acquires with a timeout and gets it. */
+struct handoff {
+	shmc_obj_t *l;
+	_Atomic int *step;
+};
+
+static int handoff_acquirer(void *p)
+{
+	struct handoff *h = p;
+	CHILD_OK(shmc_lock_acquire(h->l, SHMC_NOWAIT));
+	atomic_store(h->step, 1);
+	CHILD_CHECK(wait_flag(h->step, 3, TEST_DEADLINE)); /* alive throughout */
+	return 0;
+}
+
+static int handoff_releaser(void *p)
+{
+	struct handoff *h = p;
+	CHILD_CHECK(wait_flag(h->step, 1, TEST_DEADLINE));
+	CHILD_OK(shmc_lock_release(h->l));
+	atomic_store(h->step, 2);
+	return 0;
+}
+
+Test(lock, hand_off_one_process_acquires_another_releases_a_third_acquires,
+     .init = arena_setup, .fini = arena_teardown)
+{
+	struct handoff h = {NULL, shared_page(4096)};
+	ASSERT_OK(shmc_lock_new(A, &h.l));
+	pid_t a = fork_fn(handoff_acquirer, &h);
+	pid_t b = fork_fn(handoff_releaser, &h);
+	cr_assert(wait_flag(h.step, 1, TEST_DEADLINE));
+	ASSERT_OK(shmc_lock_acquire(h.l, TEST_DEADLINE)); /* once b has released it */
+	cr_assert(wait_flag(h.step, 2, TEST_DEADLINE)); /* b said so after its release */
+	atomic_store(h.step, 3);
+	cr_assert_eq(wait_exit(a, TEST_DEADLINE), 0);
+	cr_assert_eq(wait_exit(b, TEST_DEADLINE), 0);
+	ASSERT_OK(shmc_lock_release(h.l));
+	munmap((void *)h.step, 4096);
+	shmc_obj_release(h.l);
 }
 
 Test(lock, bad_arguments_are_refused, .init = arena_setup, .fini = arena_teardown)
