@@ -89,7 +89,7 @@ SHMC_LDFLAGS := $(SHMC_SAN) -pthread
 
 # Under a sanitizer (and with JEMALLOC=0) the private heap is the C
 # library's malloc (lib/base/heap.c); jemalloc is not linked.
-DEPLIBS := -lpthread -lm
+DEPLIBS := -lgmp -lpthread -lm
 ifneq (,$(SHMC_SAN))
   JEMALLOC := 0
 endif
@@ -188,7 +188,7 @@ $(B)/install-paths: FORCE
 	@echo '$(PREFIX) $(LIBDIR) $(INCDIR) $(VERSION) $(JEMALLOC)' > $@.new
 	@cmp -s $@.new $@ && rm -f $@.new || mv $@.new $@
 
-PC_PRIVATE := $(if $(filter 1,$(JEMALLOC)),-ljemalloc )-lpthread -lm
+PC_PRIVATE := $(if $(filter 1,$(JEMALLOC)),-ljemalloc )-lgmp -lpthread -lm
 SUBST = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	    -e 's|@INCDIR@|$(INCDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	    -e 's|@SOVERSION@|$(SOVERSION)|g' -e 's|@LIBS_PRIVATE@|$(PC_PRIVATE)|g' \
