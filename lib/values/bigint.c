@@ -32,7 +32,6 @@
 _Static_assert(GMP_NUMB_BITS == 64 && sizeof(mp_limb_t) == sizeof(uint64_t),
 	       "shmc's limbs are GMP's limbs");
 
-#define P61 (((uint64_t)1 << 61) - 1)
 
 static inline uint64_t limb_at(const void *l, size_t i)
 {
@@ -147,11 +146,11 @@ int64_t shmc__bigint_hash(const void *l, size_t n, bool neg)
 	uint64_t h = 0;
 	for (size_t i = n; i-- > 0;) {
 		uint64_t x = limb_at(l, i);
-		x = (x & P61) + (x >> 61); /* <= P61 + 7 */
+		x = (x & SHMC__P61) + (x >> 61); /* <= P61 + 7 */
 		h = h * 8 + x;             /* < 9 * P61 < 2**64 */
-		h = (h & P61) + (h >> 61);
-		if (h >= P61)
-			h -= P61;
+		h = (h & SHMC__P61) + (h >> 61);
+		if (h >= SHMC__P61)
+			h -= SHMC__P61;
 	}
 	int64_t r = neg ? -(int64_t)h : (int64_t)h;
 	return r == -1 ? -2 : r;

@@ -17,10 +17,14 @@
  * no order of theirs can be reproduced anyway.
  *
  * The tables (managed dicts and namespaces, plain dicts) probe linearly
- * from the low bits of the hash they store, which the residue of a run of
- * ints would crowd: they store Python's hash passed through a bijective
- * mix (mixnum), equal for equal values all the same. A str's stored hash
- * is shmc__hash_bytes(SHMC__SEED_STR) itself, which namespace names use.
+ * from the low bits of the hash they store, which the residues of a run
+ * of ints would crowd: they store a hash passed through a bijective mix
+ * (shmc__hash_mix). For an int64 that is the int itself, mixed -- the
+ * 64-bit key's hash stays one multiply, as it was before big ints -- so a
+ * float, bool or complex equal to an int64 hashes as that int; any other
+ * number (a big int, a float beyond int64 or not integral) mixes Python's
+ * hash, which makes 2**64 and 2.0**64 one key. A str's stored hash is
+ * shmc__hash_bytes(SHMC__SEED_STR) itself, which namespace names use.
  */
 #include <math.h>
 #include <string.h>
@@ -28,7 +32,6 @@
 #include "base/util.h"
 #include "values/value.h"
 
-#define P61 (((uint64_t)1 << 61) - 1) /* Python's _PyHASH_MODULUS */
 #define HASH_INF 314159               /* _PyHASH_INF */
 #define HASH_IMAG 1000003u            /* _PyHASH_IMAG */
 
@@ -87,52 +90,37 @@ static inline int64_t not_minus_one(int64_t h)
 	return h == -1 ? -2 : h;
 }
 
-/* hash(i) for |i| >= P61, the rare case. */
-static int64_t py_hash_int_far(int64_t i)
+int64_t shmc__py_hash_int_far(int64_t i)
 {
 	uint64_t m = i < 0 ? -(uint64_t)i : (uint64_t)i;
-	m = (m & P61) + (m >> 61);
-	if (m >= P61)
-		m -= P61;
+	m = (m & SHMC__P61) + (m >> 61);
+	if (m >= SHMC__P61)
+		m -= SHMC__P61;
 	return not_minus_one(i < 0 ? -(int64_t)m : (int64_t)m);
 }
 
-static inline int64_t py_hash_int(int64_t i)
-{
-	if (unlikely((uint64_t)i + (P61 - 1) > 2 * (P61 - 1))) /* |i| >= P61 */
-		return py_hash_int_far(i);
-	return not_minus_one(i);
-}
-
 /* CPython's _Py_HashDouble, but a NaN hashes to 0 (3.11 hashes its
- * address; a NaN equals nothing anyway). */
+ * address; a NaN equals nothing anyway). CPython reduces the significand
+ * 28 bits at a time; the result is the residue of |v| = m * 2**e, which
+ * is m (< 2**53 < P61) times 2**e, and 2**61 = 1 (mod P61): m rotated
+ * left by e mod 61 within 61 bits. The same number, without the loop. */
 static int64_t py_hash_double(double v)
 {
-	if (!isfinite(v))
-		return isinf(v) ? (v > 0 ? HASH_INF : -HASH_INF) : 0;
-	int e;
-	double m = frexp(v, &e);
-	int sign = 1;
-	if (m < 0) {
-		sign = -1;
-		m = -m;
-	}
-	/* 28 bits at a time, as CPython does. */
-	uint64_t x = 0;
-	while (m) {
-		x = ((x << 28) & P61) | x >> (61 - 28);
-		m *= 268435456.0; /* 2**28 */
-		e -= 28;
-		uint64_t y = (uint64_t)m;
-		m -= (double)y;
-		x += y;
-		if (x >= P61)
-			x -= P61;
-	}
-	/* The exponent, reduced modulo 61: a rotation of the 61 bits. */
-	e = e >= 0 ? e % 61 : 61 - 1 - ((-1 - e) % 61);
-	x = ((x << e) & P61) | x >> (61 - e);
-	x = x * (uint64_t)(int64_t)sign;
+	uint64_t bits;
+	memcpy(&bits, &v, 8);
+	int ex = (int)(bits >> 52) & 0x7ff;
+	uint64_t m = bits & (((uint64_t)1 << 52) - 1);
+	if (ex == 0x7ff)
+		return m ? 0 : (int64_t)(bits >> 63) ? -HASH_INF : HASH_INF;
+	int e = ex ? ex - 1075 : -1074; /* a subnormal has no implicit bit */
+	if (ex)
+		m |= (uint64_t)1 << 52;
+	int r = e % 61;
+	if (r < 0)
+		r += 61;
+	uint64_t x = ((m << r) & SHMC__P61) | (m >> (61 - r));
+	if (bits >> 63)
+		x = -x;
 	return not_minus_one((int64_t)x);
 }
 
@@ -140,19 +128,6 @@ static int64_t py_hash_complex(double re, double im)
 {
 	uint64_t h = (uint64_t)py_hash_double(re) + HASH_IMAG * (uint64_t)py_hash_double(im);
 	return not_minus_one((int64_t)h);
-}
-
-/* A bijection of 64-bit words: one multiply, then the well-mixed high half
- * folded into the low bits that index a table. */
-static inline uint64_t mixnum(uint64_t x)
-{
-	uint64_t h = (x ^ 0x5bd1e9955bd1e995ull) * 0x9e3779b97f4a7c15ull;
-	return h ^ (h >> 29) ^ (h >> 47);
-}
-
-uint64_t shmc__hash_int(int64_t i)
-{
-	return mixnum((uint64_t)py_hash_int(i));
 }
 
 /* Containers ------------------------------------------------------------- */
@@ -196,7 +171,7 @@ int shmc__py_hash(shmc_value_t v, int depth, int64_t *out)
 		*out = v.b;
 		return 0;
 	case SHMC_INT:
-		*out = py_hash_int(v.i);
+		*out = shmc__py_hash_int(v.i);
 		return 0;
 	case SHMC_BIGINT:
 		*out = shmc__bigint_hash(v.big->limb, v.big->n, v.big->neg);
@@ -228,6 +203,14 @@ int shmc__py_hash(shmc_value_t v, int depth, int64_t *out)
 	}
 }
 
+/* The table hash of a float: an int64's when it equals one. */
+static uint64_t table_hash_double(double f)
+{
+	if (f >= -9223372036854775808.0 && f < 9223372036854775808.0 && f == floor(f))
+		return shmc__hash_int((int64_t)f);
+	return shmc__hash_mix((uint64_t)py_hash_double(f));
+}
+
 int shmc__value_hash(shmc_value_t v, uint64_t *out)
 {
 	switch (v.type) {
@@ -237,12 +220,24 @@ int shmc__value_hash(shmc_value_t v, uint64_t *out)
 	case SHMC_INT:
 		*out = shmc__hash_int(v.i);
 		return 0;
+	case SHMC_BOOL:
+		*out = shmc__hash_int(v.b);
+		return 0;
+	case SHMC_FLOAT:
+		*out = table_hash_double(v.f);
+		return 0;
+	case SHMC_COMPLEX:
+		if (v.cx->im == 0) { /* equal to its real part */
+			*out = table_hash_double(v.cx->re);
+			return 0;
+		}
+		__attribute__((fallthrough));
 	default: {
 		int64_t h = 0; /* set on success; -O3 cannot see it */
 		int rc = shmc__py_hash(v, 0, &h);
 		if (rc)
 			return rc;
-		*out = mixnum((uint64_t)h);
+		*out = shmc__hash_mix((uint64_t)h);
 		return 0;
 	}
 	}

@@ -89,17 +89,42 @@ static inline shmc_value_t shmc__error_value(int err)
  *
  * shmc__value_hash is what tables of the arena and plain dicts store and
  * probe: a str's is shmc__hash_bytes(SHMC__SEED_STR), as namespace names
- * are hashed; any other value's is Python's hash, mixed (a bijection), so
- * that linear probing on its low bits spreads numbers.
+ * are hashed; an int's (and an equal float's, bool's or complex's) the
+ * int mixed (shmc__hash_int); any other value's is Python's hash, mixed
+ * (a bijection), so that linear probing on its low bits spreads numbers.
  * @return 0, SHMC_EUNHASHABLE, SHMC_EDEPTH, V's error */
 int shmc__value_hash(shmc_value_t v, uint64_t *out);
 int shmc__py_hash(shmc_value_t v, int depth, int64_t *out);
 
-/* Hash building blocks, shared with the dict tables: shmc__hash_int(i) is
- * shmc__value_hash of the int I (and of the float, bool or complex equal
- * to it). */
-uint64_t shmc__hash_int(int64_t i);
+/* Hash building blocks, shared with the dict tables. */
 uint64_t shmc__hash_bytes(const void *p, size_t n, uint64_t seed);
+
+#define SHMC__P61 (((uint64_t)1 << 61) - 1) /* Python's _PyHASH_MODULUS */
+
+/* Python's hash() of an int: itself, below P61 in magnitude (but -1 is
+ * -2); the residue beyond (shmc__py_hash_int_far). */
+int64_t shmc__py_hash_int_far(int64_t i);
+static inline int64_t shmc__py_hash_int(int64_t i)
+{
+	if (__builtin_expect((uint64_t)i + (SHMC__P61 - 1) > 2 * (SHMC__P61 - 1), 0))
+		return shmc__py_hash_int_far(i); /* |i| >= P61 */
+	return i == -1 ? -2 : i;
+}
+
+/* A bijection of 64-bit words: one multiply, then the well-mixed high half
+ * folded into the low bits that index a table. */
+static inline uint64_t shmc__hash_mix(uint64_t x)
+{
+	uint64_t h = (x ^ 0x5bd1e9955bd1e995ull) * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29) ^ (h >> 47);
+}
+
+/* shmc__value_hash of the int I (and of the float, bool or complex equal
+ * to it), inline for the dict tables' int keys. */
+static inline uint64_t shmc__hash_int(int64_t i)
+{
+	return shmc__hash_mix((uint64_t)i);
+}
 #define SHMC__SEED_STR 0x243f6a8885a308d3ull
 #define SHMC__SEED_BYTES 0x13198a2e03707344ull
 #define SHMC__SEED_OPAQUE 0xa4093822299f31d0ull
