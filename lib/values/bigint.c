@@ -140,15 +140,18 @@ int shmc__bigint_make(const void *l, size_t n, bool neg, shmc_value_t *out)
 }
 
 /* Python's hash: |v| mod 2**61 - 1, negated for a negative v, -1 -> -2.
- * 2**64 = 8 (mod P61), so each limb folds in as h * 8 + limb. */
+ * 2**64 = 8 (mod P61), so each limb folds in as h * 8 + limb, and times
+ * 8 modulo P61 is a rotation of 61 bits by 3. */
 int64_t shmc__bigint_hash(const void *l, size_t n, bool neg)
 {
 	uint64_t h = 0;
 	for (size_t i = n; i-- > 0;) {
 		uint64_t x = limb_at(l, i);
 		x = (x & SHMC__P61) + (x >> 61); /* <= P61 + 7 */
-		h = h * 8 + x;             /* < 9 * P61 < 2**64 */
-		h = (h & SHMC__P61) + (h >> 61);
+		if (x >= SHMC__P61)
+			x -= SHMC__P61;
+		h = ((h << 3) & SHMC__P61) | (h >> 58); /* h * 8, h < P61 */
+		h += x;                                  /* < 2 * P61 */
 		if (h >= SHMC__P61)
 			h -= SHMC__P61;
 	}

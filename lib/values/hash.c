@@ -193,7 +193,9 @@ int shmc__py_hash(shmc_value_t v, int depth, int64_t *out)
 		return 0;
 	case SHMC_TUPLE:
 		return py_hash_tuple(v.seq, depth, out);
-	case SHMC_FROZENSET:
+	case SHMC_FROZENSET: /* the members' hashes are kept: bound nesting */
+		if (depth + v.set->depth > SHMC__MAX_DEPTH)
+			return SHMC_EDEPTH;
 		*out = shmc__pset_hash(v.set);
 		return 0;
 	case SHMC_ERROR:

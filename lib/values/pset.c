@@ -55,7 +55,7 @@ int shmc__pset_new(shmc_type_t type, shmc_value_t *out)
 		shmc__heap_free(s);
 		return -ENOMEM;
 	}
-	*s = (struct shmc_pset){0, 0, MINSIZE - 1, t};
+	*s = (struct shmc_pset){0, 0, MINSIZE - 1, t, 1};
 	*out = (shmc_value_t){.type = (uint8_t)type, .owned = 1, .set = s};
 	return 0;
 }
@@ -144,6 +144,23 @@ static void resize_into(struct shmc_pset *s, entry_t *nt, size_t nsize)
 	shmc__heap_free(old);
 }
 
+/* How deep V nests (a scalar 0), counted up to past LIMIT: a frozenset
+ * keeps its own, so that hashing one (which reads no member) can bound
+ * nesting as hashing a tuple does. */
+static int nesting(shmc_value_t v, int limit)
+{
+	if (v.type == SHMC_FROZENSET)
+		return v.set->depth;
+	if (v.type != SHMC_TUPLE)
+		return 0;
+	int d = 0;
+	for (size_t i = 0; i < v.seq->len && d <= limit; i++) {
+		int k = nesting(v.seq->items[i], limit - 1);
+		d = k > d ? k : d;
+	}
+	return d + 1;
+}
+
 int shmc__pset_add(struct shmc_pset *s, shmc_value_t key, int64_t hash, int depth)
 {
 	size_t mask = s->mask, perturb = (size_t)hash, i = (size_t)hash & mask;
@@ -165,7 +182,10 @@ int shmc__pset_add(struct shmc_pset *s, shmc_value_t key, int64_t hash, int dept
 		perturb >>= PERTURB_SHIFT;
 		i = (i * 5 + 1 + perturb) & mask;
 	}
-found_unused_or_dummy:
+found_unused_or_dummy:;
+	int kd = 1 + nesting(key, SHMC__MAX_DEPTH);
+	if (kd > s->depth)
+		s->depth = kd;
 	if (freeslot) {
 		*freeslot = (entry_t){hash, SHMC__PSET_ACTIVE, key};
 		s->used++;
@@ -249,6 +269,7 @@ int shmc__pset_clone(const struct shmc_pset *s, shmc_type_t type, shmc_value_t *
 	}
 	c.set->fill = s->fill;
 	c.set->used = s->used;
+	c.set->depth = s->depth;
 	*out = c;
 	return 0;
 }

@@ -57,6 +57,7 @@ struct shmc_pset {
 	size_t used; /* active slots */
 	size_t mask; /* slots - 1 */
 	struct shmc_pset_entry *table;
+	int depth;   /* nesting: 1 + the deepest member's (never lowered) */
 };
 
 /* An opaque value: LEN bytes, then the repr (RLEN bytes and a NUL). */
