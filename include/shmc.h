@@ -22,9 +22,10 @@
  * the writer lock only if writers keep changing it; no reader ever waits
  * for a writer that has died.
  *
- * PLAIN values (none, bool, int, float, str, bytes, tuple, plain list, plain
- * dict) are what you store in managed objects. They follow Python's Manager
- * rules exactly:
+ * PLAIN values (none, bool, int of any size, float, complex, str, bytes,
+ * bytearray, tuple, plain list, plain dict, set, frozenset, and opaque
+ * values that carry bytes shmc does not interpret) are what you store in
+ * managed objects. They follow Python's Manager rules exactly:
  *   - storing a plain value copies it into the arena;
  *   - reading one out gives you a private deep copy on your own heap; changing
  *     that copy changes nothing shared until you store it back;
@@ -120,7 +121,10 @@
  *   after an append or set through one, the others may be stale, and only
  *   one may be freed (shmc_value_copy() makes a separate copy). A value read
  *   again from the arena is a new copy, with new pointers. A str or bytes
- *   value's .str lives as long as the value.
+ *   value's .str lives as long as the value. shmc_set_next(S, &POS) points
+ *   into S's table: valid until S is freed or changed (an add may move the
+ *   table; a discard frees the member); never change a member in place.
+ *   shmc_opaque_data() and shmc_opaque_repr() live as long as the value.
  * - Strings: a char * that shmc returns through an out-parameter
  *   (shmc_obj_str, shmc_obj_repr, shmc_value_repr, shmc_value_str,
  *   shmc_view_dump) is NUL-terminated, on the private heap and yours: free
@@ -135,7 +139,10 @@
  *   and the name in a shmc_object_info_t are valid only during that call.
  * - Cycles of managed objects (a list that contains itself) are not
  *   collected, exactly as with Python's Manager.
- * - Integers are 64-bit: arithmetic that would overflow fails with -ERANGE.
+ * - Integers have any size: one that fits in int64 is an SHMC_INT (v.i),
+ *   any other an SHMC_BIGINT (read it with shmc_int_to_str or
+ *   shmc_int_to_bytes); the *_add calls go past 64 bits. The C numbers of
+ *   shmc_cvalue_* and shmc_array_* stay 64-bit (-ERANGE past them).
  * - Strings are UTF-8; storing an invalid one fails with -EILSEQ. Bytes may
  *   hold anything.
  * - Attaching twice: opening an arena this process has open already makes a
@@ -452,9 +459,13 @@ SHMC_API int shmc_arena_check_file(const char *name, shmc_check_report_t *report
  * or shmc_ref() is a VIEW: it borrows your memory (or handle) and is never
  * freed by shmc; what it points at must outlive every use of the view.
  * Values returned by shmc and values made by the builders
- * (shmc_tuple_of, shmc_plist_of, shmc_pdict_of, shmc_value_copy) OWN their
- * memory: release them with shmc_value_free(). An owned value that holds a
- * reference owns a handle of its own, released with it.
+ * (shmc_tuple_of, shmc_plist_of, shmc_pdict_of, shmc_set_of,
+ * shmc_frozenset_of, shmc_complex, shmc_opaque, shmc_int_from_str,
+ * shmc_int_from_bytes, shmc_value_copy) OWN their memory: release them with
+ * shmc_value_free() (an SHMC_INT or SHMC_FLOAT owns nothing, but freeing
+ * one is harmless). An owned value that holds a reference owns a handle of
+ * its own, released with it. A bytearray made by shmc_bytearray() is a
+ * view, as bytes are.
  *
  * Ownership: builders and the shmc_plist_* / shmc_pdict_* mutators take
  * the values you pass them, even when they fail (views are copied; a
@@ -580,7 +591,8 @@ SHMC_API shmc_value_t shmc_plist_of(size_t n, ...);
 /** A plain dict of N key/value pairs that follow: k1, v1, k2, v2 ...
  * (taken, on failure too). A later duplicate key replaces the earlier value.
  * @return the dict (owned: shmc_value_free()), or an SHMC_ERROR value whose
- *         .i is SHMC_EUNHASHABLE (a list, dict or reference as a key),
+ *         .i is SHMC_EUNHASHABLE (a list, dict, set, bytearray or
+ *         reference as a key),
  *         SHMC_EDEPTH (a key nested deeper than 512), -ENOMEM,
  *         SHMC_EHANDLE, SHMC_ECORRUPT, SHMC_EFULL, or a key's or value's
  *         error */
@@ -591,13 +603,16 @@ SHMC_API shmc_value_t shmc_pdict_of(size_t npairs, ...);
  * Safe on a none value. */
 SHMC_API void shmc_value_free(shmc_value_t *v);
 /** A deep copy of V that owns all its memory (views are copied; references
- * get handles of their own). V in; *OUT out: shmc_value_free().
+ * get handles of their own; a set's copy keeps its table, so its order).
+ * V in; *OUT out: shmc_value_free().
  * @return 0, -ENOMEM, SHMC_EFULL, SHMC_EHANDLE or SHMC_ECORRUPT (a
  *         reference whose handle is invalid or cannot be duplicated), V's
  *         error */
 SHMC_API int shmc_value_copy(shmc_value_t v, shmc_value_t *out);
-/** Python's ==: 1 == 1.0 == True, (1, 'a') == (1.0, 'a'), [1] != (1,);
- * references are equal when they name the same managed object. A and B in.
+/** Python's ==: 1 == 1.0 == True == complex(1, 0), 2**64 == 2.0**64,
+ * (1, 'a') == (1.0, 'a'), [1] != (1,), b'a' == bytearray(b'a'),
+ * frozenset({1}) == {1}; opaque values by their bytes; references are
+ * equal when they name the same managed object. A and B in.
  * An SHMC_ERROR value equals nothing. Cannot fail. */
 SHMC_API bool shmc_value_eq(shmc_value_t a, shmc_value_t b);
 
@@ -730,11 +745,13 @@ SHMC_API shmc_value_t shmc_frozenset_of(size_t n, ...);
  *         reference view that could not get a handle), ITEM's error */
 SHMC_API int shmc_set_add(shmc_value_t *s, shmc_value_t item);
 /** s.discard(ITEM) on the plain set *S, freeing the member removed. S
- * in/out: an owned SHMC_SET; ITEM in.
+ * in/out: an owned SHMC_SET; ITEM in (a set ITEM is looked up as the
+ * frozenset it equals, as in Python).
  * @return 1 (removed), 0 (not there), SHMC_ETYPE, SHMC_EUNHASHABLE,
  *         SHMC_EDEPTH, ITEM's error */
 SHMC_API int shmc_set_discard(shmc_value_t *s, shmc_value_t item);
-/** ITEM in S (a set or frozenset). S and ITEM in.
+/** ITEM in S (a set or frozenset). S and ITEM in (a set ITEM is looked
+ * up as the frozenset it equals, as in Python).
  * @return 1, 0, SHMC_ETYPE (S is not a set), SHMC_EUNHASHABLE,
  *         SHMC_EDEPTH, ITEM's error */
 SHMC_API int shmc_set_contains(shmc_value_t s, shmc_value_t item);
@@ -875,10 +892,15 @@ SHMC_API int shmc_namespace_has(shmc_obj_t *ns, const char *name);
  * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
  *         SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_namespace_names(shmc_obj_t *ns, shmc_value_t *out);
-/** Atomically ns.NAME += DELTA (int or float, as Python adds them). DELTA
- * in; *RESULT out (may be NULL): the new value, a number.
+/** Atomically ns.NAME += DELTA, as Python adds numbers (bool, int of any
+ * size, float, complex): ints exactly, past 64 bits too; a float makes a
+ * float, a complex a complex. DELTA in; *RESULT out (may be NULL): the new
+ * value, a number (free it with shmc_value_free(): a big int or a complex
+ * owns memory).
  * @return 0, SHMC_EATTR, SHMC_ETYPE (the attribute or DELTA is not a
- *         number), -ERANGE, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT,
+ *         number), -ERANGE (an int too large for a float, in float or
+ *         complex arithmetic: Python's OverflowError), SHMC_EHANDLE,
+ *         SHMC_EKIND, SHMC_ECORRUPT,
  *         -EINVAL, -EOVERFLOW, SHMC_ETHREADS, SHMC_EFULL, -EDEADLK, -ENOMEM */
 SHMC_API int shmc_namespace_add(shmc_obj_t *ns, const char *name, shmc_value_t delta,
 			 shmc_value_t *result);
