@@ -299,11 +299,14 @@ abi-baseline: deps-ci
 
 # Portability: the library's sources compiled for aarch64 (no link). The
 # cross compiler finds the arch-independent libatomic_ops and jemalloc
-# headers after its own.
+# headers after its own, and Debian's gmp.h in the host's multiarch folder
+# (GMP's 64-bit limbs are the same on aarch64; nothing is linked).
 CROSS_CC ?= aarch64-linux-gnu-gcc
+HOST_MULTIARCH := $(shell gcc -print-multiarch 2>/dev/null)
 cross: deps-ci
 	@$(MAKE) --no-print-directory CC=$(CROSS_CC) WERROR=1 \
-	    CPPFLAGS="-idirafter /usr/include" BUILD=build/aarch64 $(LIB_OBJ:$(B)/%=build/aarch64/%)
+	    CPPFLAGS="-idirafter /usr/include -idirafter /usr/include/$(HOST_MULTIARCH)" \
+	    BUILD=build/aarch64 $(LIB_OBJ:$(B)/%=build/aarch64/%)
 	@echo "cross: $(words $(LIB_SRC)) sources compiled for $$($(CROSS_CC) -dumpmachine)"
 
 fuzz: deps-check
