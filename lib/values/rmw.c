@@ -99,11 +99,11 @@ int shmc__rmw_locked(struct shmc__writer *w, atomic_u64 *slot,
 	shmc_arena_t *a = w->a;
 	uint64_t old = ld_acquire(slot), nw;
 	shmc_value_t cur, next;
+	int64_t sum;
 	int rc;
 
 	switch (op->kind) {
 	case SHMC__RMW_ADD:
-		int64_t sum;
 		if (shmc__w_is_int(old) && op->arg.type == SHMC_INT &&
 		    !__builtin_add_overflow(shmc__w_int(old), op->arg.i, &sum)) {
 			/* The common case, without decoding. */

@@ -232,6 +232,30 @@ static char *contents(struct store_op *c)
 	return all;
 }
 
+/* Store with the first, second ... arena allocation failing until it
+ * succeeds: each failure is SHMC_EFULL and leaves the three containers and
+ * the arena's bytes in use as they were. @return the failures seen */
+static int store_injected(struct store_op *c, const char *what)
+{
+	char *before = contents(c);
+	size_t used = arena_in_use(A);
+	int rc = SHMC_EFULL, n;
+	for (n = 0; n < 100; n++) {
+		shmc__alloc_fail_after(n);
+		rc = do_store(c);
+		shmc__alloc_fail_after(-1);
+		if (rc != SHMC_EFULL)
+			break;
+		char *now = contents(c);
+		cr_assert_str_eq(now, before, "%s, allocation %d failed: changed", what, n);
+		free(now);
+		cr_assert_eq(arena_in_use(A), used, "%s, allocation %d failed: leaked", what, n);
+	}
+	cr_assert_eq(rc, 0, "%s: %s after %d failures", what, shmc_errname(rc), n);
+	free(before);
+	return n;
+}
+
 Test(values, storing_each_new_type_fails_cleanly_at_every_allocation, .init = arena_setup,
      .fini = arena_teardown)
 {
@@ -258,12 +282,10 @@ Test(values, storing_each_new_type_fails_cleanly_at_every_allocation, .init = ar
 			c.v = vals[i];
 			/* Replace what the first store put there, or insert. */
 			for (int round = 0; round < 2; round++) {
-				char *before = contents(&c);
-				int nfail;
-				int rc = inject_until_ok(A, do_store, &c, &nfail);
-				cr_assert_eq(rc, 0, "value %zu, store %d: %s", i, c.where,
-					     shmc_errname(rc));
-				cr_assert_geq(nfail, 1, "value %zu, store %d: no allocation", i, c.where);
+				char *before = contents(&c), what[64];
+				snprintf(what, sizeof(what), "value %zu, store %d", i, c.where);
+				int nfail = store_injected(&c, what);
+				cr_assert_geq(nfail, 1, "%s: no allocation", what);
 				char *after = contents(&c);
 				if (round == 0) /* the second stores it again */
 					cr_assert_str_neq(before, after);
@@ -278,9 +300,7 @@ Test(values, storing_each_new_type_fails_cleanly_at_every_allocation, .init = ar
 	/* An add past INT64_MAX: the big result needs a block. */
 	c.where = 4;
 	c.v = shmc_int(100);
-	int nfail;
-	ASSERT_OK(inject_until_ok(A, do_store, &c, &nfail));
-	cr_assert_geq(nfail, 1);
+	cr_assert_geq(store_injected(&c, "list add past INT64_MAX"), 1);
 	shmc_value_t got;
 	ASSERT_OK(shmc_list_get(c.ls, 0, &got));
 	char *s = value_repr(got);
