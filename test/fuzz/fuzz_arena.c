@@ -176,7 +176,9 @@ static void build_template(void)
 	MUST(shmc_dict_set(d, v, shmc_bytearray("ba", 2)));
 	shmc_value_free(&v);
 	MUST(shmc_int_from_str(big + 1, strlen(big + 1), 10, &v));
-	MUST(shmc_dict_set(d, v, shmc_set_of(0)));
+	shmc_value_t empty = shmc_set_of(0);
+	MUST(shmc_dict_set(d, v, empty));
+	shmc_value_free(&empty);
 	shmc_value_free(&v);
 	for (int i = 0; i < 12; i += 3)
 		MUST(shmc_dict_del(d, shmc_int(i)));
