@@ -89,7 +89,7 @@ SHMC_LDFLAGS := $(SHMC_SAN) -pthread
 
 # Under a sanitizer (and with JEMALLOC=0) the private heap is the C
 # library's malloc (lib/base/heap.c); jemalloc is not linked.
-DEPLIBS := -lpthread -lm
+DEPLIBS := -lgmp -lpthread -lm
 ifneq (,$(SHMC_SAN))
   JEMALLOC := 0
 endif
@@ -188,7 +188,7 @@ $(B)/install-paths: FORCE
 	@echo '$(PREFIX) $(LIBDIR) $(INCDIR) $(VERSION) $(JEMALLOC)' > $@.new
 	@cmp -s $@.new $@ && rm -f $@.new || mv $@.new $@
 
-PC_PRIVATE := $(if $(filter 1,$(JEMALLOC)),-ljemalloc )-lpthread -lm
+PC_PRIVATE := $(if $(filter 1,$(JEMALLOC)),-ljemalloc )-lgmp -lpthread -lm
 SUBST = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	    -e 's|@INCDIR@|$(INCDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	    -e 's|@SOVERSION@|$(SOVERSION)|g' -e 's|@LIBS_PRIVATE@|$(PC_PRIVATE)|g' \
@@ -305,11 +305,14 @@ abi-baseline: deps-ci
 
 # Portability: the library's sources compiled for aarch64 (no link). The
 # cross compiler finds the arch-independent libatomic_ops and jemalloc
-# headers after its own.
+# headers after its own, and Debian's gmp.h in the host's multiarch folder
+# (GMP's 64-bit limbs are the same on aarch64; nothing is linked).
 CROSS_CC ?= aarch64-linux-gnu-gcc
+HOST_MULTIARCH := $(shell gcc -print-multiarch 2>/dev/null)
 cross: deps-ci
 	@$(MAKE) --no-print-directory CC=$(CROSS_CC) WERROR=1 \
-	    CPPFLAGS="-idirafter /usr/include" BUILD=build/aarch64 $(LIB_OBJ:$(B)/%=build/aarch64/%)
+	    CPPFLAGS="-idirafter /usr/include -idirafter /usr/include/$(HOST_MULTIARCH)" \
+	    BUILD=build/aarch64 $(LIB_OBJ:$(B)/%=build/aarch64/%)
 	@echo "cross: $(words $(LIB_SRC)) sources compiled for $$($(CROSS_CC) -dumpmachine)"
 
 fuzz: deps-check

@@ -22,9 +22,10 @@
  * the writer lock only if writers keep changing it; no reader ever waits
  * for a writer that has died.
  *
- * PLAIN values (none, bool, int, float, str, bytes, tuple, plain list, plain
- * dict) are what you store in managed objects. They follow Python's Manager
- * rules exactly:
+ * PLAIN values (none, bool, int of any size, float, complex, str, bytes,
+ * bytearray, tuple, plain list, plain dict, set, frozenset, and opaque
+ * values that carry bytes shmc does not interpret) are what you store in
+ * managed objects. They follow Python's Manager rules exactly:
  *   - storing a plain value copies it into the arena;
  *   - reading one out gives you a private deep copy on your own heap; changing
  *     that copy changes nothing shared until you store it back;
@@ -121,7 +122,10 @@
  *   after an append or set through one, the others may be stale, and only
  *   one may be freed (shmc_value_copy() makes a separate copy). A value read
  *   again from the arena is a new copy, with new pointers. A str or bytes
- *   value's .str lives as long as the value.
+ *   value's .str lives as long as the value. shmc_set_next(S, &POS) points
+ *   into S's table: valid until S is freed or changed (an add may move the
+ *   table; a discard frees the member); never change a member in place.
+ *   shmc_opaque_data() and shmc_opaque_repr() live as long as the value.
  * - Strings: a char * that shmc returns through an out-parameter
  *   (shmc_obj_str, shmc_obj_repr, shmc_value_repr, shmc_value_str,
  *   shmc_view_dump) is NUL-terminated, on the private heap and yours: free
@@ -136,7 +140,10 @@
  *   and the name in a shmc_object_info_t are valid only during that call.
  * - Cycles of managed objects (a list that contains itself) are not
  *   collected, exactly as with Python's Manager.
- * - Integers are 64-bit: arithmetic that would overflow fails with -ERANGE.
+ * - Integers have any size: one that fits in int64 is an SHMC_INT (v.i),
+ *   any other an SHMC_BIGINT (read it with shmc_int_to_str or
+ *   shmc_int_to_bytes); the *_add calls go past 64 bits. The C numbers of
+ *   shmc_cvalue_* and shmc_array_* stay 64-bit (-ERANGE past them).
  * - Strings are UTF-8; storing an invalid one fails with -EILSEQ. Bytes may
  *   hold anything.
  * - Attaching twice: opening an arena this process has open already makes a
@@ -469,9 +476,13 @@ SHMC_API int shmc_arena_check_file(const char *name, shmc_check_report_t *report
  * or shmc_ref() is a VIEW: it borrows your memory (or handle) and is never
  * freed by shmc; what it points at must outlive every use of the view.
  * Values returned by shmc and values made by the builders
- * (shmc_tuple_of, shmc_plist_of, shmc_pdict_of, shmc_value_copy) OWN their
- * memory: release them with shmc_value_free(). An owned value that holds a
- * reference owns a handle of its own, released with it.
+ * (shmc_tuple_of, shmc_plist_of, shmc_pdict_of, shmc_set_of,
+ * shmc_frozenset_of, shmc_complex, shmc_opaque, shmc_int_from_str,
+ * shmc_int_from_bytes, shmc_value_copy) OWN their memory: release them with
+ * shmc_value_free() (an SHMC_INT or SHMC_FLOAT owns nothing, but freeing
+ * one is harmless). An owned value that holds a reference owns a handle of
+ * its own, released with it. A bytearray made by shmc_bytearray() is a
+ * view, as bytes are.
  *
  * Ownership: builders and the shmc_plist_* / shmc_pdict_* mutators take
  * the values you pass them, even when they fail (views are copied; a
@@ -495,27 +506,43 @@ typedef enum shmc_type {
 	SHMC_LIST, /**< a plain (unmanaged) list */
 	SHMC_DICT, /**< a plain (unmanaged) dict */
 	SHMC_REF,  /**< a reference to a managed object */
+	SHMC_BIGINT,    /**< an int outside int64 (an int inside is SHMC_INT) */
+	SHMC_COMPLEX,   /**< a complex: two doubles, owned (shmc_complex) */
+	SHMC_BYTEARRAY, /**< a bytearray: .str and .len, as bytes */
+	SHMC_SET,       /**< a plain set */
+	SHMC_FROZENSET, /**< a frozenset */
+	SHMC_OPAQUE,    /**< bytes shmc does not interpret, with their repr */
 	SHMC_ERROR /**< a failed builder's result; .i holds the error */
 } shmc_type_t;
 
 struct shmc_seq;  /* tuple or plain list: opaque */
 struct shmc_pmap; /* plain dict: opaque */
+struct shmc_bigint;  /* big int: opaque */
+struct shmc_complex; /* complex: opaque */
+struct shmc_pset;    /* set or frozenset: opaque */
+struct shmc_opaque;  /* opaque value: opaque */
 
 /* Sixteen bytes, so that it travels in two registers. */
 typedef struct shmc_value {
 	uint8_t type;      /**< a shmc_type_t */
 	uint8_t owned;     /**< nonzero when shmc_value_free() must free it */
 	uint16_t reserved_;
-	uint32_t len;      /**< SHMC_STR, SHMC_BYTES: length in bytes */
+	uint32_t len;      /**< SHMC_STR, SHMC_BYTES, SHMC_BYTEARRAY: length
+			        in bytes */
 	union {
 		bool b;
 		int64_t i;
 		double f;
-		const char *str;       /**< SHMC_STR, SHMC_BYTES: the bytes
+		const char *str;       /**< SHMC_STR, SHMC_BYTES,
+					    SHMC_BYTEARRAY: the bytes
 					    (followed by a NUL when owned) */
 		struct shmc_seq *seq;  /**< SHMC_TUPLE, SHMC_LIST */
 		struct shmc_pmap *map; /**< SHMC_DICT */
 		shmc_obj_t *ref;       /**< SHMC_REF */
+		struct shmc_bigint *big;  /**< SHMC_BIGINT */
+		struct shmc_complex *cx;  /**< SHMC_COMPLEX */
+		struct shmc_pset *set;    /**< SHMC_SET, SHMC_FROZENSET */
+		struct shmc_opaque *opq;  /**< SHMC_OPAQUE */
 	};
 } shmc_value_t;
 
@@ -581,7 +608,8 @@ SHMC_API shmc_value_t shmc_plist_of(size_t n, ...);
 /** A plain dict of N key/value pairs that follow: k1, v1, k2, v2 ...
  * (taken, on failure too). A later duplicate key replaces the earlier value.
  * @return the dict (owned: shmc_value_free()), or an SHMC_ERROR value whose
- *         .i is SHMC_EUNHASHABLE (a list, dict or reference as a key),
+ *         .i is SHMC_EUNHASHABLE (a list, dict, set, bytearray or
+ *         reference as a key),
  *         SHMC_EDEPTH (a key nested deeper than 512), -ENOMEM,
  *         SHMC_EHANDLE, SHMC_ECORRUPT, SHMC_EFULL, or a key's or value's
  *         error */
@@ -592,13 +620,16 @@ SHMC_API shmc_value_t shmc_pdict_of(size_t npairs, ...);
  * Safe on a none value. */
 SHMC_API void shmc_value_free(shmc_value_t *v);
 /** A deep copy of V that owns all its memory (views are copied; references
- * get handles of their own). V in; *OUT out: shmc_value_free().
+ * get handles of their own; a set's copy keeps its table, so its order).
+ * V in; *OUT out: shmc_value_free().
  * @return 0, -ENOMEM, SHMC_EFULL, SHMC_EHANDLE or SHMC_ECORRUPT (a
  *         reference whose handle is invalid or cannot be duplicated), V's
  *         error */
 SHMC_API int shmc_value_copy(shmc_value_t v, shmc_value_t *out);
-/** Python's ==: 1 == 1.0 == True, (1, 'a') == (1.0, 'a'), [1] != (1,);
- * references are equal when they name the same managed object. A and B in.
+/** Python's ==: 1 == 1.0 == True == complex(1, 0), 2**64 == 2.0**64,
+ * (1, 'a') == (1.0, 'a'), [1] != (1,), b'a' == bytearray(b'a'),
+ * frozenset({1}) == {1}; opaque values by their bytes; references are
+ * equal when they name the same managed object. A and B in.
  * An SHMC_ERROR value equals nothing. Cannot fail. */
 SHMC_API bool shmc_value_eq(shmc_value_t a, shmc_value_t b);
 
@@ -721,6 +752,119 @@ SHMC_API int shmc_value_str(shmc_value_t v, char **out);
 /** Free a string returned by shmc. P taken (NULL is ignored). Not for
  * values (shmc_value_free) or handles (shmc_obj_release). */
 SHMC_API void shmc_free(void *p);
+
+/* Integers of any size, complex, bytearray, sets and opaque values ------- */
+
+/** An int from text, as Python's int(S, BASE) reads it: optional spaces
+ * around, an optional sign, digits of BASE (2 to 36; 0: decimal, or a 0b,
+ * 0o or 0x prefix; a 0b/0o/0x prefix matching BASE is allowed too), single
+ * underscores between digits. The result is an SHMC_INT when it fits in
+ * int64 and an SHMC_BIGINT otherwise. S in (LEN bytes, no NUL needed);
+ * *OUT out: shmc_value_free().
+ * @return 0, -EINVAL (S NULL, OUT NULL, BASE out of range, or not a
+ *         number in BASE), -ENOMEM */
+SHMC_API int shmc_int_from_str(const char *s, size_t len, int base, shmc_value_t *out);
+/** An int from N bytes at P read as a little-endian two's-complement
+ * number (Python's int.from_bytes(b, 'little', signed=True), and
+ * _PyLong_FromByteArray(p, n, 1, 1)); N == 0 gives 0. P in; *OUT out.
+ * @return 0, -EINVAL (P NULL with N > 0, or OUT NULL), -ENOMEM */
+SHMC_API int shmc_int_from_bytes(const void *p, size_t n, shmc_value_t *out);
+/** The fewest bytes that shmc_int_to_bytes() needs for V (a bool, int or
+ * big int): at least 1; 0 when V is not an integer. */
+SHMC_API size_t shmc_int_byte_len(shmc_value_t v);
+/** V (a bool, int or big int) as N little-endian two's-complement bytes at
+ * BUF, sign-extended (Python's v.to_bytes(n, 'little', signed=True)). BUF
+ * out (N bytes, written only on success).
+ * @return 0, SHMC_ETYPE (V is not an integer), -ERANGE (V needs more than
+ *         N bytes), -EINVAL (BUF NULL with N > 0), V's error */
+SHMC_API int shmc_int_to_bytes(shmc_value_t v, void *buf, size_t n);
+/** V (a bool, int or big int) in BASE (2 to 36): lowercase digits, a '-'
+ * when negative, no prefix; base 10 is Python's str(). *OUT out:
+ * shmc_free().
+ * @return 0, SHMC_ETYPE, -EINVAL (BASE out of range, or OUT NULL),
+ *         -ENOMEM, V's error */
+SHMC_API int shmc_int_to_str(shmc_value_t v, int base, char **out);
+
+/** complex(RE, IM), an owned value (free it with shmc_value_free()).
+ * @return the complex, or an SHMC_ERROR value whose .i is -ENOMEM */
+SHMC_API shmc_value_t shmc_complex(double re, double im);
+/** The real and imaginary parts of the complex V. *RE and *IM out (either
+ * may be NULL). @return 0, SHMC_ETYPE (V is not a complex) */
+SHMC_API int shmc_complex_parts(shmc_value_t v, double *re, double *im);
+
+/** A view of LEN bytes at P as a bytearray (borrowed, as shmc_bytes).
+ * Equal to bytes of the same content, but not hashable. */
+static inline shmc_value_t shmc_bytearray(const void *p, size_t len)
+{
+	shmc_value_t v = shmc_strn((const char *)p, len);
+	if (v.type == SHMC_STR)
+		v.type = SHMC_BYTEARRAY;
+	return v;
+}
+
+/** A set of the N values that follow (taken, on failure too), added in
+ * that order as Python's set([...]) adds them: an equal value already
+ * there keeps its place and the later one is freed. Iteration and repr
+ * follow CPython's table order wherever CPython's does not depend on its
+ * per-process hash seed (members that are numbers, and tuples and
+ * frozensets of numbers; str and bytes members hash with shmc's own
+ * function, so their order is shmc's).
+ * @return the set (owned: shmc_value_free()), or an SHMC_ERROR value whose
+ *         .i is SHMC_EUNHASHABLE (a list, dict, set, bytearray or reference
+ *         as a member), SHMC_EDEPTH (a member nested deeper than 512),
+ *         -ENOMEM, or a member's error */
+SHMC_API shmc_value_t shmc_set_of(size_t n, ...);
+/** A frozenset of the N values that follow; as shmc_set_of. A frozenset
+ * is hashable (a dict key, a set member) and equal to a set with the same
+ * members. @return as shmc_set_of */
+SHMC_API shmc_value_t shmc_frozenset_of(size_t n, ...);
+/** s.add(ITEM) on the plain set *S. S in/out: an owned SHMC_SET (not a
+ * frozenset); ITEM taken (freed when an equal member is there already).
+ * May move *S's members (Interior pointers, in the Caveats).
+ * @return 0, SHMC_ETYPE (*S is not an owned set), SHMC_EUNHASHABLE,
+ *         SHMC_EDEPTH, -ENOMEM, SHMC_EHANDLE, SHMC_ECORRUPT, SHMC_EFULL (a
+ *         reference view that could not get a handle), ITEM's error */
+SHMC_API int shmc_set_add(shmc_value_t *s, shmc_value_t item);
+/** s.discard(ITEM) on the plain set *S, freeing the member removed. S
+ * in/out: an owned SHMC_SET; ITEM in (a set ITEM is looked up as the
+ * frozenset it equals, as in Python).
+ * @return 1 (removed), 0 (not there), SHMC_ETYPE, SHMC_EUNHASHABLE,
+ *         SHMC_EDEPTH, ITEM's error */
+SHMC_API int shmc_set_discard(shmc_value_t *s, shmc_value_t item);
+/** ITEM in S (a set or frozenset). S and ITEM in (a set ITEM is looked
+ * up as the frozenset it equals, as in Python).
+ * @return 1, 0, SHMC_ETYPE (S is not a set), SHMC_EUNHASHABLE,
+ *         SHMC_EDEPTH, ITEM's error */
+SHMC_API int shmc_set_contains(shmc_value_t s, shmc_value_t item);
+/** Members of a set or frozenset (0 for other types). */
+SHMC_API size_t shmc_set_len(shmc_value_t s);
+/** The next member of the set or frozenset S in iteration order, borrowed
+ * from S; NULL at the end (or when S is not a set). *POS in/out: start at
+ * 0 and leave it to the calls. Any change to S ends the iteration's
+ * validity (as in Python); the pointer's lifetime is under Interior
+ * pointers in the Caveats. */
+SHMC_API shmc_value_t *shmc_set_next(shmc_value_t s, size_t *pos);
+/** Turn the owned set *S into a frozenset in place (its members and order
+ * kept): how to build a frozenset member by member. S in/out.
+ * @return 0, SHMC_ETYPE (*S is not an owned set or frozenset) */
+SHMC_API int shmc_set_freeze(shmc_value_t *s);
+
+/** An opaque value: LEN bytes at DATA that shmc stores and compares but
+ * does not interpret (the Python binding keeps pickled objects in them),
+ * printed as REPR (UTF-8, NUL-terminated). Both are copied. Two opaque
+ * values are equal when their bytes are (REPR aside); they are hashable
+ * (the hash of the bytes) and equal to nothing else.
+ * @return the value (owned: shmc_value_free()), or an SHMC_ERROR value
+ *         whose .i is -EINVAL (REPR NULL, or DATA NULL with LEN > 0),
+ *         -EILSEQ (REPR is not UTF-8), -EOVERFLOW (LEN or REPR's length
+ *         over SHMC_MAX_LEN), -ENOMEM */
+SHMC_API shmc_value_t shmc_opaque(const void *data, size_t len, const char *repr);
+/** The bytes of the opaque value V, borrowed from V; *LEN out (may be
+ * NULL) gets their number. @return them, or NULL when V is not opaque */
+SHMC_API const void *shmc_opaque_data(shmc_value_t v, size_t *len);
+/** The repr of the opaque value V, borrowed from V (NUL-terminated), or
+ * NULL when V is not opaque. */
+SHMC_API const char *shmc_opaque_repr(shmc_value_t v);
 /** @} */
 
 /* ------------------------------------------------------------------------ */
@@ -839,10 +983,15 @@ SHMC_API int shmc_namespace_has(shmc_obj_t *ns, const char *name);
  * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
  *         SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_namespace_names(shmc_obj_t *ns, shmc_value_t *out);
-/** Atomically ns.NAME += DELTA (int or float, as Python adds them). DELTA
- * in; *RESULT out (may be NULL): the new value, a number.
+/** Atomically ns.NAME += DELTA, as Python adds numbers (bool, int of any
+ * size, float, complex): ints exactly, past 64 bits too; a float makes a
+ * float, a complex a complex. DELTA in; *RESULT out (may be NULL): the new
+ * value, a number (free it with shmc_value_free(): a big int or a complex
+ * owns memory).
  * @return 0, SHMC_EATTR, SHMC_ETYPE (the attribute or DELTA is not a
- *         number), -ERANGE, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT,
+ *         number), -ERANGE (an int too large for a float, in float or
+ *         complex arithmetic: Python's OverflowError), SHMC_EHANDLE,
+ *         SHMC_EKIND, SHMC_ECORRUPT,
  *         -EINVAL, -EOVERFLOW, SHMC_ETHREADS, SHMC_EFULL, -EDEADLK, -ENOMEM */
 SHMC_API int shmc_namespace_add(shmc_obj_t *ns, const char *name, shmc_value_t delta,
 			 shmc_value_t *result);

@@ -5,7 +5,7 @@
 # check: sanitizers and fuzzing -- clang with its runtimes (ASan, UBSan,
 # TSan, libFuzzer) and llvm-symbolizer for readable reports.
 set -eu
-need="gcc make pkg-config libjemalloc-dev libatomic-ops-dev"
+need="gcc make pkg-config libjemalloc-dev libatomic-ops-dev libgmp-dev"
 case "${1:-build}" in
 	test) need="$need libcriterion-dev python3" ;;
 	check) need="$need libcriterion-dev clang libclang-rt-14-dev llvm python3" ;;

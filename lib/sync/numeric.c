@@ -34,6 +34,7 @@
 
 #include "memory/alloc.h"
 #include "values/repr.h"
+#include "values/value.h"
 #include "sync/sync.h"
 
 _Static_assert(__atomic_always_lock_free(1, 0) && __atomic_always_lock_free(2, 0),
@@ -192,6 +193,15 @@ static int encode(const struct tinfo *t, shmc_value_t v, uint64_t *bits)
 			return SHMC_ETYPE;
 		*bits = float_bits(t, v.f);
 		return 0;
+	case SHMC_BIGINT: { /* past int64: no integer element holds it */
+		double f;
+		int rc = t->is_float ? shmc__bigint_to_double(v.big->limb, v.big->n,
+							      v.big->neg, &f)
+				     : -ERANGE;
+		if (rc == 0)
+			*bits = float_bits(t, f);
+		return rc;
+	}
 	case SHMC_ERROR:
 		return (int)v.i;
 	default:
@@ -209,6 +219,15 @@ static int elem_add(const struct tinfo *t, void *p, shmc_value_t delta, shmc_val
 {
 	if (delta.type == SHMC_ERROR)
 		return (int)delta.i;
+	if (delta.type == SHMC_BIGINT) { /* as a double, or out of range */
+		double f;
+		int rc = t->is_float ? shmc__bigint_to_double(delta.big->limb, delta.big->n,
+							      delta.big->neg, &f)
+				     : -ERANGE;
+		if (rc)
+			return rc;
+		delta = shmc_float(f);
+	}
 	if (delta.type != SHMC_INT && delta.type != SHMC_BOOL &&
 	    !(delta.type == SHMC_FLOAT && t->is_float))
 		return SHMC_ETYPE;

@@ -87,14 +87,17 @@ static struct decimal shortest(double f)
 	return x;
 }
 
-void shmc__repr_float(struct shmc__sbuf *sb, double f)
+/* F as Python's repr ('r' format): with DOT0 an integral value in fixed
+ * notation ends in ".0" (float's repr), without it not (a complex's
+ * parts); with PLUS a non-negative value (a NaN too) gets a '+'. */
+static void put_float(struct shmc__sbuf *sb, double f, bool dot0, bool plus)
 {
 	if (isnan(f)) {
-		shmc__sb_puts(sb, "nan");
+		shmc__sb_puts(sb, plus ? "+nan" : "nan");
 		return;
 	}
 	if (isinf(f)) {
-		shmc__sb_puts(sb, f < 0 ? "-inf" : "inf");
+		shmc__sb_puts(sb, f < 0 ? "-inf" : plus ? "+inf" : "inf");
 		return;
 	}
 	struct decimal x = shortest(f);
@@ -104,6 +107,8 @@ void shmc__repr_float(struct shmc__sbuf *sb, double f)
 	const char *digits = x.d;
 	if (signbit(f))
 		shmc__sb_putc(sb, '-');
+	else if (plus)
+		shmc__sb_putc(sb, '+');
 	if (decpt > -4 && decpt <= 16) {
 		if (decpt <= 0) {
 			shmc__sb_puts(sb, "0.");
@@ -114,7 +119,8 @@ void shmc__repr_float(struct shmc__sbuf *sb, double f)
 			shmc__sb_putn(sb, digits, (size_t)nd);
 			for (int i = nd; i < decpt; i++)
 				shmc__sb_putc(sb, '0');
-			shmc__sb_puts(sb, ".0");
+			if (dot0)
+				shmc__sb_puts(sb, ".0");
 		} else {
 			shmc__sb_putn(sb, digits, (size_t)decpt);
 			shmc__sb_putc(sb, '.');
@@ -130,6 +136,26 @@ void shmc__repr_float(struct shmc__sbuf *sb, double f)
 	char e[16];
 	snprintf(e, sizeof(e), "e%c%02d", x.exp < 0 ? '-' : '+', abs(x.exp));
 	shmc__sb_puts(sb, e);
+}
+
+void shmc__repr_float(struct shmc__sbuf *sb, double f)
+{
+	put_float(sb, f, true, false);
+}
+
+/* CPython's complex_repr: a real part of +0 is left out, with the
+ * parentheses: 1j, (1+2j), (-0-1j), (nan+infj). */
+static void repr_complex(struct shmc__sbuf *sb, double re, double im)
+{
+	if (re == 0 && !signbit(re)) {
+		put_float(sb, im, false, false);
+		shmc__sb_putc(sb, 'j');
+		return;
+	}
+	shmc__sb_putc(sb, '(');
+	put_float(sb, re, false, false);
+	put_float(sb, im, false, true);
+	shmc__sb_puts(sb, "j)");
 }
 
 /* Whether Python's repr() prints CP as it is: the generated table's edges
@@ -219,14 +245,16 @@ void shmc__repr_str(struct shmc__sbuf *sb, const char *s, size_t n)
 	shmc__sb_putc(sb, quote);
 }
 
-void shmc__repr_bytes(struct shmc__sbuf *sb, const char *s, size_t n)
+/* bytes' repr; a bytearray's (BA) escapes a single quote even between
+ * double quotes, as CPython's bytearray_repr does. */
+static void repr_bytes(struct shmc__sbuf *sb, const char *s, size_t n, bool ba)
 {
 	char quote = n ? pick_quote(s, n) : '\'';
 	shmc__sb_putc(sb, 'b');
 	shmc__sb_putc(sb, quote);
 	for (size_t i = 0; i < n; i++) {
 		unsigned c = (unsigned char)s[i];
-		if (simple_escape(sb, c, quote))
+		if (simple_escape(sb, c, ba && c == '\'' ? '\'' : quote))
 			continue;
 		if (c < 0x20 || c >= 0x7f)
 			put_escape(sb, c);
@@ -234,6 +262,11 @@ void shmc__repr_bytes(struct shmc__sbuf *sb, const char *s, size_t n)
 			shmc__sb_putc(sb, (char)c);
 	}
 	shmc__sb_putc(sb, quote);
+}
+
+void shmc__repr_bytes(struct shmc__sbuf *sb, const char *s, size_t n)
+{
+	repr_bytes(sb, s, n, false);
 }
 
 void shmc__repr_proxy(struct shmc__sbuf *sb, const shmc_obj_t *h)
@@ -254,6 +287,28 @@ void shmc__repr_proxy(struct shmc__sbuf *sb, const shmc_obj_t *h)
 	snprintf(buf, sizeof(buf), "<%s object, typeid '%s' at %#llx>", k->proxy,
 		 k->typeid, (unsigned long long)h->off);
 	shmc__sb_puts(sb, buf);
+}
+
+static void repr_depth(struct shmc__sbuf *sb, shmc_value_t v, int depth);
+
+/* set(), {1, 2}, frozenset(), frozenset({1, 2}): the members in iteration
+ * order. */
+static void repr_set(struct shmc__sbuf *sb, shmc_value_t v, int depth)
+{
+	bool frozen = v.type == SHMC_FROZENSET;
+	size_t n = v.set->used;
+	if (n == 0) {
+		shmc__sb_puts(sb, frozen ? "frozenset()" : "set()");
+		return;
+	}
+	shmc__sb_puts(sb, frozen ? "frozenset({" : "{");
+	size_t pos = 0;
+	for (shmc_value_t *m; (m = shmc_set_next(v, &pos)) != NULL;) {
+		repr_depth(sb, *m, depth + 1);
+		if (--n)
+			shmc__sb_puts(sb, ", ");
+	}
+	shmc__sb_puts(sb, frozen ? "})" : "}");
 }
 
 static void repr_depth(struct shmc__sbuf *sb, shmc_value_t v, int depth)
@@ -308,6 +363,24 @@ static void repr_depth(struct shmc__sbuf *sb, shmc_value_t v, int depth)
 		break;
 	case SHMC_REF:
 		shmc__repr_proxy(sb, v.ref);
+		break;
+	case SHMC_BIGINT:
+		shmc__bigint_repr(sb, v.big);
+		break;
+	case SHMC_COMPLEX:
+		repr_complex(sb, v.cx->re, v.cx->im);
+		break;
+	case SHMC_BYTEARRAY:
+		shmc__sb_puts(sb, "bytearray(");
+		repr_bytes(sb, v.str, v.len, true);
+		shmc__sb_putc(sb, ')');
+		break;
+	case SHMC_SET:
+	case SHMC_FROZENSET:
+		repr_set(sb, v, depth);
+		break;
+	case SHMC_OPAQUE:
+		shmc__sb_putn(sb, shmc__opaque_repr(v.opq), v.opq->rlen);
 		break;
 	case SHMC_ERROR:
 		sb->err = sb->err ? sb->err : (int)v.i;
@@ -377,6 +450,43 @@ static void json_str(struct shmc__sbuf *sb, const char *s, size_t n)
 		}
 	}
 	shmc__sb_putc(sb, '"');
+}
+
+/* A float in JSON: a number, or "nan", "inf", "-inf" (not numbers in
+ * JSON). */
+static void json_float(struct shmc__sbuf *sb, double f)
+{
+	if (isnan(f) || isinf(f)) {
+		shmc__sb_puts(sb, isnan(f) ? "\"nan\"" : f > 0 ? "\"inf\"" : "\"-inf\"");
+		return;
+	}
+	shmc__repr_float(sb, f);
+}
+
+static void json_hex(struct shmc__sbuf *sb, const char *p, size_t n)
+{
+	char buf[4];
+	shmc__sb_putc(sb, '"');
+	for (size_t i = 0; i < n; i++) {
+		snprintf(buf, sizeof(buf), "%02x", (unsigned char)p[i]);
+		shmc__sb_putn(sb, buf, 2);
+	}
+	shmc__sb_putc(sb, '"');
+}
+
+static void json_depth(struct shmc__sbuf *sb, shmc_value_t v, int depth);
+
+/* {"set": [...]} or {"frozenset": [...]}, in iteration order. */
+static void json_set(struct shmc__sbuf *sb, shmc_value_t v, int depth)
+{
+	shmc__sb_puts(sb, v.type == SHMC_SET ? "{\"set\": [" : "{\"frozenset\": [");
+	size_t pos = 0, n = v.set->used;
+	for (shmc_value_t *m; (m = shmc_set_next(v, &pos)) != NULL;) {
+		json_depth(sb, *m, depth + 1);
+		if (--n)
+			shmc__sb_puts(sb, ", ");
+	}
+	shmc__sb_puts(sb, "]}");
 }
 
 static void json_depth(struct shmc__sbuf *sb, shmc_value_t v, int depth)
@@ -460,6 +570,32 @@ static void json_depth(struct shmc__sbuf *sb, shmc_value_t v, int depth)
 		shmc__sb_putc(sb, '}');
 		break;
 	}
+	case SHMC_BIGINT: /* JSON numbers have no size limit */
+		shmc__bigint_repr(sb, v.big);
+		break;
+	case SHMC_COMPLEX:
+		shmc__sb_puts(sb, "{\"complex\": [");
+		json_float(sb, v.cx->re);
+		shmc__sb_puts(sb, ", ");
+		json_float(sb, v.cx->im);
+		shmc__sb_puts(sb, "]}");
+		break;
+	case SHMC_BYTEARRAY:
+		shmc__sb_puts(sb, "{\"bytearray\": ");
+		json_hex(sb, v.str, v.len);
+		shmc__sb_putc(sb, '}');
+		break;
+	case SHMC_SET:
+	case SHMC_FROZENSET:
+		json_set(sb, v, depth);
+		break;
+	case SHMC_OPAQUE:
+		shmc__sb_puts(sb, "{\"opaque\": ");
+		json_hex(sb, v.opq->data, v.opq->len);
+		shmc__sb_puts(sb, ", \"repr\": ");
+		json_str(sb, shmc__opaque_repr(v.opq), v.opq->rlen);
+		shmc__sb_putc(sb, '}');
+		break;
 	case SHMC_ERROR:
 		sb->err = sb->err ? sb->err : (int)v.i;
 		break;

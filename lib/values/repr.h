@@ -21,7 +21,10 @@ void shmc__repr_str(struct shmc__sbuf *sb, const char *s, size_t n);
 void shmc__repr_bytes(struct shmc__sbuf *sb, const char *s, size_t n);
 /* V as JSON: tuples as {"tuple": [...]}, bytes as {"bytes": "hex"}, dicts
  * with other than str keys as {"items": [[k, v], ...]}, references as
- * {"ref": "0xOFFSET", "typeid": "list"}. */
+ * {"ref": "0xOFFSET", "typeid": "list"}; big ints as plain numbers, complex
+ * as {"complex": [re, im]}, bytearrays as {"bytearray": "hex"}, sets as
+ * {"set": [...]} and {"frozenset": [...]} (iteration order), opaque values
+ * as {"opaque": "hex", "repr": "..."}. */
 void shmc__json(struct shmc__sbuf *sb, shmc_value_t v);
 /* The proxy form: <ListProxy object, typeid 'list' at 0x...>. */
 void shmc__repr_proxy(struct shmc__sbuf *sb, const shmc_obj_t *h);

@@ -80,7 +80,17 @@ void shmc_value_free(shmc_value_t *v)
 		switch (v->type) {
 		case SHMC_STR:
 		case SHMC_BYTES:
+		case SHMC_BYTEARRAY:
 			shmc__heap_free((void *)v->str);
+			break;
+		case SHMC_BIGINT:
+		case SHMC_COMPLEX:
+		case SHMC_OPAQUE:
+			shmc__heap_free(v->big); /* one block each */
+			break;
+		case SHMC_SET:
+		case SHMC_FROZENSET:
+			shmc__pset_free(v->set);
 			break;
 		case SHMC_TUPLE:
 		case SHMC_LIST:
@@ -115,7 +125,23 @@ int shmc_value_copy(shmc_value_t v, shmc_value_t *out)
 	switch (v.type) {
 	case SHMC_STR:
 	case SHMC_BYTES:
+	case SHMC_BYTEARRAY:
 		rc = shmc__str_copy(v.type, v.str, v.len, &c);
+		break;
+	case SHMC_BIGINT:
+		rc = shmc__bigint_make(v.big->limb, v.big->n, v.big->neg, &c);
+		break;
+	case SHMC_COMPLEX:
+		c = shmc_complex(v.cx->re, v.cx->im);
+		rc = c.type == SHMC_ERROR ? (int)c.i : 0;
+		break;
+	case SHMC_OPAQUE:
+		rc = shmc__opaque_new(v.opq->data, v.opq->len, shmc__opaque_repr(v.opq),
+				      v.opq->rlen, &c);
+		break;
+	case SHMC_SET:
+	case SHMC_FROZENSET:
+		rc = shmc__pset_clone(v.set, v.type, &c);
 		break;
 	case SHMC_TUPLE:
 	case SHMC_LIST:
@@ -297,127 +323,6 @@ int shmc_plist_set(shmc_value_t *l, int64_t i, shmc_value_t item)
 	shmc_value_free(slot);
 	*slot = taken;
 	return 0;
-}
-
-/* Hashing --------------------------------------------------------------- */
-
-/* Consistent with Python's == (veq.c): equal values hash equal, so a float
- * that is an integer hashes as that int, and True as 1. */
-
-static inline uint64_t fmix64(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdull;
-	k ^= k >> 33;
-	k *= 0xc4ceb9fe1a85ec53ull;
-	k ^= k >> 33;
-	return k;
-}
-
-uint64_t shmc__hash_int(int64_t i)
-{
-	/* One multiply, then fold the well-mixed high half into the low bits
-	 * that index a table: short on the critical path of every lookup. */
-	uint64_t h = ((uint64_t)i ^ 0x5bd1e9955bd1e995ull) * 0x9e3779b97f4a7c15ull;
-	return h ^ (h >> 29) ^ (h >> 47);
-}
-
-uint64_t shmc__hash_float(double f)
-{
-	if (f >= -9223372036854775808.0 && f < 9223372036854775808.0 &&
-	    f == floor(f))
-		return shmc__hash_int((int64_t)f); /* 1.0 hashes as 1 */
-	uint64_t bits;
-	memcpy(&bits, &f, sizeof(bits));
-	return fmix64(bits ^ 0x452821e638d01377ull);
-}
-
-/* The last N (< 8) bytes at S as a word, without a variable-length copy. */
-static inline uint64_t load_tail(const unsigned char *s, size_t n)
-{
-	uint64_t w = 0;
-	if (n & 4) {
-		uint32_t x;
-		memcpy(&x, s, 4);
-		w = x;
-		s += 4;
-	}
-	if (n & 2) {
-		uint16_t x;
-		memcpy(&x, s, 2);
-		w = (w << 16) | x;
-		s += 2;
-	}
-	if (n & 1)
-		w = (w << 8) | *s;
-	return w;
-}
-
-uint64_t shmc__hash_bytes(const void *p, size_t n, uint64_t seed)
-{
-	const unsigned char *s = p;
-	uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ull);
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, s, 8);
-		h = (h ^ fmix64(w)) * 0xbf58476d1ce4e5b9ull;
-		h ^= h >> 31;
-		s += 8;
-		n -= 8;
-	}
-	return fmix64(h ^ load_tail(s, n) ^ ((uint64_t)n << 56));
-}
-
-uint64_t shmc__hash_combine(uint64_t h, uint64_t item)
-{
-	return fmix64(h ^ (item + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2)));
-}
-
-static int hash_depth(shmc_value_t v, int depth, uint64_t *out)
-{
-	if (depth > SHMC__MAX_DEPTH)
-		return SHMC_EDEPTH;
-	switch (v.type) {
-	case SHMC_NONE:
-		*out = SHMC__HASH_NONE;
-		return 0;
-	case SHMC_BOOL:
-		*out = shmc__hash_int(v.b);
-		return 0;
-	case SHMC_INT:
-		*out = shmc__hash_int(v.i);
-		return 0;
-	case SHMC_FLOAT:
-		*out = shmc__hash_float(v.f);
-		return 0;
-	case SHMC_STR:
-		*out = shmc__hash_bytes(v.str, v.len, SHMC__SEED_STR);
-		return 0;
-	case SHMC_BYTES:
-		*out = shmc__hash_bytes(v.str, v.len, SHMC__SEED_BYTES);
-		return 0;
-	case SHMC_TUPLE: {
-		uint64_t h = SHMC__SEED_TUPLE ^ v.seq->len;
-		for (size_t i = 0; i < v.seq->len; i++) {
-			uint64_t ih = 0; /* set on success; -O3 cannot see it */
-			int rc = hash_depth(v.seq->items[i], depth + 1, &ih);
-			if (rc)
-				return rc;
-			h = shmc__hash_combine(h, ih);
-		}
-		*out = h;
-		return 0;
-	}
-	case SHMC_ERROR:
-		return (int)v.i;
-	default:
-		return SHMC_EUNHASHABLE;
-	}
-}
-
-int shmc__value_hash(shmc_value_t v, uint64_t *out)
-{
-	return hash_depth(v, 0, out);
 }
 
 bool shmc__utf8_valid(const char *p, size_t n)

@@ -20,6 +20,7 @@
 
 #include "base/heap.h"
 #include "objects/obj.h"
+#include "values/value.h"
 #include "values/venc.h"
 
 /* What every decoder of one stream shares. */
@@ -61,18 +62,66 @@ static int decode_scalar(struct dec *d, unsigned t, shmc_value_t *out)
 	}
 }
 
-/* A str or bytes: its length, bounded by the block and by SHMC_MAX_LEN,
- * then its bytes, copied. The encoder checked a str's UTF-8. */
+/* A length, bounded by the block and by SHMC_MAX_LEN, and the bytes that
+ * follow it: *S points at them, C moves past. */
+static bool read_text(struct shmc__vcursor *c, uint64_t *n, const char **s)
+{
+	if (!shmc__vcursor_u64(c, n) || *n > (uint64_t)(c->end - c->p) || *n > SHMC_MAX_LEN)
+		return false;
+	*s = (const char *)c->p;
+	c->p += *n;
+	return true;
+}
+
+/* A str, bytes or bytearray: its text, copied. The encoder checked a
+ * str's UTF-8. */
 static int decode_text(struct dec *d, unsigned t, shmc_value_t *out)
+{
+	uint64_t n;
+	const char *s;
+	if (!read_text(d->c, &n, &s))
+		return SHMC_ECORRUPT;
+	return shmc__str_copy(t == SHMC__T_STR     ? SHMC_STR
+			      : t == SHMC__T_BYTES ? SHMC_BYTES
+						   : SHMC_BYTEARRAY,
+			      s, n, out);
+}
+
+/* A big int: its limb count and sign, then the limbs, which must be
+ * canonical (not an int64, no zero on top). */
+static int decode_bigint(struct dec *d, shmc_value_t *out)
 {
 	struct shmc__vcursor *c = d->c;
 	uint64_t x;
-	if (!shmc__vcursor_u64(c, &x) || x > (uint64_t)(c->end - c->p) || x > SHMC_MAX_LEN)
+	if (!shmc__vcursor_u64(c, &x) || x / 2 > (uint64_t)(c->end - c->p) / 8 ||
+	    !shmc__bigint_canonical(c->p, x / 2, x & 1))
 		return SHMC_ECORRUPT;
-	int rc = shmc__str_copy(t == SHMC__T_STR ? SHMC_STR : SHMC_BYTES,
-				(const char *)c->p, x, out);
-	c->p += x;
-	return rc;
+	c->p += 8 * (x / 2);
+	return shmc__bigint_make(c->p - 8 * (x / 2), x / 2, x & 1, out);
+}
+
+static int decode_complex(struct dec *d, shmc_value_t *out)
+{
+	uint64_t re, im;
+	if (!shmc__vcursor_u64(d->c, &re) || !shmc__vcursor_u64(d->c, &im))
+		return SHMC_ECORRUPT;
+	double f[2];
+	memcpy(&f[0], &re, 8);
+	memcpy(&f[1], &im, 8);
+	*out = shmc_complex(f[0], f[1]);
+	return out->type == SHMC_ERROR ? (int)out->i : 0;
+}
+
+/* An opaque value: its bytes, then its repr, UTF-8 without a NUL (the
+ * builder took it from a C string). */
+static int decode_opaque(struct dec *d, shmc_value_t *out)
+{
+	uint64_t n, rn;
+	const char *s, *r;
+	if (!read_text(d->c, &n, &s) || !read_text(d->c, &rn, &r) ||
+	    memchr(r, '\0', rn) != NULL || !shmc__utf8_valid(r, rn))
+		return SHMC_ECORRUPT;
+	return shmc__opaque_new(s, n, r, rn, out);
 }
 
 /* A tuple or list: its count, then its items. */
@@ -135,6 +184,40 @@ static int decode_dict(struct dec *d, int depth, shmc_value_t *out)
 	return 0;
 }
 
+/* A set or frozenset: its count, then its members, added in their order
+ * (which rebuilds CPython's table as unpickling does). A member that
+ * cannot be hashed, or a second equal member, was never encoded. */
+static int decode_set(struct dec *d, unsigned t, int depth, shmc_value_t *out)
+{
+	struct shmc__vcursor *c = d->c;
+	uint64_t x;
+	if (!shmc__vcursor_u64(c, &x) || x > (uint64_t)(c->end - c->p))
+		return SHMC_ECORRUPT;
+	shmc_value_t s = shmc_none();
+	int rc = shmc__pset_new(t == SHMC__T_SET ? SHMC_SET : SHMC_FROZENSET, &s);
+	for (uint64_t i = 0; rc == 0 && i < x; i++) {
+		shmc_value_t m;
+		int64_t h = 0; /* set on success; -O3 cannot see it */
+		if ((rc = decode(d, depth + 1, &m)) != 0)
+			break;
+		rc = shmc__py_hash(m, depth + 1, &h);
+		if (rc == 0)
+			rc = shmc__pset_add(s.set, m, h, depth + 1);
+		if (rc <= 0) { /* 0: a duplicate */
+			shmc_value_free(&m);
+			rc = rc == -ENOMEM ? rc : SHMC_ECORRUPT;
+		} else {
+			rc = 0;
+		}
+	}
+	if (rc) {
+		shmc_value_free(&s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
 /* The managed object at OFF: a handle holding a reference of its own, or
  * (STUBS) a stub that names the object without holding it. The object
  * layer validates OFF. */
@@ -173,7 +256,17 @@ static int decode(struct dec *d, int depth, shmc_value_t *out)
 		return decode_scalar(d, t, out);
 	case SHMC__T_STR:
 	case SHMC__T_BYTES:
+	case SHMC__T_BYTEARRAY:
 		return decode_text(d, t, out);
+	case SHMC__T_BIGINT:
+		return decode_bigint(d, out);
+	case SHMC__T_COMPLEX:
+		return decode_complex(d, out);
+	case SHMC__T_OPAQUE:
+		return decode_opaque(d, out);
+	case SHMC__T_SET:
+	case SHMC__T_FROZENSET:
+		return decode_set(d, t, depth, out);
 	case SHMC__T_TUPLE:
 	case SHMC__T_LIST:
 		return decode_seq(d, t, depth, out);

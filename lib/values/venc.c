@@ -6,10 +6,19 @@
  *
  *   NONE FALSE TRUE           -
  *   INT FLOAT                 8 bytes
- *   STR BYTES                 length (8 bytes), then the bytes
+ *   STR BYTES BYTEARRAY       length (8 bytes), then the bytes
  *   TUPLE LIST                count (8 bytes), then the items
  *   DICT                      count (8 bytes), then key, value, key, value...
  *   REF                       offset of a managed object (8 bytes)
+ *   BIGINT                    limbs << 1 | sign (8 bytes), then the limbs
+ *                             of the magnitude, 8 bytes each, least
+ *                             significant first, canonical (the last one
+ *                             non-zero; an int64 is never a BIGINT)
+ *   COMPLEX                   real and imaginary parts (8 bytes each)
+ *   SET FROZENSET             count (8 bytes), then the members in their
+ *                             iteration order (decoding adds them in that
+ *                             order, as unpickling a set does)
+ *   OPAQUE                    length, bytes, length of the repr, repr
  *
  * The whole value goes in one block: one allocation to store it, one
  * retirement to replace it, one pass to copy it out. The block holds one
@@ -32,6 +41,7 @@
 #include "base/heap.h"
 #include "objects/obj.h"
 #include "objects/walk.h"
+#include "values/value.h"
 #include "values/venc.h"
 
 int shmc__key_hash(shmc_value_t v, uint64_t *h)
@@ -64,10 +74,31 @@ static int measure(shmc_arena_t *a, shmc_value_t v, int depth, uint64_t *size,
 		*size += 9 + v.len;
 		return 0;
 	case SHMC_BYTES:
+	case SHMC_BYTEARRAY:
 		if (v.len && v.str == NULL)
 			return -EINVAL;
 		*size += 9 + v.len;
 		return 0;
+	case SHMC_BIGINT:
+		*size += 9 + 8 * (uint64_t)v.big->n;
+		return 0;
+	case SHMC_COMPLEX:
+		*size += 17;
+		return 0;
+	case SHMC_OPAQUE:
+		*size += 17 + (uint64_t)v.opq->len + v.opq->rlen;
+		return 0;
+	case SHMC_SET:
+	case SHMC_FROZENSET: {
+		*size += 9;
+		size_t pos = 0;
+		for (shmc_value_t *m; (m = shmc_set_next(v, &pos)) != NULL;) {
+			int rc = measure(a, *m, depth + 1, size, nrefs);
+			if (rc)
+				return rc;
+		}
+		return 0;
+	}
 	case SHMC_TUPLE:
 	case SHMC_LIST:
 		*size += 9;
@@ -137,11 +168,40 @@ static unsigned char *emit(shmc_arena_t *a, shmc_value_t v, unsigned char *p)
 	}
 	case SHMC_STR:
 	case SHMC_BYTES:
-		*p++ = v.type == SHMC_STR ? SHMC__T_STR : SHMC__T_BYTES;
+	case SHMC_BYTEARRAY:
+		*p++ = v.type == SHMC_STR     ? SHMC__T_STR
+		       : v.type == SHMC_BYTES ? SHMC__T_BYTES
+					      : SHMC__T_BYTEARRAY;
 		p = put_u64(p, v.len);
 		if (v.len)
 			memcpy(p, v.str, v.len);
 		return p + v.len;
+	case SHMC_BIGINT:
+		*p++ = SHMC__T_BIGINT;
+		p = put_u64(p, (uint64_t)v.big->n << 1 | v.big->neg);
+		memcpy(p, v.big->limb, 8 * (size_t)v.big->n);
+		return p + 8 * (size_t)v.big->n;
+	case SHMC_COMPLEX:
+		*p++ = SHMC__T_COMPLEX;
+		memcpy(p, &v.cx->re, 8);
+		memcpy(p + 8, &v.cx->im, 8);
+		return p + 16;
+	case SHMC_OPAQUE:
+		*p++ = SHMC__T_OPAQUE;
+		p = put_u64(p, v.opq->len);
+		memcpy(p, v.opq->data, v.opq->len);
+		p = put_u64(p + v.opq->len, v.opq->rlen);
+		memcpy(p, shmc__opaque_repr(v.opq), v.opq->rlen);
+		return p + v.opq->rlen;
+	case SHMC_SET:
+	case SHMC_FROZENSET: {
+		*p++ = v.type == SHMC_SET ? SHMC__T_SET : SHMC__T_FROZENSET;
+		p = put_u64(p, v.set->used);
+		size_t pos = 0;
+		for (shmc_value_t *m; (m = shmc_set_next(v, &pos)) != NULL;)
+			p = emit(a, *m, p);
+		return p;
+	}
 	case SHMC_TUPLE:
 	case SHMC_LIST:
 		*p++ = v.type == SHMC_TUPLE ? SHMC__T_TUPLE : SHMC__T_LIST;
@@ -206,6 +266,16 @@ int shmc__word_store_slow(shmc_arena_t *a, shmc_value_t v, uint64_t *w)
 
 /* Releasing --------------------------------------------------------------- */
 
+/* Skip a length and that many bytes at C; false when they overrun it. */
+static bool skip_text(struct shmc__vcursor *c)
+{
+	uint64_t x;
+	if (!shmc__vcursor_u64(c, &x) || x > (uint64_t)(c->end - c->p))
+		return false;
+	c->p += x;
+	return true;
+}
+
 /* Call FN for each reference in the stream at C; false when malformed.
  * No allocation: this runs while reclaiming memory. */
 static bool visit_refs(struct shmc__vcursor *c, int depth,
@@ -225,13 +295,22 @@ static bool visit_refs(struct shmc__vcursor *c, int depth,
 		return shmc__vcursor_u64(c, &x);
 	case SHMC__T_STR:
 	case SHMC__T_BYTES:
-		if (!shmc__vcursor_u64(c, &x) || x > (uint64_t)(c->end - c->p))
+	case SHMC__T_BYTEARRAY:
+		return skip_text(c);
+	case SHMC__T_OPAQUE:
+		return skip_text(c) && skip_text(c);
+	case SHMC__T_COMPLEX:
+		return shmc__vcursor_u64(c, &x) && shmc__vcursor_u64(c, &x);
+	case SHMC__T_BIGINT:
+		if (!shmc__vcursor_u64(c, &x) || x / 2 > (uint64_t)(c->end - c->p) / 8)
 			return false;
-		c->p += x;
-		return true;
+		c->p += 8 * (x / 2);
+		return shmc__bigint_canonical(c->p - 8 * (x / 2), x / 2, x & 1);
 	case SHMC__T_TUPLE:
 	case SHMC__T_LIST:
 	case SHMC__T_DICT:
+	case SHMC__T_SET:
+	case SHMC__T_FROZENSET:
 		if (!shmc__vcursor_u64(c, &x) || x > (uint64_t)(c->end - c->p))
 			return false; /* each item takes at least a byte */
 		if (t == SHMC__T_DICT)

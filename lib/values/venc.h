@@ -133,7 +133,8 @@ struct shmc__vblock {
 enum shmc__vtag {
 	SHMC__T_NONE = 1, SHMC__T_FALSE, SHMC__T_TRUE, SHMC__T_INT, SHMC__T_FLOAT,
 	SHMC__T_STR, SHMC__T_BYTES, SHMC__T_TUPLE, SHMC__T_LIST, SHMC__T_DICT,
-	SHMC__T_REF
+	SHMC__T_REF, SHMC__T_BIGINT, SHMC__T_COMPLEX, SHMC__T_BYTEARRAY,
+	SHMC__T_SET, SHMC__T_FROZENSET, SHMC__T_OPAQUE
 };
 
 /* A reader's place in a stream: [p, end) is what is left of the block. */

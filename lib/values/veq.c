@@ -16,12 +16,18 @@
  * then the walk goes down the items in order, which is the stream's order
  * too, so a stream reader is only a cursor that moves forward. The rules:
  *
- *   - bool, int and float compare as numbers (True == 1 == 1.0), an int and
- *     a float exactly (2**53 + 1 != 2.0**53); NaN equals nothing;
- *   - otherwise the types must agree: a str never equals bytes, nor a tuple
- *     a list; None equals None;
- *   - str and bytes by their bytes; tuples and lists by length, then item
- *     by item;
+ *   - bool, int, big int, float and complex compare as numbers (True == 1
+ *     == 1.0 == complex(1, 0), 2**64 == 2.0**64), an int and a float
+ *     exactly (2**53 + 1 != 2.0**53), a complex as a float when its
+ *     imaginary part is 0; NaN equals nothing. A big int never equals an
+ *     int (an int that fits in 64 bits is never big);
+ *   - otherwise the kinds must agree: a str never equals bytes, nor a tuple
+ *     a list; bytes and bytearray are one kind, as are set and frozenset;
+ *     None equals None;
+ *   - str, bytes (and bytearray) and opaque values by their bytes; tuples
+ *     and lists by length, then item by item;
+ *   - sets by length, then each member of one looked up in the other; a
+ *     set in a stream is decoded first, as a dict is;
  *   - dicts by length, then each key of one looked up in the other (order
  *     does not matter); a dict in a stream is decoded first, with stubs for
  *     the objects it names, since comparing must take no reference and
@@ -53,11 +59,14 @@ struct reader {
 /* An item as == sees it, short of its items. */
 struct head {
 	shmc_type_t type;
-	uint64_t n; /* str, bytes: length; tuple, list: count */
+	uint64_t n; /* str, bytes, opaque: length; tuple, list: count; big
+		     * int: limbs */
+	bool neg;   /* big int: its sign */
 	union {
 		int64_t i;              /* int, bool (0 or 1) */
 		double f;               /* float */
-		const char *s;          /* str, bytes */
+		struct { double re, im; } c; /* complex */
+		const char *s;          /* str, bytes, opaque; big int: limbs */
 		const shmc_obj_t *ref;  /* a private reference */
 		uint64_t off;           /* a stream's reference */
 	} u;
@@ -82,8 +91,22 @@ static inline void private_head(const shmc_value_t *v, struct head *h)
 		break;
 	case SHMC_STR:
 	case SHMC_BYTES:
+	case SHMC_BYTEARRAY:
 		h->n = v->len;
 		h->u.s = v->str;
+		break;
+	case SHMC_BIGINT:
+		h->n = v->big->n;
+		h->neg = v->big->neg;
+		h->u.s = (const char *)v->big->limb;
+		break;
+	case SHMC_COMPLEX:
+		h->u.c.re = v->cx->re;
+		h->u.c.im = v->cx->im;
+		break;
+	case SHMC_OPAQUE:
+		h->n = v->opq->len;
+		h->u.s = v->opq->data;
 		break;
 	case SHMC_TUPLE:
 	case SHMC_LIST:
@@ -92,13 +115,24 @@ static inline void private_head(const shmc_value_t *v, struct head *h)
 	case SHMC_REF:
 		h->u.ref = v->ref;
 		break;
-	default: /* None; a dict is read whole by dicts_eq */
+	default: /* None; a dict or set is read whole by dicts_eq, sets_eq */
 		break;
 	}
 }
 
-/* The head of the item at C, C moved past it (a dict: left at its start,
- * for dicts_eq to decode); false when malformed. */
+/* The text at C: a length, bounded by the block and by SHMC_MAX_LEN, then
+ * the bytes, which *S points at. */
+static inline bool stream_text(struct shmc__vcursor *c, uint64_t *n, const char **s)
+{
+	if (!shmc__vcursor_u64(c, n) || *n > (uint64_t)(c->end - c->p) || *n > SHMC_MAX_LEN)
+		return false;
+	*s = (const char *)c->p;
+	c->p += *n;
+	return true;
+}
+
+/* The head of the item at C, C moved past it (a dict or set: left at its
+ * start, for dicts_eq or sets_eq to decode); false when malformed. */
 static inline bool stream_head(struct shmc__vcursor *c, struct head *h)
 {
 	if (c->p >= c->end)
@@ -123,13 +157,37 @@ static inline bool stream_head(struct shmc__vcursor *c, struct head *h)
 		return true;
 	case SHMC__T_STR:
 	case SHMC__T_BYTES:
-		if (!shmc__vcursor_u64(c, &x) || x > (uint64_t)(c->end - c->p) ||
-		    x > SHMC_MAX_LEN)
+	case SHMC__T_BYTEARRAY:
+		h->type = t == SHMC__T_STR ? SHMC_STR : t == SHMC__T_BYTES ? SHMC_BYTES
+									 : SHMC_BYTEARRAY;
+		return stream_text(c, &h->n, &h->u.s);
+	case SHMC__T_BIGINT:
+		/* (limbs << 1 | sign), then the limbs, canonical. */
+		if (!shmc__vcursor_u64(c, &x) || x / 2 > (uint64_t)(c->end - c->p) / 8)
 			return false;
-		h->type = t == SHMC__T_STR ? SHMC_STR : SHMC_BYTES;
-		h->n = x;
+		h->type = SHMC_BIGINT;
+		h->n = x / 2;
+		h->neg = x & 1;
 		h->u.s = (const char *)c->p;
-		c->p += x;
+		c->p += 8 * h->n;
+		return shmc__bigint_canonical(h->u.s, h->n, h->neg);
+	case SHMC__T_COMPLEX:
+		if (c->end - c->p < 16)
+			return false;
+		h->type = SHMC_COMPLEX;
+		memcpy(&h->u.c.re, c->p, 8);
+		memcpy(&h->u.c.im, c->p + 8, 8);
+		c->p += 16;
+		return true;
+	case SHMC__T_OPAQUE: {
+		const char *r;
+		h->type = SHMC_OPAQUE;
+		return stream_text(c, &h->n, &h->u.s) && stream_text(c, &x, &r);
+	}
+	case SHMC__T_SET:
+	case SHMC__T_FROZENSET:
+		c->p--;
+		h->type = t == SHMC__T_SET ? SHMC_SET : SHMC_FROZENSET;
 		return true;
 	case SHMC__T_TUPLE:
 	case SHMC__T_LIST:
@@ -186,7 +244,15 @@ static bool word_head(uint64_t w, struct head *h)
 
 static inline bool is_number(shmc_type_t t)
 {
-	return t == SHMC_BOOL || t == SHMC_INT || t == SHMC_FLOAT;
+	return t == SHMC_BOOL || t == SHMC_INT || t == SHMC_FLOAT || t == SHMC_BIGINT ||
+	       t == SHMC_COMPLEX;
+}
+
+/* The kind == compares within: bytes and bytearray are one, as are set
+ * and frozenset. */
+static inline shmc_type_t kind_of(shmc_type_t t)
+{
+	return t == SHMC_BYTEARRAY ? SHMC_BYTES : t == SHMC_FROZENSET ? SHMC_SET : t;
 }
 
 /* Exact, as Python compares them: 2**53 + 1 != 2.0**53. */
@@ -199,8 +265,21 @@ static bool int_eq_float(int64_t i, double f)
 	return (int64_t)f == i;
 }
 
-static bool numbers_eq(const struct head *x, const struct head *y)
+/* Two real numbers: bool, int, big int or float. */
+static bool reals_eq(const struct head *x, const struct head *y)
 {
+	if (x->type == SHMC_BIGINT || y->type == SHMC_BIGINT) {
+		if (x->type != SHMC_BIGINT) {
+			const struct head *t = x;
+			x = y;
+			y = t;
+		}
+		if (y->type == SHMC_FLOAT)
+			return shmc__bigint_eq_double(x->u.s, x->n, x->neg, y->u.f);
+		/* Both canonical: equal limbs; an int is never big. */
+		return y->type == SHMC_BIGINT && x->neg == y->neg && x->n == y->n &&
+		       memcmp(x->u.s, y->u.s, 8 * x->n) == 0;
+	}
 	if (x->type == SHMC_FLOAT && y->type == SHMC_FLOAT)
 		return x->u.f == y->u.f;
 	if (x->type == SHMC_FLOAT)
@@ -208,6 +287,19 @@ static bool numbers_eq(const struct head *x, const struct head *y)
 	if (y->type == SHMC_FLOAT)
 		return int_eq_float(x->u.i, y->u.f);
 	return x->u.i == y->u.i;
+}
+
+static bool numbers_eq(const struct head *x, const struct head *y)
+{
+	if (x->type != SHMC_COMPLEX && y->type != SHMC_COMPLEX)
+		return reals_eq(x, y);
+	if (x->type == SHMC_COMPLEX && y->type == SHMC_COMPLEX)
+		return x->u.c.re == y->u.c.re && x->u.c.im == y->u.c.im;
+	/* A complex and a real: as Python, its real part as a float. */
+	const struct head *c = x->type == SHMC_COMPLEX ? x : y;
+	const struct head *r = x->type == SHMC_COMPLEX ? y : x;
+	struct head f = {.type = SHMC_FLOAT, .u.f = c->u.c.re};
+	return c->u.c.im == 0 && reals_eq(&f, r);
 }
 
 static bool refs_eq(const struct reader *x, const struct head *hx,
@@ -256,20 +348,51 @@ static bool dicts_eq(const struct reader *x, const struct reader *y, int depth)
 	return r;
 }
 
+/* Two private sets (or frozensets). */
+static bool psets_eq(const struct shmc_pset *a, const struct shmc_pset *b, int depth)
+{
+	if (a->used != b->used)
+		return false;
+	for (size_t i = 0; i <= a->mask; i++) {
+		const struct shmc_pset_entry *e = &a->table[i];
+		if (e->state == SHMC__PSET_ACTIVE &&
+		    shmc__pset_find(b, e->key, e->hash, depth + 1) == NULL)
+			return false;
+	}
+	return true;
+}
+
+/* Two sets, either of which may be a stream's, decoded first. */
+static bool sets_eq(const struct reader *x, const struct reader *y, int depth)
+{
+	shmc_value_t sx = shmc_none(), sy = shmc_none();
+	if (!x->v && shmc__vstream_decode(x->a, x->c, depth, true, &sx) != 0)
+		return false;
+	if (!y->v && shmc__vstream_decode(y->a, y->c, depth, true, &sy) != 0) {
+		shmc_value_free(&sx);
+		return false;
+	}
+	bool r = psets_eq(x->v ? x->v->set : sx.set, y->v ? y->v->set : sy.set, depth);
+	shmc_value_free(&sx);
+	shmc_value_free(&sy);
+	return r;
+}
+
 /* What the rules say of two heads, before any item is read. */
-enum verdict { UNEQUAL, EQUAL, ITEMS, DICTS, REFS };
+enum verdict { UNEQUAL, EQUAL, ITEMS, DICTS, SETS, REFS };
 
 static inline enum verdict judge(const struct head *hx, const struct head *hy)
 {
 	if (is_number(hx->type) && is_number(hy->type))
 		return numbers_eq(hx, hy) ? EQUAL : UNEQUAL;
-	if (hx->type != hy->type)
+	if (kind_of(hx->type) != kind_of(hy->type))
 		return UNEQUAL;
-	switch (hx->type) {
+	switch (kind_of(hx->type)) {
 	case SHMC_NONE:
 		return EQUAL;
 	case SHMC_STR:
 	case SHMC_BYTES:
+	case SHMC_OPAQUE:
 		return hx->n == hy->n && (hx->n == 0 || memcmp(hx->u.s, hy->u.s, hx->n) == 0)
 			       ? EQUAL
 			       : UNEQUAL;
@@ -278,6 +401,8 @@ static inline enum verdict judge(const struct head *hx, const struct head *hy)
 		return hx->n == hy->n ? ITEMS : UNEQUAL;
 	case SHMC_DICT:
 		return DICTS;
+	case SHMC_SET:
+		return SETS;
 	case SHMC_REF:
 		return REFS;
 	default:
@@ -309,6 +434,8 @@ static bool finish(const struct reader *x, const struct head *hx,
 		return true;
 	case DICTS:
 		return dicts_eq(x, y, depth);
+	case SETS:
+		return sets_eq(x, y, depth);
 	case REFS:
 		return refs_eq(x, hx, y, hy);
 	default:
@@ -329,8 +456,13 @@ static bool eq(struct reader x, struct reader y, int depth)
 
 bool shmc_value_eq(shmc_value_t a, shmc_value_t b)
 {
+	return shmc__value_eq_depth(a, b, 0);
+}
+
+bool shmc__value_eq_depth(shmc_value_t a, shmc_value_t b, int depth)
+{
 	struct reader x = {&a, NULL, NULL}, y = {&b, NULL, NULL};
-	return eq(x, y, 0);
+	return eq(x, y, depth);
 }
 
 bool shmc__word_eq(shmc_arena_t *a, uint64_t w, shmc_value_t v)

@@ -5,7 +5,8 @@
  * and the read-only views (shmc_view_*: stats, processes, objects, dumps).
  *
  * A template arena is made once: a small capacity, holding a namespace,
- * lists and dicts, nested references, plain values of every type, deleted
+ * lists and dicts, nested references, plain values of every type (big
+ * ints, complex, bytearray, sets and opaque values too), deleted
  * entries, a handle table and a retire queue with items in it. It is
  * snapshotted while attached, so that its process slot and epoch record are
  * in use. Each input is a list of patches laid over the image:
@@ -137,6 +138,16 @@ static void build_template(void)
 					    shmc_bytes("x", 1)));
 	set_attr(ns, "refs", shmc_tuple_of(2, shmc_ref(ls), shmc_plist_of(1, shmc_ref(d))));
 	set_attr(ns, "ls", shmc_ref(ls));
+	static const char big[] = "-340282366920938463463374607431768211457"; /* -2**128 - 1 */
+	shmc_value_t v;
+	MUST(shmc_int_from_str(big, strlen(big), 10, &v));
+	set_attr(ns, "bigint", v);
+	set_attr(ns, "complex", shmc_complex(1.5, -2));
+	set_attr(ns, "bytearray", shmc_bytearray(bytes, sizeof(bytes)));
+	set_attr(ns, "set", shmc_set_of(3, shmc_int(1), shmc_str("s"), shmc_tuple_of(1, shmc_int(2))));
+	set_attr(ns, "frozenset",
+		 shmc_frozenset_of(2, shmc_int(-1), shmc_frozenset_of(1, shmc_float(0.5))));
+	set_attr(ns, "opaque", shmc_opaque("\x80\x04N.", 4, "None"));
 	set_attr(ns, "_hidden", shmc_int(1));
 	set_attr(ns, "gone", shmc_int(0));
 	MUST(shmc_namespace_del(ns, "gone"));
@@ -145,8 +156,8 @@ static void build_template(void)
 		MUST(shmc_list_append(ls, shmc_int(i * i)));
 	MUST(shmc_list_append(ls, shmc_str("a string item")));
 	MUST(shmc_list_append(ls, shmc_ref(ns)));
-	shmc_value_t v = shmc_plist_of(3, shmc_float(1.5), shmc_ref(inner),
-				       shmc_pdict_of(1, shmc_none(), shmc_ref(d)));
+	v = shmc_plist_of(3, shmc_float(1.5), shmc_ref(inner),
+			  shmc_pdict_of(1, shmc_none(), shmc_ref(d)));
 	MUST(shmc_list_append(ls, v));
 	shmc_value_free(&v);
 
@@ -161,6 +172,14 @@ static void build_template(void)
 	MUST(shmc_dict_set(d, v, shmc_ref(ls)));
 	shmc_value_free(&v);
 	MUST(shmc_dict_set(d, shmc_bool(false), shmc_none()));
+	v = shmc_frozenset_of(2, shmc_int(3), shmc_complex(0, 1));
+	MUST(shmc_dict_set(d, v, shmc_bytearray("ba", 2)));
+	shmc_value_free(&v);
+	MUST(shmc_int_from_str(big + 1, strlen(big + 1), 10, &v));
+	shmc_value_t empty = shmc_set_of(0);
+	MUST(shmc_dict_set(d, v, empty));
+	shmc_value_free(&empty);
+	shmc_value_free(&v);
 	for (int i = 0; i < 12; i += 3)
 		MUST(shmc_dict_del(d, shmc_int(i)));
 

@@ -70,7 +70,7 @@ Test(readme, api_tour_compiles_and_prints_what_it_says)
 	const char *san = getenv("SHMC_SANFLAGS") ? getenv("SHMC_SANFLAGS") : "";
 	snprintf(cmd, sizeof(cmd),
 		 "cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror %s -I%s/include -o %s %s %s "
-		 "-ljemalloc -lpthread -lm 2>&1",
+		 "-ljemalloc -lgmp -lpthread -lm 2>&1",
 		 san, root, bin, src, lib);
 	int rc = system(cmd);
 	cr_assert_eq(rc, 0, "the API tour does not compile: %s", cmd);

@@ -182,7 +182,7 @@ Test(tools, header_damage_is_refused_clearly, .init = named_setup, .fini = named
 	c.work[H_MAGIC] ^= 0x20;
 	expect_refusal(&c, "magic", SHMC_ENOTARENA);
 	variant_begin(&c);
-	put(&c, H_VERSION, 2, 4);
+	put(&c, H_VERSION, SHMC__FORMAT_VERSION + 1, 4);
 	expect_refusal(&c, "version", SHMC_EVERSION);
 	variant_begin(&c);
 	put(&c, H_FP, rd64(&c, H_FP) ^ 1, 8);
