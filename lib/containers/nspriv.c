@@ -173,12 +173,19 @@ int shmc__nspriv_rmw(shmc_obj_t *h, const char *name, const struct shmc__rmw *op
 	}
 	switch (op->kind) {
 	case SHMC__RMW_ADD:
-		/* A number replaces a number: nothing to free. */
-		if ((rc = shmc__rmw_add_numbers(*v, op->arg, &next)) == 0) {
-			*v = next;
-			if (op->result)
-				*op->result = next;
+		/* A big int owns memory: the old one is freed, and the
+		 * caller's result is a copy of its own. */
+		if ((rc = shmc__rmw_add_numbers(*v, op->arg, &next)) != 0)
+			break;
+		shmc_value_t mine = next;
+		if (op->result && (rc = shmc_value_copy(next, &mine)) != 0) {
+			shmc_value_free(&next);
+			break;
 		}
+		shmc_value_free(v);
+		*v = next;
+		if (op->result)
+			*op->result = mine;
 		break;
 	case SHMC__RMW_CAS:
 		rc = 0;

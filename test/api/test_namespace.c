@@ -677,7 +677,11 @@ Test(namespace, underscore_names_add_cas_update_and_errors, .init = arena_setup,
 	expect_repr(r, "20.5");
 	ASSERT_ERR(shmc_namespace_add(ns, "_n", shmc_str("s"), &r), SHMC_ETYPE);
 	ASSERT_OK(shmc_namespace_set(ns, "_n", shmc_int(INT64_MAX)));
-	ASSERT_ERR(shmc_namespace_add(ns, "_n", shmc_int(1), &r), -ERANGE);
+	ASSERT_OK(shmc_namespace_add(ns, "_n", shmc_int(1), &r)); /* past 64 bits: a big int */
+	expect_repr(r, "9223372036854775808");
+	shmc_value_free(&r);
+	expect_attr(ns, "_n", "9223372036854775808");
+	ASSERT_OK(shmc_namespace_set(ns, "_n", shmc_int(INT64_MAX)));
 	ASSERT_ERR(shmc_namespace_cas(ns, "_n", shmc_int(1), shmc_int(2)), 0);
 	ASSERT_ERR(shmc_namespace_cas(ns, "_n", shmc_int(INT64_MAX), shmc_int(21)), 1);
 	ASSERT_OK(shmc_namespace_update(ns, "_n", double_it, NULL));
