@@ -98,6 +98,18 @@ int shmc__arena_commit(shmc_arena_t *a, uint64_t end)
 	return 0;
 }
 
+/* Punching a hole frees the pages of a shared file for every process that
+ * maps it at once; KEEP_SIZE leaves the file's size (the capacity) alone. */
+int shmc__arena_decommit(shmc_arena_t *a, uint64_t off, uint64_t len)
+{
+	if (len == 0)
+		return 0;
+	if (fallocate(a->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+		      (off_t)len) != 0)
+		return -errno;
+	return 0;
+}
+
 /* Attaching ---------------------------------------------------------------- */
 
 shmc_arena_t *shmc__arena_handle_new(void)

@@ -1,0 +1,360 @@
+/*
+ * slabs.c -- the slab scavenger: slabs whose blocks are all free go back to
+ * the page pool (pages.c), where any size class or large block reuses them.
+ *
+ * A small class's free blocks are one Treiber stack (alloc.c), with blocks of
+ * all its slabs interleaved, and the fast path must stay one CAS: no slab
+ * keeps a count of its own. So a slab is found empty by taking the class's
+ * whole list in one CAS and counting, privately, how many of each slab's
+ * blocks it holds. Every block on that list is free and, once taken, nobody
+ * else's; so a slab with all its blocks there has no block handed out, none
+ * on any other list, and none that anybody can pop: it is the scavenger's.
+ *
+ * The states of a slab of class C:
+ *
+ *   IN USE     marked for C in the pagemap; its blocks are handed out or on
+ *              C's list, in any mix.
+ *   TAKEN      every one of its blocks is in the list the scavenger took
+ *              (parked: the list's first block is in C's `park` word).
+ *   RETIRING   relinked out of the parked chain: no list holds its blocks,
+ *              no caller has one; only the scavenger knows of it.
+ *   FREE       given to the pool under the pool's lock: its pages are FREE
+ *              in the pagemap, part of a free run, maybe punched.
+ *   IN USE     again, for any class, once the pool hands its pages out.
+ *
+ * Racing. The list is taken with one CAS that bumps the tag, so a pop that
+ * had loaded one of its blocks as the head fails; pops after it see an empty
+ * or new list; a block freed meanwhile goes onto the new list. So "one
+ * process frees the last block of a slab while another allocates from it"
+ * is decided by the order of their CASes on the list head against ours:
+ * the allocation before the take leaves the slab with a block in use (not
+ * TAKEN); the free after the take leaves a block outside the taken list
+ * (not TAKEN); either way the slab stays IN USE and its blocks in the taken
+ * list are put back. Only a block that is free, and on the taken list, can
+ * be RETIRING. Blocks are retired through the epoch layer before they are
+ * freed, so no reader is inside a slab that reaches the pool.
+ *
+ * One read still reaches a slab after the take: a pop that loaded a block
+ * as the list's head, was descheduled before it read the block's link, and
+ * resumes after the slab reached the pool. The read is harmless (the CAS
+ * after it fails on the tag); if meanwhile the pool punched that page, the
+ * kernel backs it again with zeros (a page the pool counts as given back
+ * until it is reused), which needs the process to stall between two
+ * adjacent loads for a whole scavenge and trim.
+ *
+ * Scavenging is amortised: the freeing process starts it when the class's
+ * free blocks reach twice what the last scavenge left plus two slabs, so
+ * the walk is paid for by the frees since; a class whose list has not grown
+ * is never walked again. Only one process scavenges a class at a time (the
+ * class's `scav` owner lock, try-locked: whoever finds it busy moves on).
+ *
+ * Dying. The taken list is parked in the class header until its survivors
+ * are back on the list: relinking changes one link at a time, each pointing
+ * further down the chain, so the chain from `park` is always well formed
+ * and holds only free blocks (those of IN USE slabs, and of RETIRING slabs
+ * not yet skipped). Slabs go to the pool only after relinking is done, so no
+ * block of a FREE slab is ever in the parked chain. Publishing empties
+ * `park` before pushing the chain back: a kill between the two leaks the
+ * chain instead of leaving it both parked and listed. A scavenger that
+ * takes the lock from a dead one (SHMC__LOCKED_OWNER_DIED) pushes the parked
+ * chain back first. A kill leaks at most what the dead scavenger held
+ * outside `park`: the blocks of the RETIRING slabs; the arena check finds
+ * them (free and parked blocks are not leaks) and --sweep frees them.
+ */
+#include <stdlib.h>
+
+#include "arena/olock.h"
+#include "memory/alloc.h"
+#include "memory/freelist.h"
+#include "memory/pages.h"
+#include "memory/slabs.h"
+
+_Static_assert(sizeof(struct shmc__olock) ==
+		       sizeof(((struct shmc__class_head *)0)->scav_lock),
+	       "a class's scav_lock words hold an olock");
+
+/* A private count of blocks per slab, open addressing on the slab's offset. */
+struct tally {
+	struct slot {
+		uint64_t slab, n;
+	} *t;
+	size_t cap, used;
+};
+
+static size_t slot_of(const struct tally *t, uint64_t slab)
+{
+	size_t i = (size_t)((slab >> SHMC__PAGE_SHIFT) * 0x9e3779b97f4a7c15ull >> 20) &
+		   (t->cap - 1);
+	while (t->t[i].slab && t->t[i].slab != slab)
+		i = (i + 1) & (t->cap - 1);
+	return i;
+}
+
+static bool tally_init(struct tally *t, uint64_t want)
+{
+	t->cap = 64;
+	while (t->cap < 2 * want && t->cap < ((size_t)1 << 40))
+		t->cap *= 2;
+	t->used = 0;
+	t->t = calloc(t->cap, sizeof(*t->t));
+	return t->t != NULL;
+}
+
+static bool tally_add(struct tally *t, uint64_t slab)
+{
+	if (2 * (t->used + 1) > t->cap) {
+		struct tally n = {calloc(2 * t->cap, sizeof(*t->t)), 2 * t->cap, t->used};
+		if (n.t == NULL)
+			return false;
+		for (size_t i = 0; i < t->cap; i++)
+			if (t->t[i].slab)
+				n.t[slot_of(&n, t->t[i].slab)] = t->t[i];
+		free(t->t);
+		*t = n;
+	}
+	size_t i = slot_of(t, slab);
+	if (t->t[i].slab == 0) {
+		t->t[i].slab = slab;
+		t->used++;
+	}
+	t->t[i].n++;
+	return true;
+}
+
+static uint64_t tally_get(const struct tally *t, uint64_t slab)
+{
+	return t->t[slot_of(t, slab)].n;
+}
+
+/* Walk the private chain from FIRST: its length (at most LIMIT) and last
+ * block. A link that names no block of CLS ends the chain there (the rest,
+ * if any, is damage and is dropped). */
+static uint64_t chain_end(shmc_arena_t *a, unsigned cls, uint64_t first,
+			  uint64_t limit, uint64_t *last)
+{
+	uint64_t n = 0, prev = 0;
+	for (uint64_t b = first; b && n < limit; n++) {
+		if (shmc__block_class(a, b) != (int)cls)
+			break;
+		prev = b;
+		b = ld_relaxed(shmc__next_word(a, b));
+	}
+	if (prev)
+		st_relaxed(shmc__next_word(a, prev), 0);
+	*last = prev;
+	return prev ? n : 0;
+}
+
+/* Push the private chain FIRST..LAST onto the list. */
+static void push_private(struct shmc__class_head *h, shmc_arena_t *a, uint64_t first,
+			 uint64_t last)
+{
+#ifdef SHMC_TSAN
+	/* Pairs with the acquire in shmc__alloc(), per block; the last one is
+	 * released by shmc__push_chain(). */
+	for (uint64_t b = first; b != last; b = ld_relaxed(shmc__next_word(a, b)))
+		SHMC_TSAN_RELEASE(a->base + b);
+#endif
+	shmc__push_chain(h, first, shmc__next_word(a, last));
+}
+
+/* Put the parked chain FIRST..LAST back on the list: unparked first. */
+static void republish(struct shmc__class_head *h, shmc_arena_t *a, uint64_t first,
+		      uint64_t last)
+{
+	/* Release: pairs with the acquire of a later scavenger or check. */
+	st_release(&h->park, 0);
+	if (first != 0 && last != 0)
+		push_private(h, a, first, last);
+}
+
+/* Push back what a dead scavenger parked. */
+static void unpark(shmc_arena_t *a, struct shmc__class_head *h, unsigned cls,
+		   uint64_t limit)
+{
+	uint64_t first = ld_acquire(&h->park), last;
+	if (first == 0)
+		return;
+	chain_end(a, cls, first, limit, &last);
+	republish(h, a, last ? first : 0, last);
+}
+
+/* Link the blocks of a whole slab and push them (the pool would not take
+ * it). */
+static void slab_back(shmc_arena_t *a, struct shmc__class_head *h, uint64_t slab,
+		      uint64_t size, uint64_t bps)
+{
+	for (uint64_t i = 0; i + 1 < bps; i++)
+		st_relaxed(shmc__next_word(a, slab + i * size), slab + (i + 1) * size);
+	push_private(h, a, slab, slab + (bps - 1) * size);
+}
+
+static uint64_t scavenge_slabs(shmc_arena_t *a, struct shmc__class_head *h,
+			       unsigned cls, uint64_t limit)
+{
+	uint64_t bps = shmc__slab_blocks(cls), size = shmc__class_size(cls);
+	struct tally t;
+	uint64_t guess = ld_relaxed(&h->carved) / bps + 16;
+	if (!tally_init(&t, guess < limit / bps + 16 ? guess : limit / bps + 16))
+		return 0;
+	uint64_t first;
+	shmc__detach_all(h, &first);
+	if (first == 0) {
+		free(t.t);
+		return 0;
+	}
+	/* Release: a later scavenger or check that reads park sees the chain. */
+	st_release(&h->park, first);
+
+	/* Count each slab's blocks. */
+	uint64_t n = 0, last = 0, b = first;
+	bool counted = true;
+	for (; b && n < limit; n++) {
+		if (shmc__block_class(a, b) != (int)cls)
+			break; /* damage: the chain ends at the last block */
+		/* Pairs with the release of whoever pushed it: the block is
+		 * ours now. */
+		SHMC_TSAN_ACQUIRE(a->base + b);
+		uint64_t s = shmc__run_start(a, b, cls);
+		if (s == 0 || !tally_add(&t, s)) {
+			counted = false;
+			break;
+		}
+		last = b;
+		b = ld_relaxed(shmc__next_word(a, b));
+	}
+	/* Which slabs are complete. A chain longer than the blocks that fit
+	 * below brk has a cycle, whose repeats would fake complete slabs. */
+	uint64_t nslabs = 0, *slabs = NULL;
+	if (counted && last && !(b && n == limit)) {
+		for (size_t i = 0; i < t.cap; i++)
+			nslabs += t.t[i].n == bps;
+		slabs = nslabs ? calloc(nslabs, sizeof(uint64_t)) : NULL;
+	}
+	if (slabs == NULL) {
+		chain_end(a, cls, first, limit, &last);
+		republish(h, a, last ? first : 0, last);
+		st_relaxed(&h->scav_mark, n);
+		free(t.t);
+		return 0;
+	}
+	nslabs = 0;
+	for (size_t i = 0; i < t.cap; i++)
+		if (t.t[i].n == bps)
+			slabs[nslabs++] = t.t[i].slab;
+
+	/* Relink the blocks of slabs with a block elsewhere; skip the rest.
+	 * Each store points further down the chain (see the top). */
+	uint64_t prev = 0, kept = 0, keep_first = 0;
+	b = first;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t next = ld_relaxed(shmc__next_word(a, b));
+		if (tally_get(&t, shmc__run_start(a, b, cls)) != bps) {
+			if (prev)
+				st_relaxed(shmc__next_word(a, prev), b);
+			else
+				st_release(&h->park, b);
+			if (!keep_first)
+				keep_first = b;
+			prev = b;
+			kept++;
+		}
+		b = next;
+	}
+	if (prev)
+		st_relaxed(shmc__next_word(a, prev), 0);
+	else
+		st_release(&h->park, 0);
+	free(t.t);
+
+	/* The slabs whose blocks were all here go to the pool. */
+	atomic_fetch_sub_explicit(&h->carved, nslabs * bps, memory_order_relaxed);
+	if (!shmc__pool_put(a, slabs, nslabs, SHMC__SLAB_PAGES)) {
+		atomic_fetch_add_explicit(&h->carved, nslabs * bps, memory_order_relaxed);
+		for (uint64_t i = 0; i < nslabs; i++)
+			slab_back(a, h, slabs[i], size, bps);
+		nslabs = 0;
+	}
+	republish(h, a, keep_first, prev);
+	st_relaxed(&h->scav_mark, kept);
+	free(slabs);
+	return nslabs * SHMC__SLAB_PAGES;
+}
+
+/* A large class's list holds only blocks freed before this process could
+ * lock the pool (alloc.c, free_large()): they all go to the pool. */
+static uint64_t scavenge_large(shmc_arena_t *a, struct shmc__class_head *h,
+			       unsigned cls, uint64_t limit)
+{
+	uint64_t npages = shmc__class_size(cls) >> SHMC__PAGE_SHIFT;
+	uint64_t first, last;
+	shmc__detach_all(h, &first);
+	if (first == 0)
+		return 0;
+	st_release(&h->park, first);
+	uint64_t n = chain_end(a, cls, first, limit, &last);
+	uint64_t *offs = n ? calloc(n, sizeof(uint64_t)) : NULL;
+	if (offs == NULL) {
+		republish(h, a, last ? first : 0, last);
+		return 0;
+	}
+	uint64_t b = first;
+	for (uint64_t i = 0; i < n; i++, b = ld_relaxed(shmc__next_word(a, b))) {
+		SHMC_TSAN_ACQUIRE(a->base + b); /* pairs with its push */
+		offs[i] = b;
+	}
+	/* Unparked before the pool has them: a recovering scavenger must
+	 * never push back pages the pool owns. */
+	st_release(&h->park, 0);
+	atomic_fetch_sub_explicit(&h->carved, n, memory_order_relaxed);
+	if (!shmc__pool_put(a, offs, n, npages)) {
+		atomic_fetch_add_explicit(&h->carved, n, memory_order_relaxed);
+		republish(h, a, first, last);
+		n = 0;
+	}
+	free(offs);
+	return n * npages;
+}
+
+uint64_t shmc__slabs_scavenge(shmc_arena_t *a, unsigned cls)
+{
+	if (a->token == 0 || cls >= shmc__class_count())
+		return 0;
+	struct shmc__class_head *h = &a->hdr->classes[cls];
+	struct shmc__olock *l = (struct shmc__olock *)h->scav_lock;
+	/* Busy elsewhere: that scavenger will find what we would. */
+	int rc = shmc__olock_acquire(a, l, 0);
+	if (rc < 0)
+		return 0;
+	uint64_t brk = ld_acquire(&a->hdr->brk);
+	brk = brk < a->capacity ? brk : a->capacity;
+	uint64_t limit = (brk - a->hdr->data_off) / shmc__class_size(cls) + 1;
+	/* A dead scavenger's chain (a live one never leaves park set). */
+	unpark(a, h, cls, limit);
+	uint64_t pages = shmc__class_is_small(cls) ? scavenge_slabs(a, h, cls, limit)
+						   : scavenge_large(a, h, cls, limit);
+	shmc__olock_release(l);
+	return pages;
+}
+
+uint64_t shmc__slabs_scavenge_all(shmc_arena_t *a)
+{
+	unsigned n = shmc__class_count();
+	uint64_t pages = 0;
+	for (unsigned c = 0; c < n; c++) {
+		struct shmc__class_head *h = &a->hdr->classes[c];
+		if (ld_relaxed((atomic_u64 *)&h->free.AO_val1) == 0 && ld_relaxed(&h->park) == 0)
+			continue;
+		if (shmc__class_is_small(c)) {
+			uint64_t carved = ld_relaxed(&h->carved), in_use = ld_relaxed(&h->in_use);
+			uint64_t nfree = carved > in_use ? carved - in_use : 0;
+			/* Less than a slab free, or nothing freed since the last
+			 * scavenge: no slab can be empty that was not before. */
+			if (ld_relaxed(&h->park) == 0 &&
+			    (nfree < shmc__slab_blocks(c) || nfree <= ld_relaxed(&h->scav_mark)))
+				continue;
+		}
+		pages += shmc__slabs_scavenge(a, c);
+	}
+	return pages;
+}
