@@ -66,9 +66,12 @@ int shmc__arena_commit(shmc_arena_t *a, uint64_t end)
 		return 0;
 	if (end > a->capacity)
 		return SHMC_EFULL;
-	/* Grow by a quarter of what is committed (at least a chunk): small
-	 * arenas stay cheap to create, big ones make few calls. */
+	/* Grow by a quarter of what is committed (at least a chunk, at most
+	 * SHMC__COMMIT_MAX_STEP): small arenas stay cheap to create, big ones
+	 * make few calls, and no arena holds much reserved above its brk,
+	 * which the page pool cannot give back. */
 	uint64_t step = (c - h->data_off) / 4;
+	step = step < SHMC__COMMIT_MAX_STEP ? step : SHMC__COMMIT_MAX_STEP;
 	step = ALIGN_UP(step > SHMC__COMMIT_CHUNK ? step : SHMC__COMMIT_CHUNK,
 			SHMC__COMMIT_CHUNK);
 	uint64_t target = ALIGN_UP(end, SHMC__COMMIT_CHUNK);

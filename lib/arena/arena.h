@@ -37,6 +37,7 @@
 #define SHMC__MAX_RECS 1024u
 #define SHMC__NCLASSES 144u
 #define SHMC__COMMIT_CHUNK ((uint64_t)256 << 10)
+#define SHMC__COMMIT_MAX_STEP ((uint64_t)32 << 20)
 #define SHMC__MAX_CAPACITY ((uint64_t)1 << 44)
 
 /* Features an arena was created with (hdr.features). */

@@ -193,9 +193,14 @@ static uint64_t scavenge_slabs(shmc_arena_t *a, struct shmc__class_head *h,
 			       unsigned cls, uint64_t limit)
 {
 	uint64_t bps = shmc__slab_blocks(cls), size = shmc__class_size(cls);
+	/* The chain's slabs: no more than its blocks, nor than the class's
+	 * slabs (both counters approximate; the tally grows if need be). */
 	struct tally t;
-	uint64_t guess = ld_relaxed(&h->carved) / bps + 16;
-	if (!tally_init(&t, guess < limit / bps + 16 ? guess : limit / bps + 16))
+	uint64_t carved = ld_relaxed(&h->carved), in_use = ld_relaxed(&h->in_use);
+	uint64_t guess = carved > in_use ? carved - in_use : 0;
+	if (guess > carved / bps)
+		guess = carved / bps;
+	if (!tally_init(&t, guess + 16))
 		return 0;
 	uint64_t first;
 	shmc__detach_all(h, &first);
