@@ -54,10 +54,11 @@ struct shmc__class_head {
 	atomic_u64 in_use;
 	atomic_u64 carved;
 	atomic_u64 park;      /* a free list taken away to be scavenged */
+	atomic_u64 retiring;  /* ... and the blocks of its empty slabs */
 	atomic_u64 scav_mark; /* free blocks the last scavenge left */
 	atomic_u32 scav_lock[2]; /* a struct shmc__olock (arena/olock.h) */
-	char pad_[CACHE_LINE - sizeof(AO_double_t) - 5 * sizeof(atomic_u64)];
 } __attribute__((aligned(CACHE_LINE)));
+_Static_assert(sizeof(struct shmc__class_head) == CACHE_LINE, "a class head is one line");
 
 /* The page pool (memory/pages.c): free runs of pages, in bins by size. */
 #define SHMC__POOL_BINS 40u

@@ -408,6 +408,8 @@ static void check_allocator(struct shmc__walk *w, bool sweep)
 					  ld_acquire((atomic_u64 *)&h->free.AO_val1), "free list");
 		freed[c] += walk_free_list(w, c, carved[c], ld_acquire(&h->park),
 					   "parked list");
+		freed[c] += walk_free_list(w, c, carved[c], ld_acquire(&h->retiring),
+					   "retiring list");
 		w->rep->free_blocks += freed[c];
 	}
 	check_pool(w, &pw, p0, p1, sweep);
@@ -432,10 +434,8 @@ static void check_allocator(struct shmc__walk *w, bool sweep)
 			} else if (!reach && !isfree) {
 				w->rep->leaked_blocks++;
 				w->rep->leaked_bytes += size;
-				if (sweep && offs_add(&pw.lblocks, off)) {
+				if (sweep && offs_add(&pw.lblocks, off))
 					w->rep->swept_blocks++;
-					freed[r.cls]++;
-				}
 			}
 		}
 	}
@@ -443,10 +443,6 @@ static void check_allocator(struct shmc__walk *w, bool sweep)
 		shmc__walk_note(w, "%llu pages carved but never used (a killed carve)%s",
 				(unsigned long long)w->rep->leaked_pages,
 				sweep ? ": given to the page pool" : "");
-	for (size_t i = 0; sweep && i < pw.lblocks.n; i++)
-		shmc__free(w->a, pw.lblocks.v[i]);
-	for (size_t i = 0; sweep && i < pw.lpages.n; i++)
-		shmc__pool_put(w->a, &pw.lpages.v[i], 1, 1);
 	if (w->rep->leaked_blocks)
 		shmc__walk_note(w, "%llu blocks (%llu bytes) allocated but unreachable%s",
 		     (unsigned long long)w->rep->leaked_blocks,
@@ -466,7 +462,13 @@ static void check_allocator(struct shmc__walk *w, bool sweep)
 			}
 		}
 	}
-	/* What the sweep freed goes on to the pool, and beyond it. */
+	/* The counters are right now, counting the leaked blocks in use:
+	 * freeing them counts them out, and may send slabs to the pool,
+	 * which then gives back what it holds beyond its threshold. */
+	for (size_t i = 0; sweep && i < pw.lblocks.n; i++)
+		shmc__free(w->a, pw.lblocks.v[i]);
+	for (size_t i = 0; sweep && i < pw.lpages.n; i++)
+		shmc__pool_put(w->a, &pw.lpages.v[i], 1, 1);
 	if (sweep && (pw.lblocks.n || pw.lpages.n))
 		shmc__alloc_trim(w->a);
 out:

@@ -168,6 +168,7 @@ void shmc__alloc_init(shmc_arena_t *a)
 		st_relaxed(&h->in_use, 0);
 		st_relaxed(&h->carved, 0);
 		st_relaxed(&h->park, 0);
+		st_relaxed(&h->retiring, 0);
 		st_relaxed(&h->scav_mark, 0);
 		st_relaxed(&h->scav_lock[0], 0);
 		st_relaxed(&h->scav_lock[1], 0);

@@ -16,8 +16,10 @@
  *              C's list, in any mix.
  *   TAKEN      every one of its blocks is in the list the scavenger took
  *              (parked: the list's first block is in C's `park` word).
- *   RETIRING   relinked out of the parked chain: no list holds its blocks,
- *              no caller has one; only the scavenger knows of it.
+ *   RETIRING   its blocks moved from that chain to a second one (C's
+ *              `retiring` word); no caller has one, no list can pop one.
+ *   LEAVING    `retiring` emptied: the slab is the scavenger's alone, on
+ *              its way to the pool.
  *   FREE       given to the pool under the pool's lock: its pages are FREE
  *              in the pagemap, part of a free run, maybe punched.
  *   IN USE     again, for any class, once the pool hands its pages out.
@@ -48,18 +50,21 @@
  * is never walked again. Only one process scavenges a class at a time (the
  * class's `scav` owner lock, try-locked: whoever finds it busy moves on).
  *
- * Dying. The taken list is parked in the class header until its survivors
- * are back on the list: relinking changes one link at a time, each pointing
- * further down the chain, so the chain from `park` is always well formed
- * and holds only free blocks (those of IN USE slabs, and of RETIRING slabs
- * not yet skipped). Slabs go to the pool only after relinking is done, so no
- * block of a FREE slab is ever in the parked chain. Publishing empties
- * `park` before pushing the chain back: a kill between the two leaks the
- * chain instead of leaving it both parked and listed. A scavenger that
- * takes the lock from a dead one (SHMC__LOCKED_OWNER_DIED) pushes the parked
- * chain back first. A kill leaks at most what the dead scavenger held
- * outside `park`: the blocks of the RETIRING slabs; the arena check finds
- * them (free and parked blocks are not leaks) and --sweep frees them.
+ * Dying. Every block the scavenger holds is on one of two chains parked in
+ * the class header, `park` (the list it took) and `retiring`, but for the
+ * instants between two stores. Relinking `park` changes one link at a
+ * time, each pointing further down the chain, so the chain is always well
+ * formed; the blocks it skips are pushed onto `retiring` just after the
+ * link that skips them is written. Both chains hold free blocks only, and
+ * no slab goes to the pool before `retiring` is emptied, so a dead
+ * scavenger's chains can simply be pushed back onto the list: a scavenger
+ * that takes the class's lock from a dead one (SHMC__LOCKED_OWNER_DIED)
+ * does so first, and the arena check counts parked blocks as free.
+ * Publishing empties a parked word before pushing its chain back, so a kill
+ * in between leaks the chain rather than leaving it both parked and listed.
+ * What a kill can leak: the blocks between two stores, or the LEAVING slabs
+ * (a kill while the pool takes them); the arena check finds them and
+ * --sweep frees them.
  */
 #include <stdlib.h>
 
@@ -172,11 +177,18 @@ static void republish(struct shmc__class_head *h, shmc_arena_t *a, uint64_t firs
 static void unpark(shmc_arena_t *a, struct shmc__class_head *h, unsigned cls,
 		   uint64_t limit)
 {
-	uint64_t first = ld_acquire(&h->park), last;
-	if (first == 0)
-		return;
-	chain_end(a, cls, first, limit, &last);
-	republish(h, a, last ? first : 0, last);
+	uint64_t first = ld_acquire(&h->retiring), last;
+	if (first) {
+		chain_end(a, cls, first, limit, &last);
+		st_release(&h->retiring, 0);
+		if (last)
+			push_private(h, a, first, last);
+	}
+	first = ld_acquire(&h->park);
+	if (first) {
+		chain_end(a, cls, first, limit, &last);
+		republish(h, a, last ? first : 0, last);
+	}
 }
 
 /* Link the blocks of a whole slab and push them (the pool would not take
@@ -248,31 +260,45 @@ static uint64_t scavenge_slabs(shmc_arena_t *a, struct shmc__class_head *h,
 		if (t.t[i].n == bps)
 			slabs[nslabs++] = t.t[i].slab;
 
-	/* Relink the blocks of slabs with a block elsewhere; skip the rest.
-	 * Each store points further down the chain (see the top). */
-	uint64_t prev = 0, kept = 0, keep_first = 0;
+	/* Relink the blocks of slabs with a block elsewhere; move the rest,
+	 * a run of them at a time, to the retiring chain. Each store to the
+	 * parked chain points further down it (see the top). */
+	uint64_t prev = 0, kept = 0, keep_first = 0, skip = 0, skip_last = 0;
 	b = first;
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t next = ld_relaxed(shmc__next_word(a, b));
-		if (tally_get(&t, shmc__run_start(a, b, cls)) != bps) {
+	for (uint64_t i = 0; i <= n; i++) {
+		uint64_t next = i < n ? ld_relaxed(shmc__next_word(a, b)) : 0;
+		bool keep = i < n && tally_get(&t, shmc__run_start(a, b, cls)) != bps;
+		if (i < n && !keep) {
+			if (!skip)
+				skip = b;
+			skip_last = b;
+		} else {
+			/* Unlink the skipped run from the park chain, then
+			 * put it on the retiring chain. */
 			if (prev)
-				st_relaxed(shmc__next_word(a, prev), b);
+				st_relaxed(shmc__next_word(a, prev), i < n ? b : 0);
 			else
-				st_release(&h->park, b);
-			if (!keep_first)
-				keep_first = b;
-			prev = b;
-			kept++;
+				st_release(&h->park, i < n ? b : 0);
+			if (skip) {
+				st_relaxed(shmc__next_word(a, skip_last), ld_relaxed(&h->retiring));
+				/* Release: pairs with a recovering scavenger's
+				 * or the check's acquire. */
+				st_release(&h->retiring, skip);
+				skip = 0;
+			}
+			if (i < n) {
+				keep_first = keep_first ? keep_first : b;
+				prev = b;
+				kept++;
+			}
 		}
 		b = next;
 	}
-	if (prev)
-		st_relaxed(shmc__next_word(a, prev), 0);
-	else
-		st_release(&h->park, 0);
 	free(t.t);
 
-	/* The slabs whose blocks were all here go to the pool. */
+	/* The slabs whose blocks were all here go to the pool: LEAVING once
+	 * the retiring chain is emptied. */
+	st_release(&h->retiring, 0);
 	atomic_fetch_sub_explicit(&h->carved, nslabs * bps, memory_order_relaxed);
 	if (!shmc__pool_put(a, slabs, nslabs, SHMC__SLAB_PAGES)) {
 		atomic_fetch_add_explicit(&h->carved, nslabs * bps, memory_order_relaxed);
@@ -348,14 +374,15 @@ uint64_t shmc__slabs_scavenge_all(shmc_arena_t *a)
 	uint64_t pages = 0;
 	for (unsigned c = 0; c < n; c++) {
 		struct shmc__class_head *h = &a->hdr->classes[c];
-		if (ld_relaxed((atomic_u64 *)&h->free.AO_val1) == 0 && ld_relaxed(&h->park) == 0)
+		bool parked = ld_relaxed(&h->park) || ld_relaxed(&h->retiring);
+		if (ld_relaxed((atomic_u64 *)&h->free.AO_val1) == 0 && !parked)
 			continue;
 		if (shmc__class_is_small(c)) {
 			uint64_t carved = ld_relaxed(&h->carved), in_use = ld_relaxed(&h->in_use);
 			uint64_t nfree = carved > in_use ? carved - in_use : 0;
 			/* Less than a slab free, or nothing freed since the last
 			 * scavenge: no slab can be empty that was not before. */
-			if (ld_relaxed(&h->park) == 0 &&
+			if (!parked &&
 			    (nfree < shmc__slab_blocks(c) || nfree <= ld_relaxed(&h->scav_mark)))
 				continue;
 		}

@@ -680,10 +680,18 @@ Test(alloc, a_cleared_list_leaves_room_for_big_strings_and_new_names, .init = mi
      .fini = arena_teardown)
 {
 	shmc_obj_t *ls, *d;
-	/* The directory of names stays once made: make it before the baseline. */
-	ASSERT_OK(shmc_root_find_or_create(A, "first", SHMC_KIND_DICT, &d));
-	shmc_obj_release(d);
-	ASSERT_OK(shmc_root_remove(A, "first"));
+	/* The directory of names keeps its size once grown: grow it before
+	 * the baseline. */
+	for (int i = 0; i < 100; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "name-%d", i % 50);
+		if (i < 50) {
+			ASSERT_OK(shmc_root_find_or_create(A, name, SHMC_KIND_DICT, &d));
+			shmc_obj_release(d);
+		} else {
+			ASSERT_OK(shmc_root_remove(A, name));
+		}
+	}
 	A_base = arena_in_use(A);
 	ASSERT_OK(shmc_list_new(A, &ls));
 	char s[1001];
@@ -860,4 +868,105 @@ Test(alloc, the_same_while_another_process_reads_the_dict, .init = gib_setup,
      .fini = arena_teardown, .timeout = 600)
 {
 	gib_written_then_cleared(true);
+}
+
+/* Killed at any instruction ---------------------------------------------------------- */
+
+#define KILL_PROCS 4
+#define KILL_ROUNDS 80
+
+struct killable {
+	_Atomic int ops[KILL_PROCS]; /* operations done by each slot's process */
+};
+
+struct killable_arg { /* private: each child gets its copy at fork() */
+	struct killable *k;
+	int who;
+};
+
+/* Allocate and free at random, mixed sizes, checking every block's pattern
+ * before freeing it, and trimming now and then (scavenges, pool puts and
+ * punches); forever: only a kill ends it. */
+static int killable_churn(void *arg)
+{
+	struct killable *k = ((struct killable_arg *)arg)->k;
+	int me = ((struct killable_arg *)arg)->who;
+	struct blk slot[NSLOTS];
+	uint64_t tag[NSLOTS];
+	memset(slot, 0, sizeof(slot));
+	uint64_t seed = mix64((uint64_t)getpid()) | 1;
+	for (uint64_t op = 1;; op++) {
+		unsigned j = (unsigned)(xorshift(&seed) % NSLOTS);
+		if (slot[j].off) {
+			CHILD_CHECK(check(slot[j].off, slot[j].size, tag[j]));
+			shmc__free(A, slot[j].off);
+			slot[j].off = 0;
+		} else {
+			uint64_t r = xorshift(&seed) % 1000, size;
+			if (r < 850)
+				size = 1 + xorshift(&seed) % 1024;
+			else if (r < 985)
+				size = 1 + xorshift(&seed) % 32768;
+			else
+				size = 1 + xorshift(&seed) % 300000;
+			CHILD_OK(shmc__alloc(A, size, &slot[j].off));
+			slot[j].size = size;
+			tag[j] = ((uint64_t)getpid() << 32) | op;
+			fill(slot[j].off, size, tag[j]);
+		}
+		if (op % 512 == 0)
+			shmc__alloc_trim(A);
+		atomic_fetch_add(&k->ops[me], 1);
+	}
+	return 0;
+}
+
+static pid_t start_killable(struct killable *k, int who)
+{
+	struct killable_arg arg = {k, who};
+	return fork_fn(killable_churn, &arg);
+}
+
+Test(alloc, processes_killed_at_random_leave_leaks_the_sweep_restores,
+     .init = big_setup, .fini = arena_teardown, .timeout = 300)
+{
+	struct killable *k = shared_page(sizeof(*k));
+	pid_t pids[KILL_PROCS];
+	for (int i = 0; i < KILL_PROCS; i++)
+		pids[i] = start_killable(k, i);
+	uint64_t seed = 0x6b696c6cull, ops = 0;
+	double t0 = now_s();
+	for (int round = 0; round < KILL_ROUNDS; round++) {
+		int v = round % KILL_PROCS;
+		/* Kill the victim after a random number of its operations:
+		 * anywhere in one, as they are not synchronised with us. */
+		int want = atomic_load(&k->ops[v]) + 1 + (int)(xorshift(&seed) % 3000);
+		cr_assert(wait_flag(&k->ops[v], want, TEST_DEADLINE),
+			  "process %d stopped making progress (exit %d)", v,
+			  wait_exit(pids[v], 0.01));
+		cr_assert(kill_wait(pids[v]), "process %d ended before it was killed", v);
+		pids[v] = start_killable(k, v);
+	}
+	for (int i = 0; i < KILL_PROCS; i++) {
+		cr_assert(kill_wait(pids[i]), "process %d ended before it was killed", i);
+		ops += (uint64_t)atomic_load(&k->ops[i]);
+	}
+	double t1 = now_s();
+	shmc_check_report_t rep;
+	shmc_arena_reclaim(A); /* reaps the dead */
+	ASSERT_OK(shmc_arena_check(A, SHMC_CHECK_REAP, &rep, print_finding, "check"));
+	cr_assert_eq(rep.errors, 0);
+	cr_assert_gt(rep.leaked_blocks, 0, "the killed processes' blocks are leaked");
+	ASSERT_OK(shmc_arena_check(A, SHMC_CHECK_SWEEP, &rep, print_finding, "sweep"));
+	uint64_t swept = rep.swept_blocks, pages = rep.leaked_pages;
+	cr_assert_eq(arena_in_use(A), A_base, "the sweep left %zd bytes",
+		     (ssize_t)(arena_in_use(A) - A_base));
+	ASSERT_OK(shmc_arena_check(A, 0, &rep, print_finding, "after"));
+	cr_assert_eq(rep.errors + rep.leaked_blocks + rep.leaked_pages + rep.leaked_refs, 0);
+	fprintf(stderr, "alloc: %d processes killed at random, %llu operations in %.1f s: "
+			"the sweep freed %llu blocks and %llu pages; %llu pages in the pool\n",
+		KILL_ROUNDS + KILL_PROCS, (unsigned long long)ops, t1 - t0,
+		(unsigned long long)swept, (unsigned long long)pages,
+		(unsigned long long)rep.pool_pages);
+	munmap(k, sizeof(*k));
 }
