@@ -228,6 +228,26 @@ static void write_run(struct op *o, uint64_t off, uint64_t n, uint64_t npunched)
 
 /* Memory ------------------------------------------------------------------- */
 
+static _Atomic long reserve_countdown = -1;
+
+void shmc__pool_fail_reserve_after(long n)
+{
+	atomic_store(&reserve_countdown, n < 0 ? -1 : n);
+}
+
+/* Reserve [off, off+len) again, or fail as injected (tests). */
+static int reserve(struct op *o, uint64_t off, uint64_t len)
+{
+	long c = atomic_load_explicit(&reserve_countdown, memory_order_relaxed);
+	while (c >= 0)
+		if (atomic_compare_exchange_weak(&reserve_countdown, &c, c - 1)) {
+			if (c == 0)
+				return SHMC_EFULL;
+			break;
+		}
+	return shmc__arena_reserve(o->a->fd, off, len);
+}
+
 /* Reserve again the punched pages of [off, off + n pages): one call per
  * stretch. Each page reserved loses its mark at once, and is counted off
  * the pool's punched pages and *npunched. @return 0, SHMC_EFULL */
@@ -242,8 +262,7 @@ static int unpunch(struct op *o, uint64_t off, uint64_t n, uint64_t *npunched)
 		uint64_t q = pg;
 		while (q < end && (pm_get(o->pm, q) & SHMC__PM_PUNCHED))
 			q += SHMC__PAGE;
-		int rc = shmc__arena_reserve(o->a->fd, pg, q - pg);
-		if (rc)
+		if (reserve(o, pg, q - pg) != 0)
 			return SHMC_EFULL;
 		uint64_t k = (q - pg) >> SHMC__PAGE_SHIFT;
 		for (; pg < q; pg += SHMC__PAGE)

@@ -24,6 +24,10 @@ void shmc__pool_trim(shmc_arena_t *a);
 /* Rebuild the pool's index from the pagemap (the arena check's sweep). */
 void shmc__pool_repair(shmc_arena_t *a);
 
+/* Failure injection for tests: the (N+1)-th reservation of punched pages
+ * from now fails, once (as when memory is short). Negative: off. */
+void shmc__pool_fail_reserve_after(long n);
+
 /* Mark NPAGES pages at OFF as a run of class CLS, its first page last. */
 void shmc__pages_mark(shmc_arena_t *a, uint64_t off, uint64_t npages, unsigned cls);
 
