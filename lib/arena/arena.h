@@ -55,7 +55,7 @@ struct shmc__class_head {
 	atomic_u64 carved;
 	atomic_u64 park;      /* a free list taken away to be scavenged */
 	atomic_u64 retiring;  /* ... and the blocks of its empty slabs */
-	atomic_u64 scav_mark; /* free blocks the last scavenge left */
+	atomic_u64 scav_at;   /* free blocks that start a scavenge (slabs.c) */
 	atomic_u32 scav_lock[2]; /* a struct shmc__olock (arena/olock.h) */
 } __attribute__((aligned(CACHE_LINE)));
 _Static_assert(sizeof(struct shmc__class_head) == CACHE_LINE, "a class head is one line");

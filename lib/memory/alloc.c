@@ -56,9 +56,7 @@
 #include "memory/slabs.h"
 
 static uint64_t class_size_tab[SHMC__NCLASSES];
-/* Small classes: free blocks beyond twice the last scavenge's leftovers plus
- * this many start a scavenge (two slabs' worth). */
-static uint64_t scav_slack_tab[SHMC__NCLASSES];
+static uint64_t slab_blocks_tab[SHMC__NCLASSES]; /* small classes */
 static unsigned nclasses, nsmall;
 static pthread_once_t classes_once = PTHREAD_ONCE_INIT;
 static _Atomic long fail_countdown = -1;
@@ -89,8 +87,7 @@ static void classes_init(void)
 	nclasses = n;
 	SHMC_ASSERT(class_size_tab[nclasses - 1] >= SHMC__MAX_BLOCK);
 	for (unsigned c = 0; c < nsmall; c++)
-		scav_slack_tab[c] = 2 * ((SHMC__SLAB_PAGES << SHMC__PAGE_SHIFT) /
-					 class_size_tab[c]);
+		slab_blocks_tab[c] = (SHMC__SLAB_PAGES << SHMC__PAGE_SHIFT) / class_size_tab[c];
 }
 
 static inline void classes_ready(void)
@@ -151,10 +148,16 @@ bool shmc__class_is_small(unsigned cls)
 	return is_small(cls);
 }
 
+uint64_t shmc__scav_at(unsigned cls, uint64_t kept, bool spared)
+{
+	classes_ready();
+	return 2 * kept + 2 * slab_blocks_tab[cls] + spared;
+}
+
 uint64_t shmc__slab_blocks(unsigned cls)
 {
 	classes_ready();
-	return is_small(cls) ? scav_slack_tab[cls] / 2 : 1;
+	return is_small(cls) ? slab_blocks_tab[cls] : 1;
 }
 
 void shmc__alloc_init(shmc_arena_t *a)
@@ -169,7 +172,7 @@ void shmc__alloc_init(shmc_arena_t *a)
 		st_relaxed(&h->carved, 0);
 		st_relaxed(&h->park, 0);
 		st_relaxed(&h->retiring, 0);
-		st_relaxed(&h->scav_mark, 0);
+		st_relaxed(&h->scav_at, c < nsmall ? shmc__scav_at(c, 0, false) : 0);
 		st_relaxed(&h->scav_lock[0], 0);
 		st_relaxed(&h->scav_lock[1], 0);
 	}
@@ -245,8 +248,8 @@ static int refill(shmc_arena_t *a, unsigned cls, uint64_t *out)
 	atomic_fetch_add_explicit(&h->carved, nblocks, memory_order_relaxed);
 	atomic_fetch_add_explicit(&h->in_use, 1, memory_order_relaxed);
 	/* The list ran dry: what the last scavenge left is in use. */
-	if (is_small(cls) && ld_relaxed(&h->scav_mark))
-		st_relaxed(&h->scav_mark, 0);
+	if (is_small(cls) && ld_relaxed(&h->scav_at) != shmc__scav_at(cls, 0, false))
+		st_relaxed(&h->scav_at, shmc__scav_at(cls, 0, false));
 	if (nblocks > 1) {
 		/* Link blocks 1..n-1 privately, then publish them in one CAS. */
 		uint64_t first = run + size;
@@ -350,12 +353,19 @@ uint64_t shmc__block_size(const shmc_arena_t *a, uint64_t off)
 	return cls < 0 ? 0 : class_size_tab[cls];
 }
 
+/* Out of line, so that the free path stays a leaf that saves no register. */
+__attribute__((noinline, cold)) static void scavenge(shmc_arena_t *a, unsigned cls)
+{
+	shmc__slabs_scavenge(a, cls, false);
+}
+
 /* A large block goes straight back to the page pool. Until this process
  * holds a slot (it may be reaping a dead one's memory while attaching), the
  * pool cannot be locked: the block then waits on its class's list, which
  * the next scavenge of the class empties into the pool. */
-static void free_large(shmc_arena_t *a, struct shmc__class_head *h, uint64_t off,
-		       unsigned cls)
+__attribute__((noinline)) static void free_large(shmc_arena_t *a,
+						  struct shmc__class_head *h,
+						  uint64_t off, unsigned cls)
 {
 	atomic_fetch_sub_explicit(&h->in_use, 1, memory_order_relaxed);
 	atomic_fetch_sub_explicit(&h->carved, 1, memory_order_relaxed);
@@ -380,12 +390,12 @@ void shmc__free(shmc_arena_t *a, uint64_t off)
 	 * its next owner's. */
 	shmc__push_chain(h, off, shmc__next_word(a, off));
 	uint64_t in_use = atomic_fetch_sub_explicit(&h->in_use, 1, memory_order_relaxed) - 1;
-	/* Free blocks: carved - in_use. Scavenging costs a walk of the list,
-	 * so it waits until the list has doubled since the last one. */
-	uint64_t nfree = ld_relaxed(&h->carved) - in_use;
-	if (unlikely(nfree >= 2 * ld_relaxed(&h->scav_mark) + scav_slack_tab[cls] &&
-		     nfree <= ld_relaxed(&h->carved)))
-		shmc__slabs_scavenge(a, (unsigned)cls);
+	/* Free blocks: carved - in_use (signed: the counters may be off by a
+	 * little after a kill). Scavenging walks the list, so it waits until
+	 * the list has doubled since the last one (slabs.c). */
+	if (unlikely((int64_t)(ld_relaxed(&h->carved) - in_use) >=
+		     (int64_t)ld_relaxed(&h->scav_at)))
+		scavenge(a, (unsigned)cls);
 }
 
 void shmc__alloc_trim(shmc_arena_t *a)

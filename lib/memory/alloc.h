@@ -60,6 +60,11 @@ uint64_t shmc__run_start(const shmc_arena_t *a, uint64_t off, unsigned cls);
 /* Blocks in one slab of small class CLS. */
 uint64_t shmc__slab_blocks(unsigned cls);
 
+/* The free blocks at which frees start the next scavenge of small class CLS
+ * (its scav_at), when the last one left KEPT free blocks, SPARED whether
+ * empty slabs among them (bit 0). */
+uint64_t shmc__scav_at(unsigned cls, uint64_t kept, bool spared);
+
 /* Failure injection for tests: the (N+1)-th allocation from now fails with
  * SHMC_EFULL, once. A negative N switches injection off. Process-wide. */
 void shmc__alloc_fail_after(long n);

@@ -45,10 +45,15 @@
  * adjacent loads for a whole scavenge and trim.
  *
  * Scavenging is amortised: the freeing process starts it when the class's
- * free blocks reach twice what the last scavenge left plus two slabs, so
- * the walk is paid for by the frees since; a class whose list has not grown
- * is never walked again. Only one process scavenges a class at a time (the
- * class's `scav` owner lock, try-locked: whoever finds it busy moves on).
+ * free blocks reach twice what the last scavenge left plus two slabs
+ * (`scav_at`), so the walk is paid for by the frees since. A scavenge
+ * started so leaves SHMC__SLABS_KEPT empty slabs to the class, so that a
+ * class whose use swings by a slab does not send slabs to the pool and take
+ * them back over and over; scavenging every class (when the arena is full,
+ * and shmc__alloc_trim()) takes them too, and skips a class whose list has
+ * not grown since a scavenge that left no empty slab. Only one process
+ * scavenges a class at a time (the class's `scav` owner lock, try-locked:
+ * whoever finds it busy moves on).
  *
  * Dying. Every block the scavenger holds is on one of two chains parked in
  * the class header, `park` (the list it took) and `retiring`, but for the
@@ -202,7 +207,7 @@ static void slab_back(shmc_arena_t *a, struct shmc__class_head *h, uint64_t slab
 }
 
 static uint64_t scavenge_slabs(shmc_arena_t *a, struct shmc__class_head *h,
-			       unsigned cls, uint64_t limit)
+			       unsigned cls, uint64_t limit, bool all)
 {
 	uint64_t bps = shmc__slab_blocks(cls), size = shmc__class_size(cls);
 	/* The chain's slabs: no more than its blocks, nor than the class's
@@ -242,16 +247,24 @@ static uint64_t scavenge_slabs(shmc_arena_t *a, struct shmc__class_head *h,
 	}
 	/* Which slabs are complete. A chain longer than the blocks that fit
 	 * below brk has a cycle, whose repeats would fake complete slabs. */
-	uint64_t nslabs = 0, *slabs = NULL;
+	uint64_t nslabs = 0, *slabs = NULL, spare = all ? 0 : SHMC__SLABS_KEPT, spared = 0;
 	if (counted && last && !(b && n == limit)) {
 		for (size_t i = 0; i < t.cap; i++)
 			nslabs += t.t[i].n == bps;
+		/* The first SPARE empty slabs stay (their count is unmarked). */
+		for (size_t i = 0; i < t.cap && spare && nslabs; i++)
+			if (t.t[i].n == bps) {
+				t.t[i].n = 0;
+				spare--;
+				spared++;
+				nslabs--;
+			}
 		slabs = nslabs ? calloc(nslabs, sizeof(uint64_t)) : NULL;
 	}
 	if (slabs == NULL) {
 		chain_end(a, cls, first, limit, &last);
 		republish(h, a, last ? first : 0, last);
-		st_relaxed(&h->scav_mark, n);
+		st_relaxed(&h->scav_at, shmc__scav_at(cls, n, false));
 		free(t.t);
 		return 0;
 	}
@@ -307,7 +320,7 @@ static uint64_t scavenge_slabs(shmc_arena_t *a, struct shmc__class_head *h,
 		nslabs = 0;
 	}
 	republish(h, a, keep_first, prev);
-	st_relaxed(&h->scav_mark, kept);
+	st_relaxed(&h->scav_at, shmc__scav_at(cls, kept, spared != 0));
 	free(slabs);
 	return nslabs * SHMC__SLAB_PAGES;
 }
@@ -347,7 +360,7 @@ static uint64_t scavenge_large(shmc_arena_t *a, struct shmc__class_head *h,
 	return n * npages;
 }
 
-uint64_t shmc__slabs_scavenge(shmc_arena_t *a, unsigned cls)
+uint64_t shmc__slabs_scavenge(shmc_arena_t *a, unsigned cls, bool all)
 {
 	if (a->token == 0 || cls >= shmc__class_count())
 		return 0;
@@ -362,7 +375,7 @@ uint64_t shmc__slabs_scavenge(shmc_arena_t *a, unsigned cls)
 	uint64_t limit = (brk - a->hdr->data_off) / shmc__class_size(cls) + 1;
 	/* A dead scavenger's chain (a live one never leaves park set). */
 	unpark(a, h, cls, limit);
-	uint64_t pages = shmc__class_is_small(cls) ? scavenge_slabs(a, h, cls, limit)
+	uint64_t pages = shmc__class_is_small(cls) ? scavenge_slabs(a, h, cls, limit, all)
 						   : scavenge_large(a, h, cls, limit);
 	shmc__olock_release(l);
 	return pages;
@@ -380,13 +393,15 @@ uint64_t shmc__slabs_scavenge_all(shmc_arena_t *a)
 		if (shmc__class_is_small(c)) {
 			uint64_t carved = ld_relaxed(&h->carved), in_use = ld_relaxed(&h->in_use);
 			uint64_t nfree = carved > in_use ? carved - in_use : 0;
+			uint64_t at = ld_relaxed(&h->scav_at), bps = shmc__slab_blocks(c);
+			uint64_t kept = at >= 2 * bps ? (at - 2 * bps) / 2 : 0;
 			/* Less than a slab free, or nothing freed since the last
-			 * scavenge: no slab can be empty that was not before. */
-			if (!parked &&
-			    (nfree < shmc__slab_blocks(c) || nfree <= ld_relaxed(&h->scav_mark)))
+			 * scavenge, which spared no empty slab: no slab can be
+			 * empty that was not before. */
+			if (!parked && (nfree < bps || (nfree <= kept && !(at & 1))))
 				continue;
 		}
-		pages += shmc__slabs_scavenge(a, c);
+		pages += shmc__slabs_scavenge(a, c, true);
 	}
 	return pages;
 }

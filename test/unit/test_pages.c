@@ -416,7 +416,7 @@ Test(pages, a_killed_scavengers_parked_blocks_are_free_and_pushed_back,
 	cr_assert_eq(rep.leaked_blocks, keep, "parked blocks are free, not leaked");
 	cr_assert_geq(rep.free_blocks, nfree);
 	/* The next scavenger takes the lock over and pushes them back. */
-	shmc__slabs_scavenge(A, cls);
+	shmc__slabs_scavenge(A, cls, true);
 	cr_assert_eq(atomic_load(&h->park), 0);
 	cr_assert_eq(atomic_load(&h->retiring), 0);
 	expect_clean_holding(keep, "pushed back");
@@ -441,7 +441,7 @@ static int race_churn(int i, void *arg)
 	(void)arg;
 	if (i == 2) { /* the scavenger */
 		for (int k = 0; k < RACE_OPS / 20; k++) {
-			shmc__slabs_scavenge(A, class_of(64));
+			shmc__slabs_scavenge(A, class_of(64), k % 2);
 			if (k % 64 == 0)
 				shmc__pool_trim(A);
 		}
