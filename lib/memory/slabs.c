@@ -162,8 +162,11 @@ static void push_private(struct shmc__class_head *h, shmc_arena_t *a, uint64_t f
 #ifdef SHMC_TSAN
 	/* Pairs with the acquire in shmc__alloc(), per block; the last one is
 	 * released by shmc__push_chain(). */
-	for (uint64_t b = first; b != last; b = ld_relaxed(shmc__next_word(a, b)))
+	for (uint64_t b = first; b != last;) {
+		uint64_t next = ld_relaxed(shmc__next_word(a, b)); /* before */
 		SHMC_TSAN_RELEASE(a->base + b);
+		b = next;
+	}
 #endif
 	shmc__push_chain(h, first, shmc__next_word(a, last));
 }
