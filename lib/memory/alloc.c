@@ -18,8 +18,12 @@
  * That pop and a push are the whole fast path; nothing else here is
  * touched by it.
  *
- * Memory flows back. A large block goes back to the page pool as soon as it
- * is freed. A small block goes onto its class's list, and when a list has
+ * Memory flows back. A large block of more than SHMC__LARGE_CACHE_MAX goes
+ * back to the page pool as soon as it is freed; a smaller one onto its
+ * class's list, a cache of SHMC__LARGE_CACHE_BYTES (at least one block)
+ * that serves the class's next allocations without the pool's lock or a
+ * fault on untouched pages, and is emptied into the pool when full. A small
+ * block goes onto its class's list too, and when a list has
  * grown to twice what its last scavenge left plus two slabs, the freeing
  * process scavenges the class (slabs.c): every slab whose blocks are all on
  * the list goes to the pool, where any class or large block can reuse its
@@ -151,6 +155,10 @@ bool shmc__class_is_small(unsigned cls)
 uint64_t shmc__scav_at(unsigned cls, uint64_t kept, bool spared)
 {
 	classes_ready();
+	if (!is_small(cls)) { /* a full cache (see SHMC__LARGE_CACHE_BYTES) */
+		uint64_t n = SHMC__LARGE_CACHE_BYTES / class_size_tab[cls];
+		return (n ? n : 1) + 1;
+	}
 	return 2 * kept + 2 * slab_blocks_tab[cls] + spared;
 }
 
@@ -172,7 +180,7 @@ void shmc__alloc_init(shmc_arena_t *a)
 		st_relaxed(&h->carved, 0);
 		st_relaxed(&h->park, 0);
 		st_relaxed(&h->retiring, 0);
-		st_relaxed(&h->scav_at, c < nsmall ? shmc__scav_at(c, 0, false) : 0);
+		st_relaxed(&h->scav_at, c < nclasses ? shmc__scav_at(c, 0, false) : 0);
 		st_relaxed(&h->scav_lock[0], 0);
 		st_relaxed(&h->scav_lock[1], 0);
 	}
@@ -353,10 +361,15 @@ uint64_t shmc__block_size(const shmc_arena_t *a, uint64_t off)
 	return cls < 0 ? 0 : class_size_tab[cls];
 }
 
-/* Out of line, so that the free path stays a leaf that saves no register. */
-__attribute__((noinline, cold)) static void scavenge(shmc_arena_t *a, unsigned cls)
+/* Out of line, so that the free path stays a leaf that saves no register:
+ * the scavenge the free path asked for, or (when not) the pool's tick. */
+__attribute__((noinline, cold)) static void free_slow(shmc_arena_t *a, unsigned cls,
+						      bool full)
 {
-	shmc__slabs_scavenge(a, cls, false);
+	if (full)
+		shmc__slabs_scavenge(a, cls, false);
+	else
+		shmc__pool_tick(a);
 }
 
 /* A large block goes straight back to the page pool. Until this process
@@ -382,24 +395,29 @@ void shmc__free(shmc_arena_t *a, uint64_t off)
 	if (cls < 0)
 		return;
 	struct shmc__class_head *h = &a->hdr->classes[cls];
-	if (unlikely(!is_small(cls))) {
+	if (unlikely(class_size_tab[cls] > SHMC__LARGE_CACHE_MAX)) {
 		free_large(a, h, off, (unsigned)cls);
 		return;
 	}
 	/* push_chain() tells TSan that our uses of the block happen before
 	 * its next owner's. */
-	shmc__push_chain(h, off, shmc__next_word(a, off));
+	uint64_t tag = shmc__push_chain(h, off, shmc__next_word(a, off));
 	uint64_t in_use = atomic_fetch_sub_explicit(&h->in_use, 1, memory_order_relaxed) - 1;
 	/* Free blocks: carved - in_use (signed: the counters may be off by a
 	 * little after a kill). Scavenging walks the list, so it waits until
-	 * the list has doubled since the last one (slabs.c). */
-	if (unlikely((int64_t)(ld_relaxed(&h->carved) - in_use) >=
-		     (int64_t)ld_relaxed(&h->scav_at)))
-		scavenge(a, (unsigned)cls);
+	 * the list has doubled since the last one (slabs.c); a large class's
+	 * list is a small cache, emptied into the pool when it is full. */
+	bool full = (int64_t)(ld_relaxed(&h->carved) - in_use) >= (int64_t)ld_relaxed(&h->scav_at);
+	/* Once in SHMC__POOL_TICK operations on a list, the pool looks for
+	 * runs old enough to give back, so that it does so even while every
+	 * allocation is served by a list. (Two tag values: a list that only
+	 * alternates pops and pushes gives its pushes tags of one parity.) */
+	if (unlikely(full || (tag & (SHMC__POOL_TICK - 1)) <= 1))
+		free_slow(a, (unsigned)cls, full);
 }
 
 void shmc__alloc_trim(shmc_arena_t *a)
 {
 	shmc__slabs_scavenge_all(a);
-	shmc__pool_trim(a);
+	shmc__pool_trim(a, true);
 }

@@ -36,9 +36,10 @@ static inline void shmc__head_load(struct shmc__class_head *h, uint64_t *off,
 				    memory_order_acquire);
 }
 
-/* Push the chain first..last (already linked through their first words). */
-static inline void shmc__push_chain(struct shmc__class_head *h, uint64_t first,
-				    atomic_u64 *last_next)
+/* Push the chain first..last (already linked through their first words).
+ * @return the list's new tag (it counts the list's pushes and pops) */
+static inline uint64_t shmc__push_chain(struct shmc__class_head *h, uint64_t first,
+					atomic_u64 *last_next)
 {
 	uint64_t off, tag;
 	do {
@@ -52,6 +53,7 @@ static inline void shmc__push_chain(struct shmc__class_head *h, uint64_t first,
 		SHMC_TSAN_RELEASE(last_next);
 		/* Full barrier: the chain's links are visible before its head. */
 	} while (!shmc__cas2(&h->free, off, tag, first, tag + 1));
+	return tag + 1;
 }
 
 /* Take the whole list in one CAS: *first receives its first block (0 when

@@ -31,12 +31,20 @@
  *     before it (the tail on the page before says where that run starts)
  *     and one starting just after it.
  *   trim: when more than max(1 MiB, committed / 8) of the pool is backed by
- *     memory, the inner pages of the biggest runs are punched out of the
- *     file (fallocate PUNCH_HOLE|KEEP_SIZE) until half that is left, at most
- *     TRIM_BUDGET pages per hold of the lock. The arena is a MAP_SHARED
- *     file: punching frees the pages for every process at once. The bits are
- *     set before the hole is punched; a crash in between leaves reserved
- *     pages that read as punched, which costs a needless posix_fallocate.
+ *     memory, the inner pages of runs are punched out of the file
+ *     (fallocate PUNCH_HOLE|KEEP_SIZE), biggest runs first, until half that
+ *     is left, at most TRIM_BUDGET pages per hold of the lock. The arena is
+ *     a MAP_SHARED file: punching frees the pages for every process at
+ *     once. Which runs: those that have stayed free for TRIM_DECAY_NS (a
+ *     pool that serves a churn of blocks keeps its pages: punching them
+ *     would only make the next allocation reserve and fault them in again),
+ *     looked for at most every TRIM_PERIOD_NS by puts, takes, and frees
+ *     now and then (shmc__pool_tick(), so that a pool nobody uses still
+ *     ages); any run,
+ *     at once, when the backed pool exceeds max(64 MiB, committed / 2) (a
+ *     large clear) or when asked (shmc_arena_reclaim()). The bits are set
+ *     before the hole is punched; a crash in between leaves reserved pages
+ *     that read as punched, which costs a needless posix_fallocate.
  *
  * Why punching is safe. A page enters the pool only when no block in it is
  * live: a slab when every block of it is on its class's free list (slabs.c),
@@ -59,6 +67,7 @@
  * stray write) triggers the same rebuild rather than being followed.
  */
 #include <string.h>
+#include <time.h>
 
 #include "arena/olock.h"
 #include "memory/alloc.h"
@@ -69,12 +78,16 @@
 #define FIRST_FIT_SCAN 64u               /* runs tried in the request's own bin */
 #define TRIM_BUDGET ((uint64_t)16384)    /* pages punched per hold of the lock */
 #define TRIM_FLOOR ((uint64_t)256)       /* 1 MiB: pages always kept backed */
+#define TRIM_HIGH_FLOOR ((uint64_t)16384) /* 64 MiB: ... and not punched at once */
+#define TRIM_DECAY_NS 1000000000ull      /* a run free this long is punched */
+#define TRIM_PERIOD_NS 100000000ull      /* how often runs are looked at */
 
 struct run_head {
 	atomic_u64 magic;
 	atomic_u64 npages;
 	atomic_u64 npunched; /* inner pages given back */
 	atomic_u64 next, prev; /* the bin's list: run offsets, 0 at the ends */
+	atomic_u64 freed_ns; /* when pages were last put into it */
 };
 
 struct run_tail {
@@ -91,8 +104,16 @@ struct op {
 	struct shmc__pool *p;
 	uint16_t *pm;
 	uint64_t data_off, brk; /* brk as read under the lock */
+	uint64_t now;           /* CLOCK_MONOTONIC_COARSE at the lock */
 	bool broken;            /* a link or header failed validation */
 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 static inline struct shmc__olock *pool_olock(shmc_arena_t *a)
 {
@@ -218,6 +239,7 @@ static void write_run(struct op *o, uint64_t off, uint64_t n, uint64_t npunched)
 	st_relaxed(&h->magic, RUN_MAGIC ^ off);
 	st_relaxed(&h->npages, n);
 	st_relaxed(&h->npunched, npunched);
+	st_relaxed(&h->freed_ns, o->now);
 	st_relaxed(&t->magic, TAIL_MAGIC ^ off);
 	st_relaxed(&t->start, off);
 	pm_set(o->pm, off, SHMC__PM_FREE | SHMC__PM_RUN_START | (n == 1 ? SHMC__PM_RUN_END : 0));
@@ -274,12 +296,18 @@ static int unpunch(struct op *o, uint64_t off, uint64_t n, uint64_t *npunched)
 	return 0;
 }
 
-/* Pages the pool may keep backed: max(1 MiB, committed / 8). */
-static uint64_t trim_limit(struct op *o)
+/* Committed pages, less those given back. */
+static uint64_t committed_pages(struct op *o)
 {
 	uint64_t c = ld_relaxed(&o->a->hdr->committed) >> SHMC__PAGE_SHIFT;
 	uint64_t punched = ld_relaxed(&o->p->punched_pages);
-	c = c > punched ? c - punched : 0;
+	return c > punched ? c - punched : 0;
+}
+
+/* Pages the pool may keep backed: max(1 MiB, committed / 8). */
+static uint64_t trim_limit(struct op *o)
+{
+	uint64_t c = committed_pages(o);
 	return c / 8 > TRIM_FLOOR ? c / 8 : TRIM_FLOOR;
 }
 
@@ -319,45 +347,76 @@ static int64_t punch_run(struct op *o, uint64_t off, uint64_t n, uint64_t want)
 	return (int64_t)done;
 }
 
+/* One pass over the bins, biggest runs first, punching the runs allowed
+ * (ANY_AGE, or old enough) until *backed reaches GOAL or *done the budget;
+ * *steps bounds the runs visited. @return false when punching failed or a
+ * run was malformed (o->broken) */
+static bool trim_pass(struct op *o, uint64_t goal, bool any_age, uint64_t *backed,
+		      uint64_t *done, uint64_t *steps)
+{
+	struct shmc__pool *p = o->p;
+	for (unsigned b = SHMC__POOL_BINS; b-- > 0;) {
+		uint64_t off = ld_relaxed(&p->bins[b]);
+		for (; off && *backed > goal && *done < TRIM_BUDGET && *steps; --*steps) {
+			uint64_t k, n = shmc__pool_run(o->a, off, o->brk, &k);
+			if (n == 0) {
+				o->broken = true;
+				return false;
+			}
+			struct run_head *h = head_at(o->a, off);
+			bool old = o->now - ld_relaxed(&h->freed_ns) >= TRIM_DECAY_NS;
+			if (n > 2 && k < n - 2 && (any_age || old)) {
+				uint64_t want = *backed - goal;
+				want = want < TRIM_BUDGET - *done ? want : TRIM_BUDGET - *done;
+				int64_t got = punch_run(o, off, n, want);
+				if (got < 0)
+					return false;
+				*backed -= (uint64_t)got;
+				*done += (uint64_t)got;
+			}
+			off = ld_relaxed(&h->next);
+		}
+	}
+	return true;
+}
+
 /* Give back pages beyond the threshold, at most TRIM_BUDGET of them,
- * biggest runs first. @return pages punched */
-static uint64_t trim_locked(struct op *o)
+ * biggest runs first: runs that have been free for TRIM_DECAY_NS, or any
+ * when FORCE or when the pool holds more than half of what is committed.
+ * @return pages punched */
+static uint64_t trim_locked(struct op *o, bool force)
 {
 	struct shmc__pool *p = o->p;
 	uint64_t nfree = ld_relaxed(&p->free_pages), punched = ld_relaxed(&p->punched_pages);
 	uint64_t backed = nfree > punched ? nfree - punched : 0;
 	uint64_t limit = trim_limit(o);
-	/* Nothing to do, or nothing punchable since the last trim gave up. */
-	if (backed <= limit || backed <= ld_relaxed(&p->trim_mark) + limit / 2)
+	if (backed <= limit)
 		return 0;
-	uint64_t goal = limit / 2, done = 0, steps = nfree + SHMC__POOL_BINS;
-	bool failed = false;
-	for (unsigned b = SHMC__POOL_BINS; b-- > 0 && backed > goal && !failed &&
-					   done < TRIM_BUDGET;) {
-		uint64_t off = ld_relaxed(&p->bins[b]);
-		while (off && backed > goal && done < TRIM_BUDGET && steps--) {
-			uint64_t k, n = shmc__pool_run(o->a, off, o->brk, &k);
-			if (n == 0) {
-				o->broken = true;
-				return done;
-			}
-			if (n > 2 && k < n - 2) {
-				uint64_t want = backed - goal;
-				want = want < TRIM_BUDGET - done ? want : TRIM_BUDGET - done;
-				int64_t got = punch_run(o, off, n, want);
-				if (got < 0) {
-					failed = true;
-					break;
-				}
-				backed -= (uint64_t)got;
-				done += (uint64_t)got;
-			}
-			off = ld_relaxed(&head_at(o->a, off)->next);
-		}
+	uint64_t high = committed_pages(o) / 2;
+	high = high > TRIM_HIGH_FLOOR ? high : TRIM_HIGH_FLOOR;
+	/* Ignoring age: only if something punchable may have come since the
+	 * last trim that found nothing left to punch. */
+	bool any_age = (force || backed > high) &&
+		       backed > ld_relaxed(&p->trim_mark) + limit / 2;
+	if (!any_age) {
+		if (o->now - ld_relaxed(&p->trim_ns) < TRIM_PERIOD_NS)
+			return 0;
+		st_relaxed(&p->trim_ns, o->now);
+	}
+	/* Down to half the limit. Punching lowers what is committed, and so
+	 * the limit: a few passes reach the point where both agree. */
+	uint64_t done = 0, steps = 4 * (nfree + SHMC__POOL_BINS);
+	for (unsigned pass = 0; pass < 4 && done < TRIM_BUDGET; pass++) {
+		uint64_t goal = trim_limit(o) / 2, before = done;
+		if (backed <= goal || !trim_pass(o, goal, any_age, &backed, &done, &steps) ||
+		    done == before)
+			break;
 	}
 	/* Stopped by the budget: the caller comes back. Otherwise what is left
-	 * backed cannot be punched (headers, tails): wait for it to grow. */
-	st_relaxed(&p->trim_mark, done >= TRIM_BUDGET ? 0 : backed);
+	 * backed cannot be punched now (headers, tails, young runs): ignoring
+	 * age is not tried again until the pool has grown. */
+	if (any_age)
+		st_relaxed(&p->trim_mark, done >= TRIM_BUDGET ? 0 : backed);
 	return done;
 }
 
@@ -417,6 +476,7 @@ static bool pool_lock(shmc_arena_t *a, struct op *o)
 	if (o->brk > a->capacity)
 		o->brk = a->capacity;
 	o->broken = false;
+	o->now = now_ns();
 	if (rc == SHMC__LOCKED_OWNER_DIED)
 		rebuild_locked(o);
 	return true;
@@ -500,6 +560,8 @@ int shmc__pool_take(shmc_arena_t *a, uint64_t npages, unsigned cls, uint64_t *of
 		rebuild_locked(&o);
 		rc = take_locked(&o, npages, cls, off);
 	}
+	if (!o.broken)
+		trim_locked(&o, false);
 	pool_unlock(&o);
 	return rc;
 }
@@ -568,24 +630,33 @@ bool shmc__pool_put(shmc_arena_t *a, const uint64_t *offs, size_t n, uint64_t np
 		put_locked(&o, offs[i], npages);
 	if (o.broken)
 		rebuild_locked(&o);
-	uint64_t punched = trim_locked(&o);
+	uint64_t punched = trim_locked(&o, false);
 	pool_unlock(&o);
 	if (punched >= TRIM_BUDGET)
-		shmc__pool_trim(a);
+		shmc__pool_trim(a, false);
 	return true;
 }
 
-void shmc__pool_trim(shmc_arena_t *a)
+void shmc__pool_trim(shmc_arena_t *a, bool force)
 {
 	struct op o;
 	for (unsigned i = 0; i < (1u << 20); i++) { /* bounded: 64 GiB a round */
 		if (!pool_lock(a, &o))
 			return;
-		uint64_t punched = trim_locked(&o);
+		uint64_t punched = trim_locked(&o, force);
 		pool_unlock(&o);
 		if (punched < TRIM_BUDGET)
 			return;
 	}
+}
+
+void shmc__pool_tick(shmc_arena_t *a)
+{
+	struct shmc__pool *p = &a->hdr->pool;
+	uint64_t nfree = ld_relaxed(&p->free_pages), punched = ld_relaxed(&p->punched_pages);
+	if (nfree <= punched + TRIM_FLOOR || now_ns() - ld_relaxed(&p->trim_ns) < TRIM_PERIOD_NS)
+		return;
+	shmc__pool_trim(a, false);
 }
 
 void shmc__pool_repair(shmc_arena_t *a)

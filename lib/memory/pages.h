@@ -13,13 +13,20 @@
 int shmc__pool_take(shmc_arena_t *a, uint64_t npages, unsigned cls, uint64_t *off);
 
 /* Return N runs of NPAGES pages each, at OFFS, to the pool; then give pages
- * back to the system if the pool holds more than its threshold. The runs
+ * back to the system if the pool holds more than its threshold (see
+ * pages.c: which pages, and when). The runs
  * must hold no live block. @return false when the pool could not be locked
  * (this process is not attached yet): nothing was done */
 bool shmc__pool_put(shmc_arena_t *a, const uint64_t *offs, size_t n, uint64_t npages);
 
-/* Give pages back to the system if the pool holds more than its threshold. */
-void shmc__pool_trim(shmc_arena_t *a);
+/* Give pages back to the system if the pool holds more than its threshold:
+ * those of runs free for a while, or any when FORCE (see pages.c). */
+void shmc__pool_trim(shmc_arena_t *a, bool force);
+
+/* Called now and then by frees (every SHMC__POOL_TICK operations on a
+ * class's list): trim if the pool may hold runs old enough. Cheap when not. */
+#define SHMC__POOL_TICK 65536u
+void shmc__pool_tick(shmc_arena_t *a);
 
 /* Rebuild the pool's index from the pagemap (the arena check's sweep). */
 void shmc__pool_repair(shmc_arena_t *a);

@@ -328,8 +328,9 @@ static uint64_t scavenge_slabs(shmc_arena_t *a, struct shmc__class_head *h,
 	return nslabs * SHMC__SLAB_PAGES;
 }
 
-/* A large class's list holds only blocks freed before this process could
- * lock the pool (alloc.c, free_large()): they all go to the pool. */
+/* A large class's list is a cache of freed blocks (alloc.c), and holds
+ * those freed before this process could lock the pool: they all go to the
+ * pool. */
 static uint64_t scavenge_large(shmc_arena_t *a, struct shmc__class_head *h,
 			       unsigned cls, uint64_t limit)
 {

@@ -77,8 +77,8 @@ static void expect_clean(const char *when)
 	expect_clean_holding(0, when);
 }
 
-/* Blocks of 64 KiB taken until one comes from brk: then the pool has no run
- * of 16 pages left, and blocks of 16 pages or more are carved in order. */
+/* Blocks of 2 MiB taken until one comes from brk: then the pool has no run
+ * of 512 pages left, and blocks of 512 pages or more are carved in order. */
 static uint64_t *drained;
 static size_t ndrained;
 
@@ -87,7 +87,7 @@ static void drain_pool(void)
 	drained = malloc(4096 * sizeof(uint64_t));
 	for (ndrained = 0; ndrained < 4096; ndrained++) {
 		size_t used = stats_now().used;
-		ASSERT_OK(shmc__alloc(A, 64 << 10, &drained[ndrained]));
+		ASSERT_OK(shmc__alloc(A, 2 << 20, &drained[ndrained]));
 		if (stats_now().used > used)
 			break;
 	}
@@ -145,8 +145,11 @@ Test(pages, an_empty_slab_serves_another_class_without_growing_the_arena,
 Test(pages, freed_neighbours_merge_into_one_run_that_serves_a_bigger_block,
      .init = empty_pool_setup, .fini = empty_pool_teardown)
 {
-	const uint64_t sz = 64 << 10; /* a class of exactly 16 pages */
+	/* A class of exactly 512 pages, above SHMC__LARGE_CACHE_MAX: freed
+	 * blocks go straight to the pool. */
+	const uint64_t sz = 2 << 20, pages = sz >> SHMC__PAGE_SHIFT;
 	cr_assert_eq(shmc__alloc_usable(sz), sz);
+	cr_assert_gt(sz, SHMC__LARGE_CACHE_MAX);
 	uint64_t b[3];
 	for (int i = 0; i < 3; i++)
 		ASSERT_OK(shmc__alloc(A, sz, &b[i]));
@@ -154,33 +157,62 @@ Test(pages, freed_neighbours_merge_into_one_run_that_serves_a_bigger_block,
 	uint64_t brk = stats_now().used;
 	/* The middle one first: then each side merges with it. */
 	shmc__free(A, b[1]);
-	cr_assert_eq(shmc__pool_run(A, b[1], brk, NULL), 16);
+	cr_assert_eq(shmc__pool_run(A, b[1], brk, NULL), pages);
 	shmc__free(A, b[0]);
-	cr_assert_eq(shmc__pool_run(A, b[0], brk, NULL), 32);
+	cr_assert_eq(shmc__pool_run(A, b[0], brk, NULL), 2 * pages);
 	shmc__free(A, b[2]);
-	cr_assert_eq(shmc__pool_run(A, b[0], brk, NULL), 48, "one run of 48 pages");
+	cr_assert_eq(shmc__pool_run(A, b[0], brk, NULL), 3 * pages, "one run of three blocks");
 	cr_assert_eq(shmc__pool_run(A, b[1], brk, NULL), 0, "a merged run's old head stays one");
 	expect_clean_holding(ndrained, "three runs merged");
-	/* 160 KiB (40 pages) fits in it, cut from its end. */
-	uint64_t big;
-	ASSERT_OK(shmc__alloc(A, 160 << 10, &big));
-	cr_assert_eq(big, b[0] + (8 << SHMC__PAGE_SHIFT));
-	cr_assert_eq(shmc__pool_run(A, b[0], brk, NULL), 8);
+	/* 5 MiB (a class of 1280 pages) fits in it, cut from its end. */
+	uint64_t big, bigsz = 5 << 20;
+	cr_assert_eq(shmc__alloc_usable(bigsz), bigsz);
+	ASSERT_OK(shmc__alloc(A, bigsz, &big));
+	cr_assert_eq(big, b[0] + 3 * sz - bigsz);
+	cr_assert_eq(shmc__pool_run(A, b[0], brk, NULL), (3 * sz - bigsz) >> SHMC__PAGE_SHIFT);
 	cr_assert_eq(stats_now().used, brk, "the arena grew");
 	expect_clean_holding(ndrained + 1, "a block cut from the run");
 	shmc__free(A, big);
-	cr_assert_eq(shmc__pool_run(A, b[0], brk, NULL), 48);
+	cr_assert_eq(shmc__pool_run(A, b[0], brk, NULL), 3 * pages);
 }
 
 /* Pages go back to the system -------------------------------------------------------- */
 
-Test(pages, pages_beyond_the_threshold_are_given_back_and_reserved_again,
+/* A pool of more than max(64 MiB, half of what is committed) is punched at
+ * once, as a large clear fills it. */
+static void big_setup(void)
+{
+	A = test_arena((size_t)256 << 20);
+	arena_warm(A);
+	A_base = arena_in_use(A);
+}
+
+Test(pages, a_large_clear_is_given_back_at_once, .init = big_setup, .fini = arena_teardown)
+{
+	const size_t mib = (size_t)1 << 20, n = 20;
+	uint64_t *v = alloc_n(4 * mib, n);
+	shmc_arena_stats_t s0 = stats_now();
+	free_n(v, n);
+	shmc_arena_stats_t s1 = stats_now();
+	cr_assert_geq(s1.pool_bytes, 4 * n * mib);
+	cr_assert_gt(s1.released_bytes, 32 * mib, "only %zu bytes given back", s1.released_bytes);
+	cr_assert_leq(s1.committed + s1.released_bytes, s0.committed + mib);
+	size_t high = s1.committed / 2 > 64 * mib ? s1.committed / 2 : 64 * mib;
+	cr_assert_leq(s1.pool_bytes - s1.released_bytes, high,
+		      "%zu bytes of the pool still backed", s1.pool_bytes - s1.released_bytes);
+}
+
+/* Below that, runs are punched once they have stayed free a while, or on
+ * demand, down to max(1 MiB, committed / 8); taken again, they are
+ * reserved again first. */
+Test(pages, pages_beyond_the_threshold_are_given_back_on_demand_and_reserved_again,
      .init = arena_setup, .fini = arena_teardown)
 {
 	const size_t mib = (size_t)1 << 20, n = 24;
 	uint64_t *v = alloc_n(mib, n);
 	shmc_arena_stats_t s0 = stats_now();
 	free_n(v, n);
+	shmc__alloc_trim(A);
 	shmc_arena_stats_t s1 = stats_now();
 	cr_assert_geq(s1.pool_bytes, n * mib);
 	cr_assert_gt(s1.released_bytes, 16 * mib, "only %zu bytes given back", s1.released_bytes);
@@ -199,14 +231,48 @@ Test(pages, pages_beyond_the_threshold_are_given_back_and_reserved_again,
 	free_n(v, n);
 }
 
+/* A run that stays free is punched by a later pool operation once it is old
+ * (a second), not at once: a pool that serves a churn keeps its pages. */
+Test(pages, a_run_left_free_is_given_back_once_it_is_old, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	const size_t sz = (size_t)4 << 20;
+	uint64_t off, churn;
+	ASSERT_OK(shmc__alloc(A, sz, &off));
+	memset(A->base + off, 1, sz);
+	shmc__free(A, off);
+	shmc_arena_stats_t s0 = stats_now();
+	cr_assert_geq(s0.pool_bytes, sz);
+	cr_assert_lt(s0.released_bytes, sz / 2, "punched at once: %zu", s0.released_bytes);
+	/* Small blocks freed and allocated again meanwhile: every
+	 * SHMC__POOL_TICK operations on a list, a free makes the pool look
+	 * for old runs, and a second later it finds this one. */
+	double t0 = now_s(), end = t0 + TEST_DEADLINE;
+	shmc_arena_stats_t s1;
+	do {
+		for (unsigned i = 0; i < SHMC__POOL_TICK / 16; i++) {
+			ASSERT_OK(shmc__alloc(A, 64, &churn));
+			shmc__free(A, churn);
+		}
+		s1 = stats_now();
+		if (s1.released_bytes >= sz / 2)
+			break;
+		usleep(1000); /* a poll interval */
+	} while (now_s() < end);
+	cr_log_info("punched after %.2f s", now_s() - t0);
+	cr_assert_geq(s1.released_bytes, sz / 2, "not punched in %.0f s", TEST_DEADLINE);
+	cr_assert_geq(now_s() - t0, 0.5, "punched before it was old");
+}
+
 Test(pages, given_back_pages_read_zero_when_reused, .init = empty_pool_setup,
      .fini = empty_pool_teardown)
 {
-	const size_t sz = (size_t)8 << 20;
+	const size_t sz = (size_t)16 << 20; /* more than half of what is committed */
 	uint64_t off, again;
 	ASSERT_OK(shmc__alloc(A, sz, &off));
 	memset(A->base + off, 0xee, sz);
 	shmc__free(A, off);
+	shmc__alloc_trim(A);
 	cr_assert_gt(stats_now().released_bytes, sz / 2);
 	ASSERT_OK(shmc__alloc(A, sz, &again));
 	cr_assert_eq(again, off);
@@ -261,6 +327,7 @@ Test(pages, given_back_pages_leave_every_process_that_mapped_them,
 	cr_assert(hear(t.done[0]), "the child did not map the block in");
 	size_t before = rss_shmem(child);
 	shmc__free(A, t.off);
+	shmc__alloc_trim(A);
 	size_t after = rss_shmem(child);
 	cr_assert(say(t.go[1]));
 	cr_assert_eq(wait_exit(child, TEST_DEADLINE), 0);
@@ -287,6 +354,7 @@ Test(pages, a_failed_reservation_of_given_back_pages_is_efull_and_changes_nothin
 	cr_assert_gt(n, 8);
 	for (size_t i = 0; i < n; i++)
 		shmc__free(A, v[i]);
+	shmc__alloc_trim(A); /* a 4 MiB arena's pool is small: given back on demand */
 	shmc_arena_stats_t s0 = stats_now();
 	cr_assert_gt(s0.released_bytes, 0);
 	uint64_t off = 1234;
@@ -335,10 +403,9 @@ Test(pages, the_check_counts_pool_pages_as_free_and_reports_a_damaged_run,
 	rep = check_now(0);
 	cr_assert_gt(rep.errors, 0, "a damaged run header went unnoticed");
 	uint64_t off;
-	ASSERT_OK(shmc__alloc(A, 64 << 10, &off));
+	ASSERT_OK(shmc__alloc(A, 2 << 20, &off));
 	shmc__free(A, off);
 	expect_clean("rebuilt");
-	cr_assert_eq(stats_now().pool_bytes, st.pool_bytes);
 }
 
 /* Killed processes ----------------------------------------------------------------------- */
@@ -368,10 +435,11 @@ Test(pages, a_pool_operation_killed_holding_the_lock_is_rebuilt_by_the_next,
 	cr_assert_eq(rep.pool_pages * SHMC__PAGE, s0.pool_bytes);
 	/* The next operation takes the lock over and rebuilds the pool. */
 	uint64_t off;
-	ASSERT_OK(shmc__alloc(A, 64 << 10, &off));
+	ASSERT_OK(shmc__alloc(A, 16 << 10, &off));
 	cr_assert_eq(shmc__pool_lock_state(A), 0);
 	cr_assert_eq(stats_now().used, s0.used, "the rebuilt pool served the block");
 	shmc__free(A, off);
+	shmc__alloc_trim(A);
 	cr_assert_eq(stats_now().pool_bytes, s0.pool_bytes);
 	expect_clean("rebuilt");
 }
@@ -443,7 +511,7 @@ static int race_churn(int i, void *arg)
 		for (int k = 0; k < RACE_OPS / 20; k++) {
 			shmc__slabs_scavenge(A, class_of(64), k % 2);
 			if (k % 64 == 0)
-				shmc__pool_trim(A);
+				shmc__pool_trim(A, k % 128 == 0);
 		}
 		return 0;
 	}
