@@ -22,15 +22,17 @@
  * back to the page pool as soon as it is freed; a smaller one onto its
  * class's list, a cache of SHMC__LARGE_CACHE_BYTES (at least one block)
  * that serves the class's next allocations without the pool's lock or a
- * fault on untouched pages, and is emptied into the pool when full. A small
- * block goes onto its class's list too, and when a list has
- * grown to twice what its last scavenge left plus two slabs, the freeing
- * process scavenges the class (slabs.c): every slab whose blocks are all on
- * the list goes to the pool, where any class or large block can reuse its
- * pages, and the pool gives pages beyond its threshold back to the system.
- * When neither the pool nor brk can serve a request, every class is
- * scavenged before SHMC_EFULL is answered; shmc__alloc_trim() does the same
- * on demand (shmc_arena_reclaim()).
+ * fault on untouched pages, emptied into the pool when full. A small block
+ * goes onto its class's list too, and when a list has grown to twice what
+ * its last scavenge left plus two slabs, the freeing process scavenges the
+ * class (slabs.c): the slabs whose blocks are all on the list go to the
+ * pool, where any class or large block can reuse their pages, and the pool
+ * gives pages beyond its threshold back to the system (pages.c). When
+ * neither the pool nor brk can serve a request, every class is scavenged
+ * before SHMC_EFULL is answered; shmc__alloc_trim() does the same on demand
+ * (shmc_arena_reclaim()). All of it is off the fast path: a free only
+ * compares its class's free blocks with a stored threshold, and ticks the
+ * pool (pages.c) once in SHMC__POOL_TICK operations on a list.
  *
  * ThreadSanitizer cannot see the 16-byte CAS (inline assembly). What it
  * orders is that everything written to a block before it is pushed happens

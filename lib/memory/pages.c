@@ -6,8 +6,9 @@
  * Layout. A free run is marked in the pagemap: each of its pages has the
  * class byte SHMC__PM_FREE; its first page also SHMC__PM_RUN_START, its last
  * SHMC__PM_RUN_END, and a page whose memory was given back SHMC__PM_PUNCHED.
- * The first page holds the run's header {magic, pages, punched, next, prev},
- * the last 16 bytes of its last page a tail {magic, first page}: boundary
+ * The first page holds the run's header {magic, pages, punched, next, prev,
+ * when last put}, the last 16 bytes of its last page a tail {magic, first
+ * page}: boundary
  * tags, so that a run put back next to free runs merges with both in O(1).
  * Those two pages are never punched (a 1-page run has both in one page).
  * The header links the run into one of SHMC__POOL_BINS doubly linked lists
@@ -35,24 +36,25 @@
  *     (fallocate PUNCH_HOLE|KEEP_SIZE), biggest runs first, until half that
  *     is left, at most TRIM_BUDGET pages per hold of the lock. The arena is
  *     a MAP_SHARED file: punching frees the pages for every process at
- *     once. Which runs: those that have stayed free for TRIM_DECAY_NS (a
- *     pool that serves a churn of blocks keeps its pages: punching them
- *     would only make the next allocation reserve and fault them in again),
- *     looked for at most every TRIM_PERIOD_NS by puts, takes, and frees
- *     now and then (shmc__pool_tick(), so that a pool nobody uses still
- *     ages); any run,
- *     at once, when the backed pool exceeds max(64 MiB, committed / 2) (a
- *     large clear) or when asked (shmc_arena_reclaim()). The bits are set
- *     before the hole is punched; a crash in between leaves reserved pages
- *     that read as punched, which costs a needless posix_fallocate.
+ *     once. Which runs: those that have stayed free for TRIM_DECAY_NS,
+ *     looked for at most every TRIM_PERIOD_NS by puts, takes, and frees now
+ *     and then (shmc__pool_tick(): a pool nobody uses still ages), since a
+ *     pool that serves a churn of blocks should keep their pages, which
+ *     would only be reserved and faulted in again; any run at once when the
+ *     backed pool exceeds max(64 MiB, committed / 2) (a large clear), or
+ *     when asked (shmc_arena_reclaim()). The bits are set before the hole
+ *     is punched; a crash in between leaves reserved pages that read as
+ *     punched, which costs a needless posix_fallocate.
  *
  * Why punching is safe. A page enters the pool only when no block in it is
  * live: a slab when every block of it is on its class's free list (slabs.c),
  * a large run when it is freed; and callers free a block only once the
  * epoch layer says no reader can still see it. Free pages are read by this
- * file only, which reads header and tail pages, never punched. A view
- * (tools) may read freed memory it raced with; on a punched page that reads
- * zeros, and the kernel backs the page again until it is punched anew.
+ * file only, which reads header and tail pages, never punched. Two readers
+ * may still touch a punched page, harmlessly: a view (tools) that raced
+ * with the free, and a lock-free pop descheduled for a whole scavenge
+ * (slabs.c). Either reads zeros, and the kernel backs that page again (a
+ * page the pool counts as given back until it is reused or punched anew).
  *
  * Dying. A process killed while it holds the lock leaves the pool half
  * changed; the next process to take the lock is told so

@@ -41,8 +41,12 @@
  * resumes after the slab reached the pool. The read is harmless (the CAS
  * after it fails on the tag); if meanwhile the pool punched that page, the
  * kernel backs it again with zeros (a page the pool counts as given back
- * until it is reused), which needs the process to stall between two
- * adjacent loads for a whole scavenge and trim.
+ * until it is reused). That takes a process stalled between two adjacent
+ * loads for a whole scavenge and then, as a run is punched only after a
+ * second free (pages.c), usually a second more; and on a named arena whose
+ * tmpfs is full at that instant, the kernel's refusal to back the page
+ * would be a SIGBUS. Closing it would take a per-thread "popping" mark on
+ * the fast path, waited for before punching (as epoch.c's readers are).
  *
  * Scavenging is amortised: the freeing process starts it when the class's
  * free blocks reach twice what the last scavenge left plus two slabs
