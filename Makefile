@@ -322,6 +322,7 @@ stress: deps-test
 	@$(MAKE) --no-print-directory VARIANT=$(VARIANT) $(STRESS)
 	@$(B)/test/stress_kill --kills $(KILLS)
 	@$(B)/test/stress_sync
+	@$(B)/test/stress_alloc
 
 # Benchmarks: shmc's programs use the public header only, except the
 # allocator's, which reaches lib/memory/alloc.h.
