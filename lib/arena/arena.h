@@ -69,6 +69,7 @@ struct shmc__pool {
 	atomic_u64 released_total; /* pages ever given back */
 	atomic_u64 trim_mark;      /* unpunched pages the last trim left */
 	atomic_u64 trim_ns;        /* when the pool last looked for old runs */
+	atomic_u64 drain_ns;       /* when large classes' caches were emptied */
 	atomic_u64 bins[SHMC__POOL_BINS]; /* first run of each bin, or 0 */
 } __attribute__((aligned(CACHE_LINE)));
 

@@ -22,7 +22,8 @@
  * back to the page pool as soon as it is freed; a smaller one onto its
  * class's list, a cache of SHMC__LARGE_CACHE_BYTES (at least one block)
  * that serves the class's next allocations without the pool's lock or a
- * fault on untouched pages, emptied into the pool when full. A small block
+ * fault on untouched pages, emptied into the pool when full and once a
+ * second (frees tick the pool, see below). A small block
  * goes onto its class's list too, and when a list has grown to twice what
  * its last scavenge left plus two slabs, the freeing process scavenges the
  * class (slabs.c): the slabs whose blocks are all on the list go to the
@@ -370,8 +371,8 @@ __attribute__((noinline, cold)) static void free_slow(shmc_arena_t *a, unsigned 
 {
 	if (full)
 		shmc__slabs_scavenge(a, cls, false);
-	else
-		shmc__pool_tick(a);
+	else if (shmc__pool_tick(a))
+		shmc__slabs_drain_caches(a);
 }
 
 /* A large block goes straight back to the page pool. Until this process

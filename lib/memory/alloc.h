@@ -10,10 +10,10 @@
 #define SHMC__SLAB_PAGES 16u        /* small classes are carved 64 KiB at a time */
 #define SHMC__MAX_BLOCK ((uint64_t)1 << 40)
 /* Freed large blocks of at most LARGE_CACHE_MAX bytes wait on their class's
- * list, up to LARGE_CACHE_BYTES (at least one block) a class, before they
- * go to the page pool; bigger ones go at once. */
+ * list, up to LARGE_CACHE_BYTES (at least one block) a class and about a
+ * second, before they go to the page pool; bigger ones go at once. */
 #define SHMC__LARGE_CACHE_MAX ((uint64_t)1 << 20)
-#define SHMC__LARGE_CACHE_BYTES ((uint64_t)256 << 10)
+#define SHMC__LARGE_CACHE_BYTES ((uint64_t)1 << 20)
 
 /* pagemap entries: class + 1 in the low byte (0: carved, not yet marked);
  * RUN_START on a run's first page. Pages of the page pool (pages.c) have

@@ -652,13 +652,18 @@ void shmc__pool_trim(shmc_arena_t *a, bool force)
 	}
 }
 
-void shmc__pool_tick(shmc_arena_t *a)
+bool shmc__pool_tick(shmc_arena_t *a)
 {
 	struct shmc__pool *p = &a->hdr->pool;
 	uint64_t nfree = ld_relaxed(&p->free_pages), punched = ld_relaxed(&p->punched_pages);
-	if (nfree <= punched + TRIM_FLOOR || now_ns() - ld_relaxed(&p->trim_ns) < TRIM_PERIOD_NS)
-		return;
-	shmc__pool_trim(a, false);
+	uint64_t now = now_ns(), last = ld_relaxed(&p->drain_ns);
+	if (nfree > punched + TRIM_FLOOR && now - ld_relaxed(&p->trim_ns) >= TRIM_PERIOD_NS)
+		shmc__pool_trim(a, false);
+	/* Relaxed: the word only spaces drains out; whoever swaps it drains. */
+	return now - last >= TRIM_DECAY_NS &&
+	       atomic_compare_exchange_strong_explicit(&p->drain_ns, &last, now,
+						       memory_order_relaxed,
+						       memory_order_relaxed);
 }
 
 void shmc__pool_repair(shmc_arena_t *a)

@@ -24,9 +24,11 @@ bool shmc__pool_put(shmc_arena_t *a, const uint64_t *offs, size_t n, uint64_t np
 void shmc__pool_trim(shmc_arena_t *a, bool force);
 
 /* Called now and then by frees (every SHMC__POOL_TICK operations on a
- * class's list): trim if the pool may hold runs old enough. Cheap when not. */
+ * class's list): trim if the pool may hold runs old enough. Cheap when not.
+ * @return true when the caller should empty the large classes' caches into
+ * the pool (once a second, for one caller) */
 #define SHMC__POOL_TICK 65536u
-void shmc__pool_tick(shmc_arena_t *a);
+bool shmc__pool_tick(shmc_arena_t *a);
 
 /* Rebuild the pool's index from the pagemap (the arena check's sweep). */
 void shmc__pool_repair(shmc_arena_t *a);

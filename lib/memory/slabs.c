@@ -389,6 +389,17 @@ uint64_t shmc__slabs_scavenge(shmc_arena_t *a, unsigned cls, bool all)
 	return pages;
 }
 
+void shmc__slabs_drain_caches(shmc_arena_t *a)
+{
+	unsigned n = shmc__class_count();
+	for (unsigned c = 0; c < n; c++) {
+		struct shmc__class_head *h = &a->hdr->classes[c];
+		if (!shmc__class_is_small(c) &&
+		    ld_relaxed((atomic_u64 *)&h->free.AO_val1) != 0)
+			shmc__slabs_scavenge(a, c, true);
+	}
+}
+
 uint64_t shmc__slabs_scavenge_all(shmc_arena_t *a)
 {
 	unsigned n = shmc__class_count();

@@ -21,4 +21,7 @@ uint64_t shmc__slabs_scavenge(shmc_arena_t *a, unsigned cls, bool all);
  * empty slab. @return the pages given to the pool */
 uint64_t shmc__slabs_scavenge_all(shmc_arena_t *a);
 
+/* Empty the large classes' caches of freed blocks into the pool. */
+void shmc__slabs_drain_caches(shmc_arena_t *a);
+
 #endif
