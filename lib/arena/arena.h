@@ -47,7 +47,7 @@
 enum { SHMC__ARENA_INITIALISING = 0x494e4954u, SHMC__ARENA_READY = 0x52454459u };
 
 /* One allocator size class: its free list and counters share a cache line,
- * because every allocation touches both. The last three fields are the
+ * because every allocation touches both. The last four fields are the
  * slab scavenger's (memory/slabs.c). */
 struct shmc__class_head {
 	AO_double_t free; /* {offset of first free block, ABA tag} */
