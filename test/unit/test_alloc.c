@@ -13,7 +13,7 @@
 
 #include "testutil.h"
 
-TestSuite(alloc, .timeout = 120);
+TestSuite(alloc, .timeout = 900); /* the GiB tests take minutes on a loaded machine */
 
 /* A roomier arena than arena_setup's, with the same leak check. */
 static void big_setup(void)
@@ -861,13 +861,13 @@ static void gib_written_then_cleared(bool with_reader)
 }
 
 Test(alloc, a_gib_written_then_cleared_gives_back_committed_memory_and_rss,
-     .init = gib_setup, .fini = arena_teardown, .timeout = 600)
+     .init = gib_setup, .fini = arena_teardown)
 {
 	gib_written_then_cleared(false);
 }
 
 Test(alloc, the_same_while_another_process_reads_the_dict, .init = gib_setup,
-     .fini = arena_teardown, .timeout = 600)
+     .fini = arena_teardown)
 {
 	gib_written_then_cleared(true);
 }
@@ -930,7 +930,7 @@ static pid_t start_killable(struct killable *k, int who)
 }
 
 Test(alloc, processes_killed_at_random_leave_leaks_the_sweep_restores,
-     .init = big_setup, .fini = arena_teardown, .timeout = 300)
+     .init = big_setup, .fini = arena_teardown)
 {
 	struct killable *k = shared_page(sizeof(*k));
 	pid_t pids[KILL_PROCS];
