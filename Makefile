@@ -278,7 +278,8 @@ printable-table:
 
 check: deps-check
 	@$(MAKE) --no-print-directory VARIANT=asan WERROR=1 test-only
-	@$(MAKE) --no-print-directory VARIANT=tsan CC=clang WERROR=1 build/tsan/test/stress_threads build/tsan/test/stress_list
+	@$(MAKE) --no-print-directory VARIANT=tsan CC=clang WERROR=1 build/tsan/test/stress_threads \
+	    build/tsan/test/stress_list build/tsan/test/stress_alloc
 	@test/stress/run-tsan.sh build/tsan
 
 # The public-API tests under memcheck, in a build without jemalloc.
@@ -330,6 +331,7 @@ stress: deps-test
 	@$(MAKE) --no-print-directory VARIANT=$(VARIANT) $(STRESS)
 	@$(B)/test/stress_kill --kills $(KILLS)
 	@$(B)/test/stress_sync
+	@$(B)/test/stress_alloc
 
 # Benchmarks: shmc's programs use the public header only, except the
 # allocator's, which reaches lib/memory/alloc.h.

@@ -381,7 +381,10 @@ SHMC_API void shmc_arena_close(shmc_arena_t *arena);
 
 /** Free what can be freed now: blocks this process retired (including in
  * the idle records of its exited threads) once no process can still read
- * them, and whatever dead processes left behind. ARENA in.
+ * them, and whatever dead processes left behind; then give every empty slab
+ * to the page pool and the pool's pages beyond max(1 MiB, committed / 8)
+ * back to the system (the allocator also does this by itself as lists
+ * grow). ARENA in.
  * @return the number of retired items this process disposed of (what
  *         reaping dead processes freed is not counted), SHMC_EHANDLE,
  *         SHMC_ETHREADS */
@@ -391,7 +394,9 @@ SHMC_API int64_t shmc_arena_reclaim(shmc_arena_t *arena);
 typedef struct shmc_class_stats {
 	size_t block_size;  /**< bytes per block */
 	uint64_t in_use;    /**< blocks handed out */
-	uint64_t carved;    /**< blocks ever carved from the arena */
+	uint64_t carved;    /**< blocks in this class's slabs and runs now
+			         (in use or free); empty slabs go back to the
+			         page pool */
 } shmc_class_stats_t;
 
 #define SHMC_STATS_CLASSES 48 /**< classes reported in shmc_arena_stats_t */
@@ -399,8 +404,11 @@ typedef struct shmc_class_stats {
 /** A snapshot of an arena's memory use. */
 typedef struct shmc_arena_stats {
 	size_t capacity;       /**< bytes of address space reserved */
-	size_t committed;      /**< bytes of backing memory reserved */
-	size_t used;           /**< bytes carved out for blocks and metadata */
+	size_t committed;      /**< bytes of backing memory reserved (what was
+				    given back to the system is not counted) */
+	size_t used;           /**< bytes carved out for blocks and metadata
+				    (the high-water mark: the page pool is
+				    inside it) */
 	size_t bytes_in_use;   /**< bytes in blocks handed out (by class size) */
 	uint64_t blocks_in_use;
 	unsigned nclasses;     /**< entries of classes[] filled */
@@ -408,6 +416,10 @@ typedef struct shmc_arena_stats {
 				 larger classes are summed into the last */
 	unsigned processes;    /**< process slots in use */
 	uint64_t lock_recoveries; /**< locks taken over from dead holders */
+	size_t pool_bytes;     /**< free pages in the page pool, which any
+				    size class or large block reuses */
+	size_t released_bytes; /**< of those, given back to the system now */
+	uint64_t released_total; /**< bytes ever given back to the system */
 } shmc_arena_stats_t;
 
 /** Fill *ST with the arena's current usage: relaxed reads, a moment old,
@@ -427,13 +439,18 @@ typedef struct shmc_check_report {
 	uint64_t dead_processes; /**< slots of dead processes not yet reaped */
 	uint64_t reaped;         /**< SHMC_CHECK_REAP: dead slots released */
 	uint64_t swept_blocks;   /**< SHMC_CHECK_SWEEP: leaked blocks freed */
+	uint64_t pool_pages;     /**< free pages in the page pool (not leaks) */
+	uint64_t leaked_pages;   /**< pages carved by a killed process and never
+				      used; SHMC_CHECK_SWEEP gives them to the
+				      pool */
 } shmc_check_report_t;
 
 /** Release what dead processes left behind (their handles and retired
  * memory). Safe at any time. */
 #define SHMC_CHECK_REAP 1u
-/** Free leaked blocks, drop uncounted references and recount the
- * allocator. Only while no other process is in the middle of an operation
+/** Free leaked blocks and pages, drop uncounted references, recount the
+ * allocator and rebuild the page pool's index if a killed process left it
+ * half changed. Only while no other process is in the middle of an operation
  * (stopped, or waiting between operations): a block another process has
  * allocated but not yet published looks leaked. Skipped when the check
  * finds a broken invariant. */

@@ -3,7 +3,8 @@
  *
  *   shmc-stat NAME
  *
- * Format and version, size and capacity, memory in use by size class,
+ * Format and version, size and capacity, memory in use by size class and
+ * free in the page pool,
  * managed objects by kind, attached processes (alive or dead), and the
  * locks held and by whom. Read-only: the arena is mapped without attaching,
  * nothing is written and no lock is taken. Exit status: 0, 1 when the arena
@@ -124,6 +125,11 @@ int main(int argc, char **argv)
 	       (unsigned long long)fp, shmc_version());
 	printf("  capacity %s, committed %s, carved %s, in use %s in %llu blocks\n", a, b,
 	       d, e, (unsigned long long)st.blocks_in_use);
+	human(a, sizeof(a), (double)st.pool_bytes);
+	human(b, sizeof(b), (double)st.released_bytes);
+	human(d, sizeof(d), (double)st.released_total);
+	printf("  page pool %s free, %s of it given back to the system (%s since creation)\n",
+	       a, b, d);
 	printf("  locks recovered from dead holders: %llu\n",
 	       (unsigned long long)st.lock_recoveries);
 	printf("memory by size class (bytes: blocks in use / free):\n");

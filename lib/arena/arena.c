@@ -66,9 +66,12 @@ int shmc__arena_commit(shmc_arena_t *a, uint64_t end)
 		return 0;
 	if (end > a->capacity)
 		return SHMC_EFULL;
-	/* Grow by a quarter of what is committed (at least a chunk): small
-	 * arenas stay cheap to create, big ones make few calls. */
+	/* Grow by a quarter of what is committed (at least a chunk, at most
+	 * SHMC__COMMIT_MAX_STEP): small arenas stay cheap to create, big ones
+	 * make few calls, and no arena holds much reserved above its brk,
+	 * which the page pool cannot give back. */
 	uint64_t step = (c - h->data_off) / 4;
+	step = step < SHMC__COMMIT_MAX_STEP ? step : SHMC__COMMIT_MAX_STEP;
 	step = ALIGN_UP(step > SHMC__COMMIT_CHUNK ? step : SHMC__COMMIT_CHUNK,
 			SHMC__COMMIT_CHUNK);
 	uint64_t target = ALIGN_UP(end, SHMC__COMMIT_CHUNK);
@@ -95,6 +98,18 @@ int shmc__arena_commit(shmc_arena_t *a, uint64_t end)
 						      memory_order_release,
 						      memory_order_acquire))
 		;
+	return 0;
+}
+
+/* Punching a hole frees the pages of a shared file for every process that
+ * maps it at once; KEEP_SIZE leaves the file's size (the capacity) alone. */
+int shmc__arena_decommit(shmc_arena_t *a, uint64_t off, uint64_t len)
+{
+	if (len == 0)
+		return 0;
+	if (fallocate(a->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+		      (off_t)len) != 0)
+		return -errno;
 	return 0;
 }
 

@@ -8,8 +8,8 @@
  *                  allocator free-list heads (one cache line per class)
  *   [procs_off]    SHMC_MAX_PROCS process slots (struct shmc__proc)
  *   [recs_off]     SHMC_MAX_RECS epoch records, one per thread
- *   [pagemap_off]  one byte per page of the arena: the size class carved
- *                  there (0: not carved)
+ *   [pagemap_off]  16 bits per page of the arena: the size class carved
+ *                  there (0: not carved), or the page pool's (memory/alloc.h)
  *   [data_off]     blocks handed out by the allocator, carved upwards from
  *                  brk
  *
@@ -37,6 +37,7 @@
 #define SHMC__MAX_RECS 1024u
 #define SHMC__NCLASSES 144u
 #define SHMC__COMMIT_CHUNK ((uint64_t)256 << 10)
+#define SHMC__COMMIT_MAX_STEP ((uint64_t)32 << 20)
 #define SHMC__MAX_CAPACITY ((uint64_t)1 << 44)
 
 /* Features an arena was created with (hdr.features). */
@@ -46,12 +47,30 @@
 enum { SHMC__ARENA_INITIALISING = 0x494e4954u, SHMC__ARENA_READY = 0x52454459u };
 
 /* One allocator size class: its free list and counters share a cache line,
- * because every allocation touches both. */
+ * because every allocation touches both. The last four fields are the
+ * slab scavenger's (memory/slabs.c). */
 struct shmc__class_head {
 	AO_double_t free; /* {offset of first free block, ABA tag} */
 	atomic_u64 in_use;
 	atomic_u64 carved;
-	char pad_[CACHE_LINE - sizeof(AO_double_t) - 2 * sizeof(atomic_u64)];
+	atomic_u64 park;      /* a free list taken away to be scavenged */
+	atomic_u64 retiring;  /* ... and the blocks of its empty slabs */
+	atomic_u64 scav_at;   /* free blocks that start a scavenge (slabs.c) */
+	atomic_u32 scav_lock[2]; /* a struct shmc__olock (arena/olock.h) */
+} __attribute__((aligned(CACHE_LINE)));
+_Static_assert(sizeof(struct shmc__class_head) == CACHE_LINE, "a class head is one line");
+
+/* The page pool (memory/pages.c): free runs of pages, in bins by size. */
+#define SHMC__POOL_BINS 40u
+struct shmc__pool {
+	atomic_u32 lock[2];        /* a struct shmc__olock (arena/olock.h) */
+	atomic_u64 free_pages;     /* pages in the pool */
+	atomic_u64 punched_pages;  /* of those, given back to the system */
+	atomic_u64 released_total; /* pages ever given back */
+	atomic_u64 trim_mark;      /* unpunched pages the last trim left */
+	atomic_u64 trim_ns;        /* when the pool last looked for old runs */
+	atomic_u64 drain_ns;       /* when large classes' caches were emptied */
+	atomic_u64 bins[SHMC__POOL_BINS]; /* first run of each bin, or 0 */
 } __attribute__((aligned(CACHE_LINE)));
 
 /* A process slot. Owned by the process whose open file description holds
@@ -103,6 +122,7 @@ struct shmc__hdr {
 	atomic_u64 epoch __attribute__((aligned(CACHE_LINE)));
 	atomic_u32 rec_hwm; /* records [0, rec_hwm) have ever been claimed */
 	struct shmc__class_head classes[SHMC__NCLASSES];
+	struct shmc__pool pool;
 };
 
 /* What this layer calls above itself, installed by the lifecycle when it
@@ -184,6 +204,11 @@ static inline uint8_t *shmc__pagemap(const shmc_arena_t *a)
 /* Reserve backing memory for [0, end) of the arena, so that blocks carved
  * below END can be touched without SIGBUS. @return 0, SHMC_EFULL */
 int shmc__arena_commit(shmc_arena_t *a, uint64_t end);
+
+/* Give the backing memory of [OFF, OFF+LEN) back to the system (page
+ * aligned): every process then reads zeros there, and the range must be
+ * reserved again (shmc__arena_reserve) before it is used. @return 0, -errno */
+int shmc__arena_decommit(shmc_arena_t *a, uint64_t off, uint64_t len);
 
 /* Validate a handle passed in by the user. */
 static inline bool shmc__arena_ok(const shmc_arena_t *a)

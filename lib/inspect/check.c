@@ -11,9 +11,11 @@
  *   4. the directory of named objects;
  *   5. every object reached, once: its header, then its own blocks and value
  *      words through the kind's walk function (walk.h);
- *   6. the allocator: the pagemap's runs, each free list (bounded by the
- *      number of blocks carved, so a cycle ends the walk), and then every
- *      carved block, which must be exactly one of reachable or free.
+ *   6. the allocator: the pagemap's runs, each free list and parked list
+ *      (bounded by the number of blocks carved, so a cycle ends the walk),
+ *      the page pool (its runs and bins agree; free pages are not leaks),
+ *      and then every carved block, which must be exactly one of reachable
+ *      or free.
  * Reference counts are then compared with the references found.
  *
  * Everything read from the arena is untrusted: offsets go through the
@@ -23,8 +25,10 @@
  *
  * Sweeping (SHMC_CHECK_SWEEP) frees what is allocated but unreachable --
  * blocks a killed process had allocated and not yet published, or had
- * unlinked and not yet retired -- and sets counts to what was found. It is
- * only correct while no other process is in the middle of an operation.
+ * unlinked and not yet retired, and pages it had carved and not marked --
+ * sets counts to what was found, rebuilds the page pool if a killed process
+ * left it half changed, then trims (shmc__alloc_trim). It is only correct
+ * while no other process is in the middle of an operation.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +41,7 @@
 
 #include "memory/alloc.h"
 #include "memory/epoch.h"
+#include "memory/pages.h"
 #include "objects/obj.h"
 #include "arena/proc.h"
 #include "inspect/inspect.h"
@@ -159,25 +164,26 @@ static void check_refs(struct shmc__walk *w, bool sweep)
 
 /* 6. Allocator ---------------------------------------------------------------- */
 
-/* Walk free list CLS, bounded by the blocks carved for it. */
-static uint64_t walk_free_list(struct shmc__walk *w, unsigned cls, uint64_t carved)
+/* Walk the list from HEAD of class CLS (its free list, or the chain its
+ * scavenger parked), bounded by the blocks carved for it. */
+static uint64_t walk_free_list(struct shmc__walk *w, unsigned cls, uint64_t carved,
+			       uint64_t head, const char *what)
 {
-	struct shmc__class_head *h = &w->a->hdr->classes[cls];
-	uint64_t off = ld_acquire((atomic_u64 *)&h->free.AO_val1), n = 0;
+	uint64_t off = head, n = 0;
 	while (off) {
 		if (n > carved) {
-			shmc__walk_error(w, "free list of class %u is longer than the %llu blocks carved",
-					 cls, (unsigned long long)carved);
+			shmc__walk_error(w, "%s of class %u is longer than the %llu blocks carved",
+					 what, cls, (unsigned long long)carved);
 			break;
 		}
 		if (off >= w->brk || shmc__block_class(w->a, off) != (int)cls) {
-			shmc__walk_error(w, "free list of class %u holds %#llx, not a block of it",
-					 cls, (unsigned long long)off);
+			shmc__walk_error(w, "%s of class %u holds %#llx, not a block of it",
+					 what, cls, (unsigned long long)off);
 			break;
 		}
 		if (shmc__walk_bit_set(w->freeb, (off - w->data_off) / SHMC__WALK_GRAIN)) {
-			shmc__walk_error(w, "free list of class %u holds %#llx twice (a cycle)",
-					 cls, (unsigned long long)off);
+			shmc__walk_error(w, "%s of class %u holds %#llx twice (a cycle)",
+					 what, cls, (unsigned long long)off);
 			break;
 		}
 		n++;
@@ -186,34 +192,99 @@ static uint64_t walk_free_list(struct shmc__walk *w, unsigned cls, uint64_t carv
 	return n;
 }
 
+#define RUN_LEAKED UINT32_MAX     /* pages carved, never marked as a run */
+#define RUN_POOL (UINT32_MAX - 1) /* free pages of the page pool */
+
 struct run {
-	uint64_t off, npages;
+	uint64_t off, npages, npunched;
 	unsigned cls;
 };
 
+/* What the allocator walk keeps beside the block bitmaps. */
+struct pool_walk {
+	int lock;            /* shmc__pool_lock_state() */
+	uint8_t *runs;       /* a bit per page: a free run starts here */
+	uint8_t *listed;     /* ... and a bin lists it */
+	uint64_t nruns, pages, punched;
+	/* For the sweep, which frees once the walk is over (freeing may send
+	 * slabs to the pool, which would change the pagemap under the walk). */
+	struct offs {
+		uint64_t *v;
+		size_t n, cap;
+	} lpages, lblocks; /* leaked pages; leaked blocks */
+};
+
 /* The run starting at page P, or false (with a report) if malformed. */
-static bool run_at(struct shmc__walk *w, uint64_t p, uint64_t end, struct run *r)
+static bool run_at(struct shmc__walk *w, struct pool_walk *pw, uint64_t p, uint64_t end,
+		   struct run *r)
 {
 	const uint16_t *pm = (const uint16_t *)shmc__pagemap(w->a);
 	uint16_t e = __atomic_load_n(&pm[p], __ATOMIC_RELAXED);
 	unsigned cls = e & SHMC__PM_CLASS_MASK;
-	if (cls == 0) {
-		r->cls = UINT32_MAX; /* carved but never marked: a killed carve */
-		r->off = p << SHMC__PAGE_SHIFT;
-		r->npages = 1;
+	r->off = p << SHMC__PAGE_SHIFT;
+	r->npages = 1;
+	r->npunched = 0;
+	if (cls == SHMC__PM_FREE) {
+		r->cls = RUN_POOL;
+		if (pw->lock != 0) { /* being changed: count pages one by one */
+			r->npunched = (e & SHMC__PM_PUNCHED) != 0;
+			return true;
+		}
+		uint64_t n = shmc__pool_run(w->a, r->off, w->brk, &r->npunched);
+		if (n == 0) {
+			shmc__walk_error(w, "page pool: page %#llx is free but starts no sound run",
+					 (unsigned long long)r->off);
+			r->npunched = (e & SHMC__PM_PUNCHED) != 0;
+			return true;
+		}
+		/* Every page of the run is free, and only the inner ones say
+		 * so truly when they are punched. */
+		uint64_t k = 0;
+		for (uint64_t i = 0; i < n; i++) {
+			uint16_t x = __atomic_load_n(&pm[p + i], __ATOMIC_RELAXED);
+			bool inner = i > 0 && i + 1 < n;
+			if ((x & SHMC__PM_CLASS_MASK) != SHMC__PM_FREE ||
+			    ((x & SHMC__PM_RUN_START) != 0) != (i == 0) ||
+			    ((x & SHMC__PM_RUN_END) != 0) != (i + 1 == n) ||
+			    ((x & SHMC__PM_PUNCHED) && !inner)) {
+				shmc__walk_error(w, "page pool: run at %#llx is broken at page %llu",
+						 (unsigned long long)r->off, (unsigned long long)i);
+				return true; /* stepped over page by page */
+			}
+			k += (x & SHMC__PM_PUNCHED) != 0;
+		}
+		if (k != r->npunched)
+			shmc__walk_error(w, "page pool: run at %#llx counts %llu pages given back, has %llu",
+					 (unsigned long long)r->off,
+					 (unsigned long long)r->npunched, (unsigned long long)k);
+		r->npages = n;
+		r->npunched = k;
+		shmc__walk_bit_set(pw->runs, p - (w->data_off >> SHMC__PAGE_SHIFT));
+		pw->nruns++;
+		return true;
+	}
+	if (cls == 0 || !(e & SHMC__PM_RUN_START)) {
+		/* Carved, or cut from the pool, by a process killed before it
+		 * marked the run's first page (see shmc__pages_mark). */
+		if (cls > shmc__class_count()) {
+			shmc__walk_error(w, "pagemap: page %#llx holds %#x",
+					 (unsigned long long)r->off, e);
+			return false;
+		}
+		r->cls = RUN_LEAKED;
 		return true;
 	}
 	cls--;
-	if (!(e & SHMC__PM_RUN_START) || cls >= shmc__class_count()) {
+	if (cls >= shmc__class_count()) {
 		shmc__walk_error(w, "pagemap: page %#llx starts no run",
-				 (unsigned long long)(p << SHMC__PAGE_SHIFT));
+				 (unsigned long long)r->off);
 		return false;
 	}
 	uint64_t n = shmc__class_is_small(cls) ? SHMC__SLAB_PAGES
 					       : shmc__class_size(cls) >> SHMC__PAGE_SHIFT;
 	if (n > end - p) {
 		shmc__walk_error(w, "pagemap: run at %#llx ends past brk",
-				 (unsigned long long)(p << SHMC__PAGE_SHIFT));
+				 (unsigned long long)r->off);
 		return false;
 	}
 	for (uint64_t i = 1; i < n; i++) {
@@ -222,14 +293,87 @@ static bool run_at(struct shmc__walk *w, uint64_t p, uint64_t end, struct run *r
 						     : x == (cls + 1) || x == 0;
 		if (!ok) {
 			shmc__walk_error(w, "pagemap: run at %#llx is broken at page %llu",
-					 (unsigned long long)(p << SHMC__PAGE_SHIFT),
-					 (unsigned long long)i);
+					 (unsigned long long)r->off, (unsigned long long)i);
 			return false;
 		}
 	}
-	r->off = p << SHMC__PAGE_SHIFT;
 	r->npages = n;
 	r->cls = cls;
+	return true;
+}
+
+static bool pool_run_listed(void *ctx, uint64_t off, uint64_t npages, unsigned bin)
+{
+	(void)npages;
+	(void)bin;
+	struct shmc__walk *w = ((void **)ctx)[0];
+	struct pool_walk *pw = ((void **)ctx)[1];
+	uint64_t i = (off >> SHMC__PAGE_SHIFT) - (w->data_off >> SHMC__PAGE_SHIFT);
+	if (!shmc__walk_bit(pw->runs, i)) {
+		shmc__walk_error(w, "page pool: a bin lists %#llx, which the pagemap does not show as a free run",
+				 (unsigned long long)off);
+		return false;
+	}
+	if (shmc__walk_bit_set(pw->listed, i)) {
+		shmc__walk_error(w, "page pool: run %#llx is listed twice",
+				 (unsigned long long)off);
+		return false;
+	}
+	return true;
+}
+
+__attribute__((format(printf, 2, 3)))
+static void pool_error(void *ctx, const char *fmt, ...)
+{
+	struct shmc__walk *w = ((void **)ctx)[0];
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	shmc__walk_error(w, "%s", msg);
+}
+
+/* The page pool: its bins list exactly the free runs the pagemap shows, and
+ * its counters match (or are off after a kill: a note, fixed by a sweep). */
+static void check_pool(struct shmc__walk *w, struct pool_walk *pw, uint64_t p0,
+		       uint64_t p1, bool sweep)
+{
+	struct shmc__pool *pool = &w->a->hdr->pool;
+	if (pw->lock < 0)
+		shmc__walk_note(w, "page pool: its lock is held by a dead process; the next pool operation rebuilds it%s",
+				sweep ? " (rebuilt)" : "");
+	if (pw->lock == 0) {
+		static const struct shmc__pool_visitor v = {pool_run_listed, pool_error};
+		void *ctx[2] = {w, pw};
+		if (shmc__pool_visit(w->a, w->brk, pw->nruns, &v, ctx) == 0) {
+			for (uint64_t i = 0; i < p1 - p0; i++)
+				if (shmc__walk_bit(pw->runs, i) && !shmc__walk_bit(pw->listed, i))
+					shmc__walk_error(w, "page pool: free run %#llx is in no bin",
+							 (unsigned long long)((p0 + i) << SHMC__PAGE_SHIFT));
+		}
+	}
+	uint64_t fp = ld_relaxed(&pool->free_pages), pp = ld_relaxed(&pool->punched_pages);
+	if (pw->lock == 0 && (fp != pw->pages || pp != pw->punched))
+		shmc__walk_note(w, "page pool counts %llu free pages, %llu given back; found %llu, %llu",
+				(unsigned long long)fp, (unsigned long long)pp,
+				(unsigned long long)pw->pages, (unsigned long long)pw->punched);
+	w->rep->pool_pages = pw->pages;
+	if (sweep && (pw->lock < 0 || fp != pw->pages || pp != pw->punched))
+		shmc__pool_repair(w->a);
+}
+
+static bool offs_add(struct offs *o, uint64_t off)
+{
+	if (o->n == o->cap) {
+		size_t ncap = o->cap ? 2 * o->cap : 64;
+		uint64_t *n = realloc(o->v, ncap * sizeof(uint64_t));
+		if (n == NULL)
+			return false;
+		o->v = n;
+		o->cap = ncap;
+	}
+	o->v[o->n++] = off;
 	return true;
 }
 
@@ -238,21 +382,45 @@ static void check_allocator(struct shmc__walk *w, bool sweep)
 	unsigned nclasses = shmc__class_count();
 	uint64_t carved[SHMC__NCLASSES] = {0}, freed[SHMC__NCLASSES] = {0};
 	uint64_t p0 = w->data_off >> SHMC__PAGE_SHIFT, p1 = w->brk >> SHMC__PAGE_SHIFT;
+	struct pool_walk pw = {.lock = shmc__pool_lock_state(w->a)};
+	pw.runs = calloc((p1 - p0) / 8 + 1, 1);
+	pw.listed = calloc((p1 - p0) / 8 + 1, 1);
+	if (pw.runs == NULL || pw.listed == NULL) {
+		w->oom = true;
+		goto out;
+	}
 	struct run r;
 	for (uint64_t p = p0; p < p1; p += r.npages) {
-		if (!run_at(w, p, p1, &r))
-			return; /* cannot tell blocks apart any more */
-		if (r.cls != UINT32_MAX)
+		if (!run_at(w, &pw, p, p1, &r))
+			goto out; /* cannot tell blocks apart any more */
+		if (r.cls == RUN_POOL) {
+			pw.pages += r.npages;
+			pw.punched += r.npunched;
+		} else if (r.cls == RUN_LEAKED) {
+			w->rep->leaked_pages++;
+		} else {
 			carved[r.cls] += (r.npages << SHMC__PAGE_SHIFT) / shmc__class_size(r.cls);
+		}
 	}
-	for (unsigned c = 0; c < nclasses; c++)
-		w->rep->free_blocks += freed[c] = walk_free_list(w, c, carved[c]);
+	for (unsigned c = 0; c < nclasses; c++) {
+		struct shmc__class_head *h = &w->a->hdr->classes[c];
+		freed[c] = walk_free_list(w, c, carved[c],
+					  ld_acquire((atomic_u64 *)&h->free.AO_val1), "free list");
+		freed[c] += walk_free_list(w, c, carved[c], ld_acquire(&h->park),
+					   "parked list");
+		freed[c] += walk_free_list(w, c, carved[c], ld_acquire(&h->retiring),
+					   "retiring list");
+		w->rep->free_blocks += freed[c];
+	}
+	check_pool(w, &pw, p0, p1, sweep);
 	/* Every carved block is reachable or free, never both, never neither. */
-	uint64_t leaked_pages = 0;
 	for (uint64_t p = p0; p < p1; p += r.npages) {
-		run_at(w, p, p1, &r);
-		if (r.cls == UINT32_MAX) {
-			leaked_pages++;
+		run_at(w, &pw, p, p1, &r);
+		if (r.cls == RUN_POOL)
+			continue;
+		if (r.cls == RUN_LEAKED) {
+			if (sweep && !offs_add(&pw.lpages, r.off))
+				sweep = false;
 			continue;
 		}
 		uint64_t size = shmc__class_size(r.cls);
@@ -266,17 +434,15 @@ static void check_allocator(struct shmc__walk *w, bool sweep)
 			} else if (!reach && !isfree) {
 				w->rep->leaked_blocks++;
 				w->rep->leaked_bytes += size;
-				if (sweep) {
-					shmc__free(w->a, off);
+				if (sweep && offs_add(&pw.lblocks, off))
 					w->rep->swept_blocks++;
-					freed[r.cls]++;
-				}
 			}
 		}
 	}
-	if (leaked_pages)
-		shmc__walk_note(w, "%llu pages carved but never used (a killed carve)",
-		     (unsigned long long)leaked_pages);
+	if (w->rep->leaked_pages)
+		shmc__walk_note(w, "%llu pages carved but never used (a killed carve)%s",
+				(unsigned long long)w->rep->leaked_pages,
+				sweep ? ": given to the page pool" : "");
 	if (w->rep->leaked_blocks)
 		shmc__walk_note(w, "%llu blocks (%llu bytes) allocated but unreachable%s",
 		     (unsigned long long)w->rep->leaked_blocks,
@@ -296,6 +462,20 @@ static void check_allocator(struct shmc__walk *w, bool sweep)
 			}
 		}
 	}
+	/* The counters are right now, counting the leaked blocks in use:
+	 * freeing them counts them out, and may send slabs to the pool,
+	 * which then gives back what it holds beyond its threshold. */
+	for (size_t i = 0; sweep && i < pw.lblocks.n; i++)
+		shmc__free(w->a, pw.lblocks.v[i]);
+	for (size_t i = 0; sweep && i < pw.lpages.n; i++)
+		shmc__pool_put(w->a, &pw.lpages.v[i], 1, 1);
+	if (sweep && (pw.lblocks.n || pw.lpages.n))
+		shmc__alloc_trim(w->a);
+out:
+	free(pw.runs);
+	free(pw.listed);
+	free(pw.lpages.v);
+	free(pw.lblocks.v);
 }
 
 /* The whole check --------------------------------------------------------------- */
@@ -330,7 +510,7 @@ int shmc__check_walk(shmc_arena_t *a, unsigned flags, shmc_check_report_t *rep,
 	bool sweep = (flags & SHMC_CHECK_SWEEP) && w.rep->errors == 0;
 	check_refs(&w, sweep);
 	check_allocator(&w, sweep && w.rep->errors == 0);
-	rc = w.rep->errors ? SHMC_ECORRUPT : 0;
+	rc = w.oom ? -ENOMEM : w.rep->errors ? SHMC_ECORRUPT : 0;
 out:
 	free(w.reach);
 	free(w.freeb);

@@ -14,7 +14,12 @@ void shmc__stats(shmc_arena_t *a, shmc_arena_stats_t *st)
 	memset(st, 0, sizeof(*st));
 	struct shmc__hdr *h = a->hdr;
 	st->capacity = a->capacity;
+	uint64_t punched = ld_relaxed(&h->pool.punched_pages) << SHMC__PAGE_SHIFT;
 	st->committed = ld_relaxed(&h->committed);
+	st->committed -= punched < st->committed ? punched : st->committed;
+	st->pool_bytes = ld_relaxed(&h->pool.free_pages) << SHMC__PAGE_SHIFT;
+	st->released_bytes = punched;
+	st->released_total = ld_relaxed(&h->pool.released_total) << SHMC__PAGE_SHIFT;
 	st->used = ld_relaxed(&h->brk);
 	unsigned n = shmc__class_count();
 	for (unsigned c = 0; c < n; c++) {

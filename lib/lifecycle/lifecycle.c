@@ -298,7 +298,9 @@ int64_t shmc_arena_reclaim(shmc_arena_t *a)
 	shmc__reap_dead(a);
 	shmc__handles_shrink(a);
 	int64_t n = shmc__epoch_flush(a, r);
-	return n + shmc__epoch_flush_idle(a);
+	n += shmc__epoch_flush_idle(a);
+	shmc__alloc_trim(a);
+	return n;
 }
 
 int shmc_arena_stats(shmc_arena_t *a, shmc_arena_stats_t *st)

@@ -4,39 +4,66 @@
  * Blocks come in SHMC__NCLASSES size classes: multiples of 16 up to 128
  * bytes, then four classes per doubling. Small classes (up to 14 KiB) are
  * carved from 64 KiB slabs; larger ones are runs of whole pages of exactly
- * the class size. Both are carved upwards from the arena's `brk`, and a
- * 16-bit pagemap entry per page records the class carved there, so free()
- * needs nothing but the offset: no block carries a header.
+ * the class size. Slabs and runs are cut from the page pool (pages.c) when
+ * it has a fitting run, else carved upwards from the arena's `brk`; a 16-bit
+ * pagemap entry per page records the class carved there, so free() needs
+ * nothing but the offset: no block carries a header.
  *
  * Each class keeps its free blocks on a Treiber stack whose head is a
  * {offset, tag} pair swapped with a 16-byte CAS; the tag, bumped on every
- * change, defeats ABA. A free block's first word holds the offset of the next.
- * Popping reads the head block's next word while another thread may
- * already have popped that block and be writing to it: a benign race, as
- * the tag then makes the CAS fail and the value read is dropped.
+ * change, defeats ABA. A free block's first word holds the offset of the next
+ * (freelist.h). Popping reads the head block's next word while another
+ * thread may already have popped that block and be writing to it: a benign
+ * race, as the tag then makes the CAS fail and the value read is dropped.
+ * That pop and a push are the whole fast path; nothing else here is
+ * touched by it.
+ *
+ * Memory flows back. A large block of more than SHMC__LARGE_CACHE_MAX goes
+ * back to the page pool as soon as it is freed; a smaller one onto its
+ * class's list, a cache of SHMC__LARGE_CACHE_BYTES (at least one block)
+ * that serves the class's next allocations without the pool's lock or a
+ * fault on untouched pages, emptied into the pool when full and once a
+ * second (frees tick the pool, see below). A small block
+ * goes onto its class's list too, and when a list has grown to twice what
+ * its last scavenge left plus two slabs, the freeing process scavenges the
+ * class (slabs.c): the slabs whose blocks are all on the list go to the
+ * pool, where any class or large block can reuse their pages, and the pool
+ * gives pages beyond its threshold back to the system (pages.c). When
+ * neither the pool nor brk can serve a request, every class is scavenged
+ * before SHMC_EFULL is answered; shmc__alloc_trim() does the same on demand
+ * (shmc_arena_reclaim()). All of it is off the fast path: a free only
+ * compares its class's free blocks with a stored threshold, and ticks the
+ * pool (pages.c) once in SHMC__POOL_TICK operations on a list.
  *
  * ThreadSanitizer cannot see the 16-byte CAS (inline assembly). What it
  * orders is that everything written to a block before it is pushed happens
  * before whatever the thread that pops it does with it; that is told to
  * TSan per block (SHMC_TSAN_RELEASE before the push, SHMC_TSAN_ACQUIRE after
  * the pop), and the benign read above goes through a function TSan does not
- * watch (next_racy). Neither does anything in other builds.
+ * watch (shmc__next_racy). Neither does anything in other builds.
  *
  * Dying mid-operation: every change to a free list or to brk is one CAS, so
  * a process killed at any point leaves the lists well formed. What it can
  * lose is the block it was handing out or taking back (killed between the
  * CAS and its caller recording the block): that block is leaked, never
- * handed out twice. The counters are updated after the CAS and may then be
+ * handed out twice. Pages carved from brk by a process killed before it
+ * marked them are leaked too (the arena check finds them, and --sweep gives
+ * them to the pool). The counters are updated after the CAS and may then be
  * off by one; the arena check recounts them.
  *
  * Freeing is immediate: callers that may still have readers retire blocks
  * through epoch.c instead, which frees them here after a grace period.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "memory/alloc.h"
+#include "memory/freelist.h"
+#include "memory/pages.h"
+#include "memory/slabs.h"
 
 static uint64_t class_size_tab[SHMC__NCLASSES];
+static uint64_t slab_blocks_tab[SHMC__NCLASSES]; /* small classes */
 static unsigned nclasses, nsmall;
 static pthread_once_t classes_once = PTHREAD_ONCE_INIT;
 static _Atomic long fail_countdown = -1;
@@ -66,6 +93,8 @@ static void classes_init(void)
 	}
 	nclasses = n;
 	SHMC_ASSERT(class_size_tab[nclasses - 1] >= SHMC__MAX_BLOCK);
+	for (unsigned c = 0; c < nsmall; c++)
+		slab_blocks_tab[c] = (SHMC__SLAB_PAGES << SHMC__PAGE_SHIFT) / class_size_tab[c];
 }
 
 static inline void classes_ready(void)
@@ -126,6 +155,22 @@ bool shmc__class_is_small(unsigned cls)
 	return is_small(cls);
 }
 
+uint64_t shmc__scav_at(unsigned cls, uint64_t kept, bool spared)
+{
+	classes_ready();
+	if (!is_small(cls)) { /* a full cache (see SHMC__LARGE_CACHE_BYTES) */
+		uint64_t n = SHMC__LARGE_CACHE_BYTES / class_size_tab[cls];
+		return (n ? n : 1) + 1;
+	}
+	return 2 * kept + 2 * slab_blocks_tab[cls] + spared;
+}
+
+uint64_t shmc__slab_blocks(unsigned cls)
+{
+	classes_ready();
+	return is_small(cls) ? slab_blocks_tab[cls] : 1;
+}
+
 void shmc__alloc_init(shmc_arena_t *a)
 {
 	classes_ready();
@@ -136,7 +181,13 @@ void shmc__alloc_init(shmc_arena_t *a)
 		h->free.AO_val2 = 0;
 		st_relaxed(&h->in_use, 0);
 		st_relaxed(&h->carved, 0);
+		st_relaxed(&h->park, 0);
+		st_relaxed(&h->retiring, 0);
+		st_relaxed(&h->scav_at, c < nclasses ? shmc__scav_at(c, 0, false) : 0);
+		st_relaxed(&h->scav_lock[0], 0);
+		st_relaxed(&h->scav_lock[1], 0);
 	}
+	memset(&a->hdr->pool, 0, sizeof(a->hdr->pool));
 }
 
 void shmc__alloc_fail_after(long n)
@@ -152,52 +203,6 @@ static bool injected_failure(void)
 			return c == 0;
 	}
 	return false;
-}
-
-static inline atomic_u64 *next_word(const shmc_arena_t *a, uint64_t off)
-{
-	return (atomic_u64 *)shmc__at(a, off, sizeof(uint64_t), SHMC__ALIGN);
-}
-
-/* The next word of a block that may have been popped and be in use by
- * now (see the top of this file): one relaxed 8-byte load, which TSan is
- * not shown. */
-SHMC_TSAN_IGNORE static uint64_t next_racy(atomic_u64 *np)
-{
-#ifdef SHMC_TSAN
-	return *(volatile uint64_t *)np; /* an aligned 8-byte load is atomic */
-#else
-	return ld_relaxed(np);
-#endif
-}
-
-/* The free-list head is read as two 8-byte halves; a torn pair only makes
- * the CAS that follows fail. */
-static inline void head_load(struct shmc__class_head *h, uint64_t *off,
-			     uint64_t *tag)
-{
-	*tag = atomic_load_explicit((atomic_u64 *)&h->free.AO_val2,
-				    memory_order_acquire);
-	*off = atomic_load_explicit((atomic_u64 *)&h->free.AO_val1,
-				    memory_order_acquire);
-}
-
-/* Push the chain first..last (already linked through their first words). */
-static void push_chain(shmc_arena_t *a, struct shmc__class_head *h,
-		       uint64_t first, atomic_u64 *last_next)
-{
-	uint64_t off, tag;
-	(void)a;
-	do {
-		head_load(h, &off, &tag);
-		st_relaxed(last_next, off);
-		/* Pairs with the acquire in shmc__alloc(): the link just
-		 * written, and all before it, happen before the block's next
-		 * owner's uses (the other blocks of a chain are released by
-		 * refill()). Nobody can pop the block before the CAS below. */
-		SHMC_TSAN_RELEASE(last_next);
-		/* Full barrier: the chain's links are visible before its head. */
-	} while (!shmc__cas2(&h->free, off, tag, first, tag + 1));
 }
 
 /* Carve NPAGES fresh pages from brk. */
@@ -220,17 +225,25 @@ static int carve_pages(shmc_arena_t *a, uint64_t npages, uint64_t *off)
 	return 0;
 }
 
-/* Pagemap entries are written before the run's blocks are published by a
- * free-list CAS (or returned to the caller), which orders them for readers. */
-static void mark_run(shmc_arena_t *a, uint64_t off, uint64_t npages,
-		     unsigned cls)
+/* NPAGES pages for class CLS, marked: from the pool if a run fits, else
+ * from brk; when both fail, after every class has given its empty slabs to
+ * the pool, from the pool again. Pagemap entries are written before the
+ * run's blocks are published by a free-list CAS (or returned to the
+ * caller), which orders them for readers. */
+static int get_pages(shmc_arena_t *a, uint64_t npages, unsigned cls, uint64_t *off)
 {
-	uint16_t *pm = (uint16_t *)shmc__pagemap(a);
-	uint64_t p = off >> SHMC__PAGE_SHIFT;
-	for (uint64_t i = 0; i < npages; i++)
-		__atomic_store_n(&pm[p + i],
-				 (uint16_t)((cls + 1) | (i ? 0 : SHMC__PM_RUN_START)),
-				 __ATOMIC_RELAXED);
+	if (ld_relaxed(&a->hdr->pool.free_pages) >= npages &&
+	    shmc__pool_take(a, npages, cls, off) == 0)
+		return 0;
+	int rc = carve_pages(a, npages, off);
+	if (rc == 0) {
+		shmc__pages_mark(a, *off, npages, cls);
+		return 0;
+	}
+	if (rc == SHMC_EFULL && shmc__slabs_scavenge_all(a) > 0 &&
+	    shmc__pool_take(a, npages, cls, off) == 0)
+		return 0;
+	return rc;
 }
 
 static int refill(shmc_arena_t *a, unsigned cls, uint64_t *out)
@@ -239,25 +252,27 @@ static int refill(shmc_arena_t *a, unsigned cls, uint64_t *out)
 	uint64_t size = class_size_tab[cls];
 	uint64_t npages = is_small(cls) ? SHMC__SLAB_PAGES : size >> SHMC__PAGE_SHIFT;
 	uint64_t run;
-	int rc = carve_pages(a, npages, &run);
+	int rc = get_pages(a, npages, cls, &run);
 	if (rc)
 		return rc;
-	mark_run(a, run, npages, cls);
 	uint64_t nblocks = (npages << SHMC__PAGE_SHIFT) / size;
 	atomic_fetch_add_explicit(&h->carved, nblocks, memory_order_relaxed);
 	atomic_fetch_add_explicit(&h->in_use, 1, memory_order_relaxed);
+	/* The list ran dry: what the last scavenge left is in use. */
+	if (is_small(cls) && ld_relaxed(&h->scav_at) != shmc__scav_at(cls, 0, false))
+		st_relaxed(&h->scav_at, shmc__scav_at(cls, 0, false));
 	if (nblocks > 1) {
 		/* Link blocks 1..n-1 privately, then publish them in one CAS. */
 		uint64_t first = run + size;
 		for (uint64_t i = 1; i + 1 < nblocks; i++)
-			st_relaxed(next_word(a, run + i * size), run + (i + 1) * size);
+			st_relaxed(shmc__next_word(a, run + i * size), run + (i + 1) * size);
 #ifdef SHMC_TSAN
 		/* Pairs with the acquire in shmc__alloc(), per block; the
-		 * last one is released by push_chain(). */
+		 * last one is released by shmc__push_chain(). */
 		for (uint64_t i = 1; i + 1 < nblocks; i++)
 			SHMC_TSAN_RELEASE(a->base + run + i * size);
 #endif
-		push_chain(a, h, first, next_word(a, run + (nblocks - 1) * size));
+		shmc__push_chain(h, first, shmc__next_word(a, run + (nblocks - 1) * size));
 	}
 	*out = run;
 	return 0;
@@ -274,13 +289,13 @@ int shmc__alloc(shmc_arena_t *a, uint64_t size, uint64_t *out)
 	struct shmc__class_head *h = &a->hdr->classes[cls];
 	for (;;) {
 		uint64_t off, tag;
-		head_load(h, &off, &tag);
+		shmc__head_load(h, &off, &tag);
 		if (off == 0)
 			return refill(a, cls, out);
-		atomic_u64 *np = next_word(a, off);
+		atomic_u64 *np = shmc__next_word(a, off);
 		if (np == NULL) /* torn read or corrupt head: re-read */
 			continue;
-		uint64_t next = next_racy(np);
+		uint64_t next = shmc__next_racy(np);
 		if (shmc__cas2(&h->free, off, tag, next, tag + 1)) {
 			/* Pairs with the release in shmc__free() or refill():
 			 * the block is ours now. */
@@ -328,11 +343,52 @@ int shmc__block_class(const shmc_arena_t *a, uint64_t off)
 	return (int)cls;
 }
 
+uint64_t shmc__run_start(const shmc_arena_t *a, uint64_t off, unsigned cls)
+{
+	const uint16_t *pm = (const uint16_t *)shmc__pagemap(a);
+	uint64_t page = off >> SHMC__PAGE_SHIFT;
+	for (unsigned i = 0; i < SHMC__SLAB_PAGES && page > 0; i++, page--) {
+		uint16_t e = __atomic_load_n(&pm[page], __ATOMIC_RELAXED);
+		if ((e & SHMC__PM_CLASS_MASK) != cls + 1)
+			return 0;
+		if (e & SHMC__PM_RUN_START)
+			return page << SHMC__PAGE_SHIFT;
+	}
+	return 0;
+}
+
 uint64_t shmc__block_size(const shmc_arena_t *a, uint64_t off)
 {
 	classes_ready();
 	int cls = shmc__block_class(a, off);
 	return cls < 0 ? 0 : class_size_tab[cls];
+}
+
+/* Out of line, so that the free path stays a leaf that saves no register:
+ * the scavenge the free path asked for, or (when not) the pool's tick. */
+__attribute__((noinline, cold)) static void free_slow(shmc_arena_t *a, unsigned cls,
+						      bool full)
+{
+	if (full)
+		shmc__slabs_scavenge(a, cls, false);
+	else if (shmc__pool_tick(a))
+		shmc__slabs_drain_caches(a);
+}
+
+/* A large block goes straight back to the page pool. Until this process
+ * holds a slot (it may be reaping a dead one's memory while attaching), the
+ * pool cannot be locked: the block then waits on its class's list, which
+ * the next scavenge of the class empties into the pool. */
+__attribute__((noinline)) static void free_large(shmc_arena_t *a,
+						  struct shmc__class_head *h,
+						  uint64_t off, unsigned cls)
+{
+	atomic_fetch_sub_explicit(&h->in_use, 1, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&h->carved, 1, memory_order_relaxed);
+	if (shmc__pool_put(a, &off, 1, class_size_tab[cls] >> SHMC__PAGE_SHIFT))
+		return;
+	atomic_fetch_add_explicit(&h->carved, 1, memory_order_relaxed);
+	shmc__push_chain(h, off, shmc__next_word(a, off));
 }
 
 void shmc__free(shmc_arena_t *a, uint64_t off)
@@ -342,8 +398,29 @@ void shmc__free(shmc_arena_t *a, uint64_t off)
 	if (cls < 0)
 		return;
 	struct shmc__class_head *h = &a->hdr->classes[cls];
+	if (unlikely(class_size_tab[cls] > SHMC__LARGE_CACHE_MAX)) {
+		free_large(a, h, off, (unsigned)cls);
+		return;
+	}
 	/* push_chain() tells TSan that our uses of the block happen before
 	 * its next owner's. */
-	push_chain(a, h, off, next_word(a, off));
-	atomic_fetch_sub_explicit(&h->in_use, 1, memory_order_relaxed);
+	uint64_t tag = shmc__push_chain(h, off, shmc__next_word(a, off));
+	uint64_t in_use = atomic_fetch_sub_explicit(&h->in_use, 1, memory_order_relaxed) - 1;
+	/* Free blocks: carved - in_use (signed: the counters may be off by a
+	 * little after a kill). Scavenging walks the list, so it waits until
+	 * the list has doubled since the last one (slabs.c); a large class's
+	 * list is a small cache, emptied into the pool when it is full. */
+	bool full = (int64_t)(ld_relaxed(&h->carved) - in_use) >= (int64_t)ld_relaxed(&h->scav_at);
+	/* Once in SHMC__POOL_TICK operations on a list, the pool looks for
+	 * runs old enough to give back, so that it does so even while every
+	 * allocation is served by a list. (Two tag values: a list that only
+	 * alternates pops and pushes gives its pushes tags of one parity.) */
+	if (unlikely(full || (tag & (SHMC__POOL_TICK - 1)) <= 1))
+		free_slow(a, (unsigned)cls, full);
+}
+
+void shmc__alloc_trim(shmc_arena_t *a)
+{
+	shmc__slabs_scavenge_all(a);
+	shmc__pool_trim(a, true);
 }

@@ -9,10 +9,21 @@
 #define SHMC__ALIGN 16u             /* every block is 16-byte aligned */
 #define SHMC__SLAB_PAGES 16u        /* small classes are carved 64 KiB at a time */
 #define SHMC__MAX_BLOCK ((uint64_t)1 << 40)
+/* Freed large blocks of at most LARGE_CACHE_MAX bytes wait on their class's
+ * list, up to LARGE_CACHE_BYTES (at least one block) a class and about a
+ * second, before they go to the page pool; bigger ones go at once. */
+#define SHMC__LARGE_CACHE_MAX ((uint64_t)1 << 20)
+#define SHMC__LARGE_CACHE_BYTES ((uint64_t)1 << 20)
 
-/* pagemap entries: class + 1 in the low byte; RUN_START on a run's first page */
+/* pagemap entries: class + 1 in the low byte (0: carved, not yet marked);
+ * RUN_START on a run's first page. Pages of the page pool (pages.c) have
+ * the class byte FREE; RUN_END marks a free run's last page, PUNCHED a free
+ * page whose memory was given back to the system. */
 #define SHMC__PM_CLASS_MASK 0xffu
 #define SHMC__PM_RUN_START 0x100u
+#define SHMC__PM_RUN_END 0x200u
+#define SHMC__PM_PUNCHED 0x400u
+#define SHMC__PM_FREE 0xffu
 
 /* A block of at least SIZE bytes; *off receives its offset.
  * @return 0, SHMC_EFULL (no room, or an injected failure), -EINVAL */
@@ -41,6 +52,23 @@ uint64_t shmc__class_size(unsigned cls);
 
 /* Initialise the allocator's part of a new arena's header. */
 void shmc__alloc_init(shmc_arena_t *a);
+
+/* Give back what is free: every empty slab (and every large block left on
+ * a class's list) to the page pool, and the pool's pages beyond its
+ * threshold to the system. Slow: walks the free lists that grew. */
+void shmc__alloc_trim(shmc_arena_t *a);
+
+/* The first page of the slab or run holding the block at OFF of class CLS
+ * (as shmc__block_class found it), or 0. */
+uint64_t shmc__run_start(const shmc_arena_t *a, uint64_t off, unsigned cls);
+
+/* Blocks in one slab of small class CLS. */
+uint64_t shmc__slab_blocks(unsigned cls);
+
+/* The free blocks at which frees start the next scavenge of small class CLS
+ * (its scav_at), when the last one left KEPT free blocks, SPARED whether
+ * empty slabs among them (bit 0). */
+uint64_t shmc__scav_at(unsigned cls, uint64_t kept, bool spared);
 
 /* Failure injection for tests: the (N+1)-th allocation from now fails with
  * SHMC_EFULL, once. A negative N switches injection off. Process-wide. */

@@ -42,6 +42,8 @@ Test(tools, stat_shows_memory_objects_and_names, .init = named_setup, .fini = na
 				    "), library %s", NA_name, version, fp, shmc_version())),
 		  "%s", out);
 	cr_assert(strstr(out, "\n  capacity 4.0 MiB, committed ") != NULL, "%s", out);
+	cr_assert(strstr(out, "\n  page pool ") && strstr(out, " given back to the system ("),
+		  "%s", out);
 	cr_assert(has_line(out, "  locks recovered from dead holders: 0"), "%s", out);
 	cr_assert(strstr(out, "\nmemory by size class (bytes: blocks in use / free):\n"), "%s",
 		  out);

@@ -13,7 +13,7 @@
 
 #include "testutil.h"
 
-TestSuite(alloc, .timeout = 120);
+TestSuite(alloc, .timeout = 900); /* the GiB tests take minutes on a loaded machine */
 
 /* A roomier arena than arena_setup's, with the same leak check. */
 static void big_setup(void)
@@ -270,7 +270,13 @@ Test(alloc, stats_count_each_class, .init = arena_setup, .fini = arena_teardown)
 			shmc__free(A, off[j]);
 		st = stats_now();
 		expect_same_counts(&before, &st, "after free");
-		cr_assert_geq(st.classes[k].carved, 5);
+		/* A large block's pages go back to the page pool when it is
+		 * freed (past its class's small cache); a small class's slabs
+		 * when enough of them are empty. */
+		cr_assert_geq(st.classes[k].carved, st.classes[k].in_use);
+		if (!shmc__class_is_small(c) && k == c)
+			cr_assert_leq(st.classes[k].carved, before.classes[k].carved +
+				      SHMC__LARGE_CACHE_BYTES / csize + 1);
 	}
 }
 
@@ -586,4 +592,383 @@ Test(alloc, injected_failures_leave_containers_unchanged, .init = arena_setup,
 	cr_assert_eq(shmc_dict_len(d), 2);
 	shmc_obj_release(ls);
 	shmc_obj_release(d);
+}
+
+/* Memory flows back ---------------------------------------------------------------- */
+
+/* The bytes of shared memory process PID has mapped in (RssShmem: pages
+ * of the arena file it has touched and that are still there). */
+static size_t rss_shmem(pid_t pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	size_t kb = 0;
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "RssShmem: %zu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb << 10;
+}
+
+/* Allocate blocks of SIZE until SHMC_EFULL; *offs (malloc'd) receives them. */
+static size_t fill_until_full(uint64_t size, uint64_t **offs)
+{
+	size_t n = 0, cap = 1024;
+	uint64_t *v = malloc(cap * sizeof(uint64_t));
+	for (;;) {
+		if (n == cap)
+			v = realloc(v, (cap *= 2) * sizeof(uint64_t));
+		int rc = shmc__alloc(A, size, &v[n]);
+		if (rc == SHMC_EFULL)
+			break;
+		ASSERT_OK(rc);
+		memset(A->base + v[n], (int)(n & 0x7f), size < 64 ? size : 64);
+		n++;
+	}
+	*offs = v;
+	return n;
+}
+
+static void free_all(uint64_t *offs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		shmc__free(A, offs[i]);
+	free(offs);
+}
+
+static void min_setup(void)
+{
+	A = test_arena(SHMC_MIN_CAPACITY);
+	arena_warm(A);
+	A_base = arena_in_use(A);
+}
+
+/* Each size in turn fills the arena, then is freed: every later size finds
+ * the memory the earlier ones used, though no two share a size class. The
+ * allocator gives the empty slabs back by itself (no reclaim call). */
+Test(alloc, a_full_4mib_arena_once_freed_serves_any_other_size, .init = min_setup,
+     .fini = arena_teardown)
+{
+	const uint64_t sizes[] = {48, 3000, 200, 20000, (64 << 10) + 1, 640, 16};
+	size_t first = 0;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint64_t *offs;
+		size_t n = fill_until_full(sizes[i], &offs);
+		size_t bytes = n * shmc__alloc_usable(sizes[i]);
+		shmc_arena_stats_t st = stats_now();
+		cr_log_info("%llu-byte blocks: %zu until full (%zu KiB), pool %zu KiB",
+			    (unsigned long long)sizes[i], n, bytes >> 10, st.pool_bytes >> 10);
+		if (i == 0)
+			first = bytes;
+		/* Within what one size class wastes (a slab's tail, a run's
+		 * rounding) plus the pages that hold the pool's run headers. */
+		cr_assert_geq(bytes, first * 3 / 4, "%llu-byte blocks: %zu bytes, the first size %zu",
+			      (unsigned long long)sizes[i], bytes, first);
+		free_all(offs, n);
+	}
+	/* And one block of most of the arena. */
+	uint64_t big;
+	ASSERT_OK(shmc__alloc(A, (size_t)first * 3 / 4, &big));
+	shmc__free(A, big);
+}
+
+/* The same through containers: a list of short strings fills the arena;
+ * once cleared (and reclaimed), a 64 KiB string, new named objects and a
+ * dict of 1000-byte strings fit. */
+Test(alloc, a_cleared_list_leaves_room_for_big_strings_and_new_names, .init = min_setup,
+     .fini = arena_teardown)
+{
+	shmc_obj_t *ls, *d;
+	/* The directory of names keeps its size once grown: grow it before
+	 * the baseline. */
+	for (int i = 0; i < 100; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "name-%d", i % 50);
+		if (i < 50) {
+			ASSERT_OK(shmc_root_find_or_create(A, name, SHMC_KIND_DICT, &d));
+			shmc_obj_release(d);
+		} else {
+			ASSERT_OK(shmc_root_remove(A, name));
+		}
+	}
+	A_base = arena_in_use(A);
+	ASSERT_OK(shmc_list_new(A, &ls));
+	char s[1001];
+	int rc;
+	size_t n = 0;
+	while ((rc = shmc_list_append(ls, shmc_str("forty bytes of string, or thereabouts"))) == 0)
+		n++;
+	ASSERT_ERR(rc, SHMC_EFULL);
+	cr_assert_gt(n, 10000);
+	ASSERT_OK(shmc_list_clear(ls));
+	shmc_arena_reclaim(A);
+	char *big = malloc(64 << 10);
+	memset(big, 'x', (64 << 10) - 1);
+	big[(64 << 10) - 1] = 0;
+	ASSERT_OK(shmc_list_append(ls, shmc_str(big)));
+	free(big);
+	for (int i = 0; i < 50; i++) {
+		char name[32];
+		shmc_obj_t *o;
+		snprintf(name, sizeof(name), "name-%d", i);
+		ASSERT_OK(shmc_root_find_or_create(A, name, SHMC_KIND_DICT, &o));
+		shmc_obj_release(o);
+	}
+	ASSERT_OK(shmc_dict_new(A, &d));
+	memset(s, 'y', 1000);
+	s[1000] = 0;
+	size_t m = 0;
+	while ((rc = shmc_dict_set(d, shmc_int((int64_t)m), shmc_str(s))) == 0)
+		m++;
+	ASSERT_ERR(rc, SHMC_EFULL);
+	cr_log_info("%zu short strings; then %zu strings of 1000 bytes", n, m);
+	cr_assert_gt(m * 1024, n * 48 * 3 / 4, "%zu strings of 1000 bytes after %zu of 40", m, n);
+	shmc_obj_release(d);
+	shmc_obj_release(ls);
+	shmc_arena_reclaim(A);
+	for (int i = 0; i < 50; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "name-%d", i);
+		ASSERT_OK(shmc_root_remove(A, name));
+	}
+}
+
+/* A GiB written, then cleared --------------------------------------------------------- */
+
+#define GIB_STR 1000                    /* one value: 1000 bytes of string */
+#define GIB_N ((size_t)1 << 20)         /* 1 Mi values: 1 GiB of blocks */
+
+/* The value stored under key K: letters that depend on K everywhere. */
+static void gib_value(char *s, uint64_t k)
+{
+	uint64_t x = mix64(k);
+	for (int i = 0; i < GIB_STR; i++)
+		s[i] = (char)('a' + (x >> (i % 59)) % 26);
+	s[GIB_STR] = 0;
+}
+
+struct reader {
+	shmc_obj_t *d;
+	_Atomic int *state; /* [0] reads done (saturated), [1] stop, [2] failures */
+};
+
+/* Read random keys until told to stop: every value found is the one stored
+ * under its key; a missing key is SHMC_EKEY; nothing else. */
+static int gib_reader(void *p)
+{
+	struct reader *r = p;
+	char want[GIB_STR + 1];
+	uint64_t seed = 0x1234567 ^ (uint64_t)getpid();
+	while (!atomic_load(&r->state[1])) {
+		uint64_t k = xorshift(&seed) % GIB_N;
+		shmc_value_t v;
+		int rc = shmc_dict_get(r->d, shmc_int((int64_t)k), &v);
+		if (rc == 0) {
+			gib_value(want, k);
+			if (v.type != SHMC_STR || v.len != GIB_STR || memcmp(v.str, want, GIB_STR))
+				atomic_fetch_add(&r->state[2], 1);
+			shmc_value_free(&v);
+		} else if (rc != SHMC_EKEY) {
+			atomic_fetch_add(&r->state[2], 1);
+		}
+		if (atomic_load(&r->state[0]) < (1 << 30))
+			atomic_fetch_add(&r->state[0], 1);
+	}
+	return atomic_load(&r->state[2]) ? 1 : 0;
+}
+
+static void gib_setup(void)
+{
+	A = test_arena((size_t)3 << 29); /* 1.5 GiB */
+	arena_warm(A);
+	A_base = arena_in_use(A);
+}
+
+static void gib_written_then_cleared(bool with_reader)
+{
+	shmc_obj_t *d;
+	ASSERT_OK(shmc_dict_new(A, &d));
+	struct reader r = {d, shared_page(4096)};
+	pid_t child = -1;
+	if (with_reader) {
+		ASSERT_OK(shmc_dict_set(d, shmc_int(0), shmc_str("")));
+		ASSERT_OK(shmc_dict_clear(d));
+		child = fork_fn(gib_reader, &r);
+		cr_assert(wait_flag(&r.state[0], 100, TEST_DEADLINE), "the reader did not start");
+	}
+	shmc_arena_stats_t s0 = stats_now();
+	size_t rss0 = rss_shmem(getpid());
+	double t0 = now_s();
+	char s[GIB_STR + 1];
+	for (uint64_t k = 0; k < GIB_N; k++) {
+		gib_value(s, k);
+		ASSERT_OK(shmc_dict_set(d, shmc_int((int64_t)k), shmc_strn(s, GIB_STR)));
+	}
+	double t1 = now_s();
+	shmc_arena_stats_t s1 = stats_now();
+	size_t rss1 = rss_shmem(getpid()), crss1 = with_reader ? rss_shmem(child) : 0;
+	ASSERT_OK(shmc_dict_clear(d));
+	/* The cleared table is freed once no reader can see it, which a reader
+	 * in another process may delay (it may be descheduled inside a read):
+	 * reclaim until it is. */
+	double end = now_s() + TEST_DEADLINE;
+	while (shmc_arena_reclaim(A) >= 0 && stats_now().bytes_in_use > s0.bytes_in_use &&
+	       now_s() < end)
+		usleep(100); /* a poll interval */
+	double t2 = now_s();
+	shmc_arena_stats_t s2 = stats_now();
+	size_t rss2 = rss_shmem(getpid()), crss2 = with_reader ? rss_shmem(child) : 0;
+	int reads = 0;
+	if (with_reader) {
+		reads = atomic_load(&r.state[0]);
+		atomic_store(&r.state[1], 1);
+		cr_assert_eq(wait_exit(child, TEST_DEADLINE), 0, "the reader saw %d failures",
+			     atomic_load(&r.state[2]));
+	}
+	const size_t gib = (size_t)1 << 30, mib = (size_t)1 << 20;
+	char msg[512];
+	snprintf(msg, sizeof(msg),
+		 "1 GiB %s: written in %.2f s, cleared and reclaimed in %.2f s; committed "
+		 "%zu -> %zu -> %zu MiB; RssShmem %zu -> %zu -> %zu MiB%s; released %zu MiB, "
+		 "pool %zu MiB",
+		 with_reader ? "while another process reads it" : "alone", t1 - t0, t2 - t1,
+		 s0.committed / mib, s1.committed / mib, s2.committed / mib, rss0 / mib,
+		 rss1 / mib, rss2 / mib, with_reader ? "" : "", s2.released_bytes / mib,
+		 s2.pool_bytes / mib);
+	cr_log_info("%s", msg);
+	fprintf(stderr, "alloc: %s\n", msg);
+	if (with_reader)
+		fprintf(stderr, "alloc: the reader: %d reads, RssShmem %zu -> %zu MiB\n", reads,
+			crss1 / mib, crss2 / mib);
+	cr_assert_geq(s1.committed, s0.committed + gib, "the GiB was not committed");
+	cr_assert_leq(s2.committed + gib * 7 / 8, s1.committed, "committed fell by only %zu MiB",
+		      (s1.committed - s2.committed) / mib);
+	cr_assert_leq(rss2 + gib * 7 / 8, rss1, "RssShmem fell by only %zu MiB",
+		      (rss1 - rss2) / mib);
+	if (with_reader)
+		cr_assert_leq(crss2 + crss1 / 2, crss1, "the reader's RssShmem fell from %zu to %zu MiB",
+			      crss1 / mib, crss2 / mib);
+	/* What is left in the pool serves the next GiB. */
+	uint64_t big;
+	ASSERT_OK(shmc__alloc(A, (size_t)1 << 29, &big));
+	cr_assert_eq(stats_now().used, s2.used, "the arena grew instead of reusing its pool");
+	shmc__free(A, big);
+	shmc_obj_release(d);
+	munmap(r.state, 4096);
+}
+
+Test(alloc, a_gib_written_then_cleared_gives_back_committed_memory_and_rss,
+     .init = gib_setup, .fini = arena_teardown)
+{
+	gib_written_then_cleared(false);
+}
+
+Test(alloc, the_same_while_another_process_reads_the_dict, .init = gib_setup,
+     .fini = arena_teardown)
+{
+	gib_written_then_cleared(true);
+}
+
+/* Killed at any instruction ---------------------------------------------------------- */
+
+#define KILL_PROCS 4
+#define KILL_ROUNDS 80
+
+struct killable {
+	_Atomic int ops[KILL_PROCS]; /* operations done by each slot's process */
+};
+
+struct killable_arg { /* private: each child gets its copy at fork() */
+	struct killable *k;
+	int who;
+};
+
+/* Allocate and free at random, mixed sizes, checking every block's pattern
+ * before freeing it, and trimming now and then (scavenges, pool puts and
+ * punches); forever: only a kill ends it. */
+static int killable_churn(void *arg)
+{
+	struct killable *k = ((struct killable_arg *)arg)->k;
+	int me = ((struct killable_arg *)arg)->who;
+	struct blk slot[NSLOTS];
+	uint64_t tag[NSLOTS];
+	memset(slot, 0, sizeof(slot));
+	uint64_t seed = mix64((uint64_t)getpid()) | 1;
+	for (uint64_t op = 1;; op++) {
+		unsigned j = (unsigned)(xorshift(&seed) % NSLOTS);
+		if (slot[j].off) {
+			CHILD_CHECK(check(slot[j].off, slot[j].size, tag[j]));
+			shmc__free(A, slot[j].off);
+			slot[j].off = 0;
+		} else {
+			uint64_t r = xorshift(&seed) % 1000, size;
+			if (r < 850)
+				size = 1 + xorshift(&seed) % 1024;
+			else if (r < 985)
+				size = 1 + xorshift(&seed) % 32768;
+			else
+				size = 1 + xorshift(&seed) % 300000;
+			CHILD_OK(shmc__alloc(A, size, &slot[j].off));
+			slot[j].size = size;
+			tag[j] = ((uint64_t)getpid() << 32) | op;
+			fill(slot[j].off, size, tag[j]);
+		}
+		if (op % 512 == 0)
+			shmc__alloc_trim(A);
+		atomic_fetch_add(&k->ops[me], 1);
+	}
+	return 0;
+}
+
+static pid_t start_killable(struct killable *k, int who)
+{
+	struct killable_arg arg = {k, who};
+	return fork_fn(killable_churn, &arg);
+}
+
+Test(alloc, processes_killed_at_random_leave_leaks_the_sweep_restores,
+     .init = big_setup, .fini = arena_teardown)
+{
+	struct killable *k = shared_page(sizeof(*k));
+	pid_t pids[KILL_PROCS];
+	for (int i = 0; i < KILL_PROCS; i++)
+		pids[i] = start_killable(k, i);
+	uint64_t seed = 0x6b696c6cull, ops = 0;
+	double t0 = now_s();
+	for (int round = 0; round < KILL_ROUNDS; round++) {
+		int v = round % KILL_PROCS;
+		/* Kill the victim after a random number of its operations:
+		 * anywhere in one, as they are not synchronised with us. */
+		int want = atomic_load(&k->ops[v]) + 1 + (int)(xorshift(&seed) % 3000);
+		cr_assert(wait_flag(&k->ops[v], want, TEST_DEADLINE),
+			  "process %d stopped making progress (exit %d)", v,
+			  wait_exit(pids[v], 0.01));
+		cr_assert(kill_wait(pids[v]), "process %d ended before it was killed", v);
+		pids[v] = start_killable(k, v);
+	}
+	for (int i = 0; i < KILL_PROCS; i++) {
+		cr_assert(kill_wait(pids[i]), "process %d ended before it was killed", i);
+		ops += (uint64_t)atomic_load(&k->ops[i]);
+	}
+	double t1 = now_s();
+	shmc_check_report_t rep;
+	shmc_arena_reclaim(A); /* reaps the dead */
+	ASSERT_OK(shmc_arena_check(A, SHMC_CHECK_REAP, &rep, print_finding, "check"));
+	cr_assert_eq(rep.errors, 0);
+	cr_assert_gt(rep.leaked_blocks, 0, "the killed processes' blocks are leaked");
+	ASSERT_OK(shmc_arena_check(A, SHMC_CHECK_SWEEP, &rep, print_finding, "sweep"));
+	uint64_t swept = rep.swept_blocks, pages = rep.leaked_pages;
+	cr_assert_eq(arena_in_use(A), A_base, "the sweep left %zd bytes",
+		     (ssize_t)(arena_in_use(A) - A_base));
+	ASSERT_OK(shmc_arena_check(A, 0, &rep, print_finding, "after"));
+	cr_assert_eq(rep.errors + rep.leaked_blocks + rep.leaked_pages + rep.leaked_refs, 0);
+	fprintf(stderr, "alloc: %d processes killed at random, %llu operations in %.1f s: "
+			"the sweep freed %llu blocks and %llu pages; %llu pages in the pool\n",
+		KILL_ROUNDS + KILL_PROCS, (unsigned long long)ops, t1 - t0,
+		(unsigned long long)swept, (unsigned long long)pages,
+		(unsigned long long)rep.pool_pages);
+	munmap(k, sizeof(*k));
 }

@@ -1,0 +1,73 @@
+/*
+ * freelist.h -- a size class's free list: a Treiber stack of blocks in the
+ * arena, shared by the allocator (alloc.c) and the slab scavenger
+ * (slabs.c). Its protocol is described atop alloc.c.
+ */
+#ifndef SHMC_FREELIST_H
+#define SHMC_FREELIST_H
+
+#include "memory/alloc.h"
+
+static inline atomic_u64 *shmc__next_word(const shmc_arena_t *a, uint64_t off)
+{
+	return (atomic_u64 *)shmc__at(a, off, sizeof(uint64_t), SHMC__ALIGN);
+}
+
+/* The next word of a block that may have been popped and be in use by
+ * now (see the top of alloc.c): one relaxed 8-byte load, which TSan is
+ * not shown. */
+SHMC_TSAN_IGNORE static inline uint64_t shmc__next_racy(atomic_u64 *np)
+{
+#ifdef SHMC_TSAN
+	return *(volatile uint64_t *)np; /* an aligned 8-byte load is atomic */
+#else
+	return ld_relaxed(np);
+#endif
+}
+
+/* The free-list head is read as two 8-byte halves; a torn pair only makes
+ * the CAS that follows fail. */
+static inline void shmc__head_load(struct shmc__class_head *h, uint64_t *off,
+				   uint64_t *tag)
+{
+	*tag = atomic_load_explicit((atomic_u64 *)&h->free.AO_val2,
+				    memory_order_acquire);
+	*off = atomic_load_explicit((atomic_u64 *)&h->free.AO_val1,
+				    memory_order_acquire);
+}
+
+/* Push the chain first..last (already linked through their first words).
+ * @return the list's new tag (it counts the list's pushes and pops) */
+static inline uint64_t shmc__push_chain(struct shmc__class_head *h, uint64_t first,
+					atomic_u64 *last_next)
+{
+	uint64_t off, tag;
+	do {
+		shmc__head_load(h, &off, &tag);
+		st_relaxed(last_next, off);
+		/* Pairs with the acquire in shmc__alloc() and in the
+		 * scavenger (slabs.c): the link just written, and all before
+		 * it, happen before the block's next owner's uses (the other
+		 * blocks of a chain are released by whoever built it).
+		 * Nobody can pop the block before the CAS below. */
+		SHMC_TSAN_RELEASE(last_next);
+		/* Full barrier: the chain's links are visible before its head. */
+	} while (!shmc__cas2(&h->free, off, tag, first, tag + 1));
+	return tag + 1;
+}
+
+/* Take the whole list in one CAS: *first receives its first block (0 when
+ * it was empty). The chain is then ours alone: a pop that loaded one of its
+ * blocks as the head fails its CAS, as the tag has moved. */
+static inline void shmc__detach_all(struct shmc__class_head *h, uint64_t *first)
+{
+	uint64_t off, tag;
+	do {
+		shmc__head_load(h, &off, &tag);
+		if (off == 0)
+			break;
+	} while (!shmc__cas2(&h->free, off, tag, 0, tag + 1));
+	*first = off;
+}
+
+#endif
