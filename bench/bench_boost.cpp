@@ -21,6 +21,9 @@
  * String keys are looked up without building a shared string (Boost's
  * compatible-key find), so a get costs no allocation. The memory figures are
  * the segment's free-memory deltas around building the big containers.
+ * With --lines (bench/lines.py) the containers of 1 000 000 entries are not
+ * built (the list holds 10 000) and no memory figure is taken, as in
+ * bench_shmc.c.
  */
 #include <boost/interprocess/allocators/allocator.hpp>
 #include <boost/interprocess/containers/map.hpp>
@@ -117,6 +120,7 @@ static struct {
 	bip::message_queue *queue;
 	std::string seg_name, queue_name, open_name;
 	std::vector<int64_t> arr; /* the private copy written back */
+	uint64_t ls_len;          /* entries in ls_big */
 } S;
 
 /* Operations --------------------------------------------------------------- */
@@ -227,7 +231,7 @@ static void run_list_get(void *, int, uint64_t n)
 {
 	uint64_t acc = 0;
 	for (uint64_t i = 0; i < n; i++) {
-		uint64_t k = bench_below(&bench_rng, BIG);
+		uint64_t k = bench_below(&bench_rng, S.ls_len);
 		locked l(S.ls_big->mu);
 		if (k >= S.ls_big->c.size())
 			bench_die("index out of range");
@@ -376,7 +380,7 @@ static void setup()
 	S.ns->arr.assign(S.arr.begin(), S.arr.end());
 
 	char buf[BENCH_KEY_LEN + 1];
-	for (int big = 1; big >= 0; big--) {
+	for (int big = 1 - bench_cfg.lines; big >= 0; big--) {
 		uint64_t n = big ? BIG : SMALL;
 		size_t before = free_memory();
 		S.dint[big] = make_guarded<guarded<int_umap>>();
@@ -403,11 +407,13 @@ static void setup()
 				     "segment free-memory delta; boost::interprocess::map<int64,int64>");
 	}
 	size_t before = free_memory();
+	S.ls_len = bench_cfg.lines ? SMALL : BIG;
 	S.ls_big = make_guarded<guarded<shm_vector>>();
-	for (uint64_t i = 0; i < BIG; i++)
+	for (uint64_t i = 0; i < S.ls_len; i++)
 		S.ls_big->c.push_back((int64_t)i);
-	bench_memory("list_int_1m", BIG, (double)(before - free_memory()),
-		     "segment free-memory delta; vector<int64> push_back");
+	if (!bench_cfg.lines)
+		bench_memory("list_int_1m", BIG, (double)(before - free_memory()),
+			     "segment free-memory delta; vector<int64> push_back");
 	S.lock = S.seg->construct<bip::interprocess_mutex>(bip::anonymous_instance)();
 	bip::message_queue::remove(S.queue_name.c_str());
 	S.queue = new bip::message_queue(bip::create_only, S.queue_name.c_str(), 64,
@@ -422,7 +428,8 @@ static void teardown()
 	bip::shared_memory_object::remove(S.seg_name.c_str());
 }
 
-static bench_op make_op(const char *op, bench_run_fn run, const char *note, void *arg = nullptr)
+static bench_op make_op(const char *op, bench_run_fn run, const char *note, void *arg = nullptr,
+		       int kind = BENCH_OTHER)
 {
 	bench_op o;
 	std::memset(&o, 0, sizeof(o));
@@ -430,6 +437,7 @@ static bench_op make_op(const char *op, bench_run_fn run, const char *note, void
 	o.run = run;
 	o.arg = arg;
 	o.note = note;
+	o.kind = kind;
 	return o;
 }
 
@@ -454,37 +462,46 @@ int main(int argc, char **argv)
 	};
 
 	bench_op ops[] = {
-		make_op("ns_set", run_ns_set, "struct field = v under interprocess_mutex"),
-		make_op("ns_get", run_ns_get, "read struct field under interprocess_mutex"),
+		make_op("ns_set", run_ns_set, "struct field = v under interprocess_mutex", nullptr,
+			BENCH_WRITE),
+		make_op("ns_get", run_ns_get, "read struct field under interprocess_mutex", nullptr,
+			BENCH_READ),
 	};
 	for (bench_op &o : ops)
 		bench_case(&o);
 	for (int kind = 0; kind < 2; kind++)
-		for (int big = 0; big < 2; big++)
+		for (int big = 0; big < 2 - bench_cfg.lines; big++)
 			for (int get = 0; get < 2; get++) {
 				dc[kind][big] = dict_case{kind, big};
 				bench_op o = make_op(names[kind][big][get],
 						     get ? run_dict_get : run_dict_set,
-						     notes[kind][get], &dc[kind][big]);
+						     notes[kind][get], &dc[kind][big],
+						     get ? BENCH_READ : BENCH_WRITE);
 				bench_case(&o);
 			}
 
 	bench_op append = make_op("list_append", run_list_append,
-				  "vector<int64>::push_back under interprocess_mutex");
+				  "vector<int64>::push_back under interprocess_mutex", nullptr,
+				  BENCH_WRITE);
 	append.before = fresh_append_list;
 	bench_op more[] = {
 		append,
 		make_op("list_get", run_list_get,
-			"vector<int64>[random of 1e6] under interprocess_mutex"),
-		make_op("ns_add", run_ns_add, "struct field += 1 under interprocess_mutex"),
+			"vector<int64>[random of 1e6] under interprocess_mutex", nullptr, BENCH_READ),
+		make_op("ns_add", run_ns_add, "struct field += 1 under interprocess_mutex", nullptr,
+			BENCH_WRITE),
 		make_op("dict_add", run_dict_add,
-			"unordered_map<int64,int64>::find(k)->second += 1 under interprocess_mutex"),
+			"unordered_map<int64,int64>::find(k)->second += 1 under interprocess_mutex",
+			nullptr, BENCH_WRITE),
 		make_op("plist_read", run_plist_read,
-			"copy a shared vector of 10 int64 into a std::vector under interprocess_mutex"),
+			"copy a shared vector of 10 int64 into a std::vector under interprocess_mutex",
+			nullptr, BENCH_READ),
 		make_op("plist_write", run_plist_write,
-			"assign 10 int64 to a shared vector under interprocess_mutex"),
-		make_op("lock", run_lock, "interprocess_mutex lock + unlock"),
-		make_op("queue", run_queue, "message_queue send + receive of an int64"),
+			"assign 10 int64 to a shared vector under interprocess_mutex", nullptr,
+			BENCH_WRITE),
+		make_op("lock", run_lock, "interprocess_mutex lock + unlock", nullptr, BENCH_WRITE),
+		make_op("queue", run_queue, "message_queue send + receive of an int64", nullptr,
+			BENCH_WRITE),
 		make_op("alloc", run_alloc,
 			"segment deallocate + allocate, 16 B-4 KiB log-uniform, ring of 256"),
 		make_op("arena_create", run_create,
@@ -494,7 +511,7 @@ int main(int argc, char **argv)
 	more[8].child_fini = alloc_fini;
 	for (bench_op &o : more)
 		bench_case(&o);
-	if (bench_selected("arena_open")) {
+	if (bench_selected("arena_open") && !bench_cfg.lines) {
 		bip::shared_memory_object::remove(S.open_name.c_str());
 		{
 			bip::managed_shared_memory m(bip::create_only, S.open_name.c_str(), SEGMENT);
@@ -505,13 +522,16 @@ int main(int argc, char **argv)
 		bip::shared_memory_object::remove(S.open_name.c_str());
 	}
 
-	/* The ordered map as a system of its own: int keys only. */
+	/* The ordered map as a system of its own: int keys only; its latency
+	 * is not taken (the table sets shmc beside the unordered_map). */
 	bench_cfg.system = "boost_map";
-	for (int big = 0; big < 2; big++)
+	bench_cfg.lat_procs = 0;
+	for (int big = 0; big < 2 - bench_cfg.lines; big++)
 		for (int get = 0; get < 2; get++) {
 			dc[2][big] = dict_case{2, big};
 			bench_op o = make_op(names[2][big][get], get ? run_dict_get : run_dict_set,
-					     notes[2][get], &dc[2][big]);
+					     notes[2][get], &dc[2][big],
+					     get ? BENCH_READ : BENCH_WRITE);
 			bench_case(&o);
 		}
 	teardown();

@@ -9,6 +9,11 @@
  * taken first, from shmc_arena_stats() deltas around building the big
  * containers, after reclaiming what growth retired.
  * A Lock and an unbounded Queue serve the lock and queue operations.
+ *
+ * With --lines (bench/lines.py, under valgrind) only the containers of
+ * 10 000 entries are built, the list of ints holds 10 000 too, and no
+ * memory figure is taken: the trace of building 1 000 000 entries would
+ * take minutes, and a lookup follows the same path whatever the size.
  */
 #include <errno.h>
 #include <shmc.h>
@@ -36,6 +41,7 @@ static struct {
 	shmc_value_t arr;         /* the plain list written back */
 	shmc_obj_t *lock, *queue;
 	char named[64];           /* the named arena others open */
+	uint64_t ls_len;          /* entries in ls_big */
 } S;
 
 struct dict_case {
@@ -131,7 +137,7 @@ static void run_list_get(void *arg, int rank, uint64_t n)
 	uint64_t acc = 0;
 	for (uint64_t i = 0; i < n; i++) {
 		shmc_value_t v;
-		OK(shmc_list_get(S.ls_big, (int64_t)bench_below(&bench_rng, BIG), &v));
+		OK(shmc_list_get(S.ls_big, (int64_t)bench_below(&bench_rng, S.ls_len), &v));
 		acc += (uint64_t)v.i;
 		shmc_value_free(&v);
 	}
@@ -273,23 +279,30 @@ static void setup(void)
 			      shmc_int(9), shmc_int(10));
 	OK(shmc_namespace_set(S.ns, "arr", S.arr));
 
-	size_t base = in_use();
-	S.dint[1] = fill_dict(0, BIG);
-	size_t after = in_use();
-	bench_memory("dict_int_1m", BIG, (double)(after - base),
-		     "shmc_arena_stats bytes_in_use delta; 1e6 x shmc_dict_set(int, int)");
-	base = after;
-	S.dstr[1] = fill_dict(1, BIG);
-	after = in_use();
-	bench_memory("dict_str_1m", BIG, (double)(after - base),
-		     "bytes_in_use delta; 1e6 x shmc_dict_set(\"k0000123\", int)");
-	base = after;
-	OK(shmc_list_new(S.a, &S.ls_big));
-	for (uint64_t i = 0; i < BIG; i++)
-		OK(shmc_list_append(S.ls_big, shmc_int((int64_t)i)));
-	after = in_use();
-	bench_memory("list_int_1m", BIG, (double)(after - base),
-		     "bytes_in_use delta; 1e6 x shmc_list_append(int)");
+	S.ls_len = bench_cfg.lines ? SMALL : BIG;
+	if (bench_cfg.lines) {
+		OK(shmc_list_new(S.a, &S.ls_big));
+		for (uint64_t i = 0; i < S.ls_len; i++)
+			OK(shmc_list_append(S.ls_big, shmc_int((int64_t)i)));
+	} else {
+		size_t base = in_use();
+		S.dint[1] = fill_dict(0, BIG);
+		size_t after = in_use();
+		bench_memory("dict_int_1m", BIG, (double)(after - base),
+			     "shmc_arena_stats bytes_in_use delta; 1e6 x shmc_dict_set(int, int)");
+		base = after;
+		S.dstr[1] = fill_dict(1, BIG);
+		after = in_use();
+		bench_memory("dict_str_1m", BIG, (double)(after - base),
+			     "bytes_in_use delta; 1e6 x shmc_dict_set(\"k0000123\", int)");
+		base = after;
+		OK(shmc_list_new(S.a, &S.ls_big));
+		for (uint64_t i = 0; i < BIG; i++)
+			OK(shmc_list_append(S.ls_big, shmc_int((int64_t)i)));
+		after = in_use();
+		bench_memory("list_int_1m", BIG, (double)(after - base),
+			     "bytes_in_use delta; 1e6 x shmc_list_append(int)");
+	}
 
 	S.dint[0] = fill_dict(0, SMALL);
 	S.dstr[0] = fill_dict(1, SMALL);
@@ -314,21 +327,24 @@ int main(int argc, char **argv)
 	};
 
 	struct bench_op ops[] = {
-		{.op = "ns_set", .run = run_ns_set, .note = "shmc_namespace_set(ns, \"x\", int)"},
-		{.op = "ns_get", .run = run_ns_get, .note = "shmc_namespace_get(ns, \"x\")"},
+		{.op = "ns_set", .run = run_ns_set, .kind = BENCH_WRITE,
+		 .note = "shmc_namespace_set(ns, \"x\", int)"},
+		{.op = "ns_get", .run = run_ns_get, .kind = BENCH_READ,
+		 .note = "shmc_namespace_get(ns, \"x\")"},
 	};
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 		ops[i].child_fini = child_fini;
 		bench_case(&ops[i]);
 	}
 	for (int str = 0; str < 2; str++)
-		for (int big = 0; big < 2; big++)
+		for (int big = 0; big < 2 - bench_cfg.lines; big++)
 			for (int get = 0; get < 2; get++) {
 				struct bench_op o = {
 					.op = names[str][big][get],
 					.run = get ? run_dict_get : run_dict_set,
 					.arg = &dc[str][big],
 					.child_fini = child_fini,
+					.kind = get ? BENCH_READ : BENCH_WRITE,
 					.note = get ? "shmc_dict_get, random existing key"
 						    : "shmc_dict_set, random existing key",
 				};
@@ -337,17 +353,17 @@ int main(int argc, char **argv)
 
 	struct bench_op more[] = {
 		{.op = "list_append", .run = run_list_append, .before = fresh_append_list,
-		 .note = "shmc_list_append(int), list grows from empty"},
-		{.op = "list_get", .run = run_list_get,
+		 .kind = BENCH_WRITE, .note = "shmc_list_append(int), list grows from empty"},
+		{.op = "list_get", .run = run_list_get, .kind = BENCH_READ,
 		 .note = "shmc_list_get, random index of 1e6"},
-		{.op = "ns_add", .run = run_ns_add, .note = "shmc_namespace_add(ns, \"c\", 1)"},
-		{.op = "dict_add", .run = run_dict_add,
+		{.op = "ns_add", .run = run_ns_add, .kind = BENCH_WRITE, .note = "shmc_namespace_add(ns, \"c\", 1)"},
+		{.op = "dict_add", .run = run_dict_add, .kind = BENCH_WRITE,
 		 .note = "shmc_dict_add(d, random int key of 1e4, 1)"},
-		{.op = "plist_read", .run = run_plist_read,
+		{.op = "plist_read", .run = run_plist_read, .kind = BENCH_READ,
 		 .note = "shmc_namespace_get of a plain list of 10 ints (private copy)"},
-		{.op = "plist_write", .run = run_plist_write,
+		{.op = "plist_write", .run = run_plist_write, .kind = BENCH_WRITE,
 		 .note = "shmc_namespace_set of a plain list of 10 ints"},
-		{.op = "lock", .run = run_lock,
+		{.op = "lock", .run = run_lock, .kind = BENCH_WRITE,
 		 .note = "shmc_lock_acquire + shmc_lock_release"},
 	};
 	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++) {
@@ -357,14 +373,14 @@ int main(int argc, char **argv)
 	}
 
 	struct bench_op q = {.op = "queue", .run = run_queue, .child_fini = child_fini,
-			     .note = "shmc_queue_put + shmc_queue_get (unbounded)"};
+			     .kind = BENCH_WRITE, .note = "shmc_queue_put + shmc_queue_get (unbounded)"};
 	bench_case(&q);
 
 	struct bench_op create = {.op = "arena_create", .run = run_arena_create,
 				  .child_fini = child_fini,
 				  .note = "shmc_arena_create(name, default 4 GiB) + close + unlink"};
 	bench_case(&create);
-	if (bench_selected("arena_open")) {
+	if (bench_selected("arena_open") && !bench_cfg.lines) {
 		shmc_arena_t *named;
 		OK(shmc_arena_create(S.named, NULL, &named));
 		struct bench_op open = {.op = "arena_open", .run = run_arena_open,
