@@ -72,8 +72,8 @@
 #define BENCH_CHUNK_NS 20000     /* operations run between clock reads */
 #define BENCH_NPROCS_MAX 4       /* process counts in one run: 1, 2, 4, 8 */
 #define BENCH_LAT_CAP (1u << 19) /* latency samples kept per process */
-#define BENCH_LINES_SAMPLES 200  /* traced calls per operation (--lines) */
-#define BENCH_LINES_WARMUP 50    /* untraced calls before them */
+#define BENCH_LINES_SAMPLES 100  /* traced calls per operation (--lines) */
+#define BENCH_LINES_WARMUP 20    /* untraced calls before them */
 
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22 /* Linux 5.14; older kernels answer EINVAL */

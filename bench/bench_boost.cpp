@@ -21,9 +21,9 @@
  * String keys are looked up without building a shared string (Boost's
  * compatible-key find), so a get costs no allocation. The memory figures are
  * the segment's free-memory deltas around building the big containers.
- * With --lines (bench/lines.py) the containers of 1 000 000 entries are not
- * built (the list holds 10 000) and no memory figure is taken, as in
- * bench_shmc.c.
+ * With --lines (bench/lines.py) the "10k" containers and the list hold
+ * LINES_SMALL entries, the 1M ones are not built and no memory figure is
+ * taken, as in bench_shmc.c.
  */
 #include <boost/interprocess/allocators/allocator.hpp>
 #include <boost/interprocess/containers/map.hpp>
@@ -106,7 +106,8 @@ struct shm_namespace {
 	explicit shm_namespace(segment_manager *sm) : arr(shm_allocator<int64_t>(sm)) {}
 };
 
-static const uint64_t SMALL = 10000, BIG = 1000000;
+static const uint64_t SMALL = 10000, BIG = 1000000, LINES_SMALL = 1000;
+static uint64_t small_n = SMALL; /* LINES_SMALL with --lines */
 static const size_t SEGMENT = (size_t)4 << 30;
 
 static struct {
@@ -153,7 +154,7 @@ struct dict_case {
 static void run_dict_set(void *arg, int, uint64_t n)
 {
 	const dict_case *c = (const dict_case *)arg;
-	uint64_t size = c->big ? BIG : SMALL;
+	uint64_t size = c->big ? BIG : small_n;
 	char buf[BENCH_KEY_LEN + 1];
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t k = bench_below(&bench_rng, size);
@@ -180,7 +181,7 @@ static void run_dict_set(void *arg, int, uint64_t n)
 static void run_dict_get(void *arg, int, uint64_t n)
 {
 	const dict_case *c = (const dict_case *)arg;
-	uint64_t size = c->big ? BIG : SMALL, acc = 0;
+	uint64_t size = c->big ? BIG : small_n, acc = 0;
 	char buf[BENCH_KEY_LEN + 1];
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t k = bench_below(&bench_rng, size);
@@ -252,7 +253,7 @@ static void run_dict_add(void *, int, uint64_t n)
 {
 	guarded<int_umap> *d = S.dint[0];
 	for (uint64_t i = 0; i < n; i++) {
-		uint64_t k = bench_below(&bench_rng, SMALL);
+		uint64_t k = bench_below(&bench_rng, small_n);
 		locked l(d->mu);
 		auto it = d->c.find((int64_t)k);
 		if (it == d->c.end())
@@ -367,6 +368,8 @@ template <class G> static G *make_guarded()
 static void setup()
 {
 	std::string pid = std::to_string(getpid());
+	if (bench_cfg.lines)
+		small_n = LINES_SMALL;
 	S.seg_name = "shmc-boost-" + pid;
 	S.queue_name = "shmc-boost-q-" + pid;
 	S.open_name = "shmc-boost-open-" + pid;
@@ -381,7 +384,7 @@ static void setup()
 
 	char buf[BENCH_KEY_LEN + 1];
 	for (int big = 1 - bench_cfg.lines; big >= 0; big--) {
-		uint64_t n = big ? BIG : SMALL;
+		uint64_t n = big ? BIG : small_n;
 		size_t before = free_memory();
 		S.dint[big] = make_guarded<guarded<int_umap>>();
 		for (uint64_t k = 0; k < n; k++)
@@ -407,7 +410,7 @@ static void setup()
 				     "segment free-memory delta; boost::interprocess::map<int64,int64>");
 	}
 	size_t before = free_memory();
-	S.ls_len = bench_cfg.lines ? SMALL : BIG;
+	S.ls_len = bench_cfg.lines ? LINES_SMALL : BIG;
 	S.ls_big = make_guarded<guarded<shm_vector>>();
 	for (uint64_t i = 0; i < S.ls_len; i++)
 		S.ls_big->c.push_back((int64_t)i);
