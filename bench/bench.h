@@ -4,8 +4,9 @@
  * A program registers operations; for each one and each process count the
  * harness forks that many children, which
  *
- *   1. map the shared pages already resident (bench_prefault_shared), so a
- *      fresh child does not measure first-touch page faults;
+ *   1. for an operation on a big container, touch the shared pages already
+ *      resident (bench_prefault_shared), so that a fresh child does not
+ *      measure first-touch costs; smaller ones are prepared by step 3;
  *   2. size a chunk: after one untimed call (a fresh child's first call
  *      pays for faults and an epoch record), double a batch of operations
  *      until its fastest of three runs takes 20 us, so the clock is read
@@ -75,10 +76,6 @@
 #define BENCH_LINES_SAMPLES 100  /* traced calls per operation (--lines) */
 #define BENCH_LINES_WARMUP 20    /* untraced calls before them */
 
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22 /* Linux 5.14; older kernels answer EINVAL */
-#endif
-
 /* What an operation does to the shared object, for the passes beyond the
  * throughput table: writes get latency percentiles; writes and reads get
  * their cache lines counted. */
@@ -100,6 +97,7 @@ struct bench_op {
 	const char *note;      /* what exactly is measured, for the report */
 	int max_procs;         /* 0: every process count */
 	int kind;              /* BENCH_OTHER, BENCH_WRITE or BENCH_READ */
+	int prefault;          /* map every shared page first (bench_prefault_shared) */
 };
 
 struct bench_config {
@@ -358,24 +356,23 @@ static inline struct bench_shared *bench_shared_page(void)
  * over a big container would measure minor faults, not the container. A
  * long-running process has those entries: map every page that is resident
  * in the shared mappings now, before anything is timed. Pages never
- * touched (the sparse rest of an arena or segment) are left alone. Each
- * run of resident pages is mapped by one MADV_POPULATE_READ (ten times
- * faster than a fault per page, which matters with 8 processes forked per
- * case); a kernel without it gets the pages touched one by one.
+ * touched (the sparse rest of an arena or segment) are left alone.
+ *
+ * Each page is touched from user space. On the (nested) virtual machines
+ * this runs on, the first hardware access to a page from a new process
+ * costs 5-30 us even when the kernel has its entry (MADV_POPULATE_READ
+ * builds the entries but leaves that cost to the timed loop), so only a
+ * real access prepares the page. That makes this the dearest step of a
+ * case (about 1 s per child for the 140 MB of the big containers on a
+ * busy machine), so it runs only for operations marked .prefault, which
+ * reach a big container at random; the others touch a few pages, which
+ * the untimed warm-up prepares.
  */
-static inline void bench_populate(unsigned long at, unsigned long len, unsigned long page)
-{
-	if (madvise((void *)at, len, MADV_POPULATE_READ) == 0)
-		return;
-	for (unsigned long i = 0; i < len; i += page)
-		bench_sink += *(volatile unsigned char *)(at + i);
-}
-
 static inline void bench_prefault_shared(void)
 {
 	FILE *f = fopen("/proc/self/maps", "r");
 	char line[512];
-	unsigned long page = (unsigned long)sysconf(_SC_PAGESIZE);
+	long page = sysconf(_SC_PAGESIZE);
 	if (f == NULL)
 		return;
 	while (fgets(line, sizeof(line), f)) {
@@ -387,18 +384,12 @@ static inline void bench_prefault_shared(void)
 		static unsigned char vec[16384];
 		for (unsigned long at = lo; at < hi;) {
 			unsigned long len = hi - at;
-			if (len > sizeof(vec) * page)
-				len = sizeof(vec) * page;
+			if (len > sizeof(vec) * (unsigned long)page)
+				len = sizeof(vec) * (unsigned long)page;
 			if (mincore((void *)at, len, vec) == 0) {
-				unsigned long n = len / page, i = 0;
-				while (i < n) {
-					unsigned long j = i;
-					while (j < n && (vec[j] & 1))
-						j++;
-					if (j > i)
-						bench_populate(at + i * page, (j - i) * page, page);
-					i = j + 1;
-				}
+				for (unsigned long i = 0; i < len / (unsigned long)page; i++)
+					if (vec[i] & 1)
+						bench_sink += *(volatile unsigned char *)(at + i * (unsigned long)page);
 			}
 			at += len;
 		}
@@ -448,7 +439,8 @@ static inline uint64_t bench_timed(const struct bench_op *o, int rank, uint64_t 
 static inline void bench_child_start(const struct bench_op *o, int rank)
 {
 	alarm(BENCH_CASE_TIMEOUT_S);
-	bench_prefault_shared();
+	if (o->prefault)
+		bench_prefault_shared();
 	bench_rng = 0x9e3779b97f4a7c15ull * (uint64_t)(rank + 1) + 0x632be59bd9b4e019ull;
 	if (o->child_init)
 		o->child_init(o->arg, rank);

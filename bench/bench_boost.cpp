@@ -480,6 +480,7 @@ int main(int argc, char **argv)
 						     get ? run_dict_get : run_dict_set,
 						     notes[kind][get], &dc[kind][big],
 						     get ? BENCH_READ : BENCH_WRITE);
+				o.prefault = big;
 				bench_case(&o);
 			}
 
@@ -510,6 +511,7 @@ int main(int argc, char **argv)
 		make_op("arena_create", run_create,
 			"managed_shared_memory(create_only, 4 GiB) + destructor + remove"),
 	};
+	more[1].prefault = 1; /* list_get: random index of 1e6 */
 	more[8].child_init = alloc_init;
 	more[8].child_fini = alloc_fini;
 	for (bench_op &o : more)
@@ -535,6 +537,7 @@ int main(int argc, char **argv)
 			bench_op o = make_op(names[2][big][get], get ? run_dict_get : run_dict_set,
 					     notes[2][get], &dc[2][big],
 					     get ? BENCH_READ : BENCH_WRITE);
+			o.prefault = big;
 			bench_case(&o);
 		}
 	teardown();

@@ -349,6 +349,7 @@ int main(int argc, char **argv)
 					.arg = &dc[str][big],
 					.child_fini = child_fini,
 					.kind = get ? BENCH_READ : BENCH_WRITE,
+					.prefault = big,
 					.note = get ? "shmc_dict_get, random existing key"
 						    : "shmc_dict_set, random existing key",
 				};
@@ -358,7 +359,7 @@ int main(int argc, char **argv)
 	struct bench_op more[] = {
 		{.op = "list_append", .run = run_list_append, .before = fresh_append_list,
 		 .kind = BENCH_WRITE, .note = "shmc_list_append(int), list grows from empty"},
-		{.op = "list_get", .run = run_list_get, .kind = BENCH_READ,
+		{.op = "list_get", .run = run_list_get, .kind = BENCH_READ, .prefault = 1,
 		 .note = "shmc_list_get, random index of 1e6"},
 		{.op = "ns_add", .run = run_ns_add, .kind = BENCH_WRITE, .note = "shmc_namespace_add(ns, \"c\", 1)"},
 		{.op = "dict_add", .run = run_dict_add, .kind = BENCH_WRITE,

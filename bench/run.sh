@@ -55,10 +55,12 @@ run() {
 	name=$1
 	shift
 	echo "== $name" >&2
+	t0=$(date +%s)
 	if ! "$@" $quick >>"$raw"; then
 		echo "bench: $name failed; its rows are missing from the table" >&2
 		failed="$failed $name"
 	fi
+	echo "== $name: $(($(date +%s) - t0)) s" >&2
 }
 run shmc "$build/bench/bench_shmc"
 run alloc "$build/bench/bench_alloc"
