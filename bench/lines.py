@@ -21,10 +21,15 @@ the real binary, one process, after BENCH_LINES_WARMUP untraced calls. It is
 exact for that path and reproducible (the keys come from the same seeded
 generator each run), and independent of the machine's load.
 
-Writes FILE (default bench/results/lines.json) and prints a table; report.py
-puts the counts in the benchmark table when the file is there.
+The three programs are traced two at a time (2 processes). It takes minutes
+(valgrind writes one line per access), so `make bench` does not run it
+unless asked (bench/run.sh --lines). Writes FILE (default
+bench/results/lines.json), with the commit it counted, and prints a table;
+report.py puts the counts in the benchmark tables whenever the file is
+there, and says so when they were counted at another commit.
 """
 import argparse
+import concurrent.futures
 import json
 import os
 import statistics
@@ -73,7 +78,7 @@ class Op:
                 'note': self.rec.get('note', '')}
 
 
-def trace(prog, args, filt):
+def trace(prog, filt):
     """Run PROG --lines under lackey; @return the summaries of its ops."""
     rfd, wfd = os.pipe()
     cmd = ['valgrind', '--tool=lackey', '--trace-mem=yes', '--log-fd=%d' % wfd, prog,
@@ -145,6 +150,24 @@ def trace(prog, args, filt):
     return done
 
 
+def commit():
+    """The commit counted, with '+' when the tree has changes."""
+    try:
+        head = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'],
+                               capture_output=True, text=True).stdout.strip()
+        return head + ('+' if dirty else '')
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def trace_timed(system, prog, filt):
+    t0 = time.time()
+    got = trace(prog, filt)
+    return system, got, time.time() - t0
+
+
 def valgrind_version():
     try:
         return subprocess.run(['valgrind', '--version'], capture_output=True,
@@ -165,19 +188,20 @@ def main():
         print('lines: valgrind not found; no cache-line counts', file=sys.stderr)
         return 1
     start = time.time()
-    results = []
+    results = {}
     want = args.systems.split(',')
-    for system, name in PROGRAMS:
-        if system not in want:
-            continue
-        prog = os.path.join(args.build, 'bench', name)
-        t0 = time.time()
-        got = trace(prog, args, args.filter)
-        results += got
-        print('lines: %-6s %d operations traced in %.0f s' % (system, len(got),
-                                                              time.time() - t0),
-              file=sys.stderr)
+    with concurrent.futures.ProcessPoolExecutor(max_workers=2) as pool:
+        jobs = [pool.submit(trace_timed, system, os.path.join(args.build, 'bench', name),
+                            args.filter)
+                for system, name in PROGRAMS if system in want]
+        for job in concurrent.futures.as_completed(jobs):
+            system, got, seconds = job.result()
+            results[system] = got
+            print('lines: %-6s %d operations traced in %.0f s' % (system, len(got), seconds),
+                  file=sys.stderr)
+    results = [r for system, _ in PROGRAMS for r in results.get(system, [])]
     doc = {'tool': version + ' --tool=lackey --trace-mem=yes', 'line_bytes': LINE,
+           'commit': commit(), 'date': time.strftime('%Y-%m-%d'),
            'seconds': round(time.time() - start, 1), 'ops': results}
     os.makedirs(os.path.dirname(args.out) or '.', exist_ok=True)
     with open(args.out, 'w') as f:

@@ -592,6 +592,22 @@ def machine():
     return info
 
 
+def lines_staleness(doc):
+    """' (this tree: X)' when the counts were taken at another commit."""
+    if not doc:
+        return ''
+    try:
+        import subprocess
+        head = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'],
+                               capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ''
+    now = head + ('+' if dirty else '')
+    return '' if doc.get('commit') == now else ' (this tree: %s)' % now
+
+
 def reps_text(runs):
     """Which repetition counts the medians are over, per system and P."""
     by = {}
@@ -655,10 +671,13 @@ def main():
     lt = latency_lines(lat)
     ll = lines_lines(cl)
     lines_note = ('median over %d calls of each operation, in one process, under %s '
-                  '(bench/lines.py); "10k" containers hold 1 000 entries there, 1M rows '
-                  'are not traced (same path)' % (
+                  '(bench/lines.py), counted %s at commit %s%s; "10k" containers hold '
+                  '1 000 entries there, 1M rows are not traced (same path)' % (
                       cl_doc['ops'][0]['samples'] if cl_doc and cl_doc['ops'] else 0,
-                      cl_doc['tool'] if cl_doc else '?'))
+                      cl_doc['tool'] if cl_doc else '?',
+                      cl_doc.get('date', '?') if cl_doc else '?',
+                      cl_doc.get('commit') if cl_doc else '?',
+                      lines_staleness(cl_doc)))
     text += ['', 'throughput against P (combined ops/s; P8/P2: P=8 throughput over P=2\'s)']
     text += render_generic(SCALING_HEAD, sc)
     text += ['', 'single-operation latency at P=2 (every write timed alone, both processes '

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Build the benchmarks, run each beside its baselines, and print one table.
 #
-#   bench/run.sh [--quick] [--no-lines] [BUILD_DIR]   (default: build/release)
+#   bench/run.sh [--quick] [--lines] [BUILD_DIR]   (default: build/release)
 #
 # Programs, in this order, each appending JSON records to raw.jsonl:
 #   bench_shmc        shmc's containers (public API) and arena memory
@@ -9,30 +9,31 @@
 #   bench_floor       atomic add, robust mutex, malloc, raw shm_open/mmap
 #   bench_boost       the C++ peer: Boost.Interprocess
 #   bench_manager.py  the Python peer: multiprocessing.Manager
-#   lines.py          shared cache lines per operation, under valgrind's
-#                     lackey (skipped with --quick or --no-lines, or
-#                     without valgrind)
+#   lines.py          with --lines (or BENCH_LINES=1): shared cache lines per
+#                     operation, under valgrind's lackey (minutes: not run
+#                     by default; an earlier lines.json is kept and reported
+#                     with the commit it counted)
 # then report.py writes table.txt, table.md, results.csv, results.json,
 # plot.dat and scaling.dat into bench/results/, and gnuplot draws bench.png
 # (ns/op at P=1 and 2) and bench_scaling.png (ops/s against P).
 # --quick: 3 short repetitions at every P (instead of 7 at P=1 and 2, 5 at
-# P=4 and 8, and 5 for Python), no cache lines: a smoke test for CI, whose
-# figures are indicative only.
+# P=4 and 8, and 5 for Python): a smoke test for CI, whose figures are
+# indicative only.
 set -eu
 cd "$(dirname "$0")/.."
 quick=""
-lines=yes
+case ${BENCH_LINES:-0} in 0) lines=no ;; *) lines=yes ;; esac
 build=build/release
 for arg; do
 	case $arg in
-	--quick) quick=--quick lines=no ;;
-	--no-lines) lines=no ;;
+	--quick) quick=--quick ;;
+	--lines) lines=yes ;;
 	-h | --help)
 		sed -n '2,21p' "$0"
 		exit 0
 		;;
 	-*)
-		echo "usage: bench/run.sh [--quick] [--no-lines] [BUILD_DIR]" >&2
+		echo "usage: bench/run.sh [--quick] [--lines] [BUILD_DIR]" >&2
 		exit 2
 		;;
 	*) build=${arg%/} ;;
@@ -43,7 +44,6 @@ results=bench/results
 mkdir -p "$results"
 raw=$results/raw.jsonl
 : >"$raw"
-rm -f "$results/lines.json"
 
 make --no-print-directory VARIANT="$(basename "$build")" BUILD="$build" lib benches
 
@@ -67,8 +67,7 @@ run alloc "$build/bench/bench_alloc"
 run floor "$build/bench/bench_floor"
 run boost "$build/bench/bench_boost"
 run python "$python" bench/bench_manager.py
-# Cache lines per operation: a trace of every access, so minutes of CPU on a
-# busy machine; not part of the quick run.
+# Cache lines per operation: a trace of every access, so minutes of CPU.
 if [ "$lines" = yes ]; then
 	if command -v valgrind >/dev/null 2>&1; then
 		echo "== lines (valgrind lackey)" >&2
