@@ -548,6 +548,7 @@ static inline int bench_case_procs(const struct bench_op *o, int procs)
 	int reps = bench_reps_for(procs);
 	struct bench_shared *sh = bench_shared_page();
 	pid_t pids[BENCH_MAX_PROCS] = {0};
+	int64_t case_t0 = bench_now_ns();
 	fflush(NULL);
 	for (int p = 0; p < procs; p++) {
 		pids[p] = fork();
@@ -596,9 +597,9 @@ static inline int bench_case_procs(const struct bench_op *o, int procs)
 	double sorted[BENCH_MAX_REPS];
 	memcpy(sorted, lat, sizeof(double) * (size_t)reps);
 	qsort(sorted, (size_t)reps, sizeof(double), bench_cmp_double);
-	fprintf(stderr, "  %-6s %-22s p=%d  %10.1f ns/op  (%.1f-%.1f, %llu ops/rep)\n",
+	fprintf(stderr, "  %-6s %-22s p=%d  %10.1f ns/op  (%.1f-%.1f, %llu ops/rep; %.1f s)\n",
 		bench_cfg.system, o->op, procs, sorted[reps / 2], sorted[0],
-		sorted[reps - 1], (unsigned long long)n);
+		sorted[reps - 1], (unsigned long long)n, (double)(bench_now_ns() - case_t0) / 1e9);
 	return 0;
 }
 
