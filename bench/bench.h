@@ -81,6 +81,14 @@
  * their cache lines counted. */
 enum { BENCH_OTHER = 0, BENCH_WRITE = 1, BENCH_READ = 2 };
 
+/* Address ranges of shared mappings: those of one container's arena or
+ * segment, found by bench_ranges_new (what appeared since a snapshot). */
+#define BENCH_MAX_RANGES 8
+struct bench_ranges {
+	int n;
+	unsigned long lo[BENCH_MAX_RANGES], hi[BENCH_MAX_RANGES];
+};
+
 /* Perform N operations. ARG is the program's state, inherited by fork:
  * what a child writes to private memory stays its own. */
 typedef void (*bench_run_fn)(void *arg, int rank, uint64_t n);
@@ -97,7 +105,8 @@ struct bench_op {
 	const char *note;      /* what exactly is measured, for the report */
 	int max_procs;         /* 0: every process count */
 	int kind;              /* BENCH_OTHER, BENCH_WRITE or BENCH_READ */
-	int prefault;          /* map every shared page first (bench_prefault_shared) */
+	int prefault;          /* touch resident shared pages first (bench_prefault_shared) */
+	const struct bench_ranges *prefault_only; /* NULL: every shared mapping */
 };
 
 struct bench_config {
@@ -365,36 +374,88 @@ static inline struct bench_shared *bench_shared_page(void)
  * real access prepares the page. That makes this the dearest step of a
  * case (about 1 s per child for the 140 MB of the big containers on a
  * busy machine), so it runs only for operations marked .prefault, which
- * reach a big container at random; the others touch a few pages, which
- * the untimed warm-up prepares.
+ * reach a big container at random, and only over that container's own
+ * arena or segment when the program gives it (.prefault_only); the others
+ * touch a few pages, which the untimed warm-up prepares.
  */
-static inline void bench_prefault_shared(void)
+/* Call FN(lo, hi) for each shared readable mapping of this process. */
+static inline void bench_each_shared(void (*fn)(unsigned long lo, unsigned long hi, void *ctx),
+				     void *ctx)
 {
 	FILE *f = fopen("/proc/self/maps", "r");
 	char line[512];
-	long page = sysconf(_SC_PAGESIZE);
 	if (f == NULL)
 		return;
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long lo, hi;
 		char perms[5];
-		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) != 3 || perms[0] != 'r' ||
-		    perms[3] != 's')
-			continue;
-		static unsigned char vec[16384];
-		for (unsigned long at = lo; at < hi;) {
-			unsigned long len = hi - at;
-			if (len > sizeof(vec) * (unsigned long)page)
-				len = sizeof(vec) * (unsigned long)page;
-			if (mincore((void *)at, len, vec) == 0) {
-				for (unsigned long i = 0; i < len / (unsigned long)page; i++)
-					if (vec[i] & 1)
-						bench_sink += *(volatile unsigned char *)(at + i * (unsigned long)page);
-			}
-			at += len;
-		}
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 && perms[0] == 'r' &&
+		    perms[3] == 's')
+			fn(lo, hi, ctx);
 	}
 	fclose(f);
+}
+
+static inline void bench_ranges_add(unsigned long lo, unsigned long hi, void *ctx)
+{
+	struct bench_ranges *r = (struct bench_ranges *)ctx;
+	if (r->n < BENCH_MAX_RANGES) {
+		r->lo[r->n] = lo;
+		r->hi[r->n++] = hi;
+	}
+}
+
+/* The shared mappings now: a snapshot for bench_ranges_new. */
+static inline void bench_ranges_now(struct bench_ranges *out)
+{
+	out->n = 0;
+	bench_each_shared(bench_ranges_add, out);
+}
+
+/* Into OUT, the shared mappings that are not in BEFORE: those of an arena
+ * or segment created since BEFORE was taken. */
+static inline void bench_ranges_new(const struct bench_ranges *before, struct bench_ranges *out)
+{
+	struct bench_ranges now;
+	bench_ranges_now(&now);
+	out->n = 0;
+	for (int i = 0; i < now.n; i++) {
+		int old = 0;
+		for (int j = 0; j < before->n; j++)
+			old |= before->lo[j] == now.lo[i] && before->hi[j] == now.hi[i];
+		if (!old)
+			bench_ranges_add(now.lo[i], now.hi[i], out);
+	}
+}
+
+/* Touch every resident page of [LO, HI). */
+static inline void bench_touch_resident(unsigned long lo, unsigned long hi, void *ctx)
+{
+	static unsigned char vec[16384];
+	unsigned long page = (unsigned long)sysconf(_SC_PAGESIZE);
+	(void)ctx;
+	for (unsigned long at = lo; at < hi;) {
+		unsigned long len = hi - at;
+		if (len > sizeof(vec) * page)
+			len = sizeof(vec) * page;
+		if (mincore((void *)at, len, vec) == 0) {
+			for (unsigned long i = 0; i < len / page; i++)
+				if (vec[i] & 1)
+					bench_sink += *(volatile unsigned char *)(at + i * page);
+		}
+		at += len;
+	}
+}
+
+/* ONLY: the mappings to prepare; NULL: every shared one. */
+static inline void bench_prefault_shared(const struct bench_ranges *only)
+{
+	if (only == NULL) {
+		bench_each_shared(bench_touch_resident, NULL);
+		return;
+	}
+	for (int i = 0; i < only->n; i++)
+		bench_touch_resident(only->lo[i], only->hi[i], NULL);
 }
 
 /* Wait until *WORD reaches VALUE: spin briefly, then yield (P <= CPUs: the
@@ -440,7 +501,7 @@ static inline void bench_child_start(const struct bench_op *o, int rank)
 {
 	alarm(BENCH_CASE_TIMEOUT_S);
 	if (o->prefault)
-		bench_prefault_shared();
+		bench_prefault_shared(o->prefault_only);
 	bench_rng = 0x9e3779b97f4a7c15ull * (uint64_t)(rank + 1) + 0x632be59bd9b4e019ull;
 	if (o->child_init)
 		o->child_init(o->arg, rank);

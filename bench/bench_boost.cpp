@@ -2,8 +2,10 @@
  * bench_boost.cpp -- the C++ peer: Boost.Interprocess, as a C++ programmer
  * would share the same data between processes.
  *
- * One managed_shared_memory segment (4 GiB, sparse) holds every container,
- * each guarded by its own interprocess_mutex, as every shmc object has its
+ * One managed_shared_memory segment (4 GiB, sparse) holds every container
+ * but the big ones, each of which has a segment of its own (so that a child
+ * prepares only that segment's pages, as in bench_shmc.c); each container
+ * is guarded by its own interprocess_mutex, as every shmc object has its
  * own lock:
  *
  *   namespace    a struct {mutex, int64 x, int64 c, vector<int64> arr},
@@ -110,8 +112,13 @@ static const uint64_t SMALL = 10000, BIG = 1000000, LINES_SMALL = 1000;
 static uint64_t small_n = SMALL; /* LINES_SMALL with --lines */
 static const size_t SEGMENT = (size_t)4 << 30;
 
+enum { BIG_INT, BIG_STR, BIG_MAP, BIG_LIST, NBIG };
+
 static struct {
 	bip::managed_shared_memory *seg;
+	bip::managed_shared_memory *big[NBIG]; /* the 1M containers' segments */
+	struct bench_ranges big_ranges[NBIG];   /* their mappings */
+	std::string big_name[NBIG];
 	shm_namespace *ns;
 	guarded<int_umap> *dint[2];
 	guarded<str_umap> *dstr[2];
@@ -355,14 +362,23 @@ static void run_open(void *, int, uint64_t n)
 
 /* Set-up -------------------------------------------------------------------- */
 
-static size_t free_memory()
+template <class G> static G *make_guarded(bip::managed_shared_memory *g)
 {
-	return S.seg->get_free_memory();
+	return g->construct<G>(bip::anonymous_instance)(g->get_segment_manager());
 }
 
-template <class G> static G *make_guarded()
+/* The segment for container I: its own when BIG, else the shared one. */
+static bip::managed_shared_memory *segment_for(int i, int big)
 {
-	return S.seg->construct<G>(bip::anonymous_instance)(S.seg->get_segment_manager());
+	if (!big)
+		return S.seg;
+	struct bench_ranges before;
+	bench_ranges_now(&before);
+	S.big_name[i] = "shmc-boost-big" + std::to_string(i) + "-" + std::to_string(getpid());
+	bip::shared_memory_object::remove(S.big_name[i].c_str());
+	S.big[i] = new bip::managed_shared_memory(bip::create_only, S.big_name[i].c_str(), SEGMENT);
+	bench_ranges_new(&before, &S.big_ranges[i]);
+	return S.big[i];
 }
 
 static void setup()
@@ -385,37 +401,42 @@ static void setup()
 	char buf[BENCH_KEY_LEN + 1];
 	for (int big = 1 - bench_cfg.lines; big >= 0; big--) {
 		uint64_t n = big ? BIG : small_n;
-		size_t before = free_memory();
-		S.dint[big] = make_guarded<guarded<int_umap>>();
+		bip::managed_shared_memory *g = segment_for(BIG_INT, big);
+		size_t before = g->get_free_memory();
+		S.dint[big] = make_guarded<guarded<int_umap>>(g);
 		for (uint64_t k = 0; k < n; k++)
 			S.dint[big]->c[(int64_t)k] = (int64_t)k;
 		if (big)
-			bench_memory("dict_int_1m", n, (double)(before - free_memory()),
+			bench_memory("dict_int_1m", n, (double)(before - g->get_free_memory()),
 				     "segment free-memory delta; boost::unordered_map<int64,int64>");
-		before = free_memory();
-		S.dstr[big] = make_guarded<guarded<str_umap>>();
+		g = segment_for(BIG_STR, big);
+		before = g->get_free_memory();
+		S.dstr[big] = make_guarded<guarded<str_umap>>(g);
 		for (uint64_t k = 0; k < n; k++) {
 			bench_key(buf, k);
-			S.dstr[big]->c.emplace(shm_string(buf, BENCH_KEY_LEN, sm), (int64_t)k);
+			S.dstr[big]->c.emplace(shm_string(buf, BENCH_KEY_LEN, g->get_segment_manager()),
+					       (int64_t)k);
 		}
 		if (big)
-			bench_memory("dict_str_1m", n, (double)(before - free_memory()),
+			bench_memory("dict_str_1m", n, (double)(before - g->get_free_memory()),
 				     "segment free-memory delta; boost::unordered_map<string,int64>");
-		before = free_memory();
-		S.dmap[big] = make_guarded<guarded<int_map>>();
+		g = segment_for(BIG_MAP, big);
+		before = g->get_free_memory();
+		S.dmap[big] = make_guarded<guarded<int_map>>(g);
 		for (uint64_t k = 0; k < n; k++)
 			S.dmap[big]->c[(int64_t)k] = (int64_t)k;
 		if (big)
-			bench_memory("map_int_1m", n, (double)(before - free_memory()),
+			bench_memory("map_int_1m", n, (double)(before - g->get_free_memory()),
 				     "segment free-memory delta; boost::interprocess::map<int64,int64>");
 	}
-	size_t before = free_memory();
 	S.ls_len = bench_cfg.lines ? LINES_SMALL : BIG;
-	S.ls_big = make_guarded<guarded<shm_vector>>();
+	bip::managed_shared_memory *g = segment_for(BIG_LIST, !bench_cfg.lines);
+	size_t before = g->get_free_memory();
+	S.ls_big = make_guarded<guarded<shm_vector>>(g);
 	for (uint64_t i = 0; i < S.ls_len; i++)
 		S.ls_big->c.push_back((int64_t)i);
 	if (!bench_cfg.lines)
-		bench_memory("list_int_1m", BIG, (double)(before - free_memory()),
+		bench_memory("list_int_1m", BIG, (double)(before - g->get_free_memory()),
 			     "segment free-memory delta; vector<int64> push_back");
 	S.lock = S.seg->construct<bip::interprocess_mutex>(bip::anonymous_instance)();
 	bip::message_queue::remove(S.queue_name.c_str());
@@ -429,6 +450,11 @@ static void teardown()
 	bip::message_queue::remove(S.queue_name.c_str());
 	delete S.seg;
 	bip::shared_memory_object::remove(S.seg_name.c_str());
+	for (int i = 0; i < NBIG; i++)
+		if (S.big[i]) {
+			delete S.big[i];
+			bip::shared_memory_object::remove(S.big_name[i].c_str());
+		}
 }
 
 static bench_op make_op(const char *op, bench_run_fn run, const char *note, void *arg = nullptr,
@@ -481,6 +507,9 @@ int main(int argc, char **argv)
 						     notes[kind][get], &dc[kind][big],
 						     get ? BENCH_READ : BENCH_WRITE);
 				o.prefault = big;
+			o.prefault_only = big ? &S.big_ranges[BIG_MAP] : nullptr;
+				o.prefault_only = big ? &S.big_ranges[kind == 0 ? BIG_INT : BIG_STR]
+						      : nullptr;
 				bench_case(&o);
 			}
 
@@ -512,6 +541,7 @@ int main(int argc, char **argv)
 			"managed_shared_memory(create_only, 4 GiB) + destructor + remove"),
 	};
 	more[1].prefault = 1; /* list_get: random index of 1e6 */
+	more[1].prefault_only = &S.big_ranges[BIG_LIST];
 	more[8].child_init = alloc_init;
 	more[8].child_fini = alloc_fini;
 	for (bench_op &o : more)
@@ -538,6 +568,7 @@ int main(int argc, char **argv)
 					     notes[2][get], &dc[2][big],
 					     get ? BENCH_READ : BENCH_WRITE);
 			o.prefault = big;
+			o.prefault_only = big ? &S.big_ranges[BIG_MAP] : nullptr;
 			bench_case(&o);
 		}
 	teardown();

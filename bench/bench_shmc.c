@@ -1,13 +1,15 @@
 /*
  * bench_shmc.c -- shmc's managed containers, through the public API only.
  *
- * One anonymous arena, created before the children are forked, holds every
+ * Anonymous arenas, created before the children are forked, hold every
  * container: a namespace (x, c, arr), dicts of 10 000 and 1 000 000 entries
  * with int keys and with short str keys, a list of 1 000 000 ints and a list
- * to append to. Keys are drawn at random from the populated range, so sets
- * replace existing values and gets always hit. The arena-memory figures are
- * taken first, from shmc_arena_stats() deltas around building the big
- * containers, after reclaiming what growth retired.
+ * to append to. Each 1M container has an arena of its own, so that a child
+ * prepares only that arena's pages (bench_prefault_shared); the rest share
+ * one. Keys are drawn at random from the populated range, so sets replace
+ * existing values and gets always hit. The arena-memory figures are taken
+ * first, from shmc_arena_stats() deltas around building the big containers
+ * in their arenas, after reclaiming what growth retired.
  * A Lock and an unbounded Queue serve the lock and queue operations.
  *
  * With --lines (bench/lines.py, under valgrind) the "10k" containers and
@@ -35,6 +37,8 @@
 
 static struct {
 	shmc_arena_t *a;
+	shmc_arena_t *big[3];     /* the arenas of dint[1], dstr[1], ls_big */
+	struct bench_ranges big_ranges[3]; /* their mappings */
 	shmc_obj_t *ns;           /* x: int, c: counter, arr: plain list of 10 ints */
 	shmc_obj_t *dint[2];      /* int -> int, SMALL and BIG entries */
 	shmc_obj_t *dstr[2];      /* "k0000123" -> int */
@@ -60,6 +64,9 @@ static void child_fini(void *arg, int rank)
 	(void)arg;
 	(void)rank;
 	shmc_arena_close(S.a); /* detach politely: our slot and records go back */
+	for (int i = 0; i < 3; i++)
+		if (S.big[i])
+			shmc_arena_close(S.big[i]);
 }
 
 static void run_ns_set(void *arg, int rank, uint64_t n)
@@ -241,14 +248,30 @@ static void run_arena_open(void *arg, int rank, uint64_t n)
 
 /* Set-up and memory -------------------------------------------------------- */
 
-/* Bytes in use once everything retired has been reclaimed. */
-static size_t in_use(void)
+/* Bytes in use in A once everything retired has been reclaimed. */
+static size_t in_use(shmc_arena_t *a)
 {
 	shmc_arena_stats_t st;
 	for (int i = 0; i < 4; i++)
-		OK(shmc_arena_reclaim(S.a));
-	OK(shmc_arena_stats(S.a, &st));
+		OK(shmc_arena_reclaim(a));
+	OK(shmc_arena_stats(a, &st));
 	return st.bytes_in_use;
+}
+
+/* Big arena I, with this process's bookkeeping in it (handle table, retire
+ * queue) made first, so the memory delta counts the container only. */
+static shmc_arena_t *big_arena(int i)
+{
+	struct bench_ranges before;
+	shmc_obj_t *ns;
+	bench_ranges_now(&before);
+	OK(shmc_arena_create_anon(NULL, &S.big[i]));
+	bench_ranges_new(&before, &S.big_ranges[i]);
+	OK(shmc_namespace_new(S.big[i], &ns));
+	OK(shmc_namespace_set(ns, "x", shmc_int(0)));
+	OK(shmc_namespace_set(ns, "x", shmc_int(1)));
+	shmc_obj_release(ns);
+	return S.big[i];
 }
 
 static shmc_value_t key_of(int str, uint64_t k, char *buf)
@@ -259,11 +282,11 @@ static shmc_value_t key_of(int str, uint64_t k, char *buf)
 	return shmc_strn(buf, BENCH_KEY_LEN);
 }
 
-static shmc_obj_t *fill_dict(int str, uint64_t n)
+static shmc_obj_t *fill_dict(shmc_arena_t *a, int str, uint64_t n)
 {
 	shmc_obj_t *d;
 	char buf[BENCH_KEY_LEN + 1];
-	OK(shmc_dict_new(S.a, &d));
+	OK(shmc_dict_new(a, &d));
 	for (uint64_t k = 0; k < n; k++)
 		OK(shmc_dict_set(d, key_of(str, k, buf), shmc_int((int64_t)k)));
 	return d;
@@ -289,27 +312,27 @@ static void setup(void)
 		for (uint64_t i = 0; i < S.ls_len; i++)
 			OK(shmc_list_append(S.ls_big, shmc_int((int64_t)i)));
 	} else {
-		size_t base = in_use();
-		S.dint[1] = fill_dict(0, BIG);
-		size_t after = in_use();
-		bench_memory("dict_int_1m", BIG, (double)(after - base),
+		shmc_arena_t *a = big_arena(0);
+		size_t base = in_use(a);
+		S.dint[1] = fill_dict(a, 0, BIG);
+		bench_memory("dict_int_1m", BIG, (double)(in_use(a) - base),
 			     "shmc_arena_stats bytes_in_use delta; 1e6 x shmc_dict_set(int, int)");
-		base = after;
-		S.dstr[1] = fill_dict(1, BIG);
-		after = in_use();
-		bench_memory("dict_str_1m", BIG, (double)(after - base),
+		a = big_arena(1);
+		base = in_use(a);
+		S.dstr[1] = fill_dict(a, 1, BIG);
+		bench_memory("dict_str_1m", BIG, (double)(in_use(a) - base),
 			     "bytes_in_use delta; 1e6 x shmc_dict_set(\"k0000123\", int)");
-		base = after;
-		OK(shmc_list_new(S.a, &S.ls_big));
+		a = big_arena(2);
+		base = in_use(a);
+		OK(shmc_list_new(a, &S.ls_big));
 		for (uint64_t i = 0; i < BIG; i++)
 			OK(shmc_list_append(S.ls_big, shmc_int((int64_t)i)));
-		after = in_use();
-		bench_memory("list_int_1m", BIG, (double)(after - base),
+		bench_memory("list_int_1m", BIG, (double)(in_use(a) - base),
 			     "bytes_in_use delta; 1e6 x shmc_list_append(int)");
 	}
 
-	S.dint[0] = fill_dict(0, S.small);
-	S.dstr[0] = fill_dict(1, S.small);
+	S.dint[0] = fill_dict(S.a, 0, S.small);
+	S.dstr[0] = fill_dict(S.a, 1, S.small);
 	OK(shmc_list_new(S.a, &S.ls_app));
 	setup_lock();
 	snprintf(S.named, sizeof(S.named), "shmc-bench-open-%d", (int)getpid());
@@ -350,6 +373,7 @@ int main(int argc, char **argv)
 					.child_fini = child_fini,
 					.kind = get ? BENCH_READ : BENCH_WRITE,
 					.prefault = big,
+					.prefault_only = big ? &S.big_ranges[str] : NULL,
 					.note = get ? "shmc_dict_get, random existing key"
 						    : "shmc_dict_set, random existing key",
 				};
@@ -360,7 +384,7 @@ int main(int argc, char **argv)
 		{.op = "list_append", .run = run_list_append, .before = fresh_append_list,
 		 .kind = BENCH_WRITE, .note = "shmc_list_append(int), list grows from empty"},
 		{.op = "list_get", .run = run_list_get, .kind = BENCH_READ, .prefault = 1,
-		 .note = "shmc_list_get, random index of 1e6"},
+		 .prefault_only = &S.big_ranges[2], .note = "shmc_list_get, random index of 1e6"},
 		{.op = "ns_add", .run = run_ns_add, .kind = BENCH_WRITE, .note = "shmc_namespace_add(ns, \"c\", 1)"},
 		{.op = "dict_add", .run = run_dict_add, .kind = BENCH_WRITE,
 		 .note = "shmc_dict_add(d, random int key of 1e4, 1)"},
@@ -397,6 +421,9 @@ int main(int argc, char **argv)
 	}
 
 	shmc_value_free(&S.arr);
+	for (int i = 0; i < 3; i++)
+		if (S.big[i])
+			shmc_arena_close(S.big[i]);
 	shmc_arena_close(S.a);
 	return 0;
 }
