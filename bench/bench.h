@@ -359,25 +359,6 @@ static inline struct bench_shared *bench_shared_page(void)
 	return bench_shm;
 }
 
-/*
- * A forked child starts with no page-table entries for the shared mappings
- * it inherits (the kernel fills them on first touch), so its first pass
- * over a big container would measure minor faults, not the container. A
- * long-running process has those entries: map every page that is resident
- * in the shared mappings now, before anything is timed. Pages never
- * touched (the sparse rest of an arena or segment) are left alone.
- *
- * Each page is touched from user space. On the (nested) virtual machines
- * this runs on, the first hardware access to a page from a new process
- * costs 5-30 us even when the kernel has its entry (MADV_POPULATE_READ
- * builds the entries but leaves that cost to the timed loop), so only a
- * real access prepares the page. That makes this the dearest step of a
- * case (about 1 s per child for the 140 MB of the big containers on a
- * busy machine), so it runs only for operations marked .prefault, which
- * reach a big container at random, and only over that container's own
- * arena or segment when the program gives it (.prefault_only); the others
- * touch a few pages, which the untimed warm-up prepares.
- */
 /* Call FN(lo, hi) for each shared readable mapping of this process. */
 static inline void bench_each_shared(void (*fn)(unsigned long lo, unsigned long hi, void *ctx),
 				     void *ctx)
@@ -447,7 +428,27 @@ static inline void bench_touch_resident(unsigned long lo, unsigned long hi, void
 	}
 }
 
-/* ONLY: the mappings to prepare; NULL: every shared one. */
+/*
+ * A forked child starts with no page-table entries for the shared mappings
+ * it inherits (the kernel fills them on first touch), so its first pass
+ * over a big container would measure minor faults, not the container. A
+ * long-running process has those entries: map every page that is resident
+ * in the shared mappings now, before anything is timed. Pages never
+ * touched (the sparse rest of an arena or segment) are left alone.
+ *
+ * Each page is touched from user space. On the (nested) virtual machines
+ * this runs on, the first hardware access to a page from a new process
+ * costs 5-30 us even when the kernel has its entry (MADV_POPULATE_READ
+ * builds the entries but leaves that cost to the timed loop), so only a
+ * real access prepares the page. That makes this the dearest step of a
+ * case (about 1 s per child for the 140 MB of the big containers on a
+ * busy machine), so it runs only for operations marked .prefault, which
+ * reach a big container at random, and only over that container's own
+ * arena or segment when the program gives it (.prefault_only); the others
+ * touch a few pages, which the untimed warm-up prepares.
+ *
+ * ONLY: the mappings to prepare; NULL: every shared one.
+ */
 static inline void bench_prefault_shared(const struct bench_ranges *only)
 {
 	if (only == NULL) {
@@ -573,7 +574,6 @@ static inline int bench_cmp_double(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
-/* Run OP with PROCS processes and print its record. @return 0 or -1. */
 /* Release REPS barriers, each once all PROCS children wait at it, then reap
  * them; poll gently so that the parent steals no CPU from the children.
  * @return 0, or -1 (and a skip record for OP saying WHY) when a child failed. */
@@ -604,6 +604,7 @@ static inline int bench_drive(const struct bench_op *o, pid_t *pids, int procs, 
 	return 0;
 }
 
+/* Run OP with PROCS processes and print its record. @return 0 or -1. */
 static inline int bench_case_procs(const struct bench_op *o, int procs)
 {
 	int reps = bench_reps_for(procs);
