@@ -592,20 +592,25 @@ def machine():
     return info
 
 
+# What lines.py's counts depend on: a change here makes them stale.
+LINES_INPUTS = ['lib', 'include', 'bench/bench.h', 'bench/bench_shmc.c',
+                'bench/bench_boost.cpp', 'bench/bench_floor.c']
+
+
 def lines_staleness(doc):
-    """' (this tree: X)' when the counts were taken at another commit."""
-    if not doc:
-        return ''
+    """'' when the traced code is the same as in this tree, else why not."""
+    import subprocess
+    commit = (doc or {}).get('commit')
+    if not commit:
+        return ' (commit unknown)'
+    if commit.endswith('+'):
+        return ' (counted on a modified tree)'
     try:
-        import subprocess
-        head = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True,
-                              text=True, check=True).stdout.strip()
-        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'],
-                               capture_output=True, text=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
+        same = subprocess.run(['git', 'diff', '--quiet', commit, '--'] + LINES_INPUTS,
+                              capture_output=True).returncode == 0
+    except OSError:
         return ''
-    now = head + ('+' if dirty else '')
-    return '' if doc.get('commit') == now else ' (this tree: %s)' % now
+    return '' if same else ' (the traced code has changed since: run bench/lines.py)'
 
 
 def reps_text(runs):
