@@ -140,6 +140,10 @@ def fmt_rate(ops):
 def fmt_ratio(x):
     if x is None:
         return ''
+    if x < 1:
+        # Truncated, not rounded: 0.797 must not read as 0.80 beside a
+        # target of "at least 0.8".
+        return 'x%.2f' % (int(x * 100) / 100)
     if x >= 100:
         return 'x%.0f' % x
     if x >= 10:
@@ -432,7 +436,7 @@ def scaling_lines(runs):
             got = [runs.get((system, op, p)) for p in PROCS]
             cells += [fmt_rate_short(r['ops_median']) if r else '-' for r in got]
             r2, r8 = got[1], got[3]
-            cells.append('%.2f' % (r8['ops_median'] / r2['ops_median']) if r2 and r8 else '')
+            cells.append(fmt_ratio(r8['ops_median'] / r2['ops_median'])[1:] if r2 and r8 else '')
         if any(c not in ('-', '') for c in cells[1:]):
             out.append(tuple(cells))
     return out
