@@ -660,7 +660,8 @@ def main():
                 'malloc = glibc free+malloc, shm = shm_open+ftruncate+mmap.')
     text.append('P=4 and P=8 oversubscribe the CPUs (per-process time includes waiting for '
                 'one); Python runs at P=1 and 2 only (each operation is a round trip).')
-    text.append('Repetitions: %s.' % reps_text(runs))
+    text.append('Repetitions: %s.%s' % (reps_text(runs), ' Quick: the 1M rows at P=1 and 2 '
+                                        'only.' if args.quick else ''))
     text.append('Targets are judged on medians; on a busy machine (load above the CPU count) '
                 'the best repetition and the CPU time are steadier.')
     text.append('')

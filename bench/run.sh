@@ -17,8 +17,8 @@
 # plot.dat and scaling.dat into bench/results/, and gnuplot draws bench.png
 # (ns/op at P=1 and 2) and bench_scaling.png (ops/s against P).
 # --quick: 3 short repetitions at every P (instead of 7 at P=1 and 2, 5 at
-# P=4 and 8, and 5 for Python): a smoke test for CI, whose figures are
-# indicative only.
+# P=4 and 8, and 5 for Python), and the 1M rows at P=1 and 2 only: a smoke
+# test for CI, whose figures are indicative only.
 set -eu
 cd "$(dirname "$0")/.."
 quick=""
