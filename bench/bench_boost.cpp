@@ -2,8 +2,10 @@
  * bench_boost.cpp -- the C++ peer: Boost.Interprocess, as a C++ programmer
  * would share the same data between processes.
  *
- * One managed_shared_memory segment (4 GiB, sparse) holds every container,
- * each guarded by its own interprocess_mutex, as every shmc object has its
+ * One managed_shared_memory segment (4 GiB, sparse) holds every container
+ * but the big ones, each of which has a segment of its own (so that a child
+ * prepares only that segment's pages, as in bench_shmc.c); each container
+ * is guarded by its own interprocess_mutex, as every shmc object has its
  * own lock:
  *
  *   namespace    a struct {mutex, int64 x, int64 c, vector<int64> arr},
@@ -21,6 +23,9 @@
  * String keys are looked up without building a shared string (Boost's
  * compatible-key find), so a get costs no allocation. The memory figures are
  * the segment's free-memory deltas around building the big containers.
+ * With --lines (bench/lines.py) the "10k" containers and the list hold
+ * LINES_SMALL entries, the 1M ones are not built and no memory figure is
+ * taken, as in bench_shmc.c.
  */
 #include <boost/interprocess/allocators/allocator.hpp>
 #include <boost/interprocess/containers/map.hpp>
@@ -103,11 +108,17 @@ struct shm_namespace {
 	explicit shm_namespace(segment_manager *sm) : arr(shm_allocator<int64_t>(sm)) {}
 };
 
-static const uint64_t SMALL = 10000, BIG = 1000000;
+static const uint64_t SMALL = 10000, BIG = 1000000, LINES_SMALL = 1000;
+static uint64_t small_n = SMALL; /* LINES_SMALL with --lines */
 static const size_t SEGMENT = (size_t)4 << 30;
+
+enum { BIG_INT, BIG_STR, BIG_MAP, BIG_LIST, NBIG };
 
 static struct {
 	bip::managed_shared_memory *seg;
+	bip::managed_shared_memory *big[NBIG]; /* the 1M containers' segments */
+	struct bench_ranges big_ranges[NBIG];   /* their mappings */
+	std::string big_name[NBIG];
 	shm_namespace *ns;
 	guarded<int_umap> *dint[2];
 	guarded<str_umap> *dstr[2];
@@ -117,6 +128,7 @@ static struct {
 	bip::message_queue *queue;
 	std::string seg_name, queue_name, open_name;
 	std::vector<int64_t> arr; /* the private copy written back */
+	uint64_t ls_len;          /* entries in ls_big */
 } S;
 
 /* Operations --------------------------------------------------------------- */
@@ -149,7 +161,7 @@ struct dict_case {
 static void run_dict_set(void *arg, int, uint64_t n)
 {
 	const dict_case *c = (const dict_case *)arg;
-	uint64_t size = c->big ? BIG : SMALL;
+	uint64_t size = c->big ? BIG : small_n;
 	char buf[BENCH_KEY_LEN + 1];
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t k = bench_below(&bench_rng, size);
@@ -176,7 +188,7 @@ static void run_dict_set(void *arg, int, uint64_t n)
 static void run_dict_get(void *arg, int, uint64_t n)
 {
 	const dict_case *c = (const dict_case *)arg;
-	uint64_t size = c->big ? BIG : SMALL, acc = 0;
+	uint64_t size = c->big ? BIG : small_n, acc = 0;
 	char buf[BENCH_KEY_LEN + 1];
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t k = bench_below(&bench_rng, size);
@@ -227,7 +239,7 @@ static void run_list_get(void *, int, uint64_t n)
 {
 	uint64_t acc = 0;
 	for (uint64_t i = 0; i < n; i++) {
-		uint64_t k = bench_below(&bench_rng, BIG);
+		uint64_t k = bench_below(&bench_rng, S.ls_len);
 		locked l(S.ls_big->mu);
 		if (k >= S.ls_big->c.size())
 			bench_die("index out of range");
@@ -248,7 +260,7 @@ static void run_dict_add(void *, int, uint64_t n)
 {
 	guarded<int_umap> *d = S.dint[0];
 	for (uint64_t i = 0; i < n; i++) {
-		uint64_t k = bench_below(&bench_rng, SMALL);
+		uint64_t k = bench_below(&bench_rng, small_n);
 		locked l(d->mu);
 		auto it = d->c.find((int64_t)k);
 		if (it == d->c.end())
@@ -350,19 +362,30 @@ static void run_open(void *, int, uint64_t n)
 
 /* Set-up -------------------------------------------------------------------- */
 
-static size_t free_memory()
+template <class G> static G *make_guarded(bip::managed_shared_memory *g)
 {
-	return S.seg->get_free_memory();
+	return g->construct<G>(bip::anonymous_instance)(g->get_segment_manager());
 }
 
-template <class G> static G *make_guarded()
+/* The segment for container I: its own when BIG, else the shared one. */
+static bip::managed_shared_memory *segment_for(int i, int big)
 {
-	return S.seg->construct<G>(bip::anonymous_instance)(S.seg->get_segment_manager());
+	if (!big)
+		return S.seg;
+	struct bench_ranges before;
+	bench_ranges_now(&before);
+	S.big_name[i] = "shmc-boost-big" + std::to_string(i) + "-" + std::to_string(getpid());
+	bip::shared_memory_object::remove(S.big_name[i].c_str());
+	S.big[i] = new bip::managed_shared_memory(bip::create_only, S.big_name[i].c_str(), SEGMENT);
+	bench_ranges_new(&before, &S.big_ranges[i]);
+	return S.big[i];
 }
 
 static void setup()
 {
 	std::string pid = std::to_string(getpid());
+	if (bench_cfg.lines)
+		small_n = LINES_SMALL;
 	S.seg_name = "shmc-boost-" + pid;
 	S.queue_name = "shmc-boost-q-" + pid;
 	S.open_name = "shmc-boost-open-" + pid;
@@ -376,38 +399,45 @@ static void setup()
 	S.ns->arr.assign(S.arr.begin(), S.arr.end());
 
 	char buf[BENCH_KEY_LEN + 1];
-	for (int big = 1; big >= 0; big--) {
-		uint64_t n = big ? BIG : SMALL;
-		size_t before = free_memory();
-		S.dint[big] = make_guarded<guarded<int_umap>>();
+	for (int big = 1 - bench_cfg.lines; big >= 0; big--) {
+		uint64_t n = big ? BIG : small_n;
+		bip::managed_shared_memory *g = segment_for(BIG_INT, big);
+		size_t before = g->get_free_memory();
+		S.dint[big] = make_guarded<guarded<int_umap>>(g);
 		for (uint64_t k = 0; k < n; k++)
 			S.dint[big]->c[(int64_t)k] = (int64_t)k;
 		if (big)
-			bench_memory("dict_int_1m", n, (double)(before - free_memory()),
+			bench_memory("dict_int_1m", n, (double)(before - g->get_free_memory()),
 				     "segment free-memory delta; boost::unordered_map<int64,int64>");
-		before = free_memory();
-		S.dstr[big] = make_guarded<guarded<str_umap>>();
+		g = segment_for(BIG_STR, big);
+		before = g->get_free_memory();
+		S.dstr[big] = make_guarded<guarded<str_umap>>(g);
 		for (uint64_t k = 0; k < n; k++) {
 			bench_key(buf, k);
-			S.dstr[big]->c.emplace(shm_string(buf, BENCH_KEY_LEN, sm), (int64_t)k);
+			S.dstr[big]->c.emplace(shm_string(buf, BENCH_KEY_LEN, g->get_segment_manager()),
+					       (int64_t)k);
 		}
 		if (big)
-			bench_memory("dict_str_1m", n, (double)(before - free_memory()),
+			bench_memory("dict_str_1m", n, (double)(before - g->get_free_memory()),
 				     "segment free-memory delta; boost::unordered_map<string,int64>");
-		before = free_memory();
-		S.dmap[big] = make_guarded<guarded<int_map>>();
+		g = segment_for(BIG_MAP, big);
+		before = g->get_free_memory();
+		S.dmap[big] = make_guarded<guarded<int_map>>(g);
 		for (uint64_t k = 0; k < n; k++)
 			S.dmap[big]->c[(int64_t)k] = (int64_t)k;
 		if (big)
-			bench_memory("map_int_1m", n, (double)(before - free_memory()),
+			bench_memory("map_int_1m", n, (double)(before - g->get_free_memory()),
 				     "segment free-memory delta; boost::interprocess::map<int64,int64>");
 	}
-	size_t before = free_memory();
-	S.ls_big = make_guarded<guarded<shm_vector>>();
-	for (uint64_t i = 0; i < BIG; i++)
+	S.ls_len = bench_cfg.lines ? LINES_SMALL : BIG;
+	bip::managed_shared_memory *g = segment_for(BIG_LIST, !bench_cfg.lines);
+	size_t before = g->get_free_memory();
+	S.ls_big = make_guarded<guarded<shm_vector>>(g);
+	for (uint64_t i = 0; i < S.ls_len; i++)
 		S.ls_big->c.push_back((int64_t)i);
-	bench_memory("list_int_1m", BIG, (double)(before - free_memory()),
-		     "segment free-memory delta; vector<int64> push_back");
+	if (!bench_cfg.lines)
+		bench_memory("list_int_1m", BIG, (double)(before - g->get_free_memory()),
+			     "segment free-memory delta; vector<int64> push_back");
 	S.lock = S.seg->construct<bip::interprocess_mutex>(bip::anonymous_instance)();
 	bip::message_queue::remove(S.queue_name.c_str());
 	S.queue = new bip::message_queue(bip::create_only, S.queue_name.c_str(), 64,
@@ -420,9 +450,15 @@ static void teardown()
 	bip::message_queue::remove(S.queue_name.c_str());
 	delete S.seg;
 	bip::shared_memory_object::remove(S.seg_name.c_str());
+	for (int i = 0; i < NBIG; i++)
+		if (S.big[i]) {
+			delete S.big[i];
+			bip::shared_memory_object::remove(S.big_name[i].c_str());
+		}
 }
 
-static bench_op make_op(const char *op, bench_run_fn run, const char *note, void *arg = nullptr)
+static bench_op make_op(const char *op, bench_run_fn run, const char *note, void *arg = nullptr,
+		       int kind = BENCH_OTHER)
 {
 	bench_op o;
 	std::memset(&o, 0, sizeof(o));
@@ -430,6 +466,7 @@ static bench_op make_op(const char *op, bench_run_fn run, const char *note, void
 	o.run = run;
 	o.arg = arg;
 	o.note = note;
+	o.kind = kind;
 	return o;
 }
 
@@ -454,47 +491,62 @@ int main(int argc, char **argv)
 	};
 
 	bench_op ops[] = {
-		make_op("ns_set", run_ns_set, "struct field = v under interprocess_mutex"),
-		make_op("ns_get", run_ns_get, "read struct field under interprocess_mutex"),
+		make_op("ns_set", run_ns_set, "struct field = v under interprocess_mutex", nullptr,
+			BENCH_WRITE),
+		make_op("ns_get", run_ns_get, "read struct field under interprocess_mutex", nullptr,
+			BENCH_READ),
 	};
 	for (bench_op &o : ops)
 		bench_case(&o);
 	for (int kind = 0; kind < 2; kind++)
-		for (int big = 0; big < 2; big++)
+		for (int big = 0; big < 2 - bench_cfg.lines; big++)
 			for (int get = 0; get < 2; get++) {
 				dc[kind][big] = dict_case{kind, big};
 				bench_op o = make_op(names[kind][big][get],
 						     get ? run_dict_get : run_dict_set,
-						     notes[kind][get], &dc[kind][big]);
+						     notes[kind][get], &dc[kind][big],
+						     get ? BENCH_READ : BENCH_WRITE);
+				o.prefault = big;
+			o.prefault_only = big ? &S.big_ranges[BIG_MAP] : nullptr;
+				o.prefault_only = big ? &S.big_ranges[kind == 0 ? BIG_INT : BIG_STR]
+						      : nullptr;
 				bench_case(&o);
 			}
 
 	bench_op append = make_op("list_append", run_list_append,
-				  "vector<int64>::push_back under interprocess_mutex");
+				  "vector<int64>::push_back under interprocess_mutex", nullptr,
+				  BENCH_WRITE);
 	append.before = fresh_append_list;
 	bench_op more[] = {
 		append,
 		make_op("list_get", run_list_get,
-			"vector<int64>[random of 1e6] under interprocess_mutex"),
-		make_op("ns_add", run_ns_add, "struct field += 1 under interprocess_mutex"),
+			"vector<int64>[random of 1e6] under interprocess_mutex", nullptr, BENCH_READ),
+		make_op("ns_add", run_ns_add, "struct field += 1 under interprocess_mutex", nullptr,
+			BENCH_WRITE),
 		make_op("dict_add", run_dict_add,
-			"unordered_map<int64,int64>::find(k)->second += 1 under interprocess_mutex"),
+			"unordered_map<int64,int64>::find(k)->second += 1 under interprocess_mutex",
+			nullptr, BENCH_WRITE),
 		make_op("plist_read", run_plist_read,
-			"copy a shared vector of 10 int64 into a std::vector under interprocess_mutex"),
+			"copy a shared vector of 10 int64 into a std::vector under interprocess_mutex",
+			nullptr, BENCH_READ),
 		make_op("plist_write", run_plist_write,
-			"assign 10 int64 to a shared vector under interprocess_mutex"),
-		make_op("lock", run_lock, "interprocess_mutex lock + unlock"),
-		make_op("queue", run_queue, "message_queue send + receive of an int64"),
+			"assign 10 int64 to a shared vector under interprocess_mutex", nullptr,
+			BENCH_WRITE),
+		make_op("lock", run_lock, "interprocess_mutex lock + unlock", nullptr, BENCH_WRITE),
+		make_op("queue", run_queue, "message_queue send + receive of an int64", nullptr,
+			BENCH_WRITE),
 		make_op("alloc", run_alloc,
 			"segment deallocate + allocate, 16 B-4 KiB log-uniform, ring of 256"),
 		make_op("arena_create", run_create,
 			"managed_shared_memory(create_only, 4 GiB) + destructor + remove"),
 	};
+	more[1].prefault = 1; /* list_get: random index of 1e6 */
+	more[1].prefault_only = &S.big_ranges[BIG_LIST];
 	more[8].child_init = alloc_init;
 	more[8].child_fini = alloc_fini;
 	for (bench_op &o : more)
 		bench_case(&o);
-	if (bench_selected("arena_open")) {
+	if (bench_selected("arena_open") && !bench_cfg.lines) {
 		bip::shared_memory_object::remove(S.open_name.c_str());
 		{
 			bip::managed_shared_memory m(bip::create_only, S.open_name.c_str(), SEGMENT);
@@ -505,13 +557,18 @@ int main(int argc, char **argv)
 		bip::shared_memory_object::remove(S.open_name.c_str());
 	}
 
-	/* The ordered map as a system of its own: int keys only. */
+	/* The ordered map as a system of its own: int keys only; its latency
+	 * is not taken (the table sets shmc beside the unordered_map). */
 	bench_cfg.system = "boost_map";
-	for (int big = 0; big < 2; big++)
+	bench_cfg.lat_procs = 0;
+	for (int big = 0; big < 2 - bench_cfg.lines; big++)
 		for (int get = 0; get < 2; get++) {
 			dc[2][big] = dict_case{2, big};
 			bench_op o = make_op(names[2][big][get], get ? run_dict_get : run_dict_set,
-					     notes[2][get], &dc[2][big]);
+					     notes[2][get], &dc[2][big],
+					     get ? BENCH_READ : BENCH_WRITE);
+			o.prefault = big;
+			o.prefault_only = big ? &S.big_ranges[BIG_MAP] : nullptr;
 			bench_case(&o);
 		}
 	teardown();

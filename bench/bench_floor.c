@@ -135,9 +135,9 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&page->mu, &ma);
 
 	struct bench_op ops[] = {
-		{.op = "atomic_add", .run = run_atomic,
+		{.op = "atomic_add", .run = run_atomic, .kind = BENCH_WRITE,
 		 .note = "__atomic_fetch_add on one shared word"},
-		{.op = "mutex", .run = run_mutex,
+		{.op = "mutex", .run = run_mutex, .kind = BENCH_WRITE,
 		 .note = "process-shared robust pthread_mutex lock + unlock"},
 		{.op = "malloc", .run = run_malloc, .child_init = malloc_init,
 		 .note = "glibc free + malloc, 16 B-4 KiB log-uniform, ring of 256"},
