@@ -30,6 +30,9 @@ extern const struct shmc__kind shmc__queue_kind;
 extern const struct shmc__kind shmc__joinable_queue_kind;
 extern const struct shmc__kind shmc__value_kind;
 extern const struct shmc__kind shmc__array_kind;
+extern const struct shmc__kind shmc__pool_kind;
+extern const struct shmc__kind shmc__async_result_kind;
+extern const struct shmc__kind shmc__iterator_kind;
 
 static void install(void)
 {
@@ -51,6 +54,9 @@ static void install(void)
 		{SHMC_KIND_JOINABLE_QUEUE, &shmc__joinable_queue_kind},
 		{SHMC_KIND_VALUE, &shmc__value_kind},
 		{SHMC_KIND_ARRAY, &shmc__array_kind},
+		{SHMC_KIND_POOL, &shmc__pool_kind},
+		{SHMC_KIND_ASYNC_RESULT, &shmc__async_result_kind},
+		{SHMC_KIND_ITERATOR, &shmc__iterator_kind},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(table); i++)
 		shmc__kind_register(table[i].kind, table[i].k);
