@@ -382,39 +382,34 @@ int shmc_pool_imap_unordered(shmc_obj_t *pool, shmc_task_t task, shmc_value_t it
 }
 
 /* The blocking forms: submit, get, release. */
-static int run_sync(int rc, shmc_obj_t *res, shmc_value_t *out)
+static int get_once(shmc_obj_t *res, shmc_value_t *out)
 {
-	if (rc)
-		return rc;
-	rc = shmc_async_result_get(res, SHMC_FOREVER, out);
+	int rc = shmc_async_result_get(res, SHMC_FOREVER, out);
 	shmc_obj_release(res);
 	return rc;
 }
 
 int shmc_pool_apply(shmc_obj_t *pool, shmc_task_t task, shmc_value_t arg, shmc_value_t *out)
 {
-	shmc_obj_t *res = NULL;
-	if (out == NULL)
-		return -EINVAL;
-	return run_sync(shmc_pool_apply_async(pool, task, arg, &res), res, out);
+	shmc_obj_t *res;
+	int rc = out ? shmc_pool_apply_async(pool, task, arg, &res) : -EINVAL;
+	return rc ? rc : get_once(res, out);
 }
 
 int shmc_pool_map(shmc_obj_t *pool, shmc_task_t task, shmc_value_t items, int64_t chunksize,
 		  shmc_value_t *out)
 {
-	shmc_obj_t *res = NULL;
-	if (out == NULL)
-		return -EINVAL;
-	return run_sync(shmc_pool_map_async(pool, task, items, chunksize, &res), res, out);
+	shmc_obj_t *res;
+	int rc = out ? shmc_pool_map_async(pool, task, items, chunksize, &res) : -EINVAL;
+	return rc ? rc : get_once(res, out);
 }
 
 int shmc_pool_starmap(shmc_obj_t *pool, shmc_task_t task, shmc_value_t items,
 		      int64_t chunksize, shmc_value_t *out)
 {
-	shmc_obj_t *res = NULL;
-	if (out == NULL)
-		return -EINVAL;
-	return run_sync(shmc_pool_starmap_async(pool, task, items, chunksize, &res), res, out);
+	shmc_obj_t *res;
+	int rc = out ? shmc_pool_starmap_async(pool, task, items, chunksize, &res) : -EINVAL;
+	return rc ? rc : get_once(res, out);
 }
 
 /* Running a chunk (in a worker) ---------------------------------------------- */
