@@ -8,8 +8,8 @@
  * replaces it: after waitpid() it finishes the chunk the worker left
  * (board.c) and forks another, into the same entry, while the pool is
  * running (or closed with work left). It sleeps on the pool's sup_word in
- * naps of NAP; a worker's death interrupts the sleep (a SIGCHLD handler
- * that does nothing, installed without SA_RESTART), and so does a worker
+ * naps of NAP; a worker's death ends the sleep (a SIGCHLD handler bumps
+ * sup_word, and is installed without SA_RESTART), and so does a worker
  * that ends of itself, a close() or a terminate() (they bump sup_word).
  *
  * It ends:
@@ -74,7 +74,13 @@ static struct {
 
 static void on_child(int sig)
 {
-	(void)sig; /* only to cut the supervisor's sleep short */
+	(void)sig;
+	/* Change the word the supervisor sleeps on (it read it before it
+	 * looked for ended children): a death at any moment after that look
+	 * makes the sleep return at once. A lock-free atomic is
+	 * async-signal-safe. */
+	if (S.b)
+		atomic_fetch_add_explicit(&S.b->sup_word, 1, memory_order_relaxed);
 }
 
 static void lock_or_die(void)

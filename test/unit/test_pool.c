@@ -90,11 +90,16 @@ static void register_tasks(void)
 
 /* Fixtures ----------------------------------------------------------------------- */
 
+static int live_workers(shmc_obj_t *p, int want);
+
+/* A pool of N workers, once they all run: starting one allocates in the
+ * arena (its handle table), which the tests' baselines must not see. */
 static shmc_obj_t *new_pool(unsigned n)
 {
 	register_tasks();
 	shmc_obj_t *p;
 	ASSERT_OK(shmc_pool_new(A, n, NULL, &p));
+	cr_assert_eq(live_workers(p, (int)n), (int)n);
 	return p;
 }
 
@@ -103,6 +108,17 @@ static void end_pool(shmc_obj_t *p)
 	ASSERT_OK(shmc_pool_terminate(p));
 	ASSERT_OK(shmc_pool_join(p, TEST_DEADLINE));
 	shmc_obj_release(p);
+}
+
+/* After a test that killed workers at arbitrary instructions: a worker
+ * killed between taking a reference (decoding an argument that holds one)
+ * and recording its handle leaks that reference, as any process would
+ * (README: When processes die). The check sweeps it, now that no process
+ * of the pool is left. */
+static void sweep(void)
+{
+	shmc_check_report_t rep;
+	ASSERT_OK(shmc_arena_check(A, SHMC_CHECK_REAP | SHMC_CHECK_SWEEP, &rep, NULL, NULL));
 }
 
 /* range(N) as a plain list. */
@@ -377,6 +393,7 @@ Test(pool, test_terminate, .init = arena_setup, .fini = arena_teardown)
 	shmc_value_free(&in);
 	shmc_obj_release(ev);
 	shmc_obj_release(p);
+	sweep(); /* terminate() killed workers wherever they were */
 }
 
 Test(pool, test_empty_iterable, .init = arena_setup, .fini = arena_teardown)
@@ -399,6 +416,7 @@ Test(pool, test_empty_iterable, .init = arena_setup, .fini = arena_teardown)
 	shmc_obj_release(r);
 	ASSERT_OK(shmc_pool_close(p));
 	ASSERT_OK(shmc_pool_join(p, TEST_DEADLINE));
+	shmc_value_free(&empty);
 	shmc_obj_release(p);
 }
 
@@ -556,8 +574,7 @@ Test(pool, bad_arguments_change_nothing, .init = arena_setup, .fini = arena_tear
 	ASSERT_ERR(shmc_pool_starmap_async(p, shmc_task(mul), in, 0, &r), SHMC_ETYPE);
 	ASSERT_ERR(shmc_pool_starmap_async(p, shmc_task(mul), bad_items, 0, &r), SHMC_ETYPE);
 	ASSERT_ERR(shmc_pool_apply_async(p, shmc_task(sqr), shmc_strn("\xff", 1), &r), -EILSEQ);
-	ASSERT_ERR(shmc_pool_map_async(p, shmc_task(sqr), shmc_plist_of(1, shmc_int(1)), 0, NULL),
-		   -EINVAL);
+	ASSERT_ERR(shmc_pool_map_async(p, shmc_task(sqr), in, 0, NULL), -EINVAL);
 	cr_assert_null(r);
 	ASSERT_ERR(shmc_pool_close(ls), SHMC_EKIND);
 	ASSERT_ERR(shmc_pool_terminate(NULL), SHMC_EHANDLE);
@@ -603,6 +620,7 @@ Test(pool, a_failed_allocation_changes_nothing, .init = arena_setup, .fini = are
 		cr_assert_eq(shmc_plist_append(&c.items, shmc_str("a str in a value block")), 0);
 	struct shmc__pool *b = shmc__pool_body(shmc__obj_of(p));
 	uint64_t jobs = b->jobs;
+	cr_assert_eq(live_workers(p, 2), 2); /* their start allocates (handle tables) */
 	int nfail;
 	/* Each allocation of a submission fails in turn: SHMC_EFULL, the arena
 	 * as it was (inject_until_ok checks), no job on the board. */
@@ -873,5 +891,394 @@ Test(pool, initializer_runs_in_each_worker_with_ctx, .init = arena_setup,
 	expect_repr(v, "(4242, 4242)");
 	shmc_value_free(&v);
 	cr_assert_eq(initialized, 0); /* in the workers only */
+	end_pool(p);
+}
+
+/* Other processes ------------------------------------------------------------------- */
+
+static int64_t ctx_value = 77;
+
+static int from_ctx(shmc_value_t arg, shmc_value_t *res, void *ctx)
+{
+	(void)arg;
+	*res = shmc_int(*(int64_t *)ctx);
+	return 0;
+}
+
+Test(pool, a_named_task_gets_the_ctx_it_was_registered_with, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	ASSERT_OK(shmc_pool_register("from_ctx", from_ctx, &ctx_value));
+	shmc_obj_t *p = new_pool(1);
+	/* Registered after the pool: its workers do not know it. */
+	ASSERT_OK(shmc_pool_register("late", sqr, NULL));
+	shmc_value_t v;
+	ASSERT_OK(shmc_pool_apply(p, shmc_task_named("from_ctx"), shmc_none(), &v));
+	cr_assert_eq(v.i, 77);
+	ASSERT_ERR(shmc_pool_apply(p, shmc_task_named("late"), shmc_int(2), &v), SHMC_ENOFUNC);
+	end_pool(p);
+}
+
+static shmc_obj_t *child_pool;
+
+static int submit_from_child(void *arg)
+{
+	(void)arg;
+	shmc_value_t v, in = shmc_tuple_of(3, shmc_int(1), shmc_int(2), shmc_int(3));
+	CHILD_OK(shmc_pool_apply(child_pool, shmc_task(sqr), shmc_int(6), &v));
+	CHILD_CHECK(v.i == 36);
+	CHILD_OK(shmc_pool_apply(child_pool, shmc_task_named("sqr"), shmc_int(7), &v));
+	CHILD_CHECK(v.i == 49);
+	CHILD_OK(shmc_pool_map(child_pool, shmc_task(sqr), in, 0, &v));
+	CHILD_CHECK(shmc_seq_len(v) == 3 && shmc_seq_at(v, 2)->i == 9);
+	shmc_value_free(&v);
+	shmc_value_free(&in);
+	return 0;
+}
+
+Test(pool, submit_from_a_forked_child, .init = arena_setup, .fini = arena_teardown)
+{
+	child_pool = new_pool(2);
+	cr_assert_eq(wait_exit(fork_fn(submit_from_child, NULL), TEST_DEADLINE), 0);
+	end_pool(child_pool);
+}
+
+Test(pool, submit_from_an_unrelated_process_by_name)
+{
+	char name[128], path[256], prog[4096];
+	crash_cleanup_install();
+	unique_name(name, sizeof(name), path, sizeof(path), "pool");
+	cr_assert(build_program("test", "helper_pool", prog, sizeof(prog)),
+		  "no helper_pool (set SHMC_BUILD)");
+	shmc_arena_t *a = test_named_arena(name, 64 << 20);
+	arena_warm(a);
+	shmc_obj_t *p, *named;
+	ASSERT_OK(shmc_root_find_or_create(a, "warm", SHMC_KIND_LIST, &named));
+	shmc_obj_release(named); /* the directory of names now exists */
+	ASSERT_OK(shmc_root_remove(a, "warm"));
+	size_t base = arena_in_use(a);
+	register_tasks();
+	ASSERT_OK(shmc_pool_new(a, 2, NULL, &p));
+	ASSERT_OK(shmc_root_setdefault(a, "workers", p, &named));
+	shmc_obj_release(named);
+	char *argv[] = {prog, name, "workers", "5", NULL};
+	struct run r = run_input(argv, NULL, 0, (int)(TEST_DEADLINE * 1e3));
+	cr_assert(!r.timed_out && WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
+		  "helper_pool: status %d: %s", r.status, r.err);
+	cr_assert_str_eq(r.out, "apply 25\n"
+				"map [0, 1, 4, 9, 16]\n"
+				"imap 30\n"
+				"pointer SHMC_ENOFUNC\n"
+				"<multiprocessing.pool.Pool state=RUN pool_size=2>\n");
+	run_free(&r);
+	ASSERT_OK(shmc_root_remove(a, "workers"));
+	ASSERT_OK(shmc_pool_terminate(p));
+	ASSERT_OK(shmc_pool_join(p, TEST_DEADLINE));
+	shmc_obj_release(p);
+	arena_leak_check(a, base);
+	shmc_arena_close(a);
+	files_cleanup();
+	runs_cleanup();
+}
+
+/* Deaths ---------------------------------------------------------------------------- */
+
+Test(pool, worker_killed_mid_task_fails_its_chunk_others_arrive, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	shmc_obj_t *p = new_pool(3), *it;
+	shmc_value_t in = shmc_plist_of(0), v;
+	for (int i = 0; i < 30; i++)
+		cr_assert_eq(shmc_plist_append(&in, shmc_bool(i % 10 == 5)), 0);
+	ASSERT_OK(shmc_pool_imap(p, shmc_task(die), in, 1, &it));
+	for (int i = 0; i < 30; i++) {
+		int rc = shmc_iterator_next(it, TEST_DEADLINE, &v);
+		if (i % 10 == 5) {
+			cr_assert_eq(rc, SHMC_EWORKERDIED, "item %d: %s", i, shmc_errname(rc));
+		} else {
+			cr_assert_eq(rc, 1, "item %d: %s", i, shmc_errname(rc));
+			cr_assert_str_eq(v.str, "alive");
+			shmc_value_free(&v);
+		}
+	}
+	ASSERT_ERR(shmc_iterator_next(it, TEST_DEADLINE, &v), 0);
+	shmc_obj_release(it);
+	cr_assert_eq(live_workers(p, 3), 3); /* the pool keeps its worker count */
+	ASSERT_ERR(shmc_pool_map(p, shmc_task(die), in, 10, &v), SHMC_EWORKERDIED);
+	cr_assert_eq(live_workers(p, 3), 3);
+	shmc_value_free(&in);
+	end_pool(p);
+}
+
+Test(pool, worker_killed_200_times_no_result_hangs, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	shmc_obj_t *p = new_pool(2), *r[20];
+	double t0 = now_s();
+	for (int round = 0; round < 20; round++) {
+		/* Ten tasks that kill their worker, ten that do not, mixed. */
+		for (int i = 0; i < 20; i++)
+			ASSERT_OK(shmc_pool_apply_async(p, shmc_task(die), shmc_bool(i % 2), &r[i]));
+		for (int i = 0; i < 20; i++) {
+			shmc_value_t v;
+			int rc = shmc_async_result_get(r[i], TEST_DEADLINE, &v);
+			if (i % 2) {
+				cr_assert_eq(rc, SHMC_EWORKERDIED, "round %d, task %d: %s", round, i,
+					     shmc_errname(rc));
+			} else {
+				cr_assert_eq(rc, 0, "round %d, task %d: %s", round, i,
+					     shmc_errname(rc));
+				shmc_value_free(&v);
+			}
+			shmc_obj_release(r[i]);
+		}
+	}
+	cr_assert_eq(live_workers(p, 2), 2);
+	cr_assert_geq(shmc__pool_body(shmc__obj_of(p))->started, 2 + 200);
+	fprintf(stderr, "pool: 200 workers killed mid-task, 200 tasks done beside them, "
+		"%.2f s\n", now_s() - t0);
+	end_pool(p);
+}
+
+static int busy_sqr(shmc_value_t arg, shmc_value_t *res, void *ctx)
+{
+	(void)ctx;
+	volatile uint64_t x = 0;
+	for (int i = 0; i < 20000; i++) /* some work to be killed in */
+		x += mix64((uint64_t)i);
+	*res = shmc_int(arg.i * arg.i + (int64_t)(x & 0));
+	return 0;
+}
+
+Test(pool, workers_killed_at_random_lose_no_item_and_hang_nothing, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	shmc_obj_t *p = new_pool(3), *it;
+	shmc_value_t in = range(3000), v;
+	ASSERT_OK(shmc_pool_imap(p, shmc_task(busy_sqr), in, 1, &it));
+	unsigned seed = 4321;
+	int kills = 0, died = 0;
+	for (int64_t i = 0; i < 3000; i++) {
+		if (i % 50 == 25) {
+			/* Kill a worker wherever it is: between claiming and
+			 * recording, mid-task, holding the pool's lock. */
+			int32_t sup, pids[3];
+			int n = shmc__pool_pids(p, &sup, pids, 3);
+			if (n > 0 && kill(pids[rand_r(&seed) % (unsigned)(n < 3 ? n : 3)],
+					  SIGKILL) == 0)
+				kills++;
+		}
+		int rc = shmc_iterator_next(it, TEST_DEADLINE, &v);
+		if (rc == SHMC_EWORKERDIED) {
+			died++;
+			continue;
+		}
+		cr_assert_eq(rc, 1, "item %lld: %s", (long long)i, shmc_errname(rc));
+		cr_assert_eq(v.i, i * i);
+	}
+	ASSERT_ERR(shmc_iterator_next(it, TEST_DEADLINE, &v), 0);
+	cr_assert_leq(died, kills);
+	fprintf(stderr, "pool: %d workers killed at random during an imap of 3000: %d items "
+		"failed with them, none lost\n", kills, died);
+	shmc_obj_release(it);
+	shmc_value_free(&in);
+	end_pool(p);
+	sweep();
+}
+
+Test(pool, supervisor_killed_fails_what_is_left_and_stops_the_pool, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	shmc_obj_t *p = new_pool(2), *ev, *r;
+	ASSERT_OK(shmc_event_new(A, &ev));
+	shmc_value_t in = repeat(shmc_ref(ev), 10), v;
+	ASSERT_OK(shmc_pool_map_async(p, shmc_task(wait_event), in, 1, &r));
+	int32_t sup, pids[2];
+	cr_assert_eq(live_workers(p, 2), 2);
+	shmc__pool_pids(p, &sup, pids, 2);
+	cr_assert(sup > 0 && kill(sup, SIGKILL) == 0);
+	/* Its workers die with it; the waiter finds the rest undone. */
+	int rc = shmc_async_result_get(r, TEST_DEADLINE, &v);
+	cr_assert(rc == SHMC_EWORKERDIED || rc == -ECANCELED, "%s", shmc_errname(rc));
+	cr_assert_eq(live_workers(p, 0), 0);
+	expect_str(p, "<multiprocessing.pool.Pool state=TERMINATE pool_size=2>");
+	ASSERT_ERR(shmc_pool_apply(p, shmc_task(sqr), shmc_int(1), &v), SHMC_ENOTRUNNING);
+	ASSERT_OK(shmc_pool_join(p, TEST_DEADLINE));
+	shmc_obj_release(r);
+	shmc_value_free(&in);
+	shmc_obj_release(ev);
+	shmc_obj_release(p);
+	sweep();
+}
+
+struct creator {
+	shmc_obj_t *ls; /* where the creator puts its pool and result */
+	shmc_obj_t *ev;
+	int ready[2];
+};
+
+static int create_then_wait(void *arg)
+{
+	struct creator *c = arg;
+	shmc_obj_t *p, *r;
+	shmc_value_t in = repeat(shmc_ref(c->ev), 6);
+	CHILD_OK(shmc_pool_new(A, 2, NULL, &p));
+	CHILD_OK(shmc_pool_map_async(p, shmc_task(wait_event), in, 1, &r));
+	CHILD_OK(shmc_list_append(c->ls, shmc_ref(p)));
+	CHILD_OK(shmc_list_append(c->ls, shmc_ref(r)));
+	say(c->ready[1]);
+	for (;;)
+		pause(); /* until the test kills it */
+}
+
+Test(pool, creator_killed_its_pool_ends_and_results_fail, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	struct creator c;
+	register_tasks();
+	ASSERT_OK(shmc_list_new(A, &c.ls));
+	ASSERT_OK(shmc_event_new(A, &c.ev));
+	cr_assert(pipe(c.ready) == 0);
+	pid_t pid = fork_fn(create_then_wait, &c);
+	cr_assert(hear(c.ready[0]));
+	shmc_value_t pv, rv, v;
+	ASSERT_OK(shmc_list_get(c.ls, 0, &pv));
+	ASSERT_OK(shmc_list_get(c.ls, 1, &rv));
+	cr_assert(kill_wait(pid));
+	/* The supervisor notices, terminates: nothing is left waiting. */
+	ASSERT_ERR(shmc_async_result_get(rv.ref, TEST_DEADLINE, &v), -ECANCELED);
+	ASSERT_OK(shmc_pool_join(pv.ref, TEST_DEADLINE));
+	int32_t sup, pids[2];
+	cr_assert_eq(shmc__pool_pids(pv.ref, &sup, pids, 2), 0);
+	cr_assert_eq(sup, 0);
+	expect_str(pv.ref, "<multiprocessing.pool.Pool state=TERMINATE pool_size=2>");
+	shmc_value_free(&rv);
+	shmc_value_free(&pv);
+	shmc_obj_release(c.ls);
+	shmc_obj_release(c.ev);
+	close(c.ready[0]);
+	close(c.ready[1]);
+	sweep();
+}
+
+static shmc_obj_t *hammered;
+
+static int hammer_submit(void *arg)
+{
+	(void)arg;
+	shmc_value_t in = range(8);
+	for (;;) {
+		shmc_obj_t *r;
+		CHILD_OK(shmc_pool_map_async(hammered, shmc_task(sqr), in, 1, &r));
+		shmc_obj_release(r);
+		CHILD_OK(shmc_pool_apply_async(hammered, shmc_task_named("sqr"), shmc_int(3), &r));
+		shmc_value_t v;
+		CHILD_OK(shmc_async_result_get(r, TEST_DEADLINE, &v));
+		shmc_obj_release(r);
+	}
+}
+
+Test(pool, submitters_killed_mid_submit_leave_the_pool_usable, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	hammered = new_pool(2);
+	unsigned seed = 99;
+	for (int round = 0; round < 50; round++) {
+		pid_t a = fork_fn(hammer_submit, NULL), b = fork_fn(hammer_submit, NULL);
+		usleep(500 + rand_r(&seed) % 5000); /* varies where they are killed */
+		cr_assert(kill_wait(a));
+		cr_assert(kill_wait(b));
+		shmc_value_t v;
+		ASSERT_OK(shmc_pool_apply(hammered, shmc_task(sqr), shmc_int(round), &v));
+		cr_assert_eq(v.i, round * round);
+	}
+	shmc_check_report_t rep;
+	ASSERT_OK(shmc_arena_check(A, SHMC_CHECK_REAP, &rep, NULL, NULL));
+	end_pool(hammered);
+	sweep(); /* what a killed submitter had taken but not published */
+}
+
+Test(pool, terminate_while_tasks_run_fails_them_with_ecanceled, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	shmc_obj_t *p = new_pool(2), *ev, *r[4];
+	ASSERT_OK(shmc_event_new(A, &ev));
+	for (int i = 0; i < 4; i++)
+		ASSERT_OK(shmc_pool_apply_async(p, shmc_task(wait_event), shmc_ref(ev), &r[i]));
+	/* Two run (each worker waits in one), two are pending. */
+	struct shmc__job *j0 = shmc__job_body(shmc__obj_of(r[0]));
+	struct shmc__job *j1 = shmc__job_body(shmc__obj_of(r[1]));
+	double end = now_s() + TEST_DEADLINE;
+	while (ld_acquire(&j0->next_claim) + ld_acquire(&j1->next_claim) < 2 && now_s() < end)
+		usleep(1000); /* a poll interval */
+	ASSERT_OK(shmc_pool_terminate(p));
+	for (int i = 0; i < 4; i++) {
+		shmc_value_t v;
+		ASSERT_ERR(shmc_async_result_get(r[i], SHMC_NOWAIT, &v), -ECANCELED);
+		shmc_obj_release(r[i]);
+	}
+	cr_assert_eq(live_workers(p, 0), 0);
+	ASSERT_OK(shmc_pool_join(p, TEST_DEADLINE));
+	shmc_obj_release(ev);
+	shmc_obj_release(p);
+	sweep();
+}
+
+/* ARG: (the pool, an Event). Once the event is set, join the pool. */
+static int join_own_pool(shmc_value_t arg, shmc_value_t *res, void *ctx)
+{
+	(void)ctx;
+	int rc = shmc_event_wait(shmc_seq_at(arg, 1)->ref, TEST_DEADLINE);
+	*res = shmc_int(rc ? rc : shmc_pool_join(shmc_seq_at(arg, 0)->ref, 1));
+	return 0;
+}
+
+Test(pool, join_from_a_worker_of_the_pool_is_edeadlk, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	shmc_obj_t *ev, *p = new_pool(1), *r;
+	ASSERT_OK(shmc_event_new(A, &ev));
+	/* The pool travels to its worker by reference, like any managed object. */
+	shmc_value_t arg = shmc_tuple_of(2, shmc_ref(p), shmc_ref(ev)), v;
+	ASSERT_OK(shmc_pool_apply_async(p, shmc_task(join_own_pool), arg, &r));
+	ASSERT_OK(shmc_pool_close(p));
+	ASSERT_OK(shmc_event_set(ev));
+	ASSERT_OK(shmc_async_result_get(r, TEST_DEADLINE, &v));
+	cr_assert_eq(v.i, -EDEADLK, "%s", shmc_errname((int)v.i));
+	ASSERT_OK(shmc_pool_join(p, TEST_DEADLINE));
+	shmc_value_free(&arg);
+	shmc_obj_release(r);
+	shmc_obj_release(ev);
+	shmc_obj_release(p);
+}
+
+/* A new managed list [ARG], made in the worker: the result holds it by
+ * reference. */
+static int make_list(shmc_value_t arg, shmc_value_t *res, void *ctx)
+{
+	(void)ctx;
+	shmc_obj_t *ls;
+	shmc_value_t init = shmc_plist_of(1, shmc_strn(arg.str, arg.len)); /* takes a view */
+	int rc = shmc_list_new_from(A, init, &ls); /* A: inherited from the test */
+	shmc_value_free(&init);
+	if (rc)
+		return rc;
+	rc = shmc_value_copy(shmc_ref(ls), res); /* owned: the pool frees it */
+	shmc_obj_release(ls);
+	return rc;
+}
+
+Test(pool, a_result_may_be_a_managed_object_made_by_the_worker, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	shmc_obj_t *p = new_pool(2);
+	shmc_value_t v, item;
+	ASSERT_OK(shmc_pool_apply(p, shmc_task(make_list), shmc_str("made there"), &v));
+	cr_assert_eq(v.type, SHMC_REF);
+	cr_assert_eq(shmc_obj_kind(v.ref), SHMC_KIND_LIST);
+	ASSERT_OK(shmc_list_get(v.ref, 0, &item));
+	cr_assert_str_eq(item.str, "made there");
+	shmc_value_free(&item);
+	shmc_value_free(&v);
 	end_pool(p);
 }
