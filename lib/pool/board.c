@@ -167,8 +167,8 @@ int shmc__board_submit(shmc_arena_t *a, struct shmc__obj *p, struct shmc__obj *j
 	st_relaxed(&b->jobs, ld_relaxed(&b->jobs) + 1);
 	shmc__pool_unlock(p);
 	atomic_fetch_add_explicit(&b->work, 1, memory_order_release);
-	uint64_t n = j->nchunks < b->nworkers ? j->nchunks : b->nworkers;
-	shmc__futex_wake(&b->work, (int)n);
+	uint64_t n = j->nchunks < SHMC_POOL_MAX_WORKERS ? j->nchunks : SHMC_POOL_MAX_WORKERS;
+	shmc__futex_wake(&b->work, (int)n); /* one idle worker per chunk */
 	return 0;
 }
 

@@ -539,7 +539,7 @@ static int resolve_result(shmc_obj_t *h, struct wait_ctx *w)
 	if (rc)
 		return rc;
 	w->a = h->arena;
-	if (shmc__job_at(w->a, h->off) == NULL)
+	if (shmc__job_at(w->a, shmc__off(w->a, w->jo)) == NULL)
 		return SHMC_ECORRUPT;
 	w->j = shmc__job_body(w->jo);
 	return 0;
@@ -706,7 +706,7 @@ int shmc_iterator_next(shmc_obj_t *h, double timeout, shmc_value_t *out)
 	if (out == NULL)
 		return -EINVAL;
 	w.a = h->arena;
-	if (shmc__job_at(w.a, h->off) == NULL)
+	if (shmc__job_at(w.a, shmc__off(w.a, w.jo)) == NULL)
 		return SHMC_ECORRUPT;
 	w.j = shmc__job_body(w.jo);
 	const struct shmc__sleep s = {
