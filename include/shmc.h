@@ -1357,8 +1357,10 @@ SHMC_API int shmc_pool_register(const char *name, shmc_task_fn fn, void *ctx);
  * NULL); *OUT out: release with shmc_obj_release() after join().
  * @return 0, -EINVAL (NWORKERS 0 or above SHMC_POOL_MAX_WORKERS),
  *         SHMC_EHANDLE (ARENA invalid or OUT NULL), SHMC_EFULL, -ENOMEM,
- *         -EILSEQ (a registered name), SHMC_EPROCS (no process slot for the
- *         supervisor), -EAGAIN and the other errors of fork(2) */
+ *         SHMC_EPROCS (no process slot for the supervisor), -ECHILD (the
+ *         supervisor ended before it ran), -ETIMEDOUT (it did not run
+ *         within 30 s: it is killed), -EAGAIN and the other errors of
+ *         fork(2) */
 SHMC_API int shmc_pool_new(shmc_arena_t *arena, unsigned nworkers,
 			   const shmc_pool_options_t *opts, shmc_obj_t **out);
 
