@@ -1358,3 +1358,62 @@ Test(pool, a_result_may_be_a_managed_object_made_by_the_worker, .init = arena_se
 	shmc_value_free(&v);
 	end_pool(p);
 }
+
+struct scramble {
+	shmc_obj_t *p, *job;
+	int ready[2];
+};
+
+/* Take the pool's lock, scramble what the board derives, as a holder
+ * killed half-way through an operation would leave it, and die holding
+ * the lock. */
+static int scramble_and_die(void *arg)
+{
+	struct scramble *s = arg;
+	struct shmc__obj *p = shmc__obj_of(s->p);
+	CHILD_OK(shmc__pool_lock(shmc_obj_arena(s->p), p));
+	struct shmc__pool *b = shmc__pool_body(p);
+	struct shmc__job *j = shmc__job_body(shmc__obj_of(s->job));
+	st_relaxed(&b->claim, ld_relaxed(&b->tail)); /* the job looks handed out */
+	st_relaxed(&j->next_claim, j->nchunks);
+	st_relaxed(&j->left, 5);
+	say(s->ready[1]);
+	for (;;)
+		pause(); /* killed here, the lock held */
+}
+
+Test(pool, a_holder_killed_mid_change_is_repaired_by_the_next, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	struct scramble s;
+	shmc_obj_t *ev, *busy;
+	s.p = new_pool(1);
+	ASSERT_OK(shmc_event_new(A, &ev));
+	/* The one worker is busy; the map waits on the board. */
+	ASSERT_OK(shmc_pool_apply_async(s.p, shmc_task(wait_event), shmc_ref(ev), &busy));
+	shmc_value_t in = range(4), v;
+	ASSERT_OK(shmc_pool_map_async(s.p, shmc_task(sqr), in, 1, &s.job));
+	cr_assert(pipe(s.ready) == 0);
+	pid_t pid = fork_fn(scramble_and_die, &s);
+	cr_assert(hear(s.ready[0]));
+	cr_assert(kill_wait(pid));
+	shmc_arena_stats_t st0, st1;
+	ASSERT_OK(shmc_arena_stats(A, &st0));
+	/* The worker, done, takes the lock from the dead holder: repair
+	 * recounts the job and finds its chunks pending again. */
+	ASSERT_OK(shmc_event_set(ev));
+	ASSERT_OK(shmc_async_result_get(s.job, TEST_DEADLINE, &v));
+	expect_ints(v, 4, square);
+	shmc_value_free(&v);
+	ASSERT_OK(shmc_async_result_get(busy, TEST_DEADLINE, &v));
+	shmc_value_free(&v);
+	ASSERT_OK(shmc_arena_stats(A, &st1));
+	cr_assert_gt(st1.lock_recoveries, st0.lock_recoveries);
+	shmc_obj_release(busy);
+	shmc_obj_release(s.job);
+	shmc_obj_release(ev);
+	shmc_value_free(&in);
+	close(s.ready[0]);
+	close(s.ready[1]);
+	end_pool(s.p);
+}
