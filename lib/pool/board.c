@@ -83,6 +83,15 @@ static bool ring_sound(shmc_arena_t *a, struct shmc__pool *b)
 	return tail - head <= r->cap;
 }
 
+/* A broken invariant found under the lock: like a failed repair, it marks
+ * the pool broken, so that every later operation -- the supervisor's and
+ * the workers' included -- reports SHMC_ECORRUPT instead of going on. */
+static int broken(struct shmc__obj *p)
+{
+	atomic_fetch_or(&p->flags, SHMC__OBJ_BROKEN);
+	return SHMC_ECORRUPT;
+}
+
 static inline atomic_u64 *slot(struct shmc__pool_ring *r, uint64_t pos)
 {
 	return &r->job[pos & (r->cap - 1)];
@@ -146,8 +155,9 @@ int shmc__board_submit(shmc_arena_t *a, struct shmc__obj *p, struct shmc__obj *j
 		return SHMC_ENOTRUNNING;
 	}
 	if (!ring_sound(a, b)) {
+		rc = broken(p);
 		shmc__pool_unlock(p);
-		return SHMC_ECORRUPT;
+		return rc;
 	}
 	if ((rc = make_room_locked(a, b)) != 0) {
 		shmc__pool_unlock(p);
@@ -197,8 +207,12 @@ int shmc__board_claim_locked(shmc_arena_t *a, struct shmc__obj *p, uint32_t i,
 {
 	struct shmc__pool *b = shmc__pool_body(p);
 	uint32_t state = ld_relaxed(&b->state);
-	if (state == SHMC__POOL_TERMINATE || i >= SHMC_POOL_MAX_WORKERS || !ring_sound(a, b))
+	if (state == SHMC__POOL_TERMINATE || i >= SHMC_POOL_MAX_WORKERS)
 		return SHMC__CLAIM_STOP;
+	if (!ring_sound(a, b)) {
+		broken(p);
+		return SHMC__CLAIM_STOP;
+	}
 	struct shmc__pool_ring *r = ring_of(a, b);
 	uint64_t tail = ld_acquire(&b->tail);
 	for (uint64_t pos = ld_relaxed(&b->claim); r && pos < tail; pos++) {

@@ -1417,3 +1417,33 @@ Test(pool, a_holder_killed_mid_change_is_repaired_by_the_next, .init = arena_set
 	close(s.ready[1]);
 	end_pool(s.p);
 }
+
+Test(pool, a_scribbled_board_breaks_the_pool_and_stops_its_processes, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	shmc_obj_t *p = new_pool(2), *r = NULL;
+	shmc_value_t v;
+	ASSERT_OK(shmc_pool_apply(p, shmc_task(sqr), shmc_int(3), &v));
+	struct shmc__pool *b = shmc__pool_body(shmc__obj_of(p));
+	/* A stray write between operations (under the lock: the worker may
+	 * still be taking the job it finished off the ring): not a ring. */
+	ASSERT_OK(shmc__pool_lock(A, shmc__obj_of(p)));
+	uint64_t ring = ld_relaxed(&b->ring_off);
+	st_relaxed(&b->ring_off, 0x10);
+	shmc__pool_unlock(shmc__obj_of(p));
+	ASSERT_ERR(shmc_pool_apply_async(p, shmc_task(sqr), shmc_int(3), &r), SHMC_ECORRUPT);
+	cr_assert_null(r);
+	/* Every later operation reports it; the processes stop, none is
+	 * started again. */
+	ASSERT_ERR(shmc_pool_apply_async(p, shmc_task(sqr), shmc_int(3), &r), SHMC_ECORRUPT);
+	ASSERT_ERR(shmc_pool_terminate(p), SHMC_ECORRUPT);
+	cr_assert_eq(live_workers(p, 0), 0);
+	int32_t sup = 1, pids[2];
+	double end = now_s() + TEST_DEADLINE;
+	while (shmc__pool_pids(p, &sup, pids, 2) >= 0 && sup && now_s() < end)
+		usleep(1000); /* a poll interval */
+	cr_assert_eq(sup, 0);
+	cr_assert_eq(ld_relaxed(&b->started), 2);
+	st_relaxed(&b->ring_off, ring); /* so that the pool's memory is freed */
+	shmc_obj_release(p);
+}
