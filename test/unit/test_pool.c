@@ -1394,13 +1394,14 @@ Test(pool, a_holder_killed_mid_change_is_repaired_by_the_next, .init = arena_set
 	shmc_value_t in = range(4), v;
 	ASSERT_OK(shmc_pool_map_async(s.p, shmc_task(sqr), in, 1, &s.job));
 	cr_assert(pipe(s.ready) == 0);
+	shmc_arena_stats_t st0, st1;
+	ASSERT_OK(shmc_arena_stats(A, &st0));
 	pid_t pid = fork_fn(scramble_and_die, &s);
 	cr_assert(hear(s.ready[0]));
 	cr_assert(kill_wait(pid));
-	shmc_arena_stats_t st0, st1;
-	ASSERT_OK(shmc_arena_stats(A, &st0));
-	/* The worker, done, takes the lock from the dead holder: repair
-	 * recounts the job and finds its chunks pending again. */
+	/* The next locker (the supervisor in its rounds, or the worker once
+	 * done) takes the lock from the dead holder: repair recounts the job
+	 * and finds its chunks pending again. */
 	ASSERT_OK(shmc_event_set(ev));
 	ASSERT_OK(shmc_async_result_get(s.job, TEST_DEADLINE, &v));
 	expect_ints(v, 4, square);
