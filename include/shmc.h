@@ -1302,10 +1302,12 @@ SHMC_API int shmc_array_typecode(shmc_obj_t *arr);
  *
  * Death. A worker killed while it runs a chunk fails that chunk with
  * SHMC_EWORKERDIED; the supervisor forks a replacement and the other chunks
- * go on. terminate() fails what has not finished with -ECANCELED, and so
- * does a pool whose supervisor has died. Nothing waits for the dead: a
- * waiting call looks for dead workers and a dead supervisor whenever a nap
- * runs out, so it returns even if no supervisor is left to notice.
+ * go on. terminate() fails what has not finished with -ECANCELED. A pool
+ * whose supervisor has died stops (TERMINATE): what had not started fails
+ * with -ECANCELED, what its workers (dying with it) ran with
+ * SHMC_EWORKERDIED. Nothing waits for the dead: a waiting call looks for
+ * dead workers and a dead supervisor whenever a nap runs out, so it
+ * returns even if no supervisor is left to notice.
  * @{ */
 #define SHMC_POOL_MAX_WORKERS 64
 
