@@ -276,7 +276,12 @@ SHMC_API const char *shmc_version(void);
 	X(EQUEUEFULL, -30926, "queue is full")                         \
 	X(ENOTASK, -30927, "task_done() called more times than items were put") \
 	X(ESIZE, -30928, "sequence size differs from the extended slice's") \
-	X(ECHANGED, -30929, "container changed size during iteration")
+	X(ECHANGED, -30929, "container changed size during iteration") \
+	X(EWORKERDIED, -30930, "the pool worker running the task died")    \
+	X(ENOTRUNNING, -30931, "pool is not running")                     \
+	X(ERUNNING, -30932, "pool is still running")                      \
+	X(ENOTREADY, -30933, "result is not ready")                       \
+	X(ENOFUNC, -30934, "the pool's workers have no such task function")
 
 enum shmc_error {
 #define SHMC_ERR_ENUM_(name, value, text) SHMC_##name = (value),
@@ -903,6 +908,9 @@ typedef enum shmc_kind {
 	SHMC_KIND_CVALUE, /**< a Value of a C number type (shmc_cvalue_*) */
 	SHMC_KIND_ARRAY,
 	SHMC_KIND_MVALUE, /**< the Manager's Value of any value (shmc_mvalue_*) */
+	SHMC_KIND_POOL,
+	SHMC_KIND_ASYNC_RESULT,
+	SHMC_KIND_ITERATOR,
 } shmc_kind_t;
 
 /** The kind of managed object H (in) names, or 0 for a null or invalid
@@ -1800,6 +1808,204 @@ SHMC_API int shmc_array_cas(shmc_obj_t *arr, int64_t i, shmc_value_t expected,
 SHMC_API int shmc_array_copy(shmc_obj_t *arr, shmc_value_t *out);
 /** The typecode, or SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT. */
 SHMC_API int shmc_array_typecode(shmc_obj_t *arr);
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @defgroup pool Pool
+ * Python's manager.Pool(N): N worker processes that run tasks -- apply,
+ * map, starmap, imap and imap_unordered, blocking or not. The pool and each
+ * result are managed objects: any process that has the arena (a fork()
+ * child, or a process that opened the named arena and found the pool with
+ * shmc_root_find()) may submit tasks and wait for results.
+ *
+ * Processes. shmc_pool_new() forks a supervisor, which forks the workers,
+ * replaces a worker that dies or has run maxtasksperchild chunks, and stops
+ * them all on terminate(). Like Python's fork-started workers, they are
+ * copies of the creator: they inherit its memory, arenas and handles (and
+ * hold those handles' objects until they end). The supervisor ends the
+ * pool by itself, as terminate() does, when the creator exits or closes the
+ * arena; workers die with their supervisor.
+ *
+ * Tasks. A task function gets ARG, a private copy of one item (borrowed
+ * for the call), stores its result in *RESULT (a none value to begin with;
+ * the pool stores a copy and then frees *RESULT: a view put there must
+ * outlive the call), and returns 0, or a negative code as its error (a
+ * positive R is reported as -R). A function is given by pointer,
+ * shmc_task(fn), which only the creator and processes forked from it may
+ * submit (others get SHMC_ENOFUNC: a pointer means nothing in another
+ * program); or by name, shmc_task_named("sqr"), for a function the creator
+ * registered with shmc_pool_register() before creating the pool, which
+ * any process may submit.
+ *
+ * Items are run in chunks of CHUNKSIZE consecutive items, each chunk by one
+ * worker in one go (0 asks for Python's default: map splits the items into
+ * about 4 chunks per worker, imap uses 1). A task that fails ends its
+ * chunk: the chunk's error is that of its failed item.
+ *
+ * Results. apply_async, map_async and starmap_async return an AsyncResult,
+ * imap and imap_unordered an Iterator; release them with shmc_obj_release()
+ * (a result dropped before it is ready is still run). The blocking calls
+ * submit and wait without limit.
+ *
+ * Death. A worker killed while it runs a chunk fails that chunk with
+ * SHMC_EWORKERDIED; the supervisor forks a replacement and the other chunks
+ * go on. terminate() fails what has not finished with -ECANCELED. A pool
+ * whose supervisor has died stops (TERMINATE): what had not started fails
+ * with -ECANCELED, what its workers (dying with it) ran with
+ * SHMC_EWORKERDIED. Nothing waits for the dead: a waiting call looks for
+ * dead workers and a dead supervisor whenever a nap runs out, so it
+ * returns even if no supervisor is left to notice.
+ * @{ */
+#define SHMC_POOL_MAX_WORKERS 64
+
+/** A task: run with ARG (in), it sets *RESULT (out, none on entry) and
+ * returns 0 or its error. CTX: the pointer given when its name was
+ * registered, or the pool's options' ctx for a task given by pointer. */
+typedef int (*shmc_task_fn)(shmc_value_t arg, shmc_value_t *result, void *ctx);
+
+/** A task function as submitted: by pointer or by name (one of the two). */
+typedef struct shmc_task {
+	shmc_task_fn fn;  /**< by pointer: valid in processes forked from the creator */
+	const char *name; /**< by name: registered in the creator (in, copied) */
+} shmc_task_t;
+static inline shmc_task_t shmc_task(shmc_task_fn fn)
+{
+	shmc_task_t t = {fn, NULL};
+	return t;
+}
+static inline shmc_task_t shmc_task_named(const char *name)
+{
+	shmc_task_t t = {NULL, name};
+	return t;
+}
+
+/** Options for a pool; zero-initialise and set what you need. */
+typedef struct shmc_pool_options {
+	/** Chunks a worker runs before it is replaced; 0: no limit. */
+	unsigned maxtasksperchild;
+	/** Called with CTX in each worker before its first task; a non-zero
+	 * return ends that worker (the supervisor starts another, after a
+	 * pause). May be NULL. */
+	int (*initializer)(void *ctx);
+	/** Passed to the initializer and to tasks given by pointer; a pointer
+	 * of the creator's, valid in the workers (forked from it). */
+	void *ctx;
+} shmc_pool_options_t;
+
+/** Register FN (with CTX) as the task function NAME in this process, for
+ * the pools it creates afterwards (their workers are forked with the
+ * registry as it is then). A name registered again is replaced. NAME in:
+ * 1 to 255 bytes of UTF-8. Thread-safe.
+ * @return 0, -EINVAL (NAME or FN NULL, NAME empty or too long), -EILSEQ,
+ *         -ENOSPC (256 names registered already) */
+SHMC_API int shmc_pool_register(const char *name, shmc_task_fn fn, void *ctx);
+
+/** Python's manager.Pool(NWORKERS): forks the supervisor, which forks the
+ * workers, and returns once the supervisor runs. Flushes stdio first (so
+ * that no buffered output is written twice). ARENA in; OPTS in (may be
+ * NULL); *OUT out: release with shmc_obj_release() after join().
+ * @return 0, -EINVAL (NWORKERS 0 or above SHMC_POOL_MAX_WORKERS),
+ *         SHMC_EHANDLE (ARENA invalid or OUT NULL), SHMC_EFULL, -ENOMEM,
+ *         SHMC_EPROCS (no process slot for the supervisor), -ECHILD (the
+ *         supervisor ended before it ran), -ETIMEDOUT (it did not run
+ *         within 30 s: it is killed), -EAGAIN and the other errors of
+ *         fork(2) */
+SHMC_API int shmc_pool_new(shmc_arena_t *arena, unsigned nworkers,
+			   const shmc_pool_options_t *opts, shmc_obj_t **out);
+
+/** pool.apply_async(TASK, ARG): run TASK on ARG (in: copied) in a worker.
+ * *OUT out: an AsyncResult, released with shmc_obj_release().
+ * @return 0, SHMC_ENOTRUNNING (closed or terminated), SHMC_ENOFUNC (a name
+ *         the pool does not know, or a pointer from a process not forked
+ *         from the creator), -EINVAL (TASK has no or both of fn and name;
+ *         OUT NULL), SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_EFULL,
+ *         SHMC_ETHREADS, -ENOMEM, -EILSEQ, SHMC_EDEPTH, SHMC_EARENA, ARG's
+ *         error */
+SHMC_API int shmc_pool_apply_async(shmc_obj_t *pool, shmc_task_t task, shmc_value_t arg,
+				   shmc_obj_t **out);
+/** pool.apply(TASK, ARG): apply_async, then get. *OUT out: the result.
+ * @return as shmc_pool_apply_async and shmc_async_result_get */
+SHMC_API int shmc_pool_apply(shmc_obj_t *pool, shmc_task_t task, shmc_value_t arg,
+			     shmc_value_t *out);
+/** pool.map_async(TASK, ITEMS, CHUNKSIZE): TASK on each item of the tuple
+ * or plain list ITEMS (in: copied); get() gives the results as a plain
+ * list in the order of ITEMS, or the error of the first failed chunk (in
+ * that order), once every chunk has run. *OUT out: an AsyncResult.
+ * @return as shmc_pool_apply_async, and SHMC_ETYPE (ITEMS is not a tuple
+ *         or plain list), -EINVAL (CHUNKSIZE negative) */
+SHMC_API int shmc_pool_map_async(shmc_obj_t *pool, shmc_task_t task, shmc_value_t items,
+				 int64_t chunksize, shmc_obj_t **out);
+/** pool.map(TASK, ITEMS, CHUNKSIZE): map_async, then get. *OUT out: the
+ * plain list. @return as shmc_pool_map_async and shmc_async_result_get */
+SHMC_API int shmc_pool_map(shmc_obj_t *pool, shmc_task_t task, shmc_value_t items,
+			   int64_t chunksize, shmc_value_t *out);
+/** pool.starmap_async(TASK, ITEMS, CHUNKSIZE): as map_async, but every item
+ * must be a tuple or plain list (the arguments: C has no unpacking, so
+ * TASK gets each tuple whole). @return as shmc_pool_map_async; SHMC_ETYPE
+ *         also for an item that is not a tuple or plain list */
+SHMC_API int shmc_pool_starmap_async(shmc_obj_t *pool, shmc_task_t task, shmc_value_t items,
+				     int64_t chunksize, shmc_obj_t **out);
+/** pool.starmap(TASK, ITEMS, CHUNKSIZE). *OUT out: the plain list.
+ * @return as shmc_pool_starmap_async and shmc_async_result_get */
+SHMC_API int shmc_pool_starmap(shmc_obj_t *pool, shmc_task_t task, shmc_value_t items,
+			       int64_t chunksize, shmc_value_t *out);
+/** pool.imap(TASK, ITEMS, CHUNKSIZE): an Iterator over the results, in the
+ * order of ITEMS, each available as soon as its chunk has run. *OUT out:
+ * an Iterator, read with shmc_iterator_next(). @return as
+ * shmc_pool_map_async */
+SHMC_API int shmc_pool_imap(shmc_obj_t *pool, shmc_task_t task, shmc_value_t items,
+			    int64_t chunksize, shmc_obj_t **out);
+/** pool.imap_unordered(TASK, ITEMS, CHUNKSIZE): as imap, the results in the
+ * order their chunks finish. @return as shmc_pool_map_async */
+SHMC_API int shmc_pool_imap_unordered(shmc_obj_t *pool, shmc_task_t task, shmc_value_t items,
+				      int64_t chunksize, shmc_obj_t **out);
+
+/** pool.close(): accept no more tasks; the workers run what was submitted,
+ * then end. Closing a pool that is not running does nothing.
+ * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
+SHMC_API int shmc_pool_close(shmc_obj_t *pool);
+/** pool.terminate(): stop now. The supervisor kills the workers; whatever
+ * has not finished fails with -ECANCELED. Returns once the supervisor and
+ * the workers have ended. Any state (terminating again does nothing).
+ * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
+SHMC_API int shmc_pool_terminate(shmc_obj_t *pool);
+/** pool.join(): wait until the supervisor and the workers have ended,
+ * after close() or terminate(). The process that created the pool also
+ * reaps the supervisor (waitpid).
+ * @return 0, SHMC_ERUNNING (neither closed nor terminated: Python's
+ *         ValueError "Pool is still running"), -ETIMEDOUT, -EDEADLK (called
+ *         by one of the pool's own processes), -EINVAL (TIMEOUT),
+ *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
+SHMC_API int shmc_pool_join(shmc_obj_t *pool, double timeout);
+
+/** result.get(TIMEOUT), for an AsyncResult: wait until it is ready, then
+ * give the result (apply: the task's value; map and starmap: a plain list)
+ * or the task's error. *OUT out.
+ * @return 0, -ETIMEDOUT (not ready in time: Python's TimeoutError), the
+ *         task's error (its return, SHMC_EWORKERDIED, -ECANCELED,
+ *         SHMC_ENOFUNC, SHMC_EFULL storing its result, or its result's
+ *         error), -EINVAL (TIMEOUT, or OUT NULL), -ENOMEM, SHMC_EHANDLE,
+ *         SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL */
+SHMC_API int shmc_async_result_get(shmc_obj_t *res, double timeout, shmc_value_t *out);
+/** result.wait(TIMEOUT): wait until it is ready.
+ * @return 0, -ETIMEDOUT, -EINVAL, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT,
+ *         SHMC_ETHREADS */
+SHMC_API int shmc_async_result_wait(shmc_obj_t *res, double timeout);
+/** result.ready(): 1 or 0, or SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT. */
+SHMC_API int shmc_async_result_ready(shmc_obj_t *res);
+/** result.successful(): 1 or 0 once ready, or SHMC_ENOTREADY (Python's
+ * ValueError), SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT. */
+SHMC_API int shmc_async_result_successful(shmc_obj_t *res);
+/** next(it, TIMEOUT) (Python's it.next(timeout)), for an Iterator: the next
+ * result, waiting for it. Each result is handed out once, also across
+ * processes. A failed chunk hands out its error once; with a CHUNKSIZE of
+ * 1 the iteration goes on after it, with a larger one it ends (as in
+ * Python, where the chunks' generator stops). *OUT out: the result.
+ * @return 1 (*OUT set), 0 (no results left: StopIteration), -ETIMEDOUT, the
+ *         task's error (as shmc_async_result_get), -EINVAL, -ENOMEM,
+ *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
+ *         SHMC_EFULL */
+SHMC_API int shmc_iterator_next(shmc_obj_t *it, double timeout, shmc_value_t *out);
 /** @} */
 
 /* ------------------------------------------------------------------------ */

@@ -32,6 +32,7 @@ const char *shmc_python_exception(int rc, const char *call)
 	case SHMC_EKEY:
 		return "KeyError";
 	case SHMC_EATTR:
+	case SHMC_ENOFUNC: /* no such function in the workers' program */
 		return "AttributeError";
 	case SHMC_EINDEX: /* list.index(x) and list.remove(x) of a missing x */
 		return ends_with(call, "_index") || ends_with(call, "_remove") ? "ValueError"
@@ -49,11 +50,16 @@ const char *shmc_python_exception(int rc, const char *call)
 	case SHMC_EBROKEN:
 		return "threading.BrokenBarrierError";
 	case SHMC_ENOTHELD:
+	case SHMC_EWORKERDIED: /* Python's pool would hang; shmc fails the task */
 	case SHMC_ECHANGED: /* a dict changed size (or keys) under an iterator */
 	case -EDEADLK: /* Python would deadlock; shmc refuses */
 		return "RuntimeError";
 	case SHMC_EBOUND:  /* BoundedSemaphore released too many times */
 	case SHMC_ENOTASK: /* task_done() called too many times */
+	case SHMC_ESIZE:   /* ls[::2] = seq of another length */
+	case SHMC_ENOTRUNNING: /* "Pool not running" */
+	case SHMC_ERUNNING:    /* join() before close() */
+	case SHMC_ENOTREADY:   /* successful() before the result */
 	case -EINVAL:
 		return "ValueError";
 	case SHMC_EOWNERDEAD: /* acquired: a warning, not an exception */

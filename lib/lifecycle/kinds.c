@@ -31,6 +31,9 @@ extern const struct shmc__kind shmc__joinable_queue_kind;
 extern const struct shmc__kind shmc__cvalue_kind;
 extern const struct shmc__kind shmc__array_kind;
 extern const struct shmc__kind shmc__mvalue_kind;
+extern const struct shmc__kind shmc__pool_kind;
+extern const struct shmc__kind shmc__async_result_kind;
+extern const struct shmc__kind shmc__iterator_kind;
 
 static void install(void)
 {
@@ -53,6 +56,9 @@ static void install(void)
 		{SHMC_KIND_CVALUE, &shmc__cvalue_kind},
 		{SHMC_KIND_ARRAY, &shmc__array_kind},
 		{SHMC_KIND_MVALUE, &shmc__mvalue_kind},
+		{SHMC_KIND_POOL, &shmc__pool_kind},
+		{SHMC_KIND_ASYNC_RESULT, &shmc__async_result_kind},
+		{SHMC_KIND_ITERATOR, &shmc__iterator_kind},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(table); i++)
 		shmc__kind_register(table[i].kind, table[i].k);
