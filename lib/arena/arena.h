@@ -62,7 +62,7 @@ _Static_assert(sizeof(struct shmc__class_head) == CACHE_LINE, "a class head is o
 
 /* The page pool (memory/pages.c): free runs of pages, in bins by size. */
 #define SHMC__POOL_BINS 40u
-struct shmc__pool {
+struct shmc__page_pool {
 	atomic_u32 lock[2];        /* a struct shmc__olock (arena/olock.h) */
 	atomic_u64 free_pages;     /* pages in the pool */
 	atomic_u64 punched_pages;  /* of those, given back to the system */
@@ -122,7 +122,7 @@ struct shmc__hdr {
 	atomic_u64 epoch __attribute__((aligned(CACHE_LINE)));
 	atomic_u32 rec_hwm; /* records [0, rec_hwm) have ever been claimed */
 	struct shmc__class_head classes[SHMC__NCLASSES];
-	struct shmc__pool pool;
+	struct shmc__page_pool pool;
 };
 
 /* What this layer calls above itself, installed by the lifecycle when it

@@ -339,7 +339,7 @@ static void pool_error(void *ctx, const char *fmt, ...)
 static void check_pool(struct shmc__walk *w, struct pool_walk *pw, uint64_t p0,
 		       uint64_t p1, bool sweep)
 {
-	struct shmc__pool *pool = &w->a->hdr->pool;
+	struct shmc__page_pool *pool = &w->a->hdr->pool;
 	if (pw->lock < 0)
 		shmc__walk_note(w, "page pool: its lock is held by a dead process; the next pool operation rebuilds it%s",
 				sweep ? " (rebuilt)" : "");

@@ -13,7 +13,7 @@
  * Those two pages are never punched (a 1-page run has both in one page).
  * The header links the run into one of SHMC__POOL_BINS doubly linked lists
  * by floor(log2(pages)); their heads and the pool's counters are in the
- * arena header (struct shmc__pool).
+ * arena header (struct shmc__page_pool).
  *
  * Locking. Everything that changes the pool happens under its owner lock
  * (arena/olock.c). Only slow paths come here -- a class that needs a slab,
@@ -97,13 +97,13 @@ struct run_tail {
 	atomic_u64 start;
 };
 
-_Static_assert(sizeof(struct shmc__olock) == sizeof(((struct shmc__pool *)0)->lock),
+_Static_assert(sizeof(struct shmc__olock) == sizeof(((struct shmc__page_pool *)0)->lock),
 	       "the pool's lock words hold an olock");
 
 /* One locked operation's view of the pool. */
 struct op {
 	shmc_arena_t *a;
-	struct shmc__pool *p;
+	struct shmc__page_pool *p;
 	uint16_t *pm;
 	uint64_t data_off, brk; /* brk as read under the lock */
 	uint64_t now;           /* CLOCK_MONOTONIC_COARSE at the lock */
@@ -356,7 +356,7 @@ static int64_t punch_run(struct op *o, uint64_t off, uint64_t n, uint64_t want)
 static bool trim_pass(struct op *o, uint64_t goal, bool any_age, uint64_t *backed,
 		      uint64_t *done, uint64_t *steps)
 {
-	struct shmc__pool *p = o->p;
+	struct shmc__page_pool *p = o->p;
 	for (unsigned b = SHMC__POOL_BINS; b-- > 0;) {
 		uint64_t off = ld_relaxed(&p->bins[b]);
 		for (; off && *backed > goal && *done < TRIM_BUDGET && *steps; --*steps) {
@@ -388,7 +388,7 @@ static bool trim_pass(struct op *o, uint64_t goal, bool any_age, uint64_t *backe
  * @return pages punched */
 static uint64_t trim_locked(struct op *o, bool force)
 {
-	struct shmc__pool *p = o->p;
+	struct shmc__page_pool *p = o->p;
 	uint64_t nfree = ld_relaxed(&p->free_pages), punched = ld_relaxed(&p->punched_pages);
 	uint64_t backed = nfree > punched ? nfree - punched : 0;
 	uint64_t limit = trim_limit(o);
@@ -426,7 +426,7 @@ static uint64_t trim_locked(struct op *o, bool force)
 
 static void rebuild_locked(struct op *o)
 {
-	struct shmc__pool *p = o->p;
+	struct shmc__page_pool *p = o->p;
 	for (unsigned b = 0; b < SHMC__POOL_BINS; b++)
 		st_relaxed(&p->bins[b], 0);
 	uint64_t nfree = 0, npunched = 0;
@@ -654,7 +654,7 @@ void shmc__pool_trim(shmc_arena_t *a, bool force)
 
 bool shmc__pool_tick(shmc_arena_t *a)
 {
-	struct shmc__pool *p = &a->hdr->pool;
+	struct shmc__page_pool *p = &a->hdr->pool;
 	uint64_t nfree = ld_relaxed(&p->free_pages), punched = ld_relaxed(&p->punched_pages);
 	uint64_t now = now_ns(), last = ld_relaxed(&p->drain_ns);
 	if (nfree > punched + TRIM_FLOOR && now - ld_relaxed(&p->trim_ns) >= TRIM_PERIOD_NS)
