@@ -299,12 +299,28 @@ typedef struct shmc_arena_options {
 	 *  SHMC_MIN_CAPACITY, at most 2^44. */
 	size_t capacity;
 	/** Permission bits of a named arena's file (only mode & 0777, applied
-	 *  as given, not narrowed by the umask); 0 means 0600. */
+	 *  as given, not narrowed by the umask); 0 means 0600. A mode that
+	 *  lets others write (mode & 0002) is refused: shmc_arena_open()
+	 *  would refuse the file (SHMC_EMODE). */
 	unsigned mode;
+	/** Processes that may be attached at once (each attachment takes a
+	 *  slot; SHMC_EPROCS past it); 0 means SHMC_DEFAULT_PROCS, at most
+	 *  SHMC_MAX_PROCS. A slot costs 64 bytes, and 8 bytes in each
+	 *  Semaphore, BoundedSemaphore, Queue and JoinableQueue. */
+	unsigned max_procs;
+	/** Threads, of all processes together, that may use the arena at
+	 *  once (each takes an epoch record; SHMC_ETHREADS past it); 0 means
+	 *  SHMC_DEFAULT_THREADS, at most SHMC_MAX_THREADS. A record costs 64
+	 *  bytes. */
+	unsigned max_threads;
 } shmc_arena_options_t;
 
 #define SHMC_DEFAULT_CAPACITY ((size_t)4 << 30)
 #define SHMC_MIN_CAPACITY ((size_t)4 << 20)
+#define SHMC_DEFAULT_PROCS 256u
+#define SHMC_MAX_PROCS 4096u
+#define SHMC_DEFAULT_THREADS 1024u
+#define SHMC_MAX_THREADS 65536u
 
 /** Create an anonymous arena (a memfd), to share with children by fork().
  * OPTS in (may be NULL: defaults); *OUT out: detach with shmc_arena_close().

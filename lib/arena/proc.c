@@ -1,7 +1,7 @@
 /*
  * proc.c -- process slots, and telling the dead from the living.
  *
- * An attached process owns one of SHMC__MAX_PROCS slots. Ownership is an
+ * An attached process owns one of the arena's slots. Ownership is an
  * open-file-description (OFD) write lock on byte SHMC__LOCK_BASE + slot of
  * the arena file, taken through a description of the process's own. The
  * kernel drops that lock when the description's last descriptor is closed,
@@ -77,7 +77,7 @@ bool shmc__proc_alive(shmc_arena_t *a, uint32_t slot)
 {
 	if (slot == a->slot)
 		return true;
-	if (slot >= SHMC__MAX_PROCS)
+	if (slot >= a->nprocs)
 		return false;
 	/* An error (which should not happen) counts as alive: wrongly
 	 * declaring a live process dead would free memory it is reading. */
@@ -87,7 +87,7 @@ bool shmc__proc_alive(shmc_arena_t *a, uint32_t slot)
 int shmc__proc_claim(shmc_arena_t *a, int fd, int (*reap_locked)(shmc_arena_t *, uint32_t),
 		     uint32_t *out)
 {
-	for (uint32_t s = 0; s < SHMC__MAX_PROCS; s++) {
+	for (uint32_t s = 0; s < a->nprocs; s++) {
 		if (s == a->slot && a->lock_fd >= 0)
 			continue;
 		if (shmc__proc_trylock(fd, SHMC__LOCK_BASE + s) != 0)

@@ -229,12 +229,14 @@ static void nothing_to_reset(void *p)
 
 int shmc_list_copy(shmc_obj_t *h, shmc_value_t *out)
 {
+	if (out == NULL)
+		return -EINVAL;
 	struct shmc__obj *o;
 	int rc = shmc__resolve(h, SHMC_KIND_LIST, &o);
 	if (rc)
 		return rc;
 	struct copy_ctx c;
-	if ((rc = shmc__obj_snapshot(h->arena, o, copy_fn, copy_reset, &c)) == 0)
+	if ((rc = shmc__obj_snapshot(shmc__handle_arena(h), o, copy_fn, copy_reset, &c)) == 0)
 		*out = c.out;
 	return rc;
 }
@@ -245,7 +247,7 @@ static int list_str(shmc_obj_t *h, char **out)
 	int rc = shmc_list_copy(h, &v);
 	if (rc)
 		return rc;
-	rc = shmc_value_repr(v, out);
+	rc = shmc__repr_snapshot_str(v, out);
 	shmc_value_free(&v);
 	return rc;
 }
@@ -276,6 +278,8 @@ int shmc_list_new(shmc_arena_t *a, shmc_obj_t **out)
 
 int shmc_list_new_from(shmc_arena_t *a, shmc_value_t items, shmc_obj_t **out)
 {
+	if (out == NULL)
+		return -EINVAL;
 	if (items.type != SHMC_LIST && items.type != SHMC_TUPLE)
 		return items.type == SHMC_ERROR ? (int)items.i : SHMC_ETYPE;
 	shmc_obj_t *h;
@@ -303,6 +307,8 @@ int64_t shmc_list_len(shmc_obj_t *h)
 
 int shmc_list_get(shmc_obj_t *h, int64_t i, shmc_value_t *out)
 {
+	if (out == NULL)
+		return -EINVAL;
 	struct shmc__reader rd;
 	int rc = shmc__reader_enter(h, SHMC_KIND_LIST, &rd);
 	if (rc)
@@ -320,10 +326,10 @@ int shmc_list_set(shmc_obj_t *h, int64_t i, shmc_value_t v)
 	struct shmc__writer w;
 	uint64_t nw, k;
 	int rc = shmc__resolve(h, SHMC_KIND_LIST, &w.o);
-	if (rc || (rc = shmc__word_store(h->arena, v, &nw)) != 0)
+	if (rc || (rc = shmc__word_store(shmc__handle_arena(h), v, &nw)) != 0)
 		return rc;
 	if ((rc = shmc__writer_enter(h, SHMC_KIND_LIST, 0, &w)) != 0) {
-		shmc__word_drop(h->arena, nw);
+		shmc__word_drop(shmc__handle_arena(h), nw);
 		return rc;
 	}
 	struct list_arr *arr = arr_of(w.a, w.o);
@@ -338,7 +344,7 @@ int shmc_list_set(shmc_obj_t *h, int64_t i, shmc_value_t v)
 	}
 	shmc__writer_exit(&w);
 	if (rc)
-		shmc__word_drop(h->arena, nw);
+		shmc__word_drop(shmc__handle_arena(h), nw);
 	return rc;
 }
 
@@ -387,10 +393,10 @@ static int insert_value(shmc_obj_t *h, int64_t i, bool append, shmc_value_t v)
 	struct shmc__writer w;
 	uint64_t nw;
 	int rc = shmc__resolve(h, SHMC_KIND_LIST, &w.o);
-	if (rc || (rc = shmc__word_store(h->arena, v, &nw)) != 0)
+	if (rc || (rc = shmc__word_store(shmc__handle_arena(h), v, &nw)) != 0)
 		return rc;
 	if ((rc = shmc__writer_enter(h, SHMC_KIND_LIST, 1, &w)) != 0) {
-		shmc__word_drop(h->arena, nw);
+		shmc__word_drop(shmc__handle_arena(h), nw);
 		return rc;
 	}
 	uint64_t len = arr_len(arr_of(w.a, w.o)), at = len;
@@ -402,7 +408,7 @@ static int insert_value(shmc_obj_t *h, int64_t i, bool append, shmc_value_t v)
 	rc = insert_words_locked(&w, at, &nw, 1);
 	shmc__writer_exit(&w);
 	if (rc)
-		shmc__word_drop(h->arena, nw);
+		shmc__word_drop(shmc__handle_arena(h), nw);
 	return rc;
 }
 
@@ -432,7 +438,7 @@ int shmc_list_extend(shmc_obj_t *h, shmc_value_t items)
 	if (ws == NULL)
 		return -ENOMEM;
 	for (; done < n; done++)
-		if ((rc = shmc__word_store(h->arena, items.seq->items[done], &ws[done])))
+		if ((rc = shmc__word_store(shmc__handle_arena(h), items.seq->items[done], &ws[done])))
 			goto out;
 	if ((rc = shmc__writer_enter(h, SHMC_KIND_LIST, 1, &w)) == 0) {
 		rc = insert_words_locked(&w, arr_len(arr_of(w.a, w.o)), ws, n);
@@ -441,7 +447,7 @@ int shmc_list_extend(shmc_obj_t *h, shmc_value_t items)
 out:
 	if (rc)
 		for (uint64_t i = 0; i < done; i++)
-			shmc__word_drop(h->arena, ws[i]);
+			shmc__word_drop(shmc__handle_arena(h), ws[i]);
 	shmc__heap_free(ws);
 	return rc;
 }
@@ -536,7 +542,7 @@ int64_t shmc_list_index(shmc_obj_t *h, shmc_value_t v)
 	if (rc)
 		return rc;
 	struct { shmc_value_t v; uint64_t k; } c = {v, 0};
-	rc = shmc__obj_snapshot(h->arena, o, index_fn, nothing_to_reset, &c);
+	rc = shmc__obj_snapshot(shmc__handle_arena(h), o, index_fn, nothing_to_reset, &c);
 	return rc ? rc : (int64_t)c.k;
 }
 

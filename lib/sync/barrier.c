@@ -233,7 +233,7 @@ static int change_epoch(shmc_obj_t *h, bool broken)
 {
 	struct shmc__obj *o;
 	int rc = shmc__resolve(h, SHMC_KIND_BARRIER, &o);
-	if (rc || (rc = shmc__obj_lock(h->arena, o)) != 0)
+	if (rc || (rc = shmc__obj_lock(shmc__handle_arena(h), o)) != 0)
 		return rc;
 	struct barrier_body *b = body(o);
 	publish_epoch_locked(b, next_epoch(ld_relaxed(&b->st), false, broken));
@@ -338,7 +338,7 @@ int shmc_barrier_wait(shmc_obj_t *h, double timeout)
 	int rc = shmc__resolve(h, SHMC_KIND_BARRIER, &o);
 	if (rc || (rc = shmc__deadline(timeout, &deadline)) != 0)
 		return rc;
-	return barrier_wait(h->arena, o, deadline);
+	return barrier_wait(shmc__handle_arena(h), o, deadline);
 }
 
 int shmc_barrier_abort(shmc_obj_t *h)

@@ -108,21 +108,25 @@ void shmc_value_free(shmc_value_t *v)
 	*v = shmc_none();
 }
 
-int shmc_value_copy(shmc_value_t v, shmc_value_t *out)
+static int copy_depth(shmc_value_t v, int depth, shmc_value_t *out)
 {
 	shmc_value_t c;
 	int rc = 0;
 	switch (v.type) {
 	case SHMC_STR:
 	case SHMC_BYTES:
+		if (v.len && v.str == NULL) /* a view of nothing */
+			return -EINVAL;
 		rc = shmc__str_copy(v.type, v.str, v.len, &c);
 		break;
 	case SHMC_TUPLE:
 	case SHMC_LIST:
+		if (shmc__too_deep(depth))
+			return SHMC_EDEPTH;
 		rc = shmc__seq_new(v.type, v.seq->len, &c);
 		for (size_t i = 0; rc == 0 && i < v.seq->len; i++) {
 			shmc_value_t item;
-			rc = shmc_value_copy(v.seq->items[i], &item);
+			rc = copy_depth(v.seq->items[i], depth + 1, &item);
 			if (rc == 0)
 				shmc__seq_push(&c, item);
 			else
@@ -130,12 +134,14 @@ int shmc_value_copy(shmc_value_t v, shmc_value_t *out)
 		}
 		break;
 	case SHMC_DICT:
+		if (shmc__too_deep(depth))
+			return SHMC_EDEPTH;
 		rc = shmc__pmap_new(&c);
 		for (size_t i = 0; rc == 0 && i < v.map->len; i++) {
 			shmc_value_t k, val;
-			rc = shmc_value_copy(v.map->e[i].key, &k);
+			rc = copy_depth(v.map->e[i].key, depth + 1, &k);
 			if (rc == 0) {
-				rc = shmc_value_copy(v.map->e[i].val, &val);
+				rc = copy_depth(v.map->e[i].val, depth + 1, &val);
 				if (rc)
 					shmc_value_free(&k);
 			}
@@ -160,6 +166,13 @@ int shmc_value_copy(shmc_value_t v, shmc_value_t *out)
 	if (rc == 0)
 		*out = c;
 	return rc;
+}
+
+int shmc_value_copy(shmc_value_t v, shmc_value_t *out)
+{
+	if (out == NULL)
+		return -EINVAL;
+	return copy_depth(v, 0, out);
 }
 
 int shmc__value_take(shmc_value_t v, shmc_value_t *out)
@@ -258,7 +271,7 @@ int shmc_plist_append(shmc_value_t *l, shmc_value_t item)
 	shmc_value_t taken;
 	if (l == NULL || l->type != SHMC_LIST || !l->owned) {
 		shmc_value_free(&item);
-		return SHMC_ETYPE;
+		return l ? SHMC_ETYPE : -EINVAL;
 	}
 	struct shmc_seq *s = l->seq;
 	if (s->len == s->cap) {
@@ -284,7 +297,7 @@ int shmc_plist_set(shmc_value_t *l, int64_t i, shmc_value_t item)
 	shmc_value_t taken;
 	if (l == NULL || l->type != SHMC_LIST || !l->owned) {
 		shmc_value_free(&item);
-		return SHMC_ETYPE;
+		return l ? SHMC_ETYPE : -EINVAL;
 	}
 	shmc_value_t *slot = shmc_seq_at(*l, i);
 	if (slot == NULL) {
@@ -375,8 +388,6 @@ uint64_t shmc__hash_combine(uint64_t h, uint64_t item)
 
 static int hash_depth(shmc_value_t v, int depth, uint64_t *out)
 {
-	if (depth > SHMC__MAX_DEPTH)
-		return SHMC_EDEPTH;
 	switch (v.type) {
 	case SHMC_NONE:
 		*out = SHMC__HASH_NONE;
@@ -391,12 +402,15 @@ static int hash_depth(shmc_value_t v, int depth, uint64_t *out)
 		*out = shmc__hash_float(v.f);
 		return 0;
 	case SHMC_STR:
-		*out = shmc__hash_bytes(v.str, v.len, SHMC__SEED_STR);
-		return 0;
 	case SHMC_BYTES:
-		*out = shmc__hash_bytes(v.str, v.len, SHMC__SEED_BYTES);
+		if (v.len && v.str == NULL) /* a view of nothing */
+			return -EINVAL;
+		*out = shmc__hash_bytes(v.str, v.len,
+					v.type == SHMC_STR ? SHMC__SEED_STR : SHMC__SEED_BYTES);
 		return 0;
 	case SHMC_TUPLE: {
+		if (shmc__too_deep(depth))
+			return SHMC_EDEPTH;
 		uint64_t h = SHMC__SEED_TUPLE ^ v.seq->len;
 		for (size_t i = 0; i < v.seq->len; i++) {
 			uint64_t ih = 0; /* set on success; -O3 cannot see it */
