@@ -400,6 +400,8 @@ typedef struct shmc_arena_stats {
 				 larger classes are summed into the last */
 	unsigned processes;    /**< process slots in use */
 	uint64_t lock_recoveries; /**< locks taken over from dead holders */
+	unsigned max_procs;    /**< process slots (shmc_arena_options_t) */
+	unsigned max_threads;  /**< epoch records: threads of all processes */
 } shmc_arena_stats_t;
 
 /** Fill *ST with the arena's current usage: relaxed reads, a moment old,
@@ -610,13 +612,15 @@ SHMC_API size_t shmc_seq_len(shmc_value_t v);
 SHMC_API shmc_value_t *shmc_seq_at(shmc_value_t v, int64_t i);
 /** Append ITEM to the plain list *L. L in/out: an owned plain list (made by
  * shmc or a builder); ITEM taken. May move *L's items (Interior pointers).
- * @return 0, SHMC_ETYPE (*L is not an owned plain list), -ENOMEM,
+ * @return 0, SHMC_ETYPE (*L is not an owned plain list), -EINVAL (L
+ *         NULL, or ITEM a str or bytes view of NULL with a length), -ENOMEM,
  *         SHMC_EHANDLE, SHMC_ECORRUPT, SHMC_EFULL (ITEM is a reference
  *         view that could not get a handle), ITEM's error */
 SHMC_API int shmc_plist_append(shmc_value_t *l, shmc_value_t item);
 /** Replace item I of plain list *L with ITEM, freeing the old item. L
  * in/out; ITEM taken.
- * @return 0, SHMC_ETYPE, SHMC_EINDEX, -ENOMEM, SHMC_EHANDLE, SHMC_ECORRUPT,
+ * @return 0, SHMC_ETYPE, SHMC_EINDEX, -EINVAL (L NULL, or as for
+ *         shmc_plist_append), -ENOMEM, SHMC_EHANDLE, SHMC_ECORRUPT,
  *         SHMC_EFULL, ITEM's error */
 SHMC_API int shmc_plist_set(shmc_value_t *l, int64_t i, shmc_value_t item);
 
@@ -629,15 +633,17 @@ SHMC_API shmc_value_t *shmc_pdict_get(shmc_value_t d, shmc_value_t key);
 /** Set KEY to VAL in plain dict *D (a key already there keeps its first
  * form; its value is replaced and freed). D in/out: an owned plain dict;
  * KEY and VAL taken.
- * @return 0, SHMC_ETYPE (*D is not an owned plain dict), SHMC_EUNHASHABLE,
+ * @return 0, SHMC_ETYPE (*D is not an owned plain dict), -EINVAL (D NULL,
+ *         or a str or bytes view of NULL with a length), SHMC_EUNHASHABLE,
  *         SHMC_EDEPTH, -ENOMEM, SHMC_EHANDLE, SHMC_ECORRUPT, SHMC_EFULL (a
  *         reference view that could not get a handle), KEY's or VAL's
  *         error */
 SHMC_API int shmc_pdict_set(shmc_value_t *d, shmc_value_t key, shmc_value_t val);
 /** Remove KEY from plain dict *D, freeing its key and value. D in/out; KEY
  * in (not taken). Shifts the later entries (Interior pointers).
- * @return 0, SHMC_EKEY, SHMC_ETYPE, SHMC_EUNHASHABLE, SHMC_EDEPTH, -ENOMEM
- *         (rebuilding the index; nothing removed), KEY's error */
+ * @return 0, SHMC_EKEY, SHMC_ETYPE, -EINVAL (D NULL, or KEY a view of
+ *         NULL), SHMC_EUNHASHABLE, SHMC_EDEPTH, -ENOMEM (rebuilding the
+ *         index; nothing removed), KEY's error */
 SHMC_API int shmc_pdict_del(shmc_value_t *d, shmc_value_t key);
 /** Key and value of entry I (insertion order) of plain dict D, borrowed
  * from D. *KEY and *VAL out (either may be NULL); the key must not be
