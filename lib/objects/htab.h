@@ -19,7 +19,8 @@
 #include "arena/arena.h"
 
 /* A handle's value: bit 0 set (never an aligned pointer, never NULL); the
- * entry's index in bits 1..27; the low 36 bits of its generation above. */
+ * entry's index in bits 1..27; the low 36 bits of its generation above,
+ * which is odd (a live entry's seq). */
 #define SHMC__HTAB_IDX_BITS 27u
 #define SHMC__HTAB_IDX_MASK ((1ull << SHMC__HTAB_IDX_BITS) - 1)
 #define SHMC__HTAB_GEN_SHIFT (SHMC__HTAB_IDX_BITS + 1)
@@ -74,7 +75,9 @@ struct shmc__hview {
 static inline bool shmc__handle_read(const shmc_obj_t *h, struct shmc__hview *v)
 {
 	uint64_t x = (uint64_t)(uintptr_t)h;
-	if (unlikely(!(x & 1)))
+	/* The tag bit, and an odd (live) generation: every handle has both. */
+	if (unlikely((x & (1 | (1ull << SHMC__HTAB_GEN_SHIFT))) !=
+		     (1 | (1ull << SHMC__HTAB_GEN_SHIFT))))
 		return false;
 	struct shmc__hent *e = shmc__hent_at((x >> 1) & SHMC__HTAB_IDX_MASK);
 	if (unlikely(e == NULL))

@@ -157,10 +157,15 @@ static inline int shmc__obj_lock(shmc_arena_t *a, struct shmc__obj *o)
 	uint32_t free_word = 0;
 	if (likely(atomic_compare_exchange_strong_explicit(
 		    &o->lock.word, &free_word, a->token, memory_order_acquire,
-		    memory_order_relaxed) &&
-		   !(ld_relaxed(&o->flags) & SHMC__OBJ_BROKEN))) {
-		st_relaxed(&o->lock.tid, shmc__olock_tid());
-		return 0;
+		    memory_order_relaxed))) {
+		if (likely(!(ld_relaxed(&o->flags) & SHMC__OBJ_BROKEN))) {
+			st_relaxed(&o->lock.tid, shmc__olock_tid());
+			return 0;
+		}
+		/* Taken, but broken: give it back (the slow path would wait
+		 * for ourselves). */
+		shmc__olock_release(&o->lock);
+		return SHMC_ECORRUPT;
 	}
 	return shmc__obj_lock_slow(a, o);
 }
