@@ -19,49 +19,83 @@
 #include "arena/arena.h"
 
 /* A handle's value: bit 0 set (never an aligned pointer, never NULL); the
- * entry's index in bits 1..27; the low 36 bits of its generation above,
- * which is odd (a live entry's seq). */
+ * entry's index in bits 1..27; the entry's generation (36 bits) above,
+ * which is odd: a live entry's seq. */
 #define SHMC__HTAB_IDX_BITS 27u
 #define SHMC__HTAB_IDX_MASK ((1ull << SHMC__HTAB_IDX_BITS) - 1)
 #define SHMC__HTAB_GEN_SHIFT (SHMC__HTAB_IDX_BITS + 1)
 #define SHMC__HTAB_GEN_MASK ((1ull << (64 - SHMC__HTAB_GEN_SHIFT)) - 1)
-/* Chunk K holds FIRST << K entries, so 18 chunks cover every index. */
-#define SHMC__HTAB_FIRST_SHIFT 10u
-#define SHMC__HTAB_CHUNKS (SHMC__HTAB_IDX_BITS - SHMC__HTAB_FIRST_SHIFT + 1)
+#define SHMC__HTAB_TAG (1ull | (1ull << SHMC__HTAB_GEN_SHIFT))
+/* The table: a directory of chunks of 4096 entries, each made once and
+ * never freed. */
+#define SHMC__HTAB_CHUNK_SHIFT 12u
+#define SHMC__HTAB_CHUNKS (1u << (SHMC__HTAB_IDX_BITS - SHMC__HTAB_CHUNK_SHIFT))
 
-#define SHMC__HENT_STUB 1u /* names an object of a read-only view; holds nothing */
+#define SHMC__HENT_STUB 0x10000u /* in kindflags: names an object of a read-only
+				    view, holds nothing, never resolves */
 
-/* An entry. `seq` is odd while a handle lives in it; it is bumped when the
- * handle is released (even: free) and when the entry is handed out again.
- * The other fields change only while `seq` is even, so a reader that sees
- * the same odd `seq` before and after reading them read one handle's. */
+/* An entry. `seq` (36 bits) is odd while a handle lives in it; it is
+ * bumped when the handle is released (even: free) and when the entry is
+ * handed out again. The other fields change only while `seq` is even, so
+ * a reader that sees the same odd `seq` before and after reading them read
+ * one handle's. The entry is in private memory, written by this process
+ * only: its object address was validated when the handle was made. */
 typedef void (*shmc__local_free_fn)(void *p);
+struct shmc__obj;
 struct shmc__hent {
 	atomic_u64 seq;
 	_Atomic(shmc_arena_t *) arena;
+	_Atomic(struct shmc__obj *) obj; /* the object, in this mapping */
 	atomic_u64 off;
-	_Atomic(char *) base;  /* the arena's mapping: identity without touching it */
-	atomic_u32 kind;       /* the object's kind when the handle was made */
+	atomic_u32 kindflags;  /* the object's kind when the handle was made | SHMC__HENT_* */
 	atomic_u32 slot;       /* its entry in our table in the arena (handle.c) */
-	atomic_u32 flags;      /* SHMC__HENT_* */
 	uint32_t next_free;    /* free list, under the table's lock */
+	uint32_t pad_;
 	_Atomic(void *) local; /* per-handle private data (shmc__handle_local_set) */
 	_Atomic(shmc__local_free_fn) local_free;
 };
 
-extern _Atomic(struct shmc__hent *) shmc__htab_chunk[SHMC__HTAB_CHUNKS];
+extern _Atomic(struct shmc__hent *) shmc__htab_dir[SHMC__HTAB_CHUNKS];
 
-/* The entry at index IDX, or NULL when its chunk was never made. */
-static inline struct shmc__hent *shmc__hent_at(uint64_t idx)
+/* The entry a handle value names (live or not), or NULL when it cannot
+ * name one: not tagged, or its chunk was never made. */
+static inline __attribute__((always_inline)) struct shmc__hent *
+shmc__hent_of(const shmc_obj_t *h)
 {
-	uint64_t x = idx + (1ull << SHMC__HTAB_FIRST_SHIFT);
-	unsigned k = 63u - (unsigned)__builtin_clzll(x) - SHMC__HTAB_FIRST_SHIFT;
+	uint64_t x = (uint64_t)(uintptr_t)h;
+	if (unlikely((x & SHMC__HTAB_TAG) != SHMC__HTAB_TAG))
+		return NULL;
+	uint64_t idx = (x >> 1) & SHMC__HTAB_IDX_MASK;
 	/* Acquire: pairs with the release that published the zeroed chunk. */
-	struct shmc__hent *c = atomic_load_explicit(&shmc__htab_chunk[k], memory_order_acquire);
-	return likely(c != NULL) ? c + (x - (1ull << (SHMC__HTAB_FIRST_SHIFT + k))) : NULL;
+	struct shmc__hent *c = atomic_load_explicit(
+		&shmc__htab_dir[idx >> SHMC__HTAB_CHUNK_SHIFT], memory_order_acquire);
+	if (unlikely(c == NULL))
+		return NULL;
+	return c + (idx & ((1u << SHMC__HTAB_CHUNK_SHIFT) - 1));
 }
 
-/* What a live handle names, read consistently. */
+/* The arena and object of live handle H, read consistently: false when H
+ * is not a live handle, or is a stub. The fast path of every call. */
+static inline __attribute__((always_inline)) bool
+shmc__handle_obj(const shmc_obj_t *h, shmc_arena_t **a, struct shmc__obj **o)
+{
+	struct shmc__hent *e = shmc__hent_of(h);
+	if (unlikely(e == NULL))
+		return false;
+	/* Acquire: pairs with the release that made the entry live. */
+	uint64_t s = ld_acquire(&e->seq);
+	if (unlikely(s != (uint64_t)(uintptr_t)h >> SHMC__HTAB_GEN_SHIFT))
+		return false;
+	*a = atomic_load_explicit(&e->arena, memory_order_relaxed);
+	*o = atomic_load_explicit(&e->obj, memory_order_relaxed);
+	uint32_t kf = ld_relaxed(&e->kindflags);
+	/* The fields were read before seq is read again: pairs with the
+	 * release fence of the writer that changes them (htab.c). */
+	atomic_thread_fence(memory_order_acquire);
+	return likely(ld_relaxed(&e->seq) == s && !(kf & SHMC__HENT_STUB));
+}
+
+/* What a live handle (or stub) names, read consistently. */
 struct shmc__hview {
 	shmc_arena_t *a;
 	uint64_t off;
@@ -70,39 +104,43 @@ struct shmc__hview {
 	uint32_t slot; /* filled by shmc__htab_end only */
 };
 
-/* Read handle H: false when H is not a live handle (NULL, released, of a
- * closed arena, or not a handle at all). A few loads and compares. */
+/* Read handle H (a stub too): false when H is not a live handle (NULL,
+ * released, of a closed arena, or not a handle at all). */
 static inline bool shmc__handle_read(const shmc_obj_t *h, struct shmc__hview *v)
 {
-	uint64_t x = (uint64_t)(uintptr_t)h;
-	/* The tag bit, and an odd (live) generation: every handle has both. */
-	if (unlikely((x & (1 | (1ull << SHMC__HTAB_GEN_SHIFT))) !=
-		     (1 | (1ull << SHMC__HTAB_GEN_SHIFT))))
+	struct shmc__hent *e = shmc__hent_of(h);
+	if (e == NULL)
 		return false;
-	struct shmc__hent *e = shmc__hent_at((x >> 1) & SHMC__HTAB_IDX_MASK);
-	if (unlikely(e == NULL))
-		return false;
-	/* Acquire: pairs with the release that made the entry live. */
 	uint64_t s = ld_acquire(&e->seq);
-	if (unlikely((s & SHMC__HTAB_GEN_MASK) != (x >> SHMC__HTAB_GEN_SHIFT)))
+	if (s != (uint64_t)(uintptr_t)h >> SHMC__HTAB_GEN_SHIFT)
 		return false;
 	v->a = atomic_load_explicit(&e->arena, memory_order_relaxed);
 	v->off = ld_relaxed(&e->off);
-	uint32_t kf = ld_relaxed(&e->flags);
-	v->kind = ld_relaxed(&e->kind);
+	uint32_t kf = ld_relaxed(&e->kindflags);
+	v->kind = kf & 0xffffu;
 	v->stub = kf & SHMC__HENT_STUB;
-	/* The fields were read before seq is read again: pairs with the
-	 * release fence of the writer that changes them (htab.c). */
+	/* Pairs with the release fence of a writer of the fields (htab.c). */
 	atomic_thread_fence(memory_order_acquire);
 	return ld_relaxed(&e->seq) == s;
 }
 
+/* The handle this thread resolved last (shmc__resolve) and its arena: a
+ * handle value names one arena for as long as it lives, so the pair
+ * stays true, and the arena of the handle just resolved costs a compare. */
+struct shmc__resolved {
+	const shmc_obj_t *h;
+	shmc_arena_t *a;
+};
+extern _Thread_local struct shmc__resolved shmc__last_resolved;
+
 /* The arena, offset and kind of handle H, which the caller has just
  * resolved (NULL/0 when it is not a live handle): what `h->arena`,
- * `h->off` and `h->kind` were. Prefer the frames of obj.h, which read the
- * entry once. */
+ * `h->off` and `h->kind` were. Prefer shmc__resolve_in and the frames of
+ * obj.h, which read the entry once. */
 static inline shmc_arena_t *shmc__handle_arena(const shmc_obj_t *h)
 {
+	if (likely(shmc__last_resolved.h == h))
+		return shmc__last_resolved.a;
 	struct shmc__hview v;
 	return shmc__handle_read(h, &v) ? v.a : NULL;
 }
@@ -117,8 +155,9 @@ static inline unsigned shmc__handle_kind(const shmc_obj_t *h)
 	return shmc__handle_read(h, &v) ? v.kind : 0;
 }
 
-/* A new handle naming OFF (an object of KIND) in A. SLOT is its entry in
- * our table in the arena, or UINT32_MAX for a stub (FLAGS STUB).
+/* A new handle naming OFF (an object of KIND, validated by the caller) in
+ * A. SLOT is its entry in our table in the arena, or UINT32_MAX for a stub
+ * (FLAGS SHMC__HENT_STUB).
  * @return 0, -ENOMEM (no memory for a chunk, or 2^27 handles live) */
 int shmc__htab_add(shmc_arena_t *a, uint64_t off, unsigned kind, uint32_t slot,
 		   unsigned flags, shmc_obj_t **out);

@@ -97,30 +97,36 @@ const struct shmc__kind *shmc__kind_of_body(const shmc_arena_t *a, uint64_t off)
 void shmc__obj_dispose(shmc_arena_t *a, uint64_t what);
 
 /* Check handle H and find its object and arena; KIND 0 accepts any kind.
- * The entry is read once (htab.h), so *A and *OUT belong together.
+ * The entry is read once (htab.h), so *A and *OUT belong together; the
+ * object's address was validated when the handle was made, its header is
+ * checked here (the arena may have been scribbled on since).
  * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
-static inline int shmc__resolve_in(const shmc_obj_t *h, unsigned kind, shmc_arena_t **a,
-				   struct shmc__obj **out)
+static inline __attribute__((always_inline)) int
+shmc__resolve_in(const shmc_obj_t *h, unsigned kind, shmc_arena_t **a, struct shmc__obj **out)
 {
-	struct shmc__hview v;
-	if (unlikely(!shmc__handle_read(h, &v) || v.stub))
+	struct shmc__obj *o;
+	if (unlikely(!shmc__handle_obj(h, a, &o)))
 		return SHMC_EHANDLE;
-	struct shmc__obj *o = (struct shmc__obj *)shmc__at(v.a, v.off,
-							   sizeof(struct shmc__obj), 16);
-	if (unlikely(o == NULL || o->magic != SHMC__OBJ_MAGIC))
+	if (unlikely(o->magic != SHMC__OBJ_MAGIC))
 		return SHMC_ECORRUPT;
-	if (kind && o->kind != kind)
+	if (kind && unlikely(o->kind != kind))
 		return SHMC_EKIND;
-	*a = v.a;
 	*out = o;
 	return 0;
 }
 
-/* The same without the arena: shmc__handle_arena(h) gives it afterwards. */
-static inline int shmc__resolve(const shmc_obj_t *h, unsigned kind, struct shmc__obj **out)
+/* The same without the arena: shmc__handle_arena(h) gives it afterwards,
+ * at the cost of a compare (the pair is remembered per thread). */
+static inline __attribute__((always_inline)) int
+shmc__resolve(const shmc_obj_t *h, unsigned kind, struct shmc__obj **out)
 {
 	shmc_arena_t *a;
-	return shmc__resolve_in(h, kind, &a, out);
+	int rc = shmc__resolve_in(h, kind, &a, out);
+	if (likely(rc == 0)) {
+		shmc__last_resolved.h = h;
+		shmc__last_resolved.a = a;
+	}
+	return rc;
 }
 
 /* Create an object of KIND with a zeroed body, and a handle holding its
@@ -130,9 +136,10 @@ int shmc__obj_create(shmc_arena_t *a, unsigned kind, shmc_obj_t **out);
  * this process has just created, or one an earlier call has resolved. */
 static inline struct shmc__obj *shmc__obj_of(const shmc_obj_t *h)
 {
-	struct shmc__hview v;
-	SHMC_ASSERT(shmc__handle_read(h, &v));
-	return (struct shmc__obj *)(v.a->base + v.off);
+	shmc_arena_t *a;
+	struct shmc__obj *o;
+	SHMC_ASSERT(shmc__handle_obj(h, &a, &o));
+	return o;
 }
 
 /* A handle for the object at OFF, taking a new reference if the object is
@@ -265,7 +272,7 @@ struct shmc__reader {
 	struct shmc__obj *o;
 	struct shmc__rec *r;
 };
-static inline int shmc__reader_enter(const shmc_obj_t *h, unsigned kind,
+static inline __attribute__((always_inline)) int shmc__reader_enter(const shmc_obj_t *h, unsigned kind,
 				     struct shmc__reader *rd)
 {
 	int rc = shmc__resolve_in(h, kind, &rd->a, &rd->o);
