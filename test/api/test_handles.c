@@ -255,8 +255,12 @@ Test(handles, a_stored_reference_equals_a_handle_only_of_its_own_arena)
 	cr_assert_not(shmc_value_eq(got, shmc_ref(xb)));
 	shmc_value_free(&got);
 	/* Nested in a plain value, the same. */
-	ASSERT_OK(shmc_list_append(la, shmc_tuple_of(1, shmc_ref(xa))));
-	ASSERT_ERR(shmc_list_index(la, shmc_tuple_of(1, shmc_ref(xb))), SHMC_EINDEX);
+	shmc_value_t ta = shmc_tuple_of(1, shmc_ref(xa)), tb = shmc_tuple_of(1, shmc_ref(xb));
+	ASSERT_OK(shmc_list_append(la, ta));
+	ASSERT_ERR(shmc_list_index(la, tb), SHMC_EINDEX);
+	cr_assert_eq(shmc_list_index(la, ta), 1);
+	shmc_value_free(&ta);
+	shmc_value_free(&tb);
 	shmc_obj_release(la);
 	shmc_obj_release(xa);
 	shmc_obj_release(lb);
