@@ -47,6 +47,7 @@ static void prepare(void)
 {
 	attached_lock();
 	shmc__htab_fork_prepare();
+	shmc__arena_close_lock(); /* no close, no thread exit, half done */
 	for (shmc_arena_t *a = attached; a; a = a->next_attached) {
 		/* No reaper of ours mid-way when the child is copied. */
 		pthread_mutex_lock(&a->reap_mu);
@@ -71,6 +72,7 @@ static void parent(void)
 		pthread_mutex_unlock(&a->mu);
 		pthread_mutex_unlock(&a->reap_mu);
 	}
+	shmc__arena_close_unlock();
 	shmc__htab_fork_done();
 	attached_unlock();
 }
@@ -97,6 +99,7 @@ static void child(void)
 		pthread_mutex_unlock(&a->mu);
 		pthread_mutex_unlock(&a->reap_mu);
 	}
+	shmc__arena_close_unlock();
 	shmc__htab_fork_done();
 	/* Handles of an unusable arena hold nothing here: they end now, so
 	 * that every call on them is SHMC_EHANDLE. */
