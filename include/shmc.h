@@ -630,7 +630,10 @@ SHMC_API void shmc_value_free(shmc_value_t *v);
  *         str or bytes view of NULL with a length), V's error */
 SHMC_API int shmc_value_copy(shmc_value_t v, shmc_value_t *out);
 /** Python's ==: 1 == 1.0 == True, (1, 'a') == (1.0, 'a'), [1] != (1,);
- * references are equal when they name the same managed object. A and B in.
+ * references are equal when they name the same managed object through the
+ * same attachment (as shmc_obj_same; a stored reference compared by
+ * shmc_list_index, remove, cas... likewise equals only a handle of the
+ * arena handle it is read through). A and B in.
  * An SHMC_ERROR value equals nothing, nor does a value nested deeper than
  * 512 or a str or bytes view of NULL with a length. Cannot fail. */
 SHMC_API bool shmc_value_eq(shmc_value_t a, shmc_value_t b);
