@@ -37,7 +37,12 @@
 
 #include "objects/htab.h"
 
-_Atomic(struct shmc__hent *) shmc__htab_dir[SHMC__HTAB_CHUNKS];
+/* The chunk every slot of the directory names until its own is made: its
+ * entries stay free (seq 0, even), so they never match a handle. */
+static struct shmc__hent shmc__htab_none[1u << SHMC__HTAB_CHUNK_SHIFT];
+_Atomic(struct shmc__hent *) shmc__htab_dir[SHMC__HTAB_CHUNKS] = {
+	[0 ... SHMC__HTAB_CHUNKS - 1] = shmc__htab_none,
+};
 _Thread_local struct shmc__resolved shmc__last_resolved;
 
 #define NO_ENTRY UINT32_MAX
@@ -60,7 +65,7 @@ static struct shmc__hent *entry_at(uint64_t idx)
 static struct shmc__hent *entry_new(uint64_t idx)
 {
 	_Atomic(struct shmc__hent *) *d = &shmc__htab_dir[idx >> SHMC__HTAB_CHUNK_SHIFT];
-	if (atomic_load_explicit(d, memory_order_relaxed) == NULL) {
+	if (atomic_load_explicit(d, memory_order_relaxed) == shmc__htab_none) {
 		/* Never freed: stale handles may look entries up at any time.
 		 * The process heap, not the private one, so that a sanitizer
 		 * sees it. */
@@ -68,7 +73,7 @@ static struct shmc__hent *entry_new(uint64_t idx)
 		if (c == NULL)
 			return NULL;
 		/* Release: the zeroed chunk before its pointer (pairs with the
-		 * acquire in shmc__hent_of). */
+		 * acquire in shmc__hent_at). */
 		atomic_store_explicit(d, c, memory_order_release);
 	}
 	return entry_at(idx);
@@ -109,7 +114,9 @@ int shmc__htab_add(shmc_arena_t *a, uint64_t off, unsigned kind, uint32_t slot,
 	st_release(&e->seq, s);
 	pthread_mutex_unlock(&mu);
 	atomic_fetch_add_explicit(&live, 1, memory_order_relaxed);
-	*out = (shmc_obj_t *)(uintptr_t)((s << SHMC__HTAB_GEN_SHIFT) | (idx << 1) | 1);
+	*out = (shmc_obj_t *)(uintptr_t)((s << SHMC__HTAB_GEN_SHIFT) |
+					 ((flags & SHMC__HENT_STUB) ? SHMC__HTAB_STUB_BIT : 0) |
+					 (idx << 1) | 1);
 	return 0;
 }
 

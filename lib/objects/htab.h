@@ -19,20 +19,22 @@
 #include "arena/arena.h"
 
 /* A handle's value: bit 0 set (never an aligned pointer, never NULL); the
- * entry's index in bits 1..27; the entry's generation (36 bits) above,
- * which is odd: a live entry's seq. */
-#define SHMC__HTAB_IDX_BITS 27u
+ * entry's index in bits 1..26; bit 27 set for a stub (a handle that names
+ * an object of a read-only view and never resolves); the entry's
+ * generation (36 bits) above, which is odd: a live entry's seq. */
+#define SHMC__HTAB_IDX_BITS 26u
 #define SHMC__HTAB_IDX_MASK ((1ull << SHMC__HTAB_IDX_BITS) - 1)
-#define SHMC__HTAB_GEN_SHIFT (SHMC__HTAB_IDX_BITS + 1)
+#define SHMC__HTAB_STUB_BIT (1ull << (SHMC__HTAB_IDX_BITS + 1))
+#define SHMC__HTAB_GEN_SHIFT (SHMC__HTAB_IDX_BITS + 2)
 #define SHMC__HTAB_GEN_MASK ((1ull << (64 - SHMC__HTAB_GEN_SHIFT)) - 1)
 #define SHMC__HTAB_TAG (1ull | (1ull << SHMC__HTAB_GEN_SHIFT))
 /* The table: a directory of chunks of 4096 entries, each made once and
- * never freed. */
+ * never freed; a slot of the directory with no chunk yet names an empty
+ * chunk (shmc__htab_none), whose entries are never live. */
 #define SHMC__HTAB_CHUNK_SHIFT 12u
 #define SHMC__HTAB_CHUNKS (1u << (SHMC__HTAB_IDX_BITS - SHMC__HTAB_CHUNK_SHIFT))
 
-#define SHMC__HENT_STUB 0x10000u /* in kindflags: names an object of a read-only
-				    view, holds nothing, never resolves */
+#define SHMC__HENT_STUB 0x10000u /* in kindflags: a stub (also bit 27 of its value) */
 
 /* An entry. `seq` (36 bits) is odd while a handle lives in it; it is
  * bumped when the handle is released (even: free) and when the entry is
@@ -57,21 +59,25 @@ struct shmc__hent {
 
 extern _Atomic(struct shmc__hent *) shmc__htab_dir[SHMC__HTAB_CHUNKS];
 
-/* The entry a handle value names (live or not), or NULL when it cannot
- * name one: not tagged, or its chunk was never made. */
-static inline __attribute__((always_inline)) struct shmc__hent *
-shmc__hent_of(const shmc_obj_t *h)
+/* The entry handle value X names (live or not): its tag and generation
+ * bit already checked. */
+static inline __attribute__((always_inline)) struct shmc__hent *shmc__hent_at(uint64_t x)
 {
-	uint64_t x = (uint64_t)(uintptr_t)h;
-	if (unlikely((x & SHMC__HTAB_TAG) != SHMC__HTAB_TAG))
-		return NULL;
 	uint64_t idx = (x >> 1) & SHMC__HTAB_IDX_MASK;
 	/* Acquire: pairs with the release that published the zeroed chunk. */
 	struct shmc__hent *c = atomic_load_explicit(
 		&shmc__htab_dir[idx >> SHMC__HTAB_CHUNK_SHIFT], memory_order_acquire);
-	if (unlikely(c == NULL))
-		return NULL;
 	return c + (idx & ((1u << SHMC__HTAB_CHUNK_SHIFT) - 1));
+}
+
+/* The entry a handle value (or stub) names, live or not, or NULL when the
+ * value cannot be a handle. */
+static inline struct shmc__hent *shmc__hent_of(const shmc_obj_t *h)
+{
+	uint64_t x = (uint64_t)(uintptr_t)h;
+	if ((x & SHMC__HTAB_TAG) != SHMC__HTAB_TAG)
+		return NULL;
+	return shmc__hent_at(x);
 }
 
 /* The arena and object of live handle H, read consistently: false when H
@@ -79,20 +85,21 @@ shmc__hent_of(const shmc_obj_t *h)
 static inline __attribute__((always_inline)) bool
 shmc__handle_obj(const shmc_obj_t *h, shmc_arena_t **a, struct shmc__obj **o)
 {
-	struct shmc__hent *e = shmc__hent_of(h);
-	if (unlikely(e == NULL))
+	uint64_t x = (uint64_t)(uintptr_t)h;
+	/* Tagged, a live (odd) generation, not a stub. */
+	if (unlikely((x & (SHMC__HTAB_TAG | SHMC__HTAB_STUB_BIT)) != SHMC__HTAB_TAG))
 		return false;
+	struct shmc__hent *e = shmc__hent_at(x);
 	/* Acquire: pairs with the release that made the entry live. */
 	uint64_t s = ld_acquire(&e->seq);
-	if (unlikely(s != (uint64_t)(uintptr_t)h >> SHMC__HTAB_GEN_SHIFT))
+	if (unlikely(s != x >> SHMC__HTAB_GEN_SHIFT))
 		return false;
 	*a = atomic_load_explicit(&e->arena, memory_order_relaxed);
 	*o = atomic_load_explicit(&e->obj, memory_order_relaxed);
-	uint32_t kf = ld_relaxed(&e->kindflags);
 	/* The fields were read before seq is read again: pairs with the
 	 * release fence of the writer that changes them (htab.c). */
 	atomic_thread_fence(memory_order_acquire);
-	return likely(ld_relaxed(&e->seq) == s && !(kf & SHMC__HENT_STUB));
+	return likely(ld_relaxed(&e->seq) == s);
 }
 
 /* What a live handle (or stub) names, read consistently. */
