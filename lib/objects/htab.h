@@ -5,7 +5,7 @@
  * into this table and the generation the entry had when the handle was
  * made; it is never dereferenced. Resolving it finds the entry (the table
  * grows in chunks that are never freed), checks that the entry still has
- * that generation, and reads the arena and offset it names. A released
+ * that generation, and reads the arena and object it names. A released
  * handle, a handle released twice, a handle of a closed arena, or any
  * other value that is not a live handle resolves to nothing (SHMC_EHANDLE),
  * without touching freed memory. See htab.c for the protocol.
