@@ -279,7 +279,7 @@ printable-table:
 check: deps-check
 	@$(MAKE) --no-print-directory VARIANT=asan WERROR=1 test-only
 	@$(MAKE) --no-print-directory VARIANT=tsan CC=clang WERROR=1 build/tsan/test/stress_threads \
-	    build/tsan/test/stress_list build/tsan/test/stress_alloc
+	    build/tsan/test/stress_list build/tsan/test/stress_alloc build/tsan/test/stress_handles
 	@test/stress/run-tsan.sh build/tsan
 
 # The public-API tests under memcheck, in a build without jemalloc.

@@ -37,8 +37,8 @@
  * - fork(): a child inherits the arenas and handles of its parent and may use
  *   them at once. During fork() (pthread_atfork handlers) shmc claims a
  *   process slot for the child in every arena and gives it a reference of
- *   its own for each handle the parent holds. If that fails in an arena (256
- *   processes attached, SHMC_EFULL, no /proc), the arena is unusable in that
+ *   its own for each handle the parent holds. If that fails in an arena
+ *   (every slot taken, SHMC_EFULL, no /proc), the arena is unusable in that
  *   child: every call on it or on its handles returns SHMC_EHANDLE. Create
  *   anonymous arenas before fork(). A child created with vfork(), or with
  *   clone() without fork handlers, must exec or _exit.
@@ -60,10 +60,13 @@
  *   shmc_value_free(). Strings it returns are freed with shmc_free(), handles
  *   released with shmc_obj_release(). A handle belongs to the arena handle it
  *   came from. See Conventions below.
- * - Closing: shmc_arena_close() drops the references of the handles still
- *   open on that arena but does not free them. After it, a handle of that
- *   arena, or a value holding one, must not be used, released or freed:
- *   release handles, and free values that hold references, first.
+ * - Closing: shmc_arena_close() ends every handle still open on that arena
+ *   and drops its reference: afterwards each call on such a handle (or on
+ *   the arena handle) returns SHMC_EHANDLE, and releasing it, or freeing a
+ *   value that holds it, does nothing. Nothing freed is ever read through
+ *   them. An arena handle's memory is kept after its close and serves a new
+ *   arena only once 64 more arenas have been closed in the process: past
+ *   that, a closed arena handle may name a newer arena, so do not keep one.
  * - Signals: no shmc function is async-signal-safe, shmc_version() aside.
  *   They allocate, take process-local mutexes and the arena's owner locks,
  *   and enter per-thread read sections that do not nest: a handler that
@@ -71,21 +74,31 @@
  *   memory. Call none of them from a signal handler; set a flag (or write(2)
  *   to a pipe) and act on it outside. A signal does not cut a blocking call
  *   short: the wait goes on after the handler returns (no -EINTR from waits).
- * - Threads: an arena handle and an object handle may be used by any number
- *   of threads at once: no operation changes the handle it is given (but
- *   for a namespace's private '_' attributes, which are guarded). Two
- *   calls end a handle's life: shmc_obj_release(H) (also reached through
- *   shmc_value_free() of a value that owns H) frees H at once, and
- *   shmc_arena_close(A) frees A. Either, while another thread still uses
- *   that handle, is a use after free; releasing a handle twice is undefined.
- *   Release each handle once, after its last use by any thread, as with
- *   free(); shmc_obj_dup() gives a thread a handle of its own. Handles are
- *   not reference-counted: each stands for one reference to its object,
- *   which lives while a handle, a container or a name refers to it.
+ * - Handles and threads: an arena handle and an object handle may be used
+ *   by any number of threads at once: no operation changes the handle it
+ *   is given (but for a namespace's private '_'
+ *   attributes, which are guarded). A handle (shmc_obj_t *) is not a pointer but a name in this
+ *   process's table of handles, checked at every call: a handle released
+ *   (shmc_obj_release(), or shmc_value_free() of a value that owns it),
+ *   released twice, of a closed arena, or any value that never was a
+ *   handle, gives SHMC_EHANDLE (a release does nothing), never a read of
+ *   freed memory. When one thread releases a handle that another is using,
+ *   each call of the other either completes (it had checked the handle
+ *   before the release) or returns SHMC_EHANDLE; a call begun after the
+ *   release has been seen returns SHMC_EHANDLE. A call that completes works
+ *   on the object, which lives on while anything else refers to it; if the
+ *   released handle held its last reference, the object is freed under that
+ *   call, as with free(): release a handle after its last use by any thread
+ *   (shmc_obj_dup() gives a thread a handle of its own). Handles are not
+ *   reference-counted: each stands for one reference to its object, which
+ *   lives while a handle, a container or a name refers to it.
+ *   shmc_arena_close(A) while another thread uses A or its handles is not
+ *   allowed: close after the last use.
  * - A thread's record: a thread's first call on an arena takes an epoch
- *   record in it; the arena has 1024, shared by all its processes
- *   (SHMC_ETHREADS when none is free). When the thread exits, a pthread key
- *   destructor makes its record idle: it holds back no reclamation any more,
+ *   record in it; the arena has max_threads of them (1024 by default),
+ *   shared by all its processes (SHMC_ETHREADS when none is free). When the
+ *   thread exits, a destructor (one pthread key for the whole library, not
+ *   one per arena) makes its record idle: it holds back no reclamation any more,
  *   but the blocks the thread retired and had not yet freed stay queued in
  *   it. The next thread of the same process that needs a record takes the
  *   idle one over, queue included, and frees the queue as it goes;
@@ -150,10 +163,17 @@
  *   second, independent attachment with a process slot of its own. Its
  *   handles are foreign to the first: storing one through the other fails
  *   with SHMC_EARENA, and shmc_obj_same() tells them apart.
- * - Limits: 256 processes attached to an arena at once (SHMC_EPROCS); 1024
- *   threads using it at once (SHMC_ETHREADS); one pthread key per attached
- *   arena (PTHREAD_KEYS_MAX). Attaching and forking reopen the arena file
- *   through /proc/self/fd, which must be mounted.
+ * - Limits: processes attached to an arena at once, max_procs of
+ *   shmc_arena_options_t: 256 by default, up to 4096 (SHMC_EPROCS past it);
+ *   threads using it at once, max_threads: 1024 by default, up to 65536
+ *   (SHMC_ETHREADS); both are fixed when the arena is created. Values nest
+ *   at most 512 containers deep ([[1]] nests 2), in every call that stores,
+ *   copies, compares, hashes, prints or checks them (SHMC_EDEPTH past it; a
+ *   value too deep equals nothing); str() of a managed list or dict shows
+ *   its items one level deeper, and is allowed to. A process may attach any
+ *   number of arenas (each takes two file descriptors and its address
+ *   space). Attaching and forking reopen the arena file through
+ *   /proc/self/fd, which must be mounted.
  * - Linking libshmc links jemalloc, which then serves the whole process's
  *   malloc(); private copies of values come from a jemalloc arena of their
  *   own. A build with JEMALLOC=0 uses the C library's malloc instead (for
@@ -173,12 +193,18 @@
  *   out       written only on success. What it receives is the caller's, to
  *             free with shmc_value_free() (a value), shmc_obj_release() (a
  *             handle), shmc_free() (a string) or the close function named.
- *             It must not be NULL unless the comment says it may.
+ *             It must not be NULL unless the comment says it may: a NULL
+ *             one is refused (-EINVAL, or SHMC_EHANDLE where the comment
+ *             says so), never written through.
  *   in/out    read, and changed in place only on success.
  *   taken     ownership passes to the library, on failure too: the caller
  *             must not use or free it afterwards.
- * Handle and arena arguments are "in": each must be a live handle, and
- * stay one until the call returns.
+ * Handle and arena arguments are "in". One that is NULL, released, closed
+ * or never was a handle is refused with SHMC_EHANDLE (see Handles and
+ * threads in the Caveats). Every pointer argument that is not documented
+ * as optional is checked: NULL gives -EINVAL or SHMC_EHANDLE, and a str or
+ * bytes value viewing NULL with a non-zero length gives -EINVAL wherever
+ * it would be read (and equals nothing where it is only compared).
  *
  * Errors
  * ======
@@ -192,8 +218,9 @@
  *
  * Each function's "@return" lists every code it returns. Those that recur
  * mean:
- *   SHMC_EHANDLE   a handle or arena argument is NULL or not a handle, or an
- *                  out-parameter that constructors check is NULL;
+ *   SHMC_EHANDLE   a handle or arena argument is NULL, not a handle, released
+ *                  or of a closed arena, or an out-parameter that
+ *                  constructors check is NULL;
  *   SHMC_EKIND     the handle names an object of another kind;
  *   SHMC_ECORRUPT  what the call reads fails validation, or an earlier repair
  *                  of the object (after a writer died) failed;
@@ -211,9 +238,9 @@
  *                  another arena (or attachment);
  *   V's error      V, or a value inside it, is an SHMC_ERROR value (a failed
  *                  builder): its code, V.i, is returned.
- * Every call that can return SHMC_EFULL can also return -EINTR (a signal
- * arrived: try again), -EIO or another errno of posix_fallocate(3), passed
- * through while the arena's backing memory grows.
+ * Whatever stops posix_fallocate(3) from reserving the arena's backing
+ * memory (no space, no memory, an I/O error, a file system that cannot) is
+ * SHMC_EFULL; an interrupted reservation is retried.
  */
 #ifndef SHMC_H
 #define SHMC_H
@@ -328,20 +355,36 @@ typedef struct shmc_arena_options {
 	 *  SHMC_MIN_CAPACITY, at most 2^44. */
 	size_t capacity;
 	/** Permission bits of a named arena's file (only mode & 0777, applied
-	 *  as given, not narrowed by the umask); 0 means 0600. */
+	 *  as given, not narrowed by the umask); 0 means 0600. A mode that
+	 *  lets others write (mode & 0002) is refused: shmc_arena_open()
+	 *  would refuse the file (SHMC_EMODE). */
 	unsigned mode;
+	/** Processes that may be attached at once (each attachment takes a
+	 *  slot; SHMC_EPROCS past it); 0 means SHMC_DEFAULT_PROCS, at most
+	 *  SHMC_MAX_PROCS. A slot costs 64 bytes, and 8 bytes in each
+	 *  Semaphore, BoundedSemaphore, Queue and JoinableQueue. */
+	unsigned max_procs;
+	/** Threads, of all processes together, that may use the arena at
+	 *  once (each takes an epoch record; SHMC_ETHREADS past it); 0 means
+	 *  SHMC_DEFAULT_THREADS, at most SHMC_MAX_THREADS. A record costs 64
+	 *  bytes. */
+	unsigned max_threads;
 } shmc_arena_options_t;
 
 #define SHMC_DEFAULT_CAPACITY ((size_t)4 << 30)
 #define SHMC_MIN_CAPACITY ((size_t)4 << 20)
+#define SHMC_DEFAULT_PROCS 256u
+#define SHMC_MAX_PROCS 4096u
+#define SHMC_DEFAULT_THREADS 1024u
+#define SHMC_MAX_THREADS 65536u
 
 /** Create an anonymous arena (a memfd), to share with children by fork().
  * OPTS in (may be NULL: defaults); *OUT out: detach with shmc_arena_close().
- * @return 0, -EINVAL (capacity out of range, or OUT is NULL), -ENOMEM,
- *         -EMFILE, -ENFILE, SHMC_EFULL (no memory for the arena's header),
- *         -EAGAIN (no pthread key left), -ENOENT (no /proc), and any other
- *         errno of memfd_create(2), ftruncate(2), mmap(2) or
- *         posix_fallocate(3) */
+ * @return 0, -EINVAL (capacity, max_procs or max_threads out of range, or
+ *         slots and records that leave less than 3/4 of the capacity for
+ *         data; or OUT NULL), -ENOMEM, -EMFILE, -ENFILE, SHMC_EFULL (no
+ *         memory for the arena's header), -ENOENT (no /proc), and any other
+ *         errno of memfd_create(2), ftruncate(2) or mmap(2) */
 SHMC_API int shmc_arena_create_anon(const shmc_arena_options_t *opts,
 				    shmc_arena_t **out);
 
@@ -349,11 +392,12 @@ SHMC_API int shmc_arena_create_anon(const shmc_arena_options_t *opts,
  * holds no '/', or else a path. Fails with -EEXIST if it exists; a creation
  * that fails removes the file again. NAME in; OPTS in (may be NULL); *OUT
  * out: detach with shmc_arena_close().
- * @return 0, -EEXIST, -EINVAL (capacity out of range; OUT NULL; NAME NULL,
- *         empty or longer than 4000 bytes), -ENOSPC, -EACCES, -ENOENT (no
- *         such directory, or no /proc), -ENOMEM, SHMC_EFULL (no memory for
- *         the header), -EAGAIN (no pthread key left), and any other errno of
- *         open(2), ftruncate(2), mmap(2) or posix_fallocate(3) */
+ * @return 0, -EEXIST, -EINVAL (options out of range, as for
+ *         shmc_arena_create_anon; OUT NULL; NAME NULL, empty or longer than
+ *         4000 bytes), SHMC_EMODE (a mode others may write: the file would
+ *         be refused by shmc_arena_open), -ENOSPC, -EACCES, -ENOENT (no such
+ *         directory, or no /proc), -ENOMEM, SHMC_EFULL (no memory for the
+ *         header), and any other errno of open(2), ftruncate(2) or mmap(2) */
 SHMC_API int shmc_arena_create(const char *name,
 			       const shmc_arena_options_t *opts,
 			       shmc_arena_t **out);
@@ -361,12 +405,13 @@ SHMC_API int shmc_arena_create(const char *name,
 /** Open an existing named arena. Nothing is written to the file before it
  * passes every check. If its creator is still initialising it, waits up to
  * 5 s for it to finish. NAME in; *OUT out: detach with shmc_arena_close().
- * @return 0, -ENOENT, -ELOOP (a symlink), -EACCES, -EISDIR, SHMC_ENOTREG,
+ * @return 0, -ENOENT, -ELOOP (a symlink), -EACCES, SHMC_ENOTREG (a
+ *         directory, a FIFO, a device...),
  *         SHMC_EOWNER, SHMC_EMODE, SHMC_ENOTARENA, SHMC_EVERSION,
  *         SHMC_ELAYOUT, SHMC_EINIT, SHMC_ECORRUPT (a header that contradicts
  *         itself), -ETIMEDOUT (its creator is still at work after 5 s),
  *         SHMC_EPROCS, -ENOSYS (the arena relies on membarrier(2), which
- *         this process cannot use), -EAGAIN (no pthread key left), -EINVAL
+ *         this process cannot use), -EINVAL
  *         (OUT NULL; NAME NULL, empty or longer than 4000 bytes), -ENOMEM,
  *         and any other errno of open(2), fstat(2), pread(2) or mmap(2) */
 SHMC_API int shmc_arena_open(const char *name, shmc_arena_t **out);
@@ -378,10 +423,11 @@ SHMC_API int shmc_arena_open(const char *name, shmc_arena_t **out);
 SHMC_API int shmc_arena_unlink(const char *name);
 
 /** Detach from an arena. ARENA taken (NULL or a closed handle is ignored).
- * Release its handles, and free values that hold references, first: a
- * handle left open has its reference dropped here, but is not freed and
- * must not be used or released afterwards. No other thread may be using
- * ARENA. The arena itself lives on while any process uses it. */
+ * Every handle still open on it ends here: its reference is dropped, and
+ * any later call on it returns SHMC_EHANDLE (releasing it, or freeing a
+ * value that holds it, does nothing). No other thread may be using ARENA
+ * or its handles meanwhile. The arena itself lives on while any process
+ * uses it. */
 SHMC_API void shmc_arena_close(shmc_arena_t *arena);
 
 /** Free what can be freed now: blocks this process retired (including in
@@ -425,6 +471,8 @@ typedef struct shmc_arena_stats {
 				    size class or large block reuses */
 	size_t released_bytes; /**< of those, given back to the system now */
 	uint64_t released_total; /**< bytes ever given back to the system */
+	unsigned max_procs;    /**< process slots (shmc_arena_options_t) */
+	unsigned max_threads;  /**< epoch records: threads of all processes */
 } shmc_arena_stats_t;
 
 /** Fill *ST with the arena's current usage: relaxed reads, a moment old,
@@ -645,14 +693,19 @@ SHMC_API void shmc_value_free(shmc_value_t *v);
  * get handles of their own; a set's copy keeps its table, so its order).
  * V in; *OUT out: shmc_value_free().
  * @return 0, -ENOMEM, SHMC_EFULL, SHMC_EHANDLE or SHMC_ECORRUPT (a
- *         reference whose handle is invalid or cannot be duplicated), V's
- *         error */
+ *         reference whose handle is invalid or cannot be duplicated),
+ *         SHMC_EDEPTH (nested deeper than 512), -EINVAL (OUT NULL, or a
+ *         str or bytes view of NULL with a length), V's error */
 SHMC_API int shmc_value_copy(shmc_value_t v, shmc_value_t *out);
 /** Python's ==: 1 == 1.0 == True == complex(1, 0), 2**64 == 2.0**64,
  * (1, 'a') == (1.0, 'a'), [1] != (1,), b'a' == bytearray(b'a'),
  * frozenset({1}) == {1}; opaque values by their bytes; references are
- * equal when they name the same managed object. A and B in.
- * An SHMC_ERROR value equals nothing. Cannot fail. */
+ * equal when they name the same managed object through the same
+ * attachment (as shmc_obj_same; a stored reference compared by
+ * shmc_list_index, remove, cas... likewise equals only a handle of the
+ * arena handle it is read through). A and B in.
+ * An SHMC_ERROR value equals nothing, nor does a value nested deeper than
+ * 512 or a str or bytes view of NULL with a length. Cannot fail. */
 SHMC_API bool shmc_value_eq(shmc_value_t a, shmc_value_t b);
 
 /** Items of a tuple or plain list: their number (0 for other types). */
@@ -664,13 +717,15 @@ SHMC_API size_t shmc_seq_len(shmc_value_t v);
 SHMC_API shmc_value_t *shmc_seq_at(shmc_value_t v, int64_t i);
 /** Append ITEM to the plain list *L. L in/out: an owned plain list (made by
  * shmc or a builder); ITEM taken. May move *L's items (Interior pointers).
- * @return 0, SHMC_ETYPE (*L is not an owned plain list), -ENOMEM,
+ * @return 0, SHMC_ETYPE (*L is not an owned plain list), -EINVAL (L
+ *         NULL, or ITEM a str or bytes view of NULL with a length), -ENOMEM,
  *         SHMC_EHANDLE, SHMC_ECORRUPT, SHMC_EFULL (ITEM is a reference
  *         view that could not get a handle), ITEM's error */
 SHMC_API int shmc_plist_append(shmc_value_t *l, shmc_value_t item);
 /** Replace item I of plain list *L with ITEM, freeing the old item. L
  * in/out; ITEM taken.
- * @return 0, SHMC_ETYPE, SHMC_EINDEX, -ENOMEM, SHMC_EHANDLE, SHMC_ECORRUPT,
+ * @return 0, SHMC_ETYPE, SHMC_EINDEX, -EINVAL (L NULL, or as for
+ *         shmc_plist_append), -ENOMEM, SHMC_EHANDLE, SHMC_ECORRUPT,
  *         SHMC_EFULL, ITEM's error */
 SHMC_API int shmc_plist_set(shmc_value_t *l, int64_t i, shmc_value_t item);
 
@@ -683,15 +738,17 @@ SHMC_API shmc_value_t *shmc_pdict_get(shmc_value_t d, shmc_value_t key);
 /** Set KEY to VAL in plain dict *D (a key already there keeps its first
  * form; its value is replaced and freed). D in/out: an owned plain dict;
  * KEY and VAL taken.
- * @return 0, SHMC_ETYPE (*D is not an owned plain dict), SHMC_EUNHASHABLE,
+ * @return 0, SHMC_ETYPE (*D is not an owned plain dict), -EINVAL (D NULL,
+ *         or a str or bytes view of NULL with a length), SHMC_EUNHASHABLE,
  *         SHMC_EDEPTH, -ENOMEM, SHMC_EHANDLE, SHMC_ECORRUPT, SHMC_EFULL (a
  *         reference view that could not get a handle), KEY's or VAL's
  *         error */
 SHMC_API int shmc_pdict_set(shmc_value_t *d, shmc_value_t key, shmc_value_t val);
 /** Remove KEY from plain dict *D, freeing its key and value. D in/out; KEY
  * in (not taken). Shifts the later entries (Interior pointers).
- * @return 0, SHMC_EKEY, SHMC_ETYPE, SHMC_EUNHASHABLE, SHMC_EDEPTH, -ENOMEM
- *         (rebuilding the index; nothing removed), KEY's error */
+ * @return 0, SHMC_EKEY, SHMC_ETYPE, -EINVAL (D NULL, or KEY a view of
+ *         NULL), SHMC_EUNHASHABLE, SHMC_EDEPTH, -ENOMEM (rebuilding the
+ *         index; nothing removed), KEY's error */
 SHMC_API int shmc_pdict_del(shmc_value_t *d, shmc_value_t key);
 /** Key and value of entry I (insertion order) of plain dict D, borrowed
  * from D. *KEY and *VAL out (either may be NULL); the key must not be
@@ -765,7 +822,9 @@ SHMC_API int shmc_pdict_pop_or(shmc_value_t *d, shmc_value_t key, shmc_value_t d
 			       shmc_value_t *out);
 
 /** Python's repr() of V, as a new string. V in; *OUT out: shmc_free().
- * @return 0, -ENOMEM, SHMC_EDEPTH (nested deeper than 512), V's error */
+ * @return 0, -ENOMEM, SHMC_EDEPTH (nested deeper than 512), -EINVAL (OUT
+ *         NULL, or a str or bytes view of NULL with a length in V), V's
+ *         error */
 SHMC_API int shmc_value_repr(shmc_value_t v, char **out);
 /** Python's str() of V: like repr but a top-level str is not quoted (its
  * bytes are copied as they are, NUL bytes included). V in; *OUT out:
@@ -921,35 +980,40 @@ SHMC_API shmc_kind_t shmc_obj_kind(const shmc_obj_t *h);
 SHMC_API shmc_arena_t *shmc_obj_arena(const shmc_obj_t *h);
 /** A second handle to the same object, with a reference of its own. H in;
  * *OUT out: shmc_obj_release().
- * @return 0, SHMC_EHANDLE, SHMC_ECORRUPT, SHMC_EFULL, -ENOMEM */
+ * @return 0, SHMC_EHANDLE, -EINVAL (OUT NULL), SHMC_ECORRUPT, SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_obj_dup(shmc_obj_t *h, shmc_obj_t **out);
-/** Let go of a handle: H taken, and freed at once (NULL and invalid handles
- * are ignored; a released one must not be passed again). The object is
- * freed once no container or name refers to it and no process holds a
- * handle to it. Not while another thread uses H (Threads, in the Caveats),
- * nor after H's arena was closed. */
+/** Let go of a handle: H taken, and ended at once; NULL, a handle released
+ * already (by this or another thread), a handle of a closed arena or any
+ * other value are ignored. Any later call on H returns SHMC_EHANDLE. The
+ * object is freed once no container or name refers to it and no process
+ * holds a handle to it (another thread's call on H under way completes, or
+ * returns SHMC_EHANDLE: Handles and threads, in the Caveats). */
 SHMC_API void shmc_obj_release(shmc_obj_t *h);
 /** Whether handles A and B (in) name the same managed object, through the
- * same attachment. */
+ * same attachment (false when either is not a live handle). */
 SHMC_API bool shmc_obj_same(const shmc_obj_t *a, const shmc_obj_t *b);
 /** Python's str() of the proxy: the object's contents, e.g. "[1, [1]]",
  * "{0: 1}", "Namespace(x=1, y=[1])"; for locks, semaphores, conditions,
  * events, barriers and queues Python's form of the object, with its address
  * in this process's mapping. H in; *OUT out: shmc_free().
- * @return 0, SHMC_EHANDLE, SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL,
- *         SHMC_EDEPTH (a list or dict holding a value nested 512 deep: its
- *         copy nests one level deeper), -ENOMEM */
+ * A list or dict holding values nested 512 deep prints (its items sit
+ * one level deeper than a plain value may; Limits, in the Caveats).
+ * @return 0, SHMC_EHANDLE, -EINVAL (OUT NULL), SHMC_ECORRUPT,
+ *         SHMC_ETHREADS, SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_obj_str(shmc_obj_t *h, char **out);
 /** Python's repr() of the proxy: "<ListProxy object, typeid 'list' at 0x217000>".
  * The address is the object's offset in the arena, the same in every
  * process (the identity shmc_view_objects() reports). H in; *OUT out:
- * shmc_free(). @return 0, SHMC_EHANDLE, SHMC_ECORRUPT, -ENOMEM */
+ * shmc_free(). @return 0, SHMC_EHANDLE, -EINVAL (OUT NULL), SHMC_ECORRUPT,
+ *         -ENOMEM */
 SHMC_API int shmc_obj_repr(const shmc_obj_t *h, char **out);
 /** Write shmc_obj_str(H) and a newline to F. H and F in.
- * @return 0, -EIO (the write failed), and the errors of shmc_obj_str */
+ * @return 0, -EIO (the write failed), -EINVAL (F NULL), and the errors of
+ *         shmc_obj_str */
 SHMC_API int shmc_obj_print(shmc_obj_t *h, FILE *f);
 /** Write shmc_value_str(V) and a newline to F. V and F in.
- * @return 0, -EIO (the write failed), -ENOMEM, SHMC_EDEPTH, V's error */
+ * @return 0, -EIO (the write failed), -EINVAL (F NULL, or V a view of
+ *         NULL), -ENOMEM, SHMC_EDEPTH, V's error */
 SHMC_API int shmc_value_print(shmc_value_t v, FILE *f);
 
 /** A caller's function for the *_update operations. VALUE in/out: a private
@@ -993,7 +1057,8 @@ SHMC_API int shmc_namespace_new(shmc_arena_t *arena, shmc_obj_t **out);
 SHMC_API int shmc_namespace_set(shmc_obj_t *ns, const char *name, shmc_value_t v);
 /** *OUT = ns.NAME, a private copy. *OUT out: shmc_value_free().
  * @return 0, SHMC_EATTR, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, -EINVAL,
- *         -EOVERFLOW, SHMC_ETHREADS, SHMC_EFULL, -ENOMEM */
+ *         -EOVERFLOW, SHMC_ETHREADS, SHMC_EFULL, -ENOMEM (-EINVAL: NAME as
+ *         above, or OUT NULL) */
 SHMC_API int shmc_namespace_get(shmc_obj_t *ns, const char *name, shmc_value_t *out);
 /** del ns.NAME.
  * @return 0, SHMC_EATTR, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, -EINVAL,
@@ -1005,7 +1070,7 @@ SHMC_API int shmc_namespace_del(shmc_obj_t *ns, const char *name);
 SHMC_API int shmc_namespace_has(shmc_obj_t *ns, const char *name);
 /** The (shared) attribute names, sorted, as a plain list of str. *OUT out:
  * shmc_value_free().
- * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
+ * @return 0, SHMC_EHANDLE, -EINVAL (OUT NULL), SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
  *         SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_namespace_names(shmc_obj_t *ns, shmc_value_t *out);
 /** Atomically ns.NAME += DELTA, as Python adds numbers (bool, int of any
@@ -1021,8 +1086,8 @@ SHMC_API int shmc_namespace_names(shmc_obj_t *ns, shmc_value_t *out);
 SHMC_API int shmc_namespace_add(shmc_obj_t *ns, const char *name, shmc_value_t delta,
 			 shmc_value_t *result);
 /** Atomically: if ns.NAME == EXPECTED (Python's ==), set it to DESIRED.
- * EXPECTED and DESIRED in (DESIRED copied; it is checked only when the
- * values are equal).
+ * EXPECTED and DESIRED in (DESIRED copied; it is checked first, even when
+ * the values differ, as shmc_cvalue_cas does).
  * @return 1 if swapped, 0 if not, SHMC_EATTR, SHMC_EHANDLE, SHMC_EKIND,
  *         SHMC_ECORRUPT, -EINVAL, -EOVERFLOW, -EILSEQ, SHMC_EDEPTH,
  *         SHMC_EARENA, SHMC_EFULL, SHMC_ETHREADS, -EDEADLK, DESIRED's
@@ -1050,14 +1115,14 @@ SHMC_API int shmc_list_new(shmc_arena_t *arena, shmc_obj_t **out);
 /** A new list holding copies of the items of tuple or plain list ITEMS,
  * as manager.list([...]). ITEMS in; *OUT out: shmc_obj_release().
  * @return 0, SHMC_ETYPE (ITEMS is not a tuple or plain list), ITEMS'
- *         error, SHMC_EHANDLE, SHMC_ECORRUPT, -EINVAL, -EILSEQ,
+ *         error, SHMC_EHANDLE, SHMC_ECORRUPT, -EINVAL (also OUT NULL), -EILSEQ,
  *         SHMC_EDEPTH, SHMC_EARENA, SHMC_EFULL, SHMC_ETHREADS, -ENOMEM */
 SHMC_API int shmc_list_new_from(shmc_arena_t *arena, shmc_value_t items,
 				shmc_obj_t **out);
 /** len(ls), or SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS. */
 SHMC_API int64_t shmc_list_len(shmc_obj_t *ls);
 /** *OUT = ls[I], a private copy. *OUT out: shmc_value_free().
- * @return 0, SHMC_EINDEX, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT,
+ * @return 0, SHMC_EINDEX, -EINVAL (OUT NULL), SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT,
  *         SHMC_ETHREADS, SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_list_get(shmc_obj_t *ls, int64_t i, shmc_value_t *out);
 /** ls[I] = V.
@@ -1104,7 +1169,7 @@ SHMC_API int shmc_list_remove(shmc_obj_t *ls, shmc_value_t v);
 SHMC_API int64_t shmc_list_index(shmc_obj_t *ls, shmc_value_t v);
 /** list(ls): a consistent snapshot as a plain list, to iterate. *OUT out:
  * shmc_value_free().
- * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
+ * @return 0, SHMC_EHANDLE, -EINVAL (OUT NULL), SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
  *         SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_list_copy(shmc_obj_t *ls, shmc_value_t *out);
 /** Atomically ls[I] += DELTA; see shmc_namespace_add.
@@ -1266,14 +1331,15 @@ SHMC_API int shmc_dict_new(shmc_arena_t *arena, shmc_obj_t **out);
 /** A new dict holding copies of the entries of plain dict ENTRIES (in).
  * *OUT out: shmc_obj_release().
  * @return 0, SHMC_ETYPE (ENTRIES is not a plain dict), ENTRIES' error,
- *         SHMC_EHANDLE, SHMC_ECORRUPT, -EINVAL, -EILSEQ, SHMC_EDEPTH,
+ *         SHMC_EHANDLE, SHMC_ECORRUPT, -EINVAL (also OUT NULL), -EILSEQ, SHMC_EDEPTH,
  *         SHMC_EARENA, SHMC_EFULL, SHMC_ETHREADS, -ENOMEM */
 SHMC_API int shmc_dict_new_from(shmc_arena_t *arena, shmc_value_t entries,
 				shmc_obj_t **out);
 /** len(d), or SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS. */
 SHMC_API int64_t shmc_dict_len(shmc_obj_t *d);
 /** *OUT = d[KEY], a private copy. *OUT out: shmc_value_free().
- * @return 0, SHMC_EKEY, SHMC_EUNHASHABLE, SHMC_EDEPTH, KEY's error,
+ * @return 0, SHMC_EKEY, -EINVAL (OUT NULL, or KEY a view of NULL),
+ *         SHMC_EUNHASHABLE, SHMC_EDEPTH, KEY's error,
  *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
  *         SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_dict_get(shmc_obj_t *d, shmc_value_t key, shmc_value_t *out);
@@ -1311,7 +1377,7 @@ SHMC_API int shmc_dict_setdefault(shmc_obj_t *d, shmc_value_t key,
 SHMC_API int shmc_dict_clear(shmc_obj_t *d);
 /** d.keys(): a consistent snapshot of the keys as a plain list, in
  * insertion order, to iterate. *OUT out: shmc_value_free().
- * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
+ * @return 0, SHMC_EHANDLE, -EINVAL (OUT NULL), SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
  *         SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_dict_keys(shmc_obj_t *d, shmc_value_t *out);
 /** d.values(), as shmc_dict_keys. @return as shmc_dict_keys */
@@ -1542,7 +1608,7 @@ SHMC_API int64_t shmc_semaphore_value(shmc_obj_t *sem);
  *         -ENOMEM */
 SHMC_API int shmc_condition_new(shmc_arena_t *arena, shmc_obj_t *lock, shmc_obj_t **out);
 /** A handle to the condition's lock. *OUT out: a new handle.
- * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_EFULL, -ENOMEM */
+ * @return 0, SHMC_EHANDLE, -EINVAL (OUT NULL), SHMC_EKIND, SHMC_ECORRUPT, SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_condition_lock(shmc_obj_t *cond, shmc_obj_t **out);
 /** cond.acquire(timeout=TIMEOUT): acquires the condition's lock.
  * @return as shmc_lock_acquire */
@@ -1712,7 +1778,7 @@ SHMC_API int shmc_cvalue_new(shmc_arena_t *arena, char typecode, shmc_value_t v,
 			  shmc_obj_t **out);
 /** *out = value.value (an int, or a float for f and d). *OUT out: a
  * scalar, nothing to free.
- * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
+ * @return 0, SHMC_EHANDLE, -EINVAL (OUT NULL), SHMC_EKIND, SHMC_ECORRUPT */
 SHMC_API int shmc_cvalue_get(shmc_obj_t *num, shmc_value_t *out);
 /** value.value = V.
  * @return 0, SHMC_ETYPE, -ERANGE, V's error, SHMC_EHANDLE, SHMC_EKIND,
@@ -1787,7 +1853,7 @@ SHMC_API int shmc_array_new(shmc_arena_t *arena, char typecode, shmc_value_t ini
 /** len(array), or SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT. */
 SHMC_API int64_t shmc_array_len(shmc_obj_t *arr);
 /** *out = array[I] (negative I counts from the end). *OUT out: a scalar.
- * @return 0, SHMC_EINDEX, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
+ * @return 0, SHMC_EINDEX, -EINVAL (OUT NULL), SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
 SHMC_API int shmc_array_get(shmc_obj_t *arr, int64_t i, shmc_value_t *out);
 /** array[I] = V. @return 0, SHMC_EINDEX, SHMC_ETYPE, -ERANGE, V's error,
  *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
@@ -1804,7 +1870,7 @@ SHMC_API int shmc_array_cas(shmc_obj_t *arr, int64_t i, shmc_value_t expected,
 			    shmc_value_t desired);
 /** array.tolist(): the elements as a plain list. *OUT out:
  * shmc_value_free().
- * @return 0, -ENOMEM, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
+ * @return 0, -ENOMEM, -EINVAL (OUT NULL), SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
 SHMC_API int shmc_array_copy(shmc_obj_t *arr, shmc_value_t *out);
 /** The typecode, or SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT. */
 SHMC_API int shmc_array_typecode(shmc_obj_t *arr);

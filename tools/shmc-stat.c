@@ -132,6 +132,7 @@ int main(int argc, char **argv)
 	       a, b, d);
 	printf("  locks recovered from dead holders: %llu\n",
 	       (unsigned long long)st.lock_recoveries);
+	printf("  room for %u processes and %u threads\n", st.max_procs, st.max_threads);
 	printf("memory by size class (bytes: blocks in use / free):\n");
 	for (unsigned i = 0; i < st.nclasses; i++) {
 		const shmc_class_stats_t *k = &st.classes[i];

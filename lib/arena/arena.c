@@ -36,26 +36,37 @@
 
 /* Geometry ----------------------------------------------------------------- */
 
-struct shmc__geometry shmc__arena_geometry(uint64_t capacity)
+struct shmc__geometry shmc__arena_geometry(uint64_t capacity, uint32_t nprocs,
+					   uint32_t nrecs)
 {
 	struct shmc__geometry g;
 	g.procs_off = ALIGN_UP(sizeof(struct shmc__hdr), CACHE_LINE);
-	g.recs_off = g.procs_off + SHMC__MAX_PROCS * sizeof(struct shmc__proc);
-	g.pagemap_off = ALIGN_UP(g.recs_off + SHMC__MAX_RECS * sizeof(struct shmc__rec),
+	g.recs_off = g.procs_off + (uint64_t)nprocs * sizeof(struct shmc__proc);
+	g.pagemap_off = ALIGN_UP(g.recs_off + (uint64_t)nrecs * sizeof(struct shmc__rec),
 				 SHMC__PAGE);
 	uint64_t pages = capacity >> SHMC__PAGE_SHIFT;
 	g.data_off = ALIGN_UP(g.pagemap_off + pages * sizeof(uint16_t), SHMC__PAGE);
 	return g;
 }
 
+/* Tries at reserving before an interrupted reservation is given up. */
+#define RESERVE_TRIES 100
+
 int shmc__arena_reserve(int fd, uint64_t off, uint64_t len)
 {
 	if (len == 0)
 		return 0;
-	int rc = posix_fallocate(fd, (off_t)off, (off_t)len);
-	if (rc == 0)
-		return 0;
-	return (rc == ENOSPC || rc == ENOMEM || rc == EFBIG) ? SHMC_EFULL : -rc;
+	/* Whatever stops the reservation (no space, no memory, a file
+	 * system that cannot, an I/O error...) means the same to the caller:
+	 * this memory cannot be had. A signal means try again. */
+	for (int i = 0; i < RESERVE_TRIES; i++) {
+		int rc = posix_fallocate(fd, (off_t)off, (off_t)len);
+		if (rc == 0)
+			return 0;
+		if (rc != EINTR)
+			break;
+	}
+	return SHMC_EFULL;
 }
 
 int shmc__arena_commit(shmc_arena_t *a, uint64_t end)
@@ -115,11 +126,36 @@ int shmc__arena_decommit(shmc_arena_t *a, uint64_t off, uint64_t len)
 
 /* Attaching ---------------------------------------------------------------- */
 
+/* Closed handles, oldest first: reused only once QUARANTINE are waiting. */
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static shmc_arena_t *closed_head, *closed_tail;
+static unsigned nclosed;
+
+void shmc__arena_close_lock(void)
+{
+	pthread_mutex_lock(&pool_mu);
+}
+
+void shmc__arena_close_unlock(void)
+{
+	pthread_mutex_unlock(&pool_mu);
+}
+
 shmc_arena_t *shmc__arena_handle_new(void)
 {
-	shmc_arena_t *a = calloc(1, sizeof(*a));
-	if (a == NULL)
+	shmc_arena_t *a = NULL;
+	pthread_mutex_lock(&pool_mu);
+	if (nclosed > SHMC__ARENA_QUARANTINE) {
+		a = closed_head;
+		closed_head = a->next_closed;
+		if (closed_head == NULL)
+			closed_tail = NULL;
+		nclosed--;
+	}
+	pthread_mutex_unlock(&pool_mu);
+	if (a == NULL && (a = malloc(sizeof(*a))) == NULL)
 		return NULL;
+	memset(a, 0, sizeof(*a));
 	a->fd = a->lock_fd = a->fork_lock_fd = -1;
 	a->slot = UINT32_MAX;
 	return a;
@@ -135,7 +171,22 @@ void shmc__arena_handle_free(shmc_arena_t *a)
 		close(a->fd);
 	free(a->path);
 	shmc__heap_free(a->handles.free);
-	free(a);
+	pthread_mutex_lock(&pool_mu);
+	st_relaxed(&a->magic, 0);
+	a->serial = 0;
+	a->base = NULL;
+	a->hdr = NULL;
+	a->path = NULL;
+	a->handles.free = NULL;
+	a->fd = a->lock_fd = -1;
+	a->next_closed = NULL;
+	if (closed_tail)
+		closed_tail->next_closed = a;
+	else
+		closed_head = a;
+	closed_tail = a;
+	nclosed++;
+	pthread_mutex_unlock(&pool_mu);
 }
 
 int shmc__arena_map(shmc_arena_t *a, uint64_t capacity)
@@ -198,15 +249,41 @@ int shmc__arena_validate_header(const struct shmc__hdr *h, uint64_t file_size,
 		return SHMC_EVERSION;
 	if (h->hdr_size != sizeof(*h) || h->fingerprint != fingerprint)
 		return SHMC_ELAYOUT;
-	struct shmc__geometry g = shmc__arena_geometry(h->capacity);
+	if (h->nprocs < 1 || h->nprocs > SHMC_MAX_PROCS || h->nrecs < 1 ||
+	    h->nrecs > SHMC_MAX_THREADS)
+		return SHMC_ECORRUPT;
+	struct shmc__geometry g = shmc__arena_geometry(h->capacity, h->nprocs, h->nrecs);
 	if (h->capacity < SHMC_MIN_CAPACITY || h->capacity > SHMC__MAX_CAPACITY ||
 	    file_size != h->capacity || h->procs_off != g.procs_off ||
 	    h->recs_off != g.recs_off || h->pagemap_off != g.pagemap_off ||
-	    h->data_off != g.data_off || h->nprocs != SHMC__MAX_PROCS ||
-	    h->nrecs != SHMC__MAX_RECS)
+	    h->data_off != g.data_off || g.data_off >= h->capacity)
 		return SHMC_ECORRUPT;
 	*capacity = h->capacity;
 	return 0;
+}
+
+void shmc__arena_set_layout(shmc_arena_t *a, const struct shmc__hdr *h)
+{
+	a->nprocs = h->nprocs;
+	a->nrecs = h->nrecs;
+	a->procs_off = h->procs_off;
+	a->recs_off = h->recs_off;
+}
+
+void shmc__arena_adopt_limits(shmc_arena_t *a)
+{
+	/* Read once: the mapping may change under us. */
+	const volatile struct shmc__hdr *h = a->hdr;
+	uint32_t np = h->nprocs, nr = h->nrecs;
+	struct shmc__geometry g = shmc__arena_geometry(a->capacity, np, nr);
+	a->nprocs = a->nrecs = 0;
+	a->procs_off = g.procs_off;
+	a->recs_off = g.recs_off;
+	if (np < 1 || np > SHMC_MAX_PROCS || nr < 1 || nr > SHMC_MAX_THREADS ||
+	    g.pagemap_off > a->capacity)
+		return;
+	a->nprocs = np;
+	a->nrecs = nr;
 }
 
 int shmc__arena_open_fd(const char *name, int flags, char **path)
@@ -217,7 +294,8 @@ int shmc__arena_open_fd(const char *name, int flags, char **path)
 	/* O_NONBLOCK: opening a FIFO must not hang; O_NOFOLLOW: no symlinks. */
 	int fd = open(*path, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
-		rc = -errno;
+		/* A directory cannot be opened for writing: it is no arena. */
+		rc = errno == EISDIR ? SHMC_ENOTREG : -errno;
 		free(*path);
 		*path = NULL;
 		return rc;

@@ -6,8 +6,8 @@
  *
  *   [0]            struct shmc__hdr: identity, geometry, global atomics,
  *                  allocator free-list heads (one cache line per class)
- *   [procs_off]    SHMC_MAX_PROCS process slots (struct shmc__proc)
- *   [recs_off]     SHMC_MAX_RECS epoch records, one per thread
+ *   [procs_off]    nprocs process slots (struct shmc__proc)
+ *   [recs_off]     nrecs epoch records, one per thread
  *   [pagemap_off]  16 bits per page of the arena: the size class carved
  *                  there (0: not carved), or the page pool's (memory/alloc.h)
  *   [data_off]     blocks handed out by the allocator, carved upwards from
@@ -33,8 +33,10 @@
 
 #define SHMC__PAGE_SHIFT 12
 #define SHMC__PAGE ((uint64_t)1 << SHMC__PAGE_SHIFT)
-#define SHMC__MAX_PROCS 256u
-#define SHMC__MAX_RECS 1024u
+/* How many process slots and epoch records an arena has is fixed at its
+ * creation (shmc_arena_options_t: max_procs, max_threads) and kept in its
+ * header; an attached process keeps the validated figures in its handle
+ * (nprocs, nrecs) and bounds every loop over slots or records by them. */
 #define SHMC__NCLASSES 144u
 #define SHMC__COMMIT_CHUNK ((uint64_t)256 << 10)
 #define SHMC__COMMIT_MAX_STEP ((uint64_t)32 << 20)
@@ -138,13 +140,16 @@ struct shmc__arena_hooks {
 
 /* The process-local handle of an attached arena. */
 struct shmc_arena {
-	uint32_t magic; /* SHMC__ARENA_HANDLE_MAGIC while open */
+	atomic_u32 magic; /* SHMC__ARENA_HANDLE_MAGIC while open */
 	char *base;
 	uint64_t capacity;
 	struct shmc__hdr *hdr;
 	int fd;      /* the mapped file or memfd */
 	int lock_fd; /* private open file description holding our slot lock */
 	uint32_t slot;
+	uint32_t nprocs; /* process slots, as validated at attach */
+	uint32_t nrecs;  /* epoch records, as validated at attach */
+	uint64_t procs_off, recs_off; /* where they lie, as validated */
 	uint32_t token; /* names this process in lock words (olock.h) */
 	uint64_t serial; /* unique in this process, for thread-local caches */
 	bool membarrier; /* the arena's readers use no fence (epoch.c) */
@@ -156,7 +161,6 @@ struct shmc_arena {
 	 * share our open file description (proc.c). */
 	pthread_mutex_t reap_mu;
 	pthread_mutex_t mu;     /* guards the fields below */
-	pthread_key_t rec_key;  /* this thread's epoch record */
 	struct shmc__htab_local { /* mirror of our handle table's free slots */
 		uint32_t *free;
 		uint32_t nfree, capfree;
@@ -165,6 +169,7 @@ struct shmc_arena {
 	uint32_t fork_slot; /* slot prepared for a child during fork() */
 	int fork_lock_fd;
 	struct shmc_arena *next_attached;
+	struct shmc_arena *next_closed; /* the pool of closed handles (arena.c) */
 };
 #define SHMC__ARENA_HANDLE_MAGIC 0x41524e41u
 
@@ -186,14 +191,16 @@ static inline uint64_t shmc__off(const shmc_arena_t *a, const void *p)
 	return (uint64_t)((const char *)p - a->base);
 }
 
+/* Process slot I (< a->nprocs) and epoch record I (< a->nrecs), where the
+ * validated header put them. */
 static inline struct shmc__proc *shmc__proc_at(const shmc_arena_t *a, uint32_t i)
 {
-	return (struct shmc__proc *)(a->base + a->hdr->procs_off) + i;
+	return (struct shmc__proc *)(a->base + a->procs_off) + i;
 }
 
 static inline struct shmc__rec *shmc__rec_at(const shmc_arena_t *a, uint32_t i)
 {
-	return (struct shmc__rec *)(a->base + a->hdr->recs_off) + i;
+	return (struct shmc__rec *)(a->base + a->recs_off) + i;
 }
 
 static inline uint8_t *shmc__pagemap(const shmc_arena_t *a)
@@ -210,26 +217,53 @@ int shmc__arena_commit(shmc_arena_t *a, uint64_t end);
  * reserved again (shmc__arena_reserve) before it is used. @return 0, -errno */
 int shmc__arena_decommit(shmc_arena_t *a, uint64_t off, uint64_t len);
 
-/* Validate a handle passed in by the user. */
+/* Validate a handle passed in by the user: NULL, or one closed since, is
+ * refused. A closed handle's memory is never freed (see
+ * shmc__arena_handle_free), so this reads no freed memory. */
 static inline bool shmc__arena_ok(const shmc_arena_t *a)
 {
-	return a && a->magic == SHMC__ARENA_HANDLE_MAGIC;
+	return a && ld_relaxed(&a->magic) == SHMC__ARENA_HANDLE_MAGIC;
 }
 
-/* Where the parts of an arena of CAPACITY bytes lie. */
+/* Where the parts of an arena of CAPACITY bytes, with NPROCS process slots
+ * and NRECS epoch records, lie. */
 struct shmc__geometry {
 	uint64_t procs_off, recs_off, pagemap_off, data_off;
 };
-struct shmc__geometry shmc__arena_geometry(uint64_t capacity);
+struct shmc__geometry shmc__arena_geometry(uint64_t capacity, uint32_t nprocs,
+					   uint32_t nrecs);
 
-/* Reserve backing memory for [OFF, OFF+LEN) of the file FD.
- * @return 0, SHMC_EFULL, -errno */
+/* Keep the numbers and places of slots and records of header H, which
+ * shmc__arena_validate_header accepted (or which this process wrote). */
+void shmc__arena_set_layout(shmc_arena_t *a, const struct shmc__hdr *h);
+/* The same from the header of a mapping that no attach validated (a view
+ * of a mapping, a fuzzer's), bounded by the limits and by the mapping:
+ * no slots and no records when they are out of bounds. */
+void shmc__arena_adopt_limits(shmc_arena_t *a);
+
+/* Reserve backing memory for [OFF, OFF+LEN) of the file FD; retried when
+ * a signal interrupts it. @return 0, SHMC_EFULL (any other failure) */
 int shmc__arena_reserve(int fd, uint64_t off, uint64_t len);
 
 /* A new, unattached handle (no file, no mapping), or NULL; and freeing one
- * with whatever it has (mapping, descriptors, path, handle-table mirror). */
+ * with whatever it has (mapping, descriptors, path, handle-table mirror).
+ * The handle's own memory is kept, closed (magic 0), and serves a new
+ * arena only once SHMC__ARENA_QUARANTINE others have been closed since: a
+ * handle used after its close is refused, not a use after free. */
+#define SHMC__ARENA_QUARANTINE 64u
 shmc_arena_t *shmc__arena_handle_new(void);
 void shmc__arena_handle_free(shmc_arena_t *a);
+
+/* The lock that orders closing an arena (its magic cleared under it, its
+ * mapping removed after) with a thread's exit, which marks the thread's
+ * epoch records idle only if the arena is still open (epoch.c). */
+void shmc__arena_close_lock(void);
+void shmc__arena_close_unlock(void);
+/* Whether A is open with serial number SERIAL (the close lock held). */
+static inline bool shmc__arena_open_locked(const shmc_arena_t *a, uint64_t serial)
+{
+	return ld_relaxed(&a->magic) == SHMC__ARENA_HANDLE_MAGIC && a->serial == serial;
+}
 
 /* Map all CAPACITY bytes of a->fd, read-write and shared. @return 0, -errno */
 int shmc__arena_map(shmc_arena_t *a, uint64_t capacity);

@@ -16,7 +16,7 @@
  *
  * Release: exchange the word with 0; wake one sleeper if it was marked.
  *
- * A token is (generation << 9) | (slot + 1). The generation of a slot is
+ * A token is (generation << 13) | (slot + 1). The generation of a slot is
  * bumped each time a process claims it, so a lock held by a dead process
  * whose slot was reused still reads as dead. Liveness is the slot's
  * open-file-description lock (proc.c): no pid is involved, so PID reuse and
@@ -41,7 +41,7 @@ bool shmc__token_alive(shmc_arena_t *a, uint32_t token)
 {
 	uint32_t slot = (token & ((1u << SHMC__TOKEN_SLOT_BITS) - 1)) - 1;
 	uint32_t gen = (token >> SHMC__TOKEN_SLOT_BITS) & SHMC__TOKEN_GEN_MASK;
-	if (slot >= SHMC__MAX_PROCS)
+	if (slot >= a->nprocs)
 		return false;
 	if (slot == a->slot)
 		return token == a->token;

@@ -10,8 +10,9 @@
  * someone may be sleeping on it. A token names a process slot and the
  * generation of that slot (see proc.c), never a pid or a pointer. */
 #define SHMC__OLOCK_WAITERS 0x80000000u
-#define SHMC__TOKEN_SLOT_BITS 9u
-#define SHMC__TOKEN_GEN_MASK 0x3fffffu
+#define SHMC__TOKEN_SLOT_BITS 13u   /* slot + 1, up to SHMC_MAX_PROCS */
+#define SHMC__TOKEN_GEN_MASK 0x3ffffu /* 18 bits of the slot's generation */
+_Static_assert(SHMC_MAX_PROCS < (1u << SHMC__TOKEN_SLOT_BITS), "slots fit a token");
 
 struct shmc__olock {
 	atomic_u32 word;

@@ -1,7 +1,7 @@
 /*
  * proc.c -- process slots, and telling the dead from the living.
  *
- * An attached process owns one of SHMC__MAX_PROCS slots. Ownership is an
+ * An attached process owns one of the arena's slots. Ownership is an
  * open-file-description (OFD) write lock on byte SHMC__LOCK_BASE + slot of
  * the arena file, taken through a description of the process's own. The
  * kernel drops that lock when the description's last descriptor is closed,
@@ -77,39 +77,54 @@ bool shmc__proc_alive(shmc_arena_t *a, uint32_t slot)
 {
 	if (slot == a->slot)
 		return true;
-	if (slot >= SHMC__MAX_PROCS)
+	if (slot >= a->nprocs)
 		return false;
 	/* An error (which should not happen) counts as alive: wrongly
 	 * declaring a live process dead would free memory it is reading. */
 	return shmc__proc_lock_held(a->lock_fd, SHMC__LOCK_BASE + slot) != 0;
 }
 
+/* Take slot S through FD if it is free or its owner is dead and it can be
+ * reaped now. */
+static bool claim_one(shmc_arena_t *a, int fd, int (*reap_locked)(shmc_arena_t *, uint32_t),
+		      uint32_t s)
+{
+	if (shmc__proc_trylock(fd, SHMC__LOCK_BASE + s) != 0)
+		return false;
+	/* The slot is ours. If a dead owner left anything, and it cannot all
+	 * be released now, leave it for a later reaper. */
+	if (reap_locked(a, s) != 0) {
+		shmc__proc_unlock(fd, SHMC__LOCK_BASE + s);
+		return false;
+	}
+	struct shmc__proc *p = shmc__proc_at(a, s);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	st_relaxed(&p->attached_ns, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+	st_relaxed(&p->pid, (uint32_t)getpid());
+	st_relaxed(&p->handles_off, 0);
+	/* A new generation: locks the slot's last owner held stay dead. */
+	atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
+	st_release(&p->state, SHMC__PROC_LIVE);
+	return true;
+}
+
 int shmc__proc_claim(shmc_arena_t *a, int fd, int (*reap_locked)(shmc_arena_t *, uint32_t),
 		     uint32_t *out)
 {
-	for (uint32_t s = 0; s < SHMC__MAX_PROCS; s++) {
-		if (s == a->slot && a->lock_fd >= 0)
-			continue;
-		if (shmc__proc_trylock(fd, SHMC__LOCK_BASE + s) != 0)
-			continue;
-		/* The slot is ours. If a dead owner left anything, and it
-		 * cannot all be released now, leave it for a later reaper. */
-		if (reap_locked(a, s) != 0) {
-			shmc__proc_unlock(fd, SHMC__LOCK_BASE + s);
-			continue;
+	/* Free slots first, then those whose owner may be dead. Each try of
+	 * a lock costs the kernel a walk of every lock on the file: trying
+	 * the live slots first would make the Nth attach cost N walks. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint32_t s = 0; s < a->nprocs; s++) {
+			if (s == a->slot && a->lock_fd >= 0)
+				continue;
+			bool is_free = ld_relaxed(&shmc__proc_at(a, s)->state) == SHMC__PROC_FREE;
+			if (is_free == (pass == 0) && claim_one(a, fd, reap_locked, s)) {
+				*out = s;
+				return 0;
+			}
 		}
-		struct shmc__proc *p = shmc__proc_at(a, s);
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		st_relaxed(&p->attached_ns,
-			   (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
-		st_relaxed(&p->pid, (uint32_t)getpid());
-		st_relaxed(&p->handles_off, 0);
-		/* A new generation: locks the slot's last owner held stay dead. */
-		atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
-		st_release(&p->state, SHMC__PROC_LIVE);
-		*out = s;
-		return 0;
 	}
 	return SHMC_EPROCS;
 }

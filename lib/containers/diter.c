@@ -46,7 +46,7 @@ int shmc_dict_iter_new(shmc_obj_t *h, shmc_iter_what_t what, shmc_dict_iter_t **
 	struct shmc_dict_iter *it = shmc__heap_alloc(sizeof(*it));
 	if (it == NULL)
 		return -ENOMEM;
-	int64_t len = shmc__dict_len(h->arena, o);
+	int64_t len = shmc__dict_len(shmc__handle_arena(h), o);
 	if (len < 0) {
 		shmc__heap_free(it);
 		return (int)len;
@@ -77,7 +77,7 @@ int shmc_dict_iter_next(shmc_dict_iter_t *it, shmc_value_t *out)
 	if (rc)
 		return rc;
 	shmc_value_t v;
-	rc = shmc__dict_next(it->d->arena, o, &it->c, it->len, it->what, &v);
+	rc = shmc__dict_next(shmc__handle_arena(it->d), o, &it->c, it->len, it->what, &v);
 	if (rc == 1 && it->left-- == 0) { /* an entry more than there were */
 		shmc_value_free(&v);
 		rc = SHMC_EKEY;

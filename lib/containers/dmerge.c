@@ -183,7 +183,7 @@ int shmc_dict_merge(shmc_obj_t *h, shmc_value_t other)
 	int rc = shmc__resolve(h, SHMC_KIND_DICT, &o);
 	if (rc || (rc = mapping_of(other, true, &m, &owned)) != 0)
 		return rc;
-	rc = shmc__dict_merge(h->arena, o, m);
+	rc = shmc__dict_merge(shmc__handle_arena(h), o, m);
 	shmc_value_free(&owned);
 	return rc;
 }
@@ -200,7 +200,7 @@ int shmc_dict_or(shmc_obj_t *h, shmc_value_t other, shmc_value_t *out)
 		return -EINVAL;
 	if ((rc = mapping_of(other, false, &m, &owned)) != 0)
 		return rc;
-	if ((rc = shmc__dict_snapshot(h->arena, o, &d)) == 0) {
+	if ((rc = shmc__dict_snapshot(shmc__handle_arena(h), o, &d)) == 0) {
 		for (size_t i = 0; rc == 0 && i < m->len; i++) {
 			shmc_value_t k, v;
 			if ((rc = shmc_value_copy(m->e[i].key, &k)) != 0)

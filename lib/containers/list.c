@@ -226,12 +226,14 @@ static void nothing_to_reset(void *p)
 
 int shmc_list_copy(shmc_obj_t *h, shmc_value_t *out)
 {
+	if (out == NULL)
+		return -EINVAL;
 	struct shmc__obj *o;
 	int rc = shmc__resolve(h, SHMC_KIND_LIST, &o);
 	if (rc)
 		return rc;
 	struct copy_ctx c;
-	if ((rc = shmc__obj_snapshot(h->arena, o, copy_fn, copy_reset, &c)) == 0)
+	if ((rc = shmc__obj_snapshot(shmc__handle_arena(h), o, copy_fn, copy_reset, &c)) == 0)
 		*out = c.out;
 	return rc;
 }
@@ -241,7 +243,7 @@ int shmc__list_snapshot(shmc_obj_t *h, shmc__snap_fn fn, void (*reset)(void *ctx
 {
 	struct shmc__obj *o;
 	int rc = shmc__resolve(h, SHMC_KIND_LIST, &o);
-	return rc ? rc : shmc__obj_snapshot(h->arena, o, fn, reset, ctx);
+	return rc ? rc : shmc__obj_snapshot(shmc__handle_arena(h), o, fn, reset, ctx);
 }
 
 static int list_str(shmc_obj_t *h, char **out)
@@ -250,7 +252,7 @@ static int list_str(shmc_obj_t *h, char **out)
 	int rc = shmc_list_copy(h, &v);
 	if (rc)
 		return rc;
-	rc = shmc_value_repr(v, out);
+	rc = shmc__repr_snapshot_str(v, out);
 	shmc_value_free(&v);
 	return rc;
 }
@@ -281,6 +283,8 @@ int shmc_list_new(shmc_arena_t *a, shmc_obj_t **out)
 
 int shmc_list_new_from(shmc_arena_t *a, shmc_value_t items, shmc_obj_t **out)
 {
+	if (out == NULL)
+		return -EINVAL;
 	if (items.type != SHMC_LIST && items.type != SHMC_TUPLE)
 		return items.type == SHMC_ERROR ? (int)items.i : SHMC_ETYPE;
 	shmc_obj_t *h;
@@ -308,6 +312,8 @@ int64_t shmc_list_len(shmc_obj_t *h)
 
 int shmc_list_get(shmc_obj_t *h, int64_t i, shmc_value_t *out)
 {
+	if (out == NULL)
+		return -EINVAL;
 	struct shmc__reader rd;
 	int rc = shmc__reader_enter(h, SHMC_KIND_LIST, &rd);
 	if (rc)
@@ -325,10 +331,10 @@ int shmc_list_set(shmc_obj_t *h, int64_t i, shmc_value_t v)
 	struct shmc__writer w;
 	uint64_t nw, k;
 	int rc = shmc__resolve(h, SHMC_KIND_LIST, &w.o);
-	if (rc || (rc = shmc__word_store(h->arena, v, &nw)) != 0)
+	if (rc || (rc = shmc__word_store(shmc__handle_arena(h), v, &nw)) != 0)
 		return rc;
 	if ((rc = shmc__writer_enter(h, SHMC_KIND_LIST, 0, &w)) != 0) {
-		shmc__word_drop(h->arena, nw);
+		shmc__word_drop(shmc__handle_arena(h), nw);
 		return rc;
 	}
 	struct shmc__list_arr *arr = shmc__list_arr(w.a, w.o);
@@ -343,7 +349,7 @@ int shmc_list_set(shmc_obj_t *h, int64_t i, shmc_value_t v)
 	}
 	shmc__writer_exit(&w);
 	if (rc)
-		shmc__word_drop(h->arena, nw);
+		shmc__word_drop(shmc__handle_arena(h), nw);
 	return rc;
 }
 
@@ -390,10 +396,10 @@ static int insert_value(shmc_obj_t *h, int64_t i, bool append, shmc_value_t v)
 	struct shmc__writer w;
 	uint64_t nw;
 	int rc = shmc__resolve(h, SHMC_KIND_LIST, &w.o);
-	if (rc || (rc = shmc__word_store(h->arena, v, &nw)) != 0)
+	if (rc || (rc = shmc__word_store(shmc__handle_arena(h), v, &nw)) != 0)
 		return rc;
 	if ((rc = shmc__writer_enter(h, SHMC_KIND_LIST, 1, &w)) != 0) {
-		shmc__word_drop(h->arena, nw);
+		shmc__word_drop(shmc__handle_arena(h), nw);
 		return rc;
 	}
 	uint64_t len = shmc__list_len(shmc__list_arr(w.a, w.o)), at = len;
@@ -405,7 +411,7 @@ static int insert_value(shmc_obj_t *h, int64_t i, bool append, shmc_value_t v)
 	rc = insert_words_locked(&w, at, &nw, 1);
 	shmc__writer_exit(&w);
 	if (rc)
-		shmc__word_drop(h->arena, nw);
+		shmc__word_drop(shmc__handle_arena(h), nw);
 	return rc;
 }
 
@@ -524,14 +530,14 @@ int shmc_list_extend(shmc_obj_t *h, shmc_value_t items)
 		rc = -ENOMEM;
 		goto out;
 	}
-	if ((rc = shmc__list_encode(h->arena, src.seq->items, n, ws)) != 0)
+	if ((rc = shmc__list_encode(shmc__handle_arena(h), src.seq->items, n, ws)) != 0)
 		goto out;
 	if ((rc = shmc__writer_enter(h, SHMC_KIND_LIST, 1, &w)) == 0) {
 		rc = insert_words_locked(&w, shmc__list_len(shmc__list_arr(w.a, w.o)), ws, n);
 		shmc__writer_exit(&w);
 	}
 	if (rc)
-		shmc__list_drop_words(h->arena, ws, n);
+		shmc__list_drop_words(shmc__handle_arena(h), ws, n);
 out:
 	shmc__heap_free(ws);
 	shmc_value_free(&src);
@@ -626,7 +632,7 @@ int64_t shmc_list_index(shmc_obj_t *h, shmc_value_t v)
 	if (rc)
 		return rc;
 	struct { shmc_value_t v; uint64_t k; } c = {v, 0};
-	rc = shmc__obj_snapshot(h->arena, o, index_fn, nothing_to_reset, &c);
+	rc = shmc__obj_snapshot(shmc__handle_arena(h), o, index_fn, nothing_to_reset, &c);
 	return rc ? rc : (int64_t)c.k;
 }
 

@@ -245,7 +245,7 @@ int shmc_list_slice_set(shmc_obj_t *h, int64_t start, int64_t stop, int64_t step
 	if (!self && (m = src.seq->len) != 0) {
 		if ((ws = shmc__heap_alloc(m * sizeof(uint64_t))) == NULL)
 			rc = -ENOMEM;
-		else if ((rc = shmc__list_encode(h->arena, src.seq->items, m, ws)) != 0)
+		else if ((rc = shmc__list_encode(shmc__handle_arena(h), src.seq->items, m, ws)) != 0)
 			m = 0; /* nothing left to drop */
 		if (rc)
 			goto free;
@@ -280,7 +280,7 @@ unlock:
 	shmc__writer_exit(&w);
 drop:
 	if (!taken)
-		shmc__list_drop_words(h->arena, ws, m);
+		shmc__list_drop_words(shmc__handle_arena(h), ws, m);
 free:
 	shmc__heap_free(ws);
 	shmc_value_free(&src);

@@ -18,10 +18,10 @@ static int dict_str(shmc_obj_t *h, char **out)
 	struct shmc__obj *o;
 	int rc = dict_of(h, &o);
 	if (rc == 0)
-		rc = shmc__dict_snapshot(h->arena, o, &v);
+		rc = shmc__dict_snapshot(shmc__handle_arena(h), o, &v);
 	if (rc)
 		return rc;
-	rc = shmc_value_repr(v, out);
+	rc = shmc__repr_snapshot_str(v, out);
 	shmc_value_free(&v);
 	return rc;
 }
@@ -50,6 +50,8 @@ int shmc_dict_new(shmc_arena_t *a, shmc_obj_t **out)
 
 int shmc_dict_new_from(shmc_arena_t *a, shmc_value_t entries, shmc_obj_t **out)
 {
+	if (out == NULL)
+		return -EINVAL;
 	if (entries.type != SHMC_DICT)
 		return entries.type == SHMC_ERROR ? (int)entries.i : SHMC_ETYPE;
 	shmc_obj_t *h;
@@ -70,7 +72,7 @@ int64_t shmc_dict_len(shmc_obj_t *h)
 {
 	struct shmc__obj *o;
 	int rc = dict_of(h, &o);
-	return rc ? rc : shmc__dict_len(h->arena, o);
+	return rc ? rc : shmc__dict_len(shmc__handle_arena(h), o);
 }
 
 /* Resolve the handle before the key, so a bad handle reports as such. */
@@ -83,10 +85,12 @@ static int key_for(shmc_obj_t *h, shmc_value_t key, struct shmc__obj **o,
 
 int shmc_dict_get(shmc_obj_t *h, shmc_value_t key, shmc_value_t *out)
 {
+	if (out == NULL)
+		return -EINVAL;
 	struct shmc__key k;
 	struct shmc__obj *o;
 	int rc = key_for(h, key, &o, &k);
-	return rc ? rc : shmc__dict_get(h->arena, o, &k, SHMC_EKEY, out);
+	return rc ? rc : shmc__dict_get(shmc__handle_arena(h), o, &k, SHMC_EKEY, out);
 }
 
 int shmc_dict_set(shmc_obj_t *h, shmc_value_t key, shmc_value_t v)
@@ -94,7 +98,7 @@ int shmc_dict_set(shmc_obj_t *h, shmc_value_t key, shmc_value_t v)
 	struct shmc__key k;
 	struct shmc__obj *o;
 	int rc = key_for(h, key, &o, &k);
-	return rc ? rc : shmc__dict_set(h->arena, o, &k, v);
+	return rc ? rc : shmc__dict_set(shmc__handle_arena(h), o, &k, v);
 }
 
 int shmc_dict_del(shmc_obj_t *h, shmc_value_t key)
@@ -102,7 +106,7 @@ int shmc_dict_del(shmc_obj_t *h, shmc_value_t key)
 	struct shmc__key k;
 	struct shmc__obj *o;
 	int rc = key_for(h, key, &o, &k);
-	return rc ? rc : shmc__dict_remove(h->arena, o, &k, SHMC_EKEY, NULL);
+	return rc ? rc : shmc__dict_remove(shmc__handle_arena(h), o, &k, SHMC_EKEY, NULL);
 }
 
 int shmc_dict_has(shmc_obj_t *h, shmc_value_t key)
@@ -110,7 +114,7 @@ int shmc_dict_has(shmc_obj_t *h, shmc_value_t key)
 	struct shmc__key k;
 	struct shmc__obj *o;
 	int rc = key_for(h, key, &o, &k);
-	return rc ? rc : shmc__dict_has(h->arena, o, &k);
+	return rc ? rc : shmc__dict_has(shmc__handle_arena(h), o, &k);
 }
 
 int shmc_dict_pop(shmc_obj_t *h, shmc_value_t key, shmc_value_t *out)
@@ -120,7 +124,7 @@ int shmc_dict_pop(shmc_obj_t *h, shmc_value_t key, shmc_value_t *out)
 	shmc_value_t v;
 	int rc = key_for(h, key, &o, &k);
 	if (rc == 0)
-		rc = shmc__dict_remove(h->arena, o, &k, SHMC_EKEY, &v);
+		rc = shmc__dict_remove(shmc__handle_arena(h), o, &k, SHMC_EKEY, &v);
 	if (rc == 0) {
 		if (out)
 			*out = v;
@@ -136,14 +140,14 @@ int shmc_dict_setdefault(shmc_obj_t *h, shmc_value_t key, shmc_value_t dflt,
 	struct shmc__key k;
 	struct shmc__obj *o;
 	int rc = key_for(h, key, &o, &k);
-	return rc ? rc : shmc__dict_setdefault(h->arena, o, &k, dflt, out);
+	return rc ? rc : shmc__dict_setdefault(shmc__handle_arena(h), o, &k, dflt, out);
 }
 
 int shmc_dict_clear(shmc_obj_t *h)
 {
 	struct shmc__obj *o;
 	int rc = dict_of(h, &o);
-	return rc ? rc : shmc__dict_clear(h->arena, o);
+	return rc ? rc : shmc__dict_clear(shmc__handle_arena(h), o);
 }
 
 /* Snapshots as lists of keys, values or (key, value) tuples. */
@@ -155,7 +159,7 @@ static int dict_part(shmc_obj_t *h, enum part part, shmc_value_t *out)
 	struct shmc__obj *o;
 	int rc = dict_of(h, &o);
 	if (rc == 0)
-		rc = shmc__dict_snapshot(h->arena, o, &d);
+		rc = shmc__dict_snapshot(shmc__handle_arena(h), o, &d);
 	if (rc)
 		return rc;
 	if ((rc = shmc__seq_new(SHMC_LIST, d.map->len, &l)) == 0) {
@@ -188,24 +192,32 @@ static int dict_part(shmc_obj_t *h, enum part part, shmc_value_t *out)
 
 int shmc_dict_keys(shmc_obj_t *h, shmc_value_t *out)
 {
+	if (out == NULL)
+		return -EINVAL;
 	return dict_part(h, KEYS, out);
 }
 
 int shmc_dict_values(shmc_obj_t *h, shmc_value_t *out)
 {
+	if (out == NULL)
+		return -EINVAL;
 	return dict_part(h, VALUES, out);
 }
 
 int shmc_dict_items(shmc_obj_t *h, shmc_value_t *out)
 {
+	if (out == NULL)
+		return -EINVAL;
 	return dict_part(h, ITEMS, out);
 }
 
 int shmc_dict_copy(shmc_obj_t *h, shmc_value_t *out)
 {
+	if (out == NULL)
+		return -EINVAL;
 	struct shmc__obj *o;
 	int rc = dict_of(h, &o);
-	return rc ? rc : shmc__dict_snapshot(h->arena, o, out);
+	return rc ? rc : shmc__dict_snapshot(shmc__handle_arena(h), o, out);
 }
 
 static int dict_rmw(shmc_obj_t *h, shmc_value_t key, const struct shmc__rmw *op)
@@ -213,7 +225,7 @@ static int dict_rmw(shmc_obj_t *h, shmc_value_t key, const struct shmc__rmw *op)
 	struct shmc__key k;
 	struct shmc__obj *o;
 	int rc = key_for(h, key, &o, &k);
-	return rc ? rc : shmc__dict_rmw(h->arena, o, &k, SHMC_EKEY, op);
+	return rc ? rc : shmc__dict_rmw(shmc__handle_arena(h), o, &k, SHMC_EKEY, op);
 }
 
 int shmc_dict_add(shmc_obj_t *h, shmc_value_t key, shmc_value_t delta,
@@ -252,7 +264,7 @@ int shmc_dict_get_default(shmc_obj_t *h, shmc_value_t key, shmc_value_t dflt,
 		return -EINVAL;
 	if (dflt.type == SHMC_ERROR)
 		return (int)dflt.i;
-	rc = shmc__dict_get(h->arena, o, &k, SHMC_EKEY, out);
+	rc = shmc__dict_get(shmc__handle_arena(h), o, &k, SHMC_EKEY, out);
 	return rc == SHMC_EKEY ? shmc_value_copy(dflt, out) : rc;
 }
 
@@ -267,7 +279,7 @@ int shmc_dict_pop_default(shmc_obj_t *h, shmc_value_t key, shmc_value_t dflt,
 		return rc;
 	if (dflt.type == SHMC_ERROR)
 		return (int)dflt.i;
-	rc = shmc__dict_remove(h->arena, o, &k, SHMC_EKEY, out ? &v : NULL);
+	rc = shmc__dict_remove(shmc__handle_arena(h), o, &k, SHMC_EKEY, out ? &v : NULL);
 	if (rc == SHMC_EKEY)
 		return out ? shmc_value_copy(dflt, out) : 0;
 	if (rc == 0 && out)
@@ -279,5 +291,5 @@ int shmc_dict_popitem(shmc_obj_t *h, shmc_value_t *key, shmc_value_t *val)
 {
 	struct shmc__obj *o;
 	int rc = dict_of(h, &o);
-	return rc ? rc : shmc__dict_popitem(h->arena, o, key, val);
+	return rc ? rc : shmc__dict_popitem(shmc__handle_arena(h), o, key, val);
 }

@@ -27,7 +27,7 @@ static int ns_snapshot(shmc_obj_t *h, shmc_value_t *d)
 {
 	struct shmc__obj *o;
 	int rc = shmc__resolve(h, SHMC_KIND_NAMESPACE, &o);
-	return rc ? rc : shmc__dict_snapshot(h->arena, o, d);
+	return rc ? rc : shmc__dict_snapshot(shmc__handle_arena(h), o, d);
 }
 
 static int cmp_str(const void *x, const void *y)
@@ -110,11 +110,13 @@ int shmc_namespace_set(shmc_obj_t *h, const char *name, shmc_value_t v)
 		return rc;
 	if (shmc__nspriv_is(name))
 		return shmc__nspriv_set(h, name, v);
-	return shmc__dict_set(h->arena, o, &k, v);
+	return shmc__dict_set(shmc__handle_arena(h), o, &k, v);
 }
 
 int shmc_namespace_get(shmc_obj_t *h, const char *name, shmc_value_t *out)
 {
+	if (out == NULL)
+		return -EINVAL;
 	struct shmc__key k;
 	struct shmc__obj *o;
 	int rc = ns_key(h, name, &o, &k);
@@ -122,7 +124,7 @@ int shmc_namespace_get(shmc_obj_t *h, const char *name, shmc_value_t *out)
 		return rc;
 	if (shmc__nspriv_is(name))
 		return shmc__nspriv_get(h, name, out);
-	return shmc__dict_get(h->arena, o, &k, SHMC_EATTR, out);
+	return shmc__dict_get(shmc__handle_arena(h), o, &k, SHMC_EATTR, out);
 }
 
 int shmc_namespace_del(shmc_obj_t *h, const char *name)
@@ -134,7 +136,7 @@ int shmc_namespace_del(shmc_obj_t *h, const char *name)
 		return rc;
 	if (shmc__nspriv_is(name))
 		return shmc__nspriv_del(h, name);
-	return shmc__dict_remove(h->arena, o, &k, SHMC_EATTR, NULL);
+	return shmc__dict_remove(shmc__handle_arena(h), o, &k, SHMC_EATTR, NULL);
 }
 
 int shmc_namespace_has(shmc_obj_t *h, const char *name)
@@ -146,11 +148,13 @@ int shmc_namespace_has(shmc_obj_t *h, const char *name)
 		return rc;
 	if (shmc__nspriv_is(name))
 		return shmc__nspriv_has(h, name);
-	return shmc__dict_has(h->arena, o, &k);
+	return shmc__dict_has(shmc__handle_arena(h), o, &k);
 }
 
 int shmc_namespace_names(shmc_obj_t *h, shmc_value_t *out)
 {
+	if (out == NULL)
+		return -EINVAL;
 	shmc_value_t d, l;
 	int rc = ns_snapshot(h, &d);
 	if (rc)
@@ -190,7 +194,7 @@ static int ns_rmw(shmc_obj_t *h, const char *name, const struct shmc__rmw *op)
 		return rc;
 	if (shmc__nspriv_is(name))
 		return shmc__nspriv_rmw(h, name, op);
-	return shmc__dict_rmw(h->arena, o, &k, SHMC_EATTR, op);
+	return shmc__dict_rmw(shmc__handle_arena(h), o, &k, SHMC_EATTR, op);
 }
 
 int shmc_namespace_add(shmc_obj_t *h, const char *name, shmc_value_t delta,

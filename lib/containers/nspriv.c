@@ -6,8 +6,8 @@
  * other proxy (another process's, or a second one in the same process)
  * sees them, str() does not print them, and they go with the proxy. Here
  * the proxy is the handle: such attributes live in a plain dict on the
- * process-local heap, hung on the handle (objects/obj.h: struct
- * shmc__hlocal) and freed by shmc_obj_release(). A handle made by
+ * process-local heap, hung on the handle's entry (objects/htab.h:
+ * shmc__handle_local) and freed by shmc_obj_release(). A handle made by
  * shmc_obj_dup() or read out of a container starts without any; a forked
  * child has a copy of its parent's, as a forked Python child has a copy of
  * the proxy object.
@@ -28,7 +28,6 @@
 #include "containers/nspriv.h"
 
 struct ns_local {
-	struct shmc__hlocal base;
 	shmc_value_t attrs; /* a plain dict: str -> value */
 };
 
@@ -71,9 +70,9 @@ static void unlock(void)
 	pthread_mutex_unlock(&mu);
 }
 
-static void local_free(struct shmc__hlocal *l)
+static void local_free(void *l)
 {
-	struct ns_local *n = (struct ns_local *)l;
+	struct ns_local *n = l;
 	shmc_value_free(&n->attrs);
 	shmc__heap_free(n);
 }
@@ -81,19 +80,20 @@ static void local_free(struct shmc__hlocal *l)
 /* H's dict (mutex held), made if CREATE; NULL if none (or no memory). */
 static shmc_value_t *attrs_of(shmc_obj_t *h, bool create)
 {
-	struct shmc__hlocal **slot = shmc__obj_local(h);
-	if (*slot == NULL && create) {
-		struct ns_local *n = shmc__heap_alloc(sizeof(*n));
-		if (n == NULL)
+	struct ns_local *n = shmc__handle_local(h);
+	if (n == NULL && create) {
+		if ((n = shmc__heap_alloc(sizeof(*n))) == NULL)
 			return NULL;
 		if (shmc__pmap_new(&n->attrs) != 0) {
 			shmc__heap_free(n);
 			return NULL;
 		}
-		n->base.free = local_free;
-		*slot = &n->base;
+		if (shmc__handle_local_set(h, n, local_free) != 0) {
+			local_free(n);
+			return NULL;
+		}
 	}
-	return *slot ? &((struct ns_local *)*slot)->attrs : NULL;
+	return n ? &n->attrs : NULL;
 }
 
 /* The value of NAME in H's dict (mutex held), or NULL. */

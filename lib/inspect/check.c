@@ -61,9 +61,9 @@ static bool check_header(struct shmc__walk *w)
 				 (unsigned long long)w->a->capacity);
 		return false;
 	}
-	if (ld_relaxed(&h->rec_hwm) > SHMC__MAX_RECS)
+	if (ld_relaxed(&h->rec_hwm) > w->a->nrecs)
 		shmc__walk_error(w, "header: %u epoch records claimed of %u",
-				 ld_relaxed(&h->rec_hwm), SHMC__MAX_RECS);
+				 ld_relaxed(&h->rec_hwm), w->a->nrecs);
 	w->data_off = h->data_off;
 	w->brk = brk;
 	return true;
@@ -74,7 +74,7 @@ static bool check_header(struct shmc__walk *w)
 static void walk_roots(struct shmc__walk *w, bool reap)
 {
 	shmc_arena_t *a = w->a;
-	for (uint32_t s = 0; s < SHMC__MAX_PROCS; s++) {
+	for (uint32_t s = 0; s < a->nprocs; s++) {
 		struct shmc__proc *p = shmc__proc_at(a, s);
 		uint32_t state = ld_acquire(&p->state);
 		if (state == SHMC__PROC_FREE)
@@ -98,12 +98,12 @@ static void walk_roots(struct shmc__walk *w, bool reap)
 		shmc__handles_visit(w, s);
 	}
 	uint32_t hwm = ld_acquire(&a->hdr->rec_hwm);
-	for (uint32_t i = 0; i < hwm && i < SHMC__MAX_RECS; i++) {
+	for (uint32_t i = 0; i < hwm && i < a->nrecs; i++) {
 		struct shmc__rec *r = shmc__rec_at(a, i);
 		uint32_t owner = ld_relaxed(&r->owner);
 		if (owner == 0)
 			continue;
-		if (owner > SHMC__MAX_PROCS)
+		if (owner > a->nprocs)
 			shmc__walk_error(w, "epoch record %u has owner %u", i, owner);
 		shmc__walk_limbo(w, r);
 	}
@@ -128,7 +128,7 @@ static void walk_objects(struct shmc__walk *w)
 			continue;
 		}
 		w->rep->objects++;
-		if (!shmc__walk_block(w, off, sizeof(*o) + k->body_size, k->typeid))
+		if (!shmc__walk_block(w, off, shmc__kind_size(w->a, k), k->typeid))
 			continue;
 		if (w->on_object)
 			w->on_object(w->octx, off);
@@ -537,5 +537,6 @@ int shmc__check_mapping(void *base, uint64_t capacity, int lock_fd,
 	a.fd = -1;
 	a.lock_fd = lock_fd;
 	a.slot = UINT32_MAX;
+	shmc__arena_adopt_limits(&a);
 	return shmc__check_walk(&a, 0, rep, fn, ctx, NULL, NULL);
 }

@@ -36,6 +36,8 @@ void shmc__stats(shmc_arena_t *a, shmc_arena_stats_t *st)
 	}
 	st->nclasses = n < SHMC_STATS_CLASSES ? n : SHMC_STATS_CLASSES;
 	st->lock_recoveries = ld_relaxed(&h->lock_recoveries);
-	for (uint32_t s = 0; s < SHMC__MAX_PROCS; s++)
+	st->max_procs = a->nprocs;
+	st->max_threads = a->nrecs;
+	for (uint32_t s = 0; s < a->nprocs; s++)
 		st->processes += ld_relaxed(&shmc__proc_at(a, s)->state) != SHMC__PROC_FREE;
 }

@@ -60,6 +60,7 @@ int shmc__view_of_mapping(void *base, uint64_t capacity, int lock_fd,
 	v->a.fd = -1;
 	v->a.lock_fd = lock_fd;
 	v->a.slot = UINT32_MAX;
+	shmc__arena_adopt_limits(&v->a);
 	*out = v;
 	return 0;
 }
@@ -105,7 +106,7 @@ int shmc_view_procs(shmc_view_t *v, int (*fn)(void *ctx, const shmc_proc_info_t 
 {
 	if (!view_ok(v) || fn == NULL)
 		return SHMC_EHANDLE;
-	for (uint32_t s = 0; s < SHMC__MAX_PROCS; s++) {
+	for (uint32_t s = 0; s < v->a.nprocs; s++) {
 		struct shmc__proc *p = shmc__proc_at(&v->a, s);
 		if (ld_acquire(&p->state) == SHMC__PROC_FREE)
 			continue;
@@ -321,7 +322,7 @@ static bool fill_info(shmc_arena_t *a, uint64_t off, const struct names *ns,
 	info->lock_slot = -1;
 	if (token) {
 		uint32_t slot = (token & ((1u << SHMC__TOKEN_SLOT_BITS) - 1)) - 1;
-		if (slot < SHMC__MAX_PROCS) {
+		if (slot < a->nprocs) {
 			info->lock_slot = (int)slot;
 			info->lock_pid = ld_relaxed(&shmc__proc_at(a, slot)->pid);
 		}
@@ -524,9 +525,9 @@ static int render_object(shmc_arena_t *a, uint64_t off, bool json, struct shmc__
 		if (kind == SHMC_KIND_NAMESPACE)
 			rc = render_namespace(v, json, sb);
 		else if (json)
-			shmc__json(sb, v);
+			shmc__json_snapshot(sb, v);
 		else
-			shmc__repr(sb, v);
+			shmc__repr_snapshot(sb, v);
 		shmc_value_free(&v);
 	} else { /* other kinds show their proxy form */
 		shmc_obj_t *stub;

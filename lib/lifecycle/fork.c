@@ -24,6 +24,7 @@
 
 #include "memory/epoch.h"
 #include "objects/handle.h"
+#include "objects/htab.h"
 #include "arena/olock.h"
 #include "arena/proc.h"
 #include "lifecycle/lifecycle.h"
@@ -45,6 +46,8 @@ static void attached_unlock(void)
 static void prepare(void)
 {
 	attached_lock();
+	shmc__htab_fork_prepare();
+	shmc__arena_close_lock(); /* no close, no thread exit, half done */
 	for (shmc_arena_t *a = attached; a; a = a->next_attached) {
 		/* No reaper of ours mid-way when the child is copied. */
 		pthread_mutex_lock(&a->reap_mu);
@@ -69,6 +72,8 @@ static void parent(void)
 		pthread_mutex_unlock(&a->mu);
 		pthread_mutex_unlock(&a->reap_mu);
 	}
+	shmc__arena_close_unlock();
+	shmc__htab_fork_done();
 	attached_unlock();
 }
 
@@ -88,12 +93,19 @@ static void child(void)
 			/* The parent could not prepare a slot: this arena is
 			 * unusable here. */
 			a->lock_fd = -1;
-			a->magic = 0;
+			st_relaxed(&a->magic, 0);
 		}
 		a->fork_lock_fd = -1;
 		pthread_mutex_unlock(&a->mu);
 		pthread_mutex_unlock(&a->reap_mu);
 	}
+	shmc__arena_close_unlock();
+	shmc__htab_fork_done();
+	/* Handles of an unusable arena hold nothing here: they end now, so
+	 * that every call on them is SHMC_EHANDLE. */
+	for (shmc_arena_t *a = attached; a; a = a->next_attached)
+		if (!shmc__arena_ok(a))
+			shmc__htab_end_arena(a);
 	attached_unlock();
 }
 

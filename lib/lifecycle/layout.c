@@ -21,7 +21,7 @@ uint64_t shmc__layout_fingerprint(void)
 		offsetof(struct shmc__hdr, committed), offsetof(struct shmc__hdr, classes),
 		sizeof(struct shmc__obj), offsetof(struct shmc__obj, lock),
 		sizeof(struct shmc__olock), SHMC__NCLASSES, SHMC__PAGE, SHMC__SLAB_PAGES,
-		SHMC__MAX_PROCS, SHMC__MAX_RECS, SHMC__W_DELETED, SHMC__MAX_DEPTH,
+		SHMC_MAX_PROCS, SHMC_MAX_THREADS, SHMC__W_DELETED, SHMC__MAX_DEPTH,
 		shmc__class_count(), shmc__class_size(shmc__class_count() - 1),
 		2 /* byte order, value encodings: bump with SHMC__FORMAT_VERSION */
 	};
@@ -33,7 +33,8 @@ uint64_t shmc__layout_fingerprint(void)
 	}
 	/* The kinds of objects, and the size of each one's body. */
 	for (unsigned k = 1; shmc__kind_of(k); k++) {
-		h ^= (uint64_t)k << 32 | shmc__kind_of(k)->body_size;
+		h ^= (uint64_t)k << 32 | shmc__kind_of(k)->body_size << 8 |
+		     shmc__kind_of(k)->per_proc;
 		h *= 0x100000001b3ull;
 		h ^= h >> 29;
 	}

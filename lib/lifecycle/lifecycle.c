@@ -62,15 +62,11 @@ static int attach(shmc_arena_t *a)
 	if (rc)
 		return rc;
 	a->token = shmc__proc_token(a, a->slot);
-	if ((rc = pthread_key_create(&a->rec_key, shmc__epoch_thread_exit)) != 0) {
-		shmc__proc_unlock(a->lock_fd, SHMC__LOCK_BASE + a->slot);
-		return -rc;
-	}
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_mutex_init(&a->reap_mu, NULL);
 	static _Atomic uint64_t serials;
 	a->serial = atomic_fetch_add(&serials, 1) + 1;
-	a->magic = SHMC__ARENA_HANDLE_MAGIC;
+	st_relaxed(&a->magic, SHMC__ARENA_HANDLE_MAGIC);
 	shmc__fork_track(a);
 	/* Whatever dead processes left behind can go now. */
 	shmc__reap_dead(a);
@@ -79,7 +75,7 @@ static int attach(shmc_arena_t *a)
 
 static int init_header(shmc_arena_t *a)
 {
-	struct shmc__geometry g = shmc__arena_geometry(a->capacity);
+	struct shmc__geometry g = shmc__arena_geometry(a->capacity, a->nprocs, a->nrecs);
 	struct shmc__hdr *h = a->hdr;
 	int rc = shmc__arena_reserve(a->fd, 0, g.pagemap_off);
 	if (rc)
@@ -90,8 +86,8 @@ static int init_header(shmc_arena_t *a)
 	h->hdr_size = sizeof(*h);
 	h->fingerprint = shmc__layout_fingerprint();
 	h->capacity = a->capacity;
-	h->nprocs = SHMC__MAX_PROCS;
-	h->nrecs = SHMC__MAX_RECS;
+	h->nprocs = a->nprocs;
+	h->nrecs = a->nrecs;
 	h->procs_off = g.procs_off;
 	h->recs_off = g.recs_off;
 	h->pagemap_off = g.pagemap_off;
@@ -101,6 +97,7 @@ static int init_header(shmc_arena_t *a)
 	st_relaxed(&h->brk, g.data_off);
 	st_relaxed(&h->epoch, 1);
 	st_relaxed(&h->next_id, 1);
+	shmc__arena_set_layout(a, h);
 	shmc__alloc_init(a);
 	if ((rc = shmc__arena_commit(a, g.data_off + 1)) != 0)
 		return rc;
@@ -110,12 +107,23 @@ static int init_header(shmc_arena_t *a)
 	return 0;
 }
 
-static int check_capacity(const shmc_arena_options_t *opts, uint64_t *cap)
+/* The options, checked: capacity, slots and records, which must leave
+ * room for data in the arena. @return 0, -EINVAL */
+static int check_options(const shmc_arena_options_t *opts, shmc_arena_t *a)
 {
 	uint64_t c = opts && opts->capacity ? opts->capacity : SHMC_DEFAULT_CAPACITY;
-	if (c < SHMC_MIN_CAPACITY || c > SHMC__MAX_CAPACITY)
+	unsigned np = opts && opts->max_procs ? opts->max_procs : SHMC_DEFAULT_PROCS;
+	unsigned nr = opts && opts->max_threads ? opts->max_threads : SHMC_DEFAULT_THREADS;
+	if (c < SHMC_MIN_CAPACITY || c > SHMC__MAX_CAPACITY || np > SHMC_MAX_PROCS ||
+	    nr > SHMC_MAX_THREADS)
 		return -EINVAL;
-	*cap = ALIGN_UP(c, SHMC__COMMIT_CHUNK);
+	c = ALIGN_UP(c, SHMC__COMMIT_CHUNK);
+	/* The header, slots, records and page map take at most a quarter. */
+	if (shmc__arena_geometry(c, np, nr).data_off > c / 4)
+		return -EINVAL;
+	a->capacity = c;
+	a->nprocs = np;
+	a->nrecs = nr;
 	return 0;
 }
 
@@ -141,24 +149,24 @@ static int create_on(shmc_arena_t *a, uint64_t capacity)
 int shmc_arena_create_anon(const shmc_arena_options_t *opts, shmc_arena_t **out)
 {
 	shmc__kinds_install();
-	uint64_t cap;
-	int rc = check_capacity(opts, &cap);
-	if (rc)
-		return rc;
 	if (out == NULL)
 		return -EINVAL;
 	shmc_arena_t *a = shmc__arena_handle_new();
 	if (a == NULL)
 		return -ENOMEM;
+	int rc = check_options(opts, a);
+	if (rc)
+		goto fail;
 	a->fd = memfd_create("shmc", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (a->fd < 0) {
 		rc = -errno;
-	} else if ((rc = create_on(a, cap)) == 0) {
+	} else if ((rc = create_on(a, a->capacity)) == 0) {
 		/* Nobody may resize it under the others. */
 		fcntl(a->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
 		*out = a;
 		return 0;
 	}
+fail:
 	shmc__arena_handle_free(a);
 	return rc;
 }
@@ -167,25 +175,26 @@ int shmc_arena_create(const char *name, const shmc_arena_options_t *opts,
 		      shmc_arena_t **out)
 {
 	shmc__kinds_install();
-	uint64_t cap;
-	int rc = check_capacity(opts, &cap);
-	if (rc)
-		return rc;
 	if (out == NULL)
 		return -EINVAL;
 	shmc_arena_t *a = shmc__arena_handle_new();
 	if (a == NULL)
 		return -ENOMEM;
-	if ((rc = shmc__arena_path(name, &a->path)) != 0)
+	int rc = check_options(opts, a);
+	if (rc || (rc = shmc__arena_path(name, &a->path)) != 0)
 		goto fail;
 	unsigned mode = opts && opts->mode ? (opts->mode & 0777) : 0600;
+	if (mode & S_IWOTH) { /* shmc_arena_open would refuse the file */
+		rc = SHMC_EMODE;
+		goto fail;
+	}
 	a->fd = open(a->path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (a->fd < 0) {
 		rc = -errno;
 		goto fail;
 	}
 	fchmod(a->fd, mode); /* not narrowed by the umask: the caller asked */
-	if ((rc = create_on(a, cap)) == 0) {
+	if ((rc = create_on(a, a->capacity)) == 0) {
 		*out = a;
 		return 0;
 	}
@@ -249,6 +258,7 @@ int shmc_arena_open(const char *name, shmc_arena_t **out)
 		rc = a->lock_fd;
 		goto fail;
 	}
+	shmc__arena_set_layout(a, &h);
 	if ((rc = shmc__arena_map(a, cap)) != 0 || (rc = attach(a)) != 0)
 		goto fail;
 	*out = a;
@@ -274,15 +284,19 @@ void shmc_arena_close(shmc_arena_t *a)
 	if (!shmc__arena_ok(a))
 		return;
 	shmc__fork_untrack(a);
+	/* Closed from here on: exiting threads leave its records alone (the
+	 * reap below releases them), and the handle reads as closed. */
+	shmc__arena_close_lock();
+	st_relaxed(&a->magic, 0);
+	shmc__arena_close_unlock();
+	/* Its handles end here: each answers SHMC_EHANDLE from now on, and a
+	 * release of one does nothing. Their references go with the slot. */
+	shmc__htab_end_arena(a);
 	/* Detaching is dying politely: release our slot's handles and epoch
 	 * records as a reaper would, then let go of the slot. */
 	shmc__reap_locked(a, a->slot);
 	shmc__proc_unlock(a->lock_fd, SHMC__LOCK_BASE + a->slot);
-	a->magic = 0;
-	a->serial = 0;
-	memset(&shmc__epoch_tls, 0, sizeof(shmc__epoch_tls));
-	free(pthread_getspecific(a->rec_key));
-	pthread_key_delete(a->rec_key);
+	shmc__epoch_forget(a);
 	pthread_mutex_destroy(&a->mu);
 	pthread_mutex_destroy(&a->reap_mu);
 	shmc__arena_handle_free(a);

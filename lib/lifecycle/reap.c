@@ -41,7 +41,7 @@ int shmc__reap_locked(shmc_arena_t *a, uint32_t slot)
 
 void shmc__reap_if_dead(shmc_arena_t *a, uint32_t slot)
 {
-	if (slot >= SHMC__MAX_PROCS || slot == a->slot)
+	if (slot >= a->nprocs || slot == a->slot)
 		return;
 	struct shmc__proc *p = shmc__proc_at(a, slot);
 	if (ld_acquire(&p->state) == SHMC__PROC_FREE)
@@ -61,7 +61,7 @@ void shmc__reap_if_dead(shmc_arena_t *a, uint32_t slot)
 int shmc__reap_dead(shmc_arena_t *a)
 {
 	int n = 0;
-	for (uint32_t s = 0; s < SHMC__MAX_PROCS; s++) {
+	for (uint32_t s = 0; s < a->nprocs; s++) {
 		struct shmc__proc *p = shmc__proc_at(a, s);
 		if (s == a->slot || ld_acquire(&p->state) == SHMC__PROC_FREE)
 			continue;

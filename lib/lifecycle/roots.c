@@ -29,14 +29,14 @@ static int directory(shmc_arena_t *a, bool create, shmc_obj_t **out)
 		if (rc)
 			return rc;
 		/* The header takes over the handle's reference... */
-		uint64_t zero = 0;
-		shmc__obj_incref(a, d->off);
-		if (atomic_compare_exchange_strong(&a->hdr->roots_off, &zero, d->off)) {
+		uint64_t zero = 0, doff = shmc__handle_off(d);
+		shmc__obj_incref(a, doff);
+		if (atomic_compare_exchange_strong(&a->hdr->roots_off, &zero, doff)) {
 			*out = d;
 			return 0;
 		}
 		/* ...unless another process published its directory first. */
-		shmc__obj_decref(a, d->off);
+		shmc__obj_decref(a, doff);
 		shmc_obj_release(d);
 	}
 }
@@ -44,7 +44,7 @@ static int directory(shmc_arena_t *a, bool create, shmc_obj_t **out)
 /* The directory's object, from a handle that directory() made. */
 static struct shmc__obj *dir_obj(shmc_obj_t *dir)
 {
-	return (struct shmc__obj *)(dir->arena->base + dir->off);
+	return shmc__obj_of(dir);
 }
 
 static int name_key(const char *name, struct shmc__key *k)

@@ -63,13 +63,38 @@ struct shmc__limbo {
 #define STALL_PROBE 256u    /* blocked advances before probing liveness */
 #define REAP_ATTEMPTS 2000u
 
-/* This thread's record per arena lives behind the arena's pthread key. */
+/* This thread's records, one per arena it has used, in a list behind one
+ * pthread key for the whole library (a key per arena would run out of
+ * keys at PTHREAD_KEYS_MAX arenas). An entry names its arena by address
+ * and serial number: a closed arena's entry is stale, pruned when met. */
 struct tls_rec {
 	shmc_arena_t *arena;
+	uint64_t serial;
 	struct shmc__rec *rec;
 	unsigned fork_gen;
 	unsigned stall;
+	struct tls_rec *next;
 };
+
+static pthread_key_t rec_key;
+static pthread_once_t rec_key_once = PTHREAD_ONCE_INIT;
+static int rec_key_err;
+
+static void rec_key_create(void)
+{
+	rec_key_err = pthread_key_create(&rec_key, shmc__epoch_thread_exit);
+}
+
+/* This thread's entry for A, or NULL. */
+static struct tls_rec *tls_find(const shmc_arena_t *a)
+{
+	if (pthread_once(&rec_key_once, rec_key_create) != 0 || rec_key_err)
+		return NULL;
+	for (struct tls_rec *t = pthread_getspecific(rec_key); t; t = t->next)
+		if (t->arena == a && t->serial == a->serial)
+			return t;
+	return NULL;
+}
 
 _Atomic unsigned shmc__epoch_fork_gen;
 _Thread_local struct shmc__epoch_tls_cache shmc__epoch_tls;
@@ -94,13 +119,37 @@ static struct shmc__limbo *limbo_of(shmc_arena_t *a, struct shmc__rec *r)
 
 void shmc__epoch_thread_exit(void *p)
 {
-	struct tls_rec *t = p;
 	memset(&shmc__epoch_tls, 0, sizeof(shmc__epoch_tls));
-	if (t->fork_gen == atomic_load(&shmc__epoch_fork_gen)) {
-		st_release(&t->rec->epoch, 0);
-		st_release(&t->rec->in_use, 0);
+	unsigned gen = atomic_load(&shmc__epoch_fork_gen);
+	for (struct tls_rec *t = p, *next; t; t = next) {
+		next = t->next;
+		/* Only a record of an arena still open, and of this process
+		 * (not one inherited from before a fork): the close lock keeps
+		 * the arena mapped meanwhile. */
+		shmc__arena_close_lock();
+		if (t->fork_gen == gen && shmc__arena_open_locked(t->arena, t->serial)) {
+			st_release(&t->rec->epoch, 0);
+			st_release(&t->rec->in_use, 0);
+		}
+		shmc__arena_close_unlock();
+		free(t);
 	}
-	free(t);
+}
+
+void shmc__epoch_forget(shmc_arena_t *a)
+{
+	memset(&shmc__epoch_tls, 0, sizeof(shmc__epoch_tls));
+	if (pthread_once(&rec_key_once, rec_key_create) != 0 || rec_key_err)
+		return;
+	struct tls_rec *head = pthread_getspecific(rec_key);
+	for (struct tls_rec **pp = &head; *pp; pp = &(*pp)->next)
+		if ((*pp)->arena == a) {
+			struct tls_rec *t = *pp;
+			*pp = t->next;
+			free(t);
+			break;
+		}
+	pthread_setspecific(rec_key, head);
 }
 
 static void hwm_raise(shmc_arena_t *a, uint32_t n)
@@ -115,14 +164,14 @@ static struct shmc__rec *claim_record(shmc_arena_t *a)
 	uint32_t me = a->slot + 1;
 	uint32_t hwm = ld_acquire(&a->hdr->rec_hwm);
 	/* Prefer an idle record of our own process: it may hold limbo. */
-	for (uint32_t i = 0; i < hwm && i < SHMC__MAX_RECS; i++) {
+	for (uint32_t i = 0; i < hwm && i < a->nrecs; i++) {
 		struct shmc__rec *r = shmc__rec_at(a, i);
 		uint32_t zero = 0;
 		if (ld_relaxed(&r->owner) == me &&
 		    atomic_compare_exchange_strong(&r->in_use, &zero, 1))
 			return r;
 	}
-	for (uint32_t i = 0; i < SHMC__MAX_RECS; i++) {
+	for (uint32_t i = 0; i < a->nrecs; i++) {
 		struct shmc__rec *r = shmc__rec_at(a, i);
 		uint32_t zero = 0;
 		if (ld_relaxed(&r->owner) != 0)
@@ -140,31 +189,62 @@ static struct shmc__rec *claim_record(shmc_arena_t *a)
 
 struct shmc__rec *shmc__epoch_rec_slow(shmc_arena_t *a)
 {
-	struct tls_rec *t = pthread_getspecific(a->rec_key);
+	if (pthread_once(&rec_key_once, rec_key_create) != 0 || rec_key_err)
+		return NULL;
+	struct tls_rec *head = pthread_getspecific(rec_key), *t = NULL;
+	/* Find A's entry; drop entries of arenas closed since. */
+	for (struct tls_rec **pp = &head; *pp;) {
+		struct tls_rec *x = *pp;
+		if (x->arena == a && x->serial == a->serial) {
+			t = x;
+			pp = &x->next;
+		} else if (x->arena == a || x->serial != x->arena->serial) {
+			*pp = x->next; /* the arena is closed: a stale entry */
+			free(x);
+		} else {
+			pp = &x->next;
+		}
+	}
 	unsigned gen = atomic_load_explicit(&shmc__epoch_fork_gen, memory_order_relaxed);
 	if (t != NULL && t->fork_gen == gen)
 		goto cache;
+	bool added = false;
 	if (t == NULL) {
-		t = malloc(sizeof(*t));
-		if (t == NULL)
-			return NULL;
+		if ((t = malloc(sizeof(*t))) == NULL)
+			goto fail;
+		t->next = head;
+		head = t;
+		added = true;
 	}
 	t->rec = claim_record(a);
 	if (t->rec == NULL) {
-		free(t);
-		pthread_setspecific(a->rec_key, NULL);
-		return NULL;
+		if (added) {
+			head = t->next;
+			free(t);
+		} else { /* an entry inherited across fork(): useless now */
+			for (struct tls_rec **pp = &head; *pp; pp = &(*pp)->next)
+				if (*pp == t) {
+					*pp = t->next;
+					break;
+				}
+			free(t);
+		}
+		goto fail;
 	}
 	t->arena = a;
+	t->serial = a->serial;
 	t->fork_gen = gen;
 	t->stall = 0;
-	pthread_setspecific(a->rec_key, t);
 cache:
+	pthread_setspecific(rec_key, head);
 	shmc__epoch_tls.arena = a;
 	shmc__epoch_tls.serial = a->serial;
 	shmc__epoch_tls.fork_gen = gen;
 	shmc__epoch_tls.rec = t->rec;
 	return t->rec;
+fail:
+	pthread_setspecific(rec_key, head);
+	return NULL;
 }
 
 static _Atomic int membarrier_state; /* 0 unknown, 1 ready, -1 unavailable */
@@ -200,8 +280,8 @@ static bool try_advance(shmc_arena_t *a, bool may_reap)
 	uint64_t g = atomic_load(&h->epoch);
 	barrier_all_readers(a); /* pairs with enter() */
 	uint32_t hwm = ld_acquire(&h->rec_hwm);
-	if (hwm > SHMC__MAX_RECS)
-		hwm = SHMC__MAX_RECS;
+	if (hwm > a->nrecs)
+		hwm = a->nrecs;
 	for (uint32_t i = 0; i < hwm; i++) {
 		struct shmc__rec *r = shmc__rec_at(a, i);
 		uint64_t w = ld_acquire(&r->epoch);
@@ -209,10 +289,10 @@ static bool try_advance(shmc_arena_t *a, bool may_reap)
 			continue;
 		/* Blocked by a reader of an older epoch. If that keeps
 		 * happening, find out whether the reader is dead. */
-		struct tls_rec *t = pthread_getspecific(a->rec_key);
-		if (may_reap && t && ++t->stall % STALL_PROBE == 0) {
+		struct tls_rec *t = may_reap ? tls_find(a) : NULL;
+		if (t && ++t->stall % STALL_PROBE == 0) {
 			uint32_t owner = ld_relaxed(&r->owner);
-			if (owner >= 1 && owner <= SHMC__MAX_PROCS &&
+			if (owner >= 1 && owner <= a->nprocs &&
 			    !shmc__proc_alive(a, owner - 1) && a->hooks.reap_if_dead)
 				a->hooks.reap_if_dead(a, owner - 1);
 		}
@@ -297,7 +377,7 @@ int64_t shmc__epoch_flush_idle(shmc_arena_t *a)
 	uint32_t me = a->slot + 1;
 	uint32_t hwm = ld_acquire(&a->hdr->rec_hwm);
 	int64_t n = 0;
-	for (uint32_t i = 0; i < hwm && i < SHMC__MAX_RECS; i++) {
+	for (uint32_t i = 0; i < hwm && i < a->nrecs; i++) {
 		struct shmc__rec *r = shmc__rec_at(a, i);
 		uint32_t zero = 0;
 		/* Borrow the record as a new thread would (claim_record): no
@@ -376,8 +456,8 @@ int shmc__epoch_reap_records(shmc_arena_t *a, uint32_t slot)
 {
 	uint32_t owner = slot + 1;
 	uint32_t hwm = ld_acquire(&a->hdr->rec_hwm);
-	if (hwm > SHMC__MAX_RECS)
-		hwm = SHMC__MAX_RECS;
+	if (hwm > a->nrecs)
+		hwm = a->nrecs;
 	uint64_t newest = 0;
 	bool any = false;
 	for (uint32_t i = 0; i < hwm; i++) {

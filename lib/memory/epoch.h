@@ -116,9 +116,15 @@ struct shmc__limbo_visitor {
 int shmc__epoch_limbo_visit(const shmc_arena_t *a, struct shmc__rec *r,
 			    const struct shmc__limbo_visitor *v, void *ctx);
 
-/* The pthread key destructor for a thread's record: it becomes idle, for
- * the next thread of this process to reuse. */
+/* The pthread key destructor for a thread's records (one key for the
+ * library, a list of records behind it): each record of an arena still
+ * open becomes idle, for the next thread of this process to reuse. */
 void shmc__epoch_thread_exit(void *tls);
+
+/* Closing A: forget the calling thread's record of A (the close reaps the
+ * records themselves). Other threads' entries go stale and are dropped
+ * when next met. */
+void shmc__epoch_forget(shmc_arena_t *a);
 
 /* Whether membarrier(2) can serve arenas here: registers this process for
  * MEMBARRIER_CMD_GLOBAL_EXPEDITED (once; again after fork). */

@@ -36,21 +36,13 @@
 static int new_handle(shmc_arena_t *a, uint64_t off, unsigned kind,
 		      shmc_obj_t **out)
 {
-	shmc_obj_t *h = shmc__heap_alloc(sizeof(*h));
-	if (h == NULL)
-		return -ENOMEM;
-	int rc = shmc__handle_add(a, off, &h->hidx);
-	if (rc) {
-		shmc__heap_free(h);
+	uint32_t slot;
+	int rc = shmc__handle_add(a, off, &slot);
+	if (rc)
 		return rc;
-	}
-	h->magic = SHMC__HANDLE_MAGIC;
-	h->kind = kind;
-	h->arena = a;
-	h->off = off;
-	h->local = NULL;
-	*out = h;
-	return 0;
+	if ((rc = shmc__htab_add(a, off, kind, slot, 0, out)) != 0)
+		shmc__handle_remove(a, slot);
+	return rc;
 }
 
 int shmc__obj_create(shmc_arena_t *a, unsigned kind, shmc_obj_t **out)
@@ -58,11 +50,12 @@ int shmc__obj_create(shmc_arena_t *a, unsigned kind, shmc_obj_t **out)
 	const struct shmc__kind *k = shmc__kind_of(kind);
 	SHMC_ASSERT(k != NULL);
 	uint64_t off;
-	int rc = shmc__alloc(a, sizeof(struct shmc__obj) + k->body_size, &off);
+	uint64_t size = shmc__kind_size(a, k);
+	int rc = shmc__alloc(a, size, &off);
 	if (rc)
 		return rc;
 	struct shmc__obj *o = (struct shmc__obj *)(a->base + off);
-	memset(o, 0, sizeof(*o) + k->body_size);
+	memset(o, 0, size);
 	o->kind = (uint16_t)kind;
 	o->id = atomic_fetch_add_explicit(&a->hdr->next_id, 1, memory_order_relaxed);
 	st_relaxed(&o->refs, 1);
@@ -95,17 +88,7 @@ int shmc__obj_stub(shmc_arena_t *a, uint64_t off, shmc_obj_t **out)
 	struct shmc__obj *o = shmc__at(a, off, sizeof(struct shmc__obj), 16);
 	if (o == NULL || o->magic != SHMC__OBJ_MAGIC || !shmc__kind_of(o->kind))
 		return SHMC_ECORRUPT;
-	shmc_obj_t *h = shmc__heap_alloc(sizeof(*h));
-	if (h == NULL)
-		return -ENOMEM;
-	h->magic = SHMC__STUB_MAGIC;
-	h->kind = o->kind;
-	h->arena = a;
-	h->off = off;
-	h->hidx = UINT32_MAX;
-	h->local = NULL;
-	*out = h;
-	return 0;
+	return shmc__htab_add(a, off, o->kind, UINT32_MAX, SHMC__HENT_STUB, out);
 }
 
 /* Reference counts -------------------------------------------------------- */
@@ -246,8 +229,9 @@ int shmc__writer_enter(shmc_obj_t *h, unsigned kind, uint64_t nretire,
 		       struct shmc__writer *w)
 {
 	struct shmc__obj *o;
-	int rc = shmc__resolve(h, kind, &o);
-	return rc ? rc : shmc__writer_begin(h->arena, o, nretire, w);
+	shmc_arena_t *a;
+	int rc = shmc__resolve_in(h, kind, &a, &o);
+	return rc ? rc : shmc__writer_begin(a, o, nretire, w);
 }
 
 /* Snapshots ----------------------------------------------------------------- */
@@ -307,48 +291,41 @@ shmc_kind_t shmc_obj_kind(const shmc_obj_t *h)
 shmc_arena_t *shmc_obj_arena(const shmc_obj_t *h)
 {
 	struct shmc__obj *o;
-	return shmc__resolve(h, 0, &o) == 0 ? h->arena : NULL;
+	shmc_arena_t *a;
+	return shmc__resolve_in(h, 0, &a, &o) == 0 ? a : NULL;
 }
 
 int shmc_obj_dup(shmc_obj_t *h, shmc_obj_t **out)
 {
 	struct shmc__obj *o;
-	int rc = shmc__resolve(h, 0, &o);
+	shmc_arena_t *a;
+	int rc = shmc__resolve_in(h, 0, &a, &o);
 	if (rc)
 		return rc;
-	shmc__obj_incref(h->arena, h->off);
-	if ((rc = new_handle(h->arena, h->off, h->kind, out)) != 0)
-		shmc__obj_decref(h->arena, h->off);
+	if (out == NULL)
+		return -EINVAL;
+	uint64_t off = shmc__off(a, o);
+	shmc__obj_incref(a, off);
+	if ((rc = new_handle(a, off, o->kind, out)) != 0)
+		shmc__obj_decref(a, off);
 	return rc;
 }
 
 void shmc_obj_release(shmc_obj_t *h)
 {
-	if (h && h->magic == SHMC__STUB_MAGIC) {
-		h->magic = 0;
-		shmc__heap_free(h);
+	/* Only the one call that ends the handle's life drops what it held:
+	 * a second release, or one after the arena was closed, finds it
+	 * ended and does nothing. */
+	struct shmc__hview v;
+	if (!shmc__htab_end(h, &v) || v.stub)
 		return;
-	}
-	if (h == NULL || h->magic != SHMC__HANDLE_MAGIC || !shmc__arena_ok(h->arena))
-		return;
-	h->magic = 0;
-	if (h->local)
-		h->local->free(h->local);
-	shmc__handle_remove(h->arena, h->hidx);
-	shmc__obj_decref(h->arena, h->off);
-	shmc__heap_free(h);
-}
-
-static bool names_object(const shmc_obj_t *h)
-{
-	return h && (h->magic == SHMC__HANDLE_MAGIC || h->magic == SHMC__STUB_MAGIC) &&
-	       h->arena;
+	shmc__handle_remove(v.a, v.slot);
+	shmc__obj_decref(v.a, v.off);
 }
 
 bool shmc_obj_same(const shmc_obj_t *a, const shmc_obj_t *b)
 {
-	return names_object(a) && names_object(b) &&
-	       a->arena->base == b->arena->base && a->off == b->off;
+	return shmc__htab_same(a, b);
 }
 
 int shmc_obj_str(shmc_obj_t *h, char **out)
@@ -357,13 +334,22 @@ int shmc_obj_str(shmc_obj_t *h, char **out)
 	int rc = shmc__resolve(h, 0, &o);
 	if (rc)
 		return rc;
-	return shmc__kind_of(o->kind)->str(h, out);
+	if (out == NULL)
+		return -EINVAL;
+	const struct shmc__kind *k = shmc__kind_of(o->kind);
+	return k ? k->str(h, out) : SHMC_ECORRUPT;
 }
 
 int shmc_obj_print(shmc_obj_t *h, FILE *f)
 {
 	char *s;
-	int rc = shmc_obj_str(h, &s);
+	struct shmc__obj *o;
+	int rc = shmc__resolve(h, 0, &o);
+	if (rc)
+		return rc;
+	if (f == NULL)
+		return -EINVAL;
+	rc = shmc_obj_str(h, &s);
 	if (rc)
 		return rc;
 	rc = fprintf(f, "%s\n", s) < 0 ? -EIO : 0;

@@ -12,11 +12,10 @@
 #include "memory/epoch.h"
 #include "arena/olock.h"
 #include "values/value.h"
+#include "objects/htab.h"
 #include "objects/walk.h"
 
 #define SHMC__OBJ_MAGIC 0x4f434d53u    /* "SMCO" */
-#define SHMC__HANDLE_MAGIC 0x4c444e48u /* "HNDL" */
-#define SHMC__STUB_MAGIC 0x42555453u   /* "STUB": names, does not hold */
 
 /*
  * The header of a managed object. `refs` counts the references stored in
@@ -48,6 +47,9 @@ struct shmc__kind {
 	const char *typeid; /* Python's typeid: 'list', 'dict', 'Namespace' */
 	const char *proxy;  /* Python's proxy class: 'ListProxy' */
 	size_t body_size;
+	/* Bytes the body takes per process slot of the arena, after the
+	 * first body_size (a per-process ledger); 0 for most kinds. */
+	size_t per_proc;
 	/* Release everything the object owns, at once: nobody can reach it. */
 	void (*destroy)(shmc_arena_t *a, struct shmc__obj *o);
 	/* After a writer died holding the lock: make the object consistent
@@ -74,6 +76,12 @@ struct shmc__kind {
 	int (*body_walk)(struct shmc__walk *w, uint64_t off);
 };
 
+/* The bytes of an object of kind K in arena A: header and body. */
+static inline uint64_t shmc__kind_size(const shmc_arena_t *a, const struct shmc__kind *k)
+{
+	return sizeof(struct shmc__obj) + k->body_size + (uint64_t)k->per_proc * a->nprocs;
+}
+
 /* The table of kinds. Kinds are registered by the layer above the
  * containers (lifecycle/kinds.c), once, before the first arena is created,
  * opened or mapped; this layer names none of them. */
@@ -88,44 +96,37 @@ const struct shmc__kind *shmc__kind_of_body(const shmc_arena_t *a, uint64_t off)
  * epoch layer calls (arena hooks, arena.h) once no reader can see it. */
 void shmc__obj_dispose(shmc_arena_t *a, uint64_t what);
 
-/* Process-local state that a module keeps on one handle: a namespace's
- * private attributes (containers/nspriv.c). Never shared, never copied to
- * another handle; freed through FREE when the handle is released. */
-struct shmc__hlocal {
-	void (*free)(struct shmc__hlocal *l);
-};
-
-/* A handle: a process-local name for a managed object. */
-struct shmc_obj {
-	uint32_t magic;
-	uint32_t kind;
-	shmc_arena_t *arena;
-	uint64_t off;
-	uint32_t hidx; /* entry in this process's handle table */
-	struct shmc__hlocal *local; /* NULL, or this handle's own state */
-};
-
-/* Where H keeps its process-local state (see struct shmc__hlocal). */
-static inline struct shmc__hlocal **shmc__obj_local(shmc_obj_t *h)
-{
-	return &h->local;
-}
-
-/* Check H and find its object; KIND 0 accepts any kind.
+/* Check handle H and find its object and arena; KIND 0 accepts any kind.
+ * The entry is read once (htab.h), so *A and *OUT belong together; the
+ * object's address was validated when the handle was made, its header is
+ * checked here (the arena may have been scribbled on since).
  * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT */
-static inline int shmc__resolve(const shmc_obj_t *h, unsigned kind,
-				struct shmc__obj **out)
+static inline __attribute__((always_inline)) int
+shmc__resolve_in(const shmc_obj_t *h, unsigned kind, shmc_arena_t **a, struct shmc__obj **out)
 {
-	if (h == NULL || h->magic != SHMC__HANDLE_MAGIC || !shmc__arena_ok(h->arena))
+	struct shmc__obj *o;
+	if (unlikely(!shmc__handle_obj(h, a, &o)))
 		return SHMC_EHANDLE;
-	struct shmc__obj *o = (struct shmc__obj *)shmc__at(
-		h->arena, h->off, sizeof(struct shmc__obj), 16);
-	if (o == NULL || o->magic != SHMC__OBJ_MAGIC)
+	if (unlikely(o->magic != SHMC__OBJ_MAGIC))
 		return SHMC_ECORRUPT;
-	if (kind && o->kind != kind)
+	if (kind && unlikely(o->kind != kind))
 		return SHMC_EKIND;
 	*out = o;
 	return 0;
+}
+
+/* The same without the arena: shmc__handle_arena(h) gives it afterwards,
+ * at the cost of a compare (the pair is remembered per thread). */
+static inline __attribute__((always_inline)) int
+shmc__resolve(const shmc_obj_t *h, unsigned kind, struct shmc__obj **out)
+{
+	shmc_arena_t *a;
+	int rc = shmc__resolve_in(h, kind, &a, out);
+	if (likely(rc == 0)) {
+		shmc__last_resolved.h = h;
+		shmc__last_resolved.a = a;
+	}
+	return rc;
 }
 
 /* Create an object of KIND with a zeroed body, and a handle holding its
@@ -135,7 +136,10 @@ int shmc__obj_create(shmc_arena_t *a, unsigned kind, shmc_obj_t **out);
  * this process has just created, or one an earlier call has resolved. */
 static inline struct shmc__obj *shmc__obj_of(const shmc_obj_t *h)
 {
-	return (struct shmc__obj *)(h->arena->base + h->off);
+	shmc_arena_t *a;
+	struct shmc__obj *o;
+	SHMC_ASSERT(shmc__handle_obj(h, &a, &o));
+	return o;
 }
 
 /* A handle for the object at OFF, taking a new reference if the object is
@@ -165,8 +169,8 @@ static inline int shmc__obj_lock(shmc_arena_t *a, struct shmc__obj *o)
 			st_relaxed(&o->lock.tid, shmc__olock_tid());
 			return 0;
 		}
-		/* Taken, but broken: let go (the slow path would wait for
-		 * this very holder). */
+		/* Taken, but broken: give it back (the slow path would wait
+		 * for ourselves). */
 		shmc__olock_release(&o->lock);
 		return SHMC_ECORRUPT;
 	}
@@ -268,13 +272,12 @@ struct shmc__reader {
 	struct shmc__obj *o;
 	struct shmc__rec *r;
 };
-static inline int shmc__reader_enter(const shmc_obj_t *h, unsigned kind,
+static inline __attribute__((always_inline)) int shmc__reader_enter(const shmc_obj_t *h, unsigned kind,
 				     struct shmc__reader *rd)
 {
-	int rc = shmc__resolve(h, kind, &rd->o);
+	int rc = shmc__resolve_in(h, kind, &rd->a, &rd->o);
 	if (rc)
 		return rc;
-	rd->a = h->arena;
 	if ((rd->r = shmc__rec(rd->a, &rc)) == NULL)
 		return rc;
 	shmc__epoch_enter(rd->a, rd->r);

@@ -278,7 +278,7 @@ int shmc_pool_close(shmc_obj_t *h)
 {
 	struct shmc__obj *p;
 	int rc = shmc__resolve(h, SHMC_KIND_POOL, &p);
-	if (rc || (rc = shmc__pool_lock(h->arena, p)) != 0)
+	if (rc || (rc = shmc__pool_lock(shmc__handle_arena(h), p)) != 0)
 		return rc;
 	struct shmc__pool *b = shmc__pool_body(p);
 	bool changed = ld_relaxed(&b->state) == SHMC__POOL_RUN;
@@ -310,7 +310,7 @@ static bool ended(shmc_arena_t *a, struct shmc__pool *b)
  * and reap the supervisor if it is our child. */
 static int await_end(shmc_obj_t *h, struct shmc__obj *p, int64_t deadline)
 {
-	shmc_arena_t *a = h->arena;
+	shmc_arena_t *a = shmc__handle_arena(h);
 	struct shmc__pool *b = shmc__pool_body(p);
 	for (;;) {
 		uint32_t seen = ld_acquire(&b->gone);
@@ -344,12 +344,12 @@ int shmc_pool_terminate(shmc_obj_t *h)
 {
 	struct shmc__obj *p;
 	int rc = shmc__resolve(h, SHMC_KIND_POOL, &p);
-	if (rc || (rc = shmc__pool_lock(h->arena, p)) != 0)
+	if (rc || (rc = shmc__pool_lock(shmc__handle_arena(h), p)) != 0)
 		return rc;
 	struct shmc__pool *b = shmc__pool_body(p);
 	if (ld_relaxed(&b->state) != SHMC__POOL_TERMINATE) {
 		st_relaxed(&b->state, SHMC__POOL_TERMINATE);
-		shmc__board_cancel_locked(h->arena, p, -ECANCELED);
+		shmc__board_cancel_locked(shmc__handle_arena(h), p, -ECANCELED);
 	}
 	shmc__pool_unlock(p);
 	shmc__pool_bump(&b->work);
@@ -368,7 +368,7 @@ int shmc_pool_join(shmc_obj_t *h, double timeout)
 	struct shmc__pool *b = shmc__pool_body(p);
 	if (ld_acquire(&b->state) == SHMC__POOL_RUN)
 		return SHMC_ERUNNING;
-	if (one_of_ours(h->arena, b))
+	if (one_of_ours(shmc__handle_arena(h), b))
 		return -EDEADLK;
 	return await_end(h, p, deadline);
 }
@@ -379,7 +379,7 @@ int shmc__pool_pids(shmc_obj_t *h, int32_t *sup, int32_t *pids, int n)
 	int rc = shmc__resolve(h, SHMC_KIND_POOL, &p);
 	if (rc)
 		return rc;
-	shmc_arena_t *a = h->arena;
+	shmc_arena_t *a = shmc__handle_arena(h);
 	struct shmc__pool *b = shmc__pool_body(p);
 	uint32_t t = ld_acquire(&b->sup_token);
 	*sup = t && shmc__token_alive(a, t) ? (int32_t)ld_relaxed(&b->sup_pid) : 0;

@@ -255,7 +255,7 @@ static int set_task(shmc_obj_t *ph, struct shmc__pool *pb, struct shmc__job *j,
 	if (rc)
 		return rc;
 	j->fn_kind = SHMC__FN_NAME;
-	return shmc__word_store(ph->arena, shmc_strn(task.name, len), &j->name_word);
+	return shmc__word_store(shmc__handle_arena(ph), shmc_strn(task.name, len), &j->name_word);
 }
 
 /* Chunks of Python's default size: about four per worker. */
@@ -296,7 +296,7 @@ static int submit(shmc_obj_t *ph, unsigned mode, bool star, shmc_task_t task,
 		cs = 1;
 	else if (cs == 0)
 		cs = default_chunksize(n, pb->nworkers);
-	shmc_arena_t *a = ph->arena;
+	shmc_arena_t *a = shmc__handle_arena(ph);
 	shmc_obj_t *jh;
 	unsigned kind = mode == SHMC__JOB_IMAP || mode == SHMC__JOB_IMAP_UNORDERED
 				? SHMC_KIND_ITERATOR
@@ -538,7 +538,7 @@ static int resolve_result(shmc_obj_t *h, struct wait_ctx *w)
 	int rc = shmc__resolve(h, SHMC_KIND_ASYNC_RESULT, &w->jo);
 	if (rc)
 		return rc;
-	w->a = h->arena;
+	w->a = shmc__handle_arena(h);
 	if (shmc__job_at(w->a, shmc__off(w->a, w->jo)) == NULL)
 		return SHMC_ECORRUPT;
 	w->j = shmc__job_body(w->jo);
@@ -705,7 +705,7 @@ int shmc_iterator_next(shmc_obj_t *h, double timeout, shmc_value_t *out)
 		return rc;
 	if (out == NULL)
 		return -EINVAL;
-	w.a = h->arena;
+	w.a = shmc__handle_arena(h);
 	if (shmc__job_at(w.a, shmc__off(w.a, w.jo)) == NULL)
 		return SHMC_ECORRUPT;
 	w.j = shmc__job_body(w.jo);

@@ -244,7 +244,7 @@ _Noreturn void shmc__pool_supervise(shmc_obj_t *h, const shmc_pool_options_t *op
 	if (shmc__resolve(h, SHMC_KIND_POOL, &p) != 0)
 		_exit(STARTUP); /* this process got no slot in the arena */
 	S.h = h;
-	S.a = h->arena;
+	S.a = shmc__handle_arena(h);
 	S.p = p;
 	S.b = shmc__pool_body(p);
 	S.opts = *opts;

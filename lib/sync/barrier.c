@@ -272,7 +272,7 @@ static int change_epoch(shmc_obj_t *h, bool broken)
 {
 	struct shmc__obj *o;
 	int rc = shmc__resolve(h, SHMC_KIND_BARRIER, &o);
-	if (rc || (rc = shmc__obj_lock(h->arena, o)) != 0)
+	if (rc || (rc = shmc__obj_lock(shmc__handle_arena(h), o)) != 0)
 		return rc;
 	struct barrier_body *b = body(o);
 	publish_epoch_locked(b, next_epoch(ld_relaxed(&b->st), false, broken));
@@ -409,7 +409,7 @@ int shmc_barrier_set_action(shmc_obj_t *h, shmc_barrier_action_fn action, void *
 		return rc;
 	if (action == NULL || !(body(o)->flags & HAS_ACTION))
 		return -EINVAL;
-	return shmc__baction_set(h->arena, o, action, ctx);
+	return shmc__baction_set(shmc__handle_arena(h), o, action, ctx);
 }
 
 int shmc_barrier_wait(shmc_obj_t *h, double timeout)
@@ -426,7 +426,7 @@ int shmc_barrier_wait(shmc_obj_t *h, double timeout)
 		deadline = shmc__now_ns() + dflt;
 	else if ((rc = shmc__deadline(timeout, &deadline)) != 0)
 		return rc;
-	return barrier_wait(h->arena, o, deadline);
+	return barrier_wait(shmc__handle_arena(h), o, deadline);
 }
 
 int shmc_barrier_abort(shmc_obj_t *h)

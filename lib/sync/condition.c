@@ -12,7 +12,9 @@
  *
  * A waiter cell, one per wait() call, allocated by the waiter:
  *
- *   state       WAITING, then NOTIFIED: the futex word its owner sleeps on
+ *   state       WAITING, then NOTIFIED: the futex word its owner sleeps on;
+ *               ABANDONED when its owner could not take the condition's
+ *               lock again to unlink it (the next holder frees it)
  *   token       the waiting process
  *   next_off    the next cell, or 0
  *
@@ -54,6 +56,7 @@
 #define CELL_MAGIC 0x4c4c4543u /* "CELL" */
 #define WAITING 1u
 #define NOTIFIED 2u
+#define ABANDONED 3u
 /* Bound on list walks: more cells than this means a cycle. */
 #define MAX_CELLS ((uint64_t)1 << 24)
 
@@ -155,7 +158,13 @@ static int notify_locked(shmc_arena_t *a, struct cond_body *b, int n)
 		if (c == NULL)
 			break;
 		off = ld_relaxed(&c->next_off);
-		if (ld_relaxed(&c->state) != WAITING) {
+		uint32_t st = ld_relaxed(&c->state);
+		if (st == ABANDONED) { /* its waiter is gone: ours to free */
+			unlink_locked(a, b, prev, c);
+			shmc__free(a, shmc__off(a, c));
+			continue;
+		}
+		if (st != WAITING) {
 			prev = c;
 			continue;
 		}
@@ -186,7 +195,8 @@ static void sweep_dead_locked(shmc_arena_t *a, struct cond_body *b)
 			break;
 		off = ld_relaxed(&c->next_off);
 		uint32_t t = ld_relaxed(&c->token);
-		if (t != a->token && !shmc__token_alive(a, t)) {
+		if (ld_relaxed(&c->state) == ABANDONED ||
+		    (t != a->token && !shmc__token_alive(a, t))) {
 			lost += ld_relaxed(&c->state) == NOTIFIED;
 			unlink_locked(a, b, prev, c);
 			shmc__free(a, shmc__off(a, c));
@@ -285,6 +295,9 @@ static int cond_wait(shmc_arena_t *a, struct shmc__obj *o, int64_t deadline)
 				unlink_locked(a, b, prev, c);
 			shmc__obj_unlock(o);
 			shmc__free(a, off);
+		} else {
+			/* Release: the next holder of the lock frees it. */
+			st_release(&c->state, ABANDONED);
 		}
 		return rc;
 	}
@@ -303,6 +316,11 @@ static int cond_wait(shmc_arena_t *a, struct shmc__obj *o, int64_t deadline)
 			unlink_locked(a, b, prev, c);
 		shmc__obj_unlock(o);
 		shmc__free(a, off);
+	} else {
+		/* We cannot unlink our cell: leave it to the next holder of
+		 * the lock to free (release: pairs with its relaxed load under
+		 * the lock, which the lock's acquire orders). */
+		st_release(&c->state, ABANDONED);
 	}
 	rc = shmc__lock_acquire_restore(a, l, saved);
 	if (rc)
@@ -380,13 +398,13 @@ static int cond_str(shmc_obj_t *h, char **out)
 	int rc = shmc__resolve(h, SHMC_KIND_CONDITION, &o);
 	if (rc)
 		return rc;
-	struct shmc__obj *l = user_lock(h->arena, o);
+	struct shmc__obj *l = user_lock(shmc__handle_arena(h), o);
 	if (l == NULL)
 		return SHMC_ECORRUPT;
 	struct shmc__sbuf sb = {0};
 	char buf[32];
 	shmc__sb_puts(&sb, "<Condition(");
-	shmc__lock_str(h->arena, l, &sb);
+	shmc__lock_str(shmc__handle_arena(h), l, &sb);
 	snprintf(buf, sizeof(buf), ", %llu)>",
 		 (unsigned long long)ld_relaxed(&body(o)->nwaiters));
 	shmc__sb_puts(&sb, buf);
@@ -438,15 +456,17 @@ int shmc_condition_new(shmc_arena_t *a, shmc_obj_t *lock, shmc_obj_t **out)
 
 int shmc_condition_lock(shmc_obj_t *h, shmc_obj_t **out)
 {
+	if (out == NULL)
+		return -EINVAL;
 	struct shmc__obj *o;
 	int rc = shmc__resolve(h, SHMC_KIND_CONDITION, &o);
 	if (rc)
 		return rc;
-	if (user_lock(h->arena, o) == NULL)
+	if (user_lock(shmc__handle_arena(h), o) == NULL)
 		return SHMC_ECORRUPT;
 	/* The condition's reference keeps the lock alive while we wrap it. */
 	uint64_t lw = ld_relaxed(&body(o)->lock_word);
-	return shmc__obj_wrap(h->arena, shmc__w_ref_off(lw), out);
+	return shmc__obj_wrap(shmc__handle_arena(h), shmc__w_ref_off(lw), out);
 }
 
 static int resolve_cond(shmc_obj_t *h, struct shmc__obj **o, struct shmc__obj **l)
@@ -454,7 +474,7 @@ static int resolve_cond(shmc_obj_t *h, struct shmc__obj **o, struct shmc__obj **
 	int rc = shmc__resolve(h, SHMC_KIND_CONDITION, o);
 	if (rc)
 		return rc;
-	if ((*l = user_lock(h->arena, *o)) == NULL)
+	if ((*l = user_lock(shmc__handle_arena(h), *o)) == NULL)
 		return SHMC_ECORRUPT;
 	return 0;
 }
@@ -466,14 +486,14 @@ int shmc_condition_acquire(shmc_obj_t *h, double timeout)
 	int rc = resolve_cond(h, &o, &l);
 	if (rc || (rc = shmc__deadline(timeout, &deadline)) != 0)
 		return rc;
-	return shmc__lock_acquire(h->arena, l, deadline);
+	return shmc__lock_acquire(shmc__handle_arena(h), l, deadline);
 }
 
 int shmc_condition_release(shmc_obj_t *h)
 {
 	struct shmc__obj *o, *l;
 	int rc = resolve_cond(h, &o, &l);
-	return rc ? rc : shmc__lock_release(h->arena, l);
+	return rc ? rc : shmc__lock_release(shmc__handle_arena(h), l);
 }
 
 int shmc_condition_wait(shmc_obj_t *h, double timeout)
@@ -483,7 +503,7 @@ int shmc_condition_wait(shmc_obj_t *h, double timeout)
 	int rc = resolve_cond(h, &o, &l);
 	if (rc || (rc = shmc__deadline(timeout, &deadline)) != 0)
 		return rc;
-	return cond_wait(h->arena, o, deadline);
+	return cond_wait(shmc__handle_arena(h), o, deadline);
 }
 
 int shmc_condition_wait_for(shmc_obj_t *h, shmc_pred_fn pred, void *ctx, double timeout)
@@ -495,13 +515,13 @@ int shmc_condition_wait_for(shmc_obj_t *h, shmc_pred_fn pred, void *ctx, double 
 		return rc;
 	if (pred == NULL)
 		return -EINVAL;
-	if (!shmc__lock_mine(h->arena, l))
+	if (!shmc__lock_mine(shmc__handle_arena(h), l))
 		return SHMC_ENOTHELD;
 	bool owner_died = false;
 	while (!pred(ctx)) {
 		if (shmc__expired(deadline))
 			return owner_died ? SHMC_EOWNERDEAD : -ETIMEDOUT;
-		rc = cond_wait(h->arena, o, deadline);
+		rc = cond_wait(shmc__handle_arena(h), o, deadline);
 		if (rc == SHMC_EOWNERDEAD)
 			owner_died = true;
 		else if (rc != 0 && rc != -ETIMEDOUT)
@@ -516,15 +536,15 @@ static int notify(shmc_obj_t *h, int n)
 	int rc = resolve_cond(h, &o, &l);
 	if (rc)
 		return rc;
-	if (!shmc__lock_mine(h->arena, l))
+	if (!shmc__lock_mine(shmc__handle_arena(h), l))
 		return SHMC_ENOTHELD;
 	if (n <= 0 || ld_acquire(&body(o)->head_off) == 0)
 		return 0;
-	if ((rc = shmc__obj_lock(h->arena, o)) != 0)
+	if ((rc = shmc__obj_lock(shmc__handle_arena(h), o)) != 0)
 		return rc;
 	/* Waking happens with the list locked, so that no cell is freed by
 	 * its owner while we wake it. */
-	rc = notify_locked(h->arena, body(o), n);
+	rc = notify_locked(shmc__handle_arena(h), body(o), n);
 	shmc__obj_unlock(o);
 	return rc;
 }

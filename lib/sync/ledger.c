@@ -48,7 +48,7 @@ int shmc__ledger_reap_locked(shmc_arena_t *a, atomic_u64 *led,
 			     shmc__ledger_fn fn, void *ctx)
 {
 	int n = 0;
-	for (uint32_t s = 0; s < SHMC__MAX_PROCS; s++) {
+	for (uint32_t s = 0; s < a->nprocs; s++) {
 		uint64_t e = ld_relaxed(&led[s]);
 		if (!entry_dead(a, s, e))
 			continue;
@@ -61,16 +61,17 @@ int shmc__ledger_reap_locked(shmc_arena_t *a, atomic_u64 *led,
 
 bool shmc__ledger_has_dead(shmc_arena_t *a, atomic_u64 *led)
 {
-	for (uint32_t s = 0; s < SHMC__MAX_PROCS; s++)
+	for (uint32_t s = 0; s < a->nprocs; s++)
 		if (entry_dead(a, s, ld_relaxed(&led[s])))
 			return true;
 	return false;
 }
 
-void shmc__ledger_sums(atomic_u64 *led, uint64_t *held, uint64_t *waiting)
+void shmc__ledger_sums(shmc_arena_t *a, atomic_u64 *led, uint64_t *held,
+		       uint64_t *waiting)
 {
 	uint64_t h = 0, w = 0;
-	for (uint32_t s = 0; s < SHMC__MAX_PROCS; s++) {
+	for (uint32_t s = 0; s < a->nprocs; s++) {
 		uint64_t e = ld_relaxed(&led[s]);
 		h += shmc__led_held(e);
 		w += shmc__led_waiting(e);

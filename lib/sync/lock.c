@@ -215,7 +215,7 @@ static int lock_str(shmc_obj_t *h, char **out)
 	if (rc)
 		return rc;
 	struct shmc__sbuf sb = {0};
-	shmc__lock_str(h->arena, o, &sb);
+	shmc__lock_str(shmc__handle_arena(h), o, &sb);
 	return shmc__sb_finish(&sb, out);
 }
 
@@ -276,7 +276,7 @@ int shmc_lock_acquire(shmc_obj_t *h, double timeout)
 	int rc = resolve_lock(h, &o);
 	if (rc || (rc = shmc__deadline(timeout, &deadline)) != 0)
 		return rc;
-	return shmc__lock_acquire(h->arena, o, deadline);
+	return shmc__lock_acquire(shmc__handle_arena(h), o, deadline);
 }
 
 int shmc__lock_release(shmc_arena_t *a, struct shmc__obj *l)
@@ -299,5 +299,5 @@ int shmc_lock_release(shmc_obj_t *h)
 {
 	struct shmc__obj *o;
 	int rc = resolve_lock(h, &o);
-	return rc ? rc : shmc__lock_release(h->arena, o);
+	return rc ? rc : shmc__lock_release(shmc__handle_arena(h), o);
 }

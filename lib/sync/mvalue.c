@@ -160,10 +160,10 @@ int shmc_mvalue_set(shmc_obj_t *h, shmc_value_t v)
 	struct shmc__writer w;
 	uint64_t vw;
 	int rc = shmc__resolve(h, SHMC_KIND_MVALUE, &o);
-	if (rc || (rc = shmc__word_store(h->arena, v, &vw)) != 0)
+	if (rc || (rc = shmc__word_store(shmc__handle_arena(h), v, &vw)) != 0)
 		return rc;
-	if ((rc = shmc__writer_begin(h->arena, o, 1, &w)) != 0) {
-		shmc__word_drop(h->arena, vw);
+	if ((rc = shmc__writer_begin(shmc__handle_arena(h), o, 1, &w)) != 0) {
+		shmc__word_drop(shmc__handle_arena(h), vw);
 		return rc;
 	}
 	struct mvalue_body *b = body(o);

@@ -390,6 +390,8 @@ int shmc_cvalue_new(shmc_arena_t *a, char typecode, shmc_value_t v, shmc_obj_t *
 
 int shmc_cvalue_get(shmc_obj_t *h, shmc_value_t *out)
 {
+	if (out == NULL)
+		return -EINVAL;
 	struct num_body *b;
 	const struct tinfo *t;
 	int rc = num_resolve(h, &b, &t);
@@ -470,7 +472,7 @@ static int array_resolve(shmc_obj_t *h, struct array_body **b, const struct tinf
 	*b = array_body(o);
 	if ((*t = tinfo_of((*b)->code)) == NULL)
 		return SHMC_ECORRUPT;
-	*data = array_data(h->arena, *b, *t);
+	*data = array_data(shmc__handle_arena(h), *b, *t);
 	if (*data == NULL && (*b)->len)
 		return SHMC_ECORRUPT;
 	return 0;
@@ -610,6 +612,8 @@ static int elem_at(shmc_obj_t *h, int64_t i, const struct tinfo **t, void **p)
 
 int shmc_array_get(shmc_obj_t *h, int64_t i, shmc_value_t *out)
 {
+	if (out == NULL)
+		return -EINVAL;
 	const struct tinfo *t;
 	void *p;
 	int rc = elem_at(h, i, &t, &p);
@@ -649,6 +653,8 @@ int shmc_array_cas(shmc_obj_t *h, int64_t i, shmc_value_t expected, shmc_value_t
 
 int shmc_array_copy(shmc_obj_t *h, shmc_value_t *out)
 {
+	if (out == NULL)
+		return -EINVAL;
 	struct array_body *b;
 	const struct tinfo *t;
 	unsigned char *data;

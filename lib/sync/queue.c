@@ -85,7 +85,7 @@ struct queue_body {
 	atomic_u32 sleepers;
 	atomic_u64 unfinished;
 	atomic_u64 credit;
-	atomic_u64 ledger[SHMC__MAX_PROCS];
+	atomic_u64 ledger[]; /* a->nprocs entries (kind.per_proc) */
 };
 
 static inline struct queue_body *body(struct shmc__obj *o)
@@ -169,11 +169,11 @@ static void dead_fn(void *ctx, uint64_t held, uint32_t waiting)
 }
 
 /* Recompute what is derived (lock held). */
-static void recount_locked(struct shmc__obj *o)
+static void recount_locked(shmc_arena_t *a, struct shmc__obj *o)
 {
 	struct queue_body *b = body(o);
 	uint64_t held, waiting, head = ld_relaxed(&b->head), tail = ld_relaxed(&b->tail);
-	shmc__ledger_sums(b->ledger, &held, &waiting);
+	shmc__ledger_sums(a, b->ledger, &held, &waiting);
 	st_relaxed(&b->sleepers, (uint32_t)(waiting > UINT32_MAX ? UINT32_MAX : waiting));
 	if (o->kind != SHMC_KIND_JOINABLE_QUEUE)
 		return;
@@ -188,7 +188,7 @@ static int repair(shmc_arena_t *a, struct shmc__obj *o)
 	struct queue_body *b = body(o);
 	if (!ring_sound(a, b, ld_relaxed(&b->head), ld_relaxed(&b->tail)))
 		return SHMC_ECORRUPT;
-	recount_locked(o);
+	recount_locked(a, o);
 	/* Sleepers may have missed a wake-up: their naps end soon. */
 	return 0;
 }
@@ -377,15 +377,17 @@ static int get_attempt(void *ctx, atomic_u64 *mine, bool expired)
 	if (r == NULL)
 		return SHMC_ECORRUPT;
 	x->w = ld_relaxed(&r->item[head & (r->cap - 1)]);
-	/* Decoded first: failing here changes nothing. */
-	int rc = shmc__word_load(x->a, x->w, x->out);
+	/* Decoded first: failing here changes nothing (*out included). */
+	shmc_value_t v;
+	int rc = shmc__word_load(x->a, x->w, &v);
 	if (rc)
 		return rc;
 	uint64_t e = ld_relaxed(mine);
 	if (x->d.joinable && shmc__led_held(e) == SHMC__LEDGER_HELD_MASK) {
-		shmc_value_free(x->out);
+		shmc_value_free(&v);
 		return -EOVERFLOW;
 	}
+	*x->out = v;
 	/* One store takes the item. */
 	st_release(&b->head, head + 1);
 	if (x->d.joinable)
@@ -454,7 +456,7 @@ static int task_done(shmc_arena_t *a, struct shmc__obj *o)
 		/* Another process's task (Python does not say whose), the
 		 * lowest slot first; or one not taken yet. */
 		uint32_t s;
-		for (s = 0; s < SHMC__MAX_PROCS; s++) {
+		for (s = 0; s < a->nprocs; s++) {
 			uint64_t x = ld_relaxed(&b->ledger[s]);
 			if (shmc__led_held(x)) {
 				shmc__led_put(&b->ledger[s], shmc__led_gen(x),
@@ -462,7 +464,7 @@ static int task_done(shmc_arena_t *a, struct shmc__obj *o)
 				break;
 			}
 		}
-		if (s == SHMC__MAX_PROCS)
+		if (s == a->nprocs)
 			st_relaxed(&b->credit, ld_relaxed(&b->credit) + 1);
 	}
 	atomic_store(&b->unfinished, u - 1);
@@ -535,7 +537,7 @@ static void walk(struct shmc__walk *w, struct shmc__obj *o)
 				 (unsigned long long)(tail - head),
 				 (unsigned long long)b->maxsize);
 	uint64_t held, waiting;
-	shmc__ledger_sums(b->ledger, &held, &waiting);
+	shmc__ledger_sums(a, b->ledger, &held, &waiting);
 	if (ld_relaxed(&b->credit) > tail - head + held)
 		shmc__walk_error(w, "queue %#llx: %llu tasks done ahead of %llu",
 				 (unsigned long long)shmc__off(a, o),
@@ -567,6 +569,7 @@ const struct shmc__kind shmc__queue_kind = {
 	.typeid = "Queue",
 	.proxy = "AutoProxy[Queue]",
 	.body_size = sizeof(struct queue_body),
+	.per_proc = sizeof(atomic_u64),
 	.destroy = destroy,
 	.repair = repair,
 	.str = queue_str,
@@ -577,6 +580,7 @@ const struct shmc__kind shmc__joinable_queue_kind = {
 	.typeid = "JoinableQueue",
 	.proxy = "AutoProxy[JoinableQueue]",
 	.body_size = sizeof(struct queue_body),
+	.per_proc = sizeof(atomic_u64),
 	.destroy = destroy,
 	.repair = repair,
 	.str = queue_str,
@@ -625,7 +629,7 @@ int shmc_queue_put(shmc_obj_t *h, shmc_value_t v, double timeout)
 	int rc = resolve_queue(h, &o);
 	if (rc || (rc = shmc__deadline(timeout, &deadline)) != 0)
 		return rc;
-	return queue_put(h->arena, o, v, deadline);
+	return queue_put(shmc__handle_arena(h), o, v, deadline);
 }
 
 int shmc_queue_put_nowait(shmc_obj_t *h, shmc_value_t v)
@@ -642,7 +646,7 @@ int shmc_queue_get(shmc_obj_t *h, double timeout, shmc_value_t *out)
 		return rc;
 	if (out == NULL)
 		return -EINVAL;
-	return queue_get(h->arena, o, deadline, out);
+	return queue_get(shmc__handle_arena(h), o, deadline, out);
 }
 
 int shmc_queue_get_nowait(shmc_obj_t *h, shmc_value_t *out)
@@ -680,7 +684,7 @@ int shmc_queue_task_done(shmc_obj_t *h)
 {
 	struct shmc__obj *o;
 	int rc = shmc__resolve(h, SHMC_KIND_JOINABLE_QUEUE, &o);
-	return rc ? rc : task_done(h->arena, o);
+	return rc ? rc : task_done(shmc__handle_arena(h), o);
 }
 
 int shmc_queue_join(shmc_obj_t *h, double timeout)
@@ -690,7 +694,7 @@ int shmc_queue_join(shmc_obj_t *h, double timeout)
 	int rc = shmc__resolve(h, SHMC_KIND_JOINABLE_QUEUE, &o);
 	if (rc || (rc = shmc__deadline(timeout, &deadline)) != 0)
 		return rc;
-	return join(h->arena, o, deadline);
+	return join(shmc__handle_arena(h), o, deadline);
 }
 
 int64_t shmc__queue_sleepers(shmc_obj_t *h)

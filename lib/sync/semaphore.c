@@ -52,7 +52,7 @@ struct sem_body {
 	atomic_u64 total;
 	uint64_t initial;
 	uint64_t pad_;
-	atomic_u64 ledger[SHMC__MAX_PROCS];
+	atomic_u64 ledger[]; /* a->nprocs entries (kind.per_proc) */
 };
 
 static inline struct sem_body *body(struct shmc__obj *o)
@@ -81,23 +81,22 @@ static void reclaim_fn(void *ctx, uint64_t held, uint32_t waiting)
 	r->permits += held;
 }
 
-static void repair_derived(struct sem_body *b)
+static void repair_derived(shmc_arena_t *a, struct sem_body *b)
 {
 	uint64_t held, waiting, total = ld_relaxed(&b->total);
-	shmc__ledger_sums(b->ledger, &held, &waiting);
+	shmc__ledger_sums(a, b->ledger, &held, &waiting);
 	st_relaxed(&b->value, (uint32_t)(total > held ? total - held : 0));
 	st_relaxed(&b->sleepers, (uint32_t)waiting);
 }
 
 static int repair(shmc_arena_t *a, struct shmc__obj *o)
 {
-	(void)a;
 	struct sem_body *b = body(o);
 	uint64_t held, waiting;
-	shmc__ledger_sums(b->ledger, &held, &waiting);
+	shmc__ledger_sums(a, b->ledger, &held, &waiting);
 	if (ld_relaxed(&b->total) > UINT32_MAX || held > ld_relaxed(&b->total))
 		return SHMC_ECORRUPT;
-	repair_derived(b);
+	repair_derived(a, b);
 	return 0;
 }
 
@@ -207,7 +206,7 @@ static int sem_release(shmc_arena_t *a, struct shmc__obj *o)
 	} else {
 		/* Count it against another holder, the lowest slot first. */
 		uint32_t s;
-		for (s = 0; s < SHMC__MAX_PROCS; s++) {
+		for (s = 0; s < a->nprocs; s++) {
 			uint64_t x = ld_relaxed(&b->ledger[s]);
 			if (shmc__led_held(x)) {
 				shmc__led_put(&b->ledger[s], shmc__led_gen(x),
@@ -215,7 +214,7 @@ static int sem_release(shmc_arena_t *a, struct shmc__obj *o)
 				break;
 			}
 		}
-		if (s == SHMC__MAX_PROCS) {
+		if (s == a->nprocs) {
 			uint64_t t = ld_relaxed(&b->total);
 			if (t >= UINT32_MAX) {
 				rc = -EOVERFLOW;
@@ -264,7 +263,7 @@ static void walk(struct shmc__walk *w, struct shmc__obj *o)
 {
 	struct sem_body *b = body(o);
 	uint64_t held, waiting, total = ld_relaxed(&b->total);
-	shmc__ledger_sums(b->ledger, &held, &waiting);
+	shmc__ledger_sums(shmc__walk_arena(w), b->ledger, &held, &waiting);
 	/* A process killed mid-way may have lost a permit in flight (repaired
 	 * by the next lock holder); it can never have made one up. */
 	if (held > total || ld_relaxed(&b->value) > total - held)
@@ -278,6 +277,7 @@ const struct shmc__kind shmc__semaphore_kind = {
 	.typeid = "Semaphore",
 	.proxy = "AcquirerProxy",
 	.body_size = sizeof(struct sem_body),
+	.per_proc = sizeof(atomic_u64),
 	.destroy = destroy,
 	.repair = repair,
 	.str = sem_str,
@@ -288,6 +288,7 @@ const struct shmc__kind shmc__bounded_semaphore_kind = {
 	.typeid = "BoundedSemaphore",
 	.proxy = "AcquirerProxy",
 	.body_size = sizeof(struct sem_body),
+	.per_proc = sizeof(atomic_u64),
 	.destroy = destroy,
 	.repair = repair,
 	.str = sem_str,
@@ -339,14 +340,14 @@ int shmc_semaphore_acquire(shmc_obj_t *h, double timeout)
 	int rc = resolve_sem(h, &o);
 	if (rc || (rc = shmc__deadline(timeout, &deadline)) != 0)
 		return rc;
-	return sem_acquire(h->arena, o, deadline);
+	return sem_acquire(shmc__handle_arena(h), o, deadline);
 }
 
 int shmc_semaphore_release(shmc_obj_t *h)
 {
 	struct shmc__obj *o;
 	int rc = resolve_sem(h, &o);
-	return rc ? rc : sem_release(h->arena, o);
+	return rc ? rc : sem_release(shmc__handle_arena(h), o);
 }
 
 int64_t shmc_semaphore_value(shmc_obj_t *h)

@@ -159,7 +159,8 @@ int shmc__ledger_reap_locked(shmc_arena_t *a, atomic_u64 *led,
 bool shmc__ledger_has_dead(shmc_arena_t *a, atomic_u64 *led);
 
 /* Sums over all entries (for repair and checks). */
-void shmc__ledger_sums(atomic_u64 *led, uint64_t *held, uint64_t *waiting);
+void shmc__ledger_sums(shmc_arena_t *a, atomic_u64 *led, uint64_t *held,
+		       uint64_t *waiting);
 
 /* Register or unregister one sleeping thread of this process in its entry
  * MINE and in the total SLEEPERS (lock held). Registration fails (false)

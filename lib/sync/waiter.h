@@ -65,7 +65,7 @@ int shmc__waiter_sleep(const struct shmc__sleep *s, void *ctx, int64_t deadline)
  */
 struct shmc__waiter {
 	shmc_arena_t *a;
-	atomic_u64 *ledger;   /* the object's ledger (SHMC__MAX_PROCS entries) */
+	atomic_u64 *ledger;   /* the object's ledger (a->nprocs entries) */
 	atomic_u32 *sleepers; /* the object's count of registered sleepers */
 	atomic_u32 *word;     /* the futex word sleepers sleep on */
 	bool probe_early;

@@ -192,6 +192,8 @@ int shmc__py_hash(shmc_value_t v, int depth, int64_t *out)
 		*out = text_hash(v.opq->data, v.opq->len, SHMC__SEED_OPAQUE);
 		return 0;
 	case SHMC_TUPLE:
+		if (shmc__too_deep(depth))
+			return SHMC_EDEPTH;
 		return py_hash_tuple(v.seq, depth, out);
 	case SHMC_FROZENSET: /* the members' hashes are kept: bound nesting */
 		if (depth + v.set->depth > SHMC__MAX_DEPTH)

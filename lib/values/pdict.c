@@ -65,7 +65,7 @@ shmc_value_t *shmc_pdict_get(shmc_value_t d, shmc_value_t key)
 int shmc_pdict_set(shmc_value_t *d, shmc_value_t key, shmc_value_t val)
 {
 	uint64_t h;
-	int rc = SHMC_ETYPE;
+	int rc = d ? SHMC_ETYPE : -EINVAL;
 	shmc_value_t k, v;
 	if (d == NULL || d->type != SHMC_DICT || !d->owned)
 		goto fail;
@@ -127,7 +127,7 @@ int shmc_pdict_del(shmc_value_t *d, shmc_value_t key)
 {
 	uint64_t h;
 	if (d == NULL || d->type != SHMC_DICT || !d->owned)
-		return SHMC_ETYPE;
+		return d ? SHMC_ETYPE : -EINVAL;
 	int rc = shmc__value_hash(key, &h);
 	if (rc)
 		return rc;

@@ -273,8 +273,11 @@ void shmc__repr_proxy(struct shmc__sbuf *sb, const shmc_obj_t *h)
 {
 	struct shmc__obj *o = NULL;
 	const struct shmc__kind *k = NULL;
-	if (h && h->magic == SHMC__STUB_MAGIC)
-		k = shmc__kind_of(h->kind); /* as it was when the stub was made */
+	struct shmc__hview hv;
+	if (!shmc__handle_read(h, &hv))
+		k = NULL;
+	else if (hv.stub)
+		k = shmc__kind_of(hv.kind); /* as it was when the stub was made */
 	else if (shmc__resolve(h, 0, &o) == 0)
 		k = shmc__kind_of(o->kind);
 	if (k == NULL) {
@@ -285,7 +288,7 @@ void shmc__repr_proxy(struct shmc__sbuf *sb, const shmc_obj_t *h)
 	 * every process, wherever each maps the arena. */
 	char buf[160];
 	snprintf(buf, sizeof(buf), "<%s object, typeid '%s' at %#llx>", k->proxy,
-		 k->typeid, (unsigned long long)h->off);
+		 k->typeid, (unsigned long long)hv.off);
 	shmc__sb_puts(sb, buf);
 }
 
@@ -311,12 +314,44 @@ static void repr_set(struct shmc__sbuf *sb, shmc_value_t v, int depth)
 	shmc__sb_puts(sb, frozen ? "})" : "}");
 }
 
+/* The first error of SB, if none yet. */
+static void sb_fail(struct shmc__sbuf *sb, int err)
+{
+	sb->err = sb->err ? sb->err : err;
+}
+
+/* Whether V cannot be printed at DEPTH: a container too deep, or a str or
+ * bytes view of NULL (SB then holds the error). */
+static bool unprintable(struct shmc__sbuf *sb, shmc_value_t v, int depth)
+{
+	switch (v.type) {
+	case SHMC_TUPLE:
+	case SHMC_LIST:
+	case SHMC_DICT:
+	case SHMC_SET:
+	case SHMC_FROZENSET:
+		if (shmc__too_deep(depth)) {
+			sb_fail(sb, SHMC_EDEPTH);
+			return true;
+		}
+		return false;
+	case SHMC_STR:
+	case SHMC_BYTES:
+	case SHMC_BYTEARRAY:
+		if (v.len && v.str == NULL) {
+			sb_fail(sb, -EINVAL);
+			return true;
+		}
+		return false;
+	default:
+		return false;
+	}
+}
+
 static void repr_depth(struct shmc__sbuf *sb, shmc_value_t v, int depth)
 {
-	if (depth > SHMC__MAX_DEPTH) {
-		sb->err = sb->err ? sb->err : SHMC_EDEPTH;
+	if (unprintable(sb, v, depth))
 		return;
-	}
 	char buf[32];
 	switch (v.type) {
 	case SHMC_NONE:
@@ -393,8 +428,24 @@ void shmc__repr(struct shmc__sbuf *sb, shmc_value_t v)
 	repr_depth(sb, v, 0);
 }
 
+/* A snapshot's items sit one level deeper than they were stored: start
+ * one level up, so that each may nest as deep as a stored value. */
+void shmc__repr_snapshot(struct shmc__sbuf *sb, shmc_value_t v)
+{
+	repr_depth(sb, v, -1);
+}
+
+int shmc__repr_snapshot_str(shmc_value_t v, char **out)
+{
+	struct shmc__sbuf sb = {0};
+	shmc__repr_snapshot(&sb, v);
+	return shmc__sb_finish(&sb, out);
+}
+
 int shmc_value_repr(shmc_value_t v, char **out)
 {
+	if (out == NULL)
+		return -EINVAL;
 	struct shmc__sbuf sb = {0};
 	shmc__repr(&sb, v);
 	return shmc__sb_finish(&sb, out);
@@ -404,6 +455,10 @@ int shmc_value_str(shmc_value_t v, char **out)
 {
 	if (v.type != SHMC_STR)
 		return shmc_value_repr(v, out);
+	if (out == NULL)
+		return -EINVAL;
+	if (v.len && v.str == NULL)
+		return -EINVAL;
 	struct shmc__sbuf sb = {0};
 	shmc__sb_putn(&sb, v.str, v.len);
 	return shmc__sb_finish(&sb, out);
@@ -412,6 +467,8 @@ int shmc_value_str(shmc_value_t v, char **out)
 int shmc_value_print(shmc_value_t v, FILE *f)
 {
 	char *s;
+	if (f == NULL)
+		return -EINVAL;
 	int rc = shmc_value_str(v, &s);
 	if (rc)
 		return rc;
@@ -426,6 +483,8 @@ int shmc_obj_repr(const shmc_obj_t *h, char **out)
 	int rc = shmc__resolve(h, 0, &o);
 	if (rc)
 		return rc;
+	if (out == NULL)
+		return -EINVAL;
 	struct shmc__sbuf sb = {0};
 	shmc__repr_proxy(&sb, h);
 	return shmc__sb_finish(&sb, out);
@@ -492,10 +551,8 @@ static void json_set(struct shmc__sbuf *sb, shmc_value_t v, int depth)
 static void json_depth(struct shmc__sbuf *sb, shmc_value_t v, int depth)
 {
 	char buf[64];
-	if (depth > SHMC__MAX_DEPTH) {
-		sb->err = sb->err ? sb->err : SHMC_EDEPTH;
+	if (unprintable(sb, v, depth))
 		return;
-	}
 	switch (v.type) {
 	case SHMC_NONE:
 		shmc__sb_puts(sb, "null");
@@ -561,10 +618,14 @@ static void json_depth(struct shmc__sbuf *sb, shmc_value_t v, int depth)
 		break;
 	}
 	case SHMC_REF: {
-		const shmc_obj_t *h = v.ref;
-		const struct shmc__kind *k = shmc__kind_of(h->kind);
+		struct shmc__hview hv;
+		const struct shmc__kind *k = NULL;
+		if (shmc__handle_read(v.ref, &hv))
+			k = shmc__kind_of(hv.kind);
+		else
+			hv.off = 0;
 		snprintf(buf, sizeof(buf), "{\"ref\": \"%#llx\", \"typeid\": ",
-			 (unsigned long long)h->off);
+			 (unsigned long long)hv.off);
 		shmc__sb_puts(sb, buf);
 		json_str(sb, k ? k->typeid : "?", strlen(k ? k->typeid : "?"));
 		shmc__sb_putc(sb, '}');
@@ -605,4 +666,9 @@ static void json_depth(struct shmc__sbuf *sb, shmc_value_t v, int depth)
 void shmc__json(struct shmc__sbuf *sb, shmc_value_t v)
 {
 	json_depth(sb, v, 0);
+}
+
+void shmc__json_snapshot(struct shmc__sbuf *sb, shmc_value_t v)
+{
+	json_depth(sb, v, -1);
 }

@@ -13,6 +13,11 @@
 
 /* Python's repr() of V appended to SB. */
 void shmc__repr(struct shmc__sbuf *sb, shmc_value_t v);
+/* The same for V, a private copy of a managed list's or dict's items (a
+ * snapshot), whose items may each nest as deep as a stored value: one
+ * level more than a plain value may. The second returns a new string. */
+void shmc__repr_snapshot(struct shmc__sbuf *sb, shmc_value_t v);
+int shmc__repr_snapshot_str(shmc_value_t v, char **out);
 /* Python's repr() of a float: shortest round-trip digits. */
 void shmc__repr_float(struct shmc__sbuf *sb, double f);
 /* Python's repr() of str text (quoted, escaped). */
@@ -26,6 +31,8 @@ void shmc__repr_bytes(struct shmc__sbuf *sb, const char *s, size_t n);
  * {"set": [...]} and {"frozenset": [...]} (iteration order), opaque values
  * as {"opaque": "hex", "repr": "..."}. */
 void shmc__json(struct shmc__sbuf *sb, shmc_value_t v);
+/* The JSON of a snapshot (see shmc__repr_snapshot). */
+void shmc__json_snapshot(struct shmc__sbuf *sb, shmc_value_t v);
 /* The proxy form: <ListProxy object, typeid 'list' at 0x...>. */
 void shmc__repr_proxy(struct shmc__sbuf *sb, const shmc_obj_t *h);
 

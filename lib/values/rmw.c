@@ -128,6 +128,10 @@ int shmc__rmw_locked(struct shmc__writer *w, atomic_u64 *slot,
 			shmc_value_free(&next);
 		return 0;
 	case SHMC__RMW_CAS:
+		/* DESIRED is checked first, as Value's and Array's are: a
+		 * malformed one fails whatever the comparison says. */
+		if ((rc = shmc__word_check(a, op->desired)) != 0)
+			return rc;
 		if (!shmc__word_eq(a, old, op->arg))
 			return 0;
 		if ((rc = shmc__word_store(a, op->desired, &nw)) != 0 ||

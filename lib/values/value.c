@@ -118,7 +118,7 @@ void shmc_value_free(shmc_value_t *v)
 	*v = shmc_none();
 }
 
-int shmc_value_copy(shmc_value_t v, shmc_value_t *out)
+static int copy_depth(shmc_value_t v, int depth, shmc_value_t *out)
 {
 	shmc_value_t c;
 	int rc = 0;
@@ -126,6 +126,8 @@ int shmc_value_copy(shmc_value_t v, shmc_value_t *out)
 	case SHMC_STR:
 	case SHMC_BYTES:
 	case SHMC_BYTEARRAY:
+		if (v.len && v.str == NULL) /* a view of nothing */
+			return -EINVAL;
 		rc = shmc__str_copy(v.type, v.str, v.len, &c);
 		break;
 	case SHMC_BIGINT:
@@ -145,10 +147,12 @@ int shmc_value_copy(shmc_value_t v, shmc_value_t *out)
 		break;
 	case SHMC_TUPLE:
 	case SHMC_LIST:
+		if (shmc__too_deep(depth))
+			return SHMC_EDEPTH;
 		rc = shmc__seq_new(v.type, v.seq->len, &c);
 		for (size_t i = 0; rc == 0 && i < v.seq->len; i++) {
 			shmc_value_t item;
-			rc = shmc_value_copy(v.seq->items[i], &item);
+			rc = copy_depth(v.seq->items[i], depth + 1, &item);
 			if (rc == 0)
 				shmc__seq_push(&c, item);
 			else
@@ -156,12 +160,14 @@ int shmc_value_copy(shmc_value_t v, shmc_value_t *out)
 		}
 		break;
 	case SHMC_DICT:
+		if (shmc__too_deep(depth))
+			return SHMC_EDEPTH;
 		rc = shmc__pmap_new(&c);
 		for (size_t i = 0; rc == 0 && i < v.map->len; i++) {
 			shmc_value_t k, val;
-			rc = shmc_value_copy(v.map->e[i].key, &k);
+			rc = copy_depth(v.map->e[i].key, depth + 1, &k);
 			if (rc == 0) {
-				rc = shmc_value_copy(v.map->e[i].val, &val);
+				rc = copy_depth(v.map->e[i].val, depth + 1, &val);
 				if (rc)
 					shmc_value_free(&k);
 			}
@@ -186,6 +192,13 @@ int shmc_value_copy(shmc_value_t v, shmc_value_t *out)
 	if (rc == 0)
 		*out = c;
 	return rc;
+}
+
+int shmc_value_copy(shmc_value_t v, shmc_value_t *out)
+{
+	if (out == NULL)
+		return -EINVAL;
+	return copy_depth(v, 0, out);
 }
 
 int shmc__value_take(shmc_value_t v, shmc_value_t *out)
@@ -284,7 +297,7 @@ int shmc_plist_append(shmc_value_t *l, shmc_value_t item)
 	shmc_value_t taken;
 	if (l == NULL || l->type != SHMC_LIST || !l->owned) {
 		shmc_value_free(&item);
-		return SHMC_ETYPE;
+		return l ? SHMC_ETYPE : -EINVAL;
 	}
 	struct shmc_seq *s = l->seq;
 	if (s->len == s->cap) {
@@ -310,7 +323,7 @@ int shmc_plist_set(shmc_value_t *l, int64_t i, shmc_value_t item)
 	shmc_value_t taken;
 	if (l == NULL || l->type != SHMC_LIST || !l->owned) {
 		shmc_value_free(&item);
-		return SHMC_ETYPE;
+		return l ? SHMC_ETYPE : -EINVAL;
 	}
 	shmc_value_t *slot = shmc_seq_at(*l, i);
 	if (slot == NULL) {

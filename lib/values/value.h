@@ -10,7 +10,16 @@
 
 #include "shmc.h"
 
-#define SHMC__MAX_DEPTH 512 /* nesting of plain values */
+/* A plain value nests at most SHMC__MAX_DEPTH containers (tuples, lists,
+ * dicts) one inside the other: [[1]] nests 2. Every reader and writer of
+ * values applies the same test to each container it meets, DEPTH being the
+ * number of containers around it, so that what may be stored may also be
+ * copied, compared, printed, checked and viewed, and nothing more. */
+#define SHMC__MAX_DEPTH 512
+static inline bool shmc__too_deep(int depth)
+{
+	return depth >= SHMC__MAX_DEPTH;
+}
 
 /* A tuple or plain list. */
 struct shmc_seq {

@@ -269,9 +269,10 @@ static int decode(struct dec *d, int depth, shmc_value_t *out)
 		return decode_set(d, t, depth, out);
 	case SHMC__T_TUPLE:
 	case SHMC__T_LIST:
-		return decode_seq(d, t, depth, out);
+		/* Never stored so deep (shmc__too_deep): corrupt. */
+		return shmc__too_deep(depth) ? SHMC_ECORRUPT : decode_seq(d, t, depth, out);
 	case SHMC__T_DICT:
-		return decode_dict(d, depth, out);
+		return shmc__too_deep(depth) ? SHMC_ECORRUPT : decode_dict(d, depth, out);
 	case SHMC__T_REF:
 		return decode_ref(d, out);
 	default:

@@ -101,6 +101,8 @@ static int measure(shmc_arena_t *a, shmc_value_t v, int depth, uint64_t *size,
 	}
 	case SHMC_TUPLE:
 	case SHMC_LIST:
+		if (shmc__too_deep(depth))
+			return SHMC_EDEPTH;
 		*size += 9;
 		for (size_t i = 0; i < v.seq->len; i++) {
 			shmc_value_t item = v.seq->items[i];
@@ -114,6 +116,8 @@ static int measure(shmc_arena_t *a, shmc_value_t v, int depth, uint64_t *size,
 		}
 		return 0;
 	case SHMC_DICT:
+		if (shmc__too_deep(depth))
+			return SHMC_EDEPTH;
 		*size += 9;
 		for (size_t i = 0; i < v.map->len; i++) {
 			int rc = measure(a, v.map->e[i].key, depth + 1, size, nrefs);
@@ -125,10 +129,11 @@ static int measure(shmc_arena_t *a, shmc_value_t v, int depth, uint64_t *size,
 		return 0;
 	case SHMC_REF: {
 		struct shmc__obj *o;
-		int rc = shmc__resolve(v.ref, 0, &o);
+		shmc_arena_t *ra;
+		int rc = shmc__resolve_in(v.ref, 0, &ra, &o);
 		if (rc)
 			return rc;
-		if (v.ref->arena != a)
+		if (ra != a)
 			return SHMC_EARENA;
 		*size += 9;
 		(*nrefs)++;
@@ -224,26 +229,40 @@ static unsigned char *emit(shmc_arena_t *a, shmc_value_t v, unsigned char *p)
 			p = emit(a, v.map->e[i].val, p);
 		}
 		return p;
-	case SHMC_REF:
-		shmc__obj_incref(a, v.ref->off);
+	case SHMC_REF: {
+		/* Measured: a live handle of this arena. */
+		uint64_t off = shmc__handle_off(v.ref);
+		shmc__obj_incref(a, off);
 		*p++ = SHMC__T_REF;
-		return put_u64(p, v.ref->off);
+		return put_u64(p, off);
+	}
 	default:
 		SHMC_ASSERT(!"emit: unmeasured type");
 	}
+}
+
+int shmc__word_check(shmc_arena_t *a, shmc_value_t v)
+{
+	if (shmc__word_immediate(v))
+		return 0;
+	uint64_t size = 0;
+	uint32_t nrefs = 0;
+	return measure(a, v, 0, &size, &nrefs);
 }
 
 int shmc__word_store_slow(shmc_arena_t *a, shmc_value_t v, uint64_t *w)
 {
 	if (v.type == SHMC_REF) { /* a reference needs no block */
 		struct shmc__obj *o;
-		int rc = shmc__resolve(v.ref, 0, &o);
+		shmc_arena_t *ra;
+		int rc = shmc__resolve_in(v.ref, 0, &ra, &o);
 		if (rc)
 			return rc;
-		if (v.ref->arena != a)
+		if (ra != a)
 			return SHMC_EARENA;
-		shmc__obj_incref(a, v.ref->off);
-		*w = v.ref->off | 3;
+		uint64_t off = shmc__off(a, o);
+		shmc__obj_incref(a, off);
+		*w = off | 3;
 		return 0;
 	}
 	uint64_t size = 0;
@@ -311,6 +330,8 @@ static bool visit_refs(struct shmc__vcursor *c, int depth,
 	case SHMC__T_DICT:
 	case SHMC__T_SET:
 	case SHMC__T_FROZENSET:
+		if (shmc__too_deep(depth)) /* never stored so deep */
+			return false;
 		if (!shmc__vcursor_u64(c, &x) || x > (uint64_t)(c->end - c->p))
 			return false; /* each item takes at least a byte */
 		if (t == SHMC__T_DICT)

@@ -75,6 +75,11 @@ static inline int shmc__word_store(shmc_arena_t *a, shmc_value_t v, uint64_t *w)
 	return shmc__word_store_slow(a, v, w);
 }
 
+/* Whether V could be stored in A, without storing it: the checks of
+ * shmc__word_store, no allocation. @return 0 or what storing would return
+ * (but SHMC_EFULL) */
+int shmc__word_check(shmc_arena_t *a, shmc_value_t v);
+
 /* Decode word W into a private value. Inside an epoch section (or with the
  * object locked). @return 0, -ENOMEM, SHMC_ECORRUPT */
 int shmc__word_load(shmc_arena_t *a, uint64_t w, shmc_value_t *out);

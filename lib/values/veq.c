@@ -35,7 +35,10 @@
  *   - managed objects by identity: two handles by shmc_obj_same, a stream's
  *     reference and a handle by the object's offset in the arena being
  *     read;
- *   - anything nested deeper than SHMC__MAX_DEPTH is unequal.
+ *   - a container nested deeper than SHMC__MAX_DEPTH allows
+ *     (shmc__too_deep) is unequal to anything;
+ *   - a str or bytes view of NULL with a non-zero length is malformed:
+ *     unequal to anything.
  *
  * A stream is untrusted (venc.c): every length is checked against what is
  * left of the block, and a malformed item compares unequal. Nothing here
@@ -309,10 +312,13 @@ static bool refs_eq(const struct reader *x, const struct head *hx,
 		return shmc_obj_same(hx->u.ref, hy->u.ref);
 	if (!x->v && !y->v) /* two streams */
 		return x->a->base == y->a->base && hx->u.off == hy->u.off;
-	/* A stream's reference: the object at OFF of the arena being read. */
+	/* A stream's reference: the object at OFF of the arena being read,
+	 * which a handle names only if it is of that arena (attachment). */
 	const shmc_obj_t *h = x->v ? hx->u.ref : hy->u.ref;
 	uint64_t off = x->v ? hy->u.off : hx->u.off;
-	return h && h->off == off;
+	shmc_arena_t *a = x->v ? y->a : x->a;
+	struct shmc__hview hv;
+	return shmc__handle_read(h, &hv) && hv.a == a && hv.off == off;
 }
 
 /* Two private dicts, order-insensitive. */
@@ -393,7 +399,9 @@ static inline enum verdict judge(const struct head *hx, const struct head *hy)
 	case SHMC_STR:
 	case SHMC_BYTES:
 	case SHMC_OPAQUE:
-		return hx->n == hy->n && (hx->n == 0 || memcmp(hx->u.s, hy->u.s, hx->n) == 0)
+		return hx->n == hy->n &&
+				       (hx->n == 0 || (hx->u.s && hy->u.s &&
+						       memcmp(hx->u.s, hy->u.s, hx->n) == 0))
 			       ? EQUAL
 			       : UNEQUAL;
 	case SHMC_TUPLE:
@@ -446,9 +454,11 @@ static bool finish(const struct reader *x, const struct head *hx,
 static bool eq(struct reader x, struct reader y, int depth)
 {
 	struct head hx, hy;
-	if (depth > SHMC__MAX_DEPTH || !read_head(&x, &hx) || !read_head(&y, &hy))
+	if (!read_head(&x, &hx) || !read_head(&y, &hy))
 		return false;
 	enum verdict vd = judge(&hx, &hy);
+	if ((vd == ITEMS || vd == DICTS) && shmc__too_deep(depth))
+		return false;
 	return vd == EQUAL || (vd != UNEQUAL && finish(&x, &hx, &y, &hy, vd, depth));
 }
 

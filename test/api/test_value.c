@@ -539,10 +539,10 @@ Test(value, plist_append_and_set)
 	ASSERT_ERR(shmc_plist_append(&t, shmc_int(2)), SHMC_ETYPE);
 	ASSERT_ERR(shmc_plist_append(&d, shmc_int(2)), SHMC_ETYPE);
 	ASSERT_ERR(shmc_plist_append(&n, shmc_str("x")), SHMC_ETYPE);
-	ASSERT_ERR(shmc_plist_append(NULL, shmc_int(2)), SHMC_ETYPE);
+	ASSERT_ERR(shmc_plist_append(NULL, shmc_int(2)), -EINVAL);
 	ASSERT_ERR(shmc_plist_set(&t, 0, shmc_int(2)), SHMC_ETYPE);
 	ASSERT_ERR(shmc_plist_set(&d, 0, shmc_int(2)), SHMC_ETYPE);
-	ASSERT_ERR(shmc_plist_set(NULL, 0, shmc_int(2)), SHMC_ETYPE);
+	ASSERT_ERR(shmc_plist_set(NULL, 0, shmc_int(2)), -EINVAL);
 	expect_repr(t, "(1,)");
 	cr_assert(n.type == SHMC_INT && n.i == 5);
 	/* The refused item was taken over all the same (an owned one is
@@ -612,9 +612,9 @@ Test(value, pdict_set_get_del_entry)
 	/* Only a plain dict will do. */
 	shmc_value_t l = shmc_plist_of(1, shmc_int(1));
 	ASSERT_ERR(shmc_pdict_set(&l, shmc_int(1), shmc_int(2)), SHMC_ETYPE);
-	ASSERT_ERR(shmc_pdict_set(NULL, shmc_int(1), shmc_int(2)), SHMC_ETYPE);
+	ASSERT_ERR(shmc_pdict_set(NULL, shmc_int(1), shmc_int(2)), -EINVAL);
 	ASSERT_ERR(shmc_pdict_del(&l, shmc_int(1)), SHMC_ETYPE);
-	ASSERT_ERR(shmc_pdict_del(NULL, shmc_int(1)), SHMC_ETYPE);
+	ASSERT_ERR(shmc_pdict_del(NULL, shmc_int(1)), -EINVAL);
 	ASSERT_ERR(shmc_pdict_entry(l, 0, &ek, &ev), SHMC_ETYPE);
 	ASSERT_ERR(shmc_pdict_entry(shmc_int(1), 0, &ek, &ev), SHMC_ETYPE);
 	cr_assert_null(shmc_pdict_get(l, shmc_int(1)));

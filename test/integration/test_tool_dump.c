@@ -158,7 +158,7 @@ Test(tools, dump_shows_other_kinds_as_proxies, .init = named_setup, .fini = name
 	shmc_obj_release(o);
 	ASSERT_OK(shmc_root_find_or_create(NA, "holder", SHMC_KIND_LIST, &holder));
 	ASSERT_OK(shmc_list_append(holder, shmc_ref(q)));
-	uint64_t qo = q->off, lo = lk->off, eo = ev->off, holder_off = holder->off;
+	uint64_t qo = shmc__handle_off(q), lo = shmc__handle_off(lk), eo = shmc__handle_off(ev), holder_off = shmc__handle_off(holder);
 	shmc_obj_release(q);
 	shmc_obj_release(lk);
 	shmc_obj_release(ev);

@@ -481,11 +481,11 @@ static inline struct known populate(shmc_arena_t *a)
 	ASSERT_OK(shmc_namespace_set(state, "a0", shmc_int(2)));
 	ASSERT_OK(shmc_namespace_set(state, "ratio", shmc_float(1.0 / 0.0)));
 
-	k.jobs = jobs->off;
-	k.config = config->off;
-	k.settings = settings->off;
-	k.state = state->off;
-	k.inner = inner->off;
+	k.jobs = shmc__handle_off(jobs);
+	k.config = shmc__handle_off(config);
+	k.settings = shmc__handle_off(settings);
+	k.state = shmc__handle_off(state);
+	k.inner = shmc__handle_off(inner);
 	shmc_obj_release(jobs);
 	shmc_obj_release(config);
 	shmc_obj_release(settings);

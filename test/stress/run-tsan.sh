@@ -12,7 +12,7 @@ TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 \
 suppressions=$here/tsan.supp${sym:+ external_symbolizer_path=$sym}"
 export TSAN_OPTIONS
 failed=0
-for t in "$build"/test/stress_threads "$build"/test/stress_list "$build"/test/stress_alloc; do
+for t in "$build"/test/stress_threads "$build"/test/stress_list "$build"/test/stress_alloc "$build"/test/stress_handles; do
 	name=$(basename "$t")
 	# A hang fails too: every run is bounded.
 	if timeout 600 "$t" --ci; then

@@ -51,7 +51,7 @@ static void named_teardown(void)
 
 static uint64_t obj_off(const shmc_obj_t *h)
 {
-	return h->off;
+	return shmc__handle_off(h);
 }
 
 /* Item K of a "fill" (the same as in helper_peer.c). */
@@ -788,11 +788,11 @@ Test(arena, every_process_slot_taken_is_eprocs, .fini = files_cleanup)
 {
 	char name[128], path[256];
 	unique_name(name, sizeof(name), path, sizeof(path), "procs");
-	static shmc_arena_t *h[SHMC__MAX_PROCS];
+	static shmc_arena_t *h[SHMC_DEFAULT_PROCS];
 	create_named(name, 0, SHMC_MIN_CAPACITY, &h[0]);
-	for (unsigned i = 1; i < SHMC__MAX_PROCS; i++)
+	for (unsigned i = 1; i < SHMC_DEFAULT_PROCS; i++)
 		ASSERT_OK(shmc_arena_open(name, &h[i]));
-	cr_assert_eq(stats_of(h[0]).processes, SHMC__MAX_PROCS);
+	cr_assert_eq(stats_of(h[0]).processes, SHMC_DEFAULT_PROCS);
 	expect_refused(name, path, SHMC_EPROCS);
 	char out[256];
 	cr_assert_eq(peer_run(out, sizeof(out), "open", name, NULL, NULL), 3);
@@ -801,7 +801,7 @@ Test(arena, every_process_slot_taken_is_eprocs, .fini = files_cleanup)
 	shmc_arena_close(h[77]);
 	ASSERT_OK(shmc_arena_open(name, &h[77]));
 	exercise(h[77]);
-	for (unsigned i = 0; i < SHMC__MAX_PROCS; i++)
+	for (unsigned i = 0; i < SHMC_DEFAULT_PROCS; i++)
 		shmc_arena_close(h[i]);
 }
 

@@ -103,7 +103,7 @@ Test(check, leaked_reference_is_found_and_fixed, .init = arena_setup, .fini = ar
 	shmc_check_report_t rep;
 	shmc_obj_t *ls;
 	ASSERT_OK(shmc_list_new(A, &ls));
-	shmc__obj_incref(A, ls->off); /* as if a process died after an incref */
+	shmc__obj_incref(A, shmc__handle_off(ls)); /* as if a process died after an incref */
 	ASSERT_OK(check(A, 0, &rep));
 	cr_assert_eq(rep.leaked_refs, 1);
 	ASSERT_OK(check(A, SHMC_CHECK_SWEEP, &rep));
@@ -135,7 +135,7 @@ Test(check, reports_a_list_array_offset_out_of_range)
 	shmc_value_t v;
 	ASSERT_OK(shmc_namespace_get(ns, "ls", &v));
 	ls = v.ref;
-	atomic_u64 *arr = (atomic_u64 *)(a->base + ls->off + sizeof(struct shmc__obj));
+	atomic_u64 *arr = (atomic_u64 *)(a->base + shmc__handle_off(ls) + sizeof(struct shmc__obj));
 	uint64_t was = *arr;
 	*arr = (uint64_t)a->capacity + 4096;
 	expect_damage_reported(a);
@@ -155,7 +155,7 @@ Test(check, reports_a_value_that_is_not_a_value)
 	ASSERT_OK(shmc_list_get(ls, 0, &v));
 	shmc_value_free(&v);
 	/* Find the item word and point it into the middle of a block. */
-	atomic_u64 *arr_off = (atomic_u64 *)(a->base + ls->off + sizeof(struct shmc__obj));
+	atomic_u64 *arr_off = (atomic_u64 *)(a->base + shmc__handle_off(ls) + sizeof(struct shmc__obj));
 	uint64_t *item = (uint64_t *)(a->base + *arr_off + 24);
 	*item += 32;
 	expect_damage_reported(a);
@@ -183,7 +183,7 @@ Test(check, reports_a_reference_count_too_low)
 	ASSERT_OK(shmc_list_new(a, &ls));
 	ASSERT_OK(shmc_dict_new(a, &d));
 	ASSERT_OK(shmc_list_append(ls, shmc_ref(d)));
-	struct shmc__obj *o = (struct shmc__obj *)(a->base + d->off);
+	struct shmc__obj *o = (struct shmc__obj *)(a->base + shmc__handle_off(d));
 	atomic_store(&o->refs, 1); /* two exist: the handle and the list item */
 	expect_damage_reported(a);
 	atomic_store(&o->refs, 2);
@@ -244,7 +244,7 @@ Test(check, reports_an_index_without_empty_slots_in_linear_time)
 	ASSERT_OK(shmc_dict_new(a, &d));
 	for (int i = 0; i < N; i++)
 		ASSERT_OK(shmc_dict_set(d, shmc_int(i), shmc_none()));
-	uint64_t toff = atomic_load((atomic_u64 *)(a->base + d->off + sizeof(struct shmc__obj)));
+	uint64_t toff = atomic_load((atomic_u64 *)(a->base + shmc__handle_off(d) + sizeof(struct shmc__obj)));
 	char *t = a->base + toff;
 	uint64_t nindex = *(uint64_t *)(t + 8), used = atomic_load((atomic_u64 *)(t + 24));
 	atomic_uint *index = (atomic_uint *)(t + 48);

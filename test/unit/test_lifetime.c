@@ -383,7 +383,7 @@ Test(lifetime, child_exiting_without_releasing_pins_nothing,
 static bool foreign_reader_in_section(void)
 {
 	uint32_t hwm = atomic_load(&A->hdr->rec_hwm);
-	for (uint32_t i = 0; i < hwm && i < SHMC__MAX_RECS; i++) {
+	for (uint32_t i = 0; i < hwm && i < A->nrecs; i++) {
 		struct shmc__rec *r = shmc__rec_at(A, i);
 		uint32_t owner = atomic_load(&r->owner);
 		if (owner != 0 && owner != A->slot + 1 && (atomic_load(&r->epoch) & 1))

@@ -241,9 +241,9 @@ Test(queue, usable_from_a_process_that_opened_the_named_arena)
 	ASSERT_OK(shmc_queue_new(n.inherited, 0, &q));
 	ASSERT_OK(shmc_lock_new(n.inherited, &l));
 	ASSERT_OK(shmc_event_new(n.inherited, &e));
-	n.q_off = q->off;
-	n.l_off = l->off;
-	n.e_off = e->off;
+	n.q_off = shmc__handle_off(q);
+	n.l_off = shmc__handle_off(l);
+	n.e_off = shmc__handle_off(e);
 	ASSERT_OK(shmc_queue_put(q, shmc_str("to the peer"), 1));
 	pid_t pid = fork_fn(named_peer, &n);
 	ASSERT_OK(shmc_event_wait(e, 10));

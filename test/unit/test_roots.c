@@ -79,7 +79,7 @@ static void roots_teardown(void)
 
 static uint64_t off_of(const shmc_obj_t *h)
 {
-	return h->off;
+	return shmc__handle_off(h);
 }
 
 static shmc_check_report_t check(shmc_arena_t *a)

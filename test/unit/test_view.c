@@ -84,7 +84,7 @@ Test(view, words_sharing_one_huge_block_are_corrupt_not_a_hang, .init = named_se
 	uint64_t w;
 	ASSERT_OK(shmc__word_store(NA, shmc_bytes(big, BIG), &w));
 	free(big);
-	uint64_t arr = atomic_load((atomic_u64 *)(NA->base + ls->off + sizeof(struct shmc__obj)));
+	uint64_t arr = atomic_load((atomic_u64 *)(NA->base + shmc__handle_off(ls) + sizeof(struct shmc__obj)));
 	atomic_u64 *item = (atomic_u64 *)(NA->base + arr + 24);
 	for (int i = 0; i < ITEMS; i++)
 		atomic_store(&item[i], w);

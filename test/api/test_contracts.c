@@ -1,0 +1,1304 @@
+/*
+ * test_contracts.c -- every public function keeps its contract on bad
+ * arguments: NULL in each pointer position in turn gives -EINVAL or
+ * SHMC_EHANDLE (or the documented NULL/0/false, or is ignored by a
+ * function that returns nothing), never a crash, and changes nothing; a
+ * str view of NULL with a non-zero length in each value position is an
+ * error, or equals nothing where the value is only compared.
+ *
+ * The table below names every function of shmc.h; a test reads the header
+ * and fails when a function is declared there that the table does not
+ * cover (or the table names one the header no longer declares), so a new
+ * function cannot be added without its row.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <ctype.h>
+#include <libgen.h>
+#include <sys/stat.h>
+
+#include "testutil.h"
+
+TestSuite(contracts, .timeout = 60);
+
+/* The fixture: a named arena with one object of each kind, and a view. */
+static struct fixture {
+	shmc_arena_t *a;
+	shmc_obj_t *ns, *ls, *d, *lock, *rlock, *sem, *bsem, *cond, *ev, *bar, *q, *jq,
+		*num, *arr;
+	shmc_value_t pl, pd; /* a plain list [1, 2] and a plain dict {1: 2} */
+	shmc_view_t *view;
+	FILE *devnull;
+	char name[128], path[256];
+	size_t base;
+} F;
+
+/* A str view of nothing: NULL with three bytes. */
+#define BAD ((shmc_value_t){SHMC_STR, 0, 0, 3, {.str = NULL}})
+
+static void fixture_up(void)
+{
+	crash_cleanup_install();
+	unique_name(F.name, sizeof(F.name), F.path, sizeof(F.path), "contracts");
+	F.a = test_named_arena(F.name, 16 << 20);
+	arena_warm(F.a);
+	ASSERT_OK(shmc_namespace_new(F.a, &F.ns));
+	ASSERT_OK(shmc_namespace_set(F.ns, "x", shmc_int(1)));
+	ASSERT_OK(shmc_list_new(F.a, &F.ls));
+	ASSERT_OK(shmc_list_append(F.ls, shmc_int(1)));
+	ASSERT_OK(shmc_list_append(F.ls, shmc_int(2)));
+	ASSERT_OK(shmc_dict_new(F.a, &F.d));
+	ASSERT_OK(shmc_dict_set(F.d, shmc_int(1), shmc_int(2)));
+	ASSERT_OK(shmc_lock_new(F.a, &F.lock));
+	ASSERT_OK(shmc_rlock_new(F.a, &F.rlock));
+	ASSERT_OK(shmc_semaphore_new(F.a, 2, &F.sem));
+	ASSERT_OK(shmc_bounded_semaphore_new(F.a, 2, &F.bsem));
+	ASSERT_OK(shmc_condition_new(F.a, NULL, &F.cond));
+	ASSERT_OK(shmc_event_new(F.a, &F.ev));
+	ASSERT_OK(shmc_barrier_new(F.a, 2, &F.bar));
+	ASSERT_OK(shmc_queue_new(F.a, 0, &F.q));
+	ASSERT_OK(shmc_queue_put(F.q, shmc_int(1), SHMC_NOWAIT));
+	ASSERT_OK(shmc_joinable_queue_new(F.a, 0, &F.jq));
+	ASSERT_OK(shmc_queue_put(F.jq, shmc_int(1), SHMC_NOWAIT));
+	ASSERT_OK(shmc_cvalue_new(F.a, 'i', shmc_int(7), &F.num));
+	ASSERT_OK(shmc_array_new(F.a, 'd', shmc_int(2), &F.arr));
+	shmc_obj_t *named;
+	ASSERT_OK(shmc_root_setdefault(F.a, "r", F.ls, &named));
+	shmc_obj_release(named);
+	F.pl = shmc_plist_of(2, shmc_int(1), shmc_int(2));
+	F.pd = shmc_pdict_of(1, shmc_int(1), shmc_int(2));
+	cr_assert_eq(F.pl.type, SHMC_LIST);
+	cr_assert_eq(F.pd.type, SHMC_DICT);
+	ASSERT_OK(shmc_view_open(F.name, &F.view));
+	F.devnull = fopen("/dev/null", "w");
+	cr_assert_not_null(F.devnull);
+}
+
+static void fixture_down(void)
+{
+	shmc_obj_t **objs[] = {&F.ns, &F.ls, &F.d, &F.lock, &F.rlock, &F.sem, &F.bsem,
+			       &F.cond, &F.ev, &F.bar, &F.q, &F.jq, &F.num, &F.arr};
+	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++)
+		shmc_obj_release(*objs[i]);
+	shmc_value_free(&F.pl);
+	shmc_value_free(&F.pd);
+	shmc_view_close(F.view);
+	fclose(F.devnull);
+	shmc_arena_close(F.a);
+	files_cleanup();
+}
+
+/* Everything the fixture holds, as text: what a failed call must leave. */
+static char *state(void)
+{
+	struct {
+		char *p;
+		size_t n;
+	} b = {calloc(1, 1), 0};
+	shmc_obj_t *objs[] = {F.ns, F.ls, F.d, F.lock, F.rlock, F.sem, F.bsem,
+			      F.cond, F.ev, F.bar, F.q, F.jq, F.num, F.arr};
+	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
+		char *s = obj_str(objs[i]);
+		buf_add(&b.p, &b.n, s, strlen(s));
+		buf_add(&b.p, &b.n, "\n", 1);
+		shmc_free(s);
+	}
+	char line[256];
+	shmc_value_t v = shmc_none(), arr = shmc_none(), names = shmc_none();
+	shmc_cvalue_get(F.num, &v);
+	shmc_array_copy(F.arr, &arr);
+	shmc_root_names(F.a, &names);
+	char *rl = value_repr(F.pl), *rd = value_repr(F.pd), *ra = value_repr(arr),
+	     *rn = value_repr(names);
+	snprintf(line, sizeof(line),
+		 "q %lld jq %lld sem %lld bsem %lld ev %d bar %lld/%d num %lld arr %s names %s pl %s pd %s",
+		 (long long)shmc_queue_qsize(F.q), (long long)shmc_queue_qsize(F.jq),
+		 (long long)shmc_semaphore_value(F.sem), (long long)shmc_semaphore_value(F.bsem),
+		 shmc_event_is_set(F.ev), (long long)shmc_barrier_n_waiting(F.bar),
+		 shmc_barrier_broken(F.bar), (long long)v.i, ra, rn, rl, rd);
+	buf_add(&b.p, &b.n, line, strlen(line));
+	shmc_free(rl);
+	shmc_free(rd);
+	shmc_free(ra);
+	shmc_free(rn);
+	shmc_value_free(&arr);
+	shmc_value_free(&names);
+	return b.p;
+}
+
+/* Callbacks the calls pass where a function is wanted. */
+static int keep(shmc_value_t *v, void *ctx)
+{
+	(void)v;
+	(void)ctx;
+	return 0;
+}
+static bool yes(void *ctx)
+{
+	(void)ctx;
+	return true;
+}
+static void ignore_finding(void *ctx, const char *msg)
+{
+	(void)ctx;
+	(void)msg;
+}
+static int each_proc(void *ctx, const shmc_proc_info_t *p)
+{
+	(void)ctx;
+	(void)p;
+	return 0;
+}
+static int each_object(void *ctx, const shmc_object_info_t *o)
+{
+	(void)ctx;
+	(void)o;
+	return 0;
+}
+
+/* Argument K of the call: NULL (a pointer) or BAD (a value) when bit K of
+ * M is set, else the good argument X. */
+#define P(k, x) ((m >> (k) & 1) ? NULL : (x))
+#define V(k, x) ((m >> (k) & 1) ? BAD : (x))
+
+/* What a call returned, as a number: an int's value; a pointer, bool or
+ * kind as 0 (NULL, false, 0) or 1; a value as its error code (SHMC_ERROR)
+ * or 0; 0 for a function that returns nothing. Each call frees what it
+ * made. */
+typedef long (*call_fn)(unsigned m);
+
+static long ret_value(shmc_value_t v)
+{
+	long r = v.type == SHMC_ERROR ? (long)v.i : 0;
+	shmc_value_free(&v);
+	return r;
+}
+static long ret_obj(int rc, shmc_obj_t **h)
+{
+	if (rc == 0 && h)
+		shmc_obj_release(*h);
+	return rc;
+}
+static long ret_out(int rc, shmc_value_t *v)
+{
+	if (rc >= 0 && v)
+		shmc_value_free(v);
+	return rc;
+}
+static long ret_str(int rc, char **s)
+{
+	if (rc == 0 && s)
+		shmc_free(*s);
+	return rc;
+}
+
+/* Arenas */
+static long c_version(unsigned m)
+{
+	(void)m;
+	return shmc_version() != NULL;
+}
+static long c_strerror(unsigned m)
+{
+	(void)m;
+	return shmc_strerror(-EINVAL) != NULL;
+}
+static long c_errname(unsigned m)
+{
+	(void)m;
+	return shmc_errname(-EINVAL) != NULL;
+}
+static long c_arena_create_anon(unsigned m)
+{
+	shmc_arena_options_t o = {.capacity = SHMC_MIN_CAPACITY};
+	shmc_arena_t *a;
+	int rc = shmc_arena_create_anon(P(0, &o), P(1, &a));
+	if (rc == 0 && !(m & 2))
+		shmc_arena_close(a);
+	return rc;
+}
+static long c_arena_create(unsigned m)
+{
+	char name[160];
+	snprintf(name, sizeof(name), "%s-c", F.name);
+	shmc_arena_options_t o = {.capacity = SHMC_MIN_CAPACITY};
+	shmc_arena_t *a;
+	int rc = shmc_arena_create(P(0, name), P(1, &o), P(2, &a));
+	if (rc == 0 && !(m & 4))
+		shmc_arena_close(a);
+	shmc_arena_unlink(name);
+	return rc;
+}
+static long c_arena_open(unsigned m)
+{
+	shmc_arena_t *a;
+	int rc = shmc_arena_open(P(0, F.name), P(1, &a));
+	if (rc == 0 && !(m & 2))
+		shmc_arena_close(a);
+	return rc;
+}
+static long c_arena_unlink(unsigned m)
+{
+	return shmc_arena_unlink(P(0, "shmc-test-contracts-none"));
+}
+static long c_arena_close(unsigned m)
+{
+	shmc_arena_close(P(0, F.a)); /* only ever called with NULL */
+	return 0;
+}
+static long c_arena_reclaim(unsigned m)
+{
+	return shmc_arena_reclaim(P(0, F.a));
+}
+static long c_arena_stats(unsigned m)
+{
+	shmc_arena_stats_t st;
+	return shmc_arena_stats(P(0, F.a), P(1, &st));
+}
+static long c_arena_check(unsigned m)
+{
+	shmc_check_report_t r;
+	return shmc_arena_check(P(0, F.a), 0, P(2, &r), P(3, ignore_finding), P(4, &r));
+}
+static long c_arena_check_file(unsigned m)
+{
+	shmc_check_report_t r;
+	return shmc_arena_check_file(P(0, F.name), P(1, &r), P(2, ignore_finding), P(3, &r));
+}
+
+/* Plain values */
+static long c_str(unsigned m)
+{
+	shmc_value_t v = shmc_str(P(0, "abc"));
+	return v.type == SHMC_STR && v.len == ((m & 1) ? 0 : 3) ? 0 : -1;
+}
+static long c_tuple_of(unsigned m)
+{
+	return ret_value(shmc_tuple_of(1, V(1, shmc_int(1))));
+}
+static long c_plist_of(unsigned m)
+{
+	return ret_value(shmc_plist_of(1, V(1, shmc_int(1))));
+}
+static long c_pdict_of(unsigned m)
+{
+	return ret_value(shmc_pdict_of(1, V(1, shmc_int(1)), V(2, shmc_int(2))));
+}
+static long c_value_free(unsigned m)
+{
+	shmc_value_free(P(0, &F.pl)); /* only ever called with NULL */
+	return 0;
+}
+static long c_value_copy(unsigned m)
+{
+	shmc_value_t v;
+	return ret_out(shmc_value_copy(V(0, F.pl), P(1, &v)), (m & 2) ? NULL : &v);
+}
+static long c_value_eq(unsigned m)
+{
+	return shmc_value_eq(V(0, shmc_str("abc")), V(1, shmc_str("abc")));
+}
+static long c_seq_len(unsigned m)
+{
+	return (long)shmc_seq_len(V(0, F.pl));
+}
+static long c_seq_at(unsigned m)
+{
+	return shmc_seq_at(V(0, F.pl), 0) != NULL;
+}
+static long c_plist_append(unsigned m)
+{
+	return shmc_plist_append(P(0, &F.pl), V(1, shmc_int(3)));
+}
+static long c_plist_set(unsigned m)
+{
+	return shmc_plist_set(P(0, &F.pl), 0, V(2, shmc_int(3)));
+}
+static long c_pdict_len(unsigned m)
+{
+	return (long)shmc_pdict_len(V(0, F.pd));
+}
+static long c_pdict_get(unsigned m)
+{
+	return shmc_pdict_get(V(0, F.pd), V(1, shmc_int(1))) != NULL;
+}
+static long c_pdict_set(unsigned m)
+{
+	return shmc_pdict_set(P(0, &F.pd), V(1, shmc_int(5)), V(2, shmc_int(6)));
+}
+static long c_pdict_del(unsigned m)
+{
+	return shmc_pdict_del(P(0, &F.pd), V(1, shmc_int(1)));
+}
+static long c_pdict_entry(unsigned m)
+{
+	shmc_value_t *k, *v;
+	return shmc_pdict_entry(F.pd, 0, P(2, &k), P(3, &v));
+}
+static long c_value_repr(unsigned m)
+{
+	char *s;
+	return ret_str(shmc_value_repr(V(0, F.pl), P(1, &s)), (m & 2) ? NULL : &s);
+}
+static long c_value_str(unsigned m)
+{
+	char *s;
+	return ret_str(shmc_value_str(V(0, shmc_str("abc")), P(1, &s)), (m & 2) ? NULL : &s);
+}
+static long c_free(unsigned m)
+{
+	shmc_free(P(0, (void *)"never freed")); /* only ever called with NULL */
+	return 0;
+}
+
+/* Managed objects, common */
+static long c_obj_kind(unsigned m)
+{
+	return shmc_obj_kind(P(0, F.ls)) != 0;
+}
+static long c_obj_arena(unsigned m)
+{
+	return shmc_obj_arena(P(0, F.ls)) != NULL;
+}
+static long c_obj_dup(unsigned m)
+{
+	shmc_obj_t *h;
+	return ret_obj(shmc_obj_dup(P(0, F.ls), P(1, &h)), (m & 2) ? NULL : &h);
+}
+static long c_obj_release(unsigned m)
+{
+	shmc_obj_release(P(0, F.ls)); /* only ever called with NULL */
+	return 0;
+}
+static long c_obj_same(unsigned m)
+{
+	return shmc_obj_same(P(0, F.ls), P(1, F.ls));
+}
+static long c_obj_str(unsigned m)
+{
+	char *s;
+	return ret_str(shmc_obj_str(P(0, F.ls), P(1, &s)), (m & 2) ? NULL : &s);
+}
+static long c_obj_repr(unsigned m)
+{
+	char *s;
+	return ret_str(shmc_obj_repr(P(0, F.ls), P(1, &s)), (m & 2) ? NULL : &s);
+}
+static long c_obj_print(unsigned m)
+{
+	return shmc_obj_print(P(0, F.ls), P(1, F.devnull));
+}
+static long c_value_print(unsigned m)
+{
+	return shmc_value_print(V(0, F.pl), P(1, F.devnull));
+}
+
+/* Namespace */
+static long c_namespace_new(unsigned m)
+{
+	shmc_obj_t *h;
+	return ret_obj(shmc_namespace_new(P(0, F.a), P(1, &h)), (m & 2) ? NULL : &h);
+}
+static long c_namespace_set(unsigned m)
+{
+	return shmc_namespace_set(P(0, F.ns), P(1, "y"), V(2, shmc_int(2)));
+}
+static long c_namespace_get(unsigned m)
+{
+	shmc_value_t v;
+	return ret_out(shmc_namespace_get(P(0, F.ns), P(1, "x"), P(2, &v)), (m & 4) ? NULL : &v);
+}
+static long c_namespace_del(unsigned m)
+{
+	return shmc_namespace_del(P(0, F.ns), P(1, "x"));
+}
+static long c_namespace_has(unsigned m)
+{
+	return shmc_namespace_has(P(0, F.ns), P(1, "x"));
+}
+static long c_namespace_names(unsigned m)
+{
+	shmc_value_t v;
+	return ret_out(shmc_namespace_names(P(0, F.ns), P(1, &v)), (m & 2) ? NULL : &v);
+}
+static long c_namespace_add(unsigned m)
+{
+	shmc_value_t r;
+	return ret_out(shmc_namespace_add(P(0, F.ns), P(1, "x"), V(2, shmc_int(1)), P(3, &r)),
+		       (m & 8) ? NULL : &r);
+}
+static long c_namespace_cas(unsigned m)
+{
+	return shmc_namespace_cas(P(0, F.ns), P(1, "x"), V(2, shmc_int(1)), V(3, shmc_int(5)));
+}
+static long c_namespace_update(unsigned m)
+{
+	return shmc_namespace_update(P(0, F.ns), P(1, "x"), P(2, keep), P(3, &F));
+}
+
+/* List */
+static long c_list_new(unsigned m)
+{
+	shmc_obj_t *h;
+	return ret_obj(shmc_list_new(P(0, F.a), P(1, &h)), (m & 2) ? NULL : &h);
+}
+static long c_list_new_from(unsigned m)
+{
+	shmc_obj_t *h;
+	return ret_obj(shmc_list_new_from(P(0, F.a), V(1, F.pl), P(2, &h)), (m & 4) ? NULL : &h);
+}
+static long c_list_len(unsigned m)
+{
+	return shmc_list_len(P(0, F.ls));
+}
+static long c_list_get(unsigned m)
+{
+	shmc_value_t v;
+	return ret_out(shmc_list_get(P(0, F.ls), 0, P(2, &v)), (m & 4) ? NULL : &v);
+}
+static long c_list_set(unsigned m)
+{
+	return shmc_list_set(P(0, F.ls), 0, V(2, shmc_int(9)));
+}
+static long c_list_append(unsigned m)
+{
+	return shmc_list_append(P(0, F.ls), V(1, shmc_int(9)));
+}
+static long c_list_insert(unsigned m)
+{
+	return shmc_list_insert(P(0, F.ls), 0, V(2, shmc_int(9)));
+}
+static long c_list_pop(unsigned m)
+{
+	shmc_value_t v;
+	return ret_out(shmc_list_pop(P(0, F.ls), 0, P(2, &v)), (m & 4) ? NULL : &v);
+}
+static long c_list_del(unsigned m)
+{
+	return shmc_list_del(P(0, F.ls), 0);
+}
+static long c_list_extend(unsigned m)
+{
+	return shmc_list_extend(P(0, F.ls), V(1, F.pl));
+}
+static long c_list_clear(unsigned m)
+{
+	return shmc_list_clear(P(0, F.ls));
+}
+static long c_list_remove(unsigned m)
+{
+	return shmc_list_remove(P(0, F.ls), V(1, shmc_int(1)));
+}
+static long c_list_index(unsigned m)
+{
+	return shmc_list_index(P(0, F.ls), V(1, shmc_int(1)));
+}
+static long c_list_copy(unsigned m)
+{
+	shmc_value_t v;
+	return ret_out(shmc_list_copy(P(0, F.ls), P(1, &v)), (m & 2) ? NULL : &v);
+}
+static long c_list_add(unsigned m)
+{
+	shmc_value_t r;
+	return ret_out(shmc_list_add(P(0, F.ls), 0, V(2, shmc_int(1)), P(3, &r)),
+		       (m & 8) ? NULL : &r);
+}
+static long c_list_cas(unsigned m)
+{
+	return shmc_list_cas(P(0, F.ls), 0, V(2, shmc_int(1)), V(3, shmc_int(5)));
+}
+static long c_list_update(unsigned m)
+{
+	return shmc_list_update(P(0, F.ls), 0, P(2, keep), P(3, &F));
+}
+
+/* Dict */
+static long c_dict_new(unsigned m)
+{
+	shmc_obj_t *h;
+	return ret_obj(shmc_dict_new(P(0, F.a), P(1, &h)), (m & 2) ? NULL : &h);
+}
+static long c_dict_new_from(unsigned m)
+{
+	shmc_obj_t *h;
+	return ret_obj(shmc_dict_new_from(P(0, F.a), V(1, F.pd), P(2, &h)), (m & 4) ? NULL : &h);
+}
+static long c_dict_len(unsigned m)
+{
+	return shmc_dict_len(P(0, F.d));
+}
+static long c_dict_get(unsigned m)
+{
+	shmc_value_t v;
+	return ret_out(shmc_dict_get(P(0, F.d), V(1, shmc_int(1)), P(2, &v)), (m & 4) ? NULL : &v);
+}
+static long c_dict_set(unsigned m)
+{
+	return shmc_dict_set(P(0, F.d), V(1, shmc_int(3)), V(2, shmc_int(4)));
+}
+static long c_dict_del(unsigned m)
+{
+	return shmc_dict_del(P(0, F.d), V(1, shmc_int(1)));
+}
+static long c_dict_has(unsigned m)
+{
+	return shmc_dict_has(P(0, F.d), V(1, shmc_int(1)));
+}
+static long c_dict_pop(unsigned m)
+{
+	shmc_value_t v;
+	return ret_out(shmc_dict_pop(P(0, F.d), V(1, shmc_int(1)), P(2, &v)), (m & 4) ? NULL : &v);
+}
+static long c_dict_setdefault(unsigned m)
+{
+	shmc_value_t v;
+	return ret_out(shmc_dict_setdefault(P(0, F.d), V(1, shmc_int(3)), V(2, shmc_int(4)),
+					    P(3, &v)),
+		       (m & 8) ? NULL : &v);
+}
+static long c_dict_clear(unsigned m)
+{
+	return shmc_dict_clear(P(0, F.d));
+}
+static long c_dict_keys(unsigned m)
+{
+	shmc_value_t v;
+	return ret_out(shmc_dict_keys(P(0, F.d), P(1, &v)), (m & 2) ? NULL : &v);
+}
+static long c_dict_values(unsigned m)
+{
+	shmc_value_t v;
+	return ret_out(shmc_dict_values(P(0, F.d), P(1, &v)), (m & 2) ? NULL : &v);
+}
+static long c_dict_items(unsigned m)
+{
+	shmc_value_t v;
+	return ret_out(shmc_dict_items(P(0, F.d), P(1, &v)), (m & 2) ? NULL : &v);
+}
+static long c_dict_copy(unsigned m)
+{
+	shmc_value_t v;
+	return ret_out(shmc_dict_copy(P(0, F.d), P(1, &v)), (m & 2) ? NULL : &v);
+}
+static long c_dict_add(unsigned m)
+{
+	shmc_value_t r;
+	return ret_out(shmc_dict_add(P(0, F.d), V(1, shmc_int(1)), V(2, shmc_int(1)), P(3, &r)),
+		       (m & 8) ? NULL : &r);
+}
+static long c_dict_cas(unsigned m)
+{
+	return shmc_dict_cas(P(0, F.d), V(1, shmc_int(1)), V(2, shmc_int(2)), V(3, shmc_int(5)));
+}
+static long c_dict_update(unsigned m)
+{
+	return shmc_dict_update(P(0, F.d), V(1, shmc_int(1)), P(2, keep), P(3, &F));
+}
+
+/* Locks, conditions, events, barriers, queues and numbers */
+static long c_lock_new(unsigned m)
+{
+	shmc_obj_t *h;
+	return ret_obj(shmc_lock_new(P(0, F.a), P(1, &h)), (m & 2) ? NULL : &h);
+}
+static long c_rlock_new(unsigned m)
+{
+	shmc_obj_t *h;
+	return ret_obj(shmc_rlock_new(P(0, F.a), P(1, &h)), (m & 2) ? NULL : &h);
+}
+static long c_lock_acquire(unsigned m)
+{
+	return shmc_lock_acquire(P(0, F.lock), SHMC_NOWAIT);
+}
+static long c_lock_release(unsigned m)
+{
+	return shmc_lock_release(P(0, F.lock));
+}
+static long c_semaphore_new(unsigned m)
+{
+	shmc_obj_t *h;
+	return ret_obj(shmc_semaphore_new(P(0, F.a), 1, P(2, &h)), (m & 4) ? NULL : &h);
+}
+static long c_bounded_semaphore_new(unsigned m)
+{
+	shmc_obj_t *h;
+	return ret_obj(shmc_bounded_semaphore_new(P(0, F.a), 1, P(2, &h)), (m & 4) ? NULL : &h);
+}
+static long c_semaphore_acquire(unsigned m)
+{
+	return shmc_semaphore_acquire(P(0, F.sem), SHMC_NOWAIT);
+}
+static long c_semaphore_release(unsigned m)
+{
+	return shmc_semaphore_release(P(0, F.sem));
+}
+static long c_semaphore_value(unsigned m)
+{
+	return shmc_semaphore_value(P(0, F.sem));
+}
+static long c_condition_new(unsigned m)
+{
+	shmc_obj_t *h;
+	return ret_obj(shmc_condition_new(P(0, F.a), P(1, F.lock), P(2, &h)), (m & 4) ? NULL : &h);
+}
+static long c_condition_lock(unsigned m)
+{
+	shmc_obj_t *h;
+	return ret_obj(shmc_condition_lock(P(0, F.cond), P(1, &h)), (m & 2) ? NULL : &h);
+}
+static long c_condition_acquire(unsigned m)
+{
+	return shmc_condition_acquire(P(0, F.cond), SHMC_NOWAIT);
+}
+static long c_condition_release(unsigned m)
+{
+	return shmc_condition_release(P(0, F.cond));
+}
+static long c_condition_wait(unsigned m)
+{
+	return shmc_condition_wait(P(0, F.cond), SHMC_NOWAIT);
+}
+static long c_condition_wait_for(unsigned m)
+{
+	/* Holding the lock, so that only the argument under test can fail. */
+	int rc = shmc_condition_acquire(F.cond, SHMC_NOWAIT);
+	if (rc)
+		return -1000;
+	rc = shmc_condition_wait_for(P(0, F.cond), P(1, yes), P(2, &F), SHMC_NOWAIT);
+	shmc_condition_release(F.cond);
+	return rc;
+}
+static long c_condition_notify(unsigned m)
+{
+	return shmc_condition_notify(P(0, F.cond), 1);
+}
+static long c_condition_notify_all(unsigned m)
+{
+	return shmc_condition_notify_all(P(0, F.cond));
+}
+static long c_event_new(unsigned m)
+{
+	shmc_obj_t *h;
+	return ret_obj(shmc_event_new(P(0, F.a), P(1, &h)), (m & 2) ? NULL : &h);
+}
+static long c_event_set(unsigned m)
+{
+	return shmc_event_set(P(0, F.ev));
+}
+static long c_event_clear(unsigned m)
+{
+	return shmc_event_clear(P(0, F.ev));
+}
+static long c_event_is_set(unsigned m)
+{
+	return shmc_event_is_set(P(0, F.ev));
+}
+static long c_event_wait(unsigned m)
+{
+	return shmc_event_wait(P(0, F.ev), SHMC_NOWAIT);
+}
+static long c_barrier_new(unsigned m)
+{
+	shmc_obj_t *h;
+	return ret_obj(shmc_barrier_new(P(0, F.a), 2, P(2, &h)), (m & 4) ? NULL : &h);
+}
+static long c_barrier_wait(unsigned m)
+{
+	return shmc_barrier_wait(P(0, F.bar), SHMC_NOWAIT);
+}
+static long c_barrier_abort(unsigned m)
+{
+	return shmc_barrier_abort(P(0, F.bar));
+}
+static long c_barrier_reset(unsigned m)
+{
+	return shmc_barrier_reset(P(0, F.bar));
+}
+static long c_barrier_parties(unsigned m)
+{
+	return shmc_barrier_parties(P(0, F.bar));
+}
+static long c_barrier_n_waiting(unsigned m)
+{
+	return shmc_barrier_n_waiting(P(0, F.bar));
+}
+static long c_barrier_broken(unsigned m)
+{
+	return shmc_barrier_broken(P(0, F.bar));
+}
+static long c_queue_new(unsigned m)
+{
+	shmc_obj_t *h;
+	return ret_obj(shmc_queue_new(P(0, F.a), 0, P(2, &h)), (m & 4) ? NULL : &h);
+}
+static long c_joinable_queue_new(unsigned m)
+{
+	shmc_obj_t *h;
+	return ret_obj(shmc_joinable_queue_new(P(0, F.a), 0, P(2, &h)), (m & 4) ? NULL : &h);
+}
+static long c_queue_put(unsigned m)
+{
+	return shmc_queue_put(P(0, F.q), V(1, shmc_int(2)), SHMC_NOWAIT);
+}
+static long c_queue_put_nowait(unsigned m)
+{
+	return shmc_queue_put_nowait(P(0, F.q), V(1, shmc_int(2)));
+}
+static long c_queue_get(unsigned m)
+{
+	shmc_value_t v;
+	return ret_out(shmc_queue_get(P(0, F.q), SHMC_NOWAIT, P(2, &v)), (m & 4) ? NULL : &v);
+}
+static long c_queue_get_nowait(unsigned m)
+{
+	shmc_value_t v;
+	return ret_out(shmc_queue_get_nowait(P(0, F.q), P(1, &v)), (m & 2) ? NULL : &v);
+}
+static long c_queue_qsize(unsigned m)
+{
+	return shmc_queue_qsize(P(0, F.q));
+}
+static long c_queue_empty(unsigned m)
+{
+	return shmc_queue_empty(P(0, F.q));
+}
+static long c_queue_full(unsigned m)
+{
+	return shmc_queue_full(P(0, F.q));
+}
+static long c_queue_task_done(unsigned m)
+{
+	return shmc_queue_task_done(P(0, F.jq));
+}
+static long c_queue_join(unsigned m)
+{
+	return shmc_queue_join(P(0, F.jq), SHMC_NOWAIT);
+}
+static long c_cvalue_new(unsigned m)
+{
+	shmc_obj_t *h;
+	return ret_obj(shmc_cvalue_new(P(0, F.a), 'i', V(2, shmc_int(1)), P(3, &h)),
+		       (m & 8) ? NULL : &h);
+}
+static long c_cvalue_get(unsigned m)
+{
+	shmc_value_t v;
+	return ret_out(shmc_cvalue_get(P(0, F.num), P(1, &v)), (m & 2) ? NULL : &v);
+}
+static long c_cvalue_set(unsigned m)
+{
+	return shmc_cvalue_set(P(0, F.num), V(1, shmc_int(8)));
+}
+static long c_cvalue_add(unsigned m)
+{
+	shmc_value_t r;
+	return ret_out(shmc_cvalue_add(P(0, F.num), V(1, shmc_int(1)), P(2, &r)),
+		       (m & 4) ? NULL : &r);
+}
+static long c_cvalue_cas(unsigned m)
+{
+	return shmc_cvalue_cas(P(0, F.num), V(1, shmc_int(7)), V(2, shmc_int(8)));
+}
+static long c_cvalue_typecode(unsigned m)
+{
+	return shmc_cvalue_typecode(P(0, F.num));
+}
+static long c_array_new(unsigned m)
+{
+	shmc_obj_t *h;
+	return ret_obj(shmc_array_new(P(0, F.a), 'd', V(2, shmc_int(2)), P(3, &h)),
+		       (m & 8) ? NULL : &h);
+}
+static long c_array_len(unsigned m)
+{
+	return shmc_array_len(P(0, F.arr));
+}
+static long c_array_get(unsigned m)
+{
+	shmc_value_t v;
+	return ret_out(shmc_array_get(P(0, F.arr), 0, P(2, &v)), (m & 4) ? NULL : &v);
+}
+static long c_array_set(unsigned m)
+{
+	return shmc_array_set(P(0, F.arr), 0, V(2, shmc_float(1.5)));
+}
+static long c_array_add(unsigned m)
+{
+	shmc_value_t r;
+	return ret_out(shmc_array_add(P(0, F.arr), 0, V(2, shmc_float(1)), P(3, &r)),
+		       (m & 8) ? NULL : &r);
+}
+static long c_array_cas(unsigned m)
+{
+	return shmc_array_cas(P(0, F.arr), 0, V(2, shmc_float(0)), V(3, shmc_float(2)));
+}
+static long c_array_copy(unsigned m)
+{
+	shmc_value_t v;
+	return ret_out(shmc_array_copy(P(0, F.arr), P(1, &v)), (m & 2) ? NULL : &v);
+}
+static long c_array_typecode(unsigned m)
+{
+	return shmc_array_typecode(P(0, F.arr));
+}
+
+/* Named objects */
+static long c_root_find_or_create(unsigned m)
+{
+	shmc_obj_t *h;
+	return ret_obj(shmc_root_find_or_create(P(0, F.a), P(1, "r2"), SHMC_KIND_LIST, P(3, &h)),
+		       (m & 8) ? NULL : &h);
+}
+static long c_root_setdefault(unsigned m)
+{
+	shmc_obj_t *h;
+	return ret_obj(shmc_root_setdefault(P(0, F.a), P(1, "r2"), P(2, F.d), P(3, &h)),
+		       (m & 8) ? NULL : &h);
+}
+static long c_root_find(unsigned m)
+{
+	shmc_obj_t *h;
+	return ret_obj(shmc_root_find(P(0, F.a), P(1, "r"), P(2, &h)), (m & 4) ? NULL : &h);
+}
+static long c_root_remove(unsigned m)
+{
+	return shmc_root_remove(P(0, F.a), P(1, "r"));
+}
+static long c_root_names(unsigned m)
+{
+	shmc_value_t v;
+	return ret_out(shmc_root_names(P(0, F.a), P(1, &v)), (m & 2) ? NULL : &v);
+}
+
+/* Views */
+static long c_view_open(unsigned m)
+{
+	shmc_view_t *v;
+	int rc = shmc_view_open(P(0, F.name), P(1, &v));
+	if (rc == 0 && !(m & 2))
+		shmc_view_close(v);
+	return rc;
+}
+static long c_view_close(unsigned m)
+{
+	shmc_view_close(P(0, F.view)); /* only ever called with NULL */
+	return 0;
+}
+static long c_view_format_version(unsigned m)
+{
+	unsigned version;
+	uint64_t fp;
+	return shmc_view_format_version(P(0, F.view), P(1, &version), P(2, &fp));
+}
+static long c_view_stats(unsigned m)
+{
+	shmc_arena_stats_t st;
+	return shmc_view_stats(P(0, F.view), P(1, &st));
+}
+static long c_view_procs(unsigned m)
+{
+	return shmc_view_procs(P(0, F.view), P(1, each_proc), P(2, &F));
+}
+static long c_view_objects(unsigned m)
+{
+	return shmc_view_objects(P(0, F.view), P(1, each_object), P(2, &F));
+}
+static long c_view_dump(unsigned m)
+{
+	char *s;
+	return ret_str(shmc_view_dump(P(0, F.view), P(1, "r"), 0, P(3, &s)), (m & 8) ? NULL : &s);
+}
+
+/*
+ * The table. ARGS has one letter per argument:
+ *   E  a pointer that must not be NULL: NULL is refused (-EINVAL or
+ *      SHMC_EHANDLE; NULL, 0 or false from a function that returns a
+ *      pointer, a kind or a bool; ignored by one that returns nothing),
+ *      and nothing changes;
+ *   N  a pointer documented as optional: NULL works (the call succeeds);
+ *   V  a value: a str view of NULL with a length is an error (a negative
+ *      code, an SHMC_ERROR value; "not there" from a lookup that returns a
+ *      pointer or a length), and nothing changes;
+ *   C  a value that is only compared: a malformed one equals nothing, and
+ *      nothing changes;
+ *   -  anything else (not tried).
+ * RET says what the function returns: i (a code), p (a pointer), b (a
+ * bool), k (a kind), v (nothing), x (a value), z (a length).
+ */
+struct row {
+	const char *name;
+	call_fn call;
+	const char *args;
+	char ret;
+};
+
+#define ROW(fn, args, ret) {"shmc_" #fn, c_##fn, args, ret}
+static const struct row rows[] = {
+	ROW(version, "", 'p'),
+	ROW(strerror, "-", 'p'),
+	ROW(errname, "-", 'p'),
+	ROW(arena_create_anon, "NE", 'i'),
+	ROW(arena_create, "ENE", 'i'),
+	ROW(arena_open, "EE", 'i'),
+	ROW(arena_unlink, "E", 'i'),
+	ROW(arena_close, "E", 'v'),
+	ROW(arena_reclaim, "E", 'i'),
+	ROW(arena_stats, "EE", 'i'),
+	ROW(arena_check, "E-NNN", 'i'),
+	ROW(arena_check_file, "ENNN", 'i'),
+	ROW(str, "N", 'x'),
+	ROW(tuple_of, "-V", 'x'),
+	ROW(plist_of, "-V", 'x'),
+	ROW(pdict_of, "-VV", 'x'),
+	ROW(value_free, "N", 'v'),
+	ROW(value_copy, "VE", 'i'),
+	ROW(value_eq, "CC", 'b'),
+	ROW(seq_len, "V", 'z'),
+	ROW(seq_at, "V-", 'p'),
+	ROW(plist_append, "EV", 'i'),
+	ROW(plist_set, "E-V", 'i'),
+	ROW(pdict_len, "V", 'z'),
+	ROW(pdict_get, "VV", 'p'),
+	ROW(pdict_set, "EVV", 'i'),
+	ROW(pdict_del, "EV", 'i'),
+	ROW(pdict_entry, "--NN", 'i'),
+	ROW(value_repr, "VE", 'i'),
+	ROW(value_str, "VE", 'i'),
+	ROW(free, "N", 'v'),
+	ROW(obj_kind, "E", 'k'),
+	ROW(obj_arena, "E", 'p'),
+	ROW(obj_dup, "EE", 'i'),
+	ROW(obj_release, "E", 'v'),
+	ROW(obj_same, "EE", 'b'),
+	ROW(obj_str, "EE", 'i'),
+	ROW(obj_repr, "EE", 'i'),
+	ROW(obj_print, "EE", 'i'),
+	ROW(value_print, "VE", 'i'),
+	ROW(namespace_new, "EE", 'i'),
+	ROW(namespace_set, "EEV", 'i'),
+	ROW(namespace_get, "EEE", 'i'),
+	ROW(namespace_del, "EE", 'i'),
+	ROW(namespace_has, "EE", 'i'),
+	ROW(namespace_names, "EE", 'i'),
+	ROW(namespace_add, "EEVN", 'i'),
+	ROW(namespace_cas, "EECV", 'i'),
+	ROW(namespace_update, "EEEN", 'i'),
+	ROW(list_new, "EE", 'i'),
+	ROW(list_new_from, "EVE", 'i'),
+	ROW(list_len, "E", 'i'),
+	ROW(list_get, "E-E", 'i'),
+	ROW(list_set, "E-V", 'i'),
+	ROW(list_append, "EV", 'i'),
+	ROW(list_insert, "E-V", 'i'),
+	ROW(list_pop, "E-N", 'i'),
+	ROW(list_del, "E-", 'i'),
+	ROW(list_extend, "EV", 'i'),
+	ROW(list_clear, "E", 'i'),
+	ROW(list_remove, "EC", 'i'),
+	ROW(list_index, "EC", 'i'),
+	ROW(list_copy, "EE", 'i'),
+	ROW(list_add, "E-VN", 'i'),
+	ROW(list_cas, "E-CV", 'i'),
+	ROW(list_update, "E-EN", 'i'),
+	ROW(dict_new, "EE", 'i'),
+	ROW(dict_new_from, "EVE", 'i'),
+	ROW(dict_len, "E", 'i'),
+	ROW(dict_get, "EVE", 'i'),
+	ROW(dict_set, "EVV", 'i'),
+	ROW(dict_del, "EV", 'i'),
+	ROW(dict_has, "EV", 'i'),
+	ROW(dict_pop, "EVN", 'i'),
+	ROW(dict_setdefault, "EVVN", 'i'),
+	ROW(dict_clear, "E", 'i'),
+	ROW(dict_keys, "EE", 'i'),
+	ROW(dict_values, "EE", 'i'),
+	ROW(dict_items, "EE", 'i'),
+	ROW(dict_copy, "EE", 'i'),
+	ROW(dict_add, "EVVN", 'i'),
+	ROW(dict_cas, "EVCV", 'i'),
+	ROW(dict_update, "EVEN", 'i'),
+	ROW(lock_new, "EE", 'i'),
+	ROW(rlock_new, "EE", 'i'),
+	ROW(lock_acquire, "E-", 'i'),
+	ROW(lock_release, "E", 'i'),
+	ROW(semaphore_new, "E-E", 'i'),
+	ROW(bounded_semaphore_new, "E-E", 'i'),
+	ROW(semaphore_acquire, "E-", 'i'),
+	ROW(semaphore_release, "E", 'i'),
+	ROW(semaphore_value, "E", 'i'),
+	ROW(condition_new, "ENE", 'i'),
+	ROW(condition_lock, "EE", 'i'),
+	ROW(condition_acquire, "E-", 'i'),
+	ROW(condition_release, "E", 'i'),
+	ROW(condition_wait, "E-", 'i'),
+	ROW(condition_wait_for, "EEN-", 'i'),
+	ROW(condition_notify, "E-", 'i'),
+	ROW(condition_notify_all, "E", 'i'),
+	ROW(event_new, "EE", 'i'),
+	ROW(event_set, "E", 'i'),
+	ROW(event_clear, "E", 'i'),
+	ROW(event_is_set, "E", 'i'),
+	ROW(event_wait, "E-", 'i'),
+	ROW(barrier_new, "E-E", 'i'),
+	ROW(barrier_wait, "E-", 'i'),
+	ROW(barrier_abort, "E", 'i'),
+	ROW(barrier_reset, "E", 'i'),
+	ROW(barrier_parties, "E", 'i'),
+	ROW(barrier_n_waiting, "E", 'i'),
+	ROW(barrier_broken, "E", 'i'),
+	ROW(queue_new, "E-E", 'i'),
+	ROW(joinable_queue_new, "E-E", 'i'),
+	ROW(queue_put, "EV-", 'i'),
+	ROW(queue_put_nowait, "EV", 'i'),
+	ROW(queue_get, "E-E", 'i'),
+	ROW(queue_get_nowait, "EE", 'i'),
+	ROW(queue_qsize, "E", 'i'),
+	ROW(queue_empty, "E", 'i'),
+	ROW(queue_full, "E", 'i'),
+	ROW(queue_task_done, "E", 'i'),
+	ROW(queue_join, "E-", 'i'),
+	ROW(cvalue_new, "E-VE", 'i'),
+	ROW(cvalue_get, "EE", 'i'),
+	ROW(cvalue_set, "EV", 'i'),
+	ROW(cvalue_add, "EVN", 'i'),
+	ROW(cvalue_cas, "ECV", 'i'),
+	ROW(cvalue_typecode, "E", 'i'),
+	ROW(array_new, "E-VE", 'i'),
+	ROW(array_len, "E", 'i'),
+	ROW(array_get, "E-E", 'i'),
+	ROW(array_set, "E-V", 'i'),
+	ROW(array_add, "E-VN", 'i'),
+	ROW(array_cas, "E-CV", 'i'),
+	ROW(array_copy, "EE", 'i'),
+	ROW(array_typecode, "E", 'i'),
+	ROW(root_find_or_create, "EE-E", 'i'),
+	ROW(root_setdefault, "EEEE", 'i'),
+	ROW(root_find, "EEE", 'i'),
+	ROW(root_remove, "EE", 'i'),
+	ROW(root_names, "EE", 'i'),
+	ROW(view_open, "EE", 'i'),
+	ROW(view_close, "E", 'v'),
+	ROW(view_format_version, "ENN", 'i'),
+	ROW(view_stats, "EE", 'i'),
+	ROW(view_procs, "EEN", 'i'),
+	ROW(view_objects, "EEN", 'i'),
+	ROW(view_dump, "EN-E", 'i'),
+};
+#define NROWS (sizeof(rows) / sizeof(rows[0]))
+
+/* One case: argument POS of row ROW made NULL (or BAD). */
+struct kase {
+	unsigned row, pos;
+};
+
+ParameterizedTestParameters(contracts, bad_argument_in_each_position)
+{
+	static struct kase cases[1024];
+	size_t n = 0;
+	for (unsigned r = 0; r < NROWS; r++)
+		for (unsigned k = 0; rows[r].args[k]; k++)
+			if (strchr("ENVC", rows[r].args[k]) && n < 1024)
+				cases[n++] = (struct kase){r, k};
+	return cr_make_param_array(struct kase, cases, n);
+}
+
+/* A crash names the case it ended (Criterion reports only "CRASH"). */
+static char current[160];
+static void say_case(int sig)
+{
+	(void)!write(2, current, strlen(current));
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Whether RC is the refusal RET calls for. */
+static bool refused(char ret, long rc)
+{
+	switch (ret) {
+	case 'i':
+		return rc == -EINVAL || rc == SHMC_EHANDLE;
+	case 'x':
+		return rc == -EINVAL || rc == SHMC_EHANDLE;
+	case 'p':
+	case 'b':
+	case 'k':
+	case 'z':
+		return rc == 0;
+	default: /* 'v': returned, that is all */
+		return true;
+	}
+}
+
+ParameterizedTest(struct kase *c, contracts, bad_argument_in_each_position,
+		  .init = fixture_up, .fini = fixture_down)
+{
+	const struct row *r = &rows[c->row];
+	char kind = r->args[c->pos];
+	snprintf(current, sizeof(current), "crashed: %s, argument %u (%c)\n", r->name,
+		 c->pos + 1, kind);
+	signal(SIGSEGV, say_case);
+	signal(SIGBUS, say_case);
+	signal(SIGABRT, say_case);
+	char *before = state();
+	long rc = r->call(1u << c->pos);
+	char *after = state();
+	switch (kind) {
+	case 'E':
+		cr_assert(refused(r->ret, rc), "%s, argument %u NULL: returned %ld (%s)", r->name,
+			  c->pos + 1, rc, shmc_errname((int)rc));
+		cr_assert_str_eq(after, before, "%s, argument %u NULL changed something", r->name,
+				 c->pos + 1);
+		break;
+	case 'N':
+		if (r->ret == 'i')
+			cr_assert_geq(rc, 0, "%s, argument %u NULL (allowed): %ld (%s)", r->name,
+				      c->pos + 1, rc, shmc_errname((int)rc));
+		else if (r->ret == 'x')
+			cr_assert_eq(rc, 0, "%s, argument %u NULL (allowed)", r->name, c->pos + 1);
+		break;
+	case 'V':
+		if (r->ret == 'i' || r->ret == 'x')
+			cr_assert_lt(rc, 0, "%s, argument %u a str view of NULL: %ld", r->name,
+				     c->pos + 1, rc);
+		else
+			cr_assert(refused(r->ret, rc), "%s, argument %u a str view of NULL: %ld",
+				  r->name, c->pos + 1, rc);
+		cr_assert_str_eq(after, before, "%s, argument %u a str view of NULL changed something",
+				 r->name, c->pos + 1);
+		break;
+	case 'C':
+		if (r->ret == 'b')
+			cr_assert_eq(rc, 0, "%s: a str view of NULL equals something", r->name);
+		else
+			cr_assert_leq(rc, 0, "%s, argument %u a str view of NULL: %ld", r->name,
+				      c->pos + 1, rc);
+		cr_assert_str_eq(after, before, "%s, argument %u a str view of NULL changed something",
+				 r->name, c->pos + 1);
+		break;
+	}
+	free(before);
+	free(after);
+}
+
+/* Every function the header declares has its row, and every row a
+ * function: read shmc.h and compare the two sets of names. */
+static char *header_text(void)
+{
+	char here[1024], path[1200];
+	snprintf(here, sizeof(here), "%s", __FILE__);
+	snprintf(path, sizeof(path), "%s/../../include/shmc.h", dirname(here));
+	if (access(path, R_OK) != 0)
+		snprintf(path, sizeof(path), "include/shmc.h");
+	return read_file(path, NULL);
+}
+
+Test(contracts, every_function_of_the_header_has_a_row)
+{
+	char *h = header_text();
+	size_t declared = 0;
+	/* A declaration: SHMC_API <type> <name>(...; the name is the last
+	 * identifier before the first '(' that follows. */
+	for (char *p = strstr(h, "SHMC_API "); p; p = strstr(p + 1, "SHMC_API ")) {
+		char *paren = strchr(p, '(');
+		char *semi = strchr(p, ';');
+		if (paren == NULL || (semi && semi < paren))
+			continue; /* the macro's own definition */
+		char *e = paren;
+		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		char *b = e;
+		while (b > p && (isalnum((unsigned char)b[-1]) || b[-1] == '_'))
+			b--;
+		if (strncmp(b, "shmc_", 5) != 0)
+			continue; /* "__attribute__((visibility..." */
+		char name[96];
+		snprintf(name, sizeof(name), "%.*s", (int)(e - b), b);
+		bool found = false;
+		for (size_t i = 0; i < NROWS && !found; i++)
+			found = strcmp(rows[i].name, name) == 0;
+		cr_expect(found, "%s is declared in shmc.h but has no row in test_contracts.c",
+			  name);
+		declared++;
+	}
+	for (size_t i = 0; i < NROWS; i++) {
+		char pat[112];
+		snprintf(pat, sizeof(pat), " %s(", rows[i].name);
+		char pat2[112];
+		snprintf(pat2, sizeof(pat2), "*%s(", rows[i].name);
+		cr_expect(strstr(h, pat) || strstr(h, pat2), "%s has a row but is not in shmc.h",
+			  rows[i].name);
+	}
+	cr_assert_eq(declared, NROWS, "%zu functions declared, %zu rows", declared, NROWS);
+	free(h);
+}
+
+/* Named arenas: what create makes, open must accept ------------------------- */
+
+Test(contracts, create_refuses_a_mode_that_open_would_refuse, .fini = files_cleanup)
+{
+	char name[128], path[256];
+	unique_name(name, sizeof(name), path, sizeof(path), "mode");
+	static const unsigned bad[] = {0666, 0622, 0602, 0777, 0002};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		shmc_arena_options_t o = {.capacity = SHMC_MIN_CAPACITY, .mode = bad[i]};
+		shmc_arena_t *a = NULL;
+		ASSERT_ERR(shmc_arena_create(name, &o, &a), SHMC_EMODE);
+		cr_assert_null(a);
+		cr_assert_neq(access(path, F_OK), 0, "mode %o left a file", bad[i]);
+	}
+	/* Group-writable is the caller's choice, and open accepts it. */
+	static const unsigned good[] = {0600, 0660, 0640, 0644};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		shmc_arena_options_t o = {.capacity = SHMC_MIN_CAPACITY, .mode = good[i]};
+		shmc_arena_t *a, *b;
+		ASSERT_OK(shmc_arena_create(name, &o, &a));
+		struct stat st;
+		cr_assert_eq(stat(path, &st), 0);
+		cr_assert_eq(st.st_mode & 0777, good[i]);
+		ASSERT_OK(shmc_arena_open(name, &b));
+		shmc_arena_close(b);
+		shmc_arena_close(a);
+		ASSERT_OK(shmc_arena_unlink(name));
+	}
+}
+
+Test(contracts, a_directory_is_not_an_arena)
+{
+	char dir[] = "/tmp/shmc-test-dir-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	shmc_arena_t *a = NULL;
+	shmc_view_t *v = NULL;
+	int rc_open = shmc_arena_open(dir, &a);
+	int rc_view = shmc_view_open(dir, &v);
+	int rc_check = shmc_arena_check_file(dir, NULL, NULL, NULL);
+	rmdir(dir);
+	cr_assert_eq(rc_open, SHMC_ENOTREG, "open: %s", shmc_errname(rc_open));
+	cr_assert_eq(rc_view, SHMC_ENOTREG, "view: %s", shmc_errname(rc_view));
+	cr_assert_eq(rc_check, SHMC_ENOTREG, "check: %s", shmc_errname(rc_check));
+	cr_assert_null(a);
+	cr_assert_null(v);
+}
+
+/* Options out of range are -EINVAL, and leave nothing behind. */
+Test(contracts, arena_options_out_of_range_are_einval, .fini = files_cleanup)
+{
+	char name[128], path[256];
+	unique_name(name, sizeof(name), path, sizeof(path), "opts");
+	const shmc_arena_options_t bad[] = {
+		{.capacity = SHMC_MIN_CAPACITY - 1},
+		{.capacity = (size_t)1 << 45},
+		{.capacity = SHMC_MIN_CAPACITY, .max_procs = SHMC_MAX_PROCS + 1},
+		{.capacity = SHMC_MIN_CAPACITY, .max_threads = SHMC_MAX_THREADS + 1},
+		{.capacity = SHMC_MIN_CAPACITY, .max_procs = UINT32_MAX},
+		/* Slots and records must leave the arena room for data. */
+		{.capacity = SHMC_MIN_CAPACITY, .max_threads = SHMC_MAX_THREADS},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		shmc_arena_t *a = NULL;
+		ASSERT_ERR(shmc_arena_create_anon(&bad[i], &a), -EINVAL);
+		ASSERT_ERR(shmc_arena_create(name, &bad[i], &a), -EINVAL);
+		cr_assert_null(a);
+		cr_assert_neq(access(path, F_OK), 0);
+	}
+}
