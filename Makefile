@@ -369,6 +369,54 @@ uninstall:
 	for t in $(notdir $(TOOLS)); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
 	for m in $(notdir $(MANPAGES)); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
 
+# The Python binding (python/, test/python/, bench/bench_python.py) -------
+# A CPython extension, shmc._shmc, over the library linked statically and
+# built without jemalloc (so that the Python process keeps one malloc),
+# under the thin pure-Python package python/shmc/. Built for the python3
+# on PATH (PYTHON=...) into $(B)/python: PYTHONPATH=$(B)/python python3.
+#   make python        the package
+#   make python-test   its tests and CPython's manager tests (make test
+#                      runs them after the C suite)
+PYTHON    ?= python3
+PY_CFG    := $(shell $(PYTHON) -c 'import sysconfig as s; print(s.get_paths()["include"], s.get_config_var("EXT_SUFFIX"), s.get_path("platlib"))' 2>/dev/null)
+PY_INC    := $(word 1,$(PY_CFG))
+PY_EXT    := $(word 2,$(PY_CFG))
+PYTHON_SITEDIR ?= $(word 3,$(PY_CFG))
+PYB       := $(B)/python
+PY_SO     := $(PYB)/shmc/_shmc$(PY_EXT)
+PY_CSRC   := $(wildcard python/_shmc/*.c)
+PY_COBJ   := $(PY_CSRC:python/_shmc/%.c=$(B)/pyobj/%.o)
+PY_PKG    := $(patsubst python/shmc/%,$(PYB)/shmc/%,$(wildcard python/shmc/*.py))
+PY_LIB_A  := $(B)/pylib/libshmc.a
+# Under a sanitizer, python3 (not built with it) needs its runtime first.
+PY_ENV    := PYTHONPATH=$(CURDIR)/$(PYB) SHMC_BUILD=$(B) \
+             $(if $(SHMC_SAN),LD_PRELOAD=$$($(CC) -print-file-name=libasan.so) \
+               ASAN_OPTIONS=detect_leaks=0:$${ASAN_OPTIONS:-})
+
+.PHONY: python python-test
+python: $(PY_SO) $(PY_PKG)
+
+# The sub-make leaves the archive alone when it is up to date.
+$(PY_LIB_A): FORCE
+	@$(MAKE) --no-print-directory BUILD=$(B)/pylib JEMALLOC=0 VARIANT=$(VARIANT) lib
+
+$(B)/pyobj/%.o: python/_shmc/%.c
+	@test -n "$(PY_INC)" || { echo "make python: no $(PYTHON) with sysconfig" >&2; exit 1; }
+	@mkdir -p $(@D)
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) $(SHMC_DEPFLAGS) -fPIC -fvisibility=hidden \
+	    -isystem $(PY_INC) -c $< -o $@
+
+$(PY_SO): $(PY_COBJ) $(PY_LIB_A)
+	@mkdir -p $(@D)
+	$(call say,LD,$@)$(CC) -shared $(ALL_LDFLAGS) -o $@ $(PY_COBJ) $(PY_LIB_A) -lpthread -lm
+
+$(PYB)/shmc/%.py: python/shmc/%.py
+	@mkdir -p $(@D)
+	$(Q)cp $< $@
+
+python-test: python
+	@$(PY_ENV) $(PYTHON) test/python/run.py
+
 clean:
 	rm -rf build
 

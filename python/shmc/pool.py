@@ -1,0 +1,13 @@
+"""Pool (in progress)."""
+
+
+class PoolProxy:
+    pass
+
+
+class AsyncResult:
+    pass
+
+
+class IMapIterator:
+    pass
