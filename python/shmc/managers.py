@@ -15,6 +15,7 @@ owning it, to reach its named objects (find, setdefault, names, remove).
 import os
 import secrets
 import threading
+import weakref
 
 from multiprocessing import util
 from multiprocessing.managers import RemoteError, State
@@ -90,7 +91,7 @@ class SyncManager:
         self._state = State()
         self._state.value = State.INITIAL
         self._owner = False
-        self._pools = []
+        self._pools = weakref.WeakSet()
         self._lock = threading.Lock()
         self._finalizer = None
         self._pid = os.getpid()
@@ -260,8 +261,7 @@ class SyncManager:
         p = PoolProxy._create(self._checked(), processes, initializer, initargs,
                               maxtasksperchild, context or self._ctx)
         with self._lock:
-            self._pools[:] = [q for q in self._pools if not q._finished()]
-            self._pools.append(p)
+            self._pools.add(p)
         return p
 
     # -- named objects: any process that opens the arena finds them ------
