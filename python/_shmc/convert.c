@@ -56,8 +56,10 @@ static int pickled(shmc_state *st, ArenaObject *arena, PyObject *o, shmc_value_t
 	shmc_value_t refs, payload;
 	PyObject *pb = PyTuple_GET_ITEM(r, 0);
 	payload = shmc_bytes(PyBytes_AS_STRING(pb), (size_t)PyBytes_GET_SIZE(pb));
-	/* The refs are proxies of ARENA only: a tuple of references. */
-	if (to_value(st, arena, PyTuple_GET_ITEM(r, 1), &refs, 0, depth + 1) < 0) {
+	/* The refs are proxies of ARENA only: a flat tuple of references,
+	 * converted from depth 0 (it nests nothing). */
+	(void)depth;
+	if (to_value(st, arena, PyTuple_GET_ITEM(r, 1), &refs, 0, 0) < 0) {
 		Py_DECREF(r);
 		return -1;
 	}

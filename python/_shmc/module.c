@@ -641,20 +641,29 @@ static void check_line(void *ctx, const char *msg)
 	PyErr_Clear();
 }
 
-/* check() -> (errors, leaked blocks, [findings]) */
-static PyObject *arena_check(ArenaObject *self, PyObject *Py_UNUSED(ignored))
+/* check(sweep=False) -> (errors, leaked blocks, [findings]): the arena
+ * check, releasing what dead processes left; SWEEP also frees leaked blocks
+ * (only while no other process is in the middle of an operation). */
+static PyObject *arena_check(ArenaObject *self, PyObject *args, PyObject *kwds)
 {
+	static char *kwlist[] = {"sweep", NULL};
+	int sweep = 0;
+	if (!PyArg_ParseTupleAndKeywords(args, kwds, "|p:check", kwlist, &sweep))
+		return NULL;
 	PyObject *lines = PyList_New(0);
 	if (lines == NULL)
 		return NULL;
 	shmc_check_report_t r;
-	int rc = shmc_arena_check(self->arena, SHMC_CHECK_REAP, &r, check_line, lines);
+	int rc = shmc_arena_check(self->arena, SHMC_CHECK_REAP | (sweep ? SHMC_CHECK_SWEEP : 0),
+				  &r, check_line, lines);
 	if (rc && rc != SHMC_ECORRUPT) {
 		Py_DECREF(lines);
 		return shmc_py_error(self->st, rc);
 	}
 	return Py_BuildValue("(KKN)", (unsigned long long)r.errors,
-			     (unsigned long long)r.leaked_blocks, lines);
+			     (unsigned long long)(sweep ? r.leaked_blocks - r.swept_blocks
+							: r.leaked_blocks),
+			     lines);
 }
 
 static PyObject *arena_unlink(ArenaObject *self, PyObject *Py_UNUSED(ignored))
@@ -703,7 +712,8 @@ static PyMethodDef arena_methods[] = {
 	{"objects", (PyCFunction)arena_objects, METH_NOARGS, "The objects alive, described."},
 	{"reclaim", (PyCFunction)arena_reclaim, METH_NOARGS, NULL},
 	{"stats", (PyCFunction)arena_stats, METH_NOARGS, NULL},
-	{"check", (PyCFunction)arena_check, METH_NOARGS, NULL},
+	{"check", (PyCFunction)(void (*)(void))arena_check, METH_VARARGS | METH_KEYWORDS,
+	 "check(sweep=False) -> (errors, leaked blocks, [findings])"},
 	{"unlink", (PyCFunction)arena_unlink, METH_NOARGS, "Remove the arena's name."},
 	{NULL}};
 

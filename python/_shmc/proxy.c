@@ -159,7 +159,11 @@ static PyObject *proxy_reduce(ProxyObject *self, PyObject *Py_UNUSED(ignored))
 	int rc = shmc_obj_ident(self->h, &id);
 	if (rc)
 		return err(self, rc);
-	PyObject *state = self->dict && PyDict_GET_SIZE(self->dict) ? self->dict : Py_None;
+	/* Only a barrier's stopgap attributes travel; a namespace's private
+	 * ('_') ones belong to this proxy, as in Python. */
+	PyObject *state = self->proxy == P_BARRIER && self->dict && PyDict_GET_SIZE(self->dict)
+				  ? self->dict
+				  : Py_None;
 	return Py_BuildValue("O(OKKsO)", ST(self)->rebuild, self->arena->path,
 			     (unsigned long long)id.offset, (unsigned long long)id.id, self->typeid,
 			     state);
