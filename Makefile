@@ -145,7 +145,7 @@ REPLAYS   := $(patsubst test/fuzz/fuzz_%.c,$(B)/test/replay_%,$(FUZZ_SRC))
 FUZZ_TIME ?= 600
 
 .PHONY: all lib demo test test-only check valgrind layers abi-check abi-baseline \
-        cross bench install uninstall clean deps deps-test deps-check deps-bench \
+        cross bench install uninstall clean printable-table deps deps-test deps-check deps-bench \
         deps-ci tests stress benches fuzz fuzz-ci FORCE
 .SUFFIXES:
 
@@ -269,6 +269,12 @@ test-only:
 layers: $(LIB_OBJ)
 	@python3 test/layers/check_layers.py --objects $(B)/lib
 	@test/layers/test-check.sh
+
+# The table of code points repr() prints as they are, from Python 3.11's
+# Unicode database (test_unicode checks the committed one is up to date).
+printable-table:
+	python3 tools/gen-printable.py > lib/values/printable.h.new
+	mv lib/values/printable.h.new lib/values/printable.h
 
 check: deps-check
 	@$(MAKE) --no-print-directory VARIANT=asan WERROR=1 test-only

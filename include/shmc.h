@@ -280,6 +280,20 @@ SHMC_API const char *shmc_strerror(int err);
 /** The symbolic name of a return code ("SHMC_EKEY", "ENOMEM", "OK";
  * "UNKNOWN" for anything else). A static string: do not free it. */
 SHMC_API const char *shmc_errname(int err);
+/** The Python exception that return code RC stands for when the shmc
+ * function named CALL returns it (CALL may be NULL: the usual meaning).
+ * Where Python's exception depends on the call, so does the answer:
+ * SHMC_EINDEX is "IndexError" for shmc_list_get but "ValueError" for
+ * shmc_list_index and shmc_list_remove; -ETIMEDOUT is
+ * "threading.BrokenBarrierError" for shmc_barrier_wait and NULL for an
+ * acquire or a wait, which Python answers with False. Other names:
+ * "KeyError", "AttributeError", "TypeError", "RecursionError",
+ * "queue.Empty", "queue.Full", "RuntimeError", "ValueError",
+ * "MemoryError", "OverflowError", "UnicodeError", "RuntimeWarning"
+ * (SHMC_EOWNERDEAD: acquired, with a warning), "OSError" (another negated
+ * errno) and "shmc.Error" (another shmc code). A static string, or NULL
+ * when RC is not an error or Python reports it as a return value. */
+SHMC_API const char *shmc_python_exception(int rc, const char *call);
 /** @} */
 
 /* ------------------------------------------------------------------------ */
@@ -629,6 +643,70 @@ SHMC_API int shmc_pdict_del(shmc_value_t *d, shmc_value_t key);
  * @return 0, SHMC_EINDEX, SHMC_ETYPE */
 SHMC_API int shmc_pdict_entry(shmc_value_t d, size_t i, shmc_value_t **key,
 			      shmc_value_t **val);
+
+/* What Python does to a private list, dict or str with its operators. Each
+ * either completes or leaves its operands as they were. */
+
+/** A tuple of the N values at ITEMS (each taken, on failure too), as
+ * shmc_tuple_of but from an array. ITEMS in/out: its values are taken (the
+ * array itself stays the caller's); may be NULL when N is 0.
+ * @return the tuple (owned: shmc_value_free()), or an SHMC_ERROR value
+ *         whose .i is -EINVAL (ITEMS NULL, N not 0), -ENOMEM, SHMC_EHANDLE,
+ *         SHMC_ECORRUPT, SHMC_EFULL, or an item's error */
+SHMC_API shmc_value_t shmc_tuple_from(size_t n, shmc_value_t *items);
+/** A plain list of the N values at ITEMS, as shmc_tuple_from.
+ * @return as shmc_tuple_from */
+SHMC_API shmc_value_t shmc_plist_from(size_t n, shmc_value_t *items);
+/** l.insert(I, ITEM) on plain list *L: I is clamped as Python does (before
+ * the first item, or after the last). L in/out: an owned plain list; ITEM
+ * taken. May move *L's items (Interior pointers).
+ * @return 0, -EINVAL (L NULL), SHMC_ETYPE (*L not an owned plain list),
+ *         -ENOMEM, SHMC_EHANDLE, SHMC_ECORRUPT, SHMC_EFULL, ITEM's error */
+SHMC_API int shmc_plist_insert(shmc_value_t *l, int64_t i, shmc_value_t item);
+/** *OUT = l.pop(I) on plain list *L (negative I counts from the end). L
+ * in/out; *OUT out (may be NULL: the item is freed): shmc_value_free().
+ * @return 0, SHMC_EINDEX, -EINVAL (L NULL), SHMC_ETYPE */
+SHMC_API int shmc_plist_pop(shmc_value_t *l, int64_t i, shmc_value_t *out);
+/** del l[I] on plain list *L. @return as shmc_plist_pop */
+SHMC_API int shmc_plist_del(shmc_value_t *l, int64_t i);
+/** l.clear() on plain list *L. L in/out. @return 0, -EINVAL, SHMC_ETYPE */
+SHMC_API int shmc_plist_clear(shmc_value_t *l);
+/** l.extend(ITEMS) on plain list *L: deep copies of the items of tuple or
+ * plain list ITEMS (in; *L itself works). All or nothing.
+ * @return 0, -EINVAL (L NULL), SHMC_ETYPE (*L not an owned plain list, or
+ *         ITEMS not a sequence), -ENOMEM, SHMC_EFULL, SHMC_EHANDLE (a
+ *         reference whose handle cannot be duplicated), ITEMS' error */
+SHMC_API int shmc_plist_extend(shmc_value_t *l, shmc_value_t items);
+/** *OUT = A + B, Python's concatenation: str + str, bytes + bytes,
+ * tuple + tuple, list + list (deep copies). A and B in; *OUT out:
+ * shmc_value_free().
+ * @return 0, SHMC_ETYPE (other types, or two different ones), -EOVERFLOW
+ *         (a str or bytes over SHMC_MAX_LEN), -EINVAL (OUT NULL, or a view
+ *         with a NULL pointer), -ENOMEM, SHMC_EFULL, SHMC_EHANDLE, A's or
+ *         B's error */
+SHMC_API int shmc_value_concat(shmc_value_t a, shmc_value_t b, shmc_value_t *out);
+/** Python's len(V): a str's length in code points, bytes in bytes, the
+ * items of a tuple, list or dict. V in.
+ * @return the length, SHMC_ETYPE (a value without a length: None, a
+ *         number, a reference), -EINVAL (a str view with a NULL pointer),
+ *         V's error */
+SHMC_API int64_t shmc_value_len(shmc_value_t v);
+/** d.get(KEY, DFLT) on plain dict D: the value for KEY, borrowed from D, or
+ * DFLT (returned as given, may be NULL) when KEY is missing or cannot be a
+ * key. D and KEY in. */
+SHMC_API shmc_value_t *shmc_pdict_get_or(shmc_value_t d, shmc_value_t key,
+					 shmc_value_t *dflt);
+/** *OUT = d.pop(KEY) on plain dict *D: the value moves to *OUT and the key
+ * is freed. D in/out; KEY in; *OUT out (may be NULL: the value is freed).
+ * @return 0, SHMC_EKEY, -EINVAL (D NULL), SHMC_ETYPE, SHMC_EUNHASHABLE,
+ *         SHMC_EDEPTH, -ENOMEM (nothing removed), KEY's error */
+SHMC_API int shmc_pdict_pop(shmc_value_t *d, shmc_value_t key, shmc_value_t *out);
+/** *OUT = d.pop(KEY, DFLT) on plain dict *D: the value, or DFLT when KEY is
+ * missing. D in/out; KEY in; DFLT taken; *OUT out: shmc_value_free().
+ * @return 0, -EINVAL (D or OUT NULL), SHMC_ETYPE, SHMC_EUNHASHABLE,
+ *         SHMC_EDEPTH, -ENOMEM, KEY's or DFLT's error */
+SHMC_API int shmc_pdict_pop_or(shmc_value_t *d, shmc_value_t key, shmc_value_t dflt,
+			       shmc_value_t *out);
 
 /** Python's repr() of V, as a new string. V in; *OUT out: shmc_free().
  * @return 0, -ENOMEM, SHMC_EDEPTH (nested deeper than 512), V's error */
