@@ -1507,11 +1507,6 @@ SHMC_API int shmc_obj_from_ident(shmc_arena_t *arena, shmc_ident_t ident,
  * @return 0, -ENOENT (an anonymous arena has no name), SHMC_EHANDLE
  *         (ARENA invalid), -EINVAL (OUT NULL) */
 SHMC_API int shmc_arena_name(shmc_arena_t *arena, const char **out);
-/** Make the owned plain list *L a tuple, in place (Python's tuple(l)): how
- * to build a tuple whose length is known only at run time. L in/out.
- * @return 0, -EINVAL (L NULL), SHMC_ETYPE (*L is not an owned plain
- *         list) */
-SHMC_API int shmc_plist_to_tuple(shmc_value_t *l);
 /** @} */
 
 #ifdef __cplusplus

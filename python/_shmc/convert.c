@@ -76,38 +76,34 @@ static int pickled(shmc_state *st, ArenaObject *arena, PyObject *o, shmc_value_t
 static int sequence(shmc_state *st, ArenaObject *arena, PyObject *o, shmc_value_t *out,
 		    int key, int depth)
 {
-	shmc_value_t l = shmc_plist_of(0);
-	if (l.type == SHMC_ERROR)
-		return fail(st, (int)l.i);
-	Py_ssize_t n = PySequence_Fast_GET_SIZE(o);
-	PyObject **items = PySequence_Fast_ITEMS(o);
-	for (Py_ssize_t i = 0; i < n; i++) {
-		shmc_value_t item;
-		/* A list may change under us while an item is pickled. */
-		if (i >= PySequence_Fast_GET_SIZE(o))
-			break;
-		PyObject *it = Py_NewRef(items[i]);
-		int rc = to_value(st, arena, it, &item, key, depth + 1);
-		Py_DECREF(it);
-		if (rc < 0) {
-			shmc_value_free(&l);
+	/* Converting an item may run Python code (a pickle) that changes a
+	 * list: work on a tuple of its items. */
+	PyObject *items = PySequence_Tuple(o);
+	if (items == NULL)
+		return -1;
+	Py_ssize_t n = PyTuple_GET_SIZE(items);
+	shmc_value_t *vs = PyMem_Calloc(n ? (size_t)n : 1, sizeof(shmc_value_t));
+	if (vs == NULL) {
+		Py_DECREF(items);
+		PyErr_NoMemory();
+		return -1;
+	}
+	for (Py_ssize_t i = 0; i < n; i++)
+		if (to_value(st, arena, PyTuple_GET_ITEM(items, i), &vs[i], key, depth + 1) < 0) {
+			while (i--)
+				shmc_value_free(&vs[i]);
+			PyMem_Free(vs);
+			Py_DECREF(items);
 			return -1;
 		}
-		if ((rc = shmc_plist_append(&l, item)) != 0) {
-			shmc_value_free(&l);
-			return fail(st, rc);
-		}
-		items = PySequence_Fast_ITEMS(o);
-		n = PySequence_Fast_GET_SIZE(o);
-	}
-	if (PyTuple_CheckExact(o)) {
-		int rc = shmc_plist_to_tuple(&l);
-		if (rc) {
-			shmc_value_free(&l);
-			return fail(st, rc);
-		}
-	}
-	*out = l;
+	/* The builders take every item, views included (copied). */
+	shmc_value_t v = PyTuple_CheckExact(o) ? shmc_tuple_from((size_t)n, vs)
+					       : shmc_plist_from((size_t)n, vs);
+	PyMem_Free(vs);
+	Py_DECREF(items);
+	if (v.type == SHMC_ERROR)
+		return fail(st, (int)v.i);
+	*out = v;
 	return 0;
 }
 

@@ -2,8 +2,7 @@
  * test_ident.c -- identities across processes: an object's identity turned
  * back into a handle in this process and in another one that opened the
  * arena by name, refused once the object is gone (also when its block now
- * holds another object), bad arguments; the arena's name; tuples made from
- * plain lists.
+ * holds another object), bad arguments; the arena's name.
  */
 #include <criterion/criterion.h>
 
@@ -203,34 +202,4 @@ Test(ident, anonymous_arena_has_no_name, .init = arena_setup, .fini = arena_tear
 	cr_assert(shmc_obj_same(ns, again));
 	shmc_obj_release(again);
 	shmc_obj_release(ns);
-}
-
-Test(ident, plist_to_tuple_makes_a_tuple_in_place)
-{
-	shmc_value_t l = shmc_plist_of(0);
-	for (int i = 0; i < 5; i++)
-		ASSERT_OK(shmc_plist_append(&l, shmc_int(i)));
-	ASSERT_OK(shmc_plist_append(&l, shmc_str("x")));
-	ASSERT_OK(shmc_plist_to_tuple(&l));
-	cr_assert_eq(l.type, SHMC_TUPLE);
-	expect_repr(l, "(0, 1, 2, 3, 4, 'x')");
-	shmc_value_t t = shmc_tuple_of(2, shmc_int(1), shmc_int(2));
-	shmc_value_t l2 = shmc_plist_of(2, shmc_int(1), shmc_int(2));
-	cr_assert(!shmc_value_eq(t, l2));
-	ASSERT_OK(shmc_plist_to_tuple(&l2));
-	cr_assert(shmc_value_eq(t, l2), "[1, 2] made a tuple equals (1, 2)");
-	/* Only an owned plain list. */
-	ASSERT_ERR(shmc_plist_to_tuple(&t), SHMC_ETYPE);
-	cr_assert_eq(t.type, SHMC_TUPLE);
-	shmc_value_t i = shmc_int(3);
-	ASSERT_ERR(shmc_plist_to_tuple(&i), SHMC_ETYPE);
-	cr_assert(i.type == SHMC_INT && i.i == 3);
-	ASSERT_ERR(shmc_plist_to_tuple(NULL), -EINVAL);
-	shmc_value_t empty = shmc_plist_of(0);
-	ASSERT_OK(shmc_plist_to_tuple(&empty));
-	expect_repr(empty, "()");
-	shmc_value_free(&empty);
-	shmc_value_free(&l);
-	shmc_value_free(&l2);
-	shmc_value_free(&t);
 }
