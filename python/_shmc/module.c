@@ -293,7 +293,7 @@ static PyObject *arena_list(ArenaObject *self, PyObject *items)
 		return NULL;
 	}
 	shmc_value_t v;
-	shmc_obj_t *h;
+	shmc_obj_t *h = NULL;
 	if (plain(self, items, &v) < 0)
 		return NULL;
 	int rc = v.type == SHMC_LIST ? shmc_list_new_from(self->arena, v, &h) : SHMC_ETYPE;
@@ -308,7 +308,7 @@ static PyObject *arena_dict(ArenaObject *self, PyObject *items)
 		return NULL;
 	}
 	shmc_value_t v;
-	shmc_obj_t *h;
+	shmc_obj_t *h = NULL;
 	if (plain(self, items, &v) < 0)
 		return NULL;
 	int rc = v.type == SHMC_DICT ? shmc_dict_new_from(self->arena, v, &h) : SHMC_ETYPE;
@@ -715,15 +715,15 @@ static PyMethodDef arena_methods[] = {
 	{"check", (PyCFunction)(void (*)(void))arena_check, METH_VARARGS | METH_KEYWORDS,
 	 "check(sweep=False) -> (errors, leaked blocks, [findings])"},
 	{"unlink", (PyCFunction)arena_unlink, METH_NOARGS, "Remove the arena's name."},
-	{NULL}};
+	{NULL, NULL, 0, NULL}};
 
 static PyGetSetDef arena_getset[] = {
 	{"path", (getter)arena_get_path, NULL, "The arena file's path.", NULL},
-	{NULL}};
+	{NULL, NULL, NULL, NULL, NULL}};
 
 static PyMemberDef arena_members[] = {
 	{"__weaklistoffset__", T_PYSSIZET, offsetof(ArenaObject, weakreflist), READONLY, NULL},
-	{NULL}};
+	{NULL, 0, 0, 0, NULL}};
 
 static PyType_Slot arena_slots[] = {
 	{Py_tp_new, arena_new},
@@ -819,7 +819,7 @@ static PyMethodDef module_methods[] = {
 	 "Unpickle a proxy: _rebuild(path, offset, serial, typeid, state)."},
 	{"attach", (PyCFunction)attach_fn, METH_O,
 	 "The Arena of this path or name, open already in this process or opened now."},
-	{NULL}};
+	{NULL, NULL, 0, NULL}};
 
 /* The module -------------------------------------------------------------- */
 

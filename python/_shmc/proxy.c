@@ -205,19 +205,19 @@ static PyMethodDef base_methods[] = {
 	{"__reduce__", (PyCFunction)proxy_reduce, METH_NOARGS, NULL},
 	{"_same", (PyCFunction)proxy_same, METH_O,
 	 "Whether OTHER is a proxy of the same managed object."},
-	{NULL}};
+	{NULL, NULL, 0, NULL}};
 
 static PyGetSetDef base_getset[] = {
 	{"_arena", (getter)proxy_get_arena, NULL, "The Arena of the object.", NULL},
 	{"_typeid", (getter)proxy_get_typeid, NULL, "Python's typeid.", NULL},
 	{"_id", (getter)proxy_get_id, NULL, "(offset, serial): the object's identity.", NULL},
 	{"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL, NULL},
-	{NULL}};
+	{NULL, NULL, NULL, NULL, NULL}};
 
 static PyMemberDef base_members[] = {
 	{"__weaklistoffset__", T_PYSSIZET, offsetof(ProxyObject, weakreflist), READONLY, NULL},
 	{"__dictoffset__", T_PYSSIZET, offsetof(ProxyObject, dict), READONLY, NULL},
-	{NULL}};
+	{NULL, 0, 0, 0, NULL}};
 
 static PyType_Slot base_slots[] = {
 	{Py_tp_dealloc, proxy_dealloc},
@@ -398,7 +398,7 @@ static PyObject *ns_str(ProxyObject *self)
 
 static PyMethodDef ns_methods[] = {
 	{"_getvalue", (PyCFunction)ns_getvalue, METH_NOARGS, "The attributes, as a dict."},
-	{NULL}};
+	{NULL, NULL, 0, NULL}};
 
 static PyType_Slot ns_slots[] = {
 	{Py_tp_getattro, ns_getattro},
@@ -826,7 +826,7 @@ static PyMethodDef list_methods[] = {
 	 "L.sort(*, key=None, reverse=False): in place."},
 	{"__reversed__", (PyCFunction)list_reversed, METH_NOARGS, NULL},
 	{"_getvalue", (PyCFunction)list_getvalue, METH_NOARGS, "A copy, as a list."},
-	{NULL}};
+	{NULL, NULL, 0, NULL}};
 
 static PyType_Slot list_slots[] = {
 	{Py_sq_length, list_len},
@@ -1154,7 +1154,7 @@ static PyMethodDef dict_methods[] = {
 	{"update", (PyCFunction)(void (*)(void))dict_update, METH_VARARGS | METH_KEYWORDS,
 	 "D.update([E, ]**F)."},
 	{"_getvalue", (PyCFunction)dict_copy_m, METH_NOARGS, "A copy, as a dict."},
-	{NULL}};
+	{NULL, NULL, 0, NULL}};
 
 static PyType_Slot dict_slots[] = {
 	{Py_mp_length, dict_len},
@@ -1231,11 +1231,11 @@ static PyMethodDef value_methods[] = {
 	{"set", (PyCFunction)value_set, METH_O, NULL},
 	{"_getvalue", (PyCFunction)value_get, METH_NOARGS, NULL},
 	{"__class_getitem__", Py_GenericAlias, METH_O | METH_CLASS, NULL},
-	{NULL}};
+	{NULL, NULL, 0, NULL}};
 
 static PyGetSetDef value_getset[] = {
 	{"value", (getter)value_getter, (setter)value_setter, NULL, NULL},
-	{NULL}};
+	{NULL, NULL, NULL, NULL, NULL}};
 
 static PyType_Slot value_slots[] = {
 	{Py_tp_str, value_str},
@@ -1383,7 +1383,7 @@ static PyObject *array_getvalue(ProxyObject *self, PyObject *Py_UNUSED(ignored))
 
 static PyMethodDef array_methods[] = {
 	{"_getvalue", (PyCFunction)array_getvalue, METH_NOARGS, "A copy, as an array.array."},
-	{NULL}};
+	{NULL, NULL, 0, NULL}};
 
 static PyType_Slot array_slots[] = {
 	{Py_sq_length, array_len},

@@ -294,7 +294,7 @@ static PyMethodDef acq_methods[] = {
 	{"release", (PyCFunction)acq_release, METH_NOARGS, NULL},
 	{"__enter__", (PyCFunction)acq_enter, METH_NOARGS, NULL},
 	{"__exit__", (PyCFunction)acq_exit, METH_VARARGS, NULL},
-	{NULL}};
+	{NULL, NULL, 0, NULL}};
 
 static PyType_Slot acq_slots[] = {
 	{Py_tp_str, sync_str},
@@ -429,7 +429,7 @@ static PyMethodDef cond_methods[] = {
 	{"notify", (PyCFunction)(void (*)(void))cond_notify, METH_FASTCALL | METH_KEYWORDS,
 	 "notify(n=1)"},
 	{"notify_all", (PyCFunction)cond_notify_all, METH_NOARGS, NULL},
-	{NULL}};
+	{NULL, NULL, 0, NULL}};
 
 static PyType_Slot cond_slots[] = {
 	{Py_tp_methods, cond_methods},
@@ -497,7 +497,7 @@ static PyMethodDef event_methods[] = {
 	{"clear", (PyCFunction)event_clear, METH_NOARGS, NULL},
 	{"wait", (PyCFunction)(void (*)(void))event_wait, METH_FASTCALL | METH_KEYWORDS,
 	 "wait(timeout=None) -> bool"},
-	{NULL}};
+	{NULL, NULL, 0, NULL}};
 
 static PyType_Slot event_slots[] = {
 	{Py_tp_str, sync_str},
@@ -644,13 +644,13 @@ static PyMethodDef barrier_methods[] = {
 	 "wait(timeout=None) -> the arrival index"},
 	{"abort", (PyCFunction)barrier_abort, METH_NOARGS, NULL},
 	{"reset", (PyCFunction)barrier_reset, METH_NOARGS, NULL},
-	{NULL}};
+	{NULL, NULL, 0, NULL}};
 
 static PyGetSetDef barrier_getset[] = {
 	{"parties", (getter)barrier_parties, NULL, NULL, NULL},
 	{"n_waiting", (getter)barrier_n_waiting, NULL, NULL, NULL},
 	{"broken", (getter)barrier_broken, NULL, NULL, NULL},
-	{NULL}};
+	{NULL, NULL, NULL, NULL, NULL}};
 
 static PyType_Slot barrier_slots[] = {
 	{Py_tp_str, sync_str},
@@ -808,7 +808,7 @@ static PyMethodDef queue_methods[] = {
 	{"full", (PyCFunction)queue_full, METH_NOARGS, NULL},
 	{"task_done", (PyCFunction)queue_task_done, METH_NOARGS, NULL},
 	{"join", (PyCFunction)queue_join, METH_NOARGS, NULL},
-	{NULL}};
+	{NULL, NULL, 0, NULL}};
 
 static PyType_Slot queue_slots[] = {
 	{Py_tp_str, sync_str},
