@@ -9,6 +9,8 @@
 #   bench_floor       atomic add, robust mutex, malloc, raw shm_open/mmap
 #   bench_boost       the C++ peer: Boost.Interprocess
 #   bench_manager.py  the Python peer: multiprocessing.Manager
+#   bench_python.py   shmc from Python beside the Manager, plain Python
+#                     objects and ShareableList (needs `make python`)
 # then report.py writes table.txt, table.md, results.csv, results.json and
 # plot.dat into bench/results/, and gnuplot draws bench.png from plot.dat.
 # --quick: 3 short repetitions instead of 7 (5 for Python): a smoke test for
@@ -37,7 +39,7 @@ mkdir -p "$results"
 raw=$results/raw.jsonl
 : >"$raw"
 
-make --no-print-directory VARIANT="$(basename "$build")" BUILD="$build" lib benches
+make --no-print-directory VARIANT="$(basename "$build")" BUILD="$build" lib benches python
 
 start=$(date +%s)
 load=$(cut -d' ' -f1 /proc/loadavg)
@@ -57,6 +59,7 @@ run alloc "$build/bench/bench_alloc"
 run floor "$build/bench/bench_floor"
 run boost "$build/bench/bench_boost"
 run python "$python" bench/bench_manager.py
+run python-binding env PYTHONPATH="$build/python" "$python" bench/bench_python.py
 seconds=$(($(date +%s) - start))
 
 echo >&2
