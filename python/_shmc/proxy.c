@@ -103,6 +103,7 @@ PyObject *shmc_py_proxy_new(ArenaObject *arena, shmc_obj_t *h, const char *typei
 	self->h = h;
 	self->arena = (ArenaObject *)Py_NewRef(arena);
 	self->proxy = p;
+	self->kind = kind;
 	self->typeid = tid ? tid : proxy_info[p].typeid;
 	return (PyObject *)self;
 }
@@ -336,7 +337,7 @@ static int ns_setattro(ProxyObject *self, PyObject *name, PyObject *value)
 		if (in(self, value, &v) < 0)
 			return -1;
 		rc = shmc_namespace_set(self->h, s, v);
-		shmc_value_free(&v);
+		vfree(&v);
 	}
 	return rc ? shmc_py_error_int(ST(self), rc) : 0;
 }
@@ -437,6 +438,12 @@ static PyObject *list_item(ProxyObject *self, Py_ssize_t i)
 
 static PyObject *list_subscript(ProxyObject *self, PyObject *key)
 {
+	if (PyLong_CheckExact(key)) {
+		Py_ssize_t i = PyLong_AsSsize_t(key);
+		if (i != -1 || !PyErr_Occurred())
+			return list_item(self, i);
+		PyErr_Clear(); /* too big: IndexError, as Python says it */
+	}
 	if (PyIndex_Check(key)) {
 		Py_ssize_t i = PyNumber_AsSsize_t(key, PyExc_IndexError);
 		if (i == -1 && PyErr_Occurred())
@@ -465,7 +472,7 @@ static int list_replace(ProxyObject *self, PyObject *l)
 	int rc = shmc_list_clear(self->h);
 	if (rc == 0 && shmc_seq_len(v))
 		rc = shmc_list_extend(self->h, v);
-	shmc_value_free(&v);
+	vfree(&v);
 	return rc ? shmc_py_error_int(ST(self), rc) : 0;
 }
 
@@ -483,7 +490,7 @@ static int list_ass_subscript(ProxyObject *self, PyObject *key, PyObject *value)
 			if (in(self, value, &v) < 0)
 				return -1;
 			rc = shmc_list_set(self->h, i, v);
-			shmc_value_free(&v);
+			vfree(&v);
 		}
 		if (rc == SHMC_EINDEX) {
 			PyErr_SetString(PyExc_IndexError, "list assignment index out of range");
@@ -544,7 +551,7 @@ static Py_ssize_t list_find(ProxyObject *self, PyObject *x)
 		return -2;
 	if (!has_pickled(ST(self), v)) {
 		int64_t i = shmc_list_index(self->h, v);
-		shmc_value_free(&v);
+		vfree(&v);
 		if (i == SHMC_EINDEX)
 			return -1;
 		if (i < 0) {
@@ -553,7 +560,7 @@ static Py_ssize_t list_find(ProxyObject *self, PyObject *x)
 		}
 		return (Py_ssize_t)i;
 	}
-	shmc_value_free(&v);
+	vfree(&v);
 	PyObject *c = list_copy(self);
 	if (c == NULL)
 		return -2;
@@ -585,7 +592,7 @@ static PyObject *list_append(ProxyObject *self, PyObject *x)
 	if (in(self, x, &v) < 0)
 		return NULL;
 	int rc = shmc_list_append(self->h, v);
-	shmc_value_free(&v);
+	vfree(&v);
 	if (rc)
 		return err(self, rc);
 	Py_RETURN_NONE;
@@ -612,7 +619,7 @@ static PyObject *list_extend(ProxyObject *self, PyObject *iterable)
 	if (rc < 0)
 		return NULL;
 	rc = shmc_list_extend(self->h, v);
-	shmc_value_free(&v);
+	vfree(&v);
 	if (rc)
 		return err(self, rc);
 	Py_RETURN_NONE;
@@ -629,7 +636,7 @@ static PyObject *list_insert(ProxyObject *self, PyObject *const *args, Py_ssize_
 	if (in(self, args[1], &v) < 0)
 		return NULL;
 	int rc = shmc_list_insert(self->h, i, v);
-	shmc_value_free(&v);
+	vfree(&v);
 	if (rc)
 		return err(self, rc);
 	Py_RETURN_NONE;
@@ -864,7 +871,7 @@ static PyObject *dict_subscript(ProxyObject *self, PyObject *key)
 	if (in_key(self, key, &k) < 0)
 		return NULL;
 	int rc = shmc_dict_get(self->h, k, &v);
-	shmc_value_free(&k);
+	vfree(&k);
 	if (rc == SHMC_EKEY)
 		return key_error(key);
 	if (rc)
@@ -881,13 +888,13 @@ static int dict_ass_subscript(ProxyObject *self, PyObject *key, PyObject *value)
 	if (value == NULL) {
 		rc = shmc_dict_del(self->h, k);
 	} else if (in(self, value, &v) < 0) {
-		shmc_value_free(&k);
+		vfree(&k);
 		return -1;
 	} else {
 		rc = shmc_dict_set(self->h, k, v);
-		shmc_value_free(&v);
+		vfree(&v);
 	}
-	shmc_value_free(&k);
+	vfree(&k);
 	if (rc == SHMC_EKEY) {
 		key_error(key);
 		return -1;
@@ -901,7 +908,7 @@ static int dict_contains(ProxyObject *self, PyObject *key)
 	if (in_key(self, key, &k) < 0)
 		return -1;
 	int rc = shmc_dict_has(self->h, k);
-	shmc_value_free(&k);
+	vfree(&k);
 	return rc < 0 ? shmc_py_error_int(ST(self), rc) : rc;
 }
 
@@ -913,7 +920,7 @@ static PyObject *dict_get(ProxyObject *self, PyObject *const *args, Py_ssize_t n
 	if (in_key(self, args[0], &k) < 0)
 		return NULL;
 	int rc = shmc_dict_get(self->h, k, &v);
-	shmc_value_free(&k);
+	vfree(&k);
 	if (rc == SHMC_EKEY)
 		return Py_NewRef(nargs > 1 ? args[1] : Py_None);
 	if (rc)
@@ -929,7 +936,7 @@ static PyObject *dict_pop(ProxyObject *self, PyObject *const *args, Py_ssize_t n
 	if (in_key(self, args[0], &k) < 0)
 		return NULL;
 	int rc = shmc_dict_pop(self->h, k, &v);
-	shmc_value_free(&k);
+	vfree(&k);
 	if (rc == SHMC_EKEY)
 		return nargs > 1 ? Py_NewRef(args[1]) : key_error(args[0]);
 	if (rc)
@@ -945,12 +952,12 @@ static PyObject *dict_setdefault(ProxyObject *self, PyObject *const *args, Py_ss
 	if (in_key(self, args[0], &k) < 0)
 		return NULL;
 	if (in(self, nargs > 1 ? args[1] : Py_None, &d) < 0) {
-		shmc_value_free(&k);
+		vfree(&k);
 		return NULL;
 	}
 	int rc = shmc_dict_setdefault(self->h, k, d, &v);
-	shmc_value_free(&k);
-	shmc_value_free(&d);
+	vfree(&k);
+	vfree(&d);
 	if (rc)
 		return err(self, rc);
 	return out(self, &v);
@@ -990,7 +997,7 @@ static PyObject *dict_popitem(ProxyObject *self, PyObject *Py_UNUSED(ignored))
 		PyObject *pv = pk ? out(self, &v) : NULL;
 		if (pv == NULL) {
 			if (pk == NULL)
-				shmc_value_free(&v);
+				vfree(&v);
 			Py_XDECREF(pk);
 			return NULL;
 		}
@@ -1190,7 +1197,7 @@ static PyObject *value_set(ProxyObject *self, PyObject *x)
 	if (in(self, x, &v) < 0)
 		return NULL;
 	int rc = shmc_namespace_set(self->h, "value", v);
-	shmc_value_free(&v);
+	vfree(&v);
 	if (rc)
 		return err(self, rc);
 	Py_RETURN_NONE;
@@ -1280,7 +1287,7 @@ static PyObject *array_copy(ProxyObject *self)
 		return err(self, rc);
 	int tc = shmc_array_typecode(self->h);
 	if (tc < 0) {
-		shmc_value_free(&v);
+		vfree(&v);
 		return err(self, tc);
 	}
 	PyObject *items = out(self, &v);
@@ -1315,7 +1322,7 @@ static int array_set(ProxyObject *self, Py_ssize_t i, PyObject *value)
 	if (in(self, value, &v) < 0)
 		return -1;
 	int rc = shmc_array_set(self->h, i, v);
-	shmc_value_free(&v);
+	vfree(&v);
 	switch (rc) {
 	case 0:
 		return 0;

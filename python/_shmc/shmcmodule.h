@@ -68,6 +68,7 @@ typedef struct {
 	PyObject *dict;
 	PyObject *weakreflist;
 	int proxy;      /* enum shmc_py_proxy */
+	shmc_kind_t kind; /* the object's kind, which never changes */
 	const char *typeid;
 } ProxyObject;
 
@@ -125,6 +126,14 @@ int shmc_py_wait(shmc_py_wait_fn fn, shmc_obj_t *h, double timeout, void *ctx, i
 
 /* Helpers of the proxies (proxy.c, sync.c) ---------------------------- */
 
+/* shmc_value_free(), without the call for what owns nothing (scalars,
+ * views): the hot paths store and read mostly those. */
+static inline void vfree(shmc_value_t *v)
+{
+	if (v->owned)
+		shmc_value_free(v);
+}
+
 static inline shmc_state *ST(ProxyObject *p)
 {
 	return p->arena->st;
@@ -152,7 +161,7 @@ static inline PyObject *out(ProxyObject *p, shmc_value_t *v)
 	if (v->type == SHMC_INT)
 		return PyLong_FromLongLong(v->i);
 	PyObject *r = shmc_py_from_value(ST(p), p->arena, v);
-	shmc_value_free(v);
+	vfree(v);
 	return r;
 }
 

@@ -120,6 +120,19 @@ static int sem_fn(shmc_obj_t *h, double t, void *ctx)
 	return shmc_semaphore_acquire(h, t);
 }
 
+static shmc_py_wait_fn acquire_fn_of(shmc_kind_t kind)
+{
+	switch (kind) {
+	case SHMC_KIND_SEMAPHORE:
+	case SHMC_KIND_BOUNDED_SEMAPHORE:
+		return sem_fn;
+	case SHMC_KIND_CONDITION:
+		return cond_fn;
+	default:
+		return lock_fn;
+	}
+}
+
 static PyObject *release_impl(ProxyObject *self);
 
 /* Acquired from a dead holder: say so. @return 0, or -1 (the warning was
@@ -161,7 +174,7 @@ static PyObject *acquire_impl(ProxyObject *self, PyObject *blocking_o, PyObject 
 	int blocking = truth(blocking_o, 1);
 	if (blocking < 0)
 		return NULL;
-	shmc_kind_t kind = shmc_obj_kind(self->h);
+	shmc_kind_t kind = self->kind;
 	bool sem = kind == SHMC_KIND_SEMAPHORE || kind == SHMC_KIND_BOUNDED_SEMAPHORE;
 	bool given = timeout_o && timeout_o != Py_None;
 	double t = SHMC_FOREVER;
@@ -193,8 +206,7 @@ static PyObject *acquire_impl(ProxyObject *self, PyObject *blocking_o, PyObject 
 	}
 	if (!blocking)
 		t = SHMC_NOWAIT;
-	shmc_py_wait_fn fn = sem ? sem_fn : kind == SHMC_KIND_CONDITION ? cond_fn : lock_fn;
-	return acquired(self, shmc_py_wait(fn, self->h, t, NULL, -ETIMEDOUT));
+	return acquired(self, shmc_py_wait(acquire_fn_of(kind), self->h, t, NULL, -ETIMEDOUT));
 }
 
 static PyObject *acq_acquire(ProxyObject *self, PyObject *const *args, Py_ssize_t nargs,
@@ -202,16 +214,9 @@ static PyObject *acq_acquire(ProxyObject *self, PyObject *const *args, Py_ssize_
 {
 	static const char *const names[] = {"blocking", "timeout"};
 	PyObject *a[2];
-	if (nargs == 0 && kwnames == NULL) { /* the common case */
-		int rc = shmc_py_wait(shmc_obj_kind(self->h) == SHMC_KIND_SEMAPHORE ||
-						      shmc_obj_kind(self->h) ==
-							      SHMC_KIND_BOUNDED_SEMAPHORE
-					      ? sem_fn
-				      : shmc_obj_kind(self->h) == SHMC_KIND_CONDITION ? cond_fn
-										     : lock_fn,
-				      self->h, SHMC_FOREVER, NULL, -ETIMEDOUT);
-		return acquired(self, rc);
-	}
+	if (nargs == 0 && kwnames == NULL) /* the common case */
+		return acquired(self, shmc_py_wait(acquire_fn_of(self->kind), self->h,
+						   SHMC_FOREVER, NULL, -ETIMEDOUT));
 	if (parse("acquire", args, nargs, kwnames, names, 2, 0, a) < 0)
 		return NULL;
 	return acquire_impl(self, a[0], a[1]);
@@ -238,7 +243,7 @@ static shmc_kind_t condition_lock_kind(ProxyObject *self)
 
 static PyObject *release_impl(ProxyObject *self)
 {
-	shmc_kind_t kind = shmc_obj_kind(self->h);
+	shmc_kind_t kind = self->kind;
 	int rc;
 	switch (kind) {
 	case SHMC_KIND_SEMAPHORE:
@@ -703,7 +708,7 @@ static PyObject *put_impl(ProxyObject *self, PyObject *item, double t)
 	if (in(self, item, &v) < 0)
 		return NULL;
 	int rc = shmc_py_wait(put_fn, self->h, t, &v, SHMC_EQUEUEFULL);
-	shmc_value_free(&v);
+	vfree(&v);
 	if (rc == INT_MIN)
 		return NULL;
 	if (rc)
