@@ -127,6 +127,21 @@ class SharingRules(Base):
         self.assertEqual(len(got.stdout.splitlines()), 12)
 
 
+class Readme(unittest.TestCase):
+    def test_the_readme_example_prints_what_it_says(self):
+        here = os.path.dirname(os.path.abspath(__file__))
+        with open(os.path.join(here, "..", "..", "README.md")) as f:
+            text = f.read()
+        section = text[text.index("## shmc for Python"):]
+        code = section[section.index("```python\n") + 10:]
+        code = code[:code.index("```")]
+        want = re.search(r"print\(.*\)\s+# (.*)", code).group(1)
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           timeout=DEADLINE)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), want)
+
+
 # -- values -------------------------------------------------------------------
 
 Point = collections.namedtuple("Point", "x y")
