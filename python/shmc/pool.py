@@ -19,12 +19,11 @@ pool is terminated, or closed and done, or when the process that created
 it (or the manager) goes; it is not a daemon, since a daemon cannot start
 the pool's workers.
 """
-import itertools
 import os
 import queue
 import threading
 import weakref
-from multiprocessing import TimeoutError, get_context, util
+from multiprocessing import TimeoutError, get_context, parent_process
 from multiprocessing import pool as mp_pool
 
 from . import _pickle
@@ -161,7 +160,7 @@ class PoolProxy:
         proc = ctx.Process(
             target=_serve, name="shmc-pool-server",
             args=(reqs, state, ready, finished, processes, initializer, initargs,
-                  maxtasksperchild, os.getpid()))
+                  maxtasksperchild))
         proc.start()
         while not ready.wait(1.0):
             if not proc.is_alive():
@@ -349,7 +348,7 @@ def _handle(pool, method, payload, refs, a, b):
 
 
 def _serve(reqs, state, ready, finished, processes, initializer, initargs,
-           maxtasksperchild, creator):
+           maxtasksperchild):
     try:
         pool = mp_pool.Pool(processes, initializer, initargs, maxtasksperchild)
     except BaseException as e:
@@ -361,14 +360,15 @@ def _serve(reqs, state, ready, finished, processes, initializer, initargs,
     state.pool_size = len(pool._pool)
     state.state = "RUN"
     ready.set()
+    parent = parent_process()
     closer = None
     try:
         while True:
             try:
                 req = reqs.get(True, _POLL)
             except queue.Empty:
-                if os.getppid() != creator:  # the creator is gone
-                    break
+                if parent is not None and not parent.is_alive():
+                    break  # the creator is gone (its sentinel, any start method)
                 if closer is not None and not closer.is_alive():
                     break
                 continue

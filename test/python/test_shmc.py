@@ -645,5 +645,35 @@ class Pools(Base):
         p.join()
 
 
+def gone(pid):
+    """Whether process PID has exited (a zombie counts as gone)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+class CreatorKilled(unittest.TestCase):
+    def test_a_killed_creator_leaves_no_name_and_no_pool_server(self):
+        code = ("import shmc, sys, time\n"
+                "m = shmc.Manager(); p = m.Pool(2); p.map(abs, [1])\n"
+                "print(m.address, p._server_pid, flush=True)\n"
+                "time.sleep(600)\n")
+        proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                                text=True)
+        path, server = proc.stdout.readline().split()
+        server = int(server)
+        self.assertTrue(os.path.exists(path))
+        proc.kill()
+        proc.wait(DEADLINE)
+        end = time.monotonic() + DEADLINE
+        while (os.path.exists(path) or not gone(server)) and time.monotonic() < end:
+            time.sleep(0.05)
+        self.assertTrue(gone(server), "the pool's server outlived its creator")
+        self.assertFalse(os.path.exists(path), "the resource tracker left the arena's name")
+        proc.stdout.close()
+
+
 if __name__ == "__main__":
     unittest.main()
