@@ -202,8 +202,40 @@ static PyObject *proxy_same(ProxyObject *self, PyObject *other)
 						 ((ProxyObject *)other)->arena->path) == 0);
 }
 
+/* BaseProxy._callmethod(name, args=(), kwds={}): call the proxy's method
+ * NAME, as the Manager's proxies send a call to their server. */
+static PyObject *proxy_callmethod(ProxyObject *self, PyObject *args, PyObject *kwds)
+{
+	static char *kwlist[] = {"methodname", "args", "kwds", NULL};
+	PyObject *name, *cargs = NULL, *ckwds = NULL;
+	if (!PyArg_ParseTupleAndKeywords(args, kwds, "U|O!O!:_callmethod", kwlist, &name,
+					 &PyTuple_Type, &cargs, &PyDict_Type, &ckwds))
+		return NULL;
+	if (PyUnicode_CompareWithASCIIString(name, "__getattribute__") == 0 && cargs &&
+	    PyTuple_GET_SIZE(cargs) == 1)
+		return PyObject_GetAttr((PyObject *)self, PyTuple_GET_ITEM(cargs, 0));
+	PyObject *m = PyObject_GetAttr((PyObject *)self, name);
+	if (m == NULL)
+		return NULL;
+	PyObject *empty = cargs ? NULL : PyTuple_New(0);
+	PyObject *r = (cargs || empty) ? PyObject_Call(m, cargs ? cargs : empty, ckwds) : NULL;
+	Py_XDECREF(empty);
+	Py_DECREF(m);
+	return r;
+}
+
+/* copy.deepcopy(proxy): a copy of the referent, as BaseProxy gives. */
+static PyObject *proxy_deepcopy(ProxyObject *self, PyObject *memo)
+{
+	(void)memo;
+	return PyObject_CallMethod((PyObject *)self, "_getvalue", NULL);
+}
+
 static PyMethodDef base_methods[] = {
 	{"__reduce__", (PyCFunction)proxy_reduce, METH_NOARGS, NULL},
+	{"_callmethod", (PyCFunction)(void (*)(void))proxy_callmethod,
+	 METH_VARARGS | METH_KEYWORDS, "_callmethod(methodname, args=(), kwds={})"},
+	{"__deepcopy__", (PyCFunction)proxy_deepcopy, METH_O, NULL},
 	{"_same", (PyCFunction)proxy_same, METH_O,
 	 "Whether OTHER is a proxy of the same managed object."},
 	{NULL, NULL, 0, NULL}};
@@ -833,6 +865,7 @@ static PyMethodDef list_methods[] = {
 	 "L.sort(*, key=None, reverse=False): in place."},
 	{"__reversed__", (PyCFunction)list_reversed, METH_NOARGS, NULL},
 	{"_getvalue", (PyCFunction)list_getvalue, METH_NOARGS, "A copy, as a list."},
+	{"__class_getitem__", Py_GenericAlias, METH_O | METH_CLASS, NULL},
 	{NULL, NULL, 0, NULL}};
 
 static PyType_Slot list_slots[] = {
@@ -1161,6 +1194,7 @@ static PyMethodDef dict_methods[] = {
 	{"update", (PyCFunction)(void (*)(void))dict_update, METH_VARARGS | METH_KEYWORDS,
 	 "D.update([E, ]**F)."},
 	{"_getvalue", (PyCFunction)dict_copy_m, METH_NOARGS, "A copy, as a dict."},
+	{"__class_getitem__", Py_GenericAlias, METH_O | METH_CLASS, NULL},
 	{NULL, NULL, 0, NULL}};
 
 static PyType_Slot dict_slots[] = {

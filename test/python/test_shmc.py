@@ -345,6 +345,20 @@ class Methods(Base):
         with self.assertRaisesRegex(RuntimeError, "changed size during iteration"):
             next(it)
 
+    def test_proxy_protocol(self):
+        import copy
+        ls = self.m.list([1, [2]])
+        self.assertEqual(copy.deepcopy(ls), [1, [2]])
+        self.assertIs(type(copy.deepcopy(ls)), list)
+        self.assertTrue(copy.copy(ls)._same(ls))
+        ls._callmethod("append", (3,))
+        self.assertEqual(ls._callmethod("__getitem__", (-1,)), 3)
+        self.assertEqual(ls._callmethod("__len__"), 3)
+        ns = self.m.Namespace(x=1)
+        self.assertEqual(ns._callmethod("__getattribute__", ("x",)), 1)
+        self.assertEqual(shmc.ListProxy[int].__origin__, shmc.ListProxy)
+        self.assertEqual(ls._getvalue(), [1, [2], 3])
+
     def test_namespace(self):
         n = self.m.Namespace(a=1)
         n.name = "Bob"
