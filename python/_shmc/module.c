@@ -250,7 +250,7 @@ static int arena_traverse(ArenaObject *self, visitproc visit, void *arg)
 
 /* The Arena object for PATH: the one open in this process, or a new
  * attachment. A new reference. */
-static PyObject *attach(shmc_state *st, PyObject *path)
+static PyObject *attach_path(shmc_state *st, PyObject *path)
 {
 	PyObject *ref = PyDict_GetItemWithError(st->arenas, path);
 	if (ref) {
@@ -263,6 +263,20 @@ static PyObject *attach(shmc_state *st, PyObject *path)
 		return NULL;
 	}
 	return PyObject_CallFunctionObjArgs((PyObject *)st->arena_type, path, NULL);
+}
+
+static PyObject *attach(shmc_state *st, PyObject *name)
+{
+	/* One attachment per arena: a name means its file under /dev/shm, as
+	 * shmc_arena_open() reads it, so a name and its path find the same. */
+	PyObject *path = PyUnicode_FindChar(name, '/', 0, PyUnicode_GET_LENGTH(name), 1) == -1
+				 ? PyUnicode_FromFormat("/dev/shm/%U", name)
+				 : Py_NewRef(name);
+	if (path == NULL)
+		return NULL;
+	PyObject *a = attach_path(st, path);
+	Py_DECREF(path);
+	return a;
 }
 
 static PyObject *made(ArenaObject *self, int rc, shmc_obj_t *h, const char *typeid)
