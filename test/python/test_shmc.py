@@ -574,7 +574,63 @@ def append_until_killed(ls, ready):
         i += 1
 
 
+def mixed_until_killed(d, q, ns, ready, seed):
+    import random
+    rng = random.Random(seed)
+    ready.set()
+    while True:
+        k = rng.randrange(100)
+        op = rng.randrange(5)
+        if op == 0:
+            d[k] = ("v", k, [k] * (k % 7))
+        elif op == 1:
+            d.pop(k, None)
+        elif op == 2:
+            q.put(("item", k, "x" * k))
+        elif op == 3:
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                pass
+        else:
+            ns.last = ("v", k, [k] * (k % 7))
+
+
 class Deaths(Base):
+    def test_children_killed_amid_dict_queue_and_namespace_writes(self):
+        d, q, ns = self.m.dict(), self.m.Queue(), self.m.Namespace()
+        for round in range(30):
+            ready = self.m.Event()
+            p = multiprocessing.Process(target=mixed_until_killed,
+                                        args=(d, q, ns, ready, round))
+            p.start()
+            self.assertTrue(ready.wait(DEADLINE))
+            time.sleep(0.002 * (round % 7))  # vary where the kill lands
+            p.kill()
+            p.join(DEADLINE)
+            # Everything the dead one left is whole, and usable at once.
+            for k, v in d.items():
+                self.assertEqual(v, ("v", k, [k] * (k % 7)))
+            if hasattr(ns, "last"):
+                v = ns.last
+                self.assertEqual(v, ("v", v[1], [v[1]] * (v[1] % 7)))
+            while True:
+                try:
+                    item = q.get_nowait()
+                except queue.Empty:
+                    break
+                self.assertEqual(item, ("item", item[1], "x" * item[1]))
+            d[1000] = round
+            self.assertEqual(d.pop(1000), round)
+            q.put("mine")
+            self.assertEqual(q.get(timeout=DEADLINE), "mine")
+        d.clear()
+        if hasattr(ns, "last"):
+            del ns.last
+        errors, leaked, findings = self.m.arena.check(sweep=True)
+        self.assertEqual(errors, 0, findings)
+
+
     def test_a_lock_whose_holder_was_killed_is_acquired_with_a_warning(self):
         for make in (self.m.Lock, self.m.RLock):
             lk, ready = make(), self.m.Event()
