@@ -43,7 +43,8 @@ OPS = [
     ("py_dict_get", "d[k]", "dict", "X[{k}]", "int keys of a 10k dict"),
     ("py_ns_set", "ns.x = v", "ns", "X.x = {k}", "an int"),
     ("py_ns_get", "ns.x", "ns", "X.x", "an int"),
-    ("py_list_append", "ls.append(x)", "append", "X.append({k})", "an int, the list grows"),
+    ("py_list_append", "ls.append(x)", "append", "X.append({k})",
+     "an int, to a list that starts empty each repetition"),
     ("py_list_get", "ls[i]", "list", "X[{k}]", "random index of a 100k list of ints"),
     ("py_lock", "lock acquire+release", "lock", "X.acquire(); X.release()", "uncontended"),
     ("py_queue", "q.put(x); q.get()", "queue", "X.put({k}); X.get()", "an int"),
@@ -88,8 +89,10 @@ def keys_for(kind, rng):
     return [tuple(flat[i:i + UNROLL]) for i in range(0, len(flat), UNROLL)]
 
 
-def measure(run, obj, rounds, reps, rep_ms):
-    """Per-repetition ns/op and ops/s, and CPU ns/op."""
+def measure(run, obj, rounds, reps, rep_ms, fresh=None):
+    """Per-repetition ns/op and ops/s, and CPU ns/op. FRESH, if given,
+    makes the object anew before each repetition (a list appended to
+    starts empty each time, as in bench_shmc)."""
     chunk = rounds
     # Size a chunk to about 2 ms, so that reading the clock is negligible.
     t0 = time.perf_counter_ns()
@@ -103,6 +106,8 @@ def measure(run, obj, rounds, reps, rep_ms):
         run(obj, chunk)
     ns, ops, cpu = [], [], []
     for _ in range(reps):
+        if fresh is not None:
+            obj = fresh()
         done = 0
         c0 = time.process_time_ns()
         start = now = time.perf_counter_ns()
@@ -145,7 +150,9 @@ def main():
                 try:
                     ms = manager_ms if system == "py_manager" else rep_ms
                     rr = rounds[:20] if system == "py_manager" else rounds
-                    ns, ops, cpu, n = measure(run, obj, rr, reps, ms)
+                    fresh = ((lambda: make(kind, system, mgrs[system], rng))
+                             if kind == "append" else None)
+                    ns, ops, cpu, n = measure(run, obj, rr, reps, ms, fresh)
                 finally:
                     if system == "py_shareable":
                         obj.shm.close()
