@@ -890,7 +890,8 @@ static int module_exec(PyObject *m)
 	if (st->arena_type == NULL ||
 	    PyModule_AddObjectRef(m, "Arena", (PyObject *)st->arena_type) < 0)
 		return -1;
-	if (shmc_py_proxy_types(m, st) < 0 || shmc_py_sync_types(m, st) < 0)
+	if (shmc_py_proxy_types(m, st) < 0 || shmc_py_sync_types(m, st) < 0 ||
+	    PyModule_AddFunctions(m, shmc_py_atomic_methods) < 0)
 		return -1;
 	st->rebuild = PyObject_GetAttrString(m, "_rebuild");
 	if (st->rebuild == NULL)

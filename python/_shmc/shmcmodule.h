@@ -8,6 +8,7 @@
  *                list, dict, Value, Array
  *   sync.c       Lock, RLock, Semaphore, BoundedSemaphore, Condition,
  *                Event, Barrier, Queue, JoinableQueue
+ *   atomic.c     shmc.add() and shmc.cas(): atomic updates of one item
  *
  * Ownership: a proxy owns one shmc handle (released in its dealloc) and a
  * strong reference to its Arena, so an arena is closed only once no proxy
@@ -98,6 +99,9 @@ static inline int shmc_py_is_proxy(shmc_state *st, PyObject *o)
 /* sync.c --------------------------------------------------------------- */
 
 int shmc_py_sync_types(PyObject *module, shmc_state *st);
+
+/* atomic.c: the module's add() and cas(). */
+extern PyMethodDef shmc_py_atomic_methods[];
 
 /* convert.c ------------------------------------------------------------ */
 

@@ -21,14 +21,15 @@ from . import _pickle  # noqa: F401  (installs the pickle helpers)
 from ._shmc import (LIBRARY_VERSION, AcquirerProxy, Arena, ArenaFullError,
                     ArrayProxy, BarrierProxy, BaseProxy, ConditionProxy,
                     CorruptError, DictProxy, Error, EventProxy, ListProxy,
-                    NamespaceProxy, OwnerDeadWarning, ValueProxy, attach)
+                    NamespaceProxy, OwnerDeadWarning, ValueProxy, add, attach,
+                    cas)
 from .managers import Manager, SyncManager, connect
 from .pool import AsyncResult, IMapIterator, PoolProxy
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Manager", "SyncManager", "connect", "attach", "Arena",
+    "Manager", "SyncManager", "connect", "attach", "Arena", "add", "cas",
     "BaseProxy", "NamespaceProxy", "ListProxy", "DictProxy", "ValueProxy",
     "ArrayProxy", "AcquirerProxy", "ConditionProxy", "EventProxy",
     "BarrierProxy", "PoolProxy", "AsyncResult", "IMapIterator",

@@ -560,6 +560,52 @@ class Processes(Base):
         self.assertEqual(out.strip(), b"interrupted")
 
 
+def adder(ns, ls, d, v, n):
+    for _ in range(n):
+        shmc.add(ns, "x", 1)
+        shmc.add(ls, 0, 1)
+        shmc.add(d, "k", 1)
+        shmc.add(v)
+        while True:  # an increment by compare-and-set
+            old = ns.y
+            if shmc.cas(ns, "y", old, old + 1):
+                break
+
+
+class Atomic(Base):
+    def test_add_and_cas_lose_no_update_across_processes(self):
+        ns, ls, d, v = self.m.Namespace(x=0, y=0), self.m.list([0]), self.m.dict(k=0), \
+            self.m.Value("i", 0)
+        ps = [multiprocessing.Process(target=adder, args=(ns, ls, d, v, 5000))
+              for _ in range(2)]
+        for p in ps:
+            p.start()
+        for p in ps:
+            p.join(DEADLINE)
+            self.assertEqual(p.exitcode, 0)
+        self.assertEqual((ns.x, ns.y, ls[0], d["k"], v.value), (10000,) * 5)
+
+    def test_add_and_cas_results_and_errors(self):
+        ns, ls, d = self.m.Namespace(x=1.5), self.m.list([1, "a"]), self.m.dict()
+        self.assertEqual(shmc.add(ns, "x", 2), 3.5)
+        self.assertEqual(shmc.add(ls, -2), 2)
+        with self.assertRaises(TypeError):
+            shmc.add(ls, 1, 1)
+        with self.assertRaises(KeyError):
+            shmc.add(d, "nope", 1)
+        with self.assertRaises(IndexError):
+            shmc.add(ls, 5, 1)
+        with self.assertRaises(AttributeError):
+            shmc.add(ns, "nope", 1)
+        self.assertTrue(shmc.cas(ls, 1, "a", ["b"]))
+        self.assertFalse(shmc.cas(ls, 1, "a", "c"))
+        self.assertEqual(ls[1], ["b"])
+        self.assertTrue(shmc.cas(ns, "x", 3.5, 1))  # Python's ==
+        self.assertEqual(ns.x, 1)
+        with self.assertRaises(TypeError):
+            shmc.add(self.m.Lock(), 1)
+
+
 def hold_and_die(lk, ready):
     lk.acquire()
     ready.set()
