@@ -253,6 +253,7 @@ demo: deps
 	@$(B)/examples/append_example
 	@echo "== sync_example (C replay of sync_example.py: Lock, Queue, Value)"
 	@$(B)/examples/sync_example
+	@$(MAKE) --no-print-directory VARIANT=$(VARIANT) python-demo
 
 # make test: the packages, then test-only. test-only builds with -Werror
 # (unless WERROR=0 is given), runs the layer check and every test program.
@@ -263,6 +264,7 @@ test-only:
 	@$(MAKE) --no-print-directory VARIANT=$(VARIANT) WERROR=$(if $(WERROR_GIVEN),$(WERROR),1) tests
 	@$(MAKE) --no-print-directory VARIANT=$(VARIANT) layers
 	@SHMC_BUILD=$(B) SHMC_SANFLAGS="$(SHMC_SAN)" test/run-tests.sh $(B)
+	@$(MAKE) --no-print-directory VARIANT=$(VARIANT) WERROR=$(if $(WERROR_GIVEN),$(WERROR),1) python-test
 
 # The layer check reads lib/LAYERS, the sources' includes and the objects'
 # symbols; test/layers/test-check.sh proves it fails on a wrong include or call.
@@ -372,6 +374,7 @@ install: all
 	for t in $(TOOLS); do install -m 755 $$t $(DESTDIR)$(BINDIR)/; done
 	for m in $(MANPAGES); do s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
 	    install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	@$(MAKE) --no-print-directory python-install
 
 uninstall:
 	rm -f $(DESTDIR)$(INCDIR)/shmc.h $(DESTDIR)$(LIBDIR)/libshmc.a \
@@ -379,6 +382,76 @@ uninstall:
 	rm -rf $(DESTDIR)$(CMAKEDIR)
 	for t in $(notdir $(TOOLS)); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
 	for m in $(notdir $(MANPAGES)); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
+	$(if $(PYTHON_SITEDIR),rm -rf $(DESTDIR)$(PYTHON_SITEDIR)/shmc)
+
+# The Python binding (python/, test/python/, bench/bench_python.py) -------
+# A CPython extension, shmc._shmc, over the library linked statically and
+# built without jemalloc (so that the Python process keeps one malloc),
+# under the thin pure-Python package python/shmc/. Built for the python3
+# on PATH (PYTHON=...) into $(B)/python: PYTHONPATH=$(B)/python python3.
+#   make python            the package
+#   make python-test       its tests, then CPython's manager tests (make test
+#                          runs it after the C suite); PY_START=all also
+#                          runs CPython's under spawn and forkserver
+#   make python-demo       the documented examples through shmc, compared
+#                          with multiprocessing.Manager's output (make demo)
+#   make python-install    into PYTHON_SITEDIR (make install)
+PYTHON    ?= python3
+PY_CFG    := $(shell $(PYTHON) -c 'import sysconfig as s; print(s.get_paths()["include"], s.get_config_var("EXT_SUFFIX"), s.get_path("platlib"))' 2>/dev/null)
+PY_INC    := $(word 1,$(PY_CFG))
+PY_EXT    := $(word 2,$(PY_CFG))
+PYTHON_SITEDIR ?= $(word 3,$(PY_CFG))
+PYB       := $(B)/python
+PY_SO     := $(PYB)/shmc/_shmc$(PY_EXT)
+PY_CSRC   := $(wildcard python/_shmc/*.c)
+PY_COBJ   := $(PY_CSRC:python/_shmc/%.c=$(B)/pyobj/%.o)
+PY_PKG    := $(patsubst python/shmc/%,$(PYB)/shmc/%,$(wildcard python/shmc/*.py))
+PY_LIB_A  := $(B)/pylib/libshmc.a
+PY_START  ?= fork
+# Under a sanitizer, python3 (not built with it) loads its runtime first.
+PY_ENV    := PYTHONPATH=$(CURDIR)/$(PYB) SHMC_BUILD=$(B) \
+             $(if $(SHMC_SAN),LD_PRELOAD=$$($(CC) -print-file-name=libasan.so) \
+               ASAN_OPTIONS=detect_leaks=0:$${ASAN_OPTIONS:-})
+
+.PHONY: python python-test python-demo python-install
+python: $(PY_SO) $(PY_PKG)
+
+# The sub-make leaves the archive alone when it is up to date.
+$(PY_LIB_A): FORCE
+	@$(MAKE) --no-print-directory BUILD=$(B)/pylib JEMALLOC=0 VARIANT=$(VARIANT) lib
+
+$(B)/pyobj/%.o: python/_shmc/%.c
+	@test -n "$(PY_INC)" || { echo "make python: no $(PYTHON) with its headers" \
+	    "(on Debian: apt-get install python3-dev)" >&2; exit 1; }
+	@mkdir -p $(@D)
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) $(SHMC_DEPFLAGS) -fPIC -fvisibility=hidden \
+	    -isystem $(PY_INC) -c $< -o $@
+
+$(PY_SO): $(PY_COBJ) $(PY_LIB_A)
+	@mkdir -p $(@D)
+	$(call say,LD,$@)$(CC) -shared $(ALL_LDFLAGS) -o $@ $(PY_COBJ) $(PY_LIB_A) -lpthread -lm
+
+$(PYB)/shmc/%.py: python/shmc/%.py
+	@mkdir -p $(@D)
+	$(Q)cp $< $@
+
+python-test: python
+	@$(PY_ENV) $(PYTHON) test/python/run.py --start-method $(PY_START)
+
+python-demo: python
+	@$(PY_ENV) $(PYTHON) test/python/demo.py
+
+# make install leaves the package out, saying so, when python3 or its
+# headers are missing.
+ifneq (,$(wildcard $(PY_INC)/Python.h))
+python-install: python
+	install -d $(DESTDIR)$(PYTHON_SITEDIR)/shmc
+	install -m 644 $(PY_PKG) $(DESTDIR)$(PYTHON_SITEDIR)/shmc/
+	install -m 755 $(PY_SO) $(DESTDIR)$(PYTHON_SITEDIR)/shmc/
+else
+python-install:
+	@echo "install: no $(PYTHON) with its headers: the Python package is not installed" >&2
+endif
 
 clean:
 	rm -rf build

@@ -531,6 +531,78 @@ def write_scaling_data(path, runs):
             f.write('\n\n')
 
 
+# The Python section (bench/bench_python.py): shmc's proxies from Python
+# beside multiprocessing.Manager's, the plain objects and ShareableList.
+PY_OPS = [
+    ('py_dict_set', 'd[k] = v'),
+    ('py_dict_get', 'd[k]'),
+    ('py_ns_set', 'ns.x = v'),
+    ('py_ns_get', 'ns.x'),
+    ('py_list_append', 'ls.append(x)'),
+    ('py_list_get', 'ls[i]'),
+    ('py_lock', 'lock acq+rel'),
+    ('py_queue', 'q.put(x); q.get()'),
+]
+PY_HEAD = ('Python operation', 'shmc', 'min-max', 'cpu/op', 'Manager', 'Manager/shmc',
+           'plain', 'shmc/plain', 'cpu shmc/plain', 'ShareableList')
+
+
+def python_section(runs):
+    """The Python table (text lines, markdown lines) and its targets."""
+    rows, tg = [], []
+    for op, label in PY_OPS:
+        s = runs.get(('py_shmc', op, 1))
+        if not s:
+            continue
+        mg, pl = runs.get(('py_manager', op, 1)), runs.get(('py_plain', op, 1))
+        sl = runs.get(('py_shareable', op, 1))
+        x_mgr = mg['ns_median'] / s['ns_median'] if mg else None
+        x_pl = s['ns_median'] / pl['ns_median'] if pl else None
+        x_cpu = (s['cpu_ns_median'] / pl['cpu_ns_median']
+                 if pl and pl['cpu_ns_median'] else None)
+        rows.append({'op': op, 'label': label, 'x_manager': x_mgr, 'x_plain': x_pl,
+                     'x_plain_cpu': x_cpu, 'cells': (
+                         label, fmt_time(s['ns_median']),
+                         '%s-%s' % (fmt_num(s['ns_min']), fmt_num(s['ns_max'])),
+                         fmt_time(s['cpu_ns_median']),
+                         fmt_time(mg['ns_median']) if mg else '-', fmt_ratio(x_mgr),
+                         fmt_time(pl['ns_median']) if pl else '-',
+                         '%.2f' % x_pl if x_pl else '', '%.2f' % x_cpu if x_cpu else '',
+                         fmt_time(sl['ns_median']) if sl else '-')})
+    if not rows:
+        return [], [], []
+    with_mgr = [r for r in rows if r['x_manager']]
+    slow = ['%s x%.0f' % (r['op'], r['x_manager']) for r in with_mgr if r['x_manager'] < 100]
+    tg.append({'target': 'from Python, each operation >= 100x faster than multiprocessing.Manager',
+               'measured': '%d of %d below 100x; lowest %s' % (
+                   len(slow), len(with_mgr),
+                   fmt_ratio(min(r['x_manager'] for r in with_mgr))) if with_mgr else '-',
+               'detail': 'below: ' + ', '.join(slow) if slow else '',
+               'met': bool(with_mgr) and not slow})
+    with_pl = [r for r in rows if r['x_plain']]
+    far = ['%s %.2fx (CPU %.2fx)' % (r['op'], r['x_plain'], r['x_plain_cpu'] or 0)
+           for r in with_pl if r['x_plain'] > 3]
+    tg.append({'target': 'from Python, each operation within 3x of the plain in-process object',
+               'measured': '%d of %d above 3x; highest %.2fx' % (
+                   len(far), len(with_pl), max(r['x_plain'] for r in with_pl)) if with_pl else '-',
+               'detail': 'above: ' + ', '.join(far) if far else '',
+               'met': bool(with_pl) and not far})
+    cells = [r['cells'] for r in rows]
+    widths = [max(len(PY_HEAD[i]), *(len(c[i]) for c in cells)) for i in range(len(PY_HEAD))]
+
+    def fmt(t):
+        return '  '.join(x.ljust(widths[i]) if i == 0 else x.rjust(widths[i])
+                         for i, x in enumerate(t)).rstrip()
+    text = ['from Python (bench_python.py, 1 process): shmc.Manager() proxies; Manager = '
+            'multiprocessing.Manager() proxies;',
+            'plain = the in-process object (dict, SimpleNamespace, list, threading.Lock, '
+            'queue.Queue); ShareableList = multiprocessing.shared_memory.ShareableList.',
+            '', fmt(PY_HEAD), '-' * len(fmt(PY_HEAD))] + [fmt(c) for c in cells]
+    md = ['| ' + ' | '.join(PY_HEAD) + ' |', '|---|' + '--:|' * (len(PY_HEAD) - 1)]
+    md += ['| ' + ' | '.join(c) + ' |' for c in cells]
+    return text, md, tg
+
+
 def write_csv(path, rows, lat):
     with open(path, 'w', newline='') as f:
         w = csv.writer(f)
@@ -715,6 +787,17 @@ def main():
                                            t['target'], t['measured']))
         if t.get('detail'):
             text.append('              (%s)' % t['detail'])
+    py_text, py_md, py_tg = python_section(runs)
+    if py_text:
+        text.append('')
+        text += py_text
+        text.append('')
+        text.append('targets (Python)')
+        for t in py_tg:
+            text.append('  %-7s %s: %s' % ('MET' if t['met'] else 'MISSED', t['target'],
+                                             t['measured']))
+            if t.get('detail'):
+                text.append('              (%s)' % t['detail'])
     if args.seconds is not None:
         text.append('')
         text.append('total run time: %.0f s' % args.seconds)
@@ -754,6 +837,12 @@ def main():
     for t in tg:
         if t.get('detail'):
             md.append('- %s: %s' % (t['id'], t['detail']))
+    if py_md:
+        md += ['', 'From Python (`bench/bench_python.py`, 1 process):', ''] + py_md
+        md += ['', '| target | measured | |', '|---|---|---|']
+        for t in py_tg:
+            md.append('| %s | %s | %s |' % (t['target'], t['measured'],
+                                            'MET' if t['met'] else 'MISSED'))
     with open(os.path.join(args.dir, 'table.md'), 'w') as f:
         f.write('\n'.join(md) + '\n')
 
@@ -765,7 +854,8 @@ def main():
                    'rows': rows, 'memory': [v for v in mem.values()],
                    'latency': [dict(v, system=k[0], op=k[1], procs=k[2])
                                for k, v in lat.items()],
-                   'lines': cl_doc, 'targets': tg, 'notes': notes}, f, indent=1)
+                   'lines': cl_doc, 'targets': tg, 'notes': notes,
+                   'python_targets': py_tg}, f, indent=1)
     return 0
 
 

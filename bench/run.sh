@@ -9,6 +9,8 @@
 #   bench_floor       atomic add, robust mutex, malloc, raw shm_open/mmap
 #   bench_boost       the C++ peer: Boost.Interprocess
 #   bench_manager.py  the Python peer: multiprocessing.Manager
+#   bench_python.py   shmc from Python beside the Manager, plain Python
+#                     objects and ShareableList (needs `make python`)
 #   lines.py          with --lines (or BENCH_LINES=1): shared cache lines per
 #                     operation, under valgrind's lackey (minutes: not run
 #                     by default; an earlier lines.json is kept and reported
@@ -45,7 +47,7 @@ mkdir -p "$results"
 raw=$results/raw.jsonl
 : >"$raw"
 
-make --no-print-directory VARIANT="$(basename "$build")" BUILD="$build" lib benches
+make --no-print-directory VARIANT="$(basename "$build")" BUILD="$build" lib benches python
 
 start=$(date +%s)
 load=$(cut -d' ' -f1 /proc/loadavg)
@@ -67,6 +69,7 @@ run alloc "$build/bench/bench_alloc"
 run floor "$build/bench/bench_floor"
 run boost "$build/bench/bench_boost"
 run python "$python" bench/bench_manager.py
+run python-binding env PYTHONPATH="$build/python" "$python" bench/bench_python.py
 # Cache lines per operation: a trace of every access, so minutes of CPU.
 if [ "$lines" = yes ]; then
 	if command -v valgrind >/dev/null 2>&1; then

@@ -2213,6 +2213,43 @@ SHMC_API int shmc_view_dump(shmc_view_t *view, const char *path, unsigned flags,
 			    char **out);
 /** @} */
 
+/* ------------------------------------------------------------------------ */
+/** @defgroup ident Identities across processes
+ * What a process needs to name a managed object to another process that
+ * shares nothing with it but the arena's name (the Python binding pickles
+ * its proxies so): the arena's name, and the object's identity -- its
+ * offset in the arena and its serial number, the same in every process --
+ * with the way back from an identity to a handle. An identity is only a
+ * name: it holds no reference. Keep the object alive (a handle, a
+ * container, a named object) while its identity travels.
+ * @{ */
+/** An object's identity: its offset in the arena (the address proxy forms
+ * show) and its serial number (never reused within an arena). */
+typedef struct shmc_ident {
+	uint64_t offset;
+	uint64_t id;
+} shmc_ident_t;
+
+/** The identity of the object H names. H in; *OUT out.
+ * @return 0, SHMC_EHANDLE, SHMC_ECORRUPT, SHMC_ETHREADS, -EINVAL (OUT
+ *         NULL) */
+SHMC_API int shmc_obj_ident(const shmc_obj_t *h, shmc_ident_t *out);
+/** A new handle to the live object of identity IDENT in ARENA (in), as
+ * another process of the same arena gave it. *OUT out: shmc_obj_release().
+ * @return 0, SHMC_EKEY (no live object of that identity: freed, or never
+ *         there), SHMC_EHANDLE (ARENA invalid), -EINVAL (OUT NULL),
+ *         SHMC_EFULL (no room in this process's table of handles),
+ *         -ENOMEM */
+SHMC_API int shmc_obj_from_ident(shmc_arena_t *arena, shmc_ident_t ident,
+				 shmc_obj_t **out);
+/** The path of a named arena's file (for a name without '/', the file
+ * under /dev/shm), as shmc_arena_open() takes it. ARENA in; *OUT out: a
+ * string owned by ARENA, valid until it is closed.
+ * @return 0, -ENOENT (an anonymous arena has no name), SHMC_EHANDLE
+ *         (ARENA invalid), -EINVAL (OUT NULL) */
+SHMC_API int shmc_arena_name(shmc_arena_t *arena, const char **out);
+/** @} */
+
 #ifdef __cplusplus
 }
 #endif

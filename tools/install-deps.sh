@@ -6,13 +6,22 @@
 # TSan, libFuzzer) and llvm-symbolizer for readable reports.
 set -eu
 need="gcc make pkg-config libjemalloc-dev libatomic-ops-dev libgmp-dev"
+# The Python binding: headers to build it (make demo runs it); for its
+# tests, CPython's test package, which Debian ships apart for its python3.
+py="python3 python3-dev"
+v=3.11 # Debian 12's, until its python3 is there to ask
+if [ -x /usr/bin/python3 ]; then
+	v=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo $v)
+fi
+pytest="$py libpython$v-testsuite"
 case "${1:-build}" in
-	test) need="$need libcriterion-dev python3" ;;
-	check) need="$need libcriterion-dev clang libclang-rt-14-dev llvm python3" ;;
-	bench) need="$need g++ libboost-dev python3 gnuplot-nox" ;;
+	build) need="$need $py" ;;
+	test) need="$need libcriterion-dev $pytest" ;;
+	check) need="$need libcriterion-dev clang libclang-rt-14-dev llvm $pytest" ;;
+	bench) need="$need g++ libboost-dev $py gnuplot-nox" ;;
 	# ci: what CI runs beyond check -- the ABI check, the aarch64 compile,
 	# memcheck, and the CMake consumer of the installed tree.
-	ci) need="$need libcriterion-dev python3 abigail-tools gcc-aarch64-linux-gnu
+	ci) need="$need libcriterion-dev $pytest abigail-tools gcc-aarch64-linux-gnu
 		libc6-dev-arm64-cross valgrind cmake" ;;
 esac
 missing=""
