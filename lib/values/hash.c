@@ -163,6 +163,8 @@ int shmc__py_hash(shmc_value_t v, int depth, int64_t *out)
 {
 	if (depth > SHMC__MAX_DEPTH)
 		return SHMC_EDEPTH;
+	if ((v.type == SHMC_STR || v.type == SHMC_BYTES) && v.len && v.str == NULL)
+		return -EINVAL; /* a view of nothing */
 	switch (v.type) {
 	case SHMC_NONE:
 		*out = SHMC__HASH_NONE;
