@@ -221,6 +221,8 @@ int shmc__value_hash(shmc_value_t v, uint64_t *out)
 {
 	switch (v.type) {
 	case SHMC_STR:
+		if (v.len && v.str == NULL) /* a view of nothing */
+			return -EINVAL;
 		*out = shmc__hash_bytes(v.str, v.len, SHMC__SEED_STR);
 		return 0;
 	case SHMC_INT:
