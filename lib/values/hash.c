@@ -163,6 +163,8 @@ int shmc__py_hash(shmc_value_t v, int depth, int64_t *out)
 {
 	if (depth > SHMC__MAX_DEPTH)
 		return SHMC_EDEPTH;
+	if ((v.type == SHMC_STR || v.type == SHMC_BYTES) && v.len && v.str == NULL)
+		return -EINVAL; /* a view of nothing */
 	switch (v.type) {
 	case SHMC_NONE:
 		*out = SHMC__HASH_NONE;
@@ -219,6 +221,8 @@ int shmc__value_hash(shmc_value_t v, uint64_t *out)
 {
 	switch (v.type) {
 	case SHMC_STR:
+		if (v.len && v.str == NULL) /* a view of nothing */
+			return -EINVAL;
 		*out = shmc__hash_bytes(v.str, v.len, SHMC__SEED_STR);
 		return 0;
 	case SHMC_INT:
