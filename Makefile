@@ -429,7 +429,7 @@ $(B)/pyobj/%.o: python/_shmc/%.c
 
 $(PY_SO): $(PY_COBJ) $(PY_LIB_A)
 	@mkdir -p $(@D)
-	$(call say,LD,$@)$(CC) -shared $(ALL_LDFLAGS) -o $@ $(PY_COBJ) $(PY_LIB_A) -lpthread -lm
+	$(call say,LD,$@)$(CC) -shared $(ALL_LDFLAGS) -o $@ $(PY_COBJ) $(PY_LIB_A) -lgmp -lpthread -lm
 
 $(PYB)/shmc/%.py: python/shmc/%.py
 	@mkdir -p $(@D)
