@@ -508,7 +508,10 @@ Test(cond, processes_killed_mid_wait_or_notify_leave_it_sound, .init = arena_set
 	pid_t live = fork_fn(waiter, &w);
 	cr_assert(wait_flag(w.ready, 1, 10));
 	ASSERT_OK(shmc_condition_acquire(w.c, 5));
-	cr_assert_eq(shmc_condition_notify(w.c, 1), 1);
+	/* 0 when a notification swallowed by a killed waiter was passed on
+	 * to the live one first (condition.c's essay): woken either way. */
+	int n = shmc_condition_notify(w.c, 1);
+	cr_assert(n == 1 || n == 0, "notify: %d", n);
 	ASSERT_OK(shmc_condition_release(w.c));
 	cr_assert_eq(wait_exit(live, 10), 0);
 	shmc_check_report_t rep;
