@@ -252,6 +252,13 @@ int shmc_dict_update(shmc_obj_t *h, shmc_value_t key, shmc_update_fn fn,
 	return dict_rmw(h, key, &op);
 }
 
+/* A str, bytes or bytearray view of NULL with a length. */
+static bool view_of_nothing(shmc_value_t v)
+{
+	return (v.type == SHMC_STR || v.type == SHMC_BYTES || v.type == SHMC_BYTEARRAY) &&
+	       v.len && v.str == NULL;
+}
+
 int shmc_dict_get_default(shmc_obj_t *h, shmc_value_t key, shmc_value_t dflt,
 			  shmc_value_t *out)
 {
@@ -264,6 +271,8 @@ int shmc_dict_get_default(shmc_obj_t *h, shmc_value_t key, shmc_value_t dflt,
 		return -EINVAL;
 	if (dflt.type == SHMC_ERROR)
 		return (int)dflt.i;
+	if (view_of_nothing(dflt)) /* refused even when KEY is there */
+		return -EINVAL;
 	rc = shmc__dict_get(shmc__handle_arena(h), o, &k, SHMC_EKEY, out);
 	return rc == SHMC_EKEY ? shmc_value_copy(dflt, out) : rc;
 }
@@ -279,6 +288,8 @@ int shmc_dict_pop_default(shmc_obj_t *h, shmc_value_t key, shmc_value_t dflt,
 		return rc;
 	if (dflt.type == SHMC_ERROR)
 		return (int)dflt.i;
+	if (view_of_nothing(dflt)) /* refused even when KEY is there */
+		return -EINVAL;
 	rc = shmc__dict_remove(shmc__handle_arena(h), o, &k, SHMC_EKEY, out ? &v : NULL);
 	if (rc == SHMC_EKEY)
 		return out ? shmc_value_copy(dflt, out) : 0;

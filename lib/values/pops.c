@@ -286,7 +286,10 @@ int shmc_pdict_pop(shmc_value_t *d, shmc_value_t key, shmc_value_t *out)
 int shmc_pdict_pop_or(shmc_value_t *d, shmc_value_t key, shmc_value_t dflt,
 		      shmc_value_t *out)
 {
-	if (d == NULL || out == NULL) {
+	/* DFLT a view of nothing is refused before anything is popped. */
+	bool bad_dflt = (dflt.type == SHMC_STR || dflt.type == SHMC_BYTES ||
+			 dflt.type == SHMC_BYTEARRAY) && dflt.len && dflt.str == NULL;
+	if (d == NULL || out == NULL || bad_dflt) {
 		shmc_value_free(&dflt);
 		return -EINVAL;
 	}
