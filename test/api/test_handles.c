@@ -16,6 +16,12 @@
 
 TestSuite(handles, .timeout = 120);
 
+static int barrier_action(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
 /* Every call on a dead handle H of a kind KIND answers SHMC_EHANDLE (or
  * 0, NULL, false where nothing else can be said). */
 static void expect_dead(shmc_obj_t *h)
@@ -38,6 +44,30 @@ static void expect_dead(shmc_obj_t *h)
 	ASSERT_ERR(shmc_lock_acquire(h, SHMC_NOWAIT), SHMC_EHANDLE);
 	ASSERT_ERR(shmc_queue_put(h, shmc_int(1), SHMC_NOWAIT), SHMC_EHANDLE);
 	ASSERT_ERR(shmc_cvalue_get(h, &v), SHMC_EHANDLE);
+	/* The list's and dict's later calls too. */
+	shmc_value_t pl = shmc_plist_of(1, shmc_int(1)), pd = shmc_pdict_of(0);
+	shmc_dict_iter_t *it = NULL;
+	ASSERT_ERR(shmc_list_count(h, shmc_int(1)), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_list_contains(h, shmc_int(1)), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_list_index_range(h, shmc_int(1), 0, SHMC_SLICE_NONE), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_list_reverse(h), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_list_sort(h, NULL, NULL, NULL, false), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_list_slice_get(h, 0, SHMC_SLICE_NONE, 1, &v), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_list_slice_set(h, 0, 1, 1, pl), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_list_slice_del(h, 0, 1, 1), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_list_concat(h, pl, &v), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_list_repeat(h, 2, &v), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_list_inplace_repeat(h, 2), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_dict_get_default(h, shmc_int(1), shmc_none(), &v), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_dict_pop_default(h, shmc_int(1), shmc_none(), &v), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_dict_popitem(h, &v, &v), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_dict_merge(h, pd), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_dict_or(h, pd, &v), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_dict_iter_new(h, SHMC_ITER_KEYS, &it), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_barrier_set_action(h, barrier_action, NULL), SHMC_EHANDLE);
+	cr_assert_null(it);
+	shmc_value_free(&pl);
+	shmc_value_free(&pd);
 	cr_assert_null(o);
 	cr_assert_null(s);
 	cr_assert_eq(v.type, SHMC_NONE);
@@ -138,7 +168,13 @@ Test(handles, handles_of_a_closed_arena_are_ehandle_and_release_does_nothing)
 	cr_assert_eq(held.type, SHMC_REF);
 	shmc_value_t pl = shmc_plist_of(2, shmc_ref(q), shmc_int(1));
 	cr_assert_eq(pl.type, SHMC_LIST);
+	shmc_dict_iter_t *it; /* an iterator holds a reference of its own */
+	ASSERT_OK(shmc_dict_iter_new(d, SHMC_ITER_ITEMS, &it));
 	shmc_arena_close(b);
+	shmc_value_t item = shmc_none();
+	ASSERT_ERR(shmc_dict_iter_next(it, &item), SHMC_EHANDLE);
+	cr_assert_eq(item.type, SHMC_NONE);
+	shmc_dict_iter_free(it);
 	expect_dead(ls);
 	expect_dead(d);
 	expect_dead(q);
