@@ -815,10 +815,12 @@ SHMC_API shmc_value_t *shmc_pdict_get_or(shmc_value_t d, shmc_value_t key,
  *         SHMC_EDEPTH, -ENOMEM (nothing removed), KEY's error */
 SHMC_API int shmc_pdict_pop(shmc_value_t *d, shmc_value_t key, shmc_value_t *out);
 /** *OUT = d.pop(KEY, DFLT) on plain dict *D: the value, or DFLT when KEY is
- * missing. D in/out; KEY in; DFLT taken; *OUT out: shmc_value_free().
+ * missing. D in/out; KEY in; DFLT taken (and checked first, even when KEY
+ * is there: a bad one pops nothing); *OUT out: shmc_value_free().
  * @return 0, -EINVAL (D or OUT NULL, or DFLT a str or bytes view of NULL
- *         with a length: nothing popped), SHMC_ETYPE, SHMC_EUNHASHABLE,
- *         SHMC_EDEPTH, -ENOMEM, KEY's or DFLT's error */
+ *         with a length), SHMC_EHANDLE (DFLT a reference through a
+ *         released handle), SHMC_ETYPE, SHMC_EUNHASHABLE, SHMC_EDEPTH,
+ *         -ENOMEM, KEY's or DFLT's error */
 SHMC_API int shmc_pdict_pop_or(shmc_value_t *d, shmc_value_t key, shmc_value_t dflt,
 			       shmc_value_t *out);
 
@@ -1417,8 +1419,9 @@ SHMC_API int shmc_dict_update(shmc_obj_t *d, shmc_value_t key,
  * error is returned even when KEY is present); *OUT out: shmc_value_free().
  * @return 0, -EINVAL (OUT NULL, or DFLT a str or bytes view of NULL with
  *         a length, even when KEY is present), SHMC_EUNHASHABLE,
- *         SHMC_EDEPTH, KEY's or DFLT's error, SHMC_EHANDLE, SHMC_EKIND,
- *         SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL, -ENOMEM */
+ *         SHMC_EDEPTH, KEY's or DFLT's error, SHMC_EHANDLE (also DFLT a
+ *         reference through a released handle, even when KEY is present),
+ *         SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_dict_get_default(shmc_obj_t *d, shmc_value_t key, shmc_value_t dflt,
 				   shmc_value_t *out);
 /** *OUT = d.pop(KEY, DFLT): remove KEY and give its value, or a copy of
@@ -1427,8 +1430,9 @@ SHMC_API int shmc_dict_get_default(shmc_obj_t *d, shmc_value_t key, shmc_value_t
  * dropped): shmc_value_free().
  * @return 0, -EINVAL (DFLT a str or bytes view of NULL with a length:
  *         nothing removed), SHMC_EUNHASHABLE, SHMC_EDEPTH, KEY's or DFLT's
- *         error, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
- *         SHMC_EFULL, -EDEADLK, -ENOMEM */
+ *         error, SHMC_EHANDLE (also DFLT a reference through a released
+ *         handle: nothing removed), SHMC_EKIND, SHMC_ECORRUPT,
+ *         SHMC_ETHREADS, SHMC_EFULL, -EDEADLK, -ENOMEM */
 SHMC_API int shmc_dict_pop_default(shmc_obj_t *d, shmc_value_t key, shmc_value_t dflt,
 				   shmc_value_t *out);
 /** (*KEY, *VAL) = d.popitem(): remove the entry inserted last (LIFO, as

@@ -533,3 +533,31 @@ Test(handles, a_joined_pool_of_a_closed_arena_is_ehandle)
 	shmc_obj_release(it);
 	shmc_value_free(&items);
 }
+
+/* A default through a dead handle is refused even when it would not be
+ * used, as a view of NULL is: nothing popped. */
+Test(handles, a_default_through_a_released_handle_is_ehandle_and_pops_nothing,
+     .init = arena_setup, .fini = arena_teardown)
+{
+	shmc_obj_t *d, *dead;
+	ASSERT_OK(shmc_dict_new(A, &d));
+	ASSERT_OK(shmc_dict_set(d, shmc_int(1), shmc_int(2)));
+	ASSERT_OK(shmc_list_new(A, &dead));
+	shmc_obj_release(dead);
+	shmc_value_t pd = shmc_pdict_of(1, shmc_int(1), shmc_int(2)), v = shmc_none();
+	shmc_value_t err = {SHMC_ERROR, 0, 0, 0, {.i = -ENOMEM}};
+	for (int present = 1; present >= 0; present--) {
+		shmc_value_t key = shmc_int(present ? 1 : 9);
+		ASSERT_ERR(shmc_dict_get_default(d, key, shmc_ref(dead), &v), SHMC_EHANDLE);
+		ASSERT_ERR(shmc_dict_pop_default(d, key, shmc_ref(dead), &v), SHMC_EHANDLE);
+		ASSERT_ERR(shmc_dict_pop_default(d, key, shmc_ref(dead), NULL), SHMC_EHANDLE);
+		ASSERT_ERR(shmc_pdict_pop_or(&pd, key, shmc_ref(dead), &v), SHMC_EHANDLE);
+		ASSERT_ERR(shmc_pdict_pop_or(&pd, key, err, &v), -ENOMEM);
+		ASSERT_ERR(shmc_pdict_pop_or(&pd, key, VIEW_OF_NULL, &v), -EINVAL);
+		cr_assert_eq(v.type, SHMC_NONE);
+		expect_str(d, "{1: 2}");
+		expect_repr(pd, "{1: 2}");
+	}
+	shmc_value_free(&pd);
+	shmc_obj_release(d);
+}
