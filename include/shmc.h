@@ -815,9 +815,12 @@ SHMC_API shmc_value_t *shmc_pdict_get_or(shmc_value_t d, shmc_value_t key,
  *         SHMC_EDEPTH, -ENOMEM (nothing removed), KEY's error */
 SHMC_API int shmc_pdict_pop(shmc_value_t *d, shmc_value_t key, shmc_value_t *out);
 /** *OUT = d.pop(KEY, DFLT) on plain dict *D: the value, or DFLT when KEY is
- * missing. D in/out; KEY in; DFLT taken; *OUT out: shmc_value_free().
- * @return 0, -EINVAL (D or OUT NULL), SHMC_ETYPE, SHMC_EUNHASHABLE,
- *         SHMC_EDEPTH, -ENOMEM, KEY's or DFLT's error */
+ * missing. D in/out; KEY in; DFLT taken (and checked first, even when KEY
+ * is there: a bad one pops nothing); *OUT out: shmc_value_free().
+ * @return 0, -EINVAL (D or OUT NULL, or DFLT a str or bytes view of NULL
+ *         with a length), SHMC_EHANDLE (DFLT a reference through a
+ *         released handle), SHMC_ETYPE, SHMC_EUNHASHABLE, SHMC_EDEPTH,
+ *         -ENOMEM, KEY's or DFLT's error */
 SHMC_API int shmc_pdict_pop_or(shmc_value_t *d, shmc_value_t key, shmc_value_t dflt,
 			       shmc_value_t *out);
 
@@ -902,15 +905,16 @@ SHMC_API shmc_value_t shmc_frozenset_of(size_t n, ...);
 /** s.add(ITEM) on the plain set *S. S in/out: an owned SHMC_SET (not a
  * frozenset); ITEM taken (freed when an equal member is there already).
  * May move *S's members (Interior pointers, in the Caveats).
- * @return 0, SHMC_ETYPE (*S is not an owned set), SHMC_EUNHASHABLE,
- *         SHMC_EDEPTH, -ENOMEM, SHMC_EHANDLE, SHMC_ECORRUPT, SHMC_EFULL (a
- *         reference view that could not get a handle), ITEM's error */
+ * @return 0, SHMC_ETYPE (*S is not an owned set), -EINVAL (S NULL),
+ *         SHMC_EUNHASHABLE, SHMC_EDEPTH, -ENOMEM, SHMC_EHANDLE,
+ *         SHMC_ECORRUPT, SHMC_EFULL (a reference view that could not get a
+ *         handle), ITEM's error */
 SHMC_API int shmc_set_add(shmc_value_t *s, shmc_value_t item);
 /** s.discard(ITEM) on the plain set *S, freeing the member removed. S
  * in/out: an owned SHMC_SET; ITEM in (a set ITEM is looked up as the
  * frozenset it equals, as in Python).
- * @return 1 (removed), 0 (not there), SHMC_ETYPE, SHMC_EUNHASHABLE,
- *         SHMC_EDEPTH, ITEM's error */
+ * @return 1 (removed), 0 (not there), SHMC_ETYPE, -EINVAL (S NULL),
+ *         SHMC_EUNHASHABLE, SHMC_EDEPTH, ITEM's error */
 SHMC_API int shmc_set_discard(shmc_value_t *s, shmc_value_t item);
 /** ITEM in S (a set or frozenset). S and ITEM in (a set ITEM is looked
  * up as the frozenset it equals, as in Python).
@@ -927,7 +931,8 @@ SHMC_API size_t shmc_set_len(shmc_value_t s);
 SHMC_API shmc_value_t *shmc_set_next(shmc_value_t s, size_t *pos);
 /** Turn the owned set *S into a frozenset in place (its members and order
  * kept): how to build a frozenset member by member. S in/out.
- * @return 0, SHMC_ETYPE (*S is not an owned set or frozenset) */
+ * @return 0, SHMC_ETYPE (*S is not an owned set or frozenset), -EINVAL
+ *         (S NULL) */
 SHMC_API int shmc_set_freeze(shmc_value_t *s);
 
 /** An opaque value: LEN bytes at DATA that shmc stores and compares but
@@ -1412,18 +1417,22 @@ SHMC_API int shmc_dict_update(shmc_obj_t *d, shmc_value_t key,
 /** *OUT = d.get(KEY, DFLT): a private copy of d[KEY], or of DFLT when KEY
  * is missing (Python's d.get(KEY) is DFLT = shmc_none()). DFLT in (its
  * error is returned even when KEY is present); *OUT out: shmc_value_free().
- * @return 0, -EINVAL (OUT NULL), SHMC_EUNHASHABLE, SHMC_EDEPTH, KEY's or
- *         DFLT's error, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT,
- *         SHMC_ETHREADS, SHMC_EFULL, -ENOMEM */
+ * @return 0, -EINVAL (OUT NULL, or DFLT a str or bytes view of NULL with
+ *         a length, even when KEY is present), SHMC_EUNHASHABLE,
+ *         SHMC_EDEPTH, KEY's or DFLT's error, SHMC_EHANDLE (also DFLT a
+ *         reference through a released handle, even when KEY is present),
+ *         SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_dict_get_default(shmc_obj_t *d, shmc_value_t key, shmc_value_t dflt,
 				   shmc_value_t *out);
 /** *OUT = d.pop(KEY, DFLT): remove KEY and give its value, or a copy of
  * DFLT when KEY is missing (nothing changes then). DFLT in (its error is
  * returned even when KEY is present); *OUT out (may be NULL: the value is
  * dropped): shmc_value_free().
- * @return 0, SHMC_EUNHASHABLE, SHMC_EDEPTH, KEY's or DFLT's error,
- *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
- *         SHMC_EFULL, -EDEADLK, -ENOMEM */
+ * @return 0, -EINVAL (DFLT a str or bytes view of NULL with a length:
+ *         nothing removed), SHMC_EUNHASHABLE, SHMC_EDEPTH, KEY's or DFLT's
+ *         error, SHMC_EHANDLE (also DFLT a reference through a released
+ *         handle: nothing removed), SHMC_EKIND, SHMC_ECORRUPT,
+ *         SHMC_ETHREADS, SHMC_EFULL, -EDEADLK, -ENOMEM */
 SHMC_API int shmc_dict_pop_default(shmc_obj_t *d, shmc_value_t key, shmc_value_t dflt,
 				   shmc_value_t *out);
 /** (*KEY, *VAL) = d.popitem(): remove the entry inserted last (LIFO, as

@@ -252,6 +252,19 @@ int shmc_dict_update(shmc_obj_t *h, shmc_value_t key, shmc_update_fn fn,
 	return dict_rmw(h, key, &op);
 }
 
+/* A default is checked before the key is looked up, so that a bad one is
+ * refused whether or not it would be used: its error, a str or bytes view
+ * of NULL with a length, a reference through a released handle. */
+static int dflt_check(shmc_value_t v)
+{
+	if (v.type == SHMC_ERROR)
+		return (int)v.i;
+	if ((v.type == SHMC_STR || v.type == SHMC_BYTES || v.type == SHMC_BYTEARRAY) &&
+	    v.len && v.str == NULL)
+		return -EINVAL;
+	return v.type == SHMC_REF && shmc_obj_kind(v.ref) == 0 ? SHMC_EHANDLE : 0;
+}
+
 int shmc_dict_get_default(shmc_obj_t *h, shmc_value_t key, shmc_value_t dflt,
 			  shmc_value_t *out)
 {
@@ -262,8 +275,8 @@ int shmc_dict_get_default(shmc_obj_t *h, shmc_value_t key, shmc_value_t dflt,
 		return rc;
 	if (out == NULL)
 		return -EINVAL;
-	if (dflt.type == SHMC_ERROR)
-		return (int)dflt.i;
+	if ((rc = dflt_check(dflt)) != 0)
+		return rc;
 	rc = shmc__dict_get(shmc__handle_arena(h), o, &k, SHMC_EKEY, out);
 	return rc == SHMC_EKEY ? shmc_value_copy(dflt, out) : rc;
 }
@@ -277,8 +290,8 @@ int shmc_dict_pop_default(shmc_obj_t *h, shmc_value_t key, shmc_value_t dflt,
 	int rc = key_for(h, key, &o, &k);
 	if (rc)
 		return rc;
-	if (dflt.type == SHMC_ERROR)
-		return (int)dflt.i;
+	if ((rc = dflt_check(dflt)) != 0)
+		return rc;
 	rc = shmc__dict_remove(shmc__handle_arena(h), o, &k, SHMC_EKEY, out ? &v : NULL);
 	if (rc == SHMC_EKEY)
 		return out ? shmc_value_copy(dflt, out) : 0;

@@ -286,9 +286,20 @@ int shmc_pdict_pop(shmc_value_t *d, shmc_value_t key, shmc_value_t *out)
 int shmc_pdict_pop_or(shmc_value_t *d, shmc_value_t key, shmc_value_t dflt,
 		      shmc_value_t *out)
 {
-	if (d == NULL || out == NULL) {
+	/* A bad DFLT is refused before anything is popped, used or not. */
+	int bad = 0;
+	if (d == NULL || out == NULL)
+		bad = -EINVAL;
+	else if (dflt.type == SHMC_ERROR)
+		bad = (int)dflt.i;
+	else if ((dflt.type == SHMC_STR || dflt.type == SHMC_BYTES ||
+		  dflt.type == SHMC_BYTEARRAY) && dflt.len && dflt.str == NULL)
+		bad = -EINVAL; /* a view of nothing */
+	else if (dflt.type == SHMC_REF && shmc_obj_kind(dflt.ref) == 0)
+		bad = SHMC_EHANDLE; /* through a released handle */
+	if (bad) {
 		shmc_value_free(&dflt);
-		return -EINVAL;
+		return bad;
 	}
 	shmc_value_t val;
 	int rc = shmc_pdict_pop(d, key, &val);

@@ -337,7 +337,7 @@ int shmc_set_add(shmc_value_t *s, shmc_value_t item)
 {
 	if (s == NULL || s->type != SHMC_SET || !s->owned) {
 		shmc_value_free(&item);
-		return SHMC_ETYPE;
+		return s == NULL ? -EINVAL : SHMC_ETYPE;
 	}
 	int rc = add_taken(s->set, item);
 	return rc > 0 ? 0 : rc;
@@ -356,7 +356,9 @@ static int lookup_hash(shmc_value_t item, int64_t *h)
 
 int shmc_set_discard(shmc_value_t *s, shmc_value_t item)
 {
-	if (s == NULL || s->type != SHMC_SET || !s->owned)
+	if (s == NULL)
+		return -EINVAL;
+	if (s->type != SHMC_SET || !s->owned)
 		return SHMC_ETYPE;
 	int64_t h = 0;
 	int rc = lookup_hash(item, &h);
@@ -392,7 +394,9 @@ shmc_value_t *shmc_set_next(shmc_value_t s, size_t *pos)
 
 int shmc_set_freeze(shmc_value_t *s)
 {
-	if (s == NULL || (s->type != SHMC_SET && s->type != SHMC_FROZENSET) || !s->owned)
+	if (s == NULL)
+		return -EINVAL;
+	if ((s->type != SHMC_SET && s->type != SHMC_FROZENSET) || !s->owned)
 		return SHMC_ETYPE;
 	s->type = SHMC_FROZENSET;
 	return 0;

@@ -5,7 +5,9 @@
  * reads no freed memory (make check runs this under AddressSanitizer);
  * threads that release a handle others use; an arena handle after close;
  * a stored reference equals a handle only of its own arena; a
- * compare-and-set checks DESIRED before comparing.
+ * compare-and-set checks DESIRED before comparing. The same for the
+ * Manager's Value and the Pool, its AsyncResult and Iterator, with every
+ * call of theirs.
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
@@ -13,6 +15,12 @@
 #include "testutil.h"
 
 TestSuite(handles, .timeout = 120);
+
+static int barrier_action(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
 
 /* Every call on a dead handle H of a kind KIND answers SHMC_EHANDLE (or
  * 0, NULL, false where nothing else can be said). */
@@ -36,6 +44,30 @@ static void expect_dead(shmc_obj_t *h)
 	ASSERT_ERR(shmc_lock_acquire(h, SHMC_NOWAIT), SHMC_EHANDLE);
 	ASSERT_ERR(shmc_queue_put(h, shmc_int(1), SHMC_NOWAIT), SHMC_EHANDLE);
 	ASSERT_ERR(shmc_cvalue_get(h, &v), SHMC_EHANDLE);
+	/* The list's and dict's later calls too. */
+	shmc_value_t pl = shmc_plist_of(1, shmc_int(1)), pd = shmc_pdict_of(0);
+	shmc_dict_iter_t *it = NULL;
+	ASSERT_ERR(shmc_list_count(h, shmc_int(1)), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_list_contains(h, shmc_int(1)), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_list_index_range(h, shmc_int(1), 0, SHMC_SLICE_NONE), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_list_reverse(h), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_list_sort(h, NULL, NULL, NULL, false), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_list_slice_get(h, 0, SHMC_SLICE_NONE, 1, &v), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_list_slice_set(h, 0, 1, 1, pl), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_list_slice_del(h, 0, 1, 1), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_list_concat(h, pl, &v), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_list_repeat(h, 2, &v), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_list_inplace_repeat(h, 2), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_dict_get_default(h, shmc_int(1), shmc_none(), &v), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_dict_pop_default(h, shmc_int(1), shmc_none(), &v), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_dict_popitem(h, &v, &v), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_dict_merge(h, pd), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_dict_or(h, pd, &v), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_dict_iter_new(h, SHMC_ITER_KEYS, &it), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_barrier_set_action(h, barrier_action, NULL), SHMC_EHANDLE);
+	cr_assert_null(it);
+	shmc_value_free(&pl);
+	shmc_value_free(&pd);
 	cr_assert_null(o);
 	cr_assert_null(s);
 	cr_assert_eq(v.type, SHMC_NONE);
@@ -136,7 +168,13 @@ Test(handles, handles_of_a_closed_arena_are_ehandle_and_release_does_nothing)
 	cr_assert_eq(held.type, SHMC_REF);
 	shmc_value_t pl = shmc_plist_of(2, shmc_ref(q), shmc_int(1));
 	cr_assert_eq(pl.type, SHMC_LIST);
+	shmc_dict_iter_t *it; /* an iterator holds a reference of its own */
+	ASSERT_OK(shmc_dict_iter_new(d, SHMC_ITER_ITEMS, &it));
 	shmc_arena_close(b);
+	shmc_value_t item = shmc_none();
+	ASSERT_ERR(shmc_dict_iter_next(it, &item), SHMC_EHANDLE);
+	cr_assert_eq(item.type, SHMC_NONE);
+	shmc_dict_iter_free(it);
 	expect_dead(ls);
 	expect_dead(d);
 	expect_dead(q);
@@ -344,4 +382,182 @@ Test(handles, cas_checks_desired_even_when_the_values_differ, .init = arena_setu
 	shmc_obj_release(d);
 	shmc_obj_release(other);
 	shmc_arena_close(b);
+}
+
+/* The kinds merged later: the Manager's Value and the Pool --------------- */
+
+/* Every mvalue call on the dead handle H is SHMC_EHANDLE, writing nothing. */
+static void expect_dead_mvalue(shmc_obj_t *h)
+{
+	expect_dead(h);
+	shmc_value_t v = shmc_none();
+	shmc_obj_t *o = NULL;
+	ASSERT_ERR(shmc_mvalue_get(h, &v), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_mvalue_set(h, shmc_int(2)), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_mvalue_add(h, shmc_int(1), &v), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_mvalue_cas(h, shmc_int(7), shmc_int(8)), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_mvalue_update(h, NULL, NULL), -EINVAL); /* FN first */
+	ASSERT_ERR(shmc_mvalue_typecode(h, &v), SHMC_EHANDLE);
+	cr_assert_eq(v.type, SHMC_NONE);
+	/* As an argument: stored, or as the object of another call. */
+	ASSERT_ERR(shmc_mvalue_new(shmc_obj_arena(h), "i", shmc_int(1), &o), SHMC_EHANDLE);
+	cr_assert_null(o);
+}
+
+static int update_keep(shmc_value_t *v, void *ctx)
+{
+	(void)v;
+	(void)ctx;
+	return 0;
+}
+
+Test(handles, a_released_or_twice_released_mvalue_is_ehandle, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	shmc_obj_t *h, *keep;
+	ASSERT_OK(shmc_mvalue_new(A, "i", shmc_str("kept"), &h));
+	ASSERT_OK(shmc_obj_dup(h, &keep));
+	shmc_obj_release(h);
+	expect_dead_mvalue(h);
+	ASSERT_ERR(shmc_mvalue_update(h, update_keep, NULL), SHMC_EHANDLE);
+	shmc_obj_release(h); /* again: would drop the object's last reference */
+	shmc_obj_release(h);
+	cr_assert_eq(shmc_obj_kind(keep), SHMC_KIND_MVALUE);
+	expect_str(keep, "Value('i', 'kept')");
+	shmc_obj_release(keep); /* now it goes: the fixture checks nothing leaked */
+	expect_dead_mvalue(keep);
+}
+
+Test(handles, an_mvalue_of_a_closed_arena_is_ehandle)
+{
+	shmc_arena_t *b = test_arena(SHMC_MIN_CAPACITY);
+	shmc_obj_t *h;
+	ASSERT_OK(shmc_mvalue_new(b, "d", shmc_float(0.5), &h));
+	shmc_arena_close(b);
+	expect_dead_mvalue(h);
+	shmc_obj_release(h);
+}
+
+static int sqr(shmc_value_t arg, shmc_value_t *res, void *ctx)
+{
+	(void)ctx;
+	*res = shmc_int(arg.i * arg.i);
+	return 0;
+}
+
+/* Every pool call on the dead pool handle P, result R and iterator IT is
+ * SHMC_EHANDLE, submitting and writing nothing. */
+static void expect_dead_pool(shmc_obj_t *p, shmc_obj_t *r, shmc_obj_t *it)
+{
+	expect_dead(p);
+	expect_dead(r);
+	expect_dead(it);
+	shmc_task_t t = shmc_task_named("sqr");
+	shmc_value_t v = shmc_none(), items = shmc_plist_of(1, shmc_int(2));
+	shmc_obj_t *o = NULL;
+	ASSERT_ERR(shmc_pool_apply_async(p, t, shmc_int(2), &o), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_pool_apply(p, t, shmc_int(2), &v), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_pool_map_async(p, t, items, 0, &o), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_pool_map(p, t, items, 0, &v), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_pool_starmap_async(p, t, items, 0, &o), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_pool_starmap(p, t, items, 0, &v), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_pool_imap(p, t, items, 0, &o), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_pool_imap_unordered(p, t, items, 0, &o), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_pool_close(p), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_pool_terminate(p), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_pool_join(p, 0), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_async_result_get(r, 0, &v), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_async_result_wait(r, 0), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_async_result_ready(r), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_async_result_successful(r), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_iterator_next(it, 0, &v), SHMC_EHANDLE);
+	cr_assert_null(o);
+	cr_assert_eq(v.type, SHMC_NONE);
+	shmc_value_free(&items);
+}
+
+Test(handles, released_or_twice_released_pool_result_and_iterator_are_ehandle,
+     .init = arena_setup, .fini = arena_teardown)
+{
+	ASSERT_OK(shmc_pool_register("sqr", sqr, NULL));
+	shmc_obj_t *p, *r, *it, *kp, *kr, *kit;
+	ASSERT_OK(shmc_pool_new(A, 1, NULL, &p));
+	shmc_value_t items = shmc_plist_of(2, shmc_int(1), shmc_int(2));
+	ASSERT_OK(shmc_pool_apply_async(p, shmc_task_named("sqr"), shmc_int(3), &r));
+	ASSERT_OK(shmc_pool_imap(p, shmc_task_named("sqr"), items, 1, &it));
+	ASSERT_OK(shmc_obj_dup(p, &kp));
+	ASSERT_OK(shmc_obj_dup(r, &kr));
+	ASSERT_OK(shmc_obj_dup(it, &kit));
+	for (int i = 0; i < 3; i++) { /* released, then twice, thrice: nothing more */
+		shmc_obj_release(p);
+		shmc_obj_release(r);
+		shmc_obj_release(it);
+		expect_dead_pool(p, r, it);
+	}
+	/* The other handles, and the objects, are untouched. */
+	cr_assert_eq(shmc_obj_kind(kp), SHMC_KIND_POOL);
+	shmc_value_t v;
+	ASSERT_OK(shmc_async_result_get(kr, TEST_DEADLINE, &v));
+	cr_assert(v.type == SHMC_INT && v.i == 9);
+	for (int64_t i = 1; i <= 2; i++) {
+		cr_assert_eq(shmc_iterator_next(kit, TEST_DEADLINE, &v), 1);
+		cr_assert(v.type == SHMC_INT && v.i == i * i);
+	}
+	cr_assert_eq(shmc_iterator_next(kit, TEST_DEADLINE, &v), 0);
+	ASSERT_OK(shmc_pool_apply(kp, shmc_task_named("sqr"), shmc_int(4), &v));
+	cr_assert_eq(v.i, 16);
+	ASSERT_OK(shmc_pool_close(kp));
+	ASSERT_OK(shmc_pool_join(kp, TEST_DEADLINE));
+	shmc_obj_release(kr);
+	shmc_obj_release(kit);
+	shmc_obj_release(kp);
+	expect_dead_pool(kp, kr, kit);
+	shmc_value_free(&items);
+}
+
+Test(handles, a_joined_pool_of_a_closed_arena_is_ehandle)
+{
+	shmc_arena_t *b = test_arena(SHMC_MIN_CAPACITY);
+	ASSERT_OK(shmc_pool_register("sqr", sqr, NULL));
+	shmc_obj_t *p, *r, *it;
+	shmc_value_t items = shmc_plist_of(1, shmc_int(2));
+	ASSERT_OK(shmc_pool_new(b, 1, NULL, &p));
+	ASSERT_OK(shmc_pool_apply_async(p, shmc_task_named("sqr"), shmc_int(3), &r));
+	ASSERT_OK(shmc_pool_imap(p, shmc_task_named("sqr"), items, 1, &it));
+	ASSERT_OK(shmc_pool_close(p));
+	ASSERT_OK(shmc_pool_join(p, TEST_DEADLINE));
+	shmc_arena_close(b);
+	expect_dead_pool(p, r, it);
+	shmc_obj_release(p);
+	shmc_obj_release(r);
+	shmc_obj_release(it);
+	shmc_value_free(&items);
+}
+
+/* A default through a dead handle is refused even when it would not be
+ * used, as a view of NULL is: nothing popped. */
+Test(handles, a_default_through_a_released_handle_is_ehandle_and_pops_nothing,
+     .init = arena_setup, .fini = arena_teardown)
+{
+	shmc_obj_t *d, *dead;
+	ASSERT_OK(shmc_dict_new(A, &d));
+	ASSERT_OK(shmc_dict_set(d, shmc_int(1), shmc_int(2)));
+	ASSERT_OK(shmc_list_new(A, &dead));
+	shmc_obj_release(dead);
+	shmc_value_t pd = shmc_pdict_of(1, shmc_int(1), shmc_int(2)), v = shmc_none();
+	shmc_value_t err = {SHMC_ERROR, 0, 0, 0, {.i = -ENOMEM}};
+	for (int present = 1; present >= 0; present--) {
+		shmc_value_t key = shmc_int(present ? 1 : 9);
+		ASSERT_ERR(shmc_dict_get_default(d, key, shmc_ref(dead), &v), SHMC_EHANDLE);
+		ASSERT_ERR(shmc_dict_pop_default(d, key, shmc_ref(dead), &v), SHMC_EHANDLE);
+		ASSERT_ERR(shmc_dict_pop_default(d, key, shmc_ref(dead), NULL), SHMC_EHANDLE);
+		ASSERT_ERR(shmc_pdict_pop_or(&pd, key, shmc_ref(dead), &v), SHMC_EHANDLE);
+		ASSERT_ERR(shmc_pdict_pop_or(&pd, key, err, &v), -ENOMEM);
+		ASSERT_ERR(shmc_pdict_pop_or(&pd, key, VIEW_OF_NULL, &v), -EINVAL);
+		cr_assert_eq(v.type, SHMC_NONE);
+		expect_str(d, "{1: 2}");
+		expect_repr(pd, "{1: 2}");
+	}
+	shmc_value_free(&pd);
+	shmc_obj_release(d);
 }
