@@ -16,9 +16,8 @@
  * references, so they stay shared and keep their objects alive.
  *
  * A pickled value is stored as the tuple (MARKER, payload, refs), MARKER a
- * bytes that no ordinary value starts with. SHMC_OPAQUE could hold the
- * payload, but not the refs beside it; values stored this way stay
- * readable.
+ * bytes that no ordinary value starts with. (SHMC_OPAQUE could hold the
+ * payload, but not the references beside it.)
  *
  * Depth: plain values nest at most 512 deep in shmc. A value nested
  * deeper than PICKLE_DEPTH is pickled from there on (pickle raises
@@ -52,7 +51,8 @@ static int bigint(shmc_state *st, PyObject *o, shmc_value_t *out)
 		return -1;
 	}
 #if PY_VERSION_HEX >= 0x030D0000
-	int r = PyLong_AsNativeBytes(o, buf, (Py_ssize_t)n, Py_ASNATIVEBYTES_LITTLE_ENDIAN) < 0 ? -1 : 0;
+	int r = PyLong_AsNativeBytes(o, buf, (Py_ssize_t)n, Py_ASNATIVEBYTES_LITTLE_ENDIAN);
+	r = r < 0 ? -1 : 0;
 #else
 	int r = _PyLong_AsByteArray((PyLongObject *)o, buf, n, 1, 1);
 #endif
