@@ -232,6 +232,14 @@ class Values(Base):
         self.assertEqual([type(x) for x in ls], [set, frozenset, dict, set])
         self.assertEqual(sorted(ls[2].values()), [1, 2])
 
+    def test_an_unpicklable_member_fails_as_in_the_manager_and_stores_nothing(self):
+        f = threading.Lock()  # hashable, not picklable: TypeError, as in the Manager
+        ls = self.m.list([1])
+        for v in ({1, f}, frozenset({2**70, f}), {(1, f): 2}, [bytearray(b"x"), {f}]):
+            with self.assertRaisesRegex(TypeError, "cannot pickle"):
+                ls.append(v)
+        self.assertEqual(ls[:], [1])
+
     def test_pickled_values_come_back_equal_and_of_their_type(self):
         ls = self.m.list(PICKLED)
         for i, want in enumerate(PICKLED):
