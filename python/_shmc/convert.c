@@ -2,20 +2,22 @@
  * convert.c -- Python values to shmc values and back: the one place where
  * the binding decides how each Python value is stored.
  *
- * Stored natively, one to one: None, bool, int (64-bit), float, str,
- * bytes, and tuple, list and dict of exactly those types, nested; a proxy
- * of the same arena becomes a reference, so managed objects nested
- * anywhere are shared. Everything else -- subclasses included, so that a
- * namedtuple or an IntEnum comes back as itself -- is pickled as the
- * Manager pickles it (ForkingPickler), and comes back as an equal object.
- * Proxies inside a pickled value are kept out of the pickle (its
- * persistent ids) and stored beside it as references, so they stay shared
- * and keep their objects alive.
+ * Stored natively, one to one: None, bool, int of any size (an exact int
+ * that fits int64 is an SHMC_INT, any other an SHMC_BIGINT), float,
+ * complex, str, bytes, bytearray, and tuple, list, dict, set and frozenset
+ * of exactly those types, nested; a proxy of the same arena becomes a
+ * reference, so managed objects nested anywhere are shared. Everything
+ * else -- subclasses included, so that a namedtuple or an IntEnum comes
+ * back as itself -- is pickled as the Manager pickles it (ForkingPickler),
+ * and comes back as an equal object. So is a set or dict whose members or
+ * keys shmc would merge where Python does not (objects equal only to
+ * themselves pickle to equal bytes). Proxies inside a pickled value are
+ * kept out of the pickle (its persistent ids) and stored beside it as
+ * references, so they stay shared and keep their objects alive.
  *
  * A pickled value is stored as the tuple (MARKER, payload, refs), MARKER a
- * bytes that no ordinary value starts with. STOPGAP: the C library's
- * SHMC_OPAQUE type (and its big integers, sets, frozensets, complex and
- * bytearray, which take the pickle path for now) will replace it.
+ * bytes that no ordinary value starts with. (SHMC_OPAQUE could hold the
+ * payload, but not the references beside it.)
  *
  * Depth: plain values nest at most 512 deep in shmc. A value nested
  * deeper than PICKLE_DEPTH is pickled from there on (pickle raises
@@ -34,6 +36,53 @@ static int fail(shmc_state *st, int rc)
 {
 	shmc_py_error(st, rc);
 	return -1;
+}
+
+/* An exact int past int64 as an SHMC_BIGINT: its two's-complement bytes. */
+static int bigint(shmc_state *st, PyObject *o, shmc_value_t *out)
+{
+	size_t bits = _PyLong_NumBits(o);
+	if (bits == (size_t)-1 && PyErr_Occurred())
+		return -1;
+	size_t n = bits / 8 + 1; /* room for the sign bit */
+	unsigned char *buf = PyMem_Malloc(n);
+	if (buf == NULL) {
+		PyErr_NoMemory();
+		return -1;
+	}
+#if PY_VERSION_HEX >= 0x030D0000
+	int r = PyLong_AsNativeBytes(o, buf, (Py_ssize_t)n, Py_ASNATIVEBYTES_LITTLE_ENDIAN);
+	r = r < 0 ? -1 : 0;
+#else
+	int r = _PyLong_AsByteArray((PyLongObject *)o, buf, n, 1, 1);
+#endif
+	if (r < 0) {
+		PyMem_Free(buf);
+		return -1;
+	}
+	int rc = shmc_int_from_bytes(buf, n, out);
+	PyMem_Free(buf);
+	return rc ? fail(st, rc) : 0;
+}
+
+static PyObject *bigint_out(shmc_state *st, shmc_value_t v)
+{
+	size_t n = shmc_int_byte_len(v);
+	unsigned char *buf = PyMem_Malloc(n ? n : 1);
+	if (buf == NULL)
+		return PyErr_NoMemory();
+	int rc = shmc_int_to_bytes(v, buf, n);
+	PyObject *r = NULL;
+	if (rc)
+		shmc_py_error(st, rc);
+	else
+#if PY_VERSION_HEX >= 0x030D0000
+		r = PyLong_FromNativeBytes(buf, n, Py_ASNATIVEBYTES_LITTLE_ENDIAN);
+#else
+		r = _PyLong_FromByteArray(buf, n, 1, 1);
+#endif
+	PyMem_Free(buf);
+	return r;
 }
 
 static int pickled(shmc_state *st, ArenaObject *arena, PyObject *o, shmc_value_t *out,
@@ -140,11 +189,57 @@ static int mapping(shmc_state *st, ArenaObject *arena, PyObject *o, shmc_value_t
 		}
 	}
 	Py_DECREF(items);
+	if (shmc_pdict_len(d) != (size_t)n) { /* keys merged: see the top */
+		shmc_value_free(&d);
+		return pickled(st, arena, o, out, depth);
+	}
 	*out = d;
 	return 0;
 fail:
 	Py_DECREF(items);
 	shmc_value_free(&d);
+	return -1;
+}
+
+/* A set or frozenset, member by member. Its members are hashable in
+ * Python; if shmc finds two of them equal (objects equal only to
+ * themselves pickle alike) the whole set is pickled instead. */
+static int set_value(shmc_state *st, ArenaObject *arena, PyObject *o, shmc_value_t *out,
+		     int depth)
+{
+	/* Converting a member may run Python code (a pickle) that changes a
+	 * set: work on a tuple of its members. */
+	PyObject *items = PySequence_Tuple(o);
+	if (items == NULL)
+		return -1;
+	Py_ssize_t n = PyTuple_GET_SIZE(items);
+	shmc_value_t s = shmc_set_of(0);
+	if (s.type == SHMC_ERROR) {
+		Py_DECREF(items);
+		return fail(st, (int)s.i);
+	}
+	for (Py_ssize_t i = 0; i < n; i++) {
+		shmc_value_t m;
+		int rc;
+		if (to_value(st, arena, PyTuple_GET_ITEM(items, i), &m, 1, depth + 1) < 0)
+			goto fail;
+		if ((rc = shmc_set_add(&s, m)) != 0) {
+			fail(st, rc);
+			goto fail;
+		}
+	}
+	Py_DECREF(items);
+	if (shmc_set_len(s) != (size_t)n) {
+		shmc_value_free(&s);
+		return pickled(st, arena, o, out, depth);
+	}
+	if (PyFrozenSet_CheckExact(o))
+		shmc_set_freeze(&s);
+	*out = s;
+	return 0;
+fail:
+	Py_DECREF(items);
+	shmc_value_free(&s);
 	return -1;
 }
 
@@ -167,11 +262,18 @@ static int to_value(shmc_state *st, ArenaObject *arena, PyObject *o, shmc_value_
 			*out = shmc_int(i);
 			return 0;
 		}
-		/* STOPGAP: big integers are pickled until SHMC_BIGINT lands. */
-		return pickled(st, arena, o, out, depth);
+		return bigint(st, o, out);
 	}
 	if (t == &PyFloat_Type) {
 		*out = shmc_float(PyFloat_AS_DOUBLE(o));
+		return 0;
+	}
+	if (t == &PyComplex_Type) {
+		Py_complex c = PyComplex_AsCComplex(o);
+		shmc_value_t v = shmc_complex(c.real, c.imag);
+		if (v.type == SHMC_ERROR)
+			return fail(st, (int)v.i);
+		*out = v;
 		return 0;
 	}
 	if (t == &PyUnicode_Type) {
@@ -197,10 +299,18 @@ static int to_value(shmc_state *st, ArenaObject *arena, PyObject *o, shmc_value_
 		return -1;
 	if (depth >= PICKLE_DEPTH)
 		return pickled(st, arena, o, out, depth);
+	if (t == &PyByteArray_Type) {
+		/* A copy: converting the next item may run code that resizes it. */
+		int rc = shmc_value_copy(shmc_bytearray(PyByteArray_AS_STRING(o),
+						       (size_t)PyByteArray_GET_SIZE(o)), out);
+		return rc ? fail(st, rc) : 0;
+	}
 	if (t == &PyTuple_Type || t == &PyList_Type)
 		return sequence(st, arena, o, out, key, depth);
 	if (t == &PyDict_Type)
 		return mapping(st, arena, o, out, depth);
+	if (t == &PySet_Type || t == &PyFrozenSet_Type)
+		return set_value(st, arena, o, out, depth);
 	if (!key && arena && shmc_py_is_proxy(st, o) && ((ProxyObject *)o)->arena == arena) {
 		*out = shmc_ref(((ProxyObject *)o)->h);
 		return 0;
@@ -260,6 +370,29 @@ static PyObject *from_value(shmc_state *st, ArenaObject *arena, shmc_value_t *v)
 		return PyUnicode_DecodeUTF8(v->str, v->len, "surrogatepass");
 	case SHMC_BYTES:
 		return PyBytes_FromStringAndSize(v->str, v->len);
+	case SHMC_BIGINT:
+		return bigint_out(st, *v);
+	case SHMC_COMPLEX: {
+		double re, im;
+		int rc = shmc_complex_parts(*v, &re, &im);
+		return rc ? shmc_py_error(st, rc) : PyComplex_FromDoubles(re, im);
+	}
+	case SHMC_BYTEARRAY:
+		return PyByteArray_FromStringAndSize(v->str, v->len);
+	case SHMC_SET:
+	case SHMC_FROZENSET: {
+		PyObject *r = v->type == SHMC_SET ? PySet_New(NULL) : PyFrozenSet_New(NULL);
+		shmc_value_t *m;
+		size_t pos = 0;
+		/* PySet_Add fills a new frozenset too, before anyone sees it. */
+		while (r && (m = shmc_set_next(*v, &pos)) != NULL) {
+			PyObject *pm = from_value(st, arena, m);
+			if (pm == NULL || PySet_Add(r, pm) < 0)
+				Py_CLEAR(r);
+			Py_XDECREF(pm);
+		}
+		return r;
+	}
 	case SHMC_TUPLE:
 	case SHMC_LIST: {
 		if (v->type == SHMC_TUPLE && is_pickled(st, *v))

@@ -167,15 +167,39 @@ class Thing:
 
 NATIVE = [None, True, False, 0, -1, 2**63 - 1, -2**63, 0.5, float("inf"), -0.0, "",
           "text", "é€𝄞", b"", b"\x00\xff", (), (1, "a"), [], [1, [2, [3]]], {},
-          {1: "a", (1, 2): [3], "k": {"n": None}}]
-PICKLED = [2**64, -10**30, 1 + 2j, bytearray(b"ab"), {1, 2}, frozenset({3}), set(),
-           Point(1, 2), Color.RED, Thing(1, [2]), "\udc80", array.array("i", [1]),
-           [{1, 2}, (2**70,)], range(3), type, len]
+          {1: "a", (1, 2): [3], "k": {"n": None}},
+          2**63, -2**63 - 1, 2**64, -10**30, 7**400, 1 + 2j, -0.0j, complex(1e300, -1.5),
+          bytearray(b"a\x00b"), bytearray(), {1, 2}, frozenset({3}), set(), frozenset(),
+          {frozenset({1, (2, 2**70)}), (1.5, 2 + 1j)}, [{1, 2}, (2**70,)],
+          {frozenset({1}): {2**65: bytearray(b"x")}, 2**64: [set()]}]
+PICKLED = [Point(1, 2), Color.RED, Thing(1, [2]), "\udc80", array.array("i", [1]),
+           {Point(1, 2)}, frozenset({Color.RED}), range(3), type, len]
+
+
+def shape(v):
+    """V's exact types, nested: what a round trip must keep beyond ==."""
+    if type(v) in (list, tuple):
+        return (type(v), [shape(x) for x in v])
+    if type(v) is dict:
+        return (dict, sorted((repr(shape(k)), repr(shape(x))) for k, x in v.items()))
+    if type(v) in (set, frozenset):
+        return (type(v), sorted(repr(shape(x)) for x in v))
+    return type(v)
+
+
+class Ident:
+    """Equal only to itself: two of them pickle to the same bytes."""
 
 
 def child_values(ls, want):
     got = ls[:]
-    sys.exit(0 if got == want and [type(x) for x in got] == [type(x) for x in want] else 1)
+    sys.exit(0 if got == want and shape(got) == shape(want) else 1)
+
+
+def child_stores(ls, d, vals):
+    ls.extend(vals)
+    d[frozenset({"a", b"b", 2**80})] = "fs"   # str and bytes hash per process in Python
+    d["k"] = {"x", "y", 2**64}
 
 
 class Values(Base):
@@ -183,8 +207,38 @@ class Values(Base):
         ls = self.m.list(NATIVE)
         for got, want in zip(ls[:], NATIVE):
             self.assertEqual(got, want)
-            self.assertIs(type(got), type(want))
+            self.assertEqual(shape(got), shape(want))
         self.assertEqual(repr(ls[:]), repr(NATIVE))
+        for i, want in enumerate(NATIVE):   # one at a time, through the item path
+            self.assertEqual(shape(ls[i]), shape(want))
+
+    def test_ints_of_every_size_round_trip_exactly(self):
+        ints = [s * (2**b + d) for b in (31, 62, 63, 64, 65, 127, 128, 1000, 100003)
+                for d in (-1, 0, 1) for s in (1, -1)]
+        ls = self.m.list(ints)
+        self.assertEqual(ls[:], ints)
+        self.assertTrue(all(type(x) is int for x in ls))
+        self.assertEqual(ls.index(-(2**100003 + 1)), ints.index(-(2**100003 + 1)))
+
+    def test_equality_and_keys_as_in_the_manager(self):
+        # 2**64 == 2.0**64, 1 == 1.0 == True == 1+0j, {1} == frozenset({1}):
+        # one key each, as in Python -- so these are stored natively, not pickled.
+        self.assertEqual(run_forms(shmc, EQUALITY), run_forms(multiprocessing, EQUALITY))
+
+    def test_objects_equal_only_to_themselves_stay_distinct(self):
+        a, b = Ident(), Ident()
+        ls = self.m.list([{a, b}, frozenset({a, b}), {a: 1, b: 2}, {1, a}])
+        self.assertEqual([len(x) for x in ls], [2, 2, 2, 2])
+        self.assertEqual([type(x) for x in ls], [set, frozenset, dict, set])
+        self.assertEqual(sorted(ls[2].values()), [1, 2])
+
+    def test_an_unpicklable_member_fails_as_in_the_manager_and_stores_nothing(self):
+        f = threading.Lock()  # hashable, not picklable: TypeError, as in the Manager
+        ls = self.m.list([1])
+        for v in ({1, f}, frozenset({2**70, f}), {(1, f): 2}, [bytearray(b"x"), {f}]):
+            with self.assertRaisesRegex(TypeError, "cannot pickle"):
+                ls.append(v)
+        self.assertEqual(ls[:], [1])
 
     def test_pickled_values_come_back_equal_and_of_their_type(self):
         ls = self.m.list(PICKLED)
@@ -202,6 +256,10 @@ class Values(Base):
         with self.assertRaises(TypeError):   # unhashable, as in Python
             d[{1}] = 1
         with self.assertRaises(TypeError):
+            d[bytearray(b"a")] = 1
+        with self.assertRaises(TypeError):
+            d[(1, {2})] = 1
+        with self.assertRaises(TypeError):
             d[[1]] = 1
 
     def test_values_cross_processes(self):
@@ -209,6 +267,17 @@ class Values(Base):
         for method in ("fork", "spawn"):
             self.assertEqual(self.run_child(child_values, ls, NATIVE + PICKLED[:-2],
                                             method=method), 0, method)
+
+    def test_values_another_process_stored_read_back_equal(self):
+        vals = NATIVE + PICKLED[:-2]
+        for method in ("fork", "spawn"):
+            ls, d = self.m.list(), self.m.dict()
+            self.assertEqual(self.run_child(child_stores, ls, d, vals, method=method), 0)
+            self.assertEqual(ls[:], vals)
+            self.assertEqual(shape(ls[:]), shape(vals))
+            self.assertEqual(d[frozenset({2**80, b"b", "a"})], "fs", method)
+            self.assertEqual(d["k"], {"y", 2**64, "x"})
+            self.assertIs(type(d["k"]), set)
 
     def test_a_read_is_a_private_copy(self):
         ns = self.m.Namespace()
@@ -416,14 +485,29 @@ o = m.Barrier(3); out(repr(o)); out(o)
 o = m.Semaphore(3); out(o); o = m.BoundedSemaphore(2); o.acquire(); out(o)
 o = m.Lock(); o.acquire(); out(o)
 o = m.Event(); o.set(); out(o)
+ls3 = m.list([2**64, -2**70, 1+2j, -0.0j, complex(0, float('inf')), bytearray(b'a\\x00'),
+              {1, 2}, frozenset({(1, 2)}), set(), frozenset(), {1: {2**65}}, [{0.5}]])
+out(ls3); out(repr(ls3[:])); out(repr(ls3[6])); out(m.dict({frozenset({1}): bytearray()}))
+ns = m.Namespace(big=-2**100, c=1j, s={3, 1}); out(ns)
+"""
+
+EQUALITY = """
+d = m.dict(); d[2**64] = 'int'; d[2.0**64] = 'float'; out(d)
+d[frozenset({1, 2})] = 'fs'; d[frozenset({1.0, 2.0})] = 'fs2'; out(d[frozenset({2, True})])
+d[1 + 0j] = 'c'; d[True] = 'b'; d[1.0] = 'f'; out(d); out(d.get(1)); out(2**64 in d)
+d[(2**70, 1j)] = 't'; out(d[(2.0**70, 1j)]); out(len(d))
+ls = m.list([2**64, bytearray(b'ab'), frozenset({1}), 1 + 2j, {3}, 1 + 0j, -2**80])
+out(ls.count(2.0**64)); out(b'ab' in ls); out({1} in ls); out(ls.index(frozenset({3})))
+out(ls.count(1)); out(ls.index(bytearray(b'ab'))); out(ls.count(-2.0**80))
+ls.remove(b'ab'); ls.remove({1}); out(ls)
 """
 
 
-def run_forms(module):
+def run_forms(module, forms=None):
     lines = []
     out = lambda o: lines.append(str(o))  # noqa: E731
     with module.Manager() as m:
-        exec(FORMS, {"m": m, "out": out})
+        exec(forms or FORMS, {"m": m, "out": out})
     return lines
 
 
@@ -574,8 +658,9 @@ def adder(ns, ls, d, v, n):
 
 class Atomic(Base):
     def test_add_and_cas_lose_no_update_across_processes(self):
-        ns, ls, d, v = self.m.Namespace(x=0, y=0), self.m.list([0]), self.m.dict(k=0), \
-            self.m.Value("i", 0)
+        # ls[0] crosses int64's end while the two processes add
+        ns, ls, d, v = self.m.Namespace(x=0, y=0), self.m.list([2**63 - 5000]), \
+            self.m.dict(k=0), self.m.Value("i", 0)
         ps = [multiprocessing.Process(target=adder, args=(ns, ls, d, v, 5000))
               for _ in range(2)]
         for p in ps:
@@ -583,7 +668,8 @@ class Atomic(Base):
         for p in ps:
             p.join(DEADLINE)
             self.assertEqual(p.exitcode, 0)
-        self.assertEqual((ns.x, ns.y, ls[0], d["k"], v.value), (10000,) * 5)
+        self.assertEqual((ns.x, ns.y, d["k"], v.value), (10000,) * 4)
+        self.assertEqual(ls[0], 2**63 + 5000)
 
     def test_add_and_cas_results_and_errors(self):
         ns, ls, d = self.m.Namespace(x=1.5), self.m.list([1, "a"]), self.m.dict()
@@ -604,6 +690,24 @@ class Atomic(Base):
         self.assertEqual(ns.x, 1)
         with self.assertRaises(TypeError):
             shmc.add(self.m.Lock(), 1)
+
+    def test_add_goes_past_64_bits_and_back(self):
+        ns, ls, d = self.m.Namespace(x=2**63 - 1), self.m.list([-2**63]), self.m.dict(k=2**64)
+        self.assertEqual(shmc.add(ns, "x"), 2**63)
+        self.assertEqual(shmc.add(ns, "x", 2**100), 2**100 + 2**63)
+        self.assertEqual(shmc.add(ns, "x", -2**100 - 2**63 + 5), 5)
+        self.assertIs(type(ns.x), int)
+        self.assertEqual(shmc.add(ls, 0, -1), -2**63 - 1)
+        self.assertEqual(ls[0], -2**63 - 1)
+        self.assertEqual(shmc.add(d, "k", 0.5), 2.0**64)   # int + float: a float
+        self.assertIs(type(d["k"]), float)
+        self.assertEqual(shmc.add(d, "k", 2**1000), 2.0**64 + 2**1000)
+        with self.assertRaises(OverflowError):              # as 2.0**64 + 2**2000
+            shmc.add(d, "k", 2**2000)
+        self.assertEqual(d["k"], 2.0**64 + 2**1000)
+        self.assertTrue(shmc.cas(ls, 0, -2**63 - 1, 2**70))
+        self.assertFalse(shmc.cas(ls, 0, 2**71, 0))
+        self.assertTrue(shmc.cas(ls, 0, 2.0**70, 1))         # Python's ==
 
 
 def hold_and_die(lk, ready):
