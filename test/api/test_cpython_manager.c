@@ -30,7 +30,11 @@
  *     wrapped around a Value; shmc's Value is lock-free.
  *   _TestValue.test_value's 'c' typecode (a 1-byte bytes): shmc_cvalue has
  *     no 'c' (its elements are numbers); the other four are translated.
- *   TestSyncManagerTypes.test_pool: the Pool is another branch's.
+ *   _TestPool (its 26 methods) and TestSyncManagerTypes.test_pool: the
+ *     Pool is another branch's.
+ *   _TestValue is 'processes' only in CPython (the Manager's Value is
+ *     TestSyncManagerTypes.test_value): its test_value is translated for
+ *     shmc_cvalue, which is multiprocessing.Value.
  *   _TestMyManager, _TestRemoteManager, _TestManagerRestart: BaseManager
  *     subclasses, servers and addresses; shmc has no server.
  */
@@ -640,8 +644,8 @@ Test(_TestSemaphore, test_bounded_semaphore, FIX)
 	shmc_obj_release(sem);
 }
 
-/* CPython skips this one unless 'processes' (its acquire(block, timeout)
- * through a proxy); shmc's acquire takes the same arguments, so it runs. */
+/* CPython skips this one unless 'processes' ("not appropriate"); it
+ * applies to shmc's semaphore as it is, so it runs. */
 Test(_TestSemaphore, test_timeout, FIX)
 {
 	shmc_obj_t *sem;
