@@ -412,6 +412,24 @@ static long c_obj_same(unsigned m)
 {
 	return shmc_obj_same(P(0, F.ls), P(1, F.ls));
 }
+static long c_obj_ident(unsigned m)
+{
+	shmc_ident_t id;
+	return shmc_obj_ident(P(0, F.ls), P(1, &id));
+}
+static long c_obj_from_ident(unsigned m)
+{
+	shmc_ident_t id;
+	shmc_obj_t *h;
+	if (shmc_obj_ident(F.ls, &id) != 0)
+		return -9999;
+	return ret_obj(shmc_obj_from_ident(P(0, F.a), id, P(1, &h)), (m & 2) ? NULL : &h);
+}
+static long c_arena_name(unsigned m)
+{
+	const char *s;
+	return shmc_arena_name(P(0, F.a), P(1, &s));
+}
 static long c_obj_str(unsigned m)
 {
 	char *s;
@@ -1457,6 +1475,9 @@ static const struct row rows[] = {
 	ROW(obj_dup, "EE", 'i'),
 	ROW(obj_release, "E", 'v'),
 	ROW(obj_same, "EE", 'b'),
+	ROW(obj_ident, "EE", 'i'),
+	ROW(obj_from_ident, "EE", 'i'),
+	ROW(arena_name, "EE", 'i'),
 	ROW(obj_str, "EE", 'i'),
 	ROW(obj_repr, "EE", 'i'),
 	ROW(obj_print, "EE", 'i'),
