@@ -203,7 +203,7 @@ struct named {
 
 struct names {
 	struct named *e;
-	size_t n, cap;
+	size_t n, cap, max; /* max: the directory's length */
 	shmc_arena_t *a;
 	struct budget budget;
 };
@@ -212,11 +212,26 @@ static int collect_name(void *ctx, uint64_t key, uint64_t val)
 {
 	struct names *ns = ctx;
 	shmc_value_t k;
+	if (ns->n == ns->max)
+		return 1; /* more entries than the directory's length says */
 	if (!afford(ns->a, &ns->budget, key))
 		return 1; /* corrupt: the names found so far will do */
 	if (!shmc__w_is_ref(val) || shmc__word_load_view(ns->a, key, &k) != 0)
 		return 0;
-	if (k.type == SHMC_STR && ns->n < ns->cap) {
+	if (k.type == SHMC_STR && ns->n == ns->cap) {
+		/* Room grows with the names found, not with the length the
+		 * directory claims: a damaged length costs no memory. */
+		size_t cap = ns->cap ? 2 * ns->cap : 16;
+		cap = cap < ns->max ? cap : ns->max;
+		struct named *e = realloc(ns->e, cap * sizeof(*e));
+		if (e == NULL) {
+			shmc_value_free(&k);
+			return 1; /* the names found so far will do */
+		}
+		ns->e = e;
+		ns->cap = cap;
+	}
+	if (k.type == SHMC_STR) {
 		ns->e[ns->n].off = shmc__w_ref_off(val);
 		ns->e[ns->n].name = (char *)k.str; /* owned: freed with names */
 		ns->n++;
@@ -242,14 +257,11 @@ static int names_read(void *p)
 	int64_t n = r->k->length(r->a, r->dir);
 	if (n <= 0)
 		return 0;
-	if (n > 1 << 24)
+	/* Each entry holds two words (key and value) in the arena: a length
+	 * beyond what the arena could hold is damage. */
+	if ((uint64_t)n > r->a->capacity / (2 * sizeof(uint64_t)))
 		return SHMC_ECORRUPT;
-	ns->cap = (size_t)n;
-	ns->e = calloc(ns->cap, sizeof(*ns->e));
-	if (ns->e == NULL) {
-		ns->cap = 0;
-		return -ENOMEM;
-	}
+	ns->max = (size_t)n;
 	r->k->items(r->a, r->dir, collect_name, ns);
 	return 0;
 }
