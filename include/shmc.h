@@ -1213,14 +1213,17 @@ SHMC_API int shmc_list_inplace_repeat(shmc_obj_t *ls, int64_t n);
 /* ------------------------------------------------------------------------ */
 /** @defgroup order Python's order of values
  * @{ */
-/** Python's A < B, for sorting and anyone who needs it: numbers (bool, int,
- * float; an int and a float compared exactly; NaN is never less nor more),
- * str by code point, bytes bytewise, a tuple with a tuple and a plain list
- * with a plain list item by item (the first items that differ decide;
- * else the shorter first). None, dicts, managed objects and values of two
- * different kinds (1 < 'a', (1,) < [1]) are not ordered: SHMC_ETYPE, as
- * Python's TypeError -- only the items actually compared must be
- * comparable. A and B in.
+/** Python's A < B, for sorting and anyone who needs it: numbers (bool, int
+ * of any size, float; an int and a float compared exactly, 2**64 + 1 >
+ * 2.0**64; NaN is never less nor more), str by code point, bytes and
+ * bytearray bytewise (with each other too), a tuple with a tuple and a
+ * plain list with a plain list item by item (the first items that differ
+ * decide; else the shorter first), sets and frozensets by proper subset (a
+ * partial order: a sort of sets gives what Python's gives). None, complex
+ * numbers, dicts, opaque values, managed objects and values of two
+ * different kinds (1 < 'a', (1,) < [1], {1} < [1]) are not ordered:
+ * SHMC_ETYPE, as Python's TypeError -- only the items actually compared
+ * must be comparable. A and B in.
  * @return 1, 0, SHMC_ETYPE, SHMC_EDEPTH (nested deeper than 512), -EINVAL
  *         (an unknown type, or a str or bytes with a NULL pointer and a
  *         non-zero len), A's or B's error */
