@@ -711,18 +711,20 @@ SHMC_API int shmc_plist_clear(shmc_value_t *l);
  *         ITEMS not a sequence), -ENOMEM, SHMC_EFULL, SHMC_EHANDLE (a
  *         reference whose handle cannot be duplicated), ITEMS' error */
 SHMC_API int shmc_plist_extend(shmc_value_t *l, shmc_value_t items);
-/** *OUT = A + B, Python's concatenation: str + str, bytes + bytes,
- * tuple + tuple, list + list (deep copies). A and B in; *OUT out:
- * shmc_value_free().
- * @return 0, SHMC_ETYPE (other types, or two different ones), -EOVERFLOW
+/** *OUT = A + B, Python's concatenation: str + str, bytes and bytearray
+ * with each other (the result has A's type, as in Python), tuple + tuple,
+ * list + list (deep copies). A and B in; *OUT out: shmc_value_free().
+ * @return 0, SHMC_ETYPE (other types -- sets among them -- or two
+ *         different ones), -EOVERFLOW
  *         (a str or bytes over SHMC_MAX_LEN), -EINVAL (OUT NULL, or a view
  *         with a NULL pointer), -ENOMEM, SHMC_EFULL, SHMC_EHANDLE, A's or
  *         B's error */
 SHMC_API int shmc_value_concat(shmc_value_t a, shmc_value_t b, shmc_value_t *out);
-/** Python's len(V): a str's length in code points, bytes in bytes, the
- * items of a tuple, list or dict. V in.
+/** Python's len(V): a str's length in code points, bytes and bytearray in
+ * bytes, the items of a tuple, list or dict, the members of a set or
+ * frozenset. V in.
  * @return the length, SHMC_ETYPE (a value without a length: None, a
- *         number, a reference), -EINVAL (a str view with a NULL pointer),
+ *         number, an opaque value, a reference), -EINVAL (a str view with a NULL pointer),
  *         V's error */
 SHMC_API int64_t shmc_value_len(shmc_value_t v);
 /** d.get(KEY, DFLT) on plain dict D: the value for KEY, borrowed from D, or
