@@ -1059,9 +1059,10 @@ SHMC_API int shmc_list_pop(shmc_obj_t *ls, int64_t i, shmc_value_t *out);
  * @return 0, SHMC_EINDEX, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT,
  *         SHMC_ETHREADS, SHMC_EFULL, -EDEADLK */
 SHMC_API int shmc_list_del(shmc_obj_t *ls, int64_t i);
-/** ls.extend(ITEMS), also ls += ITEMS: ITEMS a tuple, a plain list or a
- * managed list (shmc_ref(), LS itself included: its items are then added
- * once more), in; all or nothing.
+/** ls.extend(ITEMS), also ls += ITEMS: ITEMS a tuple, a plain list, a set
+ * or frozenset (its members in iteration order) or a managed list
+ * (shmc_ref(), LS itself included: its items are then added once more),
+ * in; all or nothing.
  * @return 0, SHMC_ETYPE (ITEMS is none of those), ITEMS' error,
  *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, -EINVAL, -EILSEQ,
  *         SHMC_EDEPTH, SHMC_EARENA, SHMC_EFULL, SHMC_ETHREADS, -EDEADLK,
@@ -1174,8 +1175,9 @@ SHMC_API int shmc_list_sort(shmc_obj_t *ls, shmc_key_fn key, shmc_lt_fn lt, void
  *         SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_list_slice_get(shmc_obj_t *ls, int64_t start, int64_t stop,
 				 int64_t step, shmc_value_t *out);
-/** ls[START:STOP:STEP] = ITEMS: a tuple, a plain list or a managed list
- * (shmc_ref(), LS itself included: its items before the assignment), in.
+/** ls[START:STOP:STEP] = ITEMS: a tuple, a plain list, a set or frozenset
+ * (its members in iteration order) or a managed list (shmc_ref(), LS
+ * itself included: its items before the assignment), in.
  * With STEP 1 (or SHMC_SLICE_NONE) the slice is replaced by any number of
  * items and the list resizes; with another STEP, ITEMS must have as many
  * items as the slice (else SHMC_ESIZE, Python's ValueError).
@@ -1348,9 +1350,11 @@ SHMC_API int shmc_dict_popitem(shmc_obj_t *d, shmc_value_t *key, shmc_value_t *v
 /** d.update(OTHER), also d |= OTHER (shmc_dict_update is the atomic
  * read-modify-write of one entry). OTHER in: a plain dict; a reference to
  * a managed dict (read as one consistent snapshot; D itself is fine); or
- * an iterable of (key, value) pairs: a tuple, a plain list or a reference
- * to a managed list, whose items are each a tuple, plain list, plain dict
- * (its keys), str (its characters) or bytes (its ints) of length 2. Keys
+ * an iterable of (key, value) pairs: a tuple, a plain list, a set or
+ * frozenset (in iteration order) or a reference to a managed list, whose
+ * items are each a tuple, plain list, plain dict (its keys), set or
+ * frozenset (its members in iteration order), str (its characters), bytes
+ * or bytearray (its ints) of length 2. Keys
  * already in D keep their place and take the new value; new keys follow in
  * OTHER's order; a key given twice takes its last value. Atomic, unlike
  * Python's: a reader (of any process) sees all of it or none of it, and a
