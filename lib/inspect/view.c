@@ -603,12 +603,33 @@ static int step_read(void *p)
 	return 0;
 }
 
+/* A dict step's key: an int of any size if S reads as one (a sign, then
+ * decimal digits), else a str. *KEY out: shmc_value_free().
+ * @return 0, -ENOMEM */
+static int dict_key(const char *s, shmc_value_t *key)
+{
+	int64_t i;
+	if (parse_int(s, &i)) {
+		*key = shmc_int(i);
+		return 0;
+	}
+	const char *d = s + (*s == '-' || *s == '+');
+	size_t n = strspn(d, "0123456789");
+	if (n && d[n] == '\0') /* digits beyond int64: a big int key */
+		return shmc_int_from_str(s, strlen(s), 10, key);
+	*key = shmc_str(s);
+	return 0;
+}
+
+static int step_find(struct step_read *r, unsigned kind, uint64_t *word);
+
 /* Follow STEP inside the container at OFF: the word it names. */
 static int step(shmc_arena_t *a, uint64_t off, const char *s, uint64_t *word)
 {
 	struct step_read r = {.a = a, .f = {.a = a}};
 	unsigned kind;
 	int64_t i;
+	int rc;
 	if ((r.k = object_kind(a, off, &r.o, &kind)) == NULL)
 		return SHMC_ECORRUPT;
 	switch (kind) {
@@ -620,7 +641,8 @@ static int step(shmc_arena_t *a, uint64_t off, const char *s, uint64_t *word)
 		r.from_end = i < 0;
 		break;
 	case SHMC_KIND_DICT:
-		r.f.key = parse_int(s, &i) ? shmc_int(i) : shmc_str(s);
+		if ((rc = dict_key(s, &r.f.key)) != 0)
+			return rc;
 		break;
 	case SHMC_KIND_NAMESPACE:
 		r.f.key = shmc_str(s);
@@ -628,8 +650,14 @@ static int step(shmc_arena_t *a, uint64_t off, const char *s, uint64_t *word)
 	default:
 		return SHMC_ETYPE;
 	}
-	if (r.k->items == NULL)
-		return SHMC_ETYPE;
+	rc = r.k->items ? step_find(&r, kind, word) : SHMC_ETYPE;
+	shmc_value_free(&r.f.key);
+	return rc;
+}
+
+static int step_find(struct step_read *r0, unsigned kind, uint64_t *word)
+{
+	struct step_read r = *r0;
 	int64_t asked = r.f.index;
 	for (int t = 0; t < VIEW_TRIES; t++) {
 		r.f.index = asked;

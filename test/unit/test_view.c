@@ -157,3 +157,37 @@ Test(view, damaged_directory_length_is_corrupt_not_a_huge_allocation,
 	shmc_obj_release(a);
 	shmc_obj_release(b);
 }
+
+/* A dict step reads as an int of any size: a big int key is found, and
+ * so is the str that looks like no int. */
+Test(view, path_steps_name_big_int_keys, .init = named_setup, .fini = named_teardown)
+{
+	shmc_obj_t *d, *inner;
+	ASSERT_OK(shmc_root_find_or_create(NA, "d", SHMC_KIND_DICT, &d));
+	ASSERT_OK(shmc_dict_new(NA, &inner));
+	shmc_value_t big, nbig;
+	ASSERT_OK(shmc_int_from_str("18446744073709551616", 20, 10, &big));
+	ASSERT_OK(shmc_int_from_str("-99999999999999999999", 21, 10, &nbig));
+	ASSERT_OK(shmc_dict_set(d, big, shmc_str("two to the 64")));
+	ASSERT_OK(shmc_dict_set(d, nbig, shmc_ref(inner)));
+	ASSERT_OK(shmc_dict_set(inner, big, shmc_bytearray("x", 1)));
+	ASSERT_OK(shmc_dict_set(d, shmc_str("1_0"), shmc_int(10)));
+	ASSERT_OK(shmc_dict_set(d, shmc_int(-5), shmc_complex(1, -1)));
+	expect_dump("d/18446744073709551616", 0, "'two to the 64'");
+	expect_dump("d/+18446744073709551616", 0, "'two to the 64'");
+	expect_dump("d/-99999999999999999999/18446744073709551616", 0, "bytearray(b'x')");
+	expect_dump("d/-99999999999999999999", SHMC_VIEW_JSON,
+		    "{\"items\": [[18446744073709551616, {\"bytearray\": \"78\"}]]}");
+	expect_dump("d/1_0", 0, "10");
+	expect_dump("d/-5", 0, "(1-1j)");
+	shmc_view_t *v;
+	char *s;
+	ASSERT_OK(shmc_view_open(name, &v));
+	ASSERT_ERR(shmc_view_dump(v, "d/18446744073709551617", 0, &s), SHMC_EKEY);
+	ASSERT_ERR(shmc_view_dump(v, "d/184467440737095516160x", 0, &s), SHMC_EKEY);
+	shmc_view_close(v);
+	shmc_value_free(&big);
+	shmc_value_free(&nbig);
+	shmc_obj_release(inner);
+	shmc_obj_release(d);
+}
