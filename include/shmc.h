@@ -1024,9 +1024,10 @@ SHMC_API int shmc_namespace_update(shmc_obj_t *ns, const char *name,
 /** A new empty list. ARENA in; *OUT out: shmc_obj_release().
  * @return 0, SHMC_EHANDLE (ARENA invalid or OUT NULL), SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_list_new(shmc_arena_t *arena, shmc_obj_t **out);
-/** A new list holding copies of the items of tuple or plain list ITEMS,
- * as manager.list([...]). ITEMS in; *OUT out: shmc_obj_release().
- * @return 0, SHMC_ETYPE (ITEMS is not a tuple or plain list), ITEMS'
+/** A new list holding copies of the items of tuple or plain list ITEMS, or
+ * of the members of set or frozenset ITEMS in iteration order, as
+ * manager.list(ITEMS). ITEMS in; *OUT out: shmc_obj_release().
+ * @return 0, SHMC_ETYPE (ITEMS is none of those), ITEMS'
  *         error, SHMC_EHANDLE, SHMC_ECORRUPT, -EINVAL, -EILSEQ,
  *         SHMC_EDEPTH, SHMC_EARENA, SHMC_EFULL, SHMC_ETHREADS, -ENOMEM */
 SHMC_API int shmc_list_new_from(shmc_arena_t *arena, shmc_value_t items,

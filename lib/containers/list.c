@@ -281,7 +281,8 @@ int shmc_list_new(shmc_arena_t *a, shmc_obj_t **out)
 
 int shmc_list_new_from(shmc_arena_t *a, shmc_value_t items, shmc_obj_t **out)
 {
-	if (items.type != SHMC_LIST && items.type != SHMC_TUPLE)
+	if (items.type != SHMC_LIST && items.type != SHMC_TUPLE && items.type != SHMC_SET &&
+	    items.type != SHMC_FROZENSET)
 		return items.type == SHMC_ERROR ? (int)items.i : SHMC_ETYPE;
 	shmc_obj_t *h;
 	int rc = shmc_list_new(a, &h);

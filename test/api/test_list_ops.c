@@ -422,3 +422,30 @@ Test(list_ops, new_value_types_are_searched_copied_and_extended_as_python,
 		      "print(*r)\n");
 	shmc_obj_release(ls);
 }
+
+/* manager.list({...}): a set's members in iteration order; a frozenset's
+ * too; anything else that is not a sequence, SHMC_ETYPE. */
+Test(list_ops, new_from_a_set_takes_its_members_in_order, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	shmc_obj_t *a, *b;
+	shmc_value_t s = shmc_set_of(4, shmc_int(33), shmc_int(1), shmc_int(-1), shmc_int(8));
+	shmc_value_t f = shmc_frozenset_of(0);
+	ASSERT_OK(shmc_list_new_from(A, s, &a));
+	ASSERT_OK(shmc_list_new_from(A, f, &b));
+	char *sa = obj_str(a), *sb = obj_str(b), got[256];
+	snprintf(got, sizeof(got), "%s %s\n", sa, sb);
+	shmc_free(sa);
+	shmc_free(sb);
+	expect_python(got, "[8, 33, 1, -1] []\n", "print(list({33, 1, -1, 8}), list(frozenset()))\n");
+	shmc_obj_t *c = NULL;
+	ASSERT_ERR(shmc_list_new_from(A, shmc_bytearray("ab", 2), &c), SHMC_ETYPE);
+	shmc_value_t cx = shmc_complex(1, 1);
+	ASSERT_ERR(shmc_list_new_from(A, cx, &c), SHMC_ETYPE);
+	cr_assert_null(c);
+	shmc_value_free(&cx);
+	shmc_value_free(&s);
+	shmc_value_free(&f);
+	shmc_obj_release(a);
+	shmc_obj_release(b);
+}
