@@ -172,14 +172,22 @@ int shmc__nspriv_rmw(shmc_obj_t *h, const char *name, const struct shmc__rmw *op
 		return SHMC_EATTR;
 	}
 	switch (op->kind) {
-	case SHMC__RMW_ADD:
-		/* A number replaces a number: nothing to free. */
-		if ((rc = shmc__rmw_add_numbers(*v, op->arg, &next)) == 0) {
-			*v = next;
-			if (op->result)
-				*op->result = next;
+	case SHMC__RMW_ADD: {
+		/* A big int or a complex owns memory: the old number is freed,
+		 * and the caller gets a copy of its own. */
+		shmc_value_t res = shmc_none();
+		if ((rc = shmc__rmw_add_numbers(*v, op->arg, &next)) != 0)
+			break;
+		if (op->result && (rc = shmc_value_copy(next, &res)) != 0) {
+			shmc_value_free(&next);
+			break;
 		}
+		shmc_value_free(v);
+		*v = next;
+		if (op->result)
+			*op->result = res;
 		break;
+	}
 	case SHMC__RMW_CAS:
 		rc = 0;
 		if (shmc_value_eq(*v, op->arg) &&
