@@ -172,7 +172,9 @@ Test(view, path_steps_name_big_int_keys, .init = named_setup, .fini = named_tear
 	ASSERT_OK(shmc_dict_set(d, nbig, shmc_ref(inner)));
 	ASSERT_OK(shmc_dict_set(inner, big, shmc_bytearray("x", 1)));
 	ASSERT_OK(shmc_dict_set(d, shmc_str("1_0"), shmc_int(10)));
-	ASSERT_OK(shmc_dict_set(d, shmc_int(-5), shmc_complex(1, -1)));
+	shmc_value_t cx = shmc_complex(1, -1);
+	ASSERT_OK(shmc_dict_set(d, shmc_int(-5), cx));
+	shmc_value_free(&cx);
 	expect_dump("d/18446744073709551616", 0, "'two to the 64'");
 	expect_dump("d/+18446744073709551616", 0, "'two to the 64'");
 	expect_dump("d/-99999999999999999999/18446744073709551616", 0, "bytearray(b'x')");
