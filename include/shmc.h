@@ -790,18 +790,20 @@ SHMC_API int shmc_plist_clear(shmc_value_t *l);
  *         ITEMS not a sequence), -ENOMEM, SHMC_EFULL, SHMC_EHANDLE (a
  *         reference whose handle cannot be duplicated), ITEMS' error */
 SHMC_API int shmc_plist_extend(shmc_value_t *l, shmc_value_t items);
-/** *OUT = A + B, Python's concatenation: str + str, bytes + bytes,
- * tuple + tuple, list + list (deep copies). A and B in; *OUT out:
- * shmc_value_free().
- * @return 0, SHMC_ETYPE (other types, or two different ones), -EOVERFLOW
+/** *OUT = A + B, Python's concatenation: str + str, bytes and bytearray
+ * with each other (the result has A's type, as in Python), tuple + tuple,
+ * list + list (deep copies). A and B in; *OUT out: shmc_value_free().
+ * @return 0, SHMC_ETYPE (other types -- sets among them -- or two
+ *         different ones), -EOVERFLOW
  *         (a str or bytes over SHMC_MAX_LEN), -EINVAL (OUT NULL, or a view
  *         with a NULL pointer), -ENOMEM, SHMC_EFULL, SHMC_EHANDLE, A's or
  *         B's error */
 SHMC_API int shmc_value_concat(shmc_value_t a, shmc_value_t b, shmc_value_t *out);
-/** Python's len(V): a str's length in code points, bytes in bytes, the
- * items of a tuple, list or dict. V in.
+/** Python's len(V): a str's length in code points, bytes and bytearray in
+ * bytes, the items of a tuple, list or dict, the members of a set or
+ * frozenset. V in.
  * @return the length, SHMC_ETYPE (a value without a length: None, a
- *         number, a reference), -EINVAL (a str view with a NULL pointer),
+ *         number, an opaque value, a reference), -EINVAL (a str view with a NULL pointer),
  *         V's error */
 SHMC_API int64_t shmc_value_len(shmc_value_t v);
 /** d.get(KEY, DFLT) on plain dict D: the value for KEY, borrowed from D, or
@@ -1117,9 +1119,10 @@ SHMC_API int shmc_namespace_update(shmc_obj_t *ns, const char *name,
 /** A new empty list. ARENA in; *OUT out: shmc_obj_release().
  * @return 0, SHMC_EHANDLE (ARENA invalid or OUT NULL), SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_list_new(shmc_arena_t *arena, shmc_obj_t **out);
-/** A new list holding copies of the items of tuple or plain list ITEMS,
- * as manager.list([...]). ITEMS in; *OUT out: shmc_obj_release().
- * @return 0, SHMC_ETYPE (ITEMS is not a tuple or plain list), ITEMS'
+/** A new list holding copies of the items of tuple or plain list ITEMS, or
+ * of the members of set or frozenset ITEMS in iteration order, as
+ * manager.list(ITEMS). ITEMS in; *OUT out: shmc_obj_release().
+ * @return 0, SHMC_ETYPE (ITEMS is none of those), ITEMS'
  *         error, SHMC_EHANDLE, SHMC_ECORRUPT, -EINVAL (also OUT NULL), -EILSEQ,
  *         SHMC_EDEPTH, SHMC_EARENA, SHMC_EFULL, SHMC_ETHREADS, -ENOMEM */
 SHMC_API int shmc_list_new_from(shmc_arena_t *arena, shmc_value_t items,
@@ -1152,9 +1155,10 @@ SHMC_API int shmc_list_pop(shmc_obj_t *ls, int64_t i, shmc_value_t *out);
  * @return 0, SHMC_EINDEX, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT,
  *         SHMC_ETHREADS, SHMC_EFULL, -EDEADLK */
 SHMC_API int shmc_list_del(shmc_obj_t *ls, int64_t i);
-/** ls.extend(ITEMS), also ls += ITEMS: ITEMS a tuple, a plain list or a
- * managed list (shmc_ref(), LS itself included: its items are then added
- * once more), in; all or nothing.
+/** ls.extend(ITEMS), also ls += ITEMS: ITEMS a tuple, a plain list, a set
+ * or frozenset (its members in iteration order) or a managed list
+ * (shmc_ref(), LS itself included: its items are then added once more),
+ * in; all or nothing.
  * @return 0, SHMC_ETYPE (ITEMS is none of those), ITEMS' error,
  *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, -EINVAL, -EILSEQ,
  *         SHMC_EDEPTH, SHMC_EARENA, SHMC_EFULL, SHMC_ETHREADS, -EDEADLK,
@@ -1267,8 +1271,9 @@ SHMC_API int shmc_list_sort(shmc_obj_t *ls, shmc_key_fn key, shmc_lt_fn lt, void
  *         SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL, -ENOMEM */
 SHMC_API int shmc_list_slice_get(shmc_obj_t *ls, int64_t start, int64_t stop,
 				 int64_t step, shmc_value_t *out);
-/** ls[START:STOP:STEP] = ITEMS: a tuple, a plain list or a managed list
- * (shmc_ref(), LS itself included: its items before the assignment), in.
+/** ls[START:STOP:STEP] = ITEMS: a tuple, a plain list, a set or frozenset
+ * (its members in iteration order) or a managed list (shmc_ref(), LS
+ * itself included: its items before the assignment), in.
  * With STEP 1 (or SHMC_SLICE_NONE) the slice is replaced by any number of
  * items and the list resizes; with another STEP, ITEMS must have as many
  * items as the slice (else SHMC_ESIZE, Python's ValueError).
@@ -1308,14 +1313,17 @@ SHMC_API int shmc_list_inplace_repeat(shmc_obj_t *ls, int64_t n);
 /* ------------------------------------------------------------------------ */
 /** @defgroup order Python's order of values
  * @{ */
-/** Python's A < B, for sorting and anyone who needs it: numbers (bool, int,
- * float; an int and a float compared exactly; NaN is never less nor more),
- * str by code point, bytes bytewise, a tuple with a tuple and a plain list
- * with a plain list item by item (the first items that differ decide;
- * else the shorter first). None, dicts, managed objects and values of two
- * different kinds (1 < 'a', (1,) < [1]) are not ordered: SHMC_ETYPE, as
- * Python's TypeError -- only the items actually compared must be
- * comparable. A and B in.
+/** Python's A < B, for sorting and anyone who needs it: numbers (bool, int
+ * of any size, float; an int and a float compared exactly, 2**64 + 1 >
+ * 2.0**64; NaN is never less nor more), str by code point, bytes and
+ * bytearray bytewise (with each other too), a tuple with a tuple and a
+ * plain list with a plain list item by item (the first items that differ
+ * decide; else the shorter first), sets and frozensets by proper subset (a
+ * partial order: a sort of sets gives what Python's gives). None, complex
+ * numbers, dicts, opaque values, managed objects and values of two
+ * different kinds (1 < 'a', (1,) < [1], {1} < [1]) are not ordered:
+ * SHMC_ETYPE, as Python's TypeError -- only the items actually compared
+ * must be comparable. A and B in.
  * @return 1, 0, SHMC_ETYPE, SHMC_EDEPTH (nested deeper than 512), -EINVAL
  *         (an unknown type, or a str or bytes with a NULL pointer and a
  *         non-zero len), A's or B's error */
@@ -1443,9 +1451,11 @@ SHMC_API int shmc_dict_popitem(shmc_obj_t *d, shmc_value_t *key, shmc_value_t *v
 /** d.update(OTHER), also d |= OTHER (shmc_dict_update is the atomic
  * read-modify-write of one entry). OTHER in: a plain dict; a reference to
  * a managed dict (read as one consistent snapshot; D itself is fine); or
- * an iterable of (key, value) pairs: a tuple, a plain list or a reference
- * to a managed list, whose items are each a tuple, plain list, plain dict
- * (its keys), str (its characters) or bytes (its ints) of length 2. Keys
+ * an iterable of (key, value) pairs: a tuple, a plain list, a set or
+ * frozenset (in iteration order) or a reference to a managed list, whose
+ * items are each a tuple, plain list, plain dict (its keys), set or
+ * frozenset (its members in iteration order), str (its characters), bytes
+ * or bytearray (its ints) of length 2. Keys
  * already in D keep their place and take the new value; new keys follow in
  * OTHER's order; a key given twice takes its last value. Atomic, unlike
  * Python's: a reader (of any process) sees all of it or none of it, and a
@@ -2209,8 +2219,8 @@ SHMC_API int shmc_view_objects(shmc_view_t *view,
 #define SHMC_VIEW_JSON 1u /**< shmc_view_dump: JSON instead of Python text */
 /** The contents of the object reached by PATH, in Python's text form (or
  * JSON): PATH is a name, then '/'-separated steps through managed
- * containers -- a list index, a dict key (an int if it reads as one, else a
- * str) or an attribute name. A NULL or empty PATH dumps every named object,
+ * containers -- a list index, a dict key (an int of any size if it reads
+ * as one: a sign, then decimal digits; else a str) or an attribute name. A NULL or empty PATH dumps every named object,
  * one "name: contents" line each (a JSON object). Managed objects inside
  * are shown as references with their identity, never followed, so cycles
  * print finitely. VIEW in; PATH in (may be NULL); *OUT out: shmc_free().

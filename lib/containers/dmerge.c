@@ -64,11 +64,23 @@ static int pair_of(shmc_value_t x, shmc_value_t *k, shmc_value_t *v)
 		return rc;
 	}
 	case SHMC_BYTES:
+	case SHMC_BYTEARRAY:
 		if (x.len != 2)
 			return -EINVAL;
 		*k = shmc_int((unsigned char)x.str[0]);
 		*v = shmc_int((unsigned char)x.str[1]);
 		return 0;
+	case SHMC_SET:
+	case SHMC_FROZENSET: { /* its two members, in iteration order */
+		size_t pos = 0;
+		if (shmc_set_len(x) != 2)
+			return -EINVAL;
+		if ((rc = shmc_value_copy(*shmc_set_next(x, &pos), k)) != 0)
+			return rc;
+		if ((rc = shmc_value_copy(*shmc_set_next(x, &pos), v)) != 0)
+			shmc_value_free(k);
+		return rc;
+	}
 	case SHMC_REF:
 		switch ((int)shmc_obj_kind(x.ref)) {
 		case SHMC_KIND_LIST:
@@ -99,15 +111,22 @@ static int pair_of(shmc_value_t x, shmc_value_t *k, shmc_value_t *v)
 	return rc;
 }
 
-/* A plain dict of the pairs of sequence S (a tuple or plain list), in
- * order; a later duplicate key replaces the value. *OUT out. */
+/* A plain dict of the pairs of S (a tuple or plain list, or a set or
+ * frozenset in iteration order), in order; a later duplicate key replaces
+ * the value. *OUT out. */
 static int dict_of_pairs(shmc_value_t s, shmc_value_t *out)
 {
 	shmc_value_t d;
 	int rc = shmc__pmap_new(&d);
-	for (size_t i = 0; rc == 0 && i < s.seq->len; i++) {
+	bool set = s.type == SHMC_SET || s.type == SHMC_FROZENSET;
+	size_t pos = 0;
+	for (size_t i = 0; rc == 0; i++) {
+		const shmc_value_t *item = set ? shmc_set_next(s, &pos)
+					   : i < s.seq->len ? &s.seq->items[i] : NULL;
+		if (item == NULL)
+			break;
 		shmc_value_t k, v;
-		if ((rc = pair_of(s.seq->items[i], &k, &v)) == 0)
+		if ((rc = pair_of(*item, &k, &v)) == 0)
 			rc = shmc_pdict_set(&d, k, v); /* takes both */
 	}
 	if (rc) {
@@ -153,6 +172,8 @@ static int mapping_of(shmc_value_t other, bool pairs, const struct shmc_pmap **m
 		}
 	case SHMC_TUPLE:
 	case SHMC_LIST:
+	case SHMC_SET:
+	case SHMC_FROZENSET:
 		if (!pairs)
 			return SHMC_ETYPE;
 		if ((rc = dict_of_pairs(other, owned)) == 0)
@@ -160,6 +181,7 @@ static int mapping_of(shmc_value_t other, bool pairs, const struct shmc_pmap **m
 		return rc;
 	case SHMC_STR:
 	case SHMC_BYTES:
+	case SHMC_BYTEARRAY:
 		/* Iterable: each item is one character (length 1) or an int. */
 		if (!pairs)
 			return SHMC_ETYPE;

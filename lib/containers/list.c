@@ -285,7 +285,8 @@ int shmc_list_new_from(shmc_arena_t *a, shmc_value_t items, shmc_obj_t **out)
 {
 	if (out == NULL)
 		return -EINVAL;
-	if (items.type != SHMC_LIST && items.type != SHMC_TUPLE)
+	if (items.type != SHMC_LIST && items.type != SHMC_TUPLE && items.type != SHMC_SET &&
+	    items.type != SHMC_FROZENSET)
 		return items.type == SHMC_ERROR ? (int)items.i : SHMC_ETYPE;
 	shmc_obj_t *h;
 	int rc = shmc_list_new(a, &h);
@@ -462,6 +463,25 @@ bool shmc__list_is_self(shmc_obj_t *h, shmc_value_t v)
 	return v.type == SHMC_REF && shmc_obj_same(h, v.ref);
 }
 
+/* The members of set S as a plain list of copies, in iteration order (a
+ * set is iterable, as list.extend and slice assignment take it). */
+static int set_members(shmc_value_t s, shmc_value_t *out)
+{
+	shmc_value_t l = shmc_none(), m;
+	int rc = shmc__seq_new(SHMC_LIST, shmc_set_len(s), &l);
+	size_t pos = 0;
+	for (shmc_value_t *p; rc == 0 && (p = shmc_set_next(s, &pos)) != NULL;)
+		if ((rc = shmc_value_copy(*p, &m)) == 0)
+			shmc__seq_push(&l, m);
+	if (rc) {
+		if (l.type == SHMC_LIST)
+			shmc_value_free(&l);
+		return rc;
+	}
+	*out = l;
+	return 0;
+}
+
 int shmc__list_source(shmc_obj_t *h, shmc_value_t v, shmc_value_t *out, bool *self)
 {
 	*self = false;
@@ -471,6 +491,9 @@ int shmc__list_source(shmc_obj_t *h, shmc_value_t v, shmc_value_t *out, bool *se
 		*out = v;
 		out->owned = 0; /* a view: the caller's value stays the caller's */
 		return 0;
+	case SHMC_SET:
+	case SHMC_FROZENSET:
+		return set_members(v, out);
 	case SHMC_REF:
 		if (shmc__list_is_self(h, v)) {
 			*self = true;

@@ -63,7 +63,8 @@ int shmc__list_snapshot(shmc_obj_t *h, shmc__snap_fn fn, void (*reset)(void *ctx
 bool shmc__list_is_self(shmc_obj_t *h, shmc_value_t v);
 
 /* The items a list operation takes (extend, slice assignment): a tuple or
- * plain list as given, or a snapshot of the managed list V names, into
+ * plain list as given, a set's members (copies, in iteration order), or a
+ * snapshot of the managed list V names, into
  * *OUT (a view of V, or an owned plain list: shmc_value_free() frees
  * either). A managed list that is H itself is not read here (*SELF is set
  * instead): the caller copies it under its lock.

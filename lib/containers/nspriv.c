@@ -173,8 +173,8 @@ int shmc__nspriv_rmw(shmc_obj_t *h, const char *name, const struct shmc__rmw *op
 	}
 	switch (op->kind) {
 	case SHMC__RMW_ADD:
-		/* A big int owns memory: the old one is freed, and the
-		 * caller's result is a copy of its own. */
+		/* A big int or a complex owns memory: the old number is
+		 * freed, and the caller's result is a copy of its own. */
 		if ((rc = shmc__rmw_add_numbers(*v, op->arg, &next)) != 0)
 			break;
 		shmc_value_t mine = next;

@@ -204,7 +204,7 @@ struct named {
 
 struct names {
 	struct named *e;
-	size_t n, cap;
+	size_t n, cap, max; /* max: the directory's length */
 	shmc_arena_t *a;
 	struct budget budget;
 };
@@ -213,11 +213,26 @@ static int collect_name(void *ctx, uint64_t key, uint64_t val)
 {
 	struct names *ns = ctx;
 	shmc_value_t k;
+	if (ns->n == ns->max)
+		return 1; /* more entries than the directory's length says */
 	if (!afford(ns->a, &ns->budget, key))
 		return 1; /* corrupt: the names found so far will do */
 	if (!shmc__w_is_ref(val) || shmc__word_load_view(ns->a, key, &k) != 0)
 		return 0;
-	if (k.type == SHMC_STR && ns->n < ns->cap) {
+	if (k.type == SHMC_STR && ns->n == ns->cap) {
+		/* Room grows with the names found, not with the length the
+		 * directory claims: a damaged length costs no memory. */
+		size_t cap = ns->cap ? 2 * ns->cap : 16;
+		cap = cap < ns->max ? cap : ns->max;
+		struct named *e = realloc(ns->e, cap * sizeof(*e));
+		if (e == NULL) {
+			shmc_value_free(&k);
+			return 1; /* the names found so far will do */
+		}
+		ns->e = e;
+		ns->cap = cap;
+	}
+	if (k.type == SHMC_STR) {
 		ns->e[ns->n].off = shmc__w_ref_off(val);
 		ns->e[ns->n].name = (char *)k.str; /* owned: freed with names */
 		ns->n++;
@@ -243,14 +258,11 @@ static int names_read(void *p)
 	int64_t n = r->k->length(r->a, r->dir);
 	if (n <= 0)
 		return 0;
-	if (n > 1 << 24)
+	/* Each entry holds two words (key and value) in the arena: a length
+	 * beyond what the arena could hold is damage. */
+	if ((uint64_t)n > r->a->capacity / (2 * sizeof(uint64_t)))
 		return SHMC_ECORRUPT;
-	ns->cap = (size_t)n;
-	ns->e = calloc(ns->cap, sizeof(*ns->e));
-	if (ns->e == NULL) {
-		ns->cap = 0;
-		return -ENOMEM;
-	}
+	ns->max = (size_t)n;
 	r->k->items(r->a, r->dir, collect_name, ns);
 	return 0;
 }
@@ -592,12 +604,33 @@ static int step_read(void *p)
 	return 0;
 }
 
+/* A dict step's key: an int of any size if S reads as one (a sign, then
+ * decimal digits), else a str. *KEY out: shmc_value_free().
+ * @return 0, -ENOMEM */
+static int dict_key(const char *s, shmc_value_t *key)
+{
+	int64_t i;
+	if (parse_int(s, &i)) {
+		*key = shmc_int(i);
+		return 0;
+	}
+	const char *d = s + (*s == '-' || *s == '+');
+	size_t n = strspn(d, "0123456789");
+	if (n && d[n] == '\0') /* digits beyond int64: a big int key */
+		return shmc_int_from_str(s, strlen(s), 10, key);
+	*key = shmc_str(s);
+	return 0;
+}
+
+static int step_find(struct step_read *r, unsigned kind, uint64_t *word);
+
 /* Follow STEP inside the container at OFF: the word it names. */
 static int step(shmc_arena_t *a, uint64_t off, const char *s, uint64_t *word)
 {
 	struct step_read r = {.a = a, .f = {.a = a}};
 	unsigned kind;
 	int64_t i;
+	int rc;
 	if ((r.k = object_kind(a, off, &r.o, &kind)) == NULL)
 		return SHMC_ECORRUPT;
 	switch (kind) {
@@ -609,7 +642,8 @@ static int step(shmc_arena_t *a, uint64_t off, const char *s, uint64_t *word)
 		r.from_end = i < 0;
 		break;
 	case SHMC_KIND_DICT:
-		r.f.key = parse_int(s, &i) ? shmc_int(i) : shmc_str(s);
+		if ((rc = dict_key(s, &r.f.key)) != 0)
+			return rc;
 		break;
 	case SHMC_KIND_NAMESPACE:
 		r.f.key = shmc_str(s);
@@ -617,8 +651,14 @@ static int step(shmc_arena_t *a, uint64_t off, const char *s, uint64_t *word)
 	default:
 		return SHMC_ETYPE;
 	}
-	if (r.k->items == NULL)
-		return SHMC_ETYPE;
+	rc = r.k->items ? step_find(&r, kind, word) : SHMC_ETYPE;
+	shmc_value_free(&r.f.key);
+	return rc;
+}
+
+static int step_find(struct step_read *r0, unsigned kind, uint64_t *word)
+{
+	struct step_read r = *r0;
 	int64_t asked = r.f.index;
 	for (int t = 0; t < VIEW_TRIES; t++) {
 		r.f.index = asked;

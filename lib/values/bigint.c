@@ -186,6 +186,57 @@ bool shmc__bigint_eq_double(const void *l, size_t n, bool neg, double f)
 	return true;
 }
 
+/* The magnitude L[0..N) (N > 0, canonical) against the integral double
+ * |F| >= 2**63, exactly: -1, 0 or 1. */
+static int mag_cmp_double(const void *l, size_t n, double af)
+{
+	int ex;
+	double fr = frexp(af, &ex); /* af = fr * 2**ex, fr in [0.5, 1) */
+	uint64_t nb = bits_of(l, n);
+	if (nb != (uint64_t)ex)
+		return nb < (uint64_t)ex ? -1 : 1;
+	uint64_t m = (uint64_t)ldexp(fr, 53);
+	int e = ex - 53; /* >= 11: af = m * 2**e */
+	uint64_t want[17] = {0};
+	want[e / 64] = m << (e % 64);
+	if (e % 64)
+		want[e / 64 + 1] = m >> (64 - e % 64);
+	for (size_t i = n; i-- > 0;) /* the same bit length: at most 16 limbs */
+		if (limb_at(l, i) != want[i])
+			return limb_at(l, i) < want[i] ? -1 : 1;
+	return 0;
+}
+
+int shmc__bigint_cmp_double(const void *l, size_t n, bool neg, double f)
+{
+	if (isnan(f))
+		return 2;
+	if (isinf(f))
+		return f > 0 ? -1 : 1;
+	if (neg != (f < 0)) /* -0.0 is 0: not negative */
+		return neg ? -1 : 1;
+	/* The same sign. A big int's magnitude is at least 2**63, and a
+	 * double at least that large is an integer. */
+	int c = fabs(f) < 9223372036854775808.0 ? 1 : mag_cmp_double(l, n, fabs(f));
+	return neg ? -c : c;
+}
+
+int shmc__int_cmp(shmc_value_t a, shmc_value_t b)
+{
+	struct mag x, y;
+	if (!mag_of(&a, &x) || !mag_of(&b, &y))
+		return 2;
+	if (x.neg != y.neg)
+		return x.neg ? -1 : 1;
+	int c = 0;
+	if (x.n != y.n)
+		c = x.n < y.n ? -1 : 1;
+	else if (x.n)
+		c = mpn_cmp((const mp_limb_t *)x.l, (const mp_limb_t *)y.l, (mp_size_t)x.n);
+	c = c < 0 ? -1 : c > 0;
+	return x.neg ? -c : c;
+}
+
 int shmc__bigint_to_double(const void *l, size_t n, bool neg, double *out)
 {
 	uint64_t nb = bits_of(l, n);

@@ -1,8 +1,8 @@
 /*
  * pops.c -- operations on plain values beyond building and reading them:
- * what Python does to a private list, dict or str with its own operators
- * (insert, pop, del, clear, extend, +, len, d.get(k, default), d.pop(k,
- * default)). Plain values are process-local: nothing here is shared or
+ * what Python does to a private list, dict, str, bytes or set with its
+ * own operators (insert, pop, del, clear, extend, +, len, d.get(k,
+ * default), d.pop(k, default)). Plain values are process-local: nothing here is shared or
  * concurrent. Each operation either completes or leaves its operand as it
  * was.
  */
@@ -174,13 +174,18 @@ int shmc_value_concat(shmc_value_t a, shmc_value_t b, shmc_value_t *out)
 		return (int)a.i;
 	if (b.type == SHMC_ERROR)
 		return (int)b.i;
-	if (a.type != b.type)
+	/* bytes and bytearray concatenate, as the left one's type (Python:
+	 * bytearray + bytes is a bytearray, bytes + bytearray bytes). */
+	bool binary = (a.type == SHMC_BYTES || a.type == SHMC_BYTEARRAY) &&
+		      (b.type == SHMC_BYTES || b.type == SHMC_BYTEARRAY);
+	if (a.type != b.type && !binary)
 		return SHMC_ETYPE; /* Python: can only concatenate str (not "int") to str */
 	shmc_value_t c;
 	int rc;
 	switch (a.type) {
 	case SHMC_STR:
-	case SHMC_BYTES: {
+	case SHMC_BYTES:
+	case SHMC_BYTEARRAY: {
 		if ((a.len && a.str == NULL) || (b.len && b.str == NULL))
 			return -EINVAL;
 		size_t n = (size_t)a.len + b.len;
@@ -212,7 +217,7 @@ int shmc_value_concat(shmc_value_t a, shmc_value_t b, shmc_value_t *out)
 			return rc;
 		}
 		break;
-	default:
+	default: /* sets (Python: unsupported operand type(s) for +), numbers */
 		return SHMC_ETYPE;
 	}
 	*out = c;
@@ -232,12 +237,16 @@ int64_t shmc_value_len(shmc_value_t v)
 		return n;
 	}
 	case SHMC_BYTES:
+	case SHMC_BYTEARRAY:
 		return v.len;
 	case SHMC_TUPLE:
 	case SHMC_LIST:
 		return (int64_t)v.seq->len;
 	case SHMC_DICT:
 		return (int64_t)v.map->len;
+	case SHMC_SET:
+	case SHMC_FROZENSET:
+		return (int64_t)v.set->used;
 	case SHMC_ERROR:
 		return v.i;
 	default:

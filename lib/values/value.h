@@ -171,6 +171,12 @@ bool shmc__bigint_canonical(const void *l, size_t n, bool neg);
 int64_t shmc__bigint_hash(const void *l, size_t n, bool neg);
 /* Whether the big int equals the double F exactly. */
 bool shmc__bigint_eq_double(const void *l, size_t n, bool neg, double f);
+/* The big int against the double F, exactly as Python orders them: -1
+ * (less), 0, 1, or 2 when F is NaN (unordered). */
+int shmc__bigint_cmp_double(const void *l, size_t n, bool neg, double f);
+/* Two integers (bool, int, big int) A and B: -1, 0, 1; 2 when either is
+ * not an integer. */
+int shmc__int_cmp(shmc_value_t a, shmc_value_t b);
 /* The big int as the nearest double (ties to even), or -ERANGE when it
  * is too large (Python's OverflowError). */
 int shmc__bigint_to_double(const void *l, size_t n, bool neg, double *out);

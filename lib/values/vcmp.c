@@ -4,18 +4,26 @@
  * shmc_value_lt).
  *
  * Python's rules, for the types shmc holds:
- *   - bool, int and float compare as numbers, an int and a float exactly
- *     (2**53 + 1 > 2.0**53); anything compared with NaN is false, both
- *     ways, which is why sorting with NaN depends on the algorithm
+ *   - bool, int, big int and float compare as numbers, an int and a float
+ *     exactly (2**53 + 1 > 2.0**53, 2**64 + 1 > 2.0**64: never through a
+ *     rounded double); anything compared with NaN is false, both ways,
+ *     which is why sorting with NaN depends on the algorithm
  *     (base/timsort.c makes Python's comparisons, so it gets Python's
  *     result);
+ *   - complex numbers are not ordered: "<" with a complex on either side
+ *     is a TypeError, even against an equal number (== still works);
  *   - str by code point, which for UTF-8 is the order of the bytes; bytes
- *     bytewise; a shorter prefix first;
+ *     and bytearray bytewise, with each other too; a shorter prefix first;
  *   - a tuple only with a tuple and a plain list only with a plain list:
  *     the first position where the items differ (Python's ==, veq.c)
  *     decides, by "<" of those items; if none differs, the shorter first;
- *   - anything else raises TypeError in Python: None, dicts, managed
- *     objects, and two values of different kinds (1 < 'a', (1,) < [1]).
+ *   - set and frozenset, with each other: a < b when a is a proper subset
+ *     of b. That is a partial order ({1} < {2} and {2} < {1} are both
+ *     false), so a sort of sets gives whatever the algorithm's comparisons
+ *     give, as in Python;
+ *   - anything else raises TypeError in Python: None, dicts, opaque values
+ *     (shmc cannot see the objects they hold), managed objects, and two
+ *     values of different kinds (1 < 'a', (1,) < [1], {1} < [1]).
  *     Here that is SHMC_ETYPE. Like Python, only the items actually
  *     compared must be comparable: (1, 'a') < (2, 3) is true, and
  *     (1, 'a') < (1, 3) a TypeError.
@@ -34,7 +42,14 @@
 
 static inline bool is_number(shmc_type_t t)
 {
-	return t == SHMC_BOOL || t == SHMC_INT || t == SHMC_FLOAT;
+	return t == SHMC_BOOL || t == SHMC_INT || t == SHMC_FLOAT || t == SHMC_BIGINT;
+}
+
+/* The kind "<" compares within: bytes and bytearray are one, as are set
+ * and frozenset. */
+static inline shmc_type_t kind_of(shmc_type_t t)
+{
+	return t == SHMC_BYTEARRAY ? SHMC_BYTES : t == SHMC_FROZENSET ? SHMC_SET : t;
 }
 
 static inline int64_t int_of(shmc_value_t v)
@@ -65,8 +80,21 @@ static bool float_lt_int(double f, int64_t i)
 	return (int64_t)floor(f) < i;
 }
 
+/* A < B where either is a big int (the other a bool, int, big int or
+ * float), exactly. */
+static int big_lt(shmc_value_t a, shmc_value_t b)
+{
+	if (a.type == SHMC_FLOAT)
+		return shmc__bigint_cmp_double(b.big->limb, b.big->n, b.big->neg, a.f) == 1;
+	if (b.type == SHMC_FLOAT)
+		return shmc__bigint_cmp_double(a.big->limb, a.big->n, a.big->neg, b.f) == -1;
+	return shmc__int_cmp(a, b) == -1;
+}
+
 static int numbers_lt(shmc_value_t a, shmc_value_t b)
 {
+	if (a.type == SHMC_BIGINT || b.type == SHMC_BIGINT)
+		return big_lt(a, b);
 	if (a.type == SHMC_FLOAT && b.type == SHMC_FLOAT)
 		return a.f < b.f;
 	if (a.type == SHMC_FLOAT)
@@ -86,6 +114,20 @@ static int text_lt(shmc_value_t a, shmc_value_t b)
 }
 
 static int lt(shmc_value_t a, shmc_value_t b, int depth);
+
+/* A < B for two sets (or frozensets): A a proper subset of B. */
+static int sets_lt(const struct shmc_pset *x, const struct shmc_pset *y, int depth)
+{
+	if (x->used >= y->used)
+		return 0;
+	for (size_t i = 0; i <= x->mask; i++) {
+		const struct shmc_pset_entry *e = &x->table[i];
+		if (e->state == SHMC__PSET_ACTIVE &&
+		    shmc__pset_find(y, e->key, e->hash, depth + 1) == NULL)
+			return 0;
+	}
+	return 1;
+}
 
 static int seq_lt(const struct shmc_seq *x, const struct shmc_seq *y, int depth)
 {
@@ -108,16 +150,18 @@ static int lt(shmc_value_t a, shmc_value_t b, int depth)
 		return -EINVAL;
 	if (is_number(a.type) && is_number(b.type))
 		return numbers_lt(a, b);
-	if (a.type != b.type)
+	if (kind_of(a.type) != kind_of(b.type))
 		return SHMC_ETYPE;
-	switch (a.type) {
+	switch (kind_of(a.type)) {
 	case SHMC_STR:
 	case SHMC_BYTES:
 		return text_lt(a, b);
 	case SHMC_TUPLE:
 	case SHMC_LIST:
 		return seq_lt(a.seq, b.seq, depth);
-	default: /* None, dict, a managed object: not ordered */
+	case SHMC_SET:
+		return sets_lt(a.set, b.set, depth);
+	default: /* None, complex, dict, opaque, a managed object: not ordered */
 		return SHMC_ETYPE;
 	}
 }

@@ -551,3 +551,85 @@ Test(dict_merge, writer_killed_mid_merge_200_times_leaves_all_or_nothing,
 	ASSERT_OK(shmc_arena_check(A, SHMC_CHECK_SWEEP, &rep, NULL, NULL));
 	shmc_obj_release(d);
 }
+
+/* Sets, frozensets and bytearrays are iterables too: as the sequence of
+ * pairs (a set's in iteration order) and as a pair. */
+Test(dict_merge, sets_and_bytearrays_are_pairs_and_sequences_of_pairs, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	char *got;
+	size_t len;
+	FILE *f = open_memstream(&got, &len);
+	shmc_obj_t *d;
+	ASSERT_OK(shmc_dict_new(A, &d));
+	shmc_value_t v = shmc_plist_of(3, shmc_set_of(2, shmc_int(1), shmc_int(2)),
+				       shmc_frozenset_of(2, shmc_int(3), shmc_int(4)),
+				       shmc_bytearray("ab", 2));
+	ASSERT_OK(shmc_dict_merge(d, v));
+	shmc_value_free(&v);
+	v = shmc_set_of(3, shmc_tuple_of(2, shmc_int(5), shmc_int(50)),
+			shmc_tuple_of(2, shmc_int(6), shmc_int(60)),
+			shmc_tuple_of(2, shmc_int(7), shmc_int(70)));
+	ASSERT_OK(shmc_dict_merge(d, v));
+	shmc_value_free(&v);
+	v = shmc_frozenset_of(1, shmc_tuple_of(2, shmc_int(8), shmc_int(80)));
+	ASSERT_OK(shmc_dict_merge(d, v));
+	shmc_value_t r;
+	fprintf(f, "%s\n", py_error(shmc_dict_or(d, v, &r)));
+	shmc_value_free(&v);
+	ASSERT_OK(shmc_dict_merge(d, shmc_bytearray("", 0)));
+	v = shmc_set_of(0);
+	ASSERT_OK(shmc_dict_merge(d, v));
+	shmc_value_free(&v);
+	print_obj(f, d);
+	fputc('\n', f);
+
+	char *before = obj_str(d);
+	size_t used = arena_in_use(A);
+	shmc_value_t bad[] = {
+		shmc_plist_of(1, shmc_set_of(1, shmc_int(1))),
+		shmc_plist_of(1, shmc_frozenset_of(3, shmc_int(1), shmc_int(2), shmc_int(3))),
+		shmc_bytearray("ab", 2),
+		shmc_set_of(2, shmc_int(1), shmc_int(2)),
+		shmc_plist_of(2, shmc_tuple_of(2, shmc_int(9), shmc_int(9)), shmc_bytearray("abc", 3)),
+		shmc_set_of(1, shmc_tuple_of(2, shmc_plist_of(0), shmc_int(1))),
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (bad[i].type == SHMC_ERROR) { /* a list in a set: unhashable */
+			fprintf(f, "%s\n", py_error((int)bad[i].i));
+			continue;
+		}
+		fprintf(f, "%s\n", py_error(shmc_dict_merge(d, bad[i])));
+		char *now = obj_str(d);
+		cr_assert_str_eq(now, before, "bad argument %zu changed the dict", i);
+		shmc_free(now);
+		cr_assert_eq(arena_in_use(A), used, "bad argument %zu leaked", i);
+		shmc_value_free(&bad[i]);
+	}
+	shmc_free(before);
+	fclose(f);
+	expect_python(got,
+		      "TypeError\n"
+		      "{1: 2, 3: 4, 97: 98, 5: 50, 6: 60, 7: 70, 8: 80}\n"
+		      "ValueError\nValueError\nTypeError\nTypeError\nValueError\nTypeError\n",
+		      "d = {}\n"
+		      "d.update([{1, 2}, frozenset({3, 4}), bytearray(b'ab')])\n"
+		      "d.update({(5, 50), (6, 60), (7, 70)})\n"
+		      "d.update(frozenset({(8, 80)}))\n"
+		      "try:\n"
+		      "    print(d | frozenset({(8, 80)}))\n"
+		      "except TypeError:\n"
+		      "    print('TypeError')\n"
+		      "d.update(bytearray())\n"
+		      "d.update(set())\n"
+		      "print(d)\n"
+		      "for bad in ['[{1}]', '[frozenset({1, 2, 3})]', 'bytearray(b\"ab\")', '{1, 2}',\n"
+		      "            '[(9, 9), bytearray(b\"abc\")]', '{([], 1)}']:\n"
+		      "    try:\n"
+		      "        d.update(eval(bad))\n"
+		      "        print('ok')\n"
+		      "    except Exception as x:\n"
+		      "        print(type(x).__name__)\n");
+	free(got);
+	shmc_obj_release(d);
+}

@@ -326,3 +326,126 @@ Test(list_ops, extend_with_itself_doubles_the_list, .init = arena_setup, .fini =
 	expect_str(ls, "['a', ('b',)]");
 	shmc_obj_release(ls);
 }
+
+/* The value types beyond the first: found by Python's == where they lie
+ * (2.0**64 == 2**64, bytes == bytearray, set == frozenset, 2 == 2+0j),
+ * copied as they are by the list's own copies (ls += ls, ls * n, slices),
+ * and a set extends a list or fills a slice in its iteration order. */
+Test(list_ops, new_value_types_are_searched_copied_and_extended_as_python,
+     .init = arena_setup, .fini = arena_teardown)
+{
+	shmc_value_t big, nbig;
+	ASSERT_OK(shmc_int_from_str("18446744073709551616", 20, 10, &big));
+	ASSERT_OK(shmc_int_from_str("-1180591620717411303424", 23, 10, &nbig));
+	shmc_obj_t *ls = list_of(shmc_plist_of(
+		8, big, shmc_bytearray("ab", 2), shmc_set_of(2, shmc_int(1), shmc_int(2)),
+		shmc_frozenset_of(1, shmc_int(3)), shmc_complex(0, 1), shmc_complex(2, 0), nbig,
+		shmc_bytes("cd", 2)));
+	char got[2048];
+	shmc_value_t fz12 = shmc_frozenset_of(2, shmc_int(2), shmc_int(1));
+	shmc_value_t s3 = shmc_set_of(1, shmc_int(3));
+	shmc_value_t cx = shmc_complex(0, 1);
+	int n = snprintf(got, sizeof(got), "%lld %lld %lld %lld %d %lld %lld %lld\n",
+			 (long long)shmc_list_count(ls, shmc_float(18446744073709551616.0)),
+			 (long long)shmc_list_count(ls, shmc_bytes("ab", 2)),
+			 (long long)shmc_list_index(ls, fz12), (long long)shmc_list_index(ls, s3),
+			 shmc_list_contains(ls, cx), (long long)shmc_list_count(ls, shmc_int(2)),
+			 (long long)shmc_list_index(ls, shmc_bytearray("cd", 2)),
+			 (long long)shmc_list_index(ls, shmc_float(-1180591620717411303424.0)));
+	shmc_value_free(&fz12);
+	shmc_value_free(&s3);
+	shmc_value_free(&cx);
+	ASSERT_OK(shmc_list_remove(ls, shmc_float(18446744073709551616.0)));
+	ASSERT_OK(shmc_list_extend(ls, shmc_ref(ls)));
+	shmc_value_t v;
+	ASSERT_OK(shmc_list_repeat(ls, 2, &v));
+	n += snprintf(got + n, sizeof(got) - n, "%lld %zu\n", (long long)shmc_list_len(ls),
+		      shmc_seq_len(v));
+	shmc_value_free(&v);
+	ASSERT_OK(shmc_list_slice_get(ls, 1, 3, NONE, &v));
+	char *s = value_repr(v);
+	n += snprintf(got + n, sizeof(got) - n, "%s\n", s);
+	shmc_free(s);
+	shmc_value_free(&v);
+	ASSERT_OK(shmc_list_slice_del(ls, 7, NONE, NONE));
+	v = shmc_set_of(3, shmc_int(30), shmc_int(10), shmc_int(20));
+	ASSERT_OK(shmc_list_extend(ls, v));
+	shmc_value_free(&v);
+	v = shmc_frozenset_of(2, shmc_int(-1), shmc_int(40));
+	ASSERT_OK(shmc_list_slice_set(ls, 0, 1, NONE, v));
+	shmc_value_free(&v);
+	v = shmc_set_of(2, shmc_int(5), shmc_int(6));
+	ASSERT_OK(shmc_list_slice_set(ls, 0, 4, 2, v));
+	shmc_value_free(&v);
+	s = obj_str(ls);
+	n += snprintf(got + n, sizeof(got) - n, "%s\n", s);
+	shmc_free(s);
+	/* ls + set is a TypeError, as list + set; a set of the wrong size
+	 * for an extended slice, ValueError; both change nothing. */
+	struct unchanged u = remember(ls);
+	v = shmc_set_of(1, shmc_int(1));
+	n += snprintf(got + n, sizeof(got) - n, "%s %s\n",
+		      shmc_list_concat(ls, v, &(shmc_value_t){0}) == SHMC_ETYPE ? "TypeError" : "?",
+		      shmc_list_slice_set(ls, 0, 4, 2, v) == SHMC_ESIZE ? "ValueError" : "?");
+	shmc_value_free(&v);
+	check_unchanged(&u);
+	forget(&u);
+	expect_python(got,
+		      "1 1 2 3 1 1 7 6\n"
+		      "14 28\n"
+		      "[{1, 2}, frozenset({3})]\n"
+		      "[5, -1, 6, frozenset({3}), 1j, (2+0j), -1180591620717411303424, b'cd', 10, 20, "
+		      "30]\n"
+		      "TypeError ValueError\n",
+		      "ls = [2**64, bytearray(b'ab'), {1, 2}, frozenset({3}), 1j, complex(2, 0),\n"
+		      "      -2**70, b'cd']\n"
+		      "print(ls.count(2.0**64), ls.count(b'ab'), ls.index(frozenset({2, 1})),\n"
+		      "      ls.index({3}), int(1j in ls), ls.count(2), ls.index(bytearray(b'cd')),\n"
+		      "      ls.index(float(-2**70)))\n"
+		      "ls.remove(2.0**64)\n"
+		      "ls += ls\n"
+		      "print(len(ls), len(ls * 2))\n"
+		      "print(ls[1:3])\n"
+		      "del ls[7:]\n"
+		      "ls.extend({30, 10, 20})\n"
+		      "ls[0:1] = frozenset({-1, 40})\n"
+		      "ls[0:4:2] = {5, 6}\n"
+		      "print(ls)\n"
+		      "r = []\n"
+		      "for f in (lambda: ls + {1}, lambda: ls.__setitem__(slice(0, 4, 2), {1})):\n"
+		      "    try:\n"
+		      "        f()\n"
+		      "    except TypeError:\n"
+		      "        r.append('TypeError')\n"
+		      "    except ValueError:\n"
+		      "        r.append('ValueError')\n"
+		      "print(*r)\n");
+	shmc_obj_release(ls);
+}
+
+/* manager.list({...}): a set's members in iteration order; a frozenset's
+ * too; anything else that is not a sequence, SHMC_ETYPE. */
+Test(list_ops, new_from_a_set_takes_its_members_in_order, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	shmc_obj_t *a, *b;
+	shmc_value_t s = shmc_set_of(4, shmc_int(33), shmc_int(1), shmc_int(-1), shmc_int(8));
+	shmc_value_t f = shmc_frozenset_of(0);
+	ASSERT_OK(shmc_list_new_from(A, s, &a));
+	ASSERT_OK(shmc_list_new_from(A, f, &b));
+	char *sa = obj_str(a), *sb = obj_str(b), got[256];
+	snprintf(got, sizeof(got), "%s %s\n", sa, sb);
+	shmc_free(sa);
+	shmc_free(sb);
+	expect_python(got, "[8, 33, 1, -1] []\n", "print(list({33, 1, -1, 8}), list(frozenset()))\n");
+	shmc_obj_t *c = NULL;
+	ASSERT_ERR(shmc_list_new_from(A, shmc_bytearray("ab", 2), &c), SHMC_ETYPE);
+	shmc_value_t cx = shmc_complex(1, 1);
+	ASSERT_ERR(shmc_list_new_from(A, cx, &c), SHMC_ETYPE);
+	cr_assert_null(c);
+	shmc_value_free(&cx);
+	shmc_value_free(&s);
+	shmc_value_free(&f);
+	shmc_obj_release(a);
+	shmc_obj_release(b);
+}

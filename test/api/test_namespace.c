@@ -677,10 +677,9 @@ Test(namespace, underscore_names_add_cas_update_and_errors, .init = arena_setup,
 	expect_repr(r, "20.5");
 	ASSERT_ERR(shmc_namespace_add(ns, "_n", shmc_str("s"), &r), SHMC_ETYPE);
 	ASSERT_OK(shmc_namespace_set(ns, "_n", shmc_int(INT64_MAX)));
-	ASSERT_OK(shmc_namespace_add(ns, "_n", shmc_int(1), &r)); /* past 64 bits: a big int */
+	ASSERT_OK(shmc_namespace_add(ns, "_n", shmc_int(1), &r)); /* a big int, as Python */
 	expect_repr(r, "9223372036854775808");
 	shmc_value_free(&r);
-	expect_attr(ns, "_n", "9223372036854775808");
 	ASSERT_OK(shmc_namespace_set(ns, "_n", shmc_int(INT64_MAX)));
 	ASSERT_ERR(shmc_namespace_cas(ns, "_n", shmc_int(1), shmc_int(2)), 0);
 	ASSERT_ERR(shmc_namespace_cas(ns, "_n", shmc_int(INT64_MAX), shmc_int(21)), 1);
@@ -779,5 +778,41 @@ Test(namespace, underscore_counter_shared_by_threads_loses_nothing, .init = aren
 	shmc_value_t v;
 	ASSERT_OK(shmc_namespace_get(ns, "_count", &v));
 	cr_assert_eq(v.i, PRIV_THREADS * PRIV_ADDS);
+	shmc_obj_release(ns);
+}
+
+/* A private attribute's add past int64 (or of complex numbers) stores a
+ * number that owns memory: the result is the caller's own copy, and the
+ * number replaced is freed (ns._n = 2**63 - 1; ns._n += 1 ...). */
+Test(namespace, private_add_of_big_ints_and_complex_gives_copies_of_their_own,
+     .init = arena_setup, .fini = arena_teardown)
+{
+	shmc_obj_t *ns;
+	shmc_value_t r;
+	ASSERT_OK(shmc_namespace_new(A, &ns));
+	ASSERT_OK(shmc_namespace_set(ns, "_n", shmc_int(INT64_MAX)));
+	ASSERT_OK(shmc_namespace_add(ns, "_n", shmc_int(1), &r));
+	expect_repr(r, "9223372036854775808");
+	shmc_value_free(&r);
+	ASSERT_OK(shmc_namespace_add(ns, "_n", shmc_int(1), &r));
+	expect_repr(r, "9223372036854775809");
+	shmc_value_free(&r);
+	ASSERT_OK(shmc_namespace_add(ns, "_n", shmc_int(1), NULL));
+	expect_attr(ns, "_n", "9223372036854775810");
+	ASSERT_OK(shmc_namespace_add(ns, "_n", shmc_int(INT64_MIN), &r));
+	expect_repr(r, "2");
+	expect_attr(ns, "_n", "2");
+	shmc_value_t c = shmc_complex(1, 1);
+	ASSERT_OK(shmc_namespace_set(ns, "_c", c));
+	shmc_value_free(&c);
+	c = shmc_complex(0, 1);
+	ASSERT_OK(shmc_namespace_add(ns, "_c", c, &r));
+	expect_repr(r, "(1+2j)");
+	shmc_value_free(&r);
+	ASSERT_OK(shmc_namespace_add(ns, "_c", c, &r));
+	shmc_value_free(&c);
+	expect_repr(r, "(1+3j)");
+	shmc_value_free(&r);
+	expect_attr(ns, "_c", "(1+3j)");
 	shmc_obj_release(ns);
 }

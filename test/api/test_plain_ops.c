@@ -235,3 +235,86 @@ Test(plain_ops, reprs_match_live_python3)
 			 "'one' [2] {1: 'one', 2.5: None} 'dflt'\n");
 	run_free(&r);
 }
+
+/* len() and + of bytearray, sets, frozensets and the numbers beyond int64,
+ * against what python3 prints for the same expressions. */
+Test(plain_ops, len_and_concat_of_the_new_types_match_live_python3)
+{
+	char got[1024] = "";
+	char *s;
+	shmc_value_t big;
+	ASSERT_OK(shmc_int_from_str("18446744073709551616", 20, 10, &big));
+	shmc_value_t set = shmc_set_of(3, shmc_int(1), shmc_int(2), shmc_int(2));
+	shmc_value_t fz = shmc_frozenset_of(1, shmc_tuple_of(0)), empty = shmc_frozenset_of(0);
+	shmc_value_t cx = shmc_complex(1, 2), opq = shmc_opaque("x", 1, "X()");
+	shmc_value_t ba = shmc_bytearray("ab\0", 3), by = shmc_bytes("c", 1);
+	const shmc_value_t lens[] = {ba, shmc_bytearray("", 0), set, fz, empty, big, cx, opq};
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		int64_t n = shmc_value_len(lens[i]);
+		char buf[32];
+		if (n == SHMC_ETYPE)
+			snprintf(buf, sizeof(buf), "TypeError ");
+		else
+			snprintf(buf, sizeof(buf), "%lld ", (long long)n);
+		strcat(got, buf);
+	}
+	strcat(got, "\n");
+	const struct {
+		shmc_value_t a, b;
+	} plus[] = {
+		{ba, by}, {by, ba}, {ba, ba}, {by, shmc_bytearray("", 0)}, {ba, shmc_str("c")},
+		{set, set}, {fz, set}, {set, shmc_plist_of(0)}, {big, big}, {cx, cx}, {opq, opq},
+	};
+	for (size_t i = 0; i < sizeof(plus) / sizeof(plus[0]); i++) {
+		shmc_value_t out;
+		int rc = shmc_value_concat(plus[i].a, plus[i].b, &out);
+		if (rc == SHMC_ETYPE) {
+			strcat(got, "TypeError\n");
+		} else {
+			ASSERT_OK(rc);
+			ASSERT_OK(shmc_value_repr(out, &s));
+			strcat(got, s);
+			strcat(got, "\n");
+			shmc_free(s);
+			cr_assert_eq(out.owned, 1);
+			shmc_value_free(&out);
+		}
+	}
+	/* 2**64 + 2**64 and complex + complex are sums, not concatenations:
+	 * shmc_value_concat refuses them (the *_add calls add). */
+	expect_python(got,
+		      "3 0 2 1 0 TypeError TypeError TypeError \n"
+		      "bytearray(b'ab\\x00c')\n"
+		      "b'cab\\x00'\n"
+		      "bytearray(b'ab\\x00ab\\x00')\n"
+		      "b'c'\n"
+		      "TypeError\n"
+		      "TypeError\n"
+		      "TypeError\n"
+		      "TypeError\n"
+		      "TypeError\n"
+		      "TypeError\n"
+		      "TypeError\n",
+		      "class O:\n"
+		      "    pass\n"
+		      "ba, by, s, fz, e, big, cx, o = (bytearray(b'ab\\x00'), b'c', {1, 2, 2},\n"
+		      "    frozenset({()}), frozenset(), 2**64, complex(1, 2), O())\n"
+		      "def length(v):\n"
+		      "    try:\n"
+		      "        return str(len(v))\n"
+		      "    except TypeError:\n"
+		      "        return 'TypeError'\n"
+		      "print(' '.join(length(v) for v in (ba, bytearray(), s, fz, e, big, cx, o)), '')\n"
+		      "def plus(a, b):\n"
+		      "    try:\n"
+		      "        r = a + b\n"
+		      "    except TypeError:\n"
+		      "        return 'TypeError'\n"
+		      "    return repr(r) if isinstance(r, (bytes, bytearray)) else 'TypeError'\n"
+		      "for a, b in ((ba, by), (by, ba), (ba, ba), (by, bytearray()), (ba, 'c'), (s, s),\n"
+		      "             (fz, s), (s, []), (big, big), (cx, cx), (o, o)):\n"
+		      "    print(plus(a, b))\n");
+	shmc_value_t all[] = {big, set, fz, empty, cx, opq, plus[7].b};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		shmc_value_free(&all[i]);
+}

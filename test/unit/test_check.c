@@ -270,3 +270,39 @@ Test(check, reports_an_index_without_empty_slots_in_linear_time)
 	shmc_obj_release(d);
 	shmc_arena_close(a);
 }
+
+/* The check walks value blocks of every type: a reference stored after a
+ * big int, a complex, a bytearray, a set and an opaque value is counted
+ * (no leaked or missing reference), and dropping the values drops it. */
+Test(check, references_after_values_of_the_new_types_are_counted, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	shmc_obj_t *ls, *d;
+	ASSERT_OK(shmc_list_new(A, &ls));
+	ASSERT_OK(shmc_dict_new(A, &d));
+	shmc_value_t big;
+	ASSERT_OK(shmc_int_from_str("-340282366920938463463374607431768211457", 40, 10, &big));
+	shmc_value_t v = shmc_plist_of(
+		6, big, shmc_complex(1, -2), shmc_bytearray("\0x", 2),
+		shmc_set_of(2, shmc_frozenset_of(1, shmc_int(1)), shmc_str("s")),
+		shmc_opaque("\x80\x04N.", 4, "None"), shmc_tuple_of(1, shmc_ref(d)));
+	cr_assert_neq(v.type, SHMC_ERROR);
+	for (int i = 0; i < 3; i++)
+		ASSERT_OK(shmc_list_append(ls, v));
+	shmc_value_free(&v);
+	shmc_check_report_t rep;
+	ASSERT_OK(check(A, 0, &rep));
+	cr_assert_eq(rep.errors, 0);
+	cr_assert_eq(rep.objects, 2);
+	cr_assert_eq(rep.leaked_refs, 0);
+	cr_assert_eq(rep.leaked_blocks, 0);
+	shmc_obj_release(d); /* now held by the list's values only */
+	ASSERT_OK(check(A, 0, &rep));
+	cr_assert_eq(rep.objects, 2);
+	ASSERT_OK(shmc_list_clear(ls));
+	arena_in_use(A); /* reclaims what the clear retired */
+	ASSERT_OK(check(A, 0, &rep));
+	cr_assert_eq(rep.errors, 0);
+	cr_assert_eq(rep.objects, 1); /* the values' references to d were dropped */
+	shmc_obj_release(ls);
+}

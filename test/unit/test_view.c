@@ -106,3 +106,90 @@ Test(view, words_sharing_one_huge_block_are_corrupt_not_a_hang, .init = named_se
 	atomic_store(&item[1], shmc__w_from_int(1));
 	shmc_obj_release(ls);
 }
+
+/* A damaged length of the directory of names (its dict table's live
+ * count): beyond what the arena can hold it is SHMC_ECORRUPT at once; a
+ * large one the arena could hold costs no memory up front and changes
+ * nothing that is printed. Either way no allocation of that size and no
+ * hang (the fuzz regression names-length-huge is the same damage). */
+Test(view, damaged_directory_length_is_corrupt_not_a_huge_allocation,
+     .init = named_setup, .fini = named_teardown)
+{
+	shmc_obj_t *a, *b;
+	ASSERT_OK(shmc_root_find_or_create(NA, "a", SHMC_KIND_LIST, &a));
+	ASSERT_OK(shmc_root_find_or_create(NA, "b", SHMC_KIND_NAMESPACE, &b));
+	char *want = dump(NULL, 0);
+	cr_assert_str_eq(want, "a: []\nb: Namespace()\n");
+	/* dict.c's table: {u32 magic, u32 dead_tail, u64 nindex, cap, used,
+	 * live, ...}; checked to be where this test expects it. */
+	uint64_t dir = atomic_load(&NA->hdr->roots_off);
+	uint64_t table = atomic_load((atomic_u64 *)(NA->base + dir + sizeof(struct shmc__obj)));
+	cr_assert_eq(memcmp(NA->base + table, "DICT", 4), 0);
+	atomic_u64 *live = (atomic_u64 *)(NA->base + table + 32);
+	cr_assert_eq(atomic_load(live), 2);
+
+	const uint64_t lengths[] = {NA->capacity, (uint64_t)1 << 24, (uint64_t)1 << 40, INT64_MAX};
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (size_t i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++) {
+		atomic_store(live, lengths[i]);
+		shmc_view_t *v;
+		char *s;
+		ASSERT_OK(shmc_view_open(name, &v));
+		for (int k = 0; k < 20; k++)
+			ASSERT_ERR(shmc_view_dump(v, NULL, 0, &s), SHMC_ECORRUPT);
+		ASSERT_ERR(shmc_view_dump(v, "a", 0, &s), SHMC_ECORRUPT);
+		shmc_view_close(v);
+	}
+	/* Within what the arena could hold (two words an entry): read, and
+	 * only the names that are there are shown. */
+	atomic_store(live, NA->capacity / 16);
+	for (int k = 0; k < 20; k++) {
+		char *s = dump(NULL, 0);
+		cr_assert_str_eq(s, want);
+		shmc_free(s);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert_lt(t1.tv_sec - t0.tv_sec, 5, "dumping took %ld s",
+		     (long)(t1.tv_sec - t0.tv_sec));
+	atomic_store(live, 2);
+	shmc_free(want);
+	shmc_obj_release(a);
+	shmc_obj_release(b);
+}
+
+/* A dict step reads as an int of any size: a big int key is found, and
+ * so is the str that looks like no int. */
+Test(view, path_steps_name_big_int_keys, .init = named_setup, .fini = named_teardown)
+{
+	shmc_obj_t *d, *inner;
+	ASSERT_OK(shmc_root_find_or_create(NA, "d", SHMC_KIND_DICT, &d));
+	ASSERT_OK(shmc_dict_new(NA, &inner));
+	shmc_value_t big, nbig;
+	ASSERT_OK(shmc_int_from_str("18446744073709551616", 20, 10, &big));
+	ASSERT_OK(shmc_int_from_str("-99999999999999999999", 21, 10, &nbig));
+	ASSERT_OK(shmc_dict_set(d, big, shmc_str("two to the 64")));
+	ASSERT_OK(shmc_dict_set(d, nbig, shmc_ref(inner)));
+	ASSERT_OK(shmc_dict_set(inner, big, shmc_bytearray("x", 1)));
+	ASSERT_OK(shmc_dict_set(d, shmc_str("1_0"), shmc_int(10)));
+	shmc_value_t cx = shmc_complex(1, -1);
+	ASSERT_OK(shmc_dict_set(d, shmc_int(-5), cx));
+	shmc_value_free(&cx);
+	expect_dump("d/18446744073709551616", 0, "'two to the 64'");
+	expect_dump("d/+18446744073709551616", 0, "'two to the 64'");
+	expect_dump("d/-99999999999999999999/18446744073709551616", 0, "bytearray(b'x')");
+	expect_dump("d/-99999999999999999999", SHMC_VIEW_JSON,
+		    "{\"items\": [[18446744073709551616, {\"bytearray\": \"78\"}]]}");
+	expect_dump("d/1_0", 0, "10");
+	expect_dump("d/-5", 0, "(1-1j)");
+	shmc_view_t *v;
+	char *s;
+	ASSERT_OK(shmc_view_open(name, &v));
+	ASSERT_ERR(shmc_view_dump(v, "d/18446744073709551617", 0, &s), SHMC_EKEY);
+	ASSERT_ERR(shmc_view_dump(v, "d/184467440737095516160x", 0, &s), SHMC_EKEY);
+	shmc_view_close(v);
+	shmc_value_free(&big);
+	shmc_value_free(&nbig);
+	shmc_obj_release(inner);
+	shmc_obj_release(d);
+}
