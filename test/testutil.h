@@ -94,6 +94,12 @@ static inline double test_slow(void)
  * that only a real hang fails; a passing test never waits it out. */
 #define TEST_DEADLINE (30.0 * test_slow())
 
+/* Seconds a call that must return at once, or at its timeout, may be late
+ * on a loaded machine (a process waiting for a CPU behind 20 others): the
+ * bound that tells "returned" from "waited for ever" or "took its timeout
+ * in the wrong unit". */
+#define TEST_LATE (1.0 * test_slow())
+
 /* Arenas ------------------------------------------------------------------- */
 
 static inline shmc_arena_t *test_arena(size_t capacity)
