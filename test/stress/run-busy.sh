@@ -33,6 +33,7 @@ t0=$(date +%s)
 failed=0 runs=0
 i=1
 while [ "$i" -le "$n" ]; do
+	ti=$(date +%s)
 	for t in $tests; do
 		[ -x "$build/test/$t" ] || { echo "run-busy: no $build/test/$t" >&2; failed=$((failed + 1)); continue; }
 		log="$logs/$t.$i.log"
@@ -48,6 +49,7 @@ while [ "$i" -le "$n" ]; do
 			rm -f "$log"
 		fi
 	done
+	echo "run-busy: run $i of $n took $(($(date +%s) - ti)) s"
 	i=$((i + 1))
 done
 stop_load
