@@ -386,22 +386,28 @@ static inline const char *build_program(const char *sub, const char *name, char 
 
 extern char **environ;
 
-/* Criterion's timeouts (TestSuite's and Test's .timeout) scaled like
- * TEST_DEADLINE: the runner reads them when it starts each test, after
- * this hook has run in it. */
+/* A Criterion timeout (TestSuite's or Test's .timeout) of at least
+ * TEST_TIMEOUT_MIN seconds, scaled like TEST_DEADLINE: a timeout catches a
+ * hang, and a test that takes 5 s alone may take 50 beside a busy load. */
+#define TEST_TIMEOUT_MIN 120.0
+static inline double test_timeout(double t)
+{
+	return t > 0 ? (t < TEST_TIMEOUT_MIN ? TEST_TIMEOUT_MIN : t) * test_slow() : t;
+}
+
+/* The runner reads the timeouts when it starts each test, after this hook
+ * has run in it. */
 ReportHook(PRE_ALL)(struct criterion_test_set *set)
 {
-	double k = test_slow();
-	for (struct criterion_ordered_set_node *ns = set->suites->first; k != 1 && ns;
-	     ns = ns->next) {
+	for (struct criterion_ordered_set_node *ns = set->suites->first; ns; ns = ns->next) {
 		struct criterion_suite_set *ss = (void *)(ns + 1);
 		if (ss->suite.data)
-			ss->suite.data->timeout *= k;
+			ss->suite.data->timeout = test_timeout(ss->suite.data->timeout);
 		for (struct criterion_ordered_set_node *nt = ss->tests ? ss->tests->first : NULL;
 		     nt; nt = nt->next) {
 			struct criterion_test *t = (void *)(nt + 1);
 			if (t->data)
-				t->data->timeout *= k;
+				t->data->timeout = test_timeout(t->data->timeout);
 		}
 	}
 }
