@@ -76,6 +76,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGTERM); /* the script killed: stop too */
 
 	shmc_arena_t *a = test_arena(64 << 20);
 	struct load ld = {.ops = shared_page(4096)};

@@ -35,7 +35,11 @@ i=1
 while [ "$i" -le "$n" ]; do
 	ti=$(date +%s)
 	for t in $tests; do
-		[ -x "$build/test/$t" ] || { echo "run-busy: no $build/test/$t" >&2; failed=$((failed + 1)); continue; }
+		if [ ! -x "$build/test/$t" ]; then
+			echo "FAIL: $t: no $build/test/$t" >&2
+			failed=$((failed + 1))
+			continue
+		fi
 		log="$logs/$t.$i.log"
 		s=$(date +%s)
 		"$build/test/$t" --jobs=2 --short-filename >"$log" 2>&1
