@@ -15,6 +15,8 @@
 #   make fuzz       fuzz the arena readers with libFuzzer for FUZZ_TIME seconds
 #                   (default 600); make fuzz-ci: 60 seconds
 #   make stress     the long kill harness (KILLS=1000) and the sync stress
+#   make test-busy  the multi-process tests beside 16 contending processes,
+#                   N times in a row (N=1; test/stress/run-busy.sh)
 #   make bench      benchmarks beside their peers (see bench/README.md);
 #                   QUICK=1 for a short smoke run
 #   make install    PREFIX=/usr/local DESTDIR= (also LIBDIR, INCDIR, BINDIR,
@@ -133,6 +135,7 @@ INTEG     := $(patsubst test/integration/%.c,$(B)/test/%,$(wildcard test/integra
 TESTS     := $(UNIT) $(API) $(INTEG)
 STRESS    := $(patsubst test/stress/%.c,$(B)/test/%,$(wildcard test/stress/stress_*.c))
 HELPERS   := $(patsubst test/helpers/%.c,$(B)/test/%,$(wildcard test/helpers/helper_*.c))
+BUSYLOAD  := $(B)/test/busy_load
 TESTHDRS  := $(wildcard test/*.h)
 BENCHES   := $(B)/bench/bench_shmc $(B)/bench/bench_alloc $(B)/bench/bench_floor \
              $(B)/bench/bench_boost
@@ -146,7 +149,7 @@ FUZZ_TIME ?= 600
 
 .PHONY: all lib demo test test-only check valgrind layers abi-check abi-baseline \
         cross bench install uninstall clean printable-table deps deps-test deps-check deps-bench \
-        deps-ci tests stress benches fuzz fuzz-ci FORCE
+        deps-ci tests stress test-busy benches fuzz fuzz-ci FORCE
 .SUFFIXES:
 
 all: lib $(TOOLS) $(EXAMPLES) $(B)/shmc.pc $(B)/shmcConfig.cmake \
@@ -233,6 +236,10 @@ $(B)/test/stress_%: test/stress/stress_%.c $(LIB_A)
 	@mkdir -p $(@D)
 	$(call say,CCLD,$@)$(CC) $(TEST_CFLAGS) -Ilib $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(DEPLIBS)
 
+$(BUSYLOAD): test/stress/busy_load.c $(LIB_A)
+	@mkdir -p $(@D)
+	$(call say,CCLD,$@)$(CC) $(TEST_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(DEPLIBS)
+
 $(B)/test/replay_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_replay.c $(LIB_A)
 	@mkdir -p $(@D)
 	$(call say,CCLD,$@)$(CC) $(TEST_CFLAGS) -Ilib $(ALL_LDFLAGS) -o $@ $< \
@@ -243,7 +250,7 @@ $(B)/test/fuzz_%: test/fuzz/fuzz_%.c $(LIB_A)
 	@mkdir -p $(@D)
 	$(call say,CCLD,$@)$(CC) $(TEST_CFLAGS) -Ilib -fsanitize=fuzzer $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(DEPLIBS)
 
-tests: $(TESTS) $(STRESS) $(HELPERS) $(EXAMPLES) $(TOOLS) $(REPLAYS)
+tests: $(TESTS) $(STRESS) $(HELPERS) $(BUSYLOAD) $(EXAMPLES) $(TOOLS) $(REPLAYS)
 
 demo: deps
 	@$(MAKE) --no-print-directory VARIANT=$(VARIANT) $(EXAMPLES)
@@ -334,6 +341,13 @@ stress: deps-test
 	@$(B)/test/stress_kill --kills $(KILLS)
 	@$(B)/test/stress_sync
 	@$(B)/test/stress_alloc
+
+# The multi-process tests beside 16 processes contending on an arena of
+# their own, N times in a row; logs of failed runs in $(B)/busy/.
+N ?= 1
+test-busy:
+	@$(MAKE) --no-print-directory VARIANT=$(VARIANT) WERROR=$(if $(WERROR_GIVEN),$(WERROR),1) tests
+	@test/stress/run-busy.sh $(B) $(N)
 
 # Benchmarks: shmc's programs use the public header only, except the
 # allocator's, which reaches lib/memory/alloc.h.

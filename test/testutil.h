@@ -64,10 +64,41 @@
 		}                                                              \
 	} while (0)
 
+/* How much slower than usual this machine may be: SHMC_TEST_SLOW=N (a
+ * number >= 1, default 1) multiplies every deadline of the tests (and
+ * Criterion's timeouts, section 2), for a loaded machine, valgrind, a
+ * sanitizer on a slow box. Builds under a sanitizer count double. */
+static inline double test_slow(void)
+{
+	static double k;
+	if (k == 0) {
+		const char *s = getenv("SHMC_TEST_SLOW");
+		char *end;
+		double v = s && *s ? strtod(s, &end) : 1;
+		if (!(v >= 1 && v <= 1000) || (s && *s && *end))
+			v = 1;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+		v *= 2;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+		v *= 2;
+#endif
+#endif
+		k = v;
+	}
+	return k;
+}
+
 /* Seconds to wait for anything that must happen: a child ready or gone, a
  * sleeper registered, a blocking call that should succeed. Generous, so
  * that only a real hang fails; a passing test never waits it out. */
-#define TEST_DEADLINE 30.0
+#define TEST_DEADLINE (30.0 * test_slow())
+
+/* Seconds a call that must return at once, or at its timeout, may be late
+ * on a loaded machine (a process waiting for a CPU behind 20 others): the
+ * bound that tells "returned" from "waited for ever" or "took its timeout
+ * in the wrong unit". */
+#define TEST_LATE (1.0 * test_slow())
 
 /* Arenas ------------------------------------------------------------------- */
 
@@ -348,10 +379,38 @@ static inline const char *build_program(const char *sub, const char *name, char 
 /* 2. Criterion tests ======================================================= */
 
 #ifdef CRITERION_H_
+#include <criterion/hooks.h>
+#include <criterion/internal/ordered-set.h>
 #include <fcntl.h>
 #include <spawn.h>
 
 extern char **environ;
+
+/* A Criterion timeout (TestSuite's or Test's .timeout) of at least
+ * TEST_TIMEOUT_MIN seconds, scaled like TEST_DEADLINE: a timeout catches a
+ * hang, and a test that takes 5 s alone may take 50 beside a busy load. */
+#define TEST_TIMEOUT_MIN 120.0
+static inline double test_timeout(double t)
+{
+	return t > 0 ? (t < TEST_TIMEOUT_MIN ? TEST_TIMEOUT_MIN : t) * test_slow() : t;
+}
+
+/* The runner reads the timeouts when it starts each test, after this hook
+ * has run in it. */
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+	for (struct criterion_ordered_set_node *ns = set->suites->first; ns; ns = ns->next) {
+		struct criterion_suite_set *ss = (void *)(ns + 1);
+		if (ss->suite.data)
+			ss->suite.data->timeout = test_timeout(ss->suite.data->timeout);
+		for (struct criterion_ordered_set_node *nt = ss->tests ? ss->tests->first : NULL;
+		     nt; nt = nt->next) {
+			struct criterion_test *t = (void *)(nt + 1);
+			if (t->data)
+				t->data->timeout = test_timeout(t->data->timeout);
+		}
+	}
+}
 
 #define ASSERT_OK(call)                                                        \
 	do {                                                                   \

@@ -1268,7 +1268,7 @@ static int snapshot_writer(struct ctx *c)
 static int snapshot_reader(struct ctx *c)
 {
 	CHILD_CHECK(barrier(c) == 0);
-	double end = now_s() + 60; /* the writer may have failed */
+	double end = now_s() + 2 * TEST_DEADLINE; /* the writer may have failed */
 	for (bool done = false; !done;) {
 		CHILD_CHECK(now_s() < end);
 		shmc_value_t items;
@@ -1342,7 +1342,7 @@ static int churn_writer(struct ctx *c)
 static int stable_reader(struct ctx *c)
 {
 	CHILD_CHECK(barrier(c) == 0);
-	double end = now_s() + 60;
+	double end = now_s() + 2 * TEST_DEADLINE;
 	long rounds = 0;
 	while (shmc_dict_has(c->d, shmc_str("done")) == 0) {
 		CHILD_CHECK(now_s() < end);

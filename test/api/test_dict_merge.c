@@ -383,7 +383,7 @@ static int lookup_reader(struct atomic_ctx *c)
 {
 	atomic_fetch_add(c->ready, 1);
 	long transitions = 0;
-	double end = now_s() + 60;
+	double end = now_s() + 2 * TEST_DEADLINE;
 	for (int r = 1; r <= ROUNDS; r++) {
 		bool seen_absent = false;
 		for (;;) {
@@ -418,7 +418,7 @@ static int snapshot_reader(struct atomic_ctx *c)
 {
 	atomic_fetch_add(c->ready, 1);
 	long snaps = 0;
-	double end = now_s() + 60;
+	double end = now_s() + 2 * TEST_DEADLINE;
 	while (!atomic_load(c->done)) {
 		CHILD_CHECK(now_s() < end);
 		shmc_value_t s;

@@ -418,7 +418,7 @@ static inline void records_check(struct records *rs)
 		return;
 	}
 	char *argv[] = {"python3", "-c", (char *)PY_CHECK, NULL};
-	struct run r = run_input(argv, rs->buf, rs->len, 120000);
+	struct run r = run_input(argv, rs->buf, rs->len, (int)(4 * TEST_DEADLINE * 1000));
 	int st = exited(&r, "python3 parse check");
 	cr_assert_eq(st, 0, "shmc-dump output that does not parse:\n%s%s", r.out, r.err);
 	cr_assert_str_eq(r.out, "ok\n");

@@ -98,7 +98,18 @@ class TestSyncManagerTypes(cpython.TestSyncManagerTypes):
 TestSyncManagerTypes.__module__ = __name__
 
 
-def _usage(mgr, settle=5.0):
+def _slow():
+    """SHMC_TEST_SLOW=N: how much slower than usual this machine may be."""
+    try:
+        return min(max(float(os.environ.get("SHMC_TEST_SLOW", "1")), 1.0), 1000.0)
+    except ValueError:
+        return 1.0
+
+
+_SLOW = _slow()
+
+
+def _usage(mgr, settle=5.0 * _SLOW):
     """(managed objects alive, blocks allocated but unreachable) in MGR's
     arena, once what dead processes held is released. The arena check
     finds the second: a cycle of managed objects (uncounted by the first,
@@ -123,7 +134,7 @@ def _usage(mgr, settle=5.0):
         time.sleep(0.01)
 
 
-def _check_leak(test, mgr, before, deadline=5.0):
+def _check_leak(test, mgr, before, deadline=5.0 * _SLOW):
     """Record in TEST what it left in MGR's arena, once that is back to
     BEFORE or after DEADLINE: processes a test started may still be
     letting go of objects (a pool's server completes results after the

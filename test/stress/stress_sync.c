@@ -167,11 +167,11 @@ static void *barrier_worker(void *p)
 	long i = (long)p;
 	for (long k = 0; k < rounds / 20; k++) {
 		plain_slots[i] = k;
-		int idx = shmc_barrier_wait(barrier, 30);
+		int idx = shmc_barrier_wait(barrier, TEST_DEADLINE);
 		OK(idx);
 		for (int j = 0; j < NT; j++)
 			CHECK(plain_slots[j] == k);
-		OK(shmc_barrier_wait(barrier, 30)); /* nobody writes before all read */
+		OK(shmc_barrier_wait(barrier, TEST_DEADLINE)); /* nobody writes before all read */
 	}
 	return NULL;
 }
@@ -194,7 +194,7 @@ static void *event_worker(void *p)
 	long i = (long)p;
 	shmc_obj_t *mine = i ? pong : ping, *theirs = i ? ping : pong;
 	for (long k = 0; k < rounds / 20; k++) {
-		OK(shmc_event_wait(mine, 30));
+		OK(shmc_event_wait(mine, TEST_DEADLINE));
 		OK(shmc_event_clear(mine));
 		CHECK(plain_ball == 2 * k + i);
 		plain_ball++;
@@ -228,14 +228,14 @@ static void *queue_worker(void *p)
 		for (long k = 0; k < rounds; k++) {
 			long x = i * rounds + k;
 			payload[x] = x * 7;
-			OK(shmc_queue_put(queue, shmc_int(x), 30));
+			OK(shmc_queue_put(queue, shmc_int(x), TEST_DEADLINE));
 		}
 		return NULL;
 	}
 	long last[PRODUCERS] = {-1, -1, -1, -1};
 	for (;;) {
 		shmc_value_t v;
-		OK(shmc_queue_get(queue, 30, &v));
+		OK(shmc_queue_get(queue, TEST_DEADLINE, &v));
 		if (v.i < 0)
 			return NULL;
 		long pr = v.i / rounds, k = v.i % rounds;
@@ -258,7 +258,7 @@ static void phase_queue(void)
 	for (int i = 0; i < PRODUCERS; i++)
 		pthread_join(t[i], NULL);
 	for (int i = PRODUCERS; i < NT; i++)
-		shmc_queue_put(queue, shmc_int(-1), 30);
+		shmc_queue_put(queue, shmc_int(-1), TEST_DEADLINE);
 	for (int i = PRODUCERS; i < NT; i++)
 		pthread_join(t[i], NULL);
 	for (long x = 0; x < n; x++)
@@ -295,8 +295,8 @@ static void phase_join(void)
 	for (long i = 0; i < NT; i++)
 		pthread_create(&t[i], NULL, join_worker, (void *)i);
 	for (long x = 0; x < n; x++)
-		shmc_queue_put(queue, shmc_int(x), 30);
-	CHECK(shmc_queue_join(queue, 60) == 0);
+		shmc_queue_put(queue, shmc_int(x), TEST_DEADLINE);
+	CHECK(shmc_queue_join(queue, 2 * TEST_DEADLINE) == 0);
 	for (long x = 0; x < n; x++)
 		CHECK(results[x] == x + 1);
 	for (int i = 0; i < NT; i++)

@@ -444,7 +444,7 @@ Test(lifetime, reader_killed_in_a_read_section_does_not_block_reclamation,
 		/* Retire values while the child reads. */
 		for (int i = 1; i <= 300; i++)
 			set_x(ns, i);
-		usleep(1000 * (attempt % 4));
+		usleep(1000 * (attempt % 4)); /* varies where the kill lands */
 		kill_and_reap(pid);
 		close_pipes(&c);
 		landed += foreign_reader_in_section();

@@ -262,7 +262,7 @@ Test(numeric, a_value_in_a_namespace_is_shared_by_reference, .init = arena_setup
 	const char *want = "Namespace(counter=<ValueProxy object, typeid 'Value' at 0x";
 	cr_assert(strncmp(s, want, strlen(want)) == 0, "%s", s);
 	shmc_free(s);
-	cr_assert_eq(wait_exit(fork_fn(use_value_from_namespace, ns), 10), 0);
+	cr_assert_eq(wait_exit(fork_fn(use_value_from_namespace, ns), TEST_DEADLINE), 0);
 	expect_str(n, "Value('i', 42)");
 	shmc_obj_release(n);
 	shmc_obj_release(ns);

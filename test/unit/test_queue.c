@@ -166,14 +166,14 @@ Test(queue, a_failed_allocation_changes_nothing, .init = arena_setup,
  * is registered as a sleeper on the queue (a deadline, not a guess). */
 static int put_later(void *p)
 {
-	if (!wait_count(shmc__queue_sleepers, p, 1, 30))
+	if (!wait_count(shmc__queue_sleepers, p, 1, TEST_DEADLINE))
 		return 2;
 	return shmc_queue_put(p, shmc_str("late"), 1) == 0 ? 0 : 1;
 }
 
 static int get_later(void *p)
 {
-	if (!wait_count(shmc__queue_sleepers, p, 1, 30))
+	if (!wait_count(shmc__queue_sleepers, p, 1, TEST_DEADLINE))
 		return 2;
 	shmc_value_t v;
 	int rc = shmc_queue_get(p, 1, &v);
@@ -188,14 +188,14 @@ Test(queue, blocking_get_and_put_are_woken_by_other_processes, .init = arena_set
 	shmc_value_t v;
 	ASSERT_OK(shmc_queue_new(A, 1, &q));
 	pid_t pid = fork_fn(put_later, q);
-	ASSERT_OK(shmc_queue_get(q, 60, &v));
+	ASSERT_OK(shmc_queue_get(q, 2 * TEST_DEADLINE, &v));
 	cr_assert_str_eq(v.str, "late");
 	shmc_value_free(&v);
-	cr_assert_eq(wait_exit(pid, 10), 0);
+	cr_assert_eq(wait_exit(pid, TEST_DEADLINE), 0);
 	ASSERT_OK(shmc_queue_put(q, shmc_int(1), SHMC_NOWAIT));
 	pid = fork_fn(get_later, q);
-	ASSERT_OK(shmc_queue_put(q, shmc_int(2), 60));
-	cr_assert_eq(wait_exit(pid, 60), 0);
+	ASSERT_OK(shmc_queue_put(q, shmc_int(2), 2 * TEST_DEADLINE));
+	cr_assert_eq(wait_exit(pid, 2 * TEST_DEADLINE), 0);
 	cr_assert_eq(get_int(q, 1), 2);
 	cr_assert_eq(shmc__queue_sleepers(q), 0);
 	shmc_obj_release(q);
@@ -221,7 +221,7 @@ static int named_peer(void *p)
 	CHILD_OK(wrap_off(b, n->e_off, &e));
 	CHILD_CHECK(shmc_obj_kind(q) == SHMC_KIND_QUEUE && shmc_obj_kind(l) == SHMC_KIND_LOCK);
 	shmc_value_t v;
-	CHILD_OK(shmc_queue_get(q, 10, &v)); /* from the creator */
+	CHILD_OK(shmc_queue_get(q, TEST_DEADLINE, &v)); /* from the creator */
 	CHILD_CHECK(v.type == SHMC_STR && strcmp(v.str, "to the peer") == 0);
 	shmc_value_free(&v);
 	for (int i = 0; i < 3; i++)
@@ -246,15 +246,15 @@ Test(queue, usable_from_a_process_that_opened_the_named_arena)
 	n.e_off = shmc__handle_off(e);
 	ASSERT_OK(shmc_queue_put(q, shmc_str("to the peer"), 1));
 	pid_t pid = fork_fn(named_peer, &n);
-	ASSERT_OK(shmc_event_wait(e, 10));
+	ASSERT_OK(shmc_event_wait(e, TEST_DEADLINE));
 	for (int i = 0; i < 3; i++) {
 		shmc_value_t v;
-		ASSERT_OK(shmc_queue_get(q, 10, &v));
+		ASSERT_OK(shmc_queue_get(q, TEST_DEADLINE, &v));
 		cr_assert_eq(shmc_seq_at(v, 1)->i, i);
 		shmc_value_free(&v);
 	}
-	cr_assert_eq(wait_exit(pid, 10), 0);
-	ASSERT_ERR(shmc_lock_acquire(l, 5), SHMC_EOWNERDEAD);
+	cr_assert_eq(wait_exit(pid, TEST_DEADLINE), 0);
+	ASSERT_ERR(shmc_lock_acquire(l, TEST_DEADLINE), SHMC_EOWNERDEAD);
 	ASSERT_OK(shmc_lock_release(l));
 	shmc_check_report_t rep;
 	ASSERT_OK(shmc_arena_check(n.inherited, SHMC_CHECK_REAP, &rep, NULL, NULL));
@@ -287,7 +287,7 @@ static int producer(int p, void *arg)
 		shmc_value_t v = k % 16 == 0
 			? shmc_tuple_of(2, shmc_int(p), shmc_int(k)) /* some blocks */
 			: shmc_int((int64_t)p * PER_PRODUCER + k);
-		int rc = shmc_queue_put(f->q, v, 30);
+		int rc = shmc_queue_put(f->q, v, TEST_DEADLINE);
 		shmc_value_free(&v);
 		CHILD_OK(rc);
 	}
@@ -303,7 +303,7 @@ static int consumer(int c, void *arg)
 		last[p] = -1;
 	for (;;) {
 		shmc_value_t v;
-		CHILD_OK(shmc_queue_get(f->q, 30, &v));
+		CHILD_OK(shmc_queue_get(f->q, TEST_DEADLINE, &v));
 		int64_t x;
 		if (v.type == SHMC_TUPLE)
 			x = shmc_seq_at(v, 0)->i * PER_PRODUCER + shmc_seq_at(v, 1)->i;
@@ -343,11 +343,11 @@ static void flow(int64_t maxsize)
 			_exit(worker(i, &f));
 	}
 	for (int i = 0; i < PRODUCERS; i++)
-		cr_assert_eq(wait_exit(pids[i], 120), 0, "producer %d", i);
+		cr_assert_eq(wait_exit(pids[i], 4 * TEST_DEADLINE), 0, "producer %d", i);
 	for (int i = 0; i < CONSUMERS; i++)
-		ASSERT_OK(shmc_queue_put(f.q, shmc_int(STOP), 30));
+		ASSERT_OK(shmc_queue_put(f.q, shmc_int(STOP), TEST_DEADLINE));
 	for (int i = PRODUCERS; i < PRODUCERS + CONSUMERS; i++)
-		cr_assert_eq(wait_exit(pids[i], 120), 0, "consumer %d", i - PRODUCERS);
+		cr_assert_eq(wait_exit(pids[i], 4 * TEST_DEADLINE), 0, "consumer %d", i - PRODUCERS);
 	double took = now_s() - t0;
 	int missing = 0, twice = 0;
 	for (int x = 0; x < ITEMS; x++) {
@@ -423,7 +423,7 @@ static int work_through(int i, void *p)
 		if (rc == SHMC_EQUEUEEMPTY)
 			return 0;
 		CHILD_OK(rc);
-		usleep(100);
+		usleep(100); /* the task's work, not a synchronisation */
 		CHILD_OK(shmc_queue_task_done(p));
 	}
 }
@@ -441,11 +441,11 @@ Test(queue, join_returns_when_workers_in_other_processes_are_done,
 			_exit(work_through(i, q));
 	}
 	for (int i = 0; i < 200; i++)
-		ASSERT_OK(shmc_queue_put(q, shmc_int(i), 10));
-	ASSERT_OK(shmc_queue_join(q, 30));
+		ASSERT_OK(shmc_queue_put(q, shmc_int(i), TEST_DEADLINE));
+	ASSERT_OK(shmc_queue_join(q, TEST_DEADLINE));
 	cr_assert_eq(shmc_queue_qsize(q), 0);
 	for (int i = 0; i < 3; i++)
-		cr_assert_eq(wait_exit(w[i], 10), 0);
+		cr_assert_eq(wait_exit(w[i], TEST_DEADLINE), 0);
 	shmc_obj_release(q);
 }
 
@@ -471,7 +471,7 @@ static int get_one(void *p)
 {
 	struct victim *v = p;
 	shmc_value_t x;
-	int rc = shmc_queue_get(v->q, 10, &x);
+	int rc = shmc_queue_get(v->q, TEST_DEADLINE, &x);
 	if (rc)
 		return 1;
 	int ok = x.type == SHMC_STR && strcmp(x.str, "for the living") == 0;
@@ -490,12 +490,12 @@ Test(queue, getter_killed_200_times_the_item_goes_to_a_live_one, .init = arena_s
 		atomic_store(v.ready, 0);
 		pid_t dead = fork_fn(get_forever, &v);
 		pid_t live = fork_fn(get_one, &v);
-		cr_assert(wait_flag(v.ready, 1, 10));
+		cr_assert(wait_flag(v.ready, 1, TEST_DEADLINE));
 		if (k % 4 == 0) /* now and then, once both sleep */
-			cr_assert(wait_count(shmc__queue_sleepers, v.q, 2, 10));
+			cr_assert(wait_count(shmc__queue_sleepers, v.q, 2, TEST_DEADLINE));
 		kill_wait(dead);
 		ASSERT_OK(shmc_queue_put(v.q, shmc_str("for the living"), 1));
-		int rc = wait_exit(live, 10);
+		int rc = wait_exit(live, TEST_DEADLINE);
 		hangs += rc == CHILD_HUNG;
 		cr_assert_eq(rc, 0, "kill %d: the live getter got %d", k, rc);
 	}
@@ -519,7 +519,7 @@ static int put_forever(void *p)
 static int put_one(void *p)
 {
 	struct victim *v = p;
-	return shmc_queue_put(v->q, shmc_str("for the living"), 10) == 0 ? 0 : 1;
+	return shmc_queue_put(v->q, shmc_str("for the living"), TEST_DEADLINE) == 0 ? 0 : 1;
 }
 
 Test(queue, putter_killed_200_times_others_unaffected, .init = arena_setup,
@@ -533,15 +533,15 @@ Test(queue, putter_killed_200_times_others_unaffected, .init = arena_setup,
 	for (int k = 0; k < KILLS; k++) {
 		atomic_store(v.ready, 0);
 		pid_t dead = fork_fn(put_forever, &v);
-		cr_assert(wait_flag(v.ready, 1, 10));
+		cr_assert(wait_flag(v.ready, 1, TEST_DEADLINE));
 		if (k % 4 == 0)
-			cr_assert(wait_count(shmc__queue_sleepers, v.q, 1, 10));
+			cr_assert(wait_count(shmc__queue_sleepers, v.q, 1, TEST_DEADLINE));
 		kill_wait(dead);
 		pid_t live = fork_fn(put_one, &v);
 		shmc_value_t x;
 		ASSERT_OK(shmc_queue_get(v.q, 1, &x)); /* makes room */
 		shmc_value_free(&x);
-		int rc = wait_exit(live, 10);
+		int rc = wait_exit(live, TEST_DEADLINE);
 		hangs += rc == CHILD_HUNG;
 		cr_assert_eq(rc, 0, "kill %d: the live putter got %d", k, rc);
 		cr_assert_eq(shmc_queue_qsize(v.q), 1);
@@ -561,7 +561,7 @@ static int take_tasks_and_hang(void *p)
 	struct victim *v = p;
 	for (int i = 0; i < 2; i++) {
 		shmc_value_t x;
-		CHILD_OK(shmc_queue_get(v->q, 10, &x));
+		CHILD_OK(shmc_queue_get(v->q, TEST_DEADLINE, &x));
 		shmc_value_free(&x);
 	}
 	atomic_store(v->ready, 1);
@@ -581,14 +581,14 @@ Test(queue, consumer_killed_200_times_join_counts_its_tasks_done, .init = arena_
 		for (int i = 0; i < 3; i++)
 			ASSERT_OK(shmc_queue_put(v.q, shmc_int(i), 1));
 		pid_t dead = fork_fn(take_tasks_and_hang, &v);
-		cr_assert(wait_flag(v.ready, 1, 10));
+		cr_assert(wait_flag(v.ready, 1, TEST_DEADLINE));
 		/* One task is ours: done. Two died with the consumer. */
 		cr_assert_eq(get_int(v.q, 1), 2);
 		ASSERT_OK(shmc_queue_task_done(v.q));
 		ASSERT_ERR(shmc_queue_join(v.q, SHMC_NOWAIT), -ETIMEDOUT);
 		kill_wait(dead);
 		double t = now_s();
-		int rc = shmc_queue_join(v.q, 5);
+		int rc = shmc_queue_join(v.q, TEST_DEADLINE);
 		worst = fmax(worst, now_s() - t);
 		hangs += rc == -ETIMEDOUT;
 		cr_assert_eq(rc, 0, "kill %d: join got %s", k, shmc_errname(rc));
@@ -623,7 +623,7 @@ static int hammer_put(void *p)
 		int64_t k = atomic_load(&o->next);
 		atomic_store(&o->putting, k);
 		shmc_value_t v = k % 3 ? shmc_int(k) : shmc_tuple_of(2, shmc_str("item"), shmc_int(k));
-		int rc = shmc_queue_put(o->q, v, 10);
+		int rc = shmc_queue_put(o->q, v, TEST_DEADLINE);
 		shmc_value_free(&v);
 		CHILD_OK(rc);
 		atomic_store(&o->next, k + 1);
@@ -641,7 +641,7 @@ static int hammer_get(void *p)
 	struct oracle *o = p;
 	for (;;) {
 		shmc_value_t v;
-		CHILD_OK(shmc_queue_get(o->q, 10, &v));
+		CHILD_OK(shmc_queue_get(o->q, TEST_DEADLINE, &v));
 		int64_t k = item_of(v);
 		shmc_value_free(&v);
 		if (k <= atomic_load(&o->got_last))
@@ -663,7 +663,7 @@ Test(queue, processes_killed_mid_put_or_get_lose_or_duplicate_nothing,
 	double t0 = now_s();
 	for (int r = 0; r < ROUNDS; r++) {
 		pid_t prod = fork_fn(hammer_put, o), cons = fork_fn(hammer_get, o);
-		usleep(200 + rand_r(&seed) % 3000);
+		usleep(200 + rand_r(&seed) % 3000); /* varies where the kills land */
 		/* Kill both, in either order, at arbitrary instructions. */
 		if (r % 2) {
 			kill_wait(prod);

@@ -135,7 +135,7 @@ static int consumer(void *p)
 	struct world *w = p;
 	CHILD_OK(shmc_condition_acquire(w->c, SHMC_FOREVER));
 	atomic_fetch_add(w->ready, 1);
-	int rc = shmc_condition_wait_for(w->c, has_items, w, 10);
+	int rc = shmc_condition_wait_for(w->c, has_items, w, TEST_DEADLINE);
 	if (rc == 0)
 		CHILD_OK(shmc_list_pop(w->items, 0, NULL));
 	CHILD_OK(shmc_condition_release(w->c));
@@ -163,27 +163,39 @@ static void teardown_world(struct world *w)
 	shmc_obj_release(w->l);
 }
 
+/* Minus the waiters on C: wait_count() waits for it to rise to -N, that is
+ * for the waiters to fall to N. */
+static int64_t minus_nwaiters(shmc_obj_t *c)
+{
+	return -(int64_t)shmc__cond_nwaiters(c);
+}
+
 static void notify_wakes_exactly_n(bool rlock)
 {
 	struct world w;
 	setup_world(&w, rlock);
-	w.timeout = 0.6;
+	/* Events, not a short timeout the others would have to outlast: on a
+	 * loaded machine all five could time out before the notify. */
+	w.timeout = TEST_DEADLINE;
 	pid_t pids[5];
 	for (int i = 0; i < 5; i++)
 		pids[i] = fork_fn(waiter, &w);
-	cr_assert(wait_count(shmc__cond_nwaiters, w.c, 5, 10));
+	cr_assert(wait_count(shmc__cond_nwaiters, w.c, 5, TEST_DEADLINE));
 	ASSERT_OK(shmc_condition_acquire(w.c, SHMC_FOREVER));
 	cr_assert_eq(shmc_condition_notify(w.c, 2), 2);
 	ASSERT_OK(shmc_condition_release(w.c));
-	/* Two wake now; the other three time out. */
-	int ok = 0, timed_out = 0;
-	for (int i = 0; i < 5; i++) {
-		int rc = wait_exit(pids[i], 10);
-		ok += rc == 0;
-		timed_out += rc == 2;
-	}
-	cr_assert_eq(ok, 2);
-	cr_assert_eq(timed_out, 3);
+	/* Two wake now; the other three still wait: notify_all finds exactly
+	 * them. */
+	cr_assert(wait_flag(w.woken, 2, TEST_DEADLINE));
+	cr_assert(wait_count(minus_nwaiters, w.c, -3, TEST_DEADLINE));
+	cr_assert_eq(shmc__cond_nwaiters(w.c), 3);
+	cr_assert_eq(atomic_load(w.woken), 2);
+	ASSERT_OK(shmc_condition_acquire(w.c, SHMC_FOREVER));
+	cr_assert_eq(shmc_condition_notify_all(w.c), 3);
+	ASSERT_OK(shmc_condition_release(w.c));
+	for (int i = 0; i < 5; i++)
+		cr_assert_eq(wait_exit(pids[i], TEST_DEADLINE), 0);
+	cr_assert_eq(atomic_load(w.woken), 5);
 	cr_assert_eq(shmc__cond_nwaiters(w.c), 0);
 	teardown_world(&w);
 }
@@ -206,7 +218,7 @@ Test(cond, notify_all_wakes_everyone, .init = arena_setup, .fini = arena_teardow
 	pid_t pids[6];
 	for (int i = 0; i < 6; i++)
 		pids[i] = fork_fn(waiter, &w);
-	cr_assert(wait_count(shmc__cond_nwaiters, w.c, 6, 10));
+	cr_assert(wait_count(shmc__cond_nwaiters, w.c, 6, TEST_DEADLINE));
 	char *s = obj_str(w.c);
 	cr_assert(strcmp(s + strlen(s) - 6, ">, 6)>") == 0, "%s", s);
 	shmc_free(s);
@@ -214,8 +226,14 @@ Test(cond, notify_all_wakes_everyone, .init = arena_setup, .fini = arena_teardow
 	cr_assert_eq(shmc_condition_notify_all(w.c), 6);
 	ASSERT_OK(shmc_condition_release(w.c));
 	for (int i = 0; i < 6; i++)
-		cr_assert_eq(wait_exit(pids[i], 10), 0);
+		cr_assert_eq(wait_exit(pids[i], TEST_DEADLINE), 0);
 	teardown_world(&w);
+}
+
+/* Minus the length of list LS: wait_count() waits for it to rise to 0. */
+static int64_t minus_len(shmc_obj_t *ls)
+{
+	return -shmc_list_len(ls);
 }
 
 /* wait_for: consumers take items as producers add them. */
@@ -226,16 +244,17 @@ static void wait_for_consumers(bool rlock)
 	pid_t pids[4];
 	for (int i = 0; i < 4; i++)
 		pids[i] = fork_fn(consumer, &w);
-	cr_assert(wait_flag(w.ready, 4, 10));
+	cr_assert(wait_flag(w.ready, 4, TEST_DEADLINE));
 	for (int i = 0; i < 4; i++) {
 		ASSERT_OK(shmc_condition_acquire(w.c, SHMC_FOREVER));
 		ASSERT_OK(shmc_list_append(w.items, shmc_int(i)));
 		shmc_condition_notify(w.c, 1);
 		ASSERT_OK(shmc_condition_release(w.c));
-		usleep(1000);
+		/* An event, not a pause: the item was taken. */
+		cr_assert(wait_count(minus_len, w.items, 0, TEST_DEADLINE));
 	}
 	for (int i = 0; i < 4; i++)
-		cr_assert_eq(wait_exit(pids[i], 15), 0);
+		cr_assert_eq(wait_exit(pids[i], TEST_DEADLINE), 0);
 	cr_assert_eq(shmc_list_len(w.items), 0);
 	teardown_world(&w);
 }
@@ -285,7 +304,7 @@ static int notify_later(void *p)
 {
 	struct world *w = p;
 	/* Once the parent waits (its cell is on the list), not after a guess. */
-	if (!wait_count(shmc__cond_nwaiters, w->c, 1, 30))
+	if (!wait_count(shmc__cond_nwaiters, w->c, 1, TEST_DEADLINE))
 		return 2;
 	CHILD_OK(shmc_condition_acquire(w->c, SHMC_FOREVER));
 	int n = shmc_condition_notify(w->c, 1);
@@ -301,8 +320,8 @@ Test(cond, wait_releases_every_level_of_an_rlock_and_restores_them,
 	for (int i = 0; i < 3; i++)
 		ASSERT_OK(shmc_condition_acquire(w.c, SHMC_FOREVER));
 	pid_t pid = fork_fn(notify_later, &w);
-	ASSERT_OK(shmc_condition_wait(w.c, 60));
-	cr_assert_eq(wait_exit(pid, 10), 0);
+	ASSERT_OK(shmc_condition_wait(w.c, 2 * TEST_DEADLINE));
+	cr_assert_eq(wait_exit(pid, TEST_DEADLINE), 0);
 	char *s = obj_str(w.l);
 	cr_assert(strstr(s, " count=3 at "), "%s", s);
 	shmc_free(s);
@@ -353,14 +372,14 @@ Test(cond, waiter_killed_200_times_notify_still_wakes_a_live_one, .init = arena_
 		atomic_store(w.ready, 0);
 		/* The dead one waits first: notify(1) must skip it. */
 		pid_t dead = fork_fn(wait_forever, &w);
-		cr_assert(wait_count(shmc__cond_nwaiters, w.c, 1, 10));
+		cr_assert(wait_count(shmc__cond_nwaiters, w.c, 1, TEST_DEADLINE));
 		pid_t live = fork_fn(waiter, &w);
-		cr_assert(wait_count(shmc__cond_nwaiters, w.c, 2, 10));
+		cr_assert(wait_count(shmc__cond_nwaiters, w.c, 2, TEST_DEADLINE));
 		kill_wait(dead);
 		ASSERT_OK(shmc_condition_acquire(w.c, SHMC_FOREVER));
 		cr_assert_eq(shmc_condition_notify(w.c, 1), 1);
 		ASSERT_OK(shmc_condition_release(w.c));
-		int rc = wait_exit(live, 10);
+		int rc = wait_exit(live, TEST_DEADLINE);
 		hangs += rc == CHILD_HUNG;
 		cr_assert_eq(rc, 0, "kill %d: the live waiter got %d", k, rc);
 		cr_assert_eq(shmc__cond_nwaiters(w.c), 0);
@@ -391,16 +410,16 @@ Test(cond, notified_waiter_killed_before_waking_passes_it_on, .init = arena_setu
 	for (int k = 0; k < 20; k++) {
 		atomic_store(w.ready, 0);
 		pid_t dead = fork_fn(stop_in_wait, &w);
-		cr_assert(wait_count(shmc__cond_nwaiters, w.c, 1, 10));
+		cr_assert(wait_count(shmc__cond_nwaiters, w.c, 1, TEST_DEADLINE));
 		/* Stopped, it cannot consume the notification it gets. */
 		kill(dead, SIGSTOP);
 		pid_t live = fork_fn(waiter, &w);
-		cr_assert(wait_count(shmc__cond_nwaiters, w.c, 2, 10));
+		cr_assert(wait_count(shmc__cond_nwaiters, w.c, 2, TEST_DEADLINE));
 		ASSERT_OK(shmc_condition_acquire(w.c, SHMC_FOREVER));
 		cr_assert_eq(shmc_condition_notify(w.c, 1), 1); /* to the stopped one */
 		ASSERT_OK(shmc_condition_release(w.c));
 		kill_wait(dead);
-		int rc = wait_exit(live, 10);
+		int rc = wait_exit(live, TEST_DEADLINE);
 		cr_assert_eq(rc, 0, "round %d: the live waiter got %d", k, rc);
 	}
 	fprintf(stderr, "cond: notified waiter killed 20 times: passed on, %.2f s\n",
@@ -428,8 +447,7 @@ struct killer {
 static void *kill_when_ready(void *p)
 {
 	struct killer *k = p;
-	while (atomic_load(k->ready) < 1)
-		usleep(100);
+	wait_flag(k->ready, 1, TEST_DEADLINE); /* else killed all the same */
 	/* Not synchronisation: a moment for the waiter to start taking the
 	 * lock back, so that it is killed under it as often as not. Either
 	 * way the waiter must get SHMC_EOWNERDEAD. */
@@ -450,9 +468,9 @@ Test(cond, lock_holder_killed_waiter_gets_eownerdead, .init = arena_setup,
 		pthread_t t;
 		cr_assert_eq(pthread_create(&t, NULL, kill_when_ready, &kl), 0);
 		/* Notified by the child, which then dies holding the lock. */
-		ASSERT_ERR(shmc_condition_wait(w.c, 10), SHMC_EOWNERDEAD);
+		ASSERT_ERR(shmc_condition_wait(w.c, TEST_DEADLINE), SHMC_EOWNERDEAD);
 		pthread_join(t, NULL);
-		cr_assert_eq(wait_exit(kl.pid, 10), CHILD_KILLED);
+		cr_assert_eq(wait_exit(kl.pid, TEST_DEADLINE), CHILD_KILLED);
 		ASSERT_OK(shmc_condition_release(w.c));
 	}
 	teardown_world(&w);
@@ -464,7 +482,7 @@ static int cond_hammer(void *p)
 {
 	struct world *w = p;
 	for (int k = 0;; k++) {
-		int rc = shmc_condition_acquire(w->c, 10);
+		int rc = shmc_condition_acquire(w->c, TEST_DEADLINE);
 		CHILD_CHECK(rc == 0 || rc == SHMC_EOWNERDEAD);
 		if (k % 2)
 			rc = shmc_condition_wait(w->c, 0.002);
@@ -485,7 +503,7 @@ Test(cond, processes_killed_mid_wait_or_notify_leave_it_sound, .init = arena_set
 		pids[i] = fork_fn(cond_hammer, &w);
 	unsigned seed = 11;
 	for (int k = 0; k < 150; k++) {
-		usleep(100 + rand_r(&seed) % 1500);
+		usleep(100 + rand_r(&seed) % 1500); /* varies where the kill lands */
 		int i = (int)(rand_r(&seed) % 4);
 		kill_wait(pids[i]);
 		pids[i] = fork_fn(cond_hammer, &w);
@@ -501,19 +519,19 @@ Test(cond, processes_killed_mid_wait_or_notify_leave_it_sound, .init = arena_set
 	/* Still works: a live waiter is woken by one notify, past whatever
 	 * cells the dead left. The waiter holds the lock when it says it is
 	 * ready, so once we have the lock it is on the list. */
-	int rc = shmc_condition_acquire(w.c, 5);
+	int rc = shmc_condition_acquire(w.c, TEST_DEADLINE);
 	cr_assert(rc == 0 || rc == SHMC_EOWNERDEAD, "%s", shmc_errname(rc));
 	ASSERT_OK(shmc_condition_release(w.c));
 	atomic_store(w.ready, 0);
 	pid_t live = fork_fn(waiter, &w);
-	cr_assert(wait_flag(w.ready, 1, 10));
-	ASSERT_OK(shmc_condition_acquire(w.c, 5));
+	cr_assert(wait_flag(w.ready, 1, TEST_DEADLINE));
+	ASSERT_OK(shmc_condition_acquire(w.c, TEST_DEADLINE));
 	/* 0 when a notification swallowed by a killed waiter was passed on
 	 * to the live one first (condition.c's essay): woken either way. */
 	int n = shmc_condition_notify(w.c, 1);
 	cr_assert(n == 1 || n == 0, "notify: %d", n);
 	ASSERT_OK(shmc_condition_release(w.c));
-	cr_assert_eq(wait_exit(live, 10), 0);
+	cr_assert_eq(wait_exit(live, TEST_DEADLINE), 0);
 	shmc_check_report_t rep;
 	ASSERT_OK(shmc_arena_check(A, SHMC_CHECK_REAP | SHMC_CHECK_SWEEP, &rep, NULL, NULL));
 	teardown_world(&w);

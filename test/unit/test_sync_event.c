@@ -63,14 +63,13 @@ static int wait_for_set(int i, void *p)
 	(void)i;
 	struct waiters *w = p;
 	atomic_fetch_add(w->ready, 1);
-	return shmc_event_wait(w->e, 10) == 0 ? 0 : 1;
+	return shmc_event_wait(w->e, TEST_DEADLINE) == 0 ? 0 : 1;
 }
 
 static void *setter(void *p)
 {
 	struct waiters *w = p;
-	while (atomic_load(w->ready) < 8)
-		usleep(100);
+	wait_flag(w->ready, 8, TEST_DEADLINE); /* else their waits fail the test */
 	/* Not synchronisation: a moment for them to fall asleep, so that the
 	 * wake-up path is what is tested; a waiter that has not slept yet
 	 * sees the flag set and returns all the same. */
@@ -99,10 +98,10 @@ static int wait_forever(void *p)
 	return 3;
 }
 
-static int wait_10s(void *p)
+static int wait_in_time(void *p)
 {
 	struct waiters *w = p;
-	return shmc_event_wait(w->e, 10) == 0 ? 0 : 1;
+	return shmc_event_wait(w->e, TEST_DEADLINE) == 0 ? 0 : 1;
 }
 
 Test(event, waiter_killed_200_times_others_unaffected, .init = arena_setup,
@@ -116,12 +115,14 @@ Test(event, waiter_killed_200_times_others_unaffected, .init = arena_setup,
 		atomic_store(w.ready, 0);
 		ASSERT_OK(shmc_event_clear(w.e));
 		pid_t dead = fork_fn(wait_forever, &w);
-		pid_t live = fork_fn(wait_10s, &w);
-		cr_assert(wait_flag(w.ready, 1, 10));
+		pid_t live = fork_fn(wait_in_time, &w);
+		cr_assert(wait_flag(w.ready, 1, TEST_DEADLINE));
+		/* Not synchronisation: now and then, time for the doomed
+		 * waiter to fall asleep, so that it is killed asleep. */
 		usleep(k % 4 == 0 ? 2000 : 10);
 		kill_wait(dead);
 		ASSERT_OK(shmc_event_set(w.e));
-		int rc = wait_exit(live, 10);
+		int rc = wait_exit(live, TEST_DEADLINE);
 		hangs += rc == CHILD_HUNG;
 		cr_assert_eq(rc, 0, "kill %d: the live waiter got %d", k, rc);
 	}

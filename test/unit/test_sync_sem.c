@@ -87,9 +87,9 @@ Test(sem, bad_arguments_are_refused, .init = arena_setup, .fini = arena_teardown
 }
 
 /* A release wakes a sleeper in another process. */
-static int acquire_within_10s(void *p)
+static int acquire_in_time(void *p)
 {
-	return shmc_semaphore_acquire(p, 10) == 0 ? 0 : 1;
+	return shmc_semaphore_acquire(p, TEST_DEADLINE) == 0 ? 0 : 1;
 }
 
 Test(sem, release_wakes_a_sleeping_acquirer, .init = arena_setup, .fini = arena_teardown)
@@ -98,12 +98,12 @@ Test(sem, release_wakes_a_sleeping_acquirer, .init = arena_setup, .fini = arena_
 	ASSERT_OK(shmc_semaphore_new(A, 0, &s));
 	pid_t pids[3];
 	for (int i = 0; i < 3; i++)
-		pids[i] = fork_fn(acquire_within_10s, s);
-	cr_assert(wait_count(shmc__sem_sleepers, s, 3, 10), "the children did not sleep");
+		pids[i] = fork_fn(acquire_in_time, s);
+	cr_assert(wait_count(shmc__sem_sleepers, s, 3, TEST_DEADLINE), "the children did not sleep");
 	for (int i = 0; i < 3; i++)
 		ASSERT_OK(shmc_semaphore_release(s));
 	for (int i = 0; i < 3; i++)
-		cr_assert_eq(wait_exit(pids[i], 10), 0);
+		cr_assert_eq(wait_exit(pids[i], TEST_DEADLINE), 0);
 	cr_assert_eq(shmc_semaphore_value(s), 0);
 	cr_assert_eq(shmc__sem_sleepers(s), 0);
 	shmc_obj_release(s);
@@ -195,14 +195,14 @@ static void holder_killed(bool bounded, int value, int permits)
 	for (int k = 0; k < KILLS; k++) {
 		atomic_store(v.ready, 0);
 		pid_t pid = fork_fn(take_and_hang, &v);
-		cr_assert(wait_flag(v.ready, 1, 10), "the child did not acquire");
+		cr_assert(wait_flag(v.ready, 1, TEST_DEADLINE), "the child did not acquire");
 		cr_assert_eq(shmc_semaphore_value(v.s), value - permits);
 		kill_wait(pid);
 		/* The free permits first, then the dead's come back. */
 		for (int i = 0; i < value - permits; i++)
 			ASSERT_OK(shmc_semaphore_acquire(v.s, SHMC_NOWAIT));
 		double t = now_s();
-		int rc = shmc_semaphore_acquire(v.s, 5.0);
+		int rc = shmc_semaphore_acquire(v.s, TEST_DEADLINE);
 		worst = fmax(worst, now_s() - t);
 		hangs += rc == -ETIMEDOUT;
 		ownerdead += rc == SHMC_EOWNERDEAD;
@@ -244,9 +244,9 @@ Test(sem, bounded_holder_killed_200_times_next_acquirer_gets_eownerdead,
 	holder_killed(true, 2, 1);
 }
 
-static int acquire_release_within_10s(void *p)
+static int acquire_release_in_time(void *p)
 {
-	int rc = shmc_semaphore_acquire(p, 10);
+	int rc = shmc_semaphore_acquire(p, TEST_DEADLINE);
 	if (rc == 0)
 		rc = shmc_semaphore_release(p);
 	return rc == 0 ? 0 : 1;
@@ -270,13 +270,13 @@ Test(sem, waiter_killed_200_times_others_unaffected, .init = arena_setup,
 	for (int k = 0; k < KILLS; k++) {
 		atomic_store(v.ready, 0);
 		pid_t dead = fork_fn(wait_forever, &v);
-		pid_t live = fork_fn(acquire_release_within_10s, v.s);
-		cr_assert(wait_flag(v.ready, 1, 10));
+		pid_t live = fork_fn(acquire_release_in_time, v.s);
+		cr_assert(wait_flag(v.ready, 1, TEST_DEADLINE));
 		if (k % 4 == 0) /* now and then, once both sleep */
-			cr_assert(wait_count(shmc__sem_sleepers, v.s, 2, 10));
+			cr_assert(wait_count(shmc__sem_sleepers, v.s, 2, TEST_DEADLINE));
 		kill_wait(dead);
 		ASSERT_OK(shmc_semaphore_release(v.s));
-		int rc = wait_exit(live, 10);
+		int rc = wait_exit(live, TEST_DEADLINE);
 		hangs += rc == CHILD_HUNG;
 		cr_assert_eq(rc, 0, "kill %d: the live waiter got %d", k, rc);
 		ASSERT_OK(shmc_semaphore_acquire(v.s, SHMC_NOWAIT)); /* back to 0 */
@@ -304,8 +304,8 @@ Test(sem, release_by_a_non_holder_counts_against_a_holder, .init = arena_setup,
 	struct victim v = {NULL, 1, shared_page(4096)};
 	ASSERT_OK(shmc_semaphore_new(A, 1, &v.s));
 	pid_t holder = fork_fn(take_and_hang, &v);
-	cr_assert(wait_flag(v.ready, 1, 10));
-	cr_assert_eq(wait_exit(fork_fn(release_one, v.s), 10), 0); /* holds none */
+	cr_assert(wait_flag(v.ready, 1, TEST_DEADLINE));
+	cr_assert_eq(wait_exit(fork_fn(release_one, v.s), TEST_DEADLINE), 0); /* holds none */
 	cr_assert_eq(shmc_semaphore_value(v.s), 1);
 	kill_wait(holder);
 	/* Its permit was released for it: nothing comes back. */
@@ -323,7 +323,7 @@ static int hammer(void *p)
 {
 	shmc_obj_t *s = p;
 	for (;;) {
-		int rc = shmc_semaphore_acquire(s, 10);
+		int rc = shmc_semaphore_acquire(s, TEST_DEADLINE);
 		CHILD_CHECK(rc == 0 || rc == SHMC_EOWNERDEAD);
 		CHILD_OK(shmc_semaphore_release(s));
 	}
@@ -341,7 +341,7 @@ Test(sem, processes_killed_mid_operation_lose_or_make_up_no_permit,
 		pids[i] = fork_fn(hammer, s);
 	unsigned seed = 7;
 	for (int k = 0; k < 150; k++) {
-		usleep(100 + rand_r(&seed) % 1500);
+		usleep(100 + rand_r(&seed) % 1500); /* varies where the kill lands */
 		int i = (int)(rand_r(&seed) % 4);
 		kill_wait(pids[i]);
 		pids[i] = fork_fn(hammer, s);
@@ -357,7 +357,7 @@ Test(sem, processes_killed_mid_operation_lose_or_make_up_no_permit,
 	ASSERT_OK(shmc_arena_stats(A, &st1));
 	/* Exactly the two permits, whatever the dead held or had in flight. */
 	for (int i = 0; i < 2; i++) {
-		int rc = shmc_semaphore_acquire(s, 5);
+		int rc = shmc_semaphore_acquire(s, TEST_DEADLINE);
 		cr_assert(rc == 0 || rc == SHMC_EOWNERDEAD, "%s", shmc_errname(rc));
 	}
 	ASSERT_ERR(shmc_semaphore_acquire(s, SHMC_NOWAIT), -ETIMEDOUT);
