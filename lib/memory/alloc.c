@@ -311,7 +311,7 @@ int shmc__alloc(shmc_arena_t *a, uint64_t size, uint64_t *out)
 /* The class of the block at OFF, or -1 when OFF is not a block's start. */
 int shmc__block_class(const shmc_arena_t *a, uint64_t off)
 {
-	if (off < a->hdr->data_off || off >= ld_relaxed(&a->hdr->brk) ||
+	if (off < a->data_off || off >= ld_relaxed(&a->hdr->brk) ||
 	    (off & (SHMC__ALIGN - 1)))
 		return -1;
 	const uint16_t *pm = (const uint16_t *)shmc__pagemap(a);

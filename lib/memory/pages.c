@@ -160,7 +160,7 @@ uint64_t shmc__pool_run(const shmc_arena_t *a, uint64_t off, uint64_t brk,
 			uint64_t *npunched)
 {
 	const uint16_t *pm = (const uint16_t *)shmc__pagemap(a);
-	if (off < a->hdr->data_off || off >= brk || brk > a->capacity ||
+	if (off < a->data_off || off >= brk || brk > a->capacity ||
 	    (off & (SHMC__PAGE - 1)))
 		return 0;
 	uint16_t e = pm_get(pm, off);
@@ -473,7 +473,7 @@ static bool pool_lock(shmc_arena_t *a, struct op *o)
 	o->a = a;
 	o->p = &a->hdr->pool;
 	o->pm = (uint16_t *)shmc__pagemap(a);
-	o->data_off = a->hdr->data_off;
+	o->data_off = a->data_off;
 	o->brk = ld_acquire(&a->hdr->brk);
 	if (o->brk > a->capacity)
 		o->brk = a->capacity;
