@@ -287,14 +287,22 @@ int shmc__alloc(shmc_arena_t *a, uint64_t size, uint64_t *out)
 		return SHMC_EFULL;
 	unsigned cls = class_for(size);
 	struct shmc__class_head *h = &a->hdr->classes[cls];
+	uint64_t bad_off = 0, bad_tag = 0;
 	for (;;) {
 		uint64_t off, tag;
 		shmc__head_load(h, &off, &tag);
 		if (off == 0)
 			return refill(a, cls, out);
 		atomic_u64 *np = shmc__next_word(a, off);
-		if (np == NULL) /* torn read or corrupt head: re-read */
+		if (np == NULL) {
+			/* A torn read: the next read differs. The same pair
+			 * twice is a head outside the arena: corrupt. */
+			if (off == bad_off && tag == bad_tag)
+				return SHMC_ECORRUPT;
+			bad_off = off;
+			bad_tag = tag;
 			continue;
+		}
 		uint64_t next = shmc__next_racy(np);
 		if (shmc__cas2(&h->free, off, tag, next, tag + 1)) {
 			/* Pairs with the release in shmc__free() or refill():
