@@ -211,6 +211,10 @@ static int carve_pages(shmc_arena_t *a, uint64_t npages, uint64_t *off)
 	uint64_t len = npages << SHMC__PAGE_SHIFT;
 	uint64_t b = ld_relaxed(&a->hdr->brk);
 	for (;;) {
+		/* brk is a shared word: below the data, or off a page, it
+		 * would hand out the header or a slab's middle. */
+		if (b < a->data_off || (b & (SHMC__PAGE - 1)))
+			return SHMC_ECORRUPT;
 		if (len > a->capacity || b > a->capacity - len)
 			return SHMC_EFULL;
 		int rc = shmc__arena_commit(a, b + len);
