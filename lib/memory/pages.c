@@ -467,7 +467,7 @@ static bool pool_lock(shmc_arena_t *a, struct op *o)
 	 * exclude anyone (see free_large() in alloc.c). */
 	if (a->token == 0)
 		return false;
-	int rc = shmc__olock_acquire(a, pool_olock(a), -1);
+	int rc = shmc__olock_acquire_internal(a, pool_olock(a), -1);
 	if (rc < 0)
 		return false;
 	o->a = a;

@@ -379,7 +379,7 @@ uint64_t shmc__slabs_scavenge(shmc_arena_t *a, unsigned cls, bool all)
 	struct shmc__class_head *h = &a->hdr->classes[cls];
 	struct shmc__olock *l = (struct shmc__olock *)h->scav_lock;
 	/* Busy elsewhere: that scavenger will find what we would. */
-	int rc = shmc__olock_acquire(a, l, 0);
+	int rc = shmc__olock_acquire_internal(a, l, 0);
 	if (rc < 0)
 		return 0;
 	uint64_t brk = ld_acquire(&a->hdr->brk);
