@@ -398,12 +398,12 @@ int shmc__epoch_reserve(shmc_arena_t *a, struct shmc__rec *r, uint64_t n)
 	if (l) {
 		pending = ld_relaxed(&l->tail) - ld_relaxed(&l->head);
 		cap = l->cap;
-		if (pending < cap && n <= cap - pending)
+		if (pending <= cap && n <= cap - pending)
 			return 0;
 		try_advance(a, true);
 		drain(a, l, atomic_load(&a->hdr->epoch), false);
 		pending = ld_relaxed(&l->tail) - ld_relaxed(&l->head);
-		if (pending < cap && n <= cap - pending)
+		if (pending <= cap && n <= cap - pending)
 			return 0;
 		if (pending > cap) {
 			/* Corrupt: a new queue, leaking the items (as drain). */
