@@ -73,10 +73,13 @@ uint32_t shmc__olock_tid_slow(void)
 
 enum { PHASE_GOT = 1, PHASE_OWNER_DEAD = 2 };
 
-/* Whether thread TID of this process exists. */
+/* Whether thread TID of this process exists (a TID that is no thread id
+ * at all, such as a negative one, does not). */
 static bool own_thread_alive(uint32_t tid)
 {
-	return syscall(SYS_tgkill, getpid(), (pid_t)tid, 0) == 0 || errno != ESRCH;
+	if ((int32_t)tid <= 0)
+		return false;
+	return syscall(SYS_tgkill, getpid(), (pid_t)tid, 0) == 0 || errno == EPERM;
 }
 
 /* INTERNAL: a lock of the library's own, held by a thread only inside one
