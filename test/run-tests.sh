@@ -41,9 +41,12 @@ for t in "$build"/test/stress_*; do
 	run "$(basename "$t")" "$t" --ci
 done
 # Saved fuzz inputs (seeds and fixed crashes), replayed without libFuzzer.
+# A target with a corpus of its own (test/fuzz/corpus_T) replays that one.
 for t in "$build"/test/replay_*; do
 	[ -x "$t" ] || continue
-	run "$(basename "$t")" "$t" test/fuzz/corpus test/fuzz/regressions
+	corpus=test/fuzz/corpus_$(basename "$t" | sed 's/^replay_//')
+	[ -d "$corpus" ] || corpus=test/fuzz/corpus
+	run "$(basename "$t")" "$t" "$corpus" test/fuzz/regressions
 done
 if ! test/integration/check-install.sh "$build"; then
 	echo "FAIL: check-install" >&2

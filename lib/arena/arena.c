@@ -81,7 +81,7 @@ int shmc__arena_commit(shmc_arena_t *a, uint64_t end)
 	 * SHMC__COMMIT_MAX_STEP): small arenas stay cheap to create, big ones
 	 * make few calls, and no arena holds much reserved above its brk,
 	 * which the page pool cannot give back. */
-	uint64_t step = (c - h->data_off) / 4;
+	uint64_t step = (c > a->data_off ? c - a->data_off : 0) / 4;
 	step = step < SHMC__COMMIT_MAX_STEP ? step : SHMC__COMMIT_MAX_STEP;
 	step = ALIGN_UP(step > SHMC__COMMIT_CHUNK ? step : SHMC__COMMIT_CHUNK,
 			SHMC__COMMIT_CHUNK);
@@ -94,8 +94,8 @@ int shmc__arena_commit(shmc_arena_t *a, uint64_t end)
 	 * them. Racing processes may reserve the same range: harmless. */
 	int rc = shmc__arena_reserve(a->fd, c, target - c);
 	if (rc == 0) {
-		uint64_t pm0 = h->pagemap_off + (c >> SHMC__PAGE_SHIFT) * sizeof(uint16_t);
-		uint64_t pm1 = h->pagemap_off + (target >> SHMC__PAGE_SHIFT) * sizeof(uint16_t);
+		uint64_t pm0 = a->pagemap_off + (c >> SHMC__PAGE_SHIFT) * sizeof(uint16_t);
+		uint64_t pm1 = a->pagemap_off + (target >> SHMC__PAGE_SHIFT) * sizeof(uint16_t);
 		pm0 &= ~(SHMC__PAGE - 1);
 		pm1 = ALIGN_UP(pm1, SHMC__PAGE);
 		rc = shmc__arena_reserve(a->fd, pm0, pm1 - pm0);
@@ -268,6 +268,8 @@ void shmc__arena_set_layout(shmc_arena_t *a, const struct shmc__hdr *h)
 	a->nrecs = h->nrecs;
 	a->procs_off = h->procs_off;
 	a->recs_off = h->recs_off;
+	a->pagemap_off = h->pagemap_off;
+	a->data_off = h->data_off;
 }
 
 void shmc__arena_adopt_limits(shmc_arena_t *a)
@@ -279,9 +281,12 @@ void shmc__arena_adopt_limits(shmc_arena_t *a)
 	a->nprocs = a->nrecs = 0;
 	a->procs_off = g.procs_off;
 	a->recs_off = g.recs_off;
+	a->pagemap_off = g.pagemap_off;
+	a->data_off = a->capacity; /* no data */
 	if (np < 1 || np > SHMC_MAX_PROCS || nr < 1 || nr > SHMC_MAX_THREADS ||
-	    g.pagemap_off > a->capacity)
+	    g.data_off >= a->capacity)
 		return;
+	a->data_off = g.data_off;
 	a->nprocs = np;
 	a->nrecs = nr;
 }

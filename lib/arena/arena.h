@@ -150,6 +150,7 @@ struct shmc_arena {
 	uint32_t nprocs; /* process slots, as validated at attach */
 	uint32_t nrecs;  /* epoch records, as validated at attach */
 	uint64_t procs_off, recs_off; /* where they lie, as validated */
+	uint64_t pagemap_off, data_off; /* the same: never re-read from hdr */
 	uint32_t token; /* names this process in lock words (olock.h) */
 	uint64_t serial; /* unique in this process, for thread-local caches */
 	bool membarrier; /* the arena's readers use no fence (epoch.c) */
@@ -205,7 +206,7 @@ static inline struct shmc__rec *shmc__rec_at(const shmc_arena_t *a, uint32_t i)
 
 static inline uint8_t *shmc__pagemap(const shmc_arena_t *a)
 {
-	return (uint8_t *)(a->base + a->hdr->pagemap_off);
+	return (uint8_t *)(a->base + a->pagemap_off);
 }
 
 /* Reserve backing memory for [0, end) of the arena, so that blocks carved
@@ -233,12 +234,13 @@ struct shmc__geometry {
 struct shmc__geometry shmc__arena_geometry(uint64_t capacity, uint32_t nprocs,
 					   uint32_t nrecs);
 
-/* Keep the numbers and places of slots and records of header H, which
- * shmc__arena_validate_header accepted (or which this process wrote). */
+/* Keep the numbers and places of slots, records, page map and data of
+ * header H, which shmc__arena_validate_header accepted (or which this
+ * process wrote): the shared header is never trusted for them again. */
 void shmc__arena_set_layout(shmc_arena_t *a, const struct shmc__hdr *h);
 /* The same from the header of a mapping that no attach validated (a view
  * of a mapping, a fuzzer's), bounded by the limits and by the mapping:
- * no slots and no records when they are out of bounds. */
+ * no slots and no records, and no data, when they are out of bounds. */
 void shmc__arena_adopt_limits(shmc_arena_t *a);
 
 /* Reserve backing memory for [OFF, OFF+LEN) of the file FD; retried when

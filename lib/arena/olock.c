@@ -27,6 +27,7 @@
  * waiting: the WAITERS mark may be left set with nobody asleep, which costs
  * the next release one needless wake.
  */
+#include <errno.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -36,6 +37,7 @@
 
 #define SPINS 200
 #define SLEEP_NS 10000000L /* between liveness probes */
+#define UNOWNED_NAPS 100u  /* 1 s: see sleep_until */
 
 bool shmc__token_alive(shmc_arena_t *a, uint32_t token)
 {
@@ -71,9 +73,33 @@ uint32_t shmc__olock_tid_slow(void)
 
 enum { PHASE_GOT = 1, PHASE_OWNER_DEAD = 2 };
 
-static inline bool owner_dead(shmc_arena_t *a, uint32_t word)
+/* Whether thread TID of this process exists (a TID that is no thread id
+ * at all, such as a negative one, does not). */
+static bool own_thread_alive(uint32_t tid)
 {
-	return word && !shmc__token_alive(a, word & ~SHMC__OLOCK_WAITERS);
+	if ((int32_t)tid <= 0)
+		return false;
+	return syscall(SYS_tgkill, getpid(), (pid_t)tid, 0) == 0 || errno == EPERM;
+}
+
+/* INTERNAL: a lock of the library's own, held by a thread only inside one
+ * call (see shmc__olock_acquire_internal), so that our own token with a
+ * thread of ours that does not exist is a dead owner's (a scribbled word):
+ * else the thread would wait for itself for ever. A tid of 0 is a holder
+ * between its CAS and its store of tid, so it counts as alive here (see
+ * sleep_until for how long). */
+static inline bool owner_dead(shmc_arena_t *a, struct shmc__olock *l, uint32_t word,
+			      bool internal)
+{
+	if (word == 0)
+		return false;
+	uint32_t token = word & ~SHMC__OLOCK_WAITERS;
+	if (!shmc__token_alive(a, token))
+		return true;
+	if (!internal || token != a->token)
+		return false;
+	uint32_t tid = ld_relaxed(&l->tid);
+	return tid != 0 && !own_thread_alive(tid);
 }
 
 /* Phase 1: the free lock, in one CAS. *cur receives the word seen. */
@@ -104,8 +130,9 @@ static bool spin(struct shmc__olock *l, uint32_t me)
 /* Phase 3: sleep until the lock is ours, its owner is found dead
  * (PHASE_OWNER_DEAD, *cur the dead owner's word) or DEADLINE passes. */
 static int sleep_until(shmc_arena_t *a, struct shmc__olock *l, uint32_t me,
-		       int64_t deadline, uint32_t *cur)
+		       int64_t deadline, uint32_t *cur, bool internal)
 {
+	unsigned unowned = 0; /* naps our token was seen with no thread */
 	for (;;) {
 		uint32_t w = ld_relaxed(&l->word);
 		if (w == 0) {
@@ -136,7 +163,14 @@ static int sleep_until(shmc_arena_t *a, struct shmc__olock *l, uint32_t me,
 		if (shmc__futex_wait(&l->word, w | SHMC__OLOCK_WAITERS, nap) == -ETIMEDOUT) {
 			/* A nap ran out: a dead owner never wakes anyone. */
 			*cur = ld_relaxed(&l->word);
-			if (owner_dead(a, *cur))
+			if (owner_dead(a, l, *cur, internal))
+				return PHASE_OWNER_DEAD;
+			/* Our token and no thread for UNOWNED_NAPS naps: no
+			 * holder takes that long from its CAS to its store. */
+			bool ours = internal && (*cur & ~SHMC__OLOCK_WAITERS) == me &&
+				    ld_relaxed(&l->tid) == 0;
+			unowned = ours ? unowned + 1 : 0;
+			if (unowned >= UNOWNED_NAPS)
 				return PHASE_OWNER_DEAD;
 		}
 	}
@@ -145,8 +179,11 @@ static int sleep_until(shmc_arena_t *a, struct shmc__olock *l, uint32_t me,
 /* Phase 4: the owner whose word is *CUR is dead: take its place, keeping
  * the waiters bit, unless someone else did first; then wait again, within
  * what is left of the caller's time. */
+static int acquire(shmc_arena_t *a, struct shmc__olock *l, int64_t timeout_ns,
+		   bool internal);
+
 static int take_over(shmc_arena_t *a, struct shmc__olock *l, uint32_t me, uint32_t cur,
-		     int64_t timeout_ns, int64_t deadline)
+		     int64_t timeout_ns, int64_t deadline, bool internal)
 {
 	for (;;) {
 		uint32_t next = me | (cur & SHMC__OLOCK_WAITERS);
@@ -159,18 +196,19 @@ static int take_over(shmc_arena_t *a, struct shmc__olock *l, uint32_t me, uint32
 			st_relaxed(&l->tid, shmc__tid());
 			return SHMC__LOCKED_OWNER_DIED;
 		}
-		if (cur == 0 || shmc__token_alive(a, cur & ~SHMC__OLOCK_WAITERS)) {
+		if (cur == 0 || !owner_dead(a, l, cur, internal)) {
 			int64_t left = timeout_ns;
 			if (deadline >= 0) {
 				left = deadline - shmc__now_ns();
 				left = left > 0 ? left : 0;
 			}
-			return shmc__olock_acquire(a, l, left);
+			return acquire(a, l, left, internal);
 		}
 	}
 }
 
-int shmc__olock_acquire(shmc_arena_t *a, struct shmc__olock *l, int64_t timeout_ns)
+static int acquire(shmc_arena_t *a, struct shmc__olock *l, int64_t timeout_ns,
+		   bool internal)
 {
 	uint32_t me = a->token, cur;
 	int64_t deadline = -1; /* set once we know we must wait */
@@ -179,7 +217,8 @@ int shmc__olock_acquire(shmc_arena_t *a, struct shmc__olock *l, int64_t timeout_
 	if ((cur & ~SHMC__OLOCK_WAITERS) == me && ld_relaxed(&l->tid) == shmc__tid())
 		return -EDEADLK;
 	if (timeout_ns == 0)
-		return owner_dead(a, cur) ? take_over(a, l, me, cur, 0, -1) : -EAGAIN;
+		return owner_dead(a, l, cur, internal) ? take_over(a, l, me, cur, 0, -1, internal)
+							  : -EAGAIN;
 	if (timeout_ns > 0)
 		deadline = shmc__now_ns() + timeout_ns;
 	if (spin(l, me))
@@ -187,16 +226,27 @@ int shmc__olock_acquire(shmc_arena_t *a, struct shmc__olock *l, int64_t timeout_
 	/* About to sleep: if the owner is already dead, nobody will ever
 	 * wake us, so find out now rather than after the first nap. */
 	cur = ld_relaxed(&l->word);
-	if (owner_dead(a, cur))
-		return take_over(a, l, me, cur, timeout_ns, deadline);
-	int rc = sleep_until(a, l, me, deadline, &cur);
+	if (owner_dead(a, l, cur, internal))
+		return take_over(a, l, me, cur, timeout_ns, deadline, internal);
+	int rc = sleep_until(a, l, me, deadline, &cur, internal);
 	if (rc == PHASE_OWNER_DEAD)
-		return take_over(a, l, me, cur, timeout_ns, deadline);
+		return take_over(a, l, me, cur, timeout_ns, deadline, internal);
 	if (rc != PHASE_GOT)
 		return rc;
 got:
 	st_relaxed(&l->tid, shmc__tid());
 	return SHMC__LOCKED;
+}
+
+int shmc__olock_acquire(shmc_arena_t *a, struct shmc__olock *l, int64_t timeout_ns)
+{
+	return acquire(a, l, timeout_ns, false);
+}
+
+int shmc__olock_acquire_internal(shmc_arena_t *a, struct shmc__olock *l,
+				 int64_t timeout_ns)
+{
+	return acquire(a, l, timeout_ns, true);
 }
 
 void shmc__olock_wake(struct shmc__olock *l)

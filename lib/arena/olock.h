@@ -34,6 +34,13 @@ enum {
  * limit). @return SHMC__LOCKED, SHMC__LOCKED_OWNER_DIED, -EAGAIN (timeout
  * 0), -ETIMEDOUT, -EDEADLK (this thread holds it) */
 int shmc__olock_acquire(shmc_arena_t *a, struct shmc__olock *l, int64_t timeout_ns);
+/* The same for a lock of the library's own, which a thread takes and
+ * releases inside one call (object, pool and scavenger locks; not the
+ * user's Lock, which a thread may keep when it exits): a word naming this
+ * process with a thread of it that does not exist (a scribble) is taken
+ * over as a dead owner's, not waited on for ever. */
+int shmc__olock_acquire_internal(shmc_arena_t *a, struct shmc__olock *l,
+				 int64_t timeout_ns);
 
 /* This thread's id, for the lock's deadlock check. */
 extern _Thread_local uint32_t shmc__olock_tid_cache;

@@ -53,7 +53,8 @@ static bool check_header(struct shmc__walk *w)
 {
 	struct shmc__hdr *h = w->a->hdr;
 	uint64_t committed = ld_relaxed(&h->committed), brk = ld_relaxed(&h->brk);
-	if (h->data_off >= w->a->capacity || brk < h->data_off || brk > committed ||
+	if (h->data_off != w->a->data_off || h->pagemap_off != w->a->pagemap_off ||
+	    h->data_off >= w->a->capacity || brk < h->data_off || brk > committed ||
 	    committed > w->a->capacity || (brk & (SHMC__PAGE - 1))) {
 		shmc__walk_error(w, "header: data %#llx, brk %#llx, committed %#llx, capacity %#llx are inconsistent",
 				 (unsigned long long)h->data_off, (unsigned long long)brk,
@@ -64,7 +65,7 @@ static bool check_header(struct shmc__walk *w)
 	if (ld_relaxed(&h->rec_hwm) > w->a->nrecs)
 		shmc__walk_error(w, "header: %u epoch records claimed of %u",
 				 ld_relaxed(&h->rec_hwm), w->a->nrecs);
-	w->data_off = h->data_off;
+	w->data_off = w->a->data_off;
 	w->brk = brk;
 	return true;
 }

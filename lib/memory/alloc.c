@@ -211,6 +211,10 @@ static int carve_pages(shmc_arena_t *a, uint64_t npages, uint64_t *off)
 	uint64_t len = npages << SHMC__PAGE_SHIFT;
 	uint64_t b = ld_relaxed(&a->hdr->brk);
 	for (;;) {
+		/* brk is a shared word: below the data, or off a page, it
+		 * would hand out the header or a slab's middle. */
+		if (b < a->data_off || (b & (SHMC__PAGE - 1)))
+			return SHMC_ECORRUPT;
 		if (len > a->capacity || b > a->capacity - len)
 			return SHMC_EFULL;
 		int rc = shmc__arena_commit(a, b + len);
@@ -287,14 +291,22 @@ int shmc__alloc(shmc_arena_t *a, uint64_t size, uint64_t *out)
 		return SHMC_EFULL;
 	unsigned cls = class_for(size);
 	struct shmc__class_head *h = &a->hdr->classes[cls];
+	uint64_t bad_off = 0, bad_tag = 0;
 	for (;;) {
 		uint64_t off, tag;
 		shmc__head_load(h, &off, &tag);
 		if (off == 0)
 			return refill(a, cls, out);
 		atomic_u64 *np = shmc__next_word(a, off);
-		if (np == NULL) /* torn read or corrupt head: re-read */
+		if (np == NULL) {
+			/* A torn read: the next read differs. The same pair
+			 * twice is a head outside the arena: corrupt. */
+			if (off == bad_off && tag == bad_tag)
+				return SHMC_ECORRUPT;
+			bad_off = off;
+			bad_tag = tag;
 			continue;
+		}
 		uint64_t next = shmc__next_racy(np);
 		if (shmc__cas2(&h->free, off, tag, next, tag + 1)) {
 			/* Pairs with the release in shmc__free() or refill():
@@ -311,7 +323,7 @@ int shmc__alloc(shmc_arena_t *a, uint64_t size, uint64_t *out)
 /* The class of the block at OFF, or -1 when OFF is not a block's start. */
 int shmc__block_class(const shmc_arena_t *a, uint64_t off)
 {
-	if (off < a->hdr->data_off || off >= ld_relaxed(&a->hdr->brk) ||
+	if (off < a->data_off || off >= ld_relaxed(&a->hdr->brk) ||
 	    (off & (SHMC__ALIGN - 1)))
 		return -1;
 	const uint16_t *pm = (const uint16_t *)shmc__pagemap(a);

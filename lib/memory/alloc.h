@@ -26,7 +26,8 @@
 #define SHMC__PM_FREE 0xffu
 
 /* A block of at least SIZE bytes; *off receives its offset.
- * @return 0, SHMC_EFULL (no room, or an injected failure), -EINVAL */
+ * @return 0, SHMC_EFULL (no room, or an injected failure), SHMC_ECORRUPT
+ *         (the class's free list starts outside the arena), -EINVAL */
 int shmc__alloc(shmc_arena_t *a, uint64_t size, uint64_t *off);
 
 /* Return a block. Offsets that do not name a block are ignored (and counted

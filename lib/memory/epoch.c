@@ -398,13 +398,18 @@ int shmc__epoch_reserve(shmc_arena_t *a, struct shmc__rec *r, uint64_t n)
 	if (l) {
 		pending = ld_relaxed(&l->tail) - ld_relaxed(&l->head);
 		cap = l->cap;
-		if (pending + n <= cap)
+		if (pending <= cap && n <= cap - pending)
 			return 0;
 		try_advance(a, true);
 		drain(a, l, atomic_load(&a->hdr->epoch), false);
 		pending = ld_relaxed(&l->tail) - ld_relaxed(&l->head);
-		if (pending + n <= cap)
+		if (pending <= cap && n <= cap - pending)
 			return 0;
+		if (pending > cap) {
+			/* Corrupt: a new queue, leaking the items (as drain). */
+			l = NULL;
+			pending = cap = 0;
+		}
 	}
 	uint64_t ncap = cap ? cap : LIMBO_MIN;
 	while (ncap < pending + n)
@@ -420,7 +425,7 @@ int shmc__epoch_reserve(shmc_arena_t *a, struct shmc__rec *r, uint64_t n)
 	nl->cap = ncap;
 	uint64_t i = 0;
 	if (l) {
-		for (uint64_t k = ld_relaxed(&l->head); k != ld_relaxed(&l->tail); k++, i++) {
+		for (uint64_t k = ld_relaxed(&l->head); i < pending; k++, i++) {
 			struct limbo_entry *e = &l->e[k & (l->cap - 1)];
 			st_relaxed(&nl->e[i].what, ld_relaxed(&e->what));
 			st_relaxed(&nl->e[i].epoch, ld_relaxed(&e->epoch));

@@ -160,7 +160,7 @@ uint64_t shmc__pool_run(const shmc_arena_t *a, uint64_t off, uint64_t brk,
 			uint64_t *npunched)
 {
 	const uint16_t *pm = (const uint16_t *)shmc__pagemap(a);
-	if (off < a->hdr->data_off || off >= brk || brk > a->capacity ||
+	if (off < a->data_off || off >= brk || brk > a->capacity ||
 	    (off & (SHMC__PAGE - 1)))
 		return 0;
 	uint16_t e = pm_get(pm, off);
@@ -467,13 +467,13 @@ static bool pool_lock(shmc_arena_t *a, struct op *o)
 	 * exclude anyone (see free_large() in alloc.c). */
 	if (a->token == 0)
 		return false;
-	int rc = shmc__olock_acquire(a, pool_olock(a), -1);
+	int rc = shmc__olock_acquire_internal(a, pool_olock(a), -1);
 	if (rc < 0)
 		return false;
 	o->a = a;
 	o->p = &a->hdr->pool;
 	o->pm = (uint16_t *)shmc__pagemap(a);
-	o->data_off = a->hdr->data_off;
+	o->data_off = a->data_off;
 	o->brk = ld_acquire(&a->hdr->brk);
 	if (o->brk > a->capacity)
 		o->brk = a->capacity;

@@ -224,6 +224,10 @@ static uint64_t scavenge_slabs(shmc_arena_t *a, struct shmc__class_head *h,
 	uint64_t guess = carved > in_use ? carved - in_use : 0;
 	if (guess > carved / bps)
 		guess = carved / bps;
+	/* The counters are shared words: bound the guess by the blocks the
+	 * data area can hold (LIMIT, from the validated layout). */
+	if (guess > limit / bps)
+		guess = limit / bps;
 	if (!tally_init(&t, guess + 16))
 		return 0;
 	uint64_t first;
@@ -375,12 +379,12 @@ uint64_t shmc__slabs_scavenge(shmc_arena_t *a, unsigned cls, bool all)
 	struct shmc__class_head *h = &a->hdr->classes[cls];
 	struct shmc__olock *l = (struct shmc__olock *)h->scav_lock;
 	/* Busy elsewhere: that scavenger will find what we would. */
-	int rc = shmc__olock_acquire(a, l, 0);
+	int rc = shmc__olock_acquire_internal(a, l, 0);
 	if (rc < 0)
 		return 0;
 	uint64_t brk = ld_acquire(&a->hdr->brk);
 	brk = brk < a->capacity ? brk : a->capacity;
-	uint64_t limit = (brk - a->hdr->data_off) / shmc__class_size(cls) + 1;
+	uint64_t limit = (brk > a->data_off ? brk - a->data_off : 0) / shmc__class_size(cls) + 1;
 	/* A dead scavenger's chain (a live one never leaves park set). */
 	unpark(a, h, cls, limit);
 	uint64_t pages = shmc__class_is_small(cls) ? scavenge_slabs(a, h, cls, limit, all)

@@ -215,7 +215,7 @@ static int after_acquire(shmc_arena_t *a, struct shmc__obj *o, int rc)
 
 int shmc__obj_lock_slow(shmc_arena_t *a, struct shmc__obj *o)
 {
-	int rc = shmc__olock_acquire(a, &o->lock, -1);
+	int rc = shmc__olock_acquire_internal(a, &o->lock, -1);
 	if (rc == SHMC__LOCKED && (ld_relaxed(&o->flags) & SHMC__OBJ_BROKEN)) {
 		shmc__olock_release(&o->lock);
 		return SHMC_ECORRUPT;
@@ -250,7 +250,7 @@ int shmc__obj_snapshot(shmc_arena_t *a, struct shmc__obj *o, shmc__snap_fn fn,
 		if (s & 1) {
 			/* A writer is mid-change. If it died, trying the lock
 			 * hands it to us to repair; if it lives, let it run. */
-			rc = after_acquire(a, o, shmc__olock_acquire(a, &o->lock, 0));
+			rc = after_acquire(a, o, shmc__olock_acquire_internal(a, &o->lock, 0));
 			if (rc == 0)
 				shmc__obj_unlock(o);
 			else if (rc == -EAGAIN)

@@ -22,11 +22,13 @@ for t in "$build"/test/fuzz_*; do
 	# the saved corpus, the seeds and the regressions; new ones go to
 	# the build's corpus.
 	dict="$here/${name#fuzz_}.dict" # magic numbers, if any
+	seeds="$here/corpus_${name#fuzz_}" # a corpus of its own, if any
+	[ -d "$seeds" ] || seeds="$here/corpus"
 	[ -f "$dict" ] && dict="-dict=$dict" || dict=
 	if "$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
 		-max_len=4096 -print_final_stats=1 $dict \
 		-artifact_prefix="$build/artifacts/" \
-		"$corpus" "$here/corpus" "$here/regressions" \
+		"$corpus" "$seeds" "$here/regressions" \
 		>"$build/$name.log" 2>&1; then
 		grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' \
 			"$build/$name.log"
