@@ -20,7 +20,8 @@
  *   - parking the survivors never times out (no deadlock).
  * A kill landed inside a critical section when a survivor, or the
  * controller's probe write, had to take over the dead worker's lock; at least
- * 5 % of kills must, or the run is not exercising recovery.
+ * 5 % of kills must (2 % under a sanitizer), or the run is not exercising
+ * recovery.
  *
  * Two more kinds kill the compound operations, each worker on a container
  * of its own: "lops" sorts lists and assigns and deletes slices (step 1,
