@@ -150,6 +150,9 @@ static uint64_t chain_end(shmc_arena_t *a, unsigned cls, uint64_t first,
 	for (uint64_t b = first; b && n < limit; n++) {
 		if (shmc__block_class(a, b) != (int)cls)
 			break;
+		/* The chain is ours since the detach: pairs, for TSan, with the
+		 * release its freer made on the block's link (freelist.h). */
+		SHMC_TSAN_ACQUIRE(shmc__next_word(a, b));
 		prev = b;
 		b = ld_relaxed(shmc__next_word(a, b));
 	}
