@@ -201,6 +201,8 @@ static int make_room_locked(shmc_arena_t *a, struct queue_body *b, uint64_t head
 	struct ring *r = ring_of(a, b);
 	if (r && tail - head < r->cap)
 		return 0;
+	if (r && tail - head > r->cap) /* more items than the ring holds: scribbled */
+		return SHMC_ECORRUPT;
 	uint64_t cap = r ? 2 * r->cap : RING_MIN, off;
 	if (cap > (SHMC__MAX_BLOCK - sizeof(struct ring)) / sizeof(uint64_t))
 		return SHMC_EFULL;
