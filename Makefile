@@ -291,10 +291,12 @@ check: deps-check
 	    build/tsan/test/stress_list build/tsan/test/stress_alloc build/tsan/test/stress_handles
 	@test/stress/run-tsan.sh build/tsan
 
-# The public-API tests under memcheck, in a build without jemalloc.
+# The public-API tests under memcheck, in a build without jemalloc (only
+# the programs VALGRIND_TESTS names, when it names some).
+VALGRIND_PROGS = $(if $(strip $(VALGRIND_TESTS)),$(addprefix build/valgrind/test/,$(VALGRIND_TESTS)),\
+                 $(patsubst $(B)/%,build/valgrind/%,$(API)))
 valgrind: deps-ci
-	@$(MAKE) --no-print-directory VARIANT=valgrind WERROR=1 \
-	    $(patsubst $(B)/%,build/valgrind/%,$(API))
+	@$(MAKE) --no-print-directory VARIANT=valgrind WERROR=1 $(VALGRIND_PROGS)
 	@test/run-valgrind.sh build/valgrind
 
 # Both sides are written by abidw the same way: only the types defined in
