@@ -34,6 +34,10 @@
 #include "arena/arena.h"
 #include "base/heap.h"
 
+#ifdef SHMC_FUZZ_DURING
+void (*shmc__fuzz_hook)(void);
+#endif
+
 /* Geometry ----------------------------------------------------------------- */
 
 struct shmc__geometry shmc__arena_geometry(uint64_t capacity, uint32_t nprocs,

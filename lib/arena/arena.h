@@ -177,9 +177,20 @@ struct shmc_arena {
 /* The checked accessor: the address of SIZE bytes at OFF, or NULL when the
  * range is not inside the arena or OFF is not aligned to ALIGN (a power of
  * two). Every offset read from shared memory goes through here. */
+#ifdef SHMC_FUZZ_DURING
+/* The fuzz build only: called at every checked access, so that a fuzz
+ * target can write into the arena in the middle of an operation, as
+ * another process scribbling at that instant would (test/fuzz/fuzz_live.c). */
+extern void (*shmc__fuzz_hook)(void);
+#endif
+
 static inline void *shmc__at(const shmc_arena_t *a, uint64_t off, uint64_t size,
 			     uint64_t align)
 {
+#ifdef SHMC_FUZZ_DURING
+	if (shmc__fuzz_hook)
+		shmc__fuzz_hook();
+#endif
 	if (unlikely(off == 0 || (off & (align - 1)) != 0 ||
 		     off > a->capacity || size > a->capacity - off))
 		return NULL;

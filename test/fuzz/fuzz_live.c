@@ -15,7 +15,9 @@
  *                   that follows (as fuzz_arena.c: top bit clear, modulo
  *                   the arena's used length; top bit set, bits 16-30 pick
  *                   a landmark and bits 0-15 an offset from it), of the
- *                   bytes after it
+ *                   bytes after it; with d = (b >> 4) & 7 not 0, a byte k
+ *                   comes first and the write lands DURING the next
+ *                   operation, at its (1 + k * d)-th checked access
  *
  * The operations cover every kind: namespace, list and dict set, get and
  * delete, append, pop, insert, sort, slices, merge, dict iterators, queue
@@ -24,11 +26,13 @@
  * re-find of handles, new objects; at the end every handle is released and
  * the arena closed, which are operations too.
  *
- * Writes happen between operations only (one thread): a scribbler thread
- * would make runs irreproducible. An operation sees at once what the
- * previous write did, and a write may land on what an earlier operation
- * left half-used (retired blocks, a cached free list), so this covers
- * "during" as far as a single thread can.
+ * Writes land between operations, and in the middle of one: the fuzz
+ * build's checked accessor (shmc__at) calls a hook, which counts the
+ * operation's accesses and makes an armed write at the chosen one -- as
+ * another process scribbling at that instant would, while the operation
+ * holds its lock, a half-built array or a block just taken from a free
+ * list. A scribbler thread would do the same irreproducibly. (The replay
+ * build has no hook: there an armed write lands after its operation.)
  *
  * Blocking calls are given no wait (timeout 0): a lock or a queue that the
  * scribbles make look held or empty is a legitimate reason to wait. Lists
@@ -540,9 +544,54 @@ static void tear_down(void)
 	A = NULL;
 }
 
+/* Writes armed to land during the next operation, at its WHEN-th checked
+ * access; those its accesses did not reach land after it. */
+struct armed {
+	uint64_t at;
+	size_t len;
+	uint32_t when;
+	uint8_t bytes[16];
+};
+static struct armed armed[4];
+static unsigned narmed;
+static uint32_t accesses;
+
+static void land(struct armed *w)
+{
+	memcpy(A->base + w->at, w->bytes, w->len);
+	w->len = 0;
+}
+
+#ifdef SHMC_FUZZ_DURING
+static void on_access(void)
+{
+	accesses++;
+	for (unsigned i = 0; i < narmed; i++)
+		if (armed[i].when == accesses && armed[i].len)
+			land(&armed[i]);
+}
+#endif
+
+static void operate_armed(uint8_t op, uint8_t x)
+{
+	accesses = 0;
+#ifdef SHMC_FUZZ_DURING
+	shmc__fuzz_hook = narmed ? on_access : NULL;
+#endif
+	operate(op, x);
+#ifdef SHMC_FUZZ_DURING
+	shmc__fuzz_hook = NULL;
+#endif
+	for (unsigned i = 0; i < narmed; i++)
+		if (armed[i].len)
+			land(&armed[i]);
+	narmed = 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	set_up();
+	narmed = 0;
 	for (int steps = 0; size > 0 && steps < MAX_STEPS; steps++) {
 		uint8_t b = *data++;
 		size--;
@@ -552,8 +601,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				data++;
 				size--;
 			}
-			operate(b, x);
+			operate_armed(b, x);
 			continue;
+		}
+		uint32_t during = (b >> 4) & 7, when = 0;
+		if (during) {
+			if (size < 1)
+				break;
+			when = 1 + (uint32_t)*data++ * during;
+			size--;
 		}
 		if (size < 4)
 			break;
@@ -570,10 +626,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				      : off % used;
 		if (len > used - at)
 			len = used - at;
-		memcpy(A->base + at, data, len);
+		if (!during) {
+			memcpy(A->base + at, data, len);
+		} else if (narmed < sizeof(armed) / sizeof(armed[0])) {
+			struct armed *w = &armed[narmed++];
+			*w = (struct armed){.at = at, .len = len, .when = when};
+			memcpy(w->bytes, data, len);
+		}
 		data += len;
 		size -= len;
 	}
+	for (unsigned i = 0; i < narmed; i++) /* armed, but no operation came */
+		if (armed[i].len)
+			land(&armed[i]);
 	tear_down();
 	return 0;
 }
