@@ -323,7 +323,9 @@ int shmc__alloc(shmc_arena_t *a, uint64_t size, uint64_t *out)
 /* The class of the block at OFF, or -1 when OFF is not a block's start. */
 int shmc__block_class(const shmc_arena_t *a, uint64_t off)
 {
-	if (off < a->data_off || off >= ld_relaxed(&a->hdr->brk) ||
+	/* brk is a shared word: a scribbled one must not stretch the page
+	 * map past the capacity validated at attach. */
+	if (off < a->data_off || off >= a->capacity || off >= ld_relaxed(&a->hdr->brk) ||
 	    (off & (SHMC__ALIGN - 1)))
 		return -1;
 	const uint16_t *pm = (const uint16_t *)shmc__pagemap(a);
