@@ -58,8 +58,15 @@ struct shmc__limbo {
 	struct limbo_entry e[];
 };
 
-#define LIMBO_MIN 64u
-#define POLL_THRESHOLD 64u  /* pending items before a retire polls */
+/* An advance costs a membarrier(2), about 2-10 us of interrupts on every
+ * CPU running an attached process: at 64 pending items it was most of the
+ * time of a write that replaces a block (a plain list set: one membarrier
+ * per 80 writes). So a thread advances once it holds 512 retired items, or
+ * a megabyte of retired blocks, whichever comes first: the memory held
+ * back stays bounded while small writes pay for an advance once in
+ * hundreds. */
+#define LIMBO_MIN 512u
+#define POLL_THRESHOLD 512u /* pending items before a retire polls */
 #define STALL_PROBE 256u    /* blocked advances before probing liveness */
 #define REAP_ATTEMPTS 2000u
 
@@ -332,8 +339,9 @@ void shmc__epoch_poll_slow(shmc_arena_t *a, struct shmc__rec *r)
 	if (l == NULL)
 		return;
 	uint64_t pending = ld_relaxed(&l->tail) - ld_relaxed(&l->head);
-	if (pending < POLL_THRESHOLD)
+	if (pending < POLL_THRESHOLD && shmc__epoch_tls.retired_bytes < SHMC__POLL_BYTES)
 		return;
+	shmc__epoch_tls.retired_bytes = 0;
 	try_advance(a, true);
 	drain(a, l, atomic_load(&a->hdr->epoch), false);
 }
@@ -455,6 +463,8 @@ void shmc__epoch_retire(shmc_arena_t *a, struct shmc__rec *r, uint64_t what)
 	st_relaxed(&e->epoch, atomic_load(&a->hdr->epoch));
 	st_release(&l->tail, tail + 1);
 	shmc__epoch_tls.retired++;
+	if ((what & SHMC__RETIRE_TAG_MASK) != SHMC__RETIRE_DECREF)
+		shmc__epoch_tls.retired_bytes += shmc__block_size(a, what & ~(uint64_t)SHMC__RETIRE_TAG_MASK);
 }
 
 int shmc__epoch_reap_records(shmc_arena_t *a, uint32_t slot)
