@@ -61,11 +61,11 @@ struct shmc__limbo {
 /* An advance costs a membarrier(2), about 2-10 us of interrupts on every
  * CPU running an attached process: at 64 pending items it was most of the
  * time of a write that replaces a block (a plain list set: one membarrier
- * per 80 writes). So a thread advances once it holds 512 retired items, or
+ * per 32 writes). So a thread advances once it holds 512 retired items, or
  * a megabyte of retired blocks, whichever comes first: the memory held
  * back stays bounded while small writes pay for an advance once in
  * hundreds. */
-#define LIMBO_MIN 512u
+#define LIMBO_MIN 64u         /* a ring's first size; it grows to POLL_THRESHOLD */
 #define POLL_THRESHOLD 512u /* pending items before a retire polls */
 #define STALL_PROBE 256u    /* blocked advances before probing liveness */
 #define REAP_ATTEMPTS 2000u
@@ -408,11 +408,17 @@ int shmc__epoch_reserve(shmc_arena_t *a, struct shmc__rec *r, uint64_t n)
 		cap = l->cap;
 		if (pending <= cap && n <= cap - pending)
 			return 0;
-		try_advance(a, true);
-		drain(a, l, atomic_load(&a->hdr->epoch), false);
-		pending = ld_relaxed(&l->tail) - ld_relaxed(&l->head);
-		if (pending <= cap && n <= cap - pending)
-			return 0;
+		/* Below the poll threshold a ring grows rather than paying
+		 * for an advance (a thread that writes little keeps a small
+		 * one); at the threshold, or when the arena has no room to
+		 * grow it, the pending items are freed first. */
+		if (pending > cap || pending + n > POLL_THRESHOLD) {
+			try_advance(a, true);
+			drain(a, l, atomic_load(&a->hdr->epoch), false);
+			pending = ld_relaxed(&l->tail) - ld_relaxed(&l->head);
+			if (pending <= cap && n <= cap - pending)
+				return 0;
+		}
 		if (pending > cap) {
 			/* Corrupt: a new queue, leaking the items (as drain). */
 			l = NULL;
@@ -427,6 +433,14 @@ int shmc__epoch_reserve(shmc_arena_t *a, struct shmc__rec *r, uint64_t n)
 	uint64_t off;
 	int rc = shmc__alloc(a, sizeof(struct shmc__limbo) +
 				     ncap * sizeof(struct limbo_entry), &off);
+	if (rc == SHMC_EFULL && l && pending + n <= POLL_THRESHOLD) {
+		/* No room to grow: free what is safe instead. */
+		try_advance(a, true);
+		drain(a, l, atomic_load(&a->hdr->epoch), false);
+		pending = ld_relaxed(&l->tail) - ld_relaxed(&l->head);
+		if (pending <= cap && n <= cap - pending)
+			return 0;
+	}
 	if (rc)
 		return rc;
 	struct shmc__limbo *nl = (struct shmc__limbo *)(a->base + off);
