@@ -293,6 +293,11 @@ static uint64_t scavenge_slabs(shmc_arena_t *a, struct shmc__class_head *h,
 	uint64_t prev = 0, kept = 0, keep_first = 0, skip = 0, skip_last = 0;
 	b = first;
 	for (uint64_t i = 0; i <= n; i++) {
+		/* The chain is read again: where it no longer holds a block
+		 * of the class (the arena scribbled on since the count), it
+		 * ends. */
+		if (i < n && shmc__block_class(a, b) != (int)cls)
+			n = i;
 		uint64_t next = i < n ? ld_relaxed(shmc__next_word(a, b)) : 0;
 		bool keep = i < n && tally_get(&t, shmc__run_start(a, b, cls)) != bps;
 		if (i < n && !keep) {
