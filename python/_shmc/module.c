@@ -330,32 +330,23 @@ static PyObject *arena_dict(ArenaObject *self, PyObject *items)
 	return made(self, rc, h, NULL);
 }
 
-/* The Manager's Value holds any value under a typecode that is only a
- * label. STOPGAP until the C library's Manager-style Value lands
- * (shmc_mvalue_*): a namespace with the attribute "value" and the label in
- * a marker attribute, which proxy.c recognises. */
-#define VALUE_TYPECODE "\x01typecode"
-
+/* The Manager's Value: any value, under a typecode that is only a label
+ * (a str here). */
 static PyObject *arena_Value(ArenaObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
 	if (!shmc_py_nargs("Value", nargs, 2, 2))
 		return NULL;
-	shmc_value_t tc, v;
+	if (!PyUnicode_Check(args[0])) {
+		PyErr_Format(PyExc_TypeError, "a Value's typecode must be a str, not %.200s",
+			     Py_TYPE(args[0])->tp_name);
+		return NULL;
+	}
+	const char *tc = PyUnicode_AsUTF8(args[0]);
+	shmc_value_t v;
 	shmc_obj_t *h;
-	if (shmc_py_to_value(self->st, self, args[0], &tc, 0) < 0)
+	if (tc == NULL || shmc_py_to_value(self->st, self, args[1], &v, 0) < 0)
 		return NULL;
-	if (shmc_py_to_value(self->st, self, args[1], &v, 0) < 0) {
-		shmc_value_free(&tc);
-		return NULL;
-	}
-	int rc = shmc_namespace_new(self->arena, &h);
-	if (rc == 0) {
-		if ((rc = shmc_namespace_set(h, VALUE_TYPECODE, tc)) == 0)
-			rc = shmc_namespace_set(h, "value", v);
-		if (rc)
-			shmc_obj_release(h);
-	}
-	shmc_value_free(&tc);
+	int rc = shmc_mvalue_new(self->arena, tc, v, &h);
 	shmc_value_free(&v);
 	return made(self, rc, h, NULL);
 }

@@ -18,8 +18,6 @@
 
 #include <structmember.h>
 
-#define VALUE_TYPECODE "\x01typecode"
-
 /* The base proxy -------------------------------------------------------------- */
 
 static const struct {
@@ -38,15 +36,12 @@ PyObject *shmc_py_proxy_new(ArenaObject *arena, shmc_obj_t *h, const char *typei
 	const char *tid = NULL;
 	shmc_kind_t kind = shmc_obj_kind(h);
 	switch (kind) {
-	case SHMC_KIND_NAMESPACE: {
-		int rc = shmc_namespace_has(h, VALUE_TYPECODE);
-		if (rc < 0) {
-			shmc_obj_release(h);
-			return shmc_py_error(st, rc);
-		}
-		p = rc ? P_VALUE : P_NAMESPACE;
+	case SHMC_KIND_NAMESPACE:
+		p = P_NAMESPACE;
 		break;
-	}
+	case SHMC_KIND_MVALUE:
+		p = P_VALUE;
+		break;
 	case SHMC_KIND_LIST:
 		p = P_LIST;
 		break;
@@ -1440,12 +1435,12 @@ static PyType_Spec dict_spec = {
 	.slots = dict_slots,
 };
 
-/* Value (STOPGAP: a namespace, until shmc_mvalue_* lands) ---------------------- */
+/* Value ------------------------------------------------------------------------- */
 
 static PyObject *value_get(ProxyObject *self, PyObject *Py_UNUSED(ignored))
 {
 	shmc_value_t v;
-	int rc = shmc_namespace_get(self->h, "value", &v);
+	int rc = shmc_mvalue_get(self->h, &v);
 	if (rc)
 		return err(self, rc);
 	return out(self, &v);
@@ -1456,7 +1451,7 @@ static PyObject *value_set(ProxyObject *self, PyObject *x)
 	shmc_value_t v;
 	if (in(self, x, &v) < 0)
 		return NULL;
-	int rc = shmc_namespace_set(self->h, "value", v);
+	int rc = shmc_mvalue_set(self->h, v);
 	vfree(&v);
 	if (rc)
 		return err(self, rc);
@@ -1471,7 +1466,8 @@ static PyObject *value_getter(ProxyObject *self, void *Py_UNUSED(c))
 static int value_setter(ProxyObject *self, PyObject *x, void *Py_UNUSED(c))
 {
 	if (x == NULL) {
-		PyErr_SetString(PyExc_AttributeError, "can't delete attribute");
+		PyErr_SetString(PyExc_AttributeError,
+				"property 'value' of 'ValueProxy' object has no deleter");
 		return -1;
 	}
 	PyObject *r = value_set(self, x);
@@ -1482,7 +1478,7 @@ static int value_setter(ProxyObject *self, PyObject *x, void *Py_UNUSED(c))
 static PyObject *value_str(ProxyObject *self)
 {
 	shmc_value_t tc;
-	int rc = shmc_namespace_get(self->h, VALUE_TYPECODE, &tc);
+	int rc = shmc_mvalue_typecode(self->h, &tc);
 	if (rc)
 		return err(self, rc);
 	PyObject *t = out(self, &tc);
