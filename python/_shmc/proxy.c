@@ -109,7 +109,10 @@ static void proxy_dealloc(ProxyObject *self)
 	if (self->weakreflist)
 		PyObject_ClearWeakRefs((PyObject *)self);
 	Py_CLEAR(self->dict);
-	shmc_obj_release(self->h);
+	if (self->proxy == P_BARRIER)
+		shmc_py_barrier_release(self);
+	else
+		shmc_obj_release(self->h);
 	Py_XDECREF(self->arena);
 	tp->tp_free(self);
 	Py_DECREF(tp);
@@ -154,11 +157,22 @@ static PyObject *proxy_reduce(ProxyObject *self, PyObject *Py_UNUSED(ignored))
 	int rc = shmc_obj_ident(self->h, &id);
 	if (rc)
 		return err(self, rc);
-	/* Only a barrier's stopgap attributes travel; a namespace's private
-	 * ('_') ones belong to this proxy, as in Python. */
-	PyObject *state = self->proxy == P_BARRIER && self->dict && PyDict_GET_SIZE(self->dict)
-				  ? self->dict
-				  : Py_None;
+	/* A barrier's action in this process travels with it; a namespace's
+	 * private ('_') attributes belong to this proxy, as in Python. */
+	PyObject *state = Py_None;
+	if (self->proxy == P_BARRIER) {
+		PyObject *key = Py_BuildValue("(OKK)", self->arena->path,
+					      (unsigned long long)id.offset,
+					      (unsigned long long)id.id);
+		if (key == NULL)
+			return NULL;
+		PyObject *action = PyDict_GetItemWithError(ST(self)->barrier_actions, key);
+		Py_DECREF(key);
+		if (action == NULL && PyErr_Occurred())
+			return NULL;
+		if (action)
+			state = action;
+	}
 	return Py_BuildValue("O(OKKsO)", ST(self)->rebuild, self->arena->path,
 			     (unsigned long long)id.offset, (unsigned long long)id.id, self->typeid,
 			     state);
