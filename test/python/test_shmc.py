@@ -743,8 +743,9 @@ def append_range(ls, n, started, done, go=None):
 
 
 def update_pairs(d, n, done):
+    pad = [("pad", k) for k in range(40)]  # between x and y
     for i in range(n):
-        d.update({"x": i, "y": i, ("u", i): i})
+        d.update([("x", i)] + [(k, i) for k in pad] + [(("u", i), i), ("y", i)])
     done.set()
 
 
@@ -810,7 +811,7 @@ class Atomicity(Base):
         print("\n  %d sorts during 20 000 appends" % sorts, end=" ", file=sys.stderr)
 
     def test_update_is_seen_whole_and_loses_no_other_write(self):
-        n, m = 3000, 3000
+        n, m = 1000, 3000
         d = self.m.dict(x=-1, y=-1)
         done = self.m.Event()
         p = self.start(update_pairs, d, n, done)
@@ -823,14 +824,14 @@ class Atomicity(Base):
             self.assertEqual(c["x"], c["y"])  # both keys of one update, or neither
         self.finish(p)
         c = d.copy()
-        self.assertEqual(len(c), 2 + n + m)
+        self.assertEqual(len(c), 2 + 40 + n + m)
         self.assertEqual((c["x"], c["y"]), (n - 1, n - 1))
         self.assertTrue(all(c[("u", i)] == i for i in range(n)))
         self.assertTrue(all(c[("a", i)] == i for i in range(m)))
 
     def test_inplace_repeat_while_another_process_appends_loses_nothing(self):
         n = 5000
-        ls = self.m.list(["s"])
+        ls = self.m.list(["s"] * 1000)  # a long rewrite, were it two steps
         started, done = self.m.Event(), self.m.Event()
         p = self.start(append_range, ls, n, started, done)
         self.assertTrue(started.wait(DEADLINE))
@@ -841,7 +842,7 @@ class Atomicity(Base):
                 pass  # let some appends land between two doublings
         self.finish(p)
         count = collections.Counter(ls[:])
-        self.assertEqual(count.pop("s"), 16)
+        self.assertEqual(count.pop("s"), 16 * 1000)
         # every item is there, 2**k times (k: doublings after its append),
         # and an earlier item as many times as a later one or more
         self.assertEqual(sorted(count), list(range(n)))
