@@ -35,7 +35,6 @@ static int where_of(ProxyObject *p, PyObject *o, struct where *w)
 	case P_DICT:
 		return in_key(p, o, &w->key);
 	case P_VALUE:
-		w->name = "value";
 		return 0;
 	default:
 		PyErr_Format(PyExc_TypeError, "no atomic update for a %s", p->typeid);
@@ -108,6 +107,9 @@ static PyObject *atomic_add(PyObject *module, PyObject *const *args, Py_ssize_t 
 	case P_DICT:
 		rc = shmc_dict_add(p->h, w.key, delta, &result);
 		break;
+	case P_VALUE:
+		rc = shmc_mvalue_add(p->h, delta, &result);
+		break;
 	default:
 		rc = shmc_namespace_add(p->h, w.name, delta, &result);
 	}
@@ -159,6 +161,9 @@ static PyObject *atomic_cas(PyObject *module, PyObject *const *args, Py_ssize_t 
 		break;
 	case P_DICT:
 		rc = shmc_dict_cas(p->h, w.key, expected, desired);
+		break;
+	case P_VALUE:
+		rc = shmc_mvalue_cas(p->h, expected, desired);
 		break;
 	default:
 		rc = shmc_namespace_cas(p->h, w.name, expected, desired);

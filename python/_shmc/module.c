@@ -330,32 +330,23 @@ static PyObject *arena_dict(ArenaObject *self, PyObject *items)
 	return made(self, rc, h, NULL);
 }
 
-/* The Manager's Value holds any value under a typecode that is only a
- * label. STOPGAP until the C library's Manager-style Value lands
- * (shmc_mvalue_*): a namespace with the attribute "value" and the label in
- * a marker attribute, which proxy.c recognises. */
-#define VALUE_TYPECODE "\x01typecode"
-
+/* The Manager's Value: any value, under a typecode that is only a label
+ * (a str here). */
 static PyObject *arena_Value(ArenaObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
 	if (!shmc_py_nargs("Value", nargs, 2, 2))
 		return NULL;
-	shmc_value_t tc, v;
+	if (!PyUnicode_Check(args[0])) {
+		PyErr_Format(PyExc_TypeError, "a Value's typecode must be a str, not %.200s",
+			     Py_TYPE(args[0])->tp_name);
+		return NULL;
+	}
+	const char *tc = PyUnicode_AsUTF8(args[0]);
+	shmc_value_t v;
 	shmc_obj_t *h;
-	if (shmc_py_to_value(self->st, self, args[0], &tc, 0) < 0)
+	if (tc == NULL || shmc_py_to_value(self->st, self, args[1], &v, 0) < 0)
 		return NULL;
-	if (shmc_py_to_value(self->st, self, args[1], &v, 0) < 0) {
-		shmc_value_free(&tc);
-		return NULL;
-	}
-	int rc = shmc_namespace_new(self->arena, &h);
-	if (rc == 0) {
-		if ((rc = shmc_namespace_set(h, VALUE_TYPECODE, tc)) == 0)
-			rc = shmc_namespace_set(h, "value", v);
-		if (rc)
-			shmc_obj_release(h);
-	}
-	shmc_value_free(&tc);
+	int rc = shmc_mvalue_new(self->arena, tc, v, &h);
 	shmc_value_free(&v);
 	return made(self, rc, h, NULL);
 }
@@ -468,17 +459,33 @@ static PyObject *arena_Event(ArenaObject *self, PyObject *Py_UNUSED(ignored))
 	return made(self, rc, h, NULL);
 }
 
-static PyObject *arena_Barrier(ArenaObject *self, PyObject *arg)
+/* Barrier(parties, action=None, timeout=None): ACTION, a callable, is the
+ * barrier's action in this process and its forked children (a pickled
+ * proxy carries it to others); a negative TIMEOUT times out at once, as in
+ * threading. */
+static PyObject *arena_Barrier(ArenaObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-	long n = PyLong_AsLong(arg);
+	if (!shmc_py_nargs("Barrier", nargs, 1, 3))
+		return NULL;
+	long n = PyLong_AsLong(args[0]);
 	if (n == -1 && PyErr_Occurred())
 		return NULL;
 	if (n < 1 || n >= (1L << 20)) {
 		PyErr_SetString(PyExc_ValueError, "parties must be > 0 (and < 2**20)");
 		return NULL;
 	}
+	PyObject *action = nargs > 1 && args[1] != Py_None ? args[1] : NULL;
+	double t = SHMC_FOREVER;
+	if (nargs > 2 && shmc_py_timeout(args[2], 0, NULL, &t) < 0)
+		return NULL;
 	shmc_obj_t *h;
-	int rc = shmc_barrier_new(self->arena, (unsigned)n, &h);
+	int rc = shmc_barrier_new_ex(self->arena, (unsigned)n,
+				     action ? shmc_py_barrier_action : NULL, action, t, &h);
+	shmc_py_barrier_prune(self);
+	if (rc == 0 && action && shmc_py_barrier_keep(self, h, action, false) < 0) {
+		shmc_obj_release(h);
+		return NULL;
+	}
 	return made(self, rc, h, NULL);
 }
 
@@ -579,6 +586,7 @@ static PyObject *arena_count_objects(ArenaObject *self, PyObject *Py_UNUSED(igno
 	int rc = shmc_arena_name(self->arena, &path);
 	for (int i = 0; rc == 0 && i < 4; i++) /* what dead processes held, too */
 		rc = shmc_arena_reclaim(self->arena) < 0 ? SHMC_EHANDLE : 0;
+	shmc_py_barrier_prune(self); /* with the proxies their actions held */
 	if (rc || (rc = shmc_view_open(path, &view)) != 0)
 		return shmc_py_error(self->st, rc);
 	rc = shmc_view_objects(view, count_one, &n);
@@ -713,7 +721,7 @@ static PyMethodDef arena_methods[] = {
 	{"BoundedSemaphore", (PyCFunction)arena_BoundedSemaphore, METH_O, NULL},
 	{"Condition", (PyCFunction)arena_Condition, METH_O, NULL},
 	{"Event", (PyCFunction)arena_Event, METH_NOARGS, NULL},
-	{"Barrier", (PyCFunction)arena_Barrier, METH_O, NULL},
+	{"Barrier", (PyCFunction)(void (*)(void))arena_Barrier, METH_FASTCALL, NULL},
 	{"Queue", (PyCFunction)arena_Queue, METH_O, NULL},
 	{"JoinableQueue", (PyCFunction)arena_JoinableQueue, METH_O, NULL},
 	{"find", (PyCFunction)arena_find, METH_O, "The object named NAME (KeyError if none)."},
@@ -789,6 +797,9 @@ static PyObject *rebuild(PyObject *module, PyObject *const *args, Py_ssize_t nar
 		return shmc_py_error(st, rc);
 	}
 	PyObject *p = shmc_py_proxy_new(a, h, typeid);
+	if (p && ((ProxyObject *)p)->proxy == P_BARRIER && PyCallable_Check(args[4]) &&
+	    shmc_py_barrier_keep(a, ((ProxyObject *)p)->h, args[4], true) < 0)
+		Py_CLEAR(p);
 	Py_DECREF(a);
 	if (p && args[4] != Py_None) {
 		PyObject **dictptr = _PyObject_GetDictPtr(p);
@@ -861,7 +872,7 @@ static int add_exception(PyObject *m, PyObject **slot, const char *name, PyObjec
 static int module_exec(PyObject *m)
 {
 	shmc_state *st = state_of_module(m);
-	if ((st->arenas = PyDict_New()) == NULL)
+	if ((st->arenas = PyDict_New()) == NULL || (st->barrier_actions = PyDict_New()) == NULL)
 		return -1;
 	st->marker = PyBytes_FromStringAndSize("\0shmc:pickle\0", 13);
 	if (st->marker == NULL)
@@ -919,6 +930,7 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
 	Py_VISIT(st->Full);
 	Py_VISIT(st->BrokenBarrierError);
 	Py_VISIT(st->marker);
+	Py_VISIT(st->barrier_actions);
 	return 0;
 }
 
@@ -942,6 +954,7 @@ static int module_clear(PyObject *m)
 	Py_CLEAR(st->Full);
 	Py_CLEAR(st->BrokenBarrierError);
 	Py_CLEAR(st->marker);
+	Py_CLEAR(st->barrier_actions);
 	return 0;
 }
 

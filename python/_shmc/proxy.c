@@ -9,17 +9,14 @@
  * slots or METH_O/METH_FASTCALL and convert scalars inline, without the
  * GIL being released (they never block).
  *
- * STOPGAPS, marked below, until the C calls land in main: list slices,
- * sort, reverse, count, *=, index with bounds (wip/list); dict popitem,
- * update and the live iterator (wip/dictsync). Each works on a consistent
- * snapshot; those that write publish with two calls (clear, extend), so
- * another process may see the list empty in between.
+ * list.sort() with a key function (or items stored pickled, whose order
+ * is Python's) computes the order in Python, outside the list's lock,
+ * and has the C library apply it only if the list is still what the keys
+ * were computed from (list_sort, below).
  */
 #include "shmcmodule.h"
 
 #include <structmember.h>
-
-#define VALUE_TYPECODE "\x01typecode"
 
 /* The base proxy -------------------------------------------------------------- */
 
@@ -39,15 +36,12 @@ PyObject *shmc_py_proxy_new(ArenaObject *arena, shmc_obj_t *h, const char *typei
 	const char *tid = NULL;
 	shmc_kind_t kind = shmc_obj_kind(h);
 	switch (kind) {
-	case SHMC_KIND_NAMESPACE: {
-		int rc = shmc_namespace_has(h, VALUE_TYPECODE);
-		if (rc < 0) {
-			shmc_obj_release(h);
-			return shmc_py_error(st, rc);
-		}
-		p = rc ? P_VALUE : P_NAMESPACE;
+	case SHMC_KIND_NAMESPACE:
+		p = P_NAMESPACE;
 		break;
-	}
+	case SHMC_KIND_MVALUE:
+		p = P_VALUE;
+		break;
 	case SHMC_KIND_LIST:
 		p = P_LIST;
 		break;
@@ -115,7 +109,10 @@ static void proxy_dealloc(ProxyObject *self)
 	if (self->weakreflist)
 		PyObject_ClearWeakRefs((PyObject *)self);
 	Py_CLEAR(self->dict);
-	shmc_obj_release(self->h);
+	if (self->proxy == P_BARRIER)
+		shmc_py_barrier_release(self);
+	else
+		shmc_obj_release(self->h);
 	Py_XDECREF(self->arena);
 	tp->tp_free(self);
 	Py_DECREF(tp);
@@ -160,11 +157,22 @@ static PyObject *proxy_reduce(ProxyObject *self, PyObject *Py_UNUSED(ignored))
 	int rc = shmc_obj_ident(self->h, &id);
 	if (rc)
 		return err(self, rc);
-	/* Only a barrier's stopgap attributes travel; a namespace's private
-	 * ('_') ones belong to this proxy, as in Python. */
-	PyObject *state = self->proxy == P_BARRIER && self->dict && PyDict_GET_SIZE(self->dict)
-				  ? self->dict
-				  : Py_None;
+	/* A barrier's action in this process travels with it; a namespace's
+	 * private ('_') attributes belong to this proxy, as in Python. */
+	PyObject *state = Py_None;
+	if (self->proxy == P_BARRIER) {
+		PyObject *key = Py_BuildValue("(OKK)", self->arena->path,
+					      (unsigned long long)id.offset,
+					      (unsigned long long)id.id);
+		if (key == NULL)
+			return NULL;
+		PyObject *action = PyDict_GetItemWithError(ST(self)->barrier_actions, key);
+		Py_DECREF(key);
+		if (action == NULL && PyErr_Occurred())
+			return NULL;
+		if (action)
+			state = action;
+	}
 	return Py_BuildValue("O(OKKsO)", ST(self)->rebuild, self->arena->path,
 			     (unsigned long long)id.offset, (unsigned long long)id.id, self->typeid,
 			     state);
@@ -468,6 +476,20 @@ static PyObject *list_item(ProxyObject *self, Py_ssize_t i)
 	return out(self, &v);
 }
 
+/* A slice as the C library's START, STOP, STEP: an omitted start or stop
+ * is SHMC_SLICE_NONE; one given, however negative, is not. */
+static int slice_of(PyObject *key, int64_t *start, int64_t *stop, int64_t *step)
+{
+	Py_ssize_t a, b, c;
+	if (PySlice_Unpack(key, &a, &b, &c) < 0)
+		return -1;
+	PySliceObject *sl = (PySliceObject *)key;
+	*start = sl->start == Py_None ? SHMC_SLICE_NONE : a == PY_SSIZE_T_MIN ? a + 1 : a;
+	*stop = sl->stop == Py_None ? SHMC_SLICE_NONE : b == PY_SSIZE_T_MIN ? b + 1 : b;
+	*step = c;
+	return 0;
+}
+
 static PyObject *list_subscript(ProxyObject *self, PyObject *key)
 {
 	if (PyLong_CheckExact(key)) {
@@ -482,29 +504,64 @@ static PyObject *list_subscript(ProxyObject *self, PyObject *key)
 			return NULL;
 		return list_item(self, i);
 	}
-	if (PySlice_Check(key)) { /* STOPGAP: slices of a snapshot (wip/list) */
-		PyObject *c = list_copy(self);
-		if (c == NULL)
+	if (PySlice_Check(key)) {
+		int64_t start, stop, step;
+		if (slice_of(key, &start, &stop, &step) < 0)
 			return NULL;
-		PyObject *r = PyObject_GetItem(c, key);
-		Py_DECREF(c);
-		return r;
+		shmc_value_t v;
+		int rc = shmc_list_slice_get(self->h, start, stop, step, &v);
+		if (rc)
+			return err(self, rc);
+		return out(self, &v);
 	}
 	return PyErr_Format(PyExc_TypeError, "list indices must be integers or slices, not %.200s",
 			    Py_TYPE(key)->tp_name);
 }
 
-/* STOPGAP (wip/list): make the list hold exactly the items of the plain
- * list L, in two steps (clear, then extend). */
-static int list_replace(ProxyObject *self, PyObject *l)
+/* ls[KEY] = VALUE or del ls[KEY], KEY a slice, in one call. VALUE: any
+ * iterable, as Python takes it; a managed list of this arena (the list
+ * itself included) is read by the C library in the same step. */
+static int list_ass_slice(ProxyObject *self, PyObject *key, PyObject *value)
 {
-	shmc_value_t v;
-	if (shmc_py_to_value(ST(self), self->arena, l, &v, 0) < 0)
+	int64_t start, stop, step;
+	if (slice_of(key, &start, &stop, &step) < 0)
 		return -1;
-	int rc = shmc_list_clear(self->h);
-	if (rc == 0 && shmc_seq_len(v))
-		rc = shmc_list_extend(self->h, v);
+	if (value == NULL) {
+		int rc = shmc_list_slice_del(self->h, start, stop, step);
+		return rc ? shmc_py_error_int(ST(self), rc) : 0;
+	}
+	PyObject *items;
+	if (Py_TYPE(value) == ST(self)->types[P_LIST] &&
+	    ((ProxyObject *)value)->arena == self->arena) {
+		items = Py_NewRef(value);
+	} else if (PyList_CheckExact(value) || PyTuple_CheckExact(value)) {
+		items = Py_NewRef(value);
+	} else {
+		items = PySequence_Fast(value, step == 1 ? "can only assign an iterable"
+							 : "must assign iterable to extended slice");
+		if (items == NULL)
+			return -1;
+	}
+	shmc_value_t v;
+	int rc = shmc_py_to_value(ST(self), self->arena, items, &v, 0);
+	if (rc < 0) {
+		Py_DECREF(items);
+		return -1;
+	}
+	rc = shmc_list_slice_set(self->h, start, stop, step, v);
 	vfree(&v);
+	if (rc == SHMC_ESIZE) {
+		/* The sizes, for the message: the list's length now. */
+		Py_ssize_t a, b, c, n = list_len(self), have = PyObject_Length(items);
+		Py_DECREF(items);
+		if (n < 0 || have < 0 || PySlice_Unpack(key, &a, &b, &c) < 0)
+			return -1;
+		PyErr_Format(PyExc_ValueError,
+			     "attempt to assign sequence of size %zd to extended slice of size %zd",
+			     have, PySlice_AdjustIndices(n, &a, &b, c));
+		return -1;
+	}
+	Py_DECREF(items);
 	return rc ? shmc_py_error_int(ST(self), rc) : 0;
 }
 
@@ -530,16 +587,8 @@ static int list_ass_subscript(ProxyObject *self, PyObject *key, PyObject *value)
 		}
 		return rc ? shmc_py_error_int(ST(self), rc) : 0;
 	}
-	if (PySlice_Check(key)) { /* STOPGAP (wip/list) */
-		PyObject *c = list_copy(self);
-		if (c == NULL)
-			return -1;
-		int rc = value ? PyObject_SetItem(c, key, value) : PyObject_DelItem(c, key);
-		if (rc == 0)
-			rc = list_replace(self, c);
-		Py_DECREF(c);
-		return rc;
-	}
+	if (PySlice_Check(key))
+		return list_ass_slice(self, key, value);
 	PyErr_Format(PyExc_TypeError, "list indices must be integers or slices, not %.200s",
 		     Py_TYPE(key)->tp_name);
 	return -1;
@@ -573,16 +622,17 @@ static bool has_pickled(shmc_state *st, shmc_value_t v)
 	}
 }
 
-/* The first index of X in the list, -1 when absent, -2 on error. Values
- * stored natively are compared by the C library in one call; a value with
- * pickled parts is compared by Python's == on a snapshot. */
-static Py_ssize_t list_find(ProxyObject *self, PyObject *x)
+/* The first index of X in ls[START:STOP] (SHMC_SLICE_NONE: left out), -1
+ * when absent, -2 on error. Values stored natively are compared by the C
+ * library in one call; a value with pickled parts is compared by Python's
+ * == on a snapshot. */
+static Py_ssize_t list_find_in(ProxyObject *self, PyObject *x, int64_t start, int64_t stop)
 {
 	shmc_value_t v;
 	if (in(self, x, &v) < 0)
 		return -2;
 	if (!has_pickled(ST(self), v)) {
-		int64_t i = shmc_list_index(self->h, v);
+		int64_t i = shmc_list_index_range(self->h, v, start, stop);
 		vfree(&v);
 		if (i == SHMC_EINDEX)
 			return -1;
@@ -597,7 +647,13 @@ static Py_ssize_t list_find(ProxyObject *self, PyObject *x)
 	if (c == NULL)
 		return -2;
 	Py_ssize_t n = PyList_GET_SIZE(c), found = -1;
-	for (Py_ssize_t i = 0; i < n; i++) {
+	Py_ssize_t a = start == SHMC_SLICE_NONE ? 0 : (Py_ssize_t)start;
+	Py_ssize_t b = stop == SHMC_SLICE_NONE ? n : (Py_ssize_t)stop;
+	if (a < 0 && (a += n) < 0)
+		a = 0;
+	if (b < 0 && (b += n) < 0)
+		b = 0;
+	for (Py_ssize_t i = a; i < b && i < PyList_GET_SIZE(c); i++) {
 		int eq = PyObject_RichCompareBool(PyList_GET_ITEM(c, i), x, Py_EQ);
 		if (eq < 0) {
 			found = -2;
@@ -610,6 +666,11 @@ static Py_ssize_t list_find(ProxyObject *self, PyObject *x)
 	}
 	Py_DECREF(c);
 	return found;
+}
+
+static Py_ssize_t list_find(ProxyObject *self, PyObject *x)
+{
+	return list_find_in(self, x, SHMC_SLICE_NONE, SHMC_SLICE_NONE);
 }
 
 static int list_contains(ProxyObject *self, PyObject *x)
@@ -709,21 +770,30 @@ static PyObject *list_remove(ProxyObject *self, PyObject *x)
 	Py_RETURN_NONE;
 }
 
+/* A start or stop of list.index(), as Python reads it: clamped. */
+static int bound_of(PyObject *o, int64_t *out)
+{
+	if (!PyIndex_Check(o)) {
+		PyErr_SetString(PyExc_TypeError,
+				"slice indices must be integers or have an __index__ method");
+		return -1;
+	}
+	Py_ssize_t i = PyNumber_AsSsize_t(o, NULL);
+	if (i == -1 && PyErr_Occurred())
+		return -1;
+	*out = i == PY_SSIZE_T_MIN ? i + 1 : i; /* not SHMC_SLICE_NONE */
+	return 0;
+}
+
 static PyObject *list_index(ProxyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
 	if (!shmc_py_nargs("index", nargs, 1, 3))
 		return NULL;
-	if (nargs > 1) { /* STOPGAP (wip/list): bounds on a snapshot */
-		PyObject *c = list_copy(self);
-		if (c == NULL)
-			return NULL;
-		PyObject *index = PyObject_GetAttrString(c, "index");
-		PyObject *r = index ? PyObject_Vectorcall(index, args, (size_t)nargs, NULL) : NULL;
-		Py_XDECREF(index);
-		Py_DECREF(c);
-		return r;
-	}
-	Py_ssize_t i = list_find(self, args[0]);
+	int64_t start = SHMC_SLICE_NONE, stop = SHMC_SLICE_NONE;
+	if ((nargs > 1 && bound_of(args[1], &start) < 0) ||
+	    (nargs > 2 && bound_of(args[2], &stop) < 0))
+		return NULL;
+	Py_ssize_t i = list_find_in(self, args[0], start, stop);
 	if (i == -2)
 		return NULL;
 	if (i == -1)
@@ -731,9 +801,17 @@ static PyObject *list_index(ProxyObject *self, PyObject *const *args, Py_ssize_t
 	return PyLong_FromSsize_t(i);
 }
 
-/* STOPGAP (wip/list): count, reverse, sort on a snapshot. */
 static PyObject *list_count(ProxyObject *self, PyObject *x)
 {
+	shmc_value_t v;
+	if (in(self, x, &v) < 0)
+		return NULL;
+	if (!has_pickled(ST(self), v)) {
+		int64_t n = shmc_list_count(self->h, v);
+		vfree(&v);
+		return n < 0 ? err(self, (int)n) : PyLong_FromLongLong(n);
+	}
+	vfree(&v); /* Python's == on a snapshot, as list_find_in */
 	PyObject *c = list_copy(self);
 	if (c == NULL)
 		return NULL;
@@ -752,16 +830,157 @@ static PyObject *list_count(ProxyObject *self, PyObject *x)
 
 static PyObject *list_reverse(ProxyObject *self, PyObject *Py_UNUSED(ignored))
 {
-	PyObject *c = list_copy(self);
-	if (c == NULL)
-		return NULL;
-	int rc = PyList_Reverse(c);
-	if (rc == 0)
-		rc = list_replace(self, c);
-	Py_DECREF(c);
-	if (rc < 0)
-		return NULL;
+	int rc = shmc_list_reverse(self->h);
+	if (rc)
+		return err(self, rc);
 	Py_RETURN_NONE;
+}
+
+/* list.sort(key=None, reverse=False).
+ *
+ * Without a key, on items stored natively, the C library sorts in one
+ * call with Python's order (shmc_value_lt). A key function is Python code,
+ * and so are the comparisons of pickled items: run under the list's
+ * writer lock, they could let another thread of this process take the GIL
+ * and then wait for that lock while holding the GIL, a deadlock. So they
+ * run outside it: the order is computed in Python from a snapshot (keys,
+ * then a stable sort of the positions, as list.sort orders them), and
+ * shmc_list_sort applies it as keys 0..n-1 -- each key call first checks
+ * that its item is the snapshot's. If the list changed in between, nothing
+ * is changed and the whole is done again on a new snapshot: the sort is
+ * atomic, as one call of the Manager is, at the price of the retries. */
+
+#define SORT_CHANGED (INT_MIN + 1) /* the list is not the snapshot any more */
+#define SORT_PICKLED (INT_MIN + 2) /* an item's order is Python's to say */
+
+/* Whether A and B are the same value (not Python's ==: NaN is itself,
+ * 1 is not 1.0). */
+static bool same_value(shmc_value_t a, shmc_value_t b)
+{
+	if (a.type != b.type)
+		return false;
+	switch (a.type) {
+	case SHMC_NONE:
+		return true;
+	case SHMC_BOOL:
+		return a.b == b.b;
+	case SHMC_INT:
+		return a.i == b.i;
+	case SHMC_FLOAT:
+		return memcmp(&a.f, &b.f, sizeof(a.f)) == 0;
+	case SHMC_STR:
+	case SHMC_BYTES:
+	case SHMC_BYTEARRAY:
+		return a.len == b.len && (a.len == 0 || memcmp(a.str, b.str, a.len) == 0);
+	case SHMC_TUPLE:
+	case SHMC_LIST: {
+		size_t n = shmc_seq_len(a);
+		if (n != shmc_seq_len(b))
+			return false;
+		for (size_t i = 0; i < n; i++)
+			if (!same_value(*shmc_seq_at(a, (int64_t)i), *shmc_seq_at(b, (int64_t)i)))
+				return false;
+		return true;
+	}
+	default:
+		return shmc_value_eq(a, b);
+	}
+}
+
+struct sort_ctx {
+	shmc_state *st;
+	shmc_obj_t *h;
+	shmc_value_t snap; /* the list the order was computed from */
+	int64_t *rank;     /* rank[i]: where snap's item i goes */
+	int64_t n, next;
+};
+
+static int lt_native(const shmc_value_t *a, const shmc_value_t *b, void *ctx)
+{
+	shmc_state *st = ctx;
+	if (has_pickled(st, *a) || has_pickled(st, *b))
+		return SORT_PICKLED;
+	return shmc_value_lt(*a, *b);
+}
+
+static int rank_key(const shmc_value_t *item, shmc_value_t *key, void *ctx)
+{
+	struct sort_ctx *c = ctx;
+	if (c->next == 0 && shmc_list_len(c->h) != c->n)
+		return SORT_CHANGED;
+	if (c->next >= c->n || !same_value(*item, *shmc_seq_at(c->snap, c->next)))
+		return SORT_CHANGED;
+	*key = shmc_int(c->rank[c->next++]);
+	return 0;
+}
+
+/* One attempt of the sort in Python: 0, SORT_CHANGED, or -1 with an
+ * exception set. */
+static int sort_once(ProxyObject *self, PyObject *key, int reverse)
+{
+	struct sort_ctx c = {.st = ST(self), .h = self->h};
+	shmc_value_t v;
+	int rc = shmc_list_copy(self->h, &v);
+	if (rc == 0 && (rc = shmc_value_copy(v, &c.snap)) != 0)
+		vfree(&v);
+	if (rc) {
+		err(self, rc);
+		return -1;
+	}
+	PyObject *items = out(self, &v), *keys = NULL, *pos = NULL, *getitem = NULL;
+	int result = -1;
+	if (items == NULL)
+		goto done;
+	c.n = PyList_GET_SIZE(items);
+	keys = key == Py_None ? Py_NewRef(items) : PyList_New(c.n);
+	pos = keys ? PyList_New(c.n) : NULL;
+	if (pos == NULL)
+		goto done;
+	for (Py_ssize_t i = 0; i < c.n; i++) {
+		if (key != Py_None) {
+			PyObject *k = PyObject_CallOneArg(key, PyList_GET_ITEM(items, i));
+			if (k == NULL)
+				goto done;
+			PyList_SET_ITEM(keys, i, k);
+		}
+		PyObject *ix = PyLong_FromSsize_t(i);
+		if (ix == NULL)
+			goto done;
+		PyList_SET_ITEM(pos, i, ix);
+	}
+	/* pos.sort(key=keys.__getitem__, reverse=reverse): Python's order */
+	getitem = PyObject_GetAttrString(keys, "__getitem__");
+	PyObject *rev = PyBool_FromLong(reverse);
+	PyObject *kw = getitem ? Py_BuildValue("(ss)", "key", "reverse") : NULL;
+	PyObject *argv[] = {pos, getitem, rev};
+	PyObject *name = kw ? PyUnicode_InternFromString("sort") : NULL;
+	PyObject *r = name ? PyObject_VectorcallMethod(name, argv, 1, kw) : NULL;
+	Py_XDECREF(name);
+	Py_XDECREF(kw);
+	Py_DECREF(rev);
+	if (r == NULL)
+		goto done;
+	Py_DECREF(r);
+	c.rank = PyMem_Malloc(sizeof(int64_t) * (size_t)(c.n ? c.n : 1));
+	if (c.rank == NULL) {
+		PyErr_NoMemory();
+		goto done;
+	}
+	for (Py_ssize_t j = 0; j < c.n; j++)
+		c.rank[PyLong_AsSsize_t(PyList_GET_ITEM(pos, j))] = j;
+	rc = shmc_list_sort(self->h, rank_key, NULL, &c, false);
+	if (rc == 0 || rc == SORT_CHANGED)
+		result = rc;
+	else
+		err(self, rc);
+done:
+	PyMem_Free(c.rank);
+	shmc_value_free(&c.snap);
+	Py_XDECREF(items);
+	Py_XDECREF(keys);
+	Py_XDECREF(pos);
+	Py_XDECREF(getitem);
+	return result;
 }
 
 static PyObject *list_sort(ProxyObject *self, PyObject *const *args, Py_ssize_t nargs,
@@ -771,16 +990,47 @@ static PyObject *list_sort(ProxyObject *self, PyObject *const *args, Py_ssize_t 
 		PyErr_SetString(PyExc_TypeError, "sort() takes no positional arguments");
 		return NULL;
 	}
-	PyObject *c = list_copy(self);
-	if (c == NULL)
-		return NULL;
-	PyObject *sort = PyObject_GetAttrString(c, "sort");
-	PyObject *r = sort ? PyObject_Vectorcall(sort, args, 0, kwnames) : NULL;
-	Py_XDECREF(sort);
-	if (r && list_replace(self, c) < 0)
-		Py_CLEAR(r);
-	Py_DECREF(c);
-	return r;
+	PyObject *key = Py_None;
+	int reverse = 0;
+	for (Py_ssize_t k = 0; kwnames && k < PyTuple_GET_SIZE(kwnames); k++) {
+		PyObject *name = PyTuple_GET_ITEM(kwnames, k), *o = args[k];
+		if (PyUnicode_CompareWithASCIIString(name, "key") == 0) {
+			key = o;
+		} else if (PyUnicode_CompareWithASCIIString(name, "reverse") == 0) {
+			int overflow;
+			PyObject *ix = PyNumber_Index(o);
+			long r = ix ? PyLong_AsLongAndOverflow(ix, &overflow) : -1;
+			Py_XDECREF(ix);
+			if (ix == NULL)
+				return NULL;
+			if (overflow || r < INT_MIN || r > INT_MAX) {
+				PyErr_SetString(PyExc_OverflowError,
+						"Python int too large to convert to C int");
+				return NULL;
+			}
+			reverse = r != 0;
+		} else {
+			return PyErr_Format(PyExc_TypeError,
+					    "'%U' is an invalid keyword argument for sort()", name);
+		}
+	}
+	if (key == Py_None) {
+		int rc = shmc_list_sort(self->h, NULL, lt_native, ST(self), reverse);
+		if (rc == 0)
+			Py_RETURN_NONE;
+		/* Pickled items, or a TypeError whose message Python's sort gives. */
+		if (rc != SORT_PICKLED && rc != SHMC_ETYPE)
+			return err(self, rc);
+	}
+	for (;;) {
+		int rc = sort_once(self, key, reverse);
+		if (rc == 0)
+			Py_RETURN_NONE;
+		if (rc < 0 && rc != SORT_CHANGED)
+			return NULL;
+		if (PyErr_CheckSignals() < 0)
+			return NULL;
+	}
 }
 
 static PyObject *list_getvalue(ProxyObject *self, PyObject *Py_UNUSED(ignored))
@@ -831,17 +1081,9 @@ static PyObject *list_inplace_concat(ProxyObject *self, PyObject *other)
 
 static PyObject *list_inplace_repeat(ProxyObject *self, Py_ssize_t n)
 {
-	/* STOPGAP (wip/list): the snapshot repeated, written back. */
-	PyObject *c = list_copy(self);
-	if (c == NULL)
-		return NULL;
-	PyObject *r = PySequence_Repeat(c, n);
-	Py_DECREF(c);
-	if (r == NULL || list_replace(self, r) < 0) {
-		Py_XDECREF(r);
-		return NULL;
-	}
-	Py_DECREF(r);
+	int rc = shmc_list_inplace_repeat(self->h, n);
+	if (rc)
+		return err(self, rc);
 	return Py_NewRef((PyObject *)self);
 }
 
@@ -996,51 +1238,26 @@ static PyObject *dict_setdefault(ProxyObject *self, PyObject *const *args, Py_ss
 	return out(self, &v);
 }
 
-/* STOPGAP (wip/dictsync: shmc_dict_popitem): the last key of a snapshot,
- * popped; another process may take it first, so try again. */
 static PyObject *dict_popitem(ProxyObject *self, PyObject *Py_UNUSED(ignored))
 {
-	for (int tries = 0; tries < 1000; tries++) {
-		shmc_value_t keys, v;
-		int rc = shmc_dict_keys(self->h, &keys);
-		if (rc)
-			return err(self, rc);
-		size_t n = shmc_seq_len(keys);
-		if (n == 0) {
-			shmc_value_free(&keys);
-			PyObject *m = PyUnicode_FromString("popitem(): dictionary is empty");
-			if (m) {
-				key_error(m);
-				Py_DECREF(m);
-			}
-			return NULL;
-		}
-		shmc_value_t *k = shmc_seq_at(keys, (int64_t)n - 1);
-		rc = shmc_dict_pop(self->h, *k, &v);
-		if (rc == SHMC_EKEY) {
-			shmc_value_free(&keys);
-			continue;
-		}
-		if (rc) {
-			shmc_value_free(&keys);
-			return err(self, rc);
-		}
-		PyObject *pk = shmc_py_from_value(ST(self), self->arena, k);
-		shmc_value_free(&keys);
-		PyObject *pv = pk ? out(self, &v) : NULL;
-		if (pv == NULL) {
-			if (pk == NULL)
-				vfree(&v);
-			Py_XDECREF(pk);
-			return NULL;
-		}
-		PyObject *r = PyTuple_Pack(2, pk, pv);
-		Py_DECREF(pk);
-		Py_DECREF(pv);
-		return r;
+	shmc_value_t k, v;
+	int rc = shmc_dict_popitem(self->h, &k, &v);
+	if (rc == SHMC_EKEY) {
+		PyErr_SetString(PyExc_KeyError, "popitem(): dictionary is empty");
+		return NULL;
 	}
-	PyErr_SetString(PyExc_RuntimeError, "popitem(): the dict kept changing");
-	return NULL;
+	if (rc)
+		return err(self, rc);
+	PyObject *pk = out(self, &k);
+	if (pk == NULL) {
+		vfree(&v);
+		return NULL;
+	}
+	PyObject *pv = out(self, &v);
+	PyObject *r = pv ? PyTuple_Pack(2, pk, pv) : NULL;
+	Py_DECREF(pk);
+	Py_XDECREF(pv);
+	return r;
 }
 
 static PyObject *dict_clear(ProxyObject *self, PyObject *Py_UNUSED(ignored))
@@ -1080,21 +1297,40 @@ static PyObject *dict_items(ProxyObject *self, PyObject *Py_UNUSED(ignored))
 	return dict_view(self, shmc_dict_items);
 }
 
-/* STOPGAP (wip/dictsync: shmc_dict_merge): d.update(...) as one set per
- * entry, not atomic. */
+/* d.update(...): the arguments gathered by Python's own dict.update (its
+ * errors and their messages; a managed dict is read as one snapshot),
+ * then stored in one atomic step. */
 static PyObject *dict_update(ProxyObject *self, PyObject *args, PyObject *kwds)
 {
-	PyObject *src = PyObject_Call((PyObject *)&PyDict_Type, args, kwds);
+	PyObject *src = PyDict_New(), *a = NULL;
 	if (src == NULL)
 		return NULL;
-	PyObject *k, *v;
-	Py_ssize_t pos = 0;
-	while (PyDict_Next(src, &pos, &k, &v))
-		if (dict_ass_subscript(self, k, v) < 0) {
-			Py_DECREF(src);
-			return NULL;
-		}
+	if (PyTuple_GET_SIZE(args) == 1 && shmc_py_is_proxy(ST(self), PyTuple_GET_ITEM(args, 0)) &&
+	    ((ProxyObject *)PyTuple_GET_ITEM(args, 0))->proxy == P_DICT) {
+		PyObject *c = dict_copy((ProxyObject *)PyTuple_GET_ITEM(args, 0));
+		a = c ? PyTuple_Pack(1, c) : NULL;
+		Py_XDECREF(c);
+	} else {
+		a = Py_NewRef(args);
+	}
+	PyObject *update = a ? PyObject_GetAttrString(src, "update") : NULL;
+	PyObject *r = update ? PyObject_Call(update, a, kwds) : NULL;
+	Py_XDECREF(update);
+	Py_XDECREF(a);
+	if (r == NULL) {
+		Py_DECREF(src);
+		return NULL;
+	}
+	Py_DECREF(r);
+	shmc_value_t v;
+	int rc = shmc_py_to_value(ST(self), self->arena, src, &v, 0);
 	Py_DECREF(src);
+	if (rc < 0)
+		return NULL;
+	rc = shmc_dict_merge(self->h, v);
+	vfree(&v);
+	if (rc)
+		return err(self, rc);
 	Py_RETURN_NONE;
 }
 
@@ -1103,13 +1339,13 @@ static PyObject *dict_str(ProxyObject *self)
 	return copy_repr(self, dict_copy);
 }
 
-/* STOPGAP (wip/dictsync: shmc_dict_iter_*): iter(d) walks a snapshot of
- * the keys, and fails as Python's does when the dict's size changes. */
+/* iter(d): live, through the C library's iterator, which fails as
+ * Python's does when the dict's size changes. */
 typedef struct {
 	PyObject_HEAD
-	ProxyObject *d;
-	PyObject *keys;
-	Py_ssize_t pos, len;
+	ProxyObject *d; /* keeps the arena open */
+	shmc_dict_iter_t *it;
+	int64_t len;    /* the length when made, to tell the two errors apart */
 } DictIterObject;
 
 static PyObject *dict_iter(ProxyObject *self)
@@ -1118,42 +1354,42 @@ static PyObject *dict_iter(ProxyObject *self)
 	if (it == NULL)
 		return NULL;
 	it->d = (ProxyObject *)Py_NewRef((PyObject *)self);
-	it->pos = 0;
-	it->keys = dict_keys(self, NULL);
-	it->len = it->keys ? PyList_GET_SIZE(it->keys) : 0;
+	it->it = NULL;
+	it->len = shmc_dict_len(self->h);
 	PyObject_GC_Track(it);
-	if (it->keys == NULL) {
+	int rc = shmc_dict_iter_new(self->h, SHMC_ITER_KEYS, &it->it);
+	if (rc) {
 		Py_DECREF(it);
-		return NULL;
+		return err(self, rc);
 	}
 	return (PyObject *)it;
 }
 
 static PyObject *dictiter_next(DictIterObject *it)
 {
-	if (it->d == NULL)
+	if (it->it == NULL)
 		return NULL;
-	int64_t n = shmc_dict_len(it->d->h);
-	if (n < 0)
-		return err(it->d, (int)n);
-	if (n != it->len) {
-		it->len = -1; /* stays broken, as Python's does */
-		PyErr_SetString(PyExc_RuntimeError, "dictionary changed size during iteration");
+	shmc_value_t v;
+	int rc = shmc_dict_iter_next(it->it, &v);
+	if (rc == 1)
+		return out(it->d, &v);
+	if (rc == 0)
+		return NULL;
+	if (rc == SHMC_ECHANGED) {
+		PyErr_SetString(PyExc_RuntimeError, shmc_dict_len(it->d->h) != it->len
+							    ? "dictionary changed size during iteration"
+							    : "dictionary keys changed during iteration");
 		return NULL;
 	}
-	if (it->pos >= PyList_GET_SIZE(it->keys)) {
-		Py_CLEAR(it->d);
-		return NULL;
-	}
-	return Py_NewRef(PyList_GET_ITEM(it->keys, it->pos++));
+	return err(it->d, rc);
 }
 
 static void dictiter_dealloc(DictIterObject *it)
 {
 	PyTypeObject *tp = Py_TYPE(it);
 	PyObject_GC_UnTrack(it);
+	shmc_dict_iter_free(it->it);
 	Py_XDECREF(it->d);
-	Py_XDECREF(it->keys);
 	PyObject_GC_Del(it);
 	Py_DECREF(tp);
 }
@@ -1162,7 +1398,6 @@ static int dictiter_traverse(DictIterObject *it, visitproc visit, void *arg)
 {
 	Py_VISIT(Py_TYPE(it));
 	Py_VISIT(it->d);
-	Py_VISIT(it->keys);
 	return 0;
 }
 
@@ -1214,12 +1449,12 @@ static PyType_Spec dict_spec = {
 	.slots = dict_slots,
 };
 
-/* Value (STOPGAP: a namespace, until shmc_mvalue_* lands) ---------------------- */
+/* Value ------------------------------------------------------------------------- */
 
 static PyObject *value_get(ProxyObject *self, PyObject *Py_UNUSED(ignored))
 {
 	shmc_value_t v;
-	int rc = shmc_namespace_get(self->h, "value", &v);
+	int rc = shmc_mvalue_get(self->h, &v);
 	if (rc)
 		return err(self, rc);
 	return out(self, &v);
@@ -1230,7 +1465,7 @@ static PyObject *value_set(ProxyObject *self, PyObject *x)
 	shmc_value_t v;
 	if (in(self, x, &v) < 0)
 		return NULL;
-	int rc = shmc_namespace_set(self->h, "value", v);
+	int rc = shmc_mvalue_set(self->h, v);
 	vfree(&v);
 	if (rc)
 		return err(self, rc);
@@ -1245,7 +1480,8 @@ static PyObject *value_getter(ProxyObject *self, void *Py_UNUSED(c))
 static int value_setter(ProxyObject *self, PyObject *x, void *Py_UNUSED(c))
 {
 	if (x == NULL) {
-		PyErr_SetString(PyExc_AttributeError, "can't delete attribute");
+		PyErr_SetString(PyExc_AttributeError,
+				"property 'value' of 'ValueProxy' object has no deleter");
 		return -1;
 	}
 	PyObject *r = value_set(self, x);
@@ -1256,7 +1492,7 @@ static int value_setter(ProxyObject *self, PyObject *x, void *Py_UNUSED(c))
 static PyObject *value_str(ProxyObject *self)
 {
 	shmc_value_t tc;
-	int rc = shmc_namespace_get(self->h, VALUE_TYPECODE, &tc);
+	int rc = shmc_mvalue_typecode(self->h, &tc);
 	if (rc)
 		return err(self, rc);
 	PyObject *t = out(self, &tc);

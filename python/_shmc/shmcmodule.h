@@ -52,6 +52,10 @@ typedef struct {
 	PyObject *Error, *ArenaFullError, *CorruptError, *OwnerDeadWarning;
 	PyObject *Empty, *Full, *BrokenBarrierError;
 	PyObject *marker;     /* bytes tagging a pickled value */
+	/* (path, offset, serial) -> the callable that is the action of that
+	 * barrier in this process: kept alive here, since the C library holds
+	 * it as a bare pointer (its barrier's action context). */
+	PyObject *barrier_actions;
 } shmc_state;
 
 typedef struct {
@@ -99,6 +103,22 @@ static inline int shmc_py_is_proxy(shmc_state *st, PyObject *o)
 /* sync.c --------------------------------------------------------------- */
 
 int shmc_py_sync_types(PyObject *module, shmc_state *st);
+/* A barrier's action as the C library calls it: CTX, a Python callable,
+ * called in the thread that trips the barrier (which does not hold the
+ * GIL then); an exception it raises is raised by that thread's wait(). */
+int shmc_py_barrier_action(void *ctx);
+/* Keep ACTION (a callable) alive as barrier H's action in this process;
+ * with SET, also give it to the C library (shmc_barrier_set_action), unless
+ * this process has one for H already (made it, forked from its maker, or
+ * unpickled it before). @return 0, -1 with an exception set */
+int shmc_py_barrier_keep(ArenaObject *arena, shmc_obj_t *h, PyObject *action, bool set);
+/* Release barrier proxy P's handle, then drop the actions of ARENA's
+ * barriers that no longer exist (an action may hold proxies, which must
+ * not outlive it). */
+void shmc_py_barrier_release(ProxyObject *p);
+/* Drop the actions of ARENA's barriers that no longer exist (freed by
+ * this process or another). Keeps the exception being raised, if any. */
+void shmc_py_barrier_prune(ArenaObject *arena);
 
 /* atomic.c: the module's add() and cas(). */
 extern PyMethodDef shmc_py_atomic_methods[];

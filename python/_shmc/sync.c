@@ -82,36 +82,19 @@ static double now(void)
 
 typedef int (*acquire_fn)(shmc_obj_t *, double);
 
-/* STOPGAP (wip/dictsync makes the C call wait): a thread acquiring a Lock
- * it holds gets -EDEADLK at once; Python waits until someone else releases
- * it (another thread or process may) or the timeout passes. Poll. */
-static int acquire_polling(acquire_fn fn, shmc_obj_t *h, double t)
-{
-	int rc = fn(h, t);
-	if (rc != -EDEADLK)
-		return rc;
-	double end = t < 0 ? INFINITY : now() + t;
-	for (;;) {
-		if (now() >= end)
-			return -ETIMEDOUT;
-		struct timespec nap = {0, 1000000};
-		nanosleep(&nap, NULL);
-		rc = fn(h, SHMC_NOWAIT);
-		if (rc != -EDEADLK && rc != -ETIMEDOUT)
-			return rc;
-	}
-}
-
+/* A Lock this thread holds: the C call waits, within its timeout, for
+ * another thread or process to release it, as Python's does;
+ * shmc_py_wait's slices always give it one. */
 static int lock_fn(shmc_obj_t *h, double t, void *ctx)
 {
 	(void)ctx;
-	return acquire_polling(shmc_lock_acquire, h, t);
+	return shmc_lock_acquire(h, t);
 }
 
 static int cond_fn(shmc_obj_t *h, double t, void *ctx)
 {
 	(void)ctx;
-	return acquire_polling(shmc_condition_acquire, h, t);
+	return shmc_condition_acquire(h, t);
 }
 
 static int sem_fn(shmc_obj_t *h, double t, void *ctx)
@@ -518,39 +501,94 @@ static PyType_Spec event_spec = {
 
 /* Barrier --------------------------------------------------------------------------- */
 
-/* STOPGAP (wip/dictsync adds the action and the default timeout to the C
- * barrier): both live in the proxy's attributes, set by the Python layer
- * and pickled with the proxy -- _timeout, and _action with _action_barrier,
- * a second barrier the parties cross once the action has run. */
-static PyObject *attr(ProxyObject *self, const char *name)
-{
-	return self->dict ? PyDict_GetItemString(self->dict, name) : NULL;
-}
+/* The action's exception, from the trampoline to the wait that tripped
+ * the barrier: the same thread. */
+#define ACTION_RAISED (INT_MIN + 1)
+static _Thread_local PyObject *action_exc[3];
 
-static ProxyObject *action_barrier(ProxyObject *self)
+int shmc_py_barrier_action(void *ctx)
 {
-	PyObject *b = attr(self, "_action_barrier");
-	if (b && Py_TYPE(b) == ST(self)->types[P_BARRIER])
-		return (ProxyObject *)b;
-	return NULL;
-}
-
-static int barrier_cross(ProxyObject *self, double t)
-{
-	int rc;
-	Py_BEGIN_ALLOW_THREADS
-	rc = shmc_barrier_wait(self->h, t);
-	Py_END_ALLOW_THREADS
+	PyGILState_STATE g = PyGILState_Ensure();
+	PyObject *r = PyObject_CallNoArgs((PyObject *)ctx);
+	int rc = 0;
+	if (r == NULL) {
+		PyErr_Fetch(&action_exc[0], &action_exc[1], &action_exc[2]);
+		rc = ACTION_RAISED;
+	}
+	Py_XDECREF(r);
+	PyGILState_Release(g);
 	return rc;
 }
 
-static PyObject *broken(ProxyObject *self, int rc)
+int shmc_py_barrier_keep(ArenaObject *arena, shmc_obj_t *h, PyObject *action, bool set)
 {
-	if (rc == SHMC_EBROKEN || rc == -ETIMEDOUT) {
-		PyErr_SetNone(ST(self)->BrokenBarrierError);
-		return NULL;
+	shmc_ident_t id;
+	int rc = shmc_obj_ident(h, &id);
+	if (rc) {
+		shmc_py_error(arena->st, rc);
+		return -1;
 	}
-	return err(self, rc);
+	PyObject *key = Py_BuildValue("(OKK)", arena->path, (unsigned long long)id.offset,
+				      (unsigned long long)id.id);
+	if (key == NULL)
+		return -1;
+	PyObject *d = arena->st->barrier_actions;
+	int has = PyDict_Contains(d, key);
+	if (has == 0 && set) {
+		/* the C library holds ACTION, which D keeps alive, from now on */
+		rc = shmc_barrier_set_action(h, shmc_py_barrier_action, action);
+		if (rc == -EINVAL) { /* a barrier made without an action */
+			Py_DECREF(key);
+			return 0;
+		}
+		if (rc) {
+			Py_DECREF(key);
+			shmc_py_error(arena->st, rc);
+			return -1;
+		}
+	}
+	if (has == 0)
+		has = PyDict_SetItem(d, key, action);
+	Py_DECREF(key);
+	return has < 0 ? -1 : 0;
+}
+
+void shmc_py_barrier_prune(ArenaObject *arena)
+{
+	PyObject *d = arena->st->barrier_actions;
+	if (d == NULL || PyDict_GET_SIZE(d) == 0)
+		return;
+	PyObject *exc, *val, *tb;
+	PyErr_Fetch(&exc, &val, &tb);
+	shmc_arena_reclaim(arena->arena); /* what dead processes held, first */
+	PyObject *gone = PyList_New(0), *key, *v;
+	Py_ssize_t pos = 0;
+	while (gone && PyDict_Next(d, &pos, &key, &v)) {
+		shmc_ident_t id;
+		shmc_obj_t *h;
+		if (PyUnicode_Compare(PyTuple_GET_ITEM(key, 0), arena->path) != 0)
+			continue;
+		id.offset = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(key, 1));
+		id.id = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(key, 2));
+		int rc = shmc_obj_from_ident(arena->arena, id, &h);
+		if (rc == 0)
+			shmc_obj_release(h);
+		else if (rc == SHMC_EKEY && PyList_Append(gone, key) < 0)
+			Py_CLEAR(gone);
+	}
+	for (Py_ssize_t i = 0; gone && i < PyList_GET_SIZE(gone); i++)
+		if (PyDict_DelItem(d, PyList_GET_ITEM(gone, i)) < 0)
+			PyErr_Clear();
+	Py_XDECREF(gone);
+	if (PyErr_Occurred())
+		PyErr_WriteUnraisable((PyObject *)arena);
+	PyErr_Restore(exc, val, tb);
+}
+
+void shmc_py_barrier_release(ProxyObject *p)
+{
+	shmc_obj_release(p->h);
+	shmc_py_barrier_prune(p->arena);
 }
 
 static PyObject *barrier_wait(ProxyObject *self, PyObject *const *args, Py_ssize_t nargs,
@@ -558,50 +596,38 @@ static PyObject *barrier_wait(ProxyObject *self, PyObject *const *args, Py_ssize
 {
 	static const char *const names[] = {"timeout"};
 	PyObject *a[1];
-	double t;
+	double t = SHMC_FOREVER; /* None: the barrier's default */
 	if (parse("wait", args, nargs, kwnames, names, 1, 0, a) < 0)
 		return NULL;
-	PyObject *timeout = a[0] && a[0] != Py_None ? a[0] : attr(self, "_timeout");
-	if (shmc_py_timeout(timeout, 0, NULL, &t) < 0)
+	if (a[0] && a[0] != Py_None && shmc_py_timeout(a[0], 0, NULL, &t) < 0)
 		return NULL;
-	/* Both barriers stay alive during the waits: SELF is the caller's,
-	 * and the second one is held here. */
-	ProxyObject *second = action_barrier(self);
-	PyObject *action = second ? attr(self, "_action") : NULL;
-	Py_XINCREF(second);
-	Py_XINCREF(action);
-	int rc = barrier_cross(self, t);
-	if (rc < 0 || second == NULL) {
-		Py_XDECREF(second);
-		Py_XDECREF(action);
-		return rc < 0 ? broken(self, rc) : PyLong_FromLong(rc);
+	int rc;
+	Py_BEGIN_ALLOW_THREADS
+	rc = shmc_barrier_wait(self->h, t);
+	Py_END_ALLOW_THREADS
+	if (rc >= 0)
+		return PyLong_FromLong(rc);
+	if (rc == ACTION_RAISED) { /* the others get BrokenBarrierError */
+		PyErr_Restore(action_exc[0], action_exc[1], action_exc[2]);
+		action_exc[0] = action_exc[1] = action_exc[2] = NULL;
+		return NULL;
 	}
-	int64_t parties = shmc_barrier_parties(self->h);
-	if (rc == parties - 1 && action && action != Py_None) {
-		PyObject *r = PyObject_CallNoArgs(action);
-		if (r == NULL) { /* the others are told the barrier broke */
-			shmc_barrier_abort(second->h);
-			shmc_barrier_abort(self->h);
-			Py_DECREF(second);
-			Py_DECREF(action);
-			return NULL;
-		}
-		Py_DECREF(r);
+	if (rc == SHMC_EBROKEN || rc == -ETIMEDOUT) {
+		PyErr_SetNone(ST(self)->BrokenBarrierError);
+		return NULL;
 	}
-	int rc2 = barrier_cross(second, t);
-	if (rc2 < 0)
-		shmc_barrier_abort(self->h);
-	Py_DECREF(second);
-	Py_XDECREF(action);
-	return rc2 < 0 ? broken(self, rc2) : PyLong_FromLong(rc);
+	if (rc == -ENOENT) {
+		PyErr_SetString(PyExc_RuntimeError,
+				"this process has no action for the barrier it tripped (a proxy "
+				"read out of a container by a process not forked from its maker)");
+		return NULL;
+	}
+	return err(self, rc);
 }
 
 static PyObject *barrier_abort(ProxyObject *self, PyObject *Py_UNUSED(ignored))
 {
-	ProxyObject *second = action_barrier(self);
 	int rc = shmc_barrier_abort(self->h);
-	if (rc == 0 && second)
-		rc = shmc_barrier_abort(second->h);
 	if (rc)
 		return err(self, rc);
 	Py_RETURN_NONE;
@@ -609,10 +635,7 @@ static PyObject *barrier_abort(ProxyObject *self, PyObject *Py_UNUSED(ignored))
 
 static PyObject *barrier_reset(ProxyObject *self, PyObject *Py_UNUSED(ignored))
 {
-	ProxyObject *second = action_barrier(self);
 	int rc = shmc_barrier_reset(self->h);
-	if (rc == 0 && second)
-		rc = shmc_barrier_reset(second->h);
 	if (rc)
 		return err(self, rc);
 	Py_RETURN_NONE;
@@ -627,20 +650,12 @@ static PyObject *barrier_parties(ProxyObject *self, void *Py_UNUSED(c))
 static PyObject *barrier_n_waiting(ProxyObject *self, void *Py_UNUSED(c))
 {
 	int64_t n = shmc_barrier_n_waiting(self->h);
-	ProxyObject *second = action_barrier(self);
-	if (n >= 0 && second) {
-		int64_t m = shmc_barrier_n_waiting(second->h);
-		n = m < 0 ? m : n + m;
-	}
 	return n < 0 ? err(self, (int)n) : PyLong_FromLongLong(n);
 }
 
 static PyObject *barrier_broken(ProxyObject *self, void *Py_UNUSED(c))
 {
 	int rc = shmc_barrier_broken(self->h);
-	ProxyObject *second = action_barrier(self);
-	if (rc == 0 && second)
-		rc = shmc_barrier_broken(second->h);
 	return rc < 0 ? err(self, rc) : PyBool_FromLong(rc);
 }
 

@@ -231,16 +231,7 @@ class SyncManager:
     def Barrier(self, parties, action=None, timeout=None):
         if parties < 1:
             raise ValueError("parties must be > 0")
-        arena = self._checked()
-        b = arena.Barrier(parties)
-        # STOPGAP until the C barrier has them (wip/dictsync): carried by
-        # the proxy and its pickles (sync.c).
-        if timeout is not None:
-            b._timeout = timeout
-        if action is not None:
-            b._action = action
-            b._action_barrier = arena.Barrier(parties)
-        return b
+        return self._checked().Barrier(parties, action, timeout)
 
     def Queue(self, maxsize=0):
         return self._checked().Queue(maxsize)

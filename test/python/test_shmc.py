@@ -11,6 +11,7 @@ managed object left in the arena and no block left unreachable.
 import array
 import collections
 import enum
+import fractions
 import gc
 import multiprocessing
 import os
@@ -724,6 +725,306 @@ class Atomic(Base):
         self.assertTrue(shmc.cas(ls, 0, -2**63 - 1, 2**70))
         self.assertFalse(shmc.cas(ls, 0, 2**71, 0))
         self.assertTrue(shmc.cas(ls, 0, 2.0**70, 1))         # Python's ==
+
+
+# -- compound operations are one atomic step (no snapshot written back) -----
+
+FORK = multiprocessing.get_context("fork")
+
+
+def append_range(ls, n, started, done, go=None):
+    ls.append(0)
+    started.set()
+    if go is not None:  # the rest once the other side is under way
+        go.wait(DEADLINE)
+    for i in range(1, n):
+        ls.append(i)
+    done.set()
+
+
+def update_pairs(d, n, done):
+    pad = [("pad", k) for k in range(40)]  # between x and y
+    for i in range(n):
+        d.update([("x", i)] + [(k, i) for k in pad] + [(("u", i), i), ("y", i)])
+    done.set()
+
+
+def pop_until_done(d, out, done):
+    got = []
+    while True:
+        try:
+            got.append(d.popitem())
+        except KeyError:
+            if done.is_set() and len(d) == 0:
+                break
+    out.extend(got)
+
+
+def rewrite_whole(ls, n, done):
+    for i in range(n):
+        ls[:] = [i] * 100
+        ls.reverse()
+        ls[::2] = [i] * 50
+        del ls[100:]
+    done.set()
+
+
+class Atomicity(Base):
+    """Each of these was a snapshot written back in two steps: another
+    process's writes in between were lost, or readers saw the list empty."""
+
+    def start(self, target, *args):
+        p = FORK.Process(target=target, args=args)
+        p.start()
+        self.addCleanup(p.join, DEADLINE)
+        return p
+
+    def finish(self, p):
+        p.join(DEADLINE)
+        self.assertEqual(p.exitcode, 0)
+
+    def test_sort_while_another_process_appends_loses_nothing(self):
+        n = 20_000
+        mine = list(range(-3000, 0))
+        ls = self.m.list(mine[::-1])
+        started, done, go = self.m.Event(), self.m.Event(), self.m.Event()
+        p = self.start(append_range, ls, n, started, done, go)
+        self.assertTrue(started.wait(DEADLINE))
+        ls.sort()
+        go.set()
+        sorts = 1
+        while not done.is_set():
+            ls.sort()
+            sorts += 1
+        self.finish(p)
+        self.assertEqual(ls[:], mine + list(range(n)))
+        # With a key, the order is computed in Python and applied only to
+        # an unchanged list: it is computed again until no append came in
+        # between (here, at the latest once the appends end).
+        started.clear()
+        done.clear()
+        p = self.start(append_range, ls, n, started, done)
+        self.assertTrue(started.wait(DEADLINE))
+        ls.sort(key=lambda v: -v, reverse=True)
+        self.finish(p)
+        self.assertEqual(sorted(ls[:]), sorted(mine + list(range(n)) * 2))
+        print("\n  %d sorts during 20 000 appends" % sorts, end=" ", file=sys.stderr)
+
+    def test_update_is_seen_whole_and_loses_no_other_write(self):
+        n, m = 1000, 3000
+        d = self.m.dict(x=-1, y=-1)
+        done = self.m.Event()
+        p = self.start(update_pairs, d, n, done)
+        j = 0
+        while not done.is_set() or j < m:
+            if j < m:
+                d[("a", j)] = j
+                j += 1
+            c = d.copy()
+            self.assertEqual(c["x"], c["y"])  # both keys of one update, or neither
+        self.finish(p)
+        c = d.copy()
+        self.assertEqual(len(c), 2 + 40 + n + m)
+        self.assertEqual((c["x"], c["y"]), (n - 1, n - 1))
+        self.assertTrue(all(c[("u", i)] == i for i in range(n)))
+        self.assertTrue(all(c[("a", i)] == i for i in range(m)))
+
+    def test_inplace_repeat_while_another_process_appends_loses_nothing(self):
+        n = 5000
+        ls = self.m.list(["s"] * 1000)  # a long rewrite, were it two steps
+        started, done = self.m.Event(), self.m.Event()
+        p = self.start(append_range, ls, n, started, done)
+        self.assertTrue(started.wait(DEADLINE))
+        for _ in range(4):
+            seen = len(ls)
+            ls *= 2
+            while not done.is_set() and len(ls) < 2 * seen + 500:
+                pass  # let some appends land between two doublings
+        self.finish(p)
+        count = collections.Counter(ls[:])
+        self.assertEqual(count.pop("s"), 16 * 1000)
+        # every item is there, 2**k times (k: doublings after its append),
+        # and an earlier item as many times as a later one or more
+        self.assertEqual(sorted(count), list(range(n)))
+        counts = [count[i] for i in range(n)]
+        self.assertTrue(all(c & (c - 1) == 0 for c in counts), counts)
+        self.assertEqual(counts, sorted(counts, reverse=True))
+
+    def test_popitem_by_two_processes_while_a_third_sets_takes_each_once(self):
+        n = 6000
+        d = self.m.dict()
+        done = self.m.Event()
+        outs = [self.m.list(), self.m.list()]
+        ps = [self.start(pop_until_done, d, out, done) for out in outs]
+        for i in range(n):
+            d[i] = -i
+        done.set()
+        for p in ps:
+            self.finish(p)
+        popped = outs[0][:] + outs[1][:]
+        self.assertEqual(sorted(popped), [(i, -i) for i in range(n)])
+        self.assertEqual(len(d), 0)
+
+    def test_popitem_is_last_in_first_out_and_empty_is_keyerror(self):
+        d = self.m.dict({1: "a", 2: "b"})
+        d[0] = "c"
+        self.assertEqual(d.popitem(), (0, "c"))
+        self.assertEqual(d.popitem(), (2, "b"))
+        self.assertEqual(d.popitem(), (1, "a"))
+        with self.assertRaisesRegex(KeyError, r"popitem\(\): dictionary is empty"):
+            d.popitem()
+
+    def test_slice_writes_and_reverse_are_never_seen_half_done(self):
+        ls = self.m.list([-1] * 100)
+        done = self.m.Event()
+        p = self.start(rewrite_whole, ls, 2000, done)
+        reads = 0
+        while not done.is_set():
+            c = ls[:]
+            self.assertEqual(len(c), 100)
+            self.assertEqual(len(set(c)), 1, c)
+            self.assertEqual(len(ls), 100)
+            reads += 1
+        self.finish(p)
+        self.assertEqual(ls[:], [1999] * 100)
+        self.assertGreater(reads, 0)
+
+    def test_sort_with_a_key_and_pickled_items_is_pythons(self):
+        ls = self.m.list([3, 1, 2, 1.5, True])
+        ls.sort(key=lambda v: -v)
+        self.assertEqual(ls[:], [3, 2, 1.5, 1, True])  # stable: 1 before True
+        ls.sort(reverse=True)
+        self.assertEqual(ls[:], [3, 2, 1.5, 1, True])
+        half, third = fractions.Fraction(1, 2), fractions.Fraction(1, 3)
+        ls = self.m.list([half, 0.4, third])  # pickled: Python's <
+        ls.sort()
+        self.assertEqual(ls[:], [third, 0.4, half])
+        ls.sort(key=lambda v: -v)
+        self.assertEqual(ls[:], [half, 0.4, third])
+        ls = self.m.list(["b", 1])
+        with self.assertRaisesRegex(TypeError, "'<' not supported between instances"):
+            ls.sort()
+        self.assertEqual(ls[:], ["b", 1])  # unchanged (Python's: partly sorted)
+        with self.assertRaisesRegex(TypeError, "'int' object is not callable"):
+            ls.sort(key=1)
+        with self.assertRaisesRegex(TypeError, "'foo' is an invalid keyword argument"):
+            ls.sort(foo=1)
+
+    def test_dict_iteration_is_live_and_breaks_as_pythons(self):
+        def walk(d, change):
+            it, seen = iter(d), [next(iter(d))]
+            next(it)
+            change(d)
+            for _ in range(3):  # after an error: again, or exhausted
+                try:
+                    seen.extend(it)
+                    seen.append("end")
+                except RuntimeError as e:
+                    seen.append(str(e))
+            return seen
+        changes = [lambda d: d.__setitem__(2, "v"),           # a value: no error
+                   lambda d: (d.__delitem__(3), d.__setitem__(4, 4)),
+                   lambda d: (d.__delitem__(1), d.__setitem__(4, 4)),
+                   lambda d: d.__setitem__(5, 5),             # size: stays broken
+                   lambda d: d.pop(2)]
+        for i, change in enumerate(changes):
+            with self.subTest(change=i):
+                self.assertEqual(walk(self.m.dict({1: 1, 2: 2, 3: 3}), change),
+                                 walk({1: 1, 2: 2, 3: 3}, change))
+
+
+class BarrierAction:
+    """A picklable action: appends to a managed list."""
+
+    def __init__(self, out, fail=False):
+        self.out, self.fail = out, fail
+
+    def __call__(self):
+        self.out.append(os.getpid())
+        if self.fail:
+            raise ValueError("action failed")
+
+
+def cross(b, results):
+    try:
+        results.append(b.wait())
+    except threading.BrokenBarrierError:
+        results.append("broken")
+
+
+class SyncObjects(Base):
+    def test_barrier_action_runs_once_in_the_tripping_process_even_a_spawned_one(self):
+        ran = self.m.list()
+        b = self.m.Barrier(2, action=BarrierAction(ran))
+        for method in ("fork", "spawn"):
+            with self.subTest(method=method):
+                del ran[:]
+                results = self.m.list()
+                p = multiprocessing.get_context(method).Process(target=cross,
+                                                                args=(b, results))
+                p.start()
+                while b.n_waiting == 0 and p.is_alive():
+                    pass  # the child waits first: it trips nothing
+                results.append(b.wait())
+                p.join(DEADLINE)
+                self.assertEqual(p.exitcode, 0)
+                self.assertEqual(sorted(results[:]), [0, 1])
+                self.assertEqual(len(ran), 1)
+        del b, ran, results
+
+    def test_barrier_action_error_is_raised_by_the_tripping_wait(self):
+        ran = self.m.list()
+        b = self.m.Barrier(2, action=BarrierAction(ran, fail=True))
+        results = []
+        t = threading.Thread(target=cross, args=(b, results))
+        t.start()
+        while b.n_waiting == 0:
+            pass
+        with self.assertRaisesRegex(ValueError, "action failed"):
+            b.wait()
+        t.join(DEADLINE)
+        self.assertEqual(results, ["broken"])
+        self.assertTrue(b.broken)
+        del b, ran
+
+    def test_barrier_default_timeout_is_the_c_barriers_and_travels(self):
+        b = self.m.Barrier(2, timeout=0.01)
+        holder = self.m.list([b])
+        again = holder[0]         # read back: the timeout is the barrier's
+        with self.assertRaises(threading.BrokenBarrierError):
+            again.wait()
+        self.assertTrue(b.broken)
+        b.reset()
+        with self.assertRaises(threading.BrokenBarrierError):
+            b.wait(timeout=-1)    # negative: at once, as threading's
+        del b, holder, again
+
+    def test_lock_acquired_again_by_its_holder_waits_for_another_to_release_it(self):
+        lk = self.m.Lock()
+        self.assertTrue(lk.acquire())
+        self.assertFalse(lk.acquire(timeout=0.01))
+        self.assertFalse(lk.acquire(False))
+        go = threading.Event()
+        t = threading.Thread(target=lambda: (go.wait(DEADLINE), lk.release()))
+        t.start()
+        go.set()
+        self.assertTrue(lk.acquire(timeout=DEADLINE))  # the thread's release
+        t.join(DEADLINE)
+        lk.release()
+
+    def test_value_is_a_managed_value_of_any_value(self):
+        v = self.m.Value("i", 1)
+        ls = self.m.list([v])
+        self.assertTrue(ls[0]._same(v))
+        self.assertIs(type(ls[0]), shmc.ValueProxy)
+        self.assertEqual(str(ls[0]), "Value('i', 1)")
+        ls[0].value = {"any": [1]}
+        self.assertEqual(v.value, {"any": [1]})
+        with self.assertRaisesRegex(AttributeError, "has no deleter"):
+            del v.value
+        with self.assertRaisesRegex(TypeError, "typecode must be a str"):
+            self.m.Value(1, 1)
+        del v, ls
 
 
 def hold_and_die(lk, ready):
