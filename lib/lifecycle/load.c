@@ -341,9 +341,11 @@ static int walk(struct loader *L, const unsigned char *p, uint32_t nroots)
 		int rc = get_value(L, &p, 1, false, NULL, &t);
 		if (rc)
 			return rc;
+		if (t != SHMC__ST_STR) /* only then are its length's bytes there */
+			return SHMC_ECHECKSUM;
 		uint64_t len = shmc__get_le(name + 1, 4);
-		if (t != SHMC__ST_STR || len == 0 || memchr(name + 5, 0, len) ||
-		    !take_uint(L, &p, 4, &x) || x >= L->nobj)
+		if (len == 0 || memchr(name + 5, 0, len) || !take_uint(L, &p, 4, &x) ||
+		    x >= L->nobj)
 			return SHMC_ECHECKSUM;
 	}
 	return p == L->end ? 0 : SHMC_ECHECKSUM;
