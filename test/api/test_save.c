@@ -12,13 +12,14 @@
 #include <criterion/criterion.h>
 
 #include <dirent.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "testutil.h"
 
 TestSuite(save, .timeout = 120);
 
-static char save_path[256], tmp_glob[256];
+static char save_path[128], tmp_glob[128];
 static char nm1[128], nm1_path[256], nm2[128], nm2_path[256];
 
 static void names_drop(shmc_arena_t *a);
@@ -608,7 +609,7 @@ static bool all_equal(shmc_value_t v)
 	return true;
 }
 
-Test(save, a_save_while_two_processes_write_copies_each_object_consistently,
+Test(save, a_save_while_four_processes_write_copies_each_object_consistently,
      .init = save_setup, .fini = save_teardown)
 {
 	struct writer_ctx w;
@@ -620,10 +621,10 @@ Test(save, a_save_while_two_processes_write_copies_each_object_consistently,
 	name(A, "ls", w.ls);
 	name(A, "d", w.d);
 	name(A, "q", w.q);
-	pid_t pid[2];
-	for (int i = 0; i < 2; i++)
+	pid_t pid[4];
+	for (int i = 0; i < 4; i++)
 		pid[i] = fork_fn(writer, &w);
-	cr_assert(wait_flag(w.ready, 2, TEST_DEADLINE));
+	cr_assert(wait_flag(w.ready, 4, TEST_DEADLINE));
 	int saves = 0, distinct = 0;
 	int64_t last = -1;
 	double end = now_s() + 2.0;
@@ -652,8 +653,15 @@ Test(save, a_save_while_two_processes_write_copies_each_object_consistently,
 		shmc_arena_close(b);
 	}
 	atomic_store(w.stop, 1);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 4; i++)
 		cr_assert_eq(wait_exit(pid[i], TEST_DEADLINE), 0);
+	/* Quiescent: the copy is the arena. */
+	ASSERT_OK(shmc_arena_save(A, save_path, 0));
+	shmc_arena_t *b;
+	ASSERT_OK(shmc_arena_load(save_path, NULL, NULL, &b));
+	struct pairs m = {0};
+	expect_same_arena(A, b, &m);
+	shmc_arena_close(b);
 	cr_assert_gt(distinct, 1, "the writers moved on between saves (%d of %d)", distinct,
 		     saves);
 	cr_log_info("%d saves during writes, %d distinct states, 0 torn", saves, distinct);
@@ -827,5 +835,67 @@ Test(save, every_bad_file_is_refused_with_its_code_and_nothing_created, .init = 
 	ASSERT_OK(shmc_lock_release(rl));
 	shmc_obj_release(lk);
 	shmc_obj_release(rl);
+	names_drop(A);
+}
+
+Test(save, a_dead_savers_temporary_file_is_removed_and_a_live_ones_kept, .init = save_setup,
+     .fini = save_teardown)
+{
+	char dead[200], live[200];
+	snprintf(dead, sizeof(dead), "/tmp/%s999991", tmp_glob);
+	snprintf(live, sizeof(live), "/tmp/%s999992", tmp_glob);
+	track(dead);
+	track(live);
+	write_bytes(dead, "half a file", 11);
+	write_bytes(live, "being written", 13);
+	int fd = open(live, O_RDONLY);
+	cr_assert(fd >= 0);
+	/* A saver at work holds its file's lock (from another open file
+	 * description, as another process would). */
+	cr_assert_eq(flock(fd, LOCK_EX), 0);
+	ASSERT_OK(shmc_arena_save(A, save_path, 0));
+	cr_assert(!exists(dead), "a dead saver's file is swept");
+	cr_assert(exists(live), "a live saver's file is left alone");
+	close(fd);
+	ASSERT_OK(shmc_arena_save(A, save_path, 0));
+	cr_assert(!exists(live));
+	cr_assert_eq(temps_left(), 0);
+}
+
+static int square(shmc_value_t arg, shmc_value_t *result, void *ctx)
+{
+	(void)ctx;
+	*result = shmc_int(arg.i * arg.i);
+	return 0;
+}
+
+Test(save, a_pool_is_refused_or_skipped_when_named, .init = save_setup, .fini = save_teardown)
+{
+	shmc_obj_t *pool, *ls;
+	ASSERT_OK(shmc_pool_new(A, 1, NULL, &pool));
+	ASSERT_OK(shmc_list_new(A, &ls));
+	ASSERT_OK(shmc_list_append(ls, shmc_int(1)));
+	name(A, "ls", ls);
+	name(A, "pool", pool);
+	ASSERT_ERR(shmc_arena_save(A, save_path, 0), SHMC_EKIND);
+	cr_assert(!exists(save_path), "a failed save writes nothing");
+	ASSERT_OK(shmc_arena_save(A, save_path, SHMC_SAVE_SKIP_UNSAVABLE));
+	shmc_arena_t *b;
+	ASSERT_OK(shmc_arena_load(save_path, NULL, NULL, &b));
+	shmc_value_t names;
+	ASSERT_OK(shmc_root_names(b, &names));
+	expect_repr(names, "['ls']");
+	shmc_value_free(&names);
+	shmc_arena_close(b);
+	/* Reached through a value, it cannot be skipped. */
+	ASSERT_OK(shmc_list_append(ls, shmc_ref(pool)));
+	ASSERT_ERR(shmc_arena_save(A, save_path, SHMC_SAVE_SKIP_UNSAVABLE), SHMC_EKIND);
+	shmc_value_t r;
+	ASSERT_OK(shmc_pool_apply(pool, shmc_task(square), shmc_int(3), &r));
+	cr_assert_eq(r.i, 9, "the pool works on after the saves");
+	ASSERT_OK(shmc_pool_terminate(pool));
+	ASSERT_OK(shmc_pool_join(pool, TEST_DEADLINE));
+	shmc_obj_release(pool);
+	shmc_obj_release(ls);
 	names_drop(A);
 }
