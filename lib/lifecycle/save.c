@@ -16,7 +16,7 @@
  *
  * Durability. The file is written to a temporary file in the target's
  * directory -- unnamed (O_TMPFILE) where the file system allows, named
- * "<file>.tmp.<pid>" only at the last moment -- synced, renamed over the
+ * "<file>.tmp.<pid>.<n>" only at the last moment -- synced, renamed over the
  * target, and the directory synced: a crash leaves the old file or the new
  * one, never half of one. The temporary file is flock()ed before it gets a
  * name; a save removes the named temporary files of that target whose lock
@@ -25,6 +25,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -589,7 +590,10 @@ int shmc_arena_save(shmc_arena_t *arena, const char *path, unsigned flags)
 		shmc__heap_free(dir);
 		return -EINVAL;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", base, (long)getpid());
+	/* Unique among the threads of this process too. */
+	static atomic_uint serial;
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld.%u", base, (long)getpid(),
+		 atomic_fetch_add(&serial, 1));
 	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	shmc__heap_free(dir);
 	if (dirfd < 0)

@@ -899,3 +899,56 @@ Test(save, a_pool_is_refused_or_skipped_when_named, .init = save_setup, .fini = 
 	shmc_obj_release(ls);
 	names_drop(A);
 }
+
+/* [[[...[1]...]]], N lists deep. */
+static shmc_value_t nested(int n)
+{
+	shmc_value_t v = shmc_int(1);
+	for (int i = 0; i < n; i++)
+		v = shmc_plist_of(1, v);
+	return v;
+}
+
+Test(save, values_nested_as_deep_as_allowed_round_trip_in_every_container,
+     .init = save_setup, .fini = save_teardown)
+{
+	shmc_value_t deep = nested(511); /* 512 containers with the one below */
+	shmc_value_t top = shmc_plist_of(1, deep);
+	shmc_obj_t *ns, *ls, *d, *mv, *q;
+	ASSERT_OK(shmc_namespace_new(A, &ns));
+	ASSERT_OK(shmc_namespace_set(ns, "deep", top));
+	ASSERT_OK(shmc_list_new(A, &ls));
+	ASSERT_OK(shmc_list_append(ls, top));
+	ASSERT_OK(shmc_dict_new(A, &d));
+	ASSERT_OK(shmc_dict_set(d, shmc_int(1), top));
+	ASSERT_OK(shmc_mvalue_new(A, "x", top, &mv));
+	ASSERT_OK(shmc_queue_new(A, 0, &q));
+	ASSERT_OK(shmc_queue_put_nowait(q, top));
+	shmc_value_t cp;
+	ASSERT_OK(shmc_value_copy(top, &cp));
+	shmc_value_t deeper = shmc_plist_of(1, cp); /* one too many */
+	ASSERT_ERR(shmc_list_append(ls, deeper), SHMC_EDEPTH);
+	shmc_value_free(&deeper);
+	name(A, "ns", ns);
+	name(A, "ls", ls);
+	name(A, "d", d);
+	name(A, "mv", mv);
+	name(A, "q", q);
+	ASSERT_OK(shmc_arena_save(A, save_path, 0));
+	shmc_arena_t *b;
+	ASSERT_OK(shmc_arena_load(save_path, NULL, NULL, &b));
+	struct pairs m = {0};
+	expect_same_arena(A, b, &m);
+	shmc_obj_t *q2 = find(b, "q");
+	shmc_value_t got;
+	ASSERT_OK(shmc_queue_get_nowait(q2, &got));
+	cr_assert(shmc_value_eq(got, top));
+	shmc_value_free(&got);
+	shmc_obj_release(q2);
+	shmc_arena_close(b);
+	shmc_value_free(&top);
+	shmc_obj_t *all[] = {ns, ls, d, mv, q};
+	for (int i = 0; i < 5; i++)
+		shmc_obj_release(all[i]);
+	names_drop(A);
+}
