@@ -442,6 +442,24 @@ static int split_path(const char *path, char **dir, const char **base)
 	return 0;
 }
 
+/* Whether S is ".tmp.<pid>.<n>", the suffix of our temporary files (and
+ * nobody else's file is removed). */
+static bool temp_suffix(const char *s)
+{
+	if (strncmp(s, ".tmp.", 5) != 0)
+		return false;
+	s += 5;
+	for (int part = 0; part < 2; part++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		while (*s >= '0' && *s <= '9')
+			s++;
+		if (part == 0 && *s++ != '.')
+			return false;
+	}
+	return *s == 0;
+}
+
 /* Remove the temporary files of BASE in DIR that dead savers left: those
  * whose lock we can take (a live saver holds its lock from before the
  * file has a name until it is renamed). */
@@ -453,7 +471,7 @@ static void sweep_temps(int dirfd, const char *base)
 	size_t bl = strlen(base);
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
-		if (strncmp(e->d_name, base, bl) != 0 || strncmp(e->d_name + bl, ".tmp.", 5) != 0)
+		if (strncmp(e->d_name, base, bl) != 0 || !temp_suffix(e->d_name + bl))
 			continue;
 		int fd = openat(dirfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 		if (fd < 0)

@@ -842,10 +842,14 @@ Test(save, a_dead_savers_temporary_file_is_removed_and_a_live_ones_kept, .init =
      .fini = save_teardown)
 {
 	char dead[200], live[200];
-	snprintf(dead, sizeof(dead), "/tmp/%s999991", tmp_glob);
-	snprintf(live, sizeof(live), "/tmp/%s999992", tmp_glob);
+	char other[200];
+	snprintf(dead, sizeof(dead), "/tmp/%s999991.0", tmp_glob);
+	snprintf(live, sizeof(live), "/tmp/%s999992.3", tmp_glob);
+	snprintf(other, sizeof(other), "/tmp/%sbackup", tmp_glob);
 	track(dead);
 	track(live);
+	track(other);
+	write_bytes(other, "not ours", 8);
 	write_bytes(dead, "half a file", 11);
 	write_bytes(live, "being written", 13);
 	int fd = open(live, O_RDONLY);
@@ -859,6 +863,8 @@ Test(save, a_dead_savers_temporary_file_is_removed_and_a_live_ones_kept, .init =
 	close(fd);
 	ASSERT_OK(shmc_arena_save(A, save_path, 0));
 	cr_assert(!exists(live));
+	cr_assert(exists(other), "a file of another name is never removed");
+	unlink(other);
 	cr_assert_eq(temps_left(), 0);
 }
 
