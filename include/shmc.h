@@ -308,7 +308,8 @@ SHMC_API const char *shmc_version(void);
 	X(ENOTRUNNING, -30931, "pool is not running")                     \
 	X(ERUNNING, -30932, "pool is still running")                      \
 	X(ENOTREADY, -30933, "result is not ready")                       \
-	X(ENOFUNC, -30934, "the pool's workers have no such task function")
+	X(ENOFUNC, -30934, "the pool's workers have no such task function") \
+	X(ECHECKSUM, -30936, "saved file is truncated or corrupt")
 
 enum shmc_error {
 #define SHMC_ERR_ENUM_(name, value, text) SHMC_##name = (value),
@@ -2267,6 +2268,66 @@ SHMC_API int shmc_obj_from_ident(shmc_arena_t *arena, shmc_ident_t ident,
  * @return 0, -ENOENT (an anonymous arena has no name), SHMC_EHANDLE
  *         (ARENA invalid), -EINVAL (OUT NULL) */
 SHMC_API int shmc_arena_name(shmc_arena_t *arena, const char **out);
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @defgroup save Snapshot and restore
+ * A save file holds every named object of an arena and everything they
+ * reach (managed objects nested in values, by reference: an object reached
+ * twice is one object in the file, and again one after loading, so sharing
+ * and cycles survive). The format (lib/lifecycle/savefmt.h) does not depend
+ * on the arena's memory layout; it is checksummed (CRC-32C).
+ *
+ * What a save holds: each object is copied at one moment of its own, while
+ * other processes go on using the arena (a list or dict by its snapshot, as
+ * shmc_list_copy does; a queue under its lock; an Array element by element,
+ * each atomically). Nothing holds ACROSS objects: two objects may be copied
+ * before and after one change that touched both.
+ *
+ * What comes back: namespaces, lists, dicts, Values (both kinds), Arrays
+ * and the items of Queues and JoinableQueues (a JoinableQueue with no task
+ * taken and not done), with their names. Sync objects come back as their
+ * constructors make them: a Lock or RLock released; a Semaphore or
+ * BoundedSemaphore at the value it was created with; a Condition bound to
+ * its (restored, released) lock, without waiters; an Event CLEAR, even if
+ * it was set; a Barrier of the same parties, not broken, nobody waiting,
+ * without its action (a function of a process). A Pool, AsyncResult or
+ * Iterator cannot be saved (SHMC_EKIND); with SHMC_SAVE_SKIP_UNSAVABLE a
+ * named one is left out.
+ * @{ */
+#define SHMC_SAVE_SKIP_UNSAVABLE 1u /**< leave out named Pools, results, iterators */
+
+/** Write a copy of ARENA's named objects, and of all they reach, to the
+ * file PATH: written to a temporary file in PATH's directory, synced,
+ * renamed over PATH, and the directory synced, so that a crash leaves the
+ * old file or the new one, never half of one (and a temporary file that a
+ * dead saver left is removed by the next save to PATH). The file gets mode
+ * 0600. Names removed during the save are left out. ARENA in; PATH in;
+ * FLAGS 0 or SHMC_SAVE_SKIP_UNSAVABLE.
+ * @return 0, SHMC_EHANDLE (ARENA invalid), -EINVAL (PATH NULL, empty,
+ *         ending in '/' or longer than 4000 bytes; unknown FLAGS),
+ *         SHMC_EKIND (a Pool, AsyncResult or Iterator reached),
+ *         SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL (no room for handles),
+ *         -ENOMEM, and any errno of open(2), write(2), fsync(2), linkat(2)
+ *         or rename(2) (-ENOENT: no such directory; -EACCES; -ENOSPC...) */
+SHMC_API int shmc_arena_save(shmc_arena_t *arena, const char *path, unsigned flags);
+
+/** Create a NEW arena from the save file PATH, as shmc_arena_create() would
+ * (NAME named, exclusively; NULL: an anonymous one, as
+ * shmc_arena_create_anon()), and re-create every object, under its name.
+ * The whole file is read and checked before anything is created; a load
+ * that fails removes the arena it was making. PATH in; NAME in (may be
+ * NULL); OPTS in (may be NULL: defaults); *OUT out: shmc_arena_close().
+ * @return 0, SHMC_ENOTARENA (not a save file), SHMC_EVERSION (another
+ *         format version), SHMC_ELAYOUT (another layout), SHMC_ECHECKSUM
+ *         (truncated, or a checksum or the contents wrong), -EEXIST (NAME
+ *         exists), -EINVAL (PATH NULL or empty, OUT NULL, OPTS out of
+ *         range; NAME empty or too long), -EFBIG (a file over 2^40 bytes),
+ *         SHMC_EFULL (the arena is too small for the contents), -ENOMEM,
+ *         SHMC_ETHREADS, and the errors of open(2), read(2) and
+ *         shmc_arena_create() */
+SHMC_API int shmc_arena_load(const char *path, const char *name,
+			     const shmc_arena_options_t *opts, shmc_arena_t **out);
 /** @} */
 
 #ifdef __cplusplus

@@ -60,6 +60,7 @@ const char *shmc_python_exception(int rc, const char *call)
 	case SHMC_ENOTRUNNING: /* "Pool not running" */
 	case SHMC_ERUNNING:    /* join() before close() */
 	case SHMC_ENOTREADY:   /* successful() before the result */
+	case SHMC_ECHECKSUM:   /* a save file truncated or corrupt */
 	case -EINVAL:
 		return "ValueError";
 	case SHMC_EOWNERDEAD: /* acquired: a warning, not an exception */

@@ -705,3 +705,46 @@ int64_t shmc__queue_sleepers(shmc_obj_t *h)
 	int rc = resolve_queue(h, &o);
 	return rc ? rc : (int64_t)ld_relaxed(&body(o)->sleepers);
 }
+
+/* Snapshot (lifecycle/save.c) --------------------------------------------- */
+
+int shmc__queue_snapshot(shmc_obj_t *h, int64_t *maxsize, shmc_value_t *out)
+{
+	struct shmc__obj *o;
+	int rc = resolve_queue(h, &o);
+	if (rc)
+		return rc;
+	shmc_arena_t *a = shmc__handle_arena(h);
+	struct queue_body *b = body(o);
+	shmc_value_t items = shmc_plist_of(0);
+	if (items.type == SHMC_ERROR)
+		return (int)items.i;
+	/* Under the owner lock no put or get runs, and a get frees its item
+	 * only after it unlocked, having taken it out of [head, tail) first:
+	 * every word read here is owned by the queue until we unlock. */
+	if ((rc = shmc__obj_lock(a, o)) != 0) {
+		shmc_value_free(&items);
+		return rc;
+	}
+	uint64_t head = ld_relaxed(&b->head), tail = ld_relaxed(&b->tail);
+	struct ring *r = ring_of(a, b);
+	if (!ring_sound(a, b, head, tail))
+		rc = SHMC_ECORRUPT;
+	for (uint64_t i = head; rc == 0 && r && i != tail; i++) {
+		shmc_value_t v;
+		rc = shmc__word_load(a, ld_relaxed(&r->item[i & (r->cap - 1)]), &v);
+		if (rc == 0)
+			rc = shmc_plist_append(&items, v);
+	}
+	uint64_t max = b->maxsize;
+	shmc__obj_unlock(o);
+	if (rc == 0 && max > INT64_MAX)
+		rc = SHMC_ECORRUPT;
+	if (rc) {
+		shmc_value_free(&items);
+		return rc;
+	}
+	*maxsize = (int64_t)max;
+	*out = items;
+	return 0;
+}

@@ -363,3 +363,15 @@ int64_t shmc__sem_sleepers(shmc_obj_t *h)
 	int rc = resolve_sem(h, &o);
 	return rc ? rc : (int64_t)ld_relaxed(&body(o)->sleepers);
 }
+
+/* Snapshot (lifecycle/save.c) --------------------------------------------- */
+
+int64_t shmc__semaphore_initial(shmc_obj_t *h)
+{
+	struct shmc__obj *o;
+	int rc = resolve_sem(h, &o);
+	if (rc)
+		return rc;
+	uint64_t v = body(o)->initial; /* written once, before the handle was shared */
+	return v > UINT32_MAX ? SHMC_ECORRUPT : (int64_t)v;
+}

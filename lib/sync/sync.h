@@ -201,4 +201,14 @@ int64_t shmc__cond_nwaiters(shmc_obj_t *cond);
 int64_t shmc__sem_sleepers(shmc_obj_t *sem);
 int64_t shmc__queue_sleepers(shmc_obj_t *q);
 
+/* Snapshots for lifecycle/save.c ------------------------------------------------ */
+
+/* The items of a Queue or JoinableQueue, in order, as a plain list (*OUT,
+ * owned), and its maxsize (0: unbounded), read at one moment under its owner
+ * lock. @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, -ENOMEM */
+int shmc__queue_snapshot(shmc_obj_t *q, int64_t *maxsize, shmc_value_t *out);
+/* The value a Semaphore or BoundedSemaphore was created with, or
+ * SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT. */
+int64_t shmc__semaphore_initial(shmc_obj_t *sem);
+
 #endif

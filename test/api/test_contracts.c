@@ -425,6 +425,30 @@ static long c_obj_from_ident(unsigned m)
 		return -9999;
 	return ret_obj(shmc_obj_from_ident(P(0, F.a), id, P(1, &h)), (m & 2) ? NULL : &h);
 }
+static long c_arena_save(unsigned m)
+{
+	char path[300];
+	snprintf(path, sizeof(path), "/tmp/%s.save", F.name);
+	long rc = shmc_arena_save(P(0, F.a), P(1, path), 0);
+	unlink(path);
+	return rc;
+}
+static long c_arena_load(unsigned m)
+{
+	char path[300], name[160];
+	snprintf(path, sizeof(path), "/tmp/%s.load", F.name);
+	snprintf(name, sizeof(name), "%s-l", F.name);
+	if (shmc_arena_save(F.a, path, 0) != 0)
+		return -9999;
+	shmc_arena_options_t o = {.capacity = SHMC_MIN_CAPACITY};
+	shmc_arena_t *a;
+	long rc = shmc_arena_load(P(0, path), P(1, name), P(2, &o), P(3, &a));
+	if (rc == 0 && !(m & 8))
+		shmc_arena_close(a);
+	shmc_arena_unlink(name);
+	unlink(path);
+	return rc;
+}
 static long c_arena_name(unsigned m)
 {
 	const char *s;
@@ -1478,6 +1502,8 @@ static const struct row rows[] = {
 	ROW(obj_ident, "EE", 'i'),
 	ROW(obj_from_ident, "EE", 'i'),
 	ROW(arena_name, "EE", 'i'),
+	ROW(arena_save, "EE-", 'i'),
+	ROW(arena_load, "ENNE", 'i'),
 	ROW(obj_str, "EE", 'i'),
 	ROW(obj_repr, "EE", 'i'),
 	ROW(obj_print, "EE", 'i'),

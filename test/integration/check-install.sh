@@ -10,9 +10,10 @@ trap 'rm -rf "$root"' EXIT
 make --no-print-directory -s install BUILD="$build" PREFIX=/usr/local DESTDIR="$root" >/dev/null
 export PKG_CONFIG_SYSROOT_DIR="$root" PKG_CONFIG_PATH="$root/usr/local/lib/pkgconfig"
 for f in include/shmc.h lib/libshmc.a lib/libshmc.so lib/pkgconfig/shmc.pc bin/shmc-check \
-	bin/shmc-stat bin/shmc-dump lib/cmake/shmc/shmcConfig.cmake \
+	bin/shmc-stat bin/shmc-dump bin/shmc-save bin/shmc-load lib/cmake/shmc/shmcConfig.cmake \
 	lib/cmake/shmc/shmcConfigVersion.cmake share/man/man1/shmc-stat.1 \
-	share/man/man1/shmc-dump.1 share/man/man1/shmc-check.1 share/man/man7/shmc.7; do
+	share/man/man1/shmc-dump.1 share/man/man1/shmc-check.1 share/man/man1/shmc-save.1 \
+	share/man/man1/shmc-load.1 share/man/man7/shmc.7; do
 	test -e "$root/usr/local/$f" || { echo "install: $f missing" >&2; exit 1; }
 done
 san="${SHMC_SANFLAGS:-}"
