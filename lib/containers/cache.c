@@ -312,37 +312,49 @@ int shmc__cache_create(shmc_arena_t *a, uint64_t max_entries, uint64_t max_bytes
 
 /* Reading ------------------------------------------------------------------ */
 
+/* Inside RD's section: KEY's entry if it is live -- its hash, value word,
+ * deadline and a cursor on its value -- and the clock (read only for a
+ * deadline). @return 0, SHMC_EKEY (missing or expired), KEY's errors,
+ * SHMC_ECORRUPT */
+static int find_live(struct shmc__reader *rd, shmc_value_t key, uint64_t *hash, uint64_t *vw,
+		     int64_t *dl, int64_t *now, struct shmc__vcursor *c)
+{
+	struct shmc__key k;
+	int rc = shmc__dict_key(key, &k);
+	if (rc)
+		return rc;
+	*hash = k.hash;
+	*now = 0;
+	if (!shmc__dict_peek(rd->a, rd->o, &k, vw))
+		return SHMC_EKEY;
+	if ((rc = unwrap(rd->a, *vw, dl, c)) != 0)
+		return rc;
+	return *dl && expired(*dl, *now = now_ns()) ? SHMC_EKEY : 0;
+}
+
 int shmc_cache_get(shmc_obj_t *h, shmc_value_t key, shmc_value_t *out, int64_t *ttl)
 {
 	if (out == NULL)
 		return -EINVAL;
 	struct shmc__reader rd;
-	struct shmc__key k;
 	int rc = shmc__reader_enter(h, SHMC_KIND_CACHE, &rd);
 	if (rc)
 		return rc;
 	struct cache_body *b = BODY(rd.o);
-	uint64_t vw;
-	int64_t dl = 0, now = 0;
+	uint64_t hash, vw;
+	int64_t dl, now;
 	struct shmc__vcursor c;
 	shmc_value_t v;
-	if ((rc = shmc__dict_key(key, &k)) != 0)
-		goto out;
-	if (!shmc__dict_peek(rd.a, rd.o, &k, &vw) || (rc = unwrap(rd.a, vw, &dl, &c)) != 0 ||
-	    (dl && expired(dl, now = now_ns()))) {
-		if (rc == 0)
-			rc = SHMC_EKEY;
+	rc = find_live(&rd, key, &hash, &vw, &dl, &now, &c);
+	if (rc == SHMC_EKEY)
 		atomic_fetch_add_explicit(&my_stripe(b)->misses, 1, memory_order_relaxed);
-		goto out;
+	if (rc == 0 && (rc = load(rd.a, vw, &c, &v)) == 0) {
+		touch(b, hash);
+		atomic_fetch_add_explicit(&my_stripe(b)->hits, 1, memory_order_relaxed);
+		*out = v;
+		if (ttl)
+			*ttl = dl ? dl - now : 0;
 	}
-	if ((rc = load(rd.a, vw, &c, &v)) != 0)
-		goto out;
-	touch(b, k.hash);
-	atomic_fetch_add_explicit(&my_stripe(b)->hits, 1, memory_order_relaxed);
-	*out = v;
-	if (ttl)
-		*ttl = dl ? dl - now : 0;
-out:
 	shmc__reader_exit(&rd);
 	return rc;
 }
@@ -352,20 +364,13 @@ int shmc_cache_ttl(shmc_obj_t *h, shmc_value_t key, int64_t *ttl)
 	if (ttl == NULL)
 		return -EINVAL;
 	struct shmc__reader rd;
-	struct shmc__key k;
 	int rc = shmc__reader_enter(h, SHMC_KIND_CACHE, &rd);
 	if (rc)
 		return rc;
-	uint64_t vw;
-	int64_t dl = 0, now = 0;
+	uint64_t hash, vw;
+	int64_t dl, now;
 	struct shmc__vcursor c;
-	if ((rc = shmc__dict_key(key, &k)) == 0) {
-		if (!shmc__dict_peek(rd.a, rd.o, &k, &vw))
-			rc = SHMC_EKEY;
-		else if ((rc = unwrap(rd.a, vw, &dl, &c)) == 0 && dl &&
-			 expired(dl, now = now_ns()))
-			rc = SHMC_EKEY;
-	}
+	rc = find_live(&rd, key, &hash, &vw, &dl, &now, &c);
 	shmc__reader_exit(&rd);
 	if (rc == 0)
 		*ttl = dl ? dl - now : 0;
@@ -431,6 +436,13 @@ int shmc_cache_stats(shmc_obj_t *h, shmc_cache_stats_t *out)
 }
 
 /* Writing ------------------------------------------------------------------ */
+
+/* Resolve the handle, then KEY, so that a bad handle reports as such. */
+static int keyed(shmc_obj_t *h, shmc_value_t key, struct shmc__obj **o, struct shmc__key *k)
+{
+	int rc = shmc__resolve(h, SHMC_KIND_CACHE, o);
+	return rc ? rc : shmc__dict_key(key, k);
+}
 
 /* Entries a write removes: their numbers, and how many were expired (the
  * rest are evicted). */
@@ -609,8 +621,8 @@ static int put(shmc_obj_t *h, shmc_value_t key, shmc_value_t val, int64_t ttl,
 {
 	struct shmc__obj *o;
 	struct shmc__key k;
-	int rc = shmc__resolve(h, SHMC_KIND_CACHE, &o);
-	if (rc || (rc = shmc__dict_key(key, &k)) != 0)
+	int rc = keyed(h, key, &o, &k);
+	if (rc)
 		return rc;
 	shmc_arena_t *a = shmc__handle_arena(h);
 	int64_t now = now_ns(), dl;
@@ -672,8 +684,8 @@ int shmc_cache_incr(shmc_obj_t *h, shmc_value_t key, int64_t delta, shmc_value_t
 {
 	struct shmc__obj *o;
 	struct shmc__key k;
-	int rc = shmc__resolve(h, SHMC_KIND_CACHE, &o);
-	if (rc || (rc = shmc__dict_key(key, &k)) != 0)
+	int rc = keyed(h, key, &o, &k);
+	if (rc)
 		return rc;
 	if (init.type != SHMC_NONE && init.type != SHMC_INT)
 		return init.type == SHMC_ERROR ? (int)init.i : SHMC_ETYPE;
@@ -732,8 +744,8 @@ int shmc_cache_expire(shmc_obj_t *h, shmc_value_t key, int64_t ttl_ns)
 {
 	struct shmc__obj *o;
 	struct shmc__key k;
-	int rc = shmc__resolve(h, SHMC_KIND_CACHE, &o);
-	if (rc || (rc = shmc__dict_key(key, &k)) != 0)
+	int rc = keyed(h, key, &o, &k);
+	if (rc)
 		return rc;
 	shmc_arena_t *a = shmc__handle_arena(h);
 	int64_t now = now_ns(), dl, odl;
@@ -766,8 +778,8 @@ int shmc_cache_delete(shmc_obj_t *h, shmc_value_t key)
 {
 	struct shmc__obj *o;
 	struct shmc__key k;
-	int rc = shmc__resolve(h, SHMC_KIND_CACHE, &o);
-	if (rc || (rc = shmc__dict_key(key, &k)) != 0)
+	int rc = keyed(h, key, &o, &k);
+	if (rc)
 		return rc;
 	struct shmc__writer w;
 	if ((rc = shmc__writer_begin(shmc__handle_arena(h), o, 2, &w)) != 0)
@@ -789,12 +801,9 @@ int shmc_cache_delete(shmc_obj_t *h, shmc_value_t key)
 
 int64_t shmc_cache_flush_expired(shmc_obj_t *h)
 {
-	struct shmc__obj *o;
-	int rc = shmc__resolve(h, SHMC_KIND_CACHE, &o);
-	if (rc)
-		return rc;
 	struct shmc__writer w;
-	if ((rc = shmc__writer_begin(shmc__handle_arena(h), o, 0, &w)) != 0)
+	int rc = shmc__writer_enter(h, SHMC_KIND_CACHE, 0, &w);
+	if (rc)
 		return rc;
 	struct victims v = {.pos = v.small, .cap = ARRAY_SIZE(v.small)};
 	int64_t now = now_ns();
@@ -813,12 +822,9 @@ int64_t shmc_cache_flush_expired(shmc_obj_t *h)
 
 int shmc_cache_flush_all(shmc_obj_t *h)
 {
-	struct shmc__obj *o;
-	int rc = shmc__resolve(h, SHMC_KIND_CACHE, &o);
-	if (rc)
-		return rc;
 	struct shmc__writer w;
-	if ((rc = shmc__writer_begin(shmc__handle_arena(h), o, 1, &w)) != 0)
+	int rc = shmc__writer_enter(h, SHMC_KIND_CACHE, 1, &w);
+	if (rc)
 		return rc;
 	struct cache_body *b = BODY(w.o);
 	uint64_t off = ld_relaxed(&b->table_off);
