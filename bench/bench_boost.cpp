@@ -352,7 +352,7 @@ static void run_cache_set_evict(void *, int rank, uint64_t n)
 {
 	static uint64_t next;
 	for (uint64_t i = 0; i < n; i++) {
-		int64_t k = (int64_t)((uint64_t)(rank + 1) << 40 | next++);
+		int64_t k = (int64_t)((uint64_t)getpid() << 32 | (uint64_t)rank << 24 | next++);
 		locked l(S.cache_ev->mu);
 		lru_val *e = S.cache_ev->find(k);
 		if (e)

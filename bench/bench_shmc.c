@@ -214,8 +214,9 @@ static void run_cache_set_evict(void *arg, int rank, uint64_t n)
 {
 	static uint64_t next;
 	(void)arg;
+	uint64_t mine = (uint64_t)getpid() << 32 | (uint64_t)rank << 24;
 	for (uint64_t i = 0; i < n; i++) /* a key never stored: an eviction each */
-		OK(shmc_cache_set(S.cache_ev, shmc_int((int64_t)((uint64_t)(rank + 1) << 40 | next++)),
+		OK(shmc_cache_set(S.cache_ev, shmc_int((int64_t)(mine | next++)),
 				  shmc_int((int64_t)i), 0));
 }
 

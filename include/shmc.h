@@ -2119,9 +2119,10 @@ SHMC_API int shmc_iterator_next(shmc_obj_t *it, double timeout, shmc_value_t *ou
  * reference bit (one of 32768, by hash) share their fate. The safe_
  * variants evict nothing unexpired and return SHMC_EFULL instead.
  *
- * Concurrency: gets and ttl are lock-free and write no shared line on a hit
- * of an entry already marked used (hit and miss counts go to per-thread
- * stripes); writes take the cache's lock. A failed write changes nothing.
+ * Concurrency: gets and ttl are lock-free and never wait for a writer; a
+ * get writes only its thread's hit or miss count (one of 16 cache lines, by
+ * thread id) and, on a hit of an entry not marked used yet, its reference
+ * bit. Writes take the cache's lock. A failed write changes nothing.
  *
  * Every function: C in (SHMC_EHANDLE for a null or invalid handle,
  * SHMC_EKIND for another kind, SHMC_ECORRUPT), KEY and VAL in (views

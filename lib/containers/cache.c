@@ -7,9 +7,9 @@
  * table, its lock-free lookup, its repair and its walk are the dict's. Then
  * the limits (fixed at creation), the writers' bookkeeping (bytes held, the
  * CLOCK hand, the expiry sweep's cursor, the eviction and expiration
- * counts), the readers' hit and miss counts in NSTRIPES stripes of one
- * cache line each (a thread counts in the stripe of its thread id, so that
- * readers do not all write one line), and NREFS words of reference bits.
+ * counts), the readers' hit and miss counts in NSTRIPES stripes of 64
+ * bytes (a thread counts in the stripe of its thread id, so that readers
+ * do not all write one line), and NREFS words of reference bits.
  *
  * An entry's value word is the value itself when it needs no block and
  * never expires (an int, None, a bool: incr and get of a counter stay one
@@ -23,8 +23,9 @@
  *
  * Approximate LRU (CLOCK): a read that hits sets the entry's reference bit
  * -- a bit chosen by the key's hash among NREFS * 64, shared by the keys
- * whose hashes collide -- and only when it is not set already, so a hot
- * entry costs its readers no write. A writer that must make room advances
+ * whose hashes collide -- and only when it is not set already, so the LRU
+ * bookkeeping of a hot entry costs its readers no write (their hit counts
+ * go to their stripes). A writer that must make room advances
  * the hand over the table's entries (insertion order): an expired entry is
  * taken, a referenced one has its bit cleared and is passed, the first
  * unreferenced one is evicted; after a whole turn bits are ignored. So an
