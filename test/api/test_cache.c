@@ -65,8 +65,11 @@ Test(cache, set_get_len_and_printed_like_a_dict, .init = arena_setup, .fini = ar
 	expect_str(c, "{}");
 	ASSERT_OK(shmc_cache_set(c, shmc_str("a"), shmc_int(1), 0));
 	ASSERT_OK(shmc_cache_set(c, shmc_int(2), shmc_str("two"), 0));
-	ASSERT_OK(shmc_cache_set(c, shmc_tuple_of(2, shmc_int(1), shmc_none()),
-				 shmc_plist_of(2, shmc_float(1.5), shmc_str("x")), 0));
+	shmc_value_t tk = shmc_tuple_of(2, shmc_int(1), shmc_none());
+	shmc_value_t lv = shmc_plist_of(2, shmc_float(1.5), shmc_str("x"));
+	ASSERT_OK(shmc_cache_set(c, tk, lv, 0)); /* copied in */
+	shmc_value_free(&tk);
+	shmc_value_free(&lv);
 	ASSERT_OK(shmc_cache_set(c, shmc_str("a"), shmc_int(10), 0)); /* keeps its place */
 	cr_assert_eq(shmc_cache_len(c), 3);
 	/* Python: d = {}; d['a'] = 1; d[2] = 'two'; d[(1, None)] = [1.5, 'x']; d['a'] = 10 */
@@ -78,7 +81,9 @@ Test(cache, set_get_len_and_printed_like_a_dict, .init = arena_setup, .fini = ar
 	cr_assert_eq(ttl, 0, "no TTL reads as 0");
 	shmc_value_free(&v);
 	ASSERT_ERR(shmc_cache_get(c, shmc_str("nope"), &v, NULL), SHMC_EKEY);
-	ASSERT_ERR(shmc_cache_set(c, shmc_plist_of(0), shmc_int(1), 0), SHMC_EUNHASHABLE);
+	lv = shmc_plist_of(0);
+	ASSERT_ERR(shmc_cache_set(c, lv, shmc_int(1), 0), SHMC_EUNHASHABLE);
+	shmc_value_free(&lv);
 	ASSERT_OK(shmc_cache_delete(c, shmc_str("a")));
 	ASSERT_ERR(shmc_cache_delete(c, shmc_str("a")), SHMC_EKEY);
 	expect_str(c, "{2: 'two', (1, None): [1.5, 'x']}");
@@ -97,7 +102,9 @@ Test(cache, printed_form_matches_python, .init = arena_setup, .fini = arena_tear
 	shmc_obj_t *c = new_cache(0, 1 << 20);
 	ASSERT_OK(shmc_cache_set(c, shmc_str("k"), shmc_bytes("\x00z", 2), 0));
 	ASSERT_OK(shmc_cache_set(c, shmc_float(2.5), shmc_bool(true), 0));
-	ASSERT_OK(shmc_cache_set(c, shmc_none(), shmc_pdict_of(1, shmc_str("x"), shmc_int(-3)), 0));
+	shmc_value_t dv = shmc_pdict_of(1, shmc_str("x"), shmc_int(-3));
+	ASSERT_OK(shmc_cache_set(c, shmc_none(), dv, 0));
+	shmc_value_free(&dv);
 	char *got = obj_str(c);
 	expect_python(got, "{'k': b'\\x00z', 2.5: True, None: {'x': -3}}",
 		      "print({'k': b'\\x00z', 2.5: True, None: {'x': -3}}, end='')");
@@ -361,8 +368,9 @@ static int mp_child(int i, void *arg)
 	for (int r = 0; r < 2000; r++) {
 		int64_t key = (r * 7 + i) % 300;
 		if (i % 2 == 0) {
-			CHILD_OK(shmc_cache_set(m->c, shmc_int(key), shmc_tuple_of(2, shmc_int(key),
-						shmc_str("payload")), 0));
+			shmc_value_t t = shmc_tuple_of(2, shmc_int(key), shmc_str("payload"));
+			CHILD_OK(shmc_cache_set(m->c, shmc_int(key), t, 0));
+			shmc_value_free(&t);
 			CHILD_OK(shmc_cache_incr(m->c, shmc_str("count"), 1, shmc_int(0), 0, NULL));
 		} else {
 			shmc_value_t v;
