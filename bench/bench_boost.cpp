@@ -28,6 +28,7 @@
  * taken, as in bench_shmc.c.
  */
 #include <boost/interprocess/allocators/allocator.hpp>
+#include <boost/interprocess/containers/list.hpp>
 #include <boost/interprocess/containers/map.hpp>
 #include <boost/interprocess/containers/string.hpp>
 #include <boost/interprocess/containers/vector.hpp>
@@ -100,6 +101,47 @@ template <class C> struct guarded {
 	}
 };
 
+/* An LRU cache as a C++ programmer builds one in a segment: a map from key
+ * to (value, place in a recency list), the list most recent first; a get
+ * moves its node to the front, a set of a new key into a full cache drops
+ * the back. */
+typedef bip::list<int64_t, shm_allocator<int64_t>> shm_list;
+struct lru_val {
+	int64_t v;
+	shm_list::iterator pos;
+};
+typedef std::pair<const int64_t, lru_val> lru_entry;
+typedef boost::unordered_map<int64_t, lru_val, boost::hash<int64_t>, std::equal_to<int64_t>,
+			     shm_allocator<lru_entry>>
+	lru_map;
+struct lru_cache {
+	bip::interprocess_mutex mu;
+	lru_map m;
+	shm_list order;
+	size_t cap;
+	lru_cache(segment_manager *sm, size_t cap_)
+		: m(shm_allocator<lru_entry>(sm)), order(shm_allocator<int64_t>(sm)), cap(cap_)
+	{
+	}
+	lru_val *find(int64_t k) /* and mark it used */
+	{
+		auto it = m.find(k);
+		if (it == m.end())
+			return nullptr;
+		order.splice(order.begin(), order, it->second.pos);
+		return &it->second;
+	}
+	void insert(int64_t k, int64_t v)
+	{
+		if (m.size() >= cap) {
+			m.erase(order.back());
+			order.pop_back();
+		}
+		order.push_front(k);
+		m.emplace(k, lru_val{v, order.begin()});
+	}
+};
+
 struct shm_namespace {
 	bip::interprocess_mutex mu;
 	int64_t x = 0;
@@ -125,6 +167,7 @@ static struct {
 	guarded<int_map> *dmap[2];
 	guarded<shm_vector> *ls_big, *ls_app;
 	bip::interprocess_mutex *lock;
+	lru_cache *cache, *cache_ev; /* full, small_n int keys each */
 	bip::message_queue *queue;
 	std::string seg_name, queue_name, open_name;
 	std::vector<int64_t> arr; /* the private copy written back */
@@ -291,6 +334,47 @@ static void run_plist_write(void *, int, uint64_t n)
 	}
 }
 
+static void run_cache_get(void *, int, uint64_t n)
+{
+	uint64_t acc = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		int64_t k = (int64_t)bench_below(&bench_rng, small_n);
+		locked l(S.cache->mu);
+		lru_val *e = S.cache->find(k);
+		if (e == nullptr)
+			bench_die("missing key");
+		acc += (uint64_t)e->v;
+	}
+	bench_sink += acc;
+}
+
+static void run_cache_set_evict(void *, int rank, uint64_t n)
+{
+	static uint64_t next;
+	for (uint64_t i = 0; i < n; i++) {
+		int64_t k = (int64_t)((uint64_t)getpid() << 32 | (uint64_t)rank << 24 | next++);
+		locked l(S.cache_ev->mu);
+		lru_val *e = S.cache_ev->find(k);
+		if (e)
+			e->v = (int64_t)i;
+		else
+			S.cache_ev->insert(k, (int64_t)i);
+	}
+}
+
+static void run_cache_incr(void *, int, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		int64_t k = (int64_t)bench_below(&bench_rng, small_n);
+		locked l(S.cache->mu);
+		lru_val *e = S.cache->find(k);
+		if (e)
+			e->v += 1;
+		else
+			S.cache->insert(k, 1);
+	}
+}
+
 static void run_lock(void *, int, uint64_t n)
 {
 	for (uint64_t i = 0; i < n; i++) {
@@ -439,6 +523,12 @@ static void setup()
 		bench_memory("list_int_1m", BIG, (double)(before - g->get_free_memory()),
 			     "segment free-memory delta; vector<int64> push_back");
 	S.lock = S.seg->construct<bip::interprocess_mutex>(bip::anonymous_instance)();
+	S.cache = S.seg->construct<lru_cache>(bip::anonymous_instance)(sm, (size_t)small_n);
+	S.cache_ev = S.seg->construct<lru_cache>(bip::anonymous_instance)(sm, (size_t)small_n);
+	for (uint64_t k = 0; k < small_n; k++) {
+		S.cache->insert((int64_t)k, (int64_t)k);
+		S.cache_ev->insert((int64_t)k, (int64_t)k);
+	}
 	bip::message_queue::remove(S.queue_name.c_str());
 	S.queue = new bip::message_queue(bip::create_only, S.queue_name.c_str(), 64,
 					 sizeof(int64_t));
@@ -539,6 +629,15 @@ int main(int argc, char **argv)
 			"segment deallocate + allocate, 16 B-4 KiB log-uniform, ring of 256"),
 		make_op("arena_create", run_create,
 			"managed_shared_memory(create_only, 4 GiB) + destructor + remove"),
+		make_op("cache_get_hit", run_cache_get,
+			"LRU map+list: unordered_map::find + list splice to front under interprocess_mutex",
+			nullptr, BENCH_READ),
+		make_op("cache_set_evict", run_cache_set_evict,
+			"LRU map+list: insert a new key, erase the list's back, under interprocess_mutex",
+			nullptr, BENCH_WRITE),
+		make_op("cache_incr", run_cache_incr,
+			"LRU map+list: find + splice + value += 1 under interprocess_mutex", nullptr,
+			BENCH_WRITE),
 	};
 	more[1].prefault = 1; /* list_get: random index of 1e6 */
 	more[1].prefault_only = &S.big_ranges[BIG_LIST];

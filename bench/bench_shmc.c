@@ -46,6 +46,7 @@ static struct {
 	shmc_obj_t *ls_app;       /* appended to; fresh for each process count */
 	shmc_value_t arr;         /* the plain list written back */
 	shmc_obj_t *lock, *queue;
+	shmc_obj_t *cache, *cache_ev; /* bounded caches of S.small int keys, full */
 	char named[64];           /* the named arena others open */
 	uint64_t ls_len;          /* entries in ls_big */
 	uint64_t small;           /* entries in the "10k" dicts: SMALL or LINES_SMALL */
@@ -193,6 +194,41 @@ static void run_plist_write(void *arg, int rank, uint64_t n)
 		OK(shmc_namespace_set(S.ns, "arr", S.arr));
 }
 
+/* The cache rows: nginx's lua_shared_dict operations (get that hits, set
+ * of a new key that evicts, incr of a counter there). */
+static void run_cache_get(void *arg, int rank, uint64_t n)
+{
+	(void)arg;
+	(void)rank;
+	uint64_t acc = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		shmc_value_t v;
+		OK(shmc_cache_get(S.cache, shmc_int((int64_t)bench_below(&bench_rng, S.small)), &v,
+				  NULL));
+		acc += (uint64_t)v.i;
+	}
+	bench_sink += acc;
+}
+
+static void run_cache_set_evict(void *arg, int rank, uint64_t n)
+{
+	static uint64_t next;
+	(void)arg;
+	uint64_t mine = (uint64_t)getpid() << 32 | (uint64_t)rank << 24;
+	for (uint64_t i = 0; i < n; i++) /* a key never stored: an eviction each */
+		OK(shmc_cache_set(S.cache_ev, shmc_int((int64_t)(mine | next++)),
+				  shmc_int((int64_t)i), 0));
+}
+
+static void run_cache_incr(void *arg, int rank, uint64_t n)
+{
+	(void)arg;
+	(void)rank;
+	for (uint64_t i = 0; i < n; i++)
+		OK(shmc_cache_incr(S.cache, shmc_int((int64_t)bench_below(&bench_rng, S.small)), 1,
+				   shmc_int(0), 0, NULL));
+}
+
 static void setup_lock(void)
 {
 	OK(shmc_lock_new(S.a, &S.lock));
@@ -334,6 +370,12 @@ static void setup(void)
 	S.dint[0] = fill_dict(S.a, 0, S.small);
 	S.dstr[0] = fill_dict(S.a, 1, S.small);
 	OK(shmc_list_new(S.a, &S.ls_app));
+	OK(shmc_cache_new(S.a, NULL, S.small, 0, &S.cache));
+	OK(shmc_cache_new(S.a, NULL, S.small, 0, &S.cache_ev));
+	for (uint64_t i = 0; i < S.small; i++) {
+		OK(shmc_cache_set(S.cache, shmc_int((int64_t)i), shmc_int((int64_t)i), 0));
+		OK(shmc_cache_set(S.cache_ev, shmc_int((int64_t)i), shmc_int((int64_t)i), 0));
+	}
 	setup_lock();
 	snprintf(S.named, sizeof(S.named), "shmc-bench-open-%d", (int)getpid());
 }
@@ -394,6 +436,12 @@ int main(int argc, char **argv)
 		 .note = "shmc_namespace_set of a plain list of 10 ints"},
 		{.op = "lock", .run = run_lock, .kind = BENCH_WRITE,
 		 .note = "shmc_lock_acquire + shmc_lock_release"},
+		{.op = "cache_get_hit", .run = run_cache_get, .kind = BENCH_READ,
+		 .note = "shmc_cache_get, random key of a full cache of 1e4 ints"},
+		{.op = "cache_set_evict", .run = run_cache_set_evict, .kind = BENCH_WRITE,
+		 .note = "shmc_cache_set of a new int key into a full cache of 1e4: one eviction"},
+		{.op = "cache_incr", .run = run_cache_incr, .kind = BENCH_WRITE,
+		 .note = "shmc_cache_incr(c, random key of 1e4, 1, init 0)"},
 	};
 	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++) {
 		more[i].child_fini = child_fini;

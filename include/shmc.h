@@ -978,6 +978,7 @@ typedef enum shmc_kind {
 	SHMC_KIND_POOL,
 	SHMC_KIND_ASYNC_RESULT,
 	SHMC_KIND_ITERATOR,
+	SHMC_KIND_CACHE, /**< a bounded cache dict (shmc_cache_*) */
 } shmc_kind_t;
 
 /** The kind of managed object H (in) names, or 0 for a null or invalid
@@ -2092,6 +2093,119 @@ SHMC_API int shmc_async_result_successful(shmc_obj_t *res);
  *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS,
  *         SHMC_EFULL */
 SHMC_API int shmc_iterator_next(shmc_obj_t *it, double timeout, shmc_value_t *out);
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @defgroup cache A bounded cache dict
+ * nginx's lua_shared_dict: a managed dict with a limit in entries and in
+ * bytes, a time-to-live per entry and least-recently-used eviction. Keys
+ * are any hashable values (as a dict's: SHMC_EUNHASHABLE otherwise), values
+ * any values; get returns a private copy. Printed (shmc_obj_str) like a
+ * dict of its live entries.
+ *
+ * Time: TTLs are int64 nanoseconds, 0 meaning "never expires" (negative is
+ * -EINVAL); deadlines are kept in CLOCK_MONOTONIC, which every process of
+ * the machine shares and setting the date does not move (a saved arena's
+ * deadlines would mean nothing after a reboot: a save keeps the time left).
+ * An expired entry is invisible at once (every read checks the clock); its
+ * memory comes back when a write sweeps it (each write looks at a few
+ * entries for expired ones, and removes the expired ones its eviction
+ * meets), or at shmc_cache_flush_expired().
+ *
+ * Limits: an entry counts 32 bytes plus the arena blocks of its key and
+ * value (an int, None or a bool without TTL needs none); the table is not
+ * counted. A set that would go over a limit first evicts: approximate LRU
+ * (CLOCK) -- an entry read or updated since the eviction hand last passed
+ * it outlives those that were not, except that entries whose keys share a
+ * reference bit (one of 32768, by hash) share their fate. The safe_
+ * variants evict nothing unexpired and return SHMC_EFULL instead.
+ *
+ * Concurrency: gets and ttl are lock-free and never wait for a writer; a
+ * get writes only its thread's hit or miss count (one of 16 cache lines, by
+ * thread id) and, on a hit of an entry not marked used yet, its reference
+ * bit. Writes take the cache's lock. A failed write changes nothing.
+ *
+ * Every function: C in (SHMC_EHANDLE for a null or invalid handle,
+ * SHMC_EKIND for another kind, SHMC_ECORRUPT), KEY and VAL in (views
+ * fine). Writes may also return SHMC_ETHREADS, SHMC_EFULL (the arena is
+ * full), -ENOMEM and a value's encoding errors (SHMC_EDEPTH, -EILSEQ, ...).
+ * @{ */
+/** What shmc_cache_stats() reports. hits/misses: gets; evictions: live
+ * entries removed to make room; expirations: expired entries reclaimed;
+ * entries and bytes: what is stored (expired entries not yet reclaimed
+ * included); max_entries, max_bytes: the limits (0: none). */
+typedef struct shmc_cache_stats {
+	uint64_t hits, misses, evictions, expirations;
+	uint64_t entries, bytes, max_entries, max_bytes;
+} shmc_cache_stats_t;
+/** A new cache holding at most MAX_ENTRIES entries and MAX_BYTES bytes (0:
+ * no limit for that one; not both). NAME (in, may be NULL): also name it in
+ * the arena's directory, or, if NAME names a cache already, return that one
+ * (with its own limits). ARENA in; *OUT out: shmc_obj_release().
+ * @return 0, SHMC_EHANDLE (ARENA invalid or OUT NULL), -EINVAL (no limit,
+ *         MAX_ENTRIES over 2^31, MAX_BYTES over INT64_MAX, or NAME as in
+ *         Named objects), SHMC_EKIND (NAME names another kind), -EOVERFLOW,
+ *         -EILSEQ, SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL, -ENOMEM */
+SHMC_API int shmc_cache_new(shmc_arena_t *arena, const char *name, uint64_t max_entries,
+			    uint64_t max_bytes, shmc_obj_t **out);
+/** *OUT = a private copy of KEY's value (out: shmc_value_free()); *TTL_NS
+ * (out, may be NULL) = its time left in ns, 0 if it never expires. Counts a
+ * hit or a miss.
+ * @return 0, SHMC_EKEY (missing or expired), -EINVAL (OUT NULL),
+ *         SHMC_EUNHASHABLE, SHMC_ETHREADS, -ENOMEM, and the common errors */
+SHMC_API int shmc_cache_get(shmc_obj_t *c, shmc_value_t key, shmc_value_t *out, int64_t *ttl_ns);
+/** Store KEY -> VAL for TTL_NS ns (0: forever), evicting to fit.
+ * @return 0, SHMC_EFULL (the entry alone is over the byte limit, or the
+ *         arena is full), -EINVAL (TTL_NS < 0), -ERANGE (a TTL past the
+ *         clock), SHMC_EUNHASHABLE, and the common errors */
+SHMC_API int shmc_cache_set(shmc_obj_t *c, shmc_value_t key, shmc_value_t val, int64_t ttl_ns);
+/** shmc_cache_set, but SHMC_EFULL instead of evicting an unexpired entry.
+ * @return as shmc_cache_set */
+SHMC_API int shmc_cache_safe_set(shmc_obj_t *c, shmc_value_t key, shmc_value_t val,
+				 int64_t ttl_ns);
+/** shmc_cache_set only if KEY is absent (or expired).
+ * @return as shmc_cache_set, and -EEXIST (KEY is there: nothing changed) */
+SHMC_API int shmc_cache_add(shmc_obj_t *c, shmc_value_t key, shmc_value_t val, int64_t ttl_ns);
+/** shmc_cache_add, but SHMC_EFULL instead of evicting an unexpired entry.
+ * @return as shmc_cache_add */
+SHMC_API int shmc_cache_safe_add(shmc_obj_t *c, shmc_value_t key, shmc_value_t val,
+				 int64_t ttl_ns);
+/** shmc_cache_set only if KEY is there (and not expired).
+ * @return as shmc_cache_set, and SHMC_EKEY (absent: nothing changed) */
+SHMC_API int shmc_cache_replace(shmc_obj_t *c, shmc_value_t key, shmc_value_t val,
+				int64_t ttl_ns);
+/** Add DELTA to KEY's int value, keeping its TTL; when KEY is absent (or
+ * expired) and INIT (in) is an int, store INIT + DELTA with INIT_TTL_NS
+ * (0: forever), evicting to fit. *OUT (out, may be NULL) = the new value.
+ * @return 0, SHMC_EKEY (absent and INIT is None), SHMC_ETYPE (the value, or
+ *         INIT, is not an int), -ERANGE (the sum overflows int64, or a TTL
+ *         past the clock), -EINVAL (INIT_TTL_NS < 0), SHMC_EUNHASHABLE, and
+ *         the common errors */
+SHMC_API int shmc_cache_incr(shmc_obj_t *c, shmc_value_t key, int64_t delta, shmc_value_t init,
+			     int64_t init_ttl_ns, int64_t *out);
+/** Remove KEY. @return 0, SHMC_EKEY (absent, or expired: then reclaimed),
+ *         SHMC_EUNHASHABLE, and the common errors */
+SHMC_API int shmc_cache_delete(shmc_obj_t *c, shmc_value_t key);
+/** The number of live (unexpired) entries: O(n), one consistent reading.
+ * @return the count, or SHMC_ETHREADS, -ENOMEM and the common errors */
+SHMC_API int64_t shmc_cache_len(shmc_obj_t *c);
+/** Remove every entry (not counted as evictions). @return 0, and the common
+ *         errors */
+SHMC_API int shmc_cache_flush_all(shmc_obj_t *c);
+/** Reclaim every expired entry. @return how many, and the common errors */
+SHMC_API int64_t shmc_cache_flush_expired(shmc_obj_t *c);
+/** *TTL_NS (out) = KEY's time left in ns, 0 if it never expires.
+ * @return 0, SHMC_EKEY (missing or expired), -EINVAL (TTL_NS NULL),
+ *         SHMC_EUNHASHABLE, SHMC_ETHREADS, and the common errors */
+SHMC_API int shmc_cache_ttl(shmc_obj_t *c, shmc_value_t key, int64_t *ttl_ns);
+/** Give KEY a new TTL of TTL_NS ns from now (0: forever).
+ * @return 0, SHMC_EKEY (missing or expired), -EINVAL (TTL_NS < 0), -ERANGE,
+ *         SHMC_EUNHASHABLE, and the common errors */
+SHMC_API int shmc_cache_expire(shmc_obj_t *c, shmc_value_t key, int64_t ttl_ns);
+/** *OUT (out) = the cache's counters and limits (each read atomically; the
+ * set of them is not one instant). @return 0, -EINVAL (OUT NULL), and the
+ * common errors */
+SHMC_API int shmc_cache_stats(shmc_obj_t *c, shmc_cache_stats_t *out);
 /** @} */
 
 /* ------------------------------------------------------------------------ */

@@ -989,6 +989,88 @@ int shmc__dict_merge(shmc_arena_t *a, struct shmc__obj *o, const struct shmc_pma
 	return rc;
 }
 
+/* Primitives for the cache (dict.h) ---------------------------------------- */
+
+int shmc__dict_peek(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key *k,
+		    uint64_t *vw)
+{
+	struct dict_entry *e = lookup(a, table_of(a, o), k);
+	if (e == NULL)
+		return 0;
+	*vw = ld_acquire(&e->val);
+	return 1;
+}
+
+int64_t shmc__dict_find_locked(shmc_arena_t *a, struct shmc__obj *o,
+			       const struct shmc__key *k)
+{
+	struct dict_table *t = table_of(a, o);
+	struct dict_entry *e = lookup(a, t, k);
+	return e ? (int64_t)(e - entries(t)) : -1;
+}
+
+uint64_t shmc__dict_used_locked(shmc_arena_t *a, struct shmc__obj *o)
+{
+	struct dict_table *t = table_of(a, o);
+	return t ? used_of(t) : 0;
+}
+
+bool shmc__dict_entry_locked(shmc_arena_t *a, struct shmc__obj *o, uint64_t pos,
+			     uint64_t *hash, uint64_t *kw, uint64_t *vw)
+{
+	struct dict_table *t = table_of(a, o);
+	if (t == NULL || pos >= used_of(t))
+		return false;
+	struct dict_entry *e = &entries(t)[pos];
+	uint64_t k = ld_relaxed(&e->key);
+	if (k == SHMC__W_DELETED || k == SHMC__W_EMPTY)
+		return false;
+	if (hash)
+		*hash = ld_relaxed(&e->hash);
+	if (kw)
+		*kw = k;
+	if (vw)
+		*vw = ld_relaxed(&e->val);
+	return true;
+}
+
+int shmc__dict_room_locked(struct shmc__writer *w)
+{
+	struct dict_table *t = table_of(w->a, w->o);
+	int rc;
+	if (t && used_of(t) >= t->cap && (rc = shmc__writer_reserve(w, 1)) != 0)
+		return rc;
+	return make_room_locked(w, &t);
+}
+
+void shmc__dict_append_locked(struct shmc__writer *w, uint64_t hash, uint64_t kw,
+			      uint64_t vw)
+{
+	struct dict_table *t = table_of(w->a, w->o);
+	SHMC_ASSERT(t != NULL && used_of(t) < t->cap);
+	uint64_t s = shmc__write_begin(w->o);
+	insert_locked(t, hash, kw, vw);
+	shmc__write_end(w->o, s);
+}
+
+void shmc__dict_store_locked(struct shmc__writer *w, uint64_t pos, uint64_t vw)
+{
+	struct dict_entry *e = &entries(table_of(w->a, w->o))[pos];
+	uint64_t s = shmc__write_begin(w->o);
+	st_release(&e->val, vw); /* the publication */
+	shmc__write_end(w->o, s);
+}
+
+void shmc__dict_delete_locked(struct shmc__writer *w, uint64_t pos)
+{
+	struct dict_table *t = table_of(w->a, w->o);
+	struct dict_entry *e = &entries(t)[pos];
+	uint64_t s = shmc__write_begin(w->o);
+	st_release(&e->key, SHMC__W_DELETED); /* the publication */
+	st_relaxed(&t->live, ld_relaxed(&t->live) - 1);
+	shmc__write_end(w->o, s);
+}
+
 /* Iteration ----------------------------------------------------------------- */
 
 int shmc__dict_next(shmc_arena_t *a, struct shmc__obj *o, struct shmc__dict_cursor *c,

@@ -80,4 +80,32 @@ void shmc__dict_items(shmc_arena_t *a, struct shmc__obj *o,
 		      int (*fn)(void *ctx, uint64_t key, uint64_t val), void *ctx);
 #define SHMC__DICT_BODY_SIZE sizeof(atomic_u64)
 
+/* Primitives for kinds built on the dict's table (containers/cache.c),
+ * whose body starts with the dict's (SHMC__DICT_BODY_SIZE bytes). */
+/* Inside an epoch section, lock-free: *VW = K's value word. @return 1, 0 */
+int shmc__dict_peek(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key *k,
+		    uint64_t *vw);
+/* With the lock held. POS is an entry's number in the current table,
+ * valid until shmc__dict_room_locked rebuilds it. */
+/* K's entry number, or -1. */
+int64_t shmc__dict_find_locked(shmc_arena_t *a, struct shmc__obj *o,
+			       const struct shmc__key *k);
+/* The end of the entries to walk: [0, used). */
+uint64_t shmc__dict_used_locked(shmc_arena_t *a, struct shmc__obj *o);
+/* Entry POS's hash, key word and value word (any may be NULL); false when
+ * it is deleted or out of range. */
+bool shmc__dict_entry_locked(shmc_arena_t *a, struct shmc__obj *o, uint64_t pos,
+			     uint64_t *hash, uint64_t *kw, uint64_t *vw);
+/* Room for one more entry: may build a new table (compacting or growing),
+ * which changes no content and retires the old one (reserved here).
+ * @return 0, SHMC_EFULL */
+int shmc__dict_room_locked(struct shmc__writer *w);
+/* After shmc__dict_room_locked: append HASH, KW -> VW, published at once. */
+void shmc__dict_append_locked(struct shmc__writer *w, uint64_t hash, uint64_t kw,
+			      uint64_t vw);
+/* Publish VW as entry POS's value (the caller retires the old word). */
+void shmc__dict_store_locked(struct shmc__writer *w, uint64_t pos, uint64_t vw);
+/* Delete entry POS (the caller retires its key and value words). */
+void shmc__dict_delete_locked(struct shmc__writer *w, uint64_t pos);
+
 #endif

@@ -34,6 +34,7 @@ extern const struct shmc__kind shmc__mvalue_kind;
 extern const struct shmc__kind shmc__pool_kind;
 extern const struct shmc__kind shmc__async_result_kind;
 extern const struct shmc__kind shmc__iterator_kind;
+extern const struct shmc__kind shmc__cache_kind;
 
 static void install(void)
 {
@@ -59,6 +60,7 @@ static void install(void)
 		{SHMC_KIND_POOL, &shmc__pool_kind},
 		{SHMC_KIND_ASYNC_RESULT, &shmc__async_result_kind},
 		{SHMC_KIND_ITERATOR, &shmc__iterator_kind},
+		{SHMC_KIND_CACHE, &shmc__cache_kind},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(table); i++)
 		shmc__kind_register(table[i].kind, table[i].k);

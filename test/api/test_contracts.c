@@ -26,6 +26,7 @@ static struct fixture {
 	shmc_arena_t *a;
 	shmc_obj_t *ns, *ls, *d, *lock, *rlock, *sem, *bsem, *cond, *ev, *bar, *q, *jq,
 		*num, *arr, *mv, *bara;
+	shmc_obj_t *cache;
 	shmc_obj_t *pool, *res, *it; /* for the pool's rows only (pool_up) */
 	shmc_value_t pl, pd; /* a plain list [1, 2] and a plain dict {1: 2} */
 	shmc_value_t ps, op; /* a plain set {1, 2} and an opaque value */
@@ -72,6 +73,8 @@ static void fixture_up(void)
 	ASSERT_OK(shmc_array_new(F.a, 'd', shmc_int(2), &F.arr));
 	ASSERT_OK(shmc_mvalue_new(F.a, "i", shmc_int(7), &F.mv));
 	ASSERT_OK(shmc_barrier_new_ex(F.a, 2, no_action, NULL, SHMC_FOREVER, &F.bara));
+	ASSERT_OK(shmc_cache_new(F.a, NULL, 10, 0, &F.cache));
+	ASSERT_OK(shmc_cache_set(F.cache, shmc_int(1), shmc_int(2), 0));
 	shmc_obj_t *named;
 	ASSERT_OK(shmc_root_setdefault(F.a, "r", F.ls, &named));
 	shmc_obj_release(named);
@@ -99,7 +102,7 @@ static void fixture_down(void)
 	}
 	shmc_obj_t **objs[] = {&F.ns, &F.ls, &F.d, &F.lock, &F.rlock, &F.sem, &F.bsem,
 			       &F.cond, &F.ev, &F.bar, &F.q, &F.jq, &F.num, &F.arr,
-			       &F.mv, &F.bara};
+			       &F.mv, &F.bara, &F.cache};
 	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++)
 		shmc_obj_release(*objs[i]);
 	shmc_value_free(&F.pl);
@@ -121,7 +124,7 @@ static char *state(void)
 	} b = {calloc(1, 1), 0};
 	shmc_obj_t *objs[] = {F.ns, F.ls, F.d, F.lock, F.rlock, F.sem, F.bsem,
 			      F.cond, F.ev, F.bar, F.q, F.jq, F.num, F.arr,
-			      F.mv, F.bara};
+			      F.mv, F.bara, F.cache};
 	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
 		char *s = obj_str(objs[i]);
 		buf_add(&b.p, &b.n, s, strlen(s));
@@ -1438,6 +1441,77 @@ static long c_iterator_next(unsigned m)
 	return rc;
 }
 
+/* Cache */
+static long c_cache_new(unsigned m)
+{
+	shmc_obj_t *h;
+	return ret_obj(shmc_cache_new(P(0, F.a), P(1, "contracts-cache"), 5, 0, P(4, &h)),
+		       (m & 16) ? NULL : &h);
+}
+static long c_cache_get(unsigned m)
+{
+	shmc_value_t v;
+	int64_t t;
+	return ret_out(shmc_cache_get(P(0, F.cache), V(1, shmc_int(1)), P(2, &v), P(3, &t)),
+		       (m & 4) ? NULL : &v);
+}
+static long c_cache_set(unsigned m)
+{
+	return shmc_cache_set(P(0, F.cache), V(1, shmc_int(3)), V(2, shmc_int(4)), 0);
+}
+static long c_cache_safe_set(unsigned m)
+{
+	return shmc_cache_safe_set(P(0, F.cache), V(1, shmc_int(3)), V(2, shmc_int(4)), 0);
+}
+static long c_cache_add(unsigned m)
+{
+	return shmc_cache_add(P(0, F.cache), V(1, shmc_int(5)), V(2, shmc_int(4)), 0);
+}
+static long c_cache_safe_add(unsigned m)
+{
+	return shmc_cache_safe_add(P(0, F.cache), V(1, shmc_int(6)), V(2, shmc_int(4)), 0);
+}
+static long c_cache_replace(unsigned m)
+{
+	return shmc_cache_replace(P(0, F.cache), V(1, shmc_int(1)), V(2, shmc_int(2)), 0);
+}
+static long c_cache_incr(unsigned m)
+{
+	int64_t n;
+	return shmc_cache_incr(P(0, F.cache), V(1, shmc_int(7)), 1, V(3, shmc_int(0)), 0,
+			       P(5, &n));
+}
+static long c_cache_delete(unsigned m)
+{
+	return shmc_cache_delete(P(0, F.cache), V(1, shmc_int(3)));
+}
+static long c_cache_len(unsigned m)
+{
+	return shmc_cache_len(P(0, F.cache));
+}
+static long c_cache_flush_all(unsigned m)
+{
+	return shmc_cache_flush_all(P(0, F.cache));
+}
+static long c_cache_flush_expired(unsigned m)
+{
+	return shmc_cache_flush_expired(P(0, F.cache));
+}
+static long c_cache_ttl(unsigned m)
+{
+	int64_t t;
+	return shmc_cache_ttl(P(0, F.cache), V(1, shmc_int(1)), P(2, &t));
+}
+static long c_cache_expire(unsigned m)
+{
+	return shmc_cache_expire(P(0, F.cache), V(1, shmc_int(1)), 0);
+}
+static long c_cache_stats(unsigned m)
+{
+	shmc_cache_stats_t st;
+	return shmc_cache_stats(P(0, F.cache), P(1, &st));
+}
+
 /*
  * The table. ARGS has one letter per argument:
  *   E  a pointer that must not be NULL: NULL is refused (-EINVAL or
@@ -1695,6 +1769,21 @@ static const struct row rows[] = {
 	ROW(async_result_ready, "E", 'i'),
 	ROW(async_result_successful, "E", 'i'),
 	ROW(iterator_next, "E-E", 'i'),
+	ROW(cache_new, "EN--E", 'i'),
+	ROW(cache_get, "EVEN", 'i'),
+	ROW(cache_set, "EVV-", 'i'),
+	ROW(cache_safe_set, "EVV-", 'i'),
+	ROW(cache_add, "EVV-", 'i'),
+	ROW(cache_safe_add, "EVV-", 'i'),
+	ROW(cache_replace, "EVV-", 'i'),
+	ROW(cache_incr, "EV-V-N", 'i'),
+	ROW(cache_delete, "EV", 'i'),
+	ROW(cache_len, "E", 'i'),
+	ROW(cache_flush_all, "E", 'i'),
+	ROW(cache_flush_expired, "E", 'i'),
+	ROW(cache_ttl, "EVE", 'i'),
+	ROW(cache_expire, "EV-", 'i'),
+	ROW(cache_stats, "EE", 'i'),
 };
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
 

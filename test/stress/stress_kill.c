@@ -37,7 +37,14 @@
  * the same, with a sequence number telling whether an operation ran during
  * the copy.
  *
- * Usage: stress_kill [--ci] [--kills N] [--kind dict|list|ns|lops|dops|all]
+ * The kind "cache" runs the first mix on a bounded cache (shmc_cache_*)
+ * holding three quarters of the keys, so that sets evict: a key may also
+ * be absent (evicted) wherever the oracle expects a value, never hold
+ * another; replace stands for the atomic update, and the reads also incr a
+ * shared counter with an initial value.
+ *
+ * Usage: stress_kill [--ci] [--kills N]
+ *                    [--kind dict|list|ns|lops|dops|cache|all]
  *                    [--seed S]
  */
 #include <inttypes.h>
@@ -54,8 +61,10 @@
 #define TAIL 32         /* list: tail items each worker inserts and removes */
 #define PARK_TIMEOUT_S 20
 
-enum kind { DICT, LIST, NS, LOPS, DOPS };
-static const char *kind_name[] = {"dict", "list", "ns", "lops", "dops"};
+enum kind { DICT, LIST, NS, LOPS, DOPS, CACHE };
+static const char *kind_name[] = {"dict", "list", "ns", "lops", "dops", "cache"};
+/* The cache holds three quarters of the keys: sets evict. */
+#define CACHE_MAX (NKEYS * 3 / 4)
 
 enum { OP_SET = 1, OP_DEL = 2 };
 
@@ -146,6 +155,8 @@ static int c_set(int k, shmc_value_t v)
 	char buf[16];
 	if (kind == DICT)
 		return shmc_dict_set(obj, key_value(k, buf), v);
+	if (kind == CACHE)
+		return shmc_cache_set(obj, key_value(k, buf), v, 0);
 	if (kind == NS)
 		return shmc_namespace_set(obj, (key_value(k, buf), buf), v);
 	return shmc_list_set(obj, k, v);
@@ -157,6 +168,8 @@ static int c_del(int k)
 	char buf[16];
 	if (kind == DICT)
 		return shmc_dict_del(obj, key_value(k, buf));
+	if (kind == CACHE)
+		return shmc_cache_delete(obj, key_value(k, buf));
 	if (kind == NS)
 		return shmc_namespace_del(obj, (key_value(k, buf), buf));
 	return shmc_list_set(obj, k, shmc_none());
@@ -170,6 +183,8 @@ static int c_get(int k, uint64_t *ver)
 	int rc;
 	if (kind == DICT)
 		rc = shmc_dict_get(obj, key_value(k, buf), &v);
+	else if (kind == CACHE)
+		rc = shmc_cache_get(obj, key_value(k, buf), &v, NULL);
 	else if (kind == NS)
 		rc = shmc_namespace_get(obj, (key_value(k, buf), buf), &v);
 	else
@@ -207,6 +222,12 @@ static int c_update(int k, uint64_t ver)
 	uint64_t kv[2] = {(uint64_t)k, ver};
 	if (kind == DICT)
 		return shmc_dict_update(obj, key_value(k, buf), replace_fn, kv);
+	if (kind == CACHE) {
+		shmc_value_t v = make_value(k, ver);
+		int rc = shmc_cache_replace(obj, key_value(k, buf), v, 0);
+		shmc_value_free(&v);
+		return rc;
+	}
 	if (kind == NS)
 		return shmc_namespace_update(obj, (key_value(k, buf), buf), replace_fn, kv);
 	return shmc_list_update(obj, k, replace_fn, kv);
@@ -218,6 +239,8 @@ static int probe(void)
 	char buf[16];
 	if (kind == DICT)
 		return shmc_dict_update(obj, key_value(0, buf), cancel, NULL);
+	if (kind == CACHE) /* takes the lock, changes nothing */
+		return shmc_cache_replace(obj, shmc_str("never set"), shmc_int(0), 0);
 	if (kind == NS)
 		return shmc_namespace_update(obj, (key_value(0, buf), buf), cancel, NULL);
 	return shmc_list_update(obj, 0, cancel, NULL);
@@ -284,8 +307,13 @@ static void worker_main(int w, uint64_t seed)
 			/* Reads: our own keys must hold exactly what we wrote. */
 			uint64_t got;
 			CHILD_OK(c_get(k, &got));
-			if (got != atomic_load(&log->committed))
+			if (got != atomic_load(&log->committed) && !(kind == CACHE && got == 0))
 				atomic_fetch_add(&ctl->lost, 1);
+			if (kind == CACHE) {
+				int64_t n;
+				CHILD_OK(shmc_cache_incr(obj, shmc_str("ctr"), 1, shmc_int(0), 0, &n));
+				CHILD_CHECK(n > 0);
+			}
 			int other = (int)((rng >> 40) % NKEYS);
 			CHILD_OK(c_get(other, &got));
 		}
@@ -310,7 +338,7 @@ static void start_worker(int w)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() == 1)
 			_exit(1);
-		if (kind >= LOPS)
+		if (kind == LOPS || kind == DOPS)
 			compound_worker(w, seed);
 		worker_main(w, seed);
 	}
@@ -353,7 +381,7 @@ static void verify(int victim, struct figures *f)
 			f->lost++;
 			continue;
 		}
-		bool ok = got == committed;
+		bool ok = got == committed || (kind == CACHE && got == 0); /* evicted */
 		if (k % NWORKERS == victim && inflight)
 			ok = ok || got == ((inflight & 3) == OP_SET ? inflight >> 2 : 0);
 		if (!ok) {
@@ -789,20 +817,23 @@ static int run(shmc_arena_t *a, enum kind k, int kills, struct figures *f)
 	kind = k;
 	memset(ctl, 0, sizeof(*ctl));
 	memset(f, 0, sizeof(*f));
-	if (k >= LOPS)
+	if (k == LOPS || k == DOPS)
 		compound_setup(a);
 	else if (k == DICT)
 		CHILD_OK(shmc_dict_new(a, &obj));
+	else if (k == CACHE)
+		CHILD_OK(shmc_cache_new(a, NULL, CACHE_MAX, 0, &obj));
 	else if (k == NS)
 		CHILD_OK(shmc_namespace_new(a, &obj));
 	else
 		CHILD_OK(shmc_list_new(a, &obj));
-	for (int i = 0; i < NKEYS && k < LOPS; i++) {
+	for (int i = 0; i < NKEYS && (k < LOPS || k == CACHE); i++) {
 		shmc_value_t v = make_value(i, (uint64_t)i + 1);
 		if (k == LIST)
 			CHILD_OK(shmc_list_append(obj, v));
 		else
 			CHILD_OK(c_set(i, v));
+		/* The cache evicted the first quarter as it filled. */
 		atomic_store(&ctl->key[i].committed, (uint64_t)i + 1);
 		shmc_value_free(&v);
 	}
@@ -845,11 +876,11 @@ static int run(shmc_arena_t *a, enum kind k, int kills, struct figures *f)
 		/* An update that changes nothing still takes the container's
 		 * lock: if the victim died holding it, this (or a survivor
 		 * before) recovered it. */
-		int prc = k >= LOPS ? compound_probe() : probe();
+		int prc = k == LOPS || k == DOPS ? compound_probe() : probe();
 		CHILD_CHECK(prc == -ECANCELED || prc == SHMC_EKEY || prc == SHMC_EATTR);
 		shmc_arena_stats(a, &st);
 		f->in_cs += st.lock_recoveries > rec0;
-		if (k >= LOPS)
+		if (k == LOPS || k == DOPS)
 			compound_verify(victim, f);
 		else
 			verify(victim, f);
@@ -890,7 +921,7 @@ static int run(shmc_arena_t *a, enum kind k, int kills, struct figures *f)
 	f->lost += atomic_load(&ctl->lost);
 	shmc_obj_release(obj);
 	obj = NULL;
-	for (int w = 0; w < NWORKERS && k >= LOPS; w++)
+	for (int w = 0; w < NWORKERS && (k == LOPS || k == DOPS); w++)
 		shmc_obj_release(objs[w]);
 	return 0;
 }
@@ -924,7 +955,7 @@ int main(int argc, char **argv)
 			seed = strtoull(argv[++i], NULL, 0);
 		else {
 			fprintf(stderr, "usage: stress_kill [--ci] [--kills N] "
-					"[--kind dict|list|ns|lops|dops|all] [--seed S]\n");
+					"[--kind dict|list|ns|lops|dops|cache|all] [--seed S]\n");
 			return 2;
 		}
 	}
@@ -933,7 +964,7 @@ int main(int argc, char **argv)
 	if (ctl == MAP_FAILED)
 		return 2;
 	int failed = 0;
-	for (int k = DICT; k <= DOPS; k++) {
+	for (int k = DICT; k <= CACHE; k++) {
 		if (strcmp(which, "all") && strcmp(which, kind_name[k]))
 			continue;
 		shmc_arena_t *a = test_arena(256 << 20);

@@ -1,0 +1,14 @@
+/*
+ * cache.h -- the bounded cache dict (cache.c), for the facade that names it.
+ */
+#ifndef SHMC_CACHE_H
+#define SHMC_CACHE_H
+
+#include "objects/obj.h"
+
+/* A new, unnamed cache with these limits (0: none; not both).
+ * @return 0, -EINVAL, SHMC_EFULL, -ENOMEM */
+int shmc__cache_create(shmc_arena_t *a, uint64_t max_entries, uint64_t max_bytes,
+		       shmc_obj_t **out);
+
+#endif
