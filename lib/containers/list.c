@@ -384,8 +384,11 @@ static int insert_words_locked(struct shmc__writer *w, uint64_t at,
 		 * Pairs with the acquire loads of items in readers. */
 		for (uint64_t i = 0; i < n; i++)
 			st_release(&arr->item[len + i], ws[i]);
-		/* One store publishes them all; the items are written first. */
+		/* One store publishes them all; the items are written first.
+		 * In the sequence lock only so that the version changes. */
+		uint64_t s = shmc__write_begin(w->o);
 		st_release(&arr->len, len + n);
+		shmc__write_end(w->o, s);
 		return 0;
 	}
 	uint64_t cap = arr ? arr->cap : 0, off;
