@@ -127,15 +127,24 @@ int shmc__watch_wait(shmc_arena_t *a, struct shmc__obj *o, const uint64_t *key_h
 		return rc;
 	atomic_fetch_add_explicit(&o->watch, what, memory_order_relaxed);
 	st_relaxed(&r->watch_off, shmc__off(a, o) | (key_hash ? 1u : 0u));
+	/* A key's waiter is done when its bucket moves: every store to the
+	 * key from now on moves it. What came before, CHANGED says once. */
+	uint32_t start = ld_relaxed(word);
 	shmc__obj_unlock(o);
+	bool once = key_hash != NULL;
 	for (;;) {
 		/* Acquire: pairs with the bucket's read-modify-write (keys) or
 		 * the release store of seq (objects). */
 		uint32_t val = ld_acquire(word);
-		if ((rc = changed(ctx, a, o)) != 0) {
+		if (key_hash && val != start) {
+			rc = 0;
+			break;
+		}
+		if ((key_hash == NULL || once) && (rc = changed(ctx, a, o)) != 0) {
 			rc = rc < 0 ? rc : 0;
 			break;
 		}
+		once = false;
 		int64_t nap = WATCH_NAP_NS;
 		if (deadline >= 0) {
 			int64_t left = deadline - shmc__now_ns();
