@@ -337,3 +337,42 @@ Test(versions, dict_writeback_with_add_if_absent_from_8_processes, .init = arena
 	cr_assert_eq(v.i, WB_PROCS * WB_INCS);
 	shmc_obj_release(d);
 }
+
+Test(versions, wrong_kinds_and_released_handles_are_refused, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	shmc_obj_t *ls, *d, *ns, *gone, *keep;
+	shmc_value_t v = shmc_none();
+	uint64_t ver = 7, n = 7;
+	ASSERT_OK(shmc_list_new(A, &ls));
+	ASSERT_OK(shmc_dict_new(A, &d));
+	ASSERT_OK(shmc_namespace_new(A, &ns));
+	ASSERT_ERR(shmc_dict_get_versioned(ls, shmc_int(1), &v, &ver), SHMC_EKIND);
+	ASSERT_ERR(shmc_dict_set_if(ns, shmc_int(1), shmc_int(1), 0), SHMC_EKIND);
+	ASSERT_ERR(shmc_list_get_versioned(d, 0, &v, &ver), SHMC_EKIND);
+	ASSERT_ERR(shmc_list_set_if(d, 0, shmc_int(1), 1), SHMC_EKIND);
+	ASSERT_ERR(shmc_namespace_get_versioned(d, "x", &v, &ver), SHMC_EKIND);
+	ASSERT_ERR(shmc_namespace_set_if(ls, "x", shmc_int(1), 0), SHMC_EKIND);
+	ASSERT_ERR(shmc_dict_wait_key(ns, shmc_int(1), 0, SHMC_NOWAIT), SHMC_EKIND);
+	/* Out-parameters untouched by failures. */
+	cr_assert(v.type == SHMC_NONE && ver == 7);
+	ASSERT_OK(shmc_list_new(A, &gone));
+	ASSERT_OK(shmc_obj_dup(gone, &keep));
+	shmc_obj_release(gone);
+	ASSERT_ERR(shmc_obj_version(gone, &ver), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_obj_waiters(gone, &n), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_obj_wait_change(gone, 1, SHMC_NOWAIT), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_list_get_versioned(gone, 0, &v, &ver), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_list_set_if(gone, 0, shmc_int(1), 1), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_dict_get_versioned(gone, shmc_int(1), &v, &ver), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_dict_set_if(gone, shmc_int(1), shmc_int(1), 0), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_dict_wait_key(gone, shmc_int(1), 0, SHMC_NOWAIT), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_namespace_get_versioned(gone, "x", &v, &ver), SHMC_EHANDLE);
+	ASSERT_ERR(shmc_namespace_set_if(gone, "x", shmc_int(1), 0), SHMC_EHANDLE);
+	cr_assert(v.type == SHMC_NONE && ver == 7 && n == 7);
+	expect_str(keep, "[]");
+	shmc_obj_release(keep);
+	shmc_obj_release(ns);
+	shmc_obj_release(d);
+	shmc_obj_release(ls);
+}
