@@ -252,7 +252,9 @@ Test(watch, waiting_on_the_wrong_kind_or_key_is_refused, .init = arena_setup,
 	ASSERT_ERR(shmc_dict_wait_key(ls, shmc_int(1), 0, SHMC_NOWAIT), SHMC_EKIND);
 	shmc_obj_t *d;
 	ASSERT_OK(shmc_dict_new(A, &d));
-	ASSERT_ERR(shmc_dict_wait_key(d, shmc_plist_of(0), 0, SHMC_NOWAIT), SHMC_EUNHASHABLE);
+	shmc_value_t pl = shmc_plist_of(0);
+	ASSERT_ERR(shmc_dict_wait_key(d, pl, 0, SHMC_NOWAIT), SHMC_EUNHASHABLE);
+	shmc_value_free(&pl);
 	ASSERT_ERR(shmc_dict_wait_key(d, shmc_int(1), 0, SHMC_NOWAIT), -ETIMEDOUT);
 	ASSERT_ERR(shmc_dict_wait_key(d, shmc_int(1), 0, NAN), -EINVAL);
 	cr_assert_eq(waiters_of(d), 0);

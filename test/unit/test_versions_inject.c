@@ -45,8 +45,9 @@ static int do_list(void *p)
 {
 	struct c *c = p;
 	c->calls++;
-	int rc = shmc_list_set_if(c->o, 1, shmc_tuple_of(2, shmc_str("x"), shmc_float(2.5)),
-				  c->ver);
+	shmc_value_t t = shmc_tuple_of(2, shmc_str("x"), shmc_float(2.5));
+	int rc = shmc_list_set_if(c->o, 1, t, c->ver);
+	shmc_value_free(&t);
 	unchanged(c, rc);
 	return rc;
 }
