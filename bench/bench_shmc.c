@@ -78,6 +78,41 @@ static void run_ns_set(void *arg, int rank, uint64_t n)
 		OK(shmc_namespace_set(S.ns, "x", shmc_int((int64_t)i)));
 }
 
+/* A process asleep in shmc_obj_wait_change() on another namespace, while
+ * ns_set_watched runs: a registered waiter elsewhere must cost a store
+ * nothing. It leaves when "stop" is set. */
+static pid_t start_watcher(shmc_obj_t *other)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		bench_die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		for (;;) {
+			uint64_t ver;
+			OK(shmc_obj_version(other, &ver));
+			if (shmc_namespace_has(other, "stop") == 1)
+				_exit(0);
+			int rc = shmc_obj_wait_change(other, ver, SHMC_FOREVER);
+			if (rc)
+				_exit(1);
+		}
+	}
+	for (uint64_t n = 0; n != 1;) {
+		OK(shmc_obj_waiters(other, &n));
+		usleep(100);
+	}
+	return pid;
+}
+
+static void stop_watcher(shmc_obj_t *other, pid_t pid)
+{
+	int st;
+	OK(shmc_namespace_set(other, "stop", shmc_int(1)));
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		bench_die("the watcher failed");
+}
+
 static void run_ns_get(void *arg, int rank, uint64_t n)
 {
 	(void)arg;
@@ -404,6 +439,18 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 		ops[i].child_fini = child_fini;
 		bench_case(&ops[i]);
+	}
+	if (bench_selected("ns_set_watched")) {
+		shmc_obj_t *other;
+		OK(shmc_namespace_new(S.a, &other));
+		pid_t w = start_watcher(other);
+		struct bench_op o = {.op = "ns_set_watched", .run = run_ns_set,
+				     .child_fini = child_fini, .kind = BENCH_WRITE,
+				     .note = "ns_set while another process waits on another "
+					     "object (shmc_obj_wait_change)"};
+		bench_case(&o);
+		stop_watcher(other, w);
+		shmc_obj_release(other);
 	}
 	for (int str = 0; str < 2; str++)
 		for (int big = 0; big < 2 - bench_cfg.lines; big++)

@@ -309,6 +309,7 @@ SHMC_API const char *shmc_version(void);
 	X(ERUNNING, -30932, "pool is still running")                      \
 	X(ENOTREADY, -30933, "result is not ready")                       \
 	X(ENOFUNC, -30934, "the pool's workers have no such task function") \
+	X(ECONFLICT, -30935, "the value changed since its version was read") \
 	X(ECHECKSUM, -30936, "saved file is truncated or corrupt")
 
 enum shmc_error {
@@ -1512,6 +1513,112 @@ SHMC_API int shmc_dict_iter_next(shmc_dict_iter_t *it, shmc_value_t *out);
 /** Free an iterator and its reference to the dict. IT taken (NULL is
  * ignored). */
 SHMC_API void shmc_dict_iter_free(shmc_dict_iter_t *it);
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @defgroup versions Versions and waiting
+ * Writing back without losing a change, and sleeping until something
+ * changed. Python's Manager has neither.
+ *
+ * Every managed object has a version, a number that changes on every store
+ * to the object and is never 0. The version of a namespace attribute, list
+ * item or dict entry is its object's version: every store to the entry
+ * changes it, and so does a store to another entry of the same object (so a
+ * conditional store may report a conflict that was not one; a retry loop
+ * never loses a change either way). This costs no byte per entry and no
+ * store: the version is the object's sequence count, which every store
+ * already bumps. An absent attribute or key has version 0: a conditional
+ * store with version 0 adds the entry only if it is absent.
+ *
+ * The write-back rule as a loop that loses nothing, from any number of
+ * processes:
+ * @code
+ *   for (;;) {
+ *           shmc_value_t t; uint64_t ver;
+ *           shmc_list_get_versioned(ls, 2, &t, &ver);
+ *           ... t2 = t with t[0] + 1 ...
+ *           int rc = shmc_list_set_if(ls, 2, t2, ver);
+ *           ... free t, t2 ...
+ *           if (rc != SHMC_ECONFLICT) break;   // 0, or a real error
+ *   }
+ * @endcode
+ *
+ * Waiting sleeps on a futex: a store with nobody waiting costs one more
+ * load of a word on a line it writes anyway; a store wakes only the threads
+ * waiting on its object, or on its key (keys are hashed into 64 buckets per
+ * arena: a store to a key sharing a bucket may wake a waiter, which checks
+ * and sleeps again). A waiter killed while it waits is taken back when its
+ * process is reaped (shmc_arena_check() with SHMC_CHECK_REAP, or a process
+ * attaching in its slot); until then stores to what it waited on make a
+ * wake-up system call for nobody. Timeouts are in seconds, as in the sync
+ * group: SHMC_FOREVER, SHMC_NOWAIT, or a number; negative others or NaN
+ * are -EINVAL. Handles are in.
+ * @{ */
+/** *VERSION = the version of OBJ (any kind) as a whole. *VERSION out.
+ * @return 0, -EINVAL (VERSION NULL), SHMC_EHANDLE, SHMC_ECORRUPT */
+SHMC_API int shmc_obj_version(shmc_obj_t *obj, uint64_t *version);
+/** Sleep until OBJ's version is not SEEN_VERSION (returns at once if it
+ * already is not), or TIMEOUT seconds pass. A store made after SEEN_VERSION
+ * was read, even before the call, ends the wait.
+ * @return 0 (changed), -ETIMEDOUT, -EINVAL (TIMEOUT), SHMC_EHANDLE,
+ *         SHMC_ECORRUPT, SHMC_ETHREADS, -EDEADLK (from a signal handler
+ *         that interrupted a wait of this thread) */
+SHMC_API int shmc_obj_wait_change(shmc_obj_t *obj, uint64_t seen_version, double timeout);
+/** *COUNT = how many threads wait now on OBJ or on one of its keys
+ * (inspection: 0 once every waiter has returned or been reaped). *COUNT out.
+ * @return 0, -EINVAL (COUNT NULL), SHMC_EHANDLE, SHMC_ECORRUPT */
+SHMC_API int shmc_obj_waiters(shmc_obj_t *obj, uint64_t *count);
+/** *OUT = getattr(ns, NAME) and *VERSION its version, read together. NAME
+ * must be a shared attribute (not starting with '_'). *OUT out:
+ * shmc_value_free(); *VERSION out.
+ * @return 0, SHMC_EATTR, -EINVAL (NAME NULL, empty or private, OUT or
+ *         VERSION NULL), SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT,
+ *         SHMC_ETHREADS, -EDEADLK, -ENOMEM */
+SHMC_API int shmc_namespace_get_versioned(shmc_obj_t *ns, const char *name,
+					  shmc_value_t *out, uint64_t *version);
+/** setattr(ns, NAME, V), only if NAME's version is still VERSION (0: only
+ * if NAME is absent); else nothing changes.
+ * @return 0, SHMC_ECONFLICT, -EINVAL (NAME NULL, empty or private, V a
+ *         view of NULL), -EILSEQ, SHMC_EARENA, SHMC_EHANDLE, SHMC_EKIND,
+ *         SHMC_ECORRUPT, SHMC_EFULL, SHMC_ETHREADS, -EDEADLK, V's error */
+SHMC_API int shmc_namespace_set_if(shmc_obj_t *ns, const char *name, shmc_value_t v,
+				   uint64_t version);
+/** *OUT = ls[I] and *VERSION its version, read together. *OUT out:
+ * shmc_value_free(); *VERSION out.
+ * @return 0, SHMC_EINDEX, -EINVAL (OUT or VERSION NULL), SHMC_EHANDLE,
+ *         SHMC_EKIND, SHMC_ECORRUPT, SHMC_ETHREADS, -EDEADLK, -ENOMEM */
+SHMC_API int shmc_list_get_versioned(shmc_obj_t *ls, int64_t i, shmc_value_t *out,
+				     uint64_t *version);
+/** ls[I] = V, only if the item's version is still VERSION (the version is
+ * compared before the index); else nothing changes.
+ * @return 0, SHMC_ECONFLICT, SHMC_EINDEX, -EINVAL, -EILSEQ, SHMC_EARENA,
+ *         SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, SHMC_EFULL,
+ *         SHMC_ETHREADS, -EDEADLK, V's error */
+SHMC_API int shmc_list_set_if(shmc_obj_t *ls, int64_t i, shmc_value_t v, uint64_t version);
+/** *OUT = d[KEY] and *VERSION its version, read together. *OUT out:
+ * shmc_value_free(); *VERSION out.
+ * @return 0, SHMC_EKEY, -EINVAL (OUT or VERSION NULL), SHMC_EUNHASHABLE,
+ *         SHMC_EDEPTH, KEY's error, SHMC_EHANDLE, SHMC_EKIND,
+ *         SHMC_ECORRUPT, SHMC_ETHREADS, -EDEADLK, -ENOMEM */
+SHMC_API int shmc_dict_get_versioned(shmc_obj_t *d, shmc_value_t key, shmc_value_t *out,
+				     uint64_t *version);
+/** d[KEY] = V, only if KEY's version is still VERSION (0: only if KEY is
+ * absent); else nothing changes.
+ * @return 0, SHMC_ECONFLICT, SHMC_EUNHASHABLE, SHMC_EDEPTH, -EINVAL,
+ *         -EILSEQ, SHMC_EARENA, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT,
+ *         SHMC_EFULL, SHMC_ETHREADS, -EDEADLK, KEY's or V's error */
+SHMC_API int shmc_dict_set_if(shmc_obj_t *d, shmc_value_t key, shmc_value_t v,
+			      uint64_t version);
+/** Sleep until KEY's version in D is not SEEN_VERSION (returns at once if
+ * it already is not: since versions are the dict's, after any store to D
+ * since SEEN_VERSION was read), or TIMEOUT seconds pass. While it sleeps,
+ * only stores to KEY (or to a key sharing its bucket, or to every key:
+ * clear, update) wake it. SEEN_VERSION 0 waits for KEY to appear.
+ * @return 0 (changed), -ETIMEDOUT, -EINVAL (TIMEOUT), SHMC_EUNHASHABLE,
+ *         SHMC_EDEPTH, KEY's error, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT,
+ *         SHMC_ETHREADS, -EDEADLK */
+SHMC_API int shmc_dict_wait_key(shmc_obj_t *d, shmc_value_t key, uint64_t seen_version,
+				double timeout);
 /** @} */
 
 /* ------------------------------------------------------------------------ */

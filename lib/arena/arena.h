@@ -64,6 +64,7 @@ _Static_assert(sizeof(struct shmc__class_head) == CACHE_LINE, "a class head is o
 
 /* The page pool (memory/pages.c): free runs of pages, in bins by size. */
 #define SHMC__POOL_BINS 40u
+#define SHMC__WATCH_BUCKETS 64u
 struct shmc__page_pool {
 	atomic_u32 lock[2];        /* a struct shmc__olock (arena/olock.h) */
 	atomic_u64 free_pages;     /* pages in the pool */
@@ -96,7 +97,10 @@ struct shmc__rec {
 	atomic_u32 owner;     /* proc slot + 1; 0 free; ORPHAN: owner died */
 	atomic_u32 in_use;    /* a live thread of the owner is attached */
 	atomic_u64 limbo_off; /* retired blocks waiting for a grace period */
-	char pad_[CACHE_LINE - 3 * sizeof(atomic_u64)];
+	/* What the thread waits for (objects/watch.c): the object's offset,
+	 * | 1 when it waits on one of its keys; 0 when it waits for nothing. */
+	atomic_u64 watch_off;
+	char pad_[CACHE_LINE - 4 * sizeof(atomic_u64)];
 } __attribute__((aligned(CACHE_LINE)));
 
 struct shmc__hdr {
@@ -125,6 +129,9 @@ struct shmc__hdr {
 	atomic_u32 rec_hwm; /* records [0, rec_hwm) have ever been claimed */
 	struct shmc__class_head classes[SHMC__NCLASSES];
 	struct shmc__page_pool pool;
+	/* Futex words of the threads waiting on a dict's key, hashed by
+	 * object and key (objects/watch.c); bumped only when someone waits. */
+	atomic_u32 watch_buckets[SHMC__WATCH_BUCKETS] __attribute__((aligned(CACHE_LINE)));
 };
 
 /* What this layer calls above itself, installed by the lifecycle when it

@@ -52,6 +52,7 @@ const char *shmc_python_exception(int rc, const char *call)
 	case SHMC_ENOTHELD:
 	case SHMC_EWORKERDIED: /* Python's pool would hang; shmc fails the task */
 	case SHMC_ECHANGED: /* a dict changed size (or keys) under an iterator */
+	case SHMC_ECONFLICT: /* set_if: changed since read (no Python equivalent) */
 	case -EDEADLK: /* Python would deadlock; shmc refuses */
 		return "RuntimeError";
 	case SHMC_EBOUND:  /* BoundedSemaphore released too many times */

@@ -351,8 +351,17 @@ static int insert_new_locked(struct shmc__writer *w, struct dict_table *t,
 	return 0;
 }
 
-int shmc__dict_set(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key *k,
-		   shmc_value_t v)
+/* Whether a conditional store expecting VERSION (shmc_dict_set_if) must
+ * give way: 0 expects K absent, any other its object's version. */
+static inline bool conflicts(struct shmc__obj *o, const struct dict_entry *e,
+			     uint64_t version)
+{
+	return version == 0 ? e != NULL : e == NULL || shmc__obj_version(o) != version;
+}
+
+/* Store V under K; with EXPECT, only if conflicts() says no. */
+static int dict_store(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key *k,
+		      shmc_value_t v, const uint64_t *expect)
 {
 	struct shmc__writer w;
 	uint64_t vw;
@@ -363,6 +372,11 @@ int shmc__dict_set(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key 
 		goto fail;
 	struct dict_table *t = table_of(w.a, w.o);
 	struct dict_entry *e = lookup(w.a, t, k);
+	if (expect && conflicts(w.o, e, *expect)) {
+		shmc__writer_exit(&w);
+		rc = SHMC_ECONFLICT;
+		goto fail;
+	}
 	if (e) {
 		/* Replacing an int by an int retires nothing: no bookkeeping. */
 		uint64_t old = ld_relaxed(&e->val);
@@ -373,6 +387,7 @@ int shmc__dict_set(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key 
 		uint64_t s = shmc__write_begin(w.o);
 		st_release(&e->val, vw);
 		shmc__write_end(w.o, s);
+		shmc__write_key(w.a, w.o, k->hash);
 		shmc__word_retire(w.a, w.r, old);
 		shmc__writer_exit(&w);
 		return 0;
@@ -383,12 +398,26 @@ int shmc__dict_set(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key 
 		goto fail;
 	}
 	rc = insert_new_locked(&w, t, k, vw);
+	if (rc == 0)
+		shmc__write_key(w.a, w.o, k->hash);
 	shmc__writer_exit(&w);
 	if (rc == 0)
 		return 0;
 fail:
 	shmc__word_drop(a, vw);
 	return rc;
+}
+
+int shmc__dict_set(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key *k,
+		   shmc_value_t v)
+{
+	return dict_store(a, o, k, v, NULL);
+}
+
+int shmc__dict_set_if(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key *k,
+		      shmc_value_t v, uint64_t version)
+{
+	return dict_store(a, o, k, v, &version);
 }
 
 int shmc__dict_setdefault(shmc_arena_t *a, struct shmc__obj *o,
@@ -418,6 +447,8 @@ int shmc__dict_setdefault(shmc_arena_t *a, struct shmc__obj *o,
 			rc = shmc__word_load(w.a, vw, &v);
 		if (rc == 0 && (rc = insert_new_locked(&w, t, k, vw)) != 0)
 			shmc_value_free(&v);
+		if (rc == 0)
+			shmc__write_key(w.a, w.o, k->hash);
 		shmc__writer_exit(&w);
 		if (rc)
 			shmc__word_drop(a, vw);
@@ -435,6 +466,7 @@ int shmc__dict_clear(shmc_arena_t *a, struct shmc__obj *o)
 		return rc;
 	shmc__writer_detach(&w, &SHMC__BODY(w.o, struct dict_body)->table_off,
 			    table_of(w.a, w.o));
+	shmc__write_key(w.a, w.o, SHMC__WATCH_ALL_KEYS);
 	shmc__writer_exit(&w);
 	return 0;
 }
@@ -457,6 +489,7 @@ int shmc__dict_remove(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__k
 		st_release(&e->key, SHMC__W_DELETED); /* the publication */
 		st_relaxed(&t->live, ld_relaxed(&t->live) - 1);
 		shmc__write_end(w.o, s);
+		shmc__write_key(w.a, w.o, k->hash);
 		shmc__word_retire(w.a, w.r, kw);
 		shmc__word_retire(w.a, w.r, vw);
 		if (out)
@@ -475,6 +508,8 @@ int shmc__dict_rmw(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key 
 		return rc;
 	struct dict_entry *e = lookup(w.a, table_of(w.a, w.o), k);
 	rc = e ? shmc__rmw_locked(&w, &e->val, op) : missing;
+	if (rc == 0)
+		shmc__write_key(w.a, w.o, k->hash);
 	shmc__writer_exit(&w);
 	return rc;
 }
@@ -752,6 +787,7 @@ int shmc__dict_popitem(shmc_arena_t *a, struct shmc__obj *o, shmc_value_t *key,
 	st_release(&e[i].key, SHMC__W_DELETED); /* the publication */
 	st_relaxed(&t->live, ld_relaxed(&t->live) - 1);
 	shmc__write_end(w.o, s);
+	shmc__write_key(w.a, w.o, ld_relaxed(&e[i].hash));
 	t->dead_tail = (uint32_t)(u - i);
 	shmc__word_retire(w.a, w.r, kw);
 	shmc__word_retire(w.a, w.r, vw);
@@ -975,6 +1011,8 @@ int shmc__dict_merge(shmc_arena_t *a, struct shmc__obj *o, const struct shmc_pma
 		rc = merge_append_locked(&w, t, it, n);
 	else
 		rc = merge_rebuild_locked(&w, t, it, n, nnew, nret);
+	if (rc == 0)
+		shmc__write_key(w.a, w.o, SHMC__WATCH_ALL_KEYS);
 	shmc__writer_exit(&w);
 	/* A rebuild retired a whole table: when it is big, free it as soon
 	 * as no reader can be in it rather than after the next few dozen

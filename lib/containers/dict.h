@@ -28,6 +28,10 @@ int shmc__dict_get(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key 
 int shmc__dict_has(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key *k);
 int shmc__dict_set(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key *k,
 		   shmc_value_t v);
+/* shmc__dict_set only if VERSION is still K's (0: K absent), else
+ * SHMC_ECONFLICT with nothing changed. */
+int shmc__dict_set_if(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key *k,
+		      shmc_value_t v, uint64_t version);
 /* Remove K; if OUT, decode its value first. */
 int shmc__dict_remove(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__key *k,
 		      int missing, shmc_value_t *out);

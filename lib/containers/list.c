@@ -327,7 +327,9 @@ int shmc_list_get(shmc_obj_t *h, int64_t i, shmc_value_t *out)
 	return rc;
 }
 
-int shmc_list_set(shmc_obj_t *h, int64_t i, shmc_value_t v)
+/* Store V at I; with EXPECT, only if the list's version is still *EXPECT
+ * (shmc_list_set_if), checked before the index. */
+static int list_store(shmc_obj_t *h, int64_t i, shmc_value_t v, const uint64_t *expect)
 {
 	struct shmc__writer w;
 	uint64_t nw, k;
@@ -339,7 +341,9 @@ int shmc_list_set(shmc_obj_t *h, int64_t i, shmc_value_t v)
 		return rc;
 	}
 	struct shmc__list_arr *arr = shmc__list_arr(w.a, w.o);
-	if ((rc = norm_index(i, shmc__list_len(arr), &k)) == 0) {
+	if (expect && shmc__obj_version(w.o) != *expect)
+		rc = SHMC_ECONFLICT;
+	else if ((rc = norm_index(i, shmc__list_len(arr), &k)) == 0) {
 		uint64_t old = ld_relaxed(&arr->item[k]);
 		if (!shmc__word_needs_retire(old) || (rc = shmc__writer_reserve(&w, 1)) == 0) {
 			uint64_t s = shmc__write_begin(w.o);
@@ -352,6 +356,16 @@ int shmc_list_set(shmc_obj_t *h, int64_t i, shmc_value_t v)
 	if (rc)
 		shmc__word_drop(shmc__handle_arena(h), nw);
 	return rc;
+}
+
+int shmc_list_set(shmc_obj_t *h, int64_t i, shmc_value_t v)
+{
+	return list_store(h, i, v, NULL);
+}
+
+int shmc_list_set_if(shmc_obj_t *h, int64_t i, shmc_value_t v, uint64_t version)
+{
+	return list_store(h, i, v, &version);
 }
 
 /* Insert the N encoded words WS at index AT (AT == len appends), with the
@@ -370,8 +384,11 @@ static int insert_words_locked(struct shmc__writer *w, uint64_t at,
 		 * Pairs with the acquire loads of items in readers. */
 		for (uint64_t i = 0; i < n; i++)
 			st_release(&arr->item[len + i], ws[i]);
-		/* One store publishes them all; the items are written first. */
+		/* One store publishes them all; the items are written first.
+		 * In the sequence lock only so that the version changes. */
+		uint64_t s = shmc__write_begin(w->o);
 		st_release(&arr->len, len + n);
+		shmc__write_end(w->o, s);
 		return 0;
 	}
 	uint64_t cap = arr ? arr->cap : 0, off;

@@ -24,12 +24,15 @@
 #include "lifecycle/lifecycle.h"
 #include "memory/epoch.h"
 #include "objects/handle.h"
+#include "objects/watch.h"
 
 int shmc__reap_locked(shmc_arena_t *a, uint32_t slot)
 {
 	struct shmc__proc *p = shmc__proc_at(a, slot);
 	if (ld_acquire(&p->state) == SHMC__PROC_FREE)
 		return 0;
+	/* Before the references go: what its threads waited on is alive. */
+	shmc__watch_reap(a, slot);
 	int rc = shmc__epoch_reap_records(a, slot);
 	shmc__handles_reap(a, slot);
 	if (rc == 0) {

@@ -193,8 +193,13 @@ static int recover(shmc_arena_t *a, struct shmc__obj *o)
 		return SHMC_ECORRUPT;
 	}
 	uint64_t s = ld_relaxed(&o->seq);
-	if (s & 1) /* the dead writer's change is now complete or undone */
+	if (s & 1) { /* the dead writer's change is now complete or undone */
 		st_release(&o->seq, s + 1);
+		if (ld_relaxed(&o->watch)) {
+			shmc__watch_wake_obj(o);
+			shmc__watch_wake_key(a, o, SHMC__WATCH_ALL_KEYS);
+		}
+	}
 	atomic_fetch_add_explicit(&a->hdr->lock_recoveries, 1, memory_order_relaxed);
 	return 0;
 }

@@ -33,7 +33,10 @@ struct shmc__obj {
 	atomic_u64 seq;
 	uint64_t id; /* serial number within the arena */
 	struct shmc__olock lock;
-	uint64_t pad_;
+	/* Threads waiting for a change (objects/watch.c): the low half counts
+	 * those waiting on the object, the high half those waiting on one of
+	 * its keys. Changed only under the lock; writers read it, no more. */
+	atomic_u64 watch;
 } __attribute__((aligned(16)));
 
 /* Set when a repair failed: the object is left as it is, and every
@@ -191,9 +194,31 @@ static inline uint64_t shmc__write_begin(struct shmc__obj *o)
 	atomic_thread_fence(memory_order_release);
 	return s;
 }
+/* Wake the threads waiting on O or on its keys (watch.c); called by
+ * writers only when O's watch word says some wait. KEY_HASH names the key
+ * stored, or is SHMC__WATCH_ALL_KEYS. */
+#define SHMC__WATCH_ALL_KEYS UINT64_MAX
+void shmc__watch_wake_obj(struct shmc__obj *o);
+void shmc__watch_wake_key(shmc_arena_t *a, struct shmc__obj *o, uint64_t key_hash);
 static inline void shmc__write_end(struct shmc__obj *o, uint64_t s)
 {
 	st_release(&o->seq, s + 2);
+	/* Nobody waiting costs one load of a word on the line just written.
+	 * Read under the lock, as waiters register: see watch.c. */
+	if (unlikely((uint32_t)ld_relaxed(&o->watch)))
+		shmc__watch_wake_obj(o);
+}
+/* After a store to the entry with key hash KEY_HASH (or to every entry). */
+static inline void shmc__write_key(shmc_arena_t *a, struct shmc__obj *o, uint64_t key_hash)
+{
+	if (unlikely(ld_relaxed(&o->watch) >> 32))
+		shmc__watch_wake_key(a, o, key_hash);
+}
+/* The version of the object as a whole: changes with every store to it
+ * (seq is bumped twice by each), never 0 (0 names an absent entry). */
+static inline uint64_t shmc__obj_version(struct shmc__obj *o)
+{
+	return (ld_acquire(&o->seq) >> 1) + 1;
 }
 
 /* Run FN (reading the object, inside an epoch section) so that what it

@@ -1512,6 +1512,62 @@ static long c_cache_stats(unsigned m)
 	return shmc_cache_stats(P(0, F.cache), P(1, &st));
 }
 
+/* Versions and waiting */
+static long c_obj_version(unsigned m)
+{
+	uint64_t v;
+	return shmc_obj_version(P(0, F.d), P(1, &v));
+}
+static long c_obj_wait_change(unsigned m)
+{
+	return shmc_obj_wait_change(P(0, F.d), 1, SHMC_NOWAIT);
+}
+static long c_obj_waiters(unsigned m)
+{
+	uint64_t n;
+	return shmc_obj_waiters(P(0, F.d), P(1, &n));
+}
+static long c_namespace_get_versioned(unsigned m)
+{
+	shmc_value_t v;
+	uint64_t ver;
+	return ret_out(shmc_namespace_get_versioned(P(0, F.ns), P(1, "x"), P(2, &v), P(3, &ver)),
+		       (m & 12) ? NULL : &v);
+}
+static long c_namespace_set_if(unsigned m)
+{
+	return shmc_namespace_set_if(P(0, F.ns), P(1, "y"), V(2, shmc_int(9)), 0);
+}
+static long c_list_get_versioned(unsigned m)
+{
+	shmc_value_t v;
+	uint64_t ver;
+	return ret_out(shmc_list_get_versioned(P(0, F.ls), 0, P(2, &v), P(3, &ver)),
+		       (m & 12) ? NULL : &v);
+}
+static long c_list_set_if(unsigned m)
+{
+	uint64_t ver;
+	if (shmc_obj_version(F.ls, &ver))
+		return -1000;
+	return shmc_list_set_if(P(0, F.ls), 0, V(2, shmc_int(9)), ver);
+}
+static long c_dict_get_versioned(unsigned m)
+{
+	shmc_value_t v;
+	uint64_t ver;
+	return ret_out(shmc_dict_get_versioned(P(0, F.d), V(1, shmc_int(1)), P(2, &v), P(3, &ver)),
+		       (m & 12) ? NULL : &v);
+}
+static long c_dict_set_if(unsigned m)
+{
+	return shmc_dict_set_if(P(0, F.d), V(1, shmc_int(3)), V(2, shmc_int(4)), 0);
+}
+static long c_dict_wait_key(unsigned m)
+{
+	return shmc_dict_wait_key(P(0, F.d), V(1, shmc_int(1)), 1, SHMC_NOWAIT);
+}
+
 /*
  * The table. ARGS has one letter per argument:
  *   E  a pointer that must not be NULL: NULL is refused (-EINVAL or
@@ -1742,6 +1798,16 @@ static const struct row rows[] = {
 	ROW(dict_iter_new, "E-E", 'i'),
 	ROW(dict_iter_next, "EE", 'i'),
 	ROW(dict_iter_free, "N", 'v'),
+	ROW(obj_version, "EE", 'i'),
+	ROW(obj_wait_change, "E--", 'i'),
+	ROW(obj_waiters, "EE", 'i'),
+	ROW(namespace_get_versioned, "EEEE", 'i'),
+	ROW(namespace_set_if, "EEV-", 'i'),
+	ROW(list_get_versioned, "E-EE", 'i'),
+	ROW(list_set_if, "E-V-", 'i'),
+	ROW(dict_get_versioned, "EVEE", 'i'),
+	ROW(dict_set_if, "EVV-", 'i'),
+	ROW(dict_wait_key, "EV--", 'i'),
 	ROW(barrier_new_ex, "E-NN-E", 'i'),
 	ROW(barrier_set_action, "EEN", 'i'),
 	ROW(mvalue_new, "EEVE", 'i'),
