@@ -2512,11 +2512,11 @@ SHMC_API int shmc_arena_name(shmc_arena_t *arena, const char **out);
  * BoundedSemaphore at the value it was created with; a Condition bound to
  * its (restored, released) lock, without waiters; an Event CLEAR, even if
  * it was set; a Barrier of the same parties, not broken, nobody waiting,
- * without its action (a function of a process). A Pool, AsyncResult or
- * Iterator cannot be saved (SHMC_EKIND); with SHMC_SAVE_SKIP_UNSAVABLE a
- * named one is left out.
+ * without its action (a function of a process). A Pool, AsyncResult,
+ * Iterator or (not yet) a bounded cache cannot be saved (SHMC_EKIND);
+ * with SHMC_SAVE_SKIP_UNSAVABLE a named one is left out.
  * @{ */
-#define SHMC_SAVE_SKIP_UNSAVABLE 1u /**< leave out named Pools, results, iterators */
+#define SHMC_SAVE_SKIP_UNSAVABLE 1u /**< leave out named Pools, results, iterators, caches */
 
 /** Write a copy of ARENA's named objects, and of all they reach, to the
  * file PATH: written to a temporary file in PATH's directory, synced,
@@ -2527,7 +2527,7 @@ SHMC_API int shmc_arena_name(shmc_arena_t *arena, const char **out);
  * FLAGS 0 or SHMC_SAVE_SKIP_UNSAVABLE.
  * @return 0, SHMC_EHANDLE (ARENA invalid), -EINVAL (PATH NULL, empty,
  *         ending in '/' or longer than 4000 bytes; unknown FLAGS),
- *         SHMC_EKIND (a Pool, AsyncResult or Iterator reached),
+ *         SHMC_EKIND (a Pool, AsyncResult, Iterator or cache reached),
  *         SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL (no room for handles),
  *         -ENOMEM, and any errno of open(2), write(2), fsync(2), linkat(2)
  *         or rename(2) (-ENOENT: no such directory; -EACCES; -ENOSPC...) */

@@ -114,6 +114,8 @@ static int intern(struct saver *s, shmc_obj_t *h, uint32_t *out)
 	case SHMC_KIND_ASYNC_RESULT:
 	case SHMC_KIND_ITERATOR:
 		return SHMC_EKIND; /* processes and their tasks: nothing to restore */
+	case SHMC_KIND_CACHE:
+		return SHMC_EKIND; /* not yet: its limits, entries and times left */
 	default:
 		break;
 	}
@@ -401,8 +403,6 @@ static int put_record(struct saver *s, uint32_t i)
 		if ((rc = shmc_mvalue_typecode(h, &par)) == 0)
 			rc = shmc_mvalue_get(h, &con);
 		break;
-	/* SHMC_KIND_CACHE (the bounded cache dict): its limits as
-	 * parameters, its entries as a dict -- to be added with the kind. */
 	default:
 		rc = SHMC_EKIND;
 		break;

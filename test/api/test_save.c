@@ -906,6 +906,31 @@ Test(save, a_pool_is_refused_or_skipped_when_named, .init = save_setup, .fini = 
 	names_drop(A);
 }
 
+Test(save, a_cache_is_refused_or_skipped_when_named, .init = save_setup, .fini = save_teardown)
+{
+	shmc_obj_t *c, *ls;
+	ASSERT_OK(shmc_cache_new(A, "cache", 8, 0, &c));
+	ASSERT_OK(shmc_cache_set(c, shmc_str("k"), shmc_int(1), 0));
+	ASSERT_OK(shmc_list_new(A, &ls));
+	name(A, "ls", ls);
+	ASSERT_ERR(shmc_arena_save(A, save_path, 0), SHMC_EKIND);
+	cr_assert(!exists(save_path), "a failed save writes nothing");
+	ASSERT_OK(shmc_arena_save(A, save_path, SHMC_SAVE_SKIP_UNSAVABLE));
+	shmc_arena_t *b;
+	ASSERT_OK(shmc_arena_load(save_path, NULL, NULL, &b));
+	shmc_value_t names;
+	ASSERT_OK(shmc_root_names(b, &names));
+	expect_repr(names, "['ls']");
+	shmc_value_free(&names);
+	shmc_arena_close(b);
+	shmc_value_t v;
+	ASSERT_OK(shmc_cache_get(c, shmc_str("k"), &v, NULL));
+	cr_assert_eq(v.i, 1, "the cache is unchanged by the saves");
+	shmc_obj_release(c);
+	shmc_obj_release(ls);
+	names_drop(A);
+}
+
 /* [[[...[1]...]]], N lists deep. */
 static shmc_value_t nested(int n)
 {
