@@ -1583,6 +1583,10 @@ SHMC_API int shmc_namespace_get_versioned(shmc_obj_t *ns, const char *name,
  *         SHMC_ECORRUPT, SHMC_EFULL, SHMC_ETHREADS, -EDEADLK, V's error */
 SHMC_API int shmc_namespace_set_if(shmc_obj_t *ns, const char *name, shmc_value_t v,
 				   uint64_t version);
+/** The short names: shmc_ns_get_versioned and shmc_ns_set_if are
+ * shmc_namespace_get_versioned and shmc_namespace_set_if. */
+#define shmc_ns_get_versioned shmc_namespace_get_versioned
+#define shmc_ns_set_if shmc_namespace_set_if
 /** *OUT = ls[I] and *VERSION its version, read together. *OUT out:
  * shmc_value_free(); *VERSION out.
  * @return 0, SHMC_EINDEX, -EINVAL (OUT or VERSION NULL), SHMC_EHANDLE,
@@ -2512,11 +2516,14 @@ SHMC_API int shmc_arena_name(shmc_arena_t *arena, const char **out);
  * BoundedSemaphore at the value it was created with; a Condition bound to
  * its (restored, released) lock, without waiters; an Event CLEAR, even if
  * it was set; a Barrier of the same parties, not broken, nobody waiting,
- * without its action (a function of a process). A Pool, AsyncResult,
- * Iterator or (not yet) a bounded cache cannot be saved (SHMC_EKIND);
- * with SHMC_SAVE_SKIP_UNSAVABLE a named one is left out.
+ * without its action (a function of a process). A bounded cache keeps its
+ * limits, its live entries in their order and each entry's time left (a
+ * deadline would mean nothing after a reboot); its statistics and
+ * reference bits start afresh. A Pool, AsyncResult or Iterator cannot be
+ * saved (SHMC_EKIND); with SHMC_SAVE_SKIP_UNSAVABLE a named one is left
+ * out.
  * @{ */
-#define SHMC_SAVE_SKIP_UNSAVABLE 1u /**< leave out named Pools, results, iterators, caches */
+#define SHMC_SAVE_SKIP_UNSAVABLE 1u /**< leave out named Pools, results, iterators */
 
 /** Write a copy of ARENA's named objects, and of all they reach, to the
  * file PATH: written to a temporary file in PATH's directory, synced,
@@ -2527,7 +2534,7 @@ SHMC_API int shmc_arena_name(shmc_arena_t *arena, const char **out);
  * FLAGS 0 or SHMC_SAVE_SKIP_UNSAVABLE.
  * @return 0, SHMC_EHANDLE (ARENA invalid), -EINVAL (PATH NULL, empty,
  *         ending in '/' or longer than 4000 bytes; unknown FLAGS),
- *         SHMC_EKIND (a Pool, AsyncResult, Iterator or cache reached),
+ *         SHMC_EKIND (a Pool, AsyncResult or Iterator reached),
  *         SHMC_ECORRUPT, SHMC_ETHREADS, SHMC_EFULL (no room for handles),
  *         -ENOMEM, and any errno of open(2), write(2), fsync(2), linkat(2)
  *         or rename(2) (-ENOENT: no such directory; -EACCES; -ENOSPC...) */

@@ -265,6 +265,76 @@ static int cache_snapshot(shmc_arena_t *a, struct shmc__obj *o, shmc_value_t *ou
 	return rc;
 }
 
+/* For a save: the live entries as a plain list of (key, value, time left
+ * in ns, 0 for none) in insertion order, in one consistent reading. */
+struct export {
+	shmc_arena_t *a;
+	shmc_value_t *out;
+	int64_t now;
+	int rc;
+};
+
+static int export_item(void *ctx, uint64_t kw, uint64_t vw)
+{
+	struct export *e = ctx;
+	int64_t dl;
+	struct shmc__vcursor c;
+	shmc_value_t k, v;
+	if ((e->rc = unwrap(e->a, vw, &dl, &c)) != 0)
+		return 1;
+	if (expired(dl, e->now))
+		return 0;
+	if ((e->rc = shmc__word_load(e->a, kw, &k)) != 0)
+		return 1;
+	if ((e->rc = load(e->a, vw, &c, &v)) != 0) {
+		shmc_value_free(&k);
+		return 1;
+	}
+	shmc_value_t t = shmc_tuple_of(3, k, v, shmc_int(dl ? dl - e->now : 0));
+	if (t.type == SHMC_ERROR) {
+		e->rc = (int)t.i;
+		return 1;
+	}
+	return (e->rc = shmc_plist_append(e->out, t)) != 0;
+}
+
+static int export_fn(shmc_arena_t *a, struct shmc__obj *o, void *p)
+{
+	struct export *e = p;
+	*e->out = shmc_plist_of(0);
+	if (e->out->type == SHMC_ERROR)
+		return e->rc = (int)e->out->i;
+	e->rc = 0;
+	shmc__dict_items(a, o, export_item, e);
+	if (e->rc)
+		shmc_value_free(e->out);
+	return e->rc;
+}
+
+static void export_reset(void *p)
+{
+	struct export *e = p;
+	shmc_value_free(e->out);
+}
+
+int shmc__cache_export(shmc_obj_t *h, uint64_t *max_entries, uint64_t *max_bytes,
+		       shmc_value_t *out)
+{
+	struct shmc__obj *o;
+	int rc = shmc__resolve(h, SHMC_KIND_CACHE, &o);
+	if (rc)
+		return rc;
+	shmc_value_t v;
+	struct export e = {shmc__handle_arena(h), &v, now_ns(), 0};
+	rc = shmc__obj_snapshot(e.a, o, export_fn, export_reset, &e);
+	if (rc)
+		return rc;
+	*max_entries = BODY(o)->max_entries;
+	*max_bytes = BODY(o)->max_bytes;
+	*out = v;
+	return 0;
+}
+
 static int cache_str(shmc_obj_t *h, char **out)
 {
 	struct shmc__obj *o;

@@ -11,4 +11,10 @@
 int shmc__cache_create(shmc_arena_t *a, uint64_t max_entries, uint64_t max_bytes,
 		       shmc_obj_t **out);
 
+/* For a save: H's limits and its live entries as a plain list of (key,
+ * value, ns left or 0), in insertion order, read consistently.
+ * @return 0, SHMC_EHANDLE, SHMC_EKIND, SHMC_ECORRUPT, -ENOMEM */
+int shmc__cache_export(shmc_obj_t *h, uint64_t *max_entries, uint64_t *max_bytes,
+		       shmc_value_t *out);
+
 #endif

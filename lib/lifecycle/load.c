@@ -299,7 +299,8 @@ static bool shape_ok(unsigned kind, unsigned par, unsigned con)
 		return par == SHMC__ST_TUPLE && con == SHMC__ST_NONE;
 	case SHMC_KIND_MVALUE:
 		return par == SHMC__ST_STR;
-	/* SHMC_KIND_CACHE: to be added with the kind. */
+	case SHMC_KIND_CACHE:
+		return par == SHMC__ST_LIST && con == SHMC__ST_LIST;
 	default:
 		return false; /* Pool, AsyncResult, Iterator, unknown */
 	}
@@ -394,6 +395,15 @@ static int create(struct loader *L, shmc_arena_t *a, uint32_t i)
 		rc = strlen(par.str) != par.len ? -EINVAL
 						: shmc_mvalue_new(a, par.str, shmc_none(), out);
 		break;
+	case SHMC_KIND_CACHE:
+		if (shmc_seq_len(par) != 2 || shmc_seq_at(par, 0)->type != SHMC_INT ||
+		    shmc_seq_at(par, 1)->type != SHMC_INT || shmc_seq_at(par, 0)->i < 0 ||
+		    shmc_seq_at(par, 1)->i < 0)
+			rc = SHMC_ECHECKSUM;
+		else
+			rc = shmc_cache_new(a, NULL, (uint64_t)shmc_seq_at(par, 0)->i,
+					    (uint64_t)shmc_seq_at(par, 1)->i, out);
+		break;
 	default: rc = SHMC_ECHECKSUM; break;
 	}
 	shmc_value_free(&par);
@@ -436,6 +446,17 @@ static int fill(struct loader *L, uint32_t i)
 		break;
 	case SHMC_KIND_MVALUE:
 		rc = shmc_mvalue_set(h, con);
+		break;
+	case SHMC_KIND_CACHE: /* in insertion order, each with its time left */
+		for (size_t j = 0; rc == 0 && j < shmc_seq_len(con); j++) {
+			const shmc_value_t *t = shmc_seq_at(con, (int64_t)j);
+			if (t->type != SHMC_TUPLE || shmc_seq_len(*t) != 3 ||
+			    shmc_seq_at(*t, 2)->type != SHMC_INT || shmc_seq_at(*t, 2)->i < 0)
+				rc = SHMC_ECHECKSUM;
+			else
+				rc = shmc_cache_set(h, *shmc_seq_at(*t, 0), *shmc_seq_at(*t, 1),
+						    shmc_seq_at(*t, 2)->i);
+		}
 		break;
 	default:
 		break; /* nothing (the walk saw None) */

@@ -37,6 +37,7 @@
 #include "base/crc32c.h"
 #include "base/heap.h"
 #include "base/sbuf.h"
+#include "containers/cache.h"
 #include "containers/dict.h"
 #include "lifecycle/lifecycle.h"
 #include "lifecycle/savefmt.h"
@@ -114,8 +115,6 @@ static int intern(struct saver *s, shmc_obj_t *h, uint32_t *out)
 	case SHMC_KIND_ASYNC_RESULT:
 	case SHMC_KIND_ITERATOR:
 		return SHMC_EKIND; /* processes and their tasks: nothing to restore */
-	case SHMC_KIND_CACHE:
-		return SHMC_EKIND; /* not yet: its limits, entries and times left */
 	default:
 		break;
 	}
@@ -403,6 +402,14 @@ static int put_record(struct saver *s, uint32_t i)
 		if ((rc = shmc_mvalue_typecode(h, &par)) == 0)
 			rc = shmc_mvalue_get(h, &con);
 		break;
+	case SHMC_KIND_CACHE: { /* [max entries, max bytes]; [(key, value, ns left)] */
+		uint64_t me, mb;
+		if ((rc = shmc__cache_export(h, &me, &mb, &con)) == 0) {
+			par = shmc_plist_of(2, shmc_int((int64_t)me), shmc_int((int64_t)mb));
+			rc = par.type == SHMC_ERROR ? (int)par.i : 0;
+		}
+		break;
+	}
 	default:
 		rc = SHMC_EKIND;
 		break;

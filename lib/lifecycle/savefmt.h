@@ -37,6 +37,8 @@
  *   Value (C)          (typecode str, number)      None
  *   Array              (typecode str, list)        None
  *   Value (Manager)    typecode str                the value
+ *   cache              [max entries, max bytes]    list of (key, value, ns
+ *                                                  left, 0: none), in order
  *
  * A name is a str value followed by the u32 number of its object's record.
  *

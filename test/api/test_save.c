@@ -906,26 +906,46 @@ Test(save, a_pool_is_refused_or_skipped_when_named, .init = save_setup, .fini = 
 	names_drop(A);
 }
 
-Test(save, a_cache_is_refused_or_skipped_when_named, .init = save_setup, .fini = save_teardown)
+Test(save, a_cache_keeps_its_limits_entries_order_and_time_left, .init = save_setup,
+     .fini = save_teardown)
 {
 	shmc_obj_t *c, *ls;
-	ASSERT_OK(shmc_cache_new(A, "cache", 8, 0, &c));
-	ASSERT_OK(shmc_cache_set(c, shmc_str("k"), shmc_int(1), 0));
+	ASSERT_OK(shmc_cache_new(A, "cache", 8, 1 << 20, &c));
 	ASSERT_OK(shmc_list_new(A, &ls));
-	name(A, "ls", ls);
-	ASSERT_ERR(shmc_arena_save(A, save_path, 0), SHMC_EKIND);
-	cr_assert(!exists(save_path), "a failed save writes nothing");
-	ASSERT_OK(shmc_arena_save(A, save_path, SHMC_SAVE_SKIP_UNSAVABLE));
+	ASSERT_OK(shmc_list_append(ls, shmc_int(7)));
+	ASSERT_OK(shmc_cache_set(c, shmc_str("forever"), shmc_plist_of(1, shmc_int(1)), 0));
+	ASSERT_OK(shmc_cache_set(c, shmc_int(2), shmc_ref(ls), 3600 * 1000000000LL));
+	ASSERT_OK(shmc_cache_set(c, shmc_str("gone"), shmc_int(3), 1)); /* expires at once */
+	ASSERT_OK(shmc_arena_save(A, save_path, 0));
 	shmc_arena_t *b;
 	ASSERT_OK(shmc_arena_load(save_path, NULL, NULL, &b));
-	shmc_value_t names;
-	ASSERT_OK(shmc_root_names(b, &names));
-	expect_repr(names, "['ls']");
-	shmc_value_free(&names);
-	shmc_arena_close(b);
+	shmc_obj_t *c2;
+	ASSERT_OK(shmc_root_find(b, "cache", &c2));
+	cr_assert_eq(shmc_obj_kind(c2), SHMC_KIND_CACHE);
+	shmc_cache_stats_t st;
+	ASSERT_OK(shmc_cache_stats(c2, &st));
+	cr_assert_eq(st.max_entries, 8);
+	cr_assert_eq(st.max_bytes, 1 << 20);
+	cr_assert_eq(shmc_cache_len(c2), 2, "the expired entry is not saved");
+	char *s;
+	ASSERT_OK(shmc_obj_str(c2, &s));
+	cr_assert(strncmp(s, "{'forever': [1], 2: <ListProxy", 30) == 0, "printed %s", s);
+	shmc_free(s);
 	shmc_value_t v;
-	ASSERT_OK(shmc_cache_get(c, shmc_str("k"), &v, NULL));
-	cr_assert_eq(v.i, 1, "the cache is unchanged by the saves");
+	int64_t left;
+	ASSERT_OK(shmc_cache_get(c2, shmc_str("forever"), &v, &left));
+	cr_assert_eq(left, 0, "no time-to-live stays none");
+	shmc_value_free(&v);
+	ASSERT_OK(shmc_cache_get(c2, shmc_int(2), &v, &left));
+	cr_assert(left > 0 && left <= 3600 * 1000000000LL, "the time left is kept: %lld",
+		  (long long)left);
+	cr_assert_eq(v.type, SHMC_REF);
+	shmc_value_t one;
+	ASSERT_OK(shmc_list_get(v.ref, 0, &one));
+	cr_assert_eq(one.i, 7, "the reference is to the restored list");
+	shmc_value_free(&v);
+	shmc_obj_release(c2);
+	shmc_arena_close(b);
 	shmc_obj_release(c);
 	shmc_obj_release(ls);
 	names_drop(A);

@@ -71,6 +71,11 @@ Test(versions, version_0_adds_only_if_absent, .init = arena_setup, .fini = arena
 	cr_assert(v.type == SHMC_INT && v.i == 1);
 	ASSERT_OK(shmc_namespace_set_if(ns, "x", shmc_int(2), ver));
 	expect_str(ns, "Namespace(x=2)");
+	/* The short names are the same calls. */
+	ASSERT_ERR(shmc_ns_set_if(ns, "x", shmc_int(3), ver), SHMC_ECONFLICT);
+	ASSERT_OK(shmc_ns_get_versioned(ns, "x", &v, &ver));
+	ASSERT_OK(shmc_ns_set_if(ns, "x", shmc_int(3), ver));
+	expect_str(ns, "Namespace(x=3)");
 	/* Private names belong to the handle: no version. */
 	ASSERT_ERR(shmc_namespace_get_versioned(ns, "_p", &v, &ver), -EINVAL);
 	ASSERT_ERR(shmc_namespace_set_if(ns, "_p", shmc_int(1), 0), -EINVAL);
