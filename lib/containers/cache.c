@@ -77,11 +77,14 @@ struct cache_body {
 
 #define BODY(o) SHMC__BODY(o, struct cache_body)
 
+_Atomic int64_t shmc__cache_clock_skew;
+
 static int64_t now_ns(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec +
+	       atomic_load_explicit(&shmc__cache_clock_skew, memory_order_relaxed);
 }
 
 static atomic_u64 *ref_word(struct cache_body *b, uint64_t hash, uint64_t *bit)
