@@ -913,7 +913,9 @@ Test(save, a_cache_keeps_its_limits_entries_order_and_time_left, .init = save_se
 	ASSERT_OK(shmc_cache_new(A, "cache", 8, 1 << 20, &c));
 	ASSERT_OK(shmc_list_new(A, &ls));
 	ASSERT_OK(shmc_list_append(ls, shmc_int(7)));
-	ASSERT_OK(shmc_cache_set(c, shmc_str("forever"), shmc_plist_of(1, shmc_int(1)), 0));
+	shmc_value_t one_list = shmc_plist_of(1, shmc_int(1));
+	ASSERT_OK(shmc_cache_set(c, shmc_str("forever"), one_list, 0));
+	shmc_value_free(&one_list);
 	ASSERT_OK(shmc_cache_set(c, shmc_int(2), shmc_ref(ls), 3600 * 1000000000LL));
 	ASSERT_OK(shmc_cache_set(c, shmc_str("gone"), shmc_int(3), 1)); /* expires at once */
 	ASSERT_OK(shmc_arena_save(A, save_path, 0));
