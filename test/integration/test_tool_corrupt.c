@@ -476,7 +476,12 @@ Test(tools, random_damage_never_crashes_the_tools, .init = named_setup, .fini = 
 {
 	struct corpus c;
 	corpus_setup(&c);
-	for (uint64_t s = 1; s <= 120; s++) {
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+	const uint64_t seeds = 120;
+#else
+	const uint64_t seeds = 40; /* ten times the cost a run: fuzz_arena does the rest */
+#endif
+	for (uint64_t s = 1; s <= seeds; s++) {
 		uint64_t seed = 0x9e3779b97f4a7c15ull * s;
 		variant_begin(&c);
 		int n = 1 + (int)(rng(&seed) % 64);
