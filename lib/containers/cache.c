@@ -764,7 +764,7 @@ int shmc_cache_incr(shmc_obj_t *h, shmc_value_t key, int64_t delta, shmc_value_t
 	if (init.type != SHMC_NONE && init.type != SHMC_INT)
 		return init.type == SHMC_ERROR ? (int)init.i : SHMC_ETYPE;
 	shmc_arena_t *a = shmc__handle_arena(h);
-	int64_t now = now_ns(), idl, dl = 0, n;
+	int64_t now = now_ns(), idl, dl = 0, n = 0;
 	if ((rc = deadline_of(init_ttl_ns, now, &idl)) != 0)
 		return rc;
 	struct shmc__writer w;
