@@ -208,10 +208,14 @@ static int cache_repair(shmc_arena_t *a, struct shmc__obj *o)
 	return 0;
 }
 
+/* A consistent reading of the live entries: as a plain dict (printing),
+ * or for a save as a plain list of (key, value, time left in ns, 0 for
+ * none) in insertion order. */
 struct snap {
 	shmc_arena_t *a;
 	shmc_value_t *out;
 	int64_t now;
+	bool timed; /* the save's list of triples */
 	int rc;
 };
 
@@ -231,6 +235,14 @@ static int snap_item(void *ctx, uint64_t kw, uint64_t vw)
 		shmc_value_free(&k);
 		return 1;
 	}
+	if (s->timed) {
+		shmc_value_t t = shmc_tuple_of(3, k, v, shmc_int(dl ? dl - s->now : 0));
+		if (t.type == SHMC_ERROR) {
+			s->rc = (int)t.i;
+			return 1;
+		}
+		return (s->rc = shmc_plist_append(s->out, t)) != 0;
+	}
 	if ((s->rc = shmc_pdict_set(s->out, k, v)) != 0) {
 		if (s->rc == SHMC_EUNHASHABLE)
 			s->rc = SHMC_ECORRUPT;
@@ -242,7 +254,12 @@ static int snap_item(void *ctx, uint64_t kw, uint64_t vw)
 static int snapshot_fn(shmc_arena_t *a, struct shmc__obj *o, void *p)
 {
 	struct snap *s = p;
-	s->rc = shmc__pmap_new(s->out);
+	if (s->timed) {
+		*s->out = shmc_plist_of(0);
+		s->rc = s->out->type == SHMC_ERROR ? (int)s->out->i : 0;
+	} else {
+		s->rc = shmc__pmap_new(s->out);
+	}
 	if (s->rc)
 		return s->rc;
 	shmc__dict_items(a, o, snap_item, s);
@@ -257,67 +274,14 @@ static void snapshot_reset(void *p)
 	shmc_value_free(s->out);
 }
 
-/* The live entries as a plain dict, in one consistent reading. */
-static int cache_snapshot(shmc_arena_t *a, struct shmc__obj *o, shmc_value_t *out)
+static int cache_snapshot(shmc_arena_t *a, struct shmc__obj *o, bool timed, shmc_value_t *out)
 {
 	shmc_value_t v;
-	struct snap s = {a, &v, now_ns(), 0};
+	struct snap s = {a, &v, now_ns(), timed, 0};
 	int rc = shmc__obj_snapshot(a, o, snapshot_fn, snapshot_reset, &s);
 	if (rc == 0)
 		*out = v;
 	return rc;
-}
-
-/* For a save: the live entries as a plain list of (key, value, time left
- * in ns, 0 for none) in insertion order, in one consistent reading. */
-struct export {
-	shmc_arena_t *a;
-	shmc_value_t *out;
-	int64_t now;
-	int rc;
-};
-
-static int export_item(void *ctx, uint64_t kw, uint64_t vw)
-{
-	struct export *e = ctx;
-	int64_t dl;
-	struct shmc__vcursor c;
-	shmc_value_t k, v;
-	if ((e->rc = unwrap(e->a, vw, &dl, &c)) != 0)
-		return 1;
-	if (expired(dl, e->now))
-		return 0;
-	if ((e->rc = shmc__word_load(e->a, kw, &k)) != 0)
-		return 1;
-	if ((e->rc = load(e->a, vw, &c, &v)) != 0) {
-		shmc_value_free(&k);
-		return 1;
-	}
-	shmc_value_t t = shmc_tuple_of(3, k, v, shmc_int(dl ? dl - e->now : 0));
-	if (t.type == SHMC_ERROR) {
-		e->rc = (int)t.i;
-		return 1;
-	}
-	return (e->rc = shmc_plist_append(e->out, t)) != 0;
-}
-
-static int export_fn(shmc_arena_t *a, struct shmc__obj *o, void *p)
-{
-	struct export *e = p;
-	*e->out = shmc_plist_of(0);
-	if (e->out->type == SHMC_ERROR)
-		return e->rc = (int)e->out->i;
-	e->rc = 0;
-	shmc__dict_items(a, o, export_item, e);
-	if (e->rc)
-		shmc_value_free(e->out);
-	return e->rc;
-}
-
-static void export_reset(void *p)
-{
-	struct export *e = p;
-	shmc_value_free(e->out);
 }
 
 int shmc__cache_export(shmc_obj_t *h, uint64_t *max_entries, uint64_t *max_bytes,
@@ -325,16 +289,12 @@ int shmc__cache_export(shmc_obj_t *h, uint64_t *max_entries, uint64_t *max_bytes
 {
 	struct shmc__obj *o;
 	int rc = shmc__resolve(h, SHMC_KIND_CACHE, &o);
-	if (rc)
-		return rc;
-	shmc_value_t v;
-	struct export e = {shmc__handle_arena(h), &v, now_ns(), 0};
-	rc = shmc__obj_snapshot(e.a, o, export_fn, export_reset, &e);
+	if (rc == 0)
+		rc = cache_snapshot(shmc__handle_arena(h), o, true, out);
 	if (rc)
 		return rc;
 	*max_entries = BODY(o)->max_entries;
 	*max_bytes = BODY(o)->max_bytes;
-	*out = v;
 	return 0;
 }
 
@@ -344,7 +304,7 @@ static int cache_str(shmc_obj_t *h, char **out)
 	shmc_value_t v;
 	int rc = shmc__resolve(h, SHMC_KIND_CACHE, &o);
 	if (rc == 0)
-		rc = cache_snapshot(shmc__handle_arena(h), o, &v);
+		rc = cache_snapshot(shmc__handle_arena(h), o, false, &v);
 	if (rc)
 		return rc;
 	rc = shmc__repr_snapshot_str(v, out);
@@ -480,7 +440,7 @@ int64_t shmc_cache_len(shmc_obj_t *h)
 	if (rc)
 		return rc;
 	shmc_arena_t *a = shmc__handle_arena(h);
-	struct snap s = {a, NULL, now_ns(), 0};
+	struct snap s = {.a = a, .now = now_ns()};
 	rc = shmc__obj_snapshot(a, o, len_fn, nothing, &s);
 	return rc ? rc : s.rc;
 }
