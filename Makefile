@@ -340,7 +340,7 @@ fuzz: deps-check
 	@test/fuzz/run-fuzz.sh build/fuzz $(FUZZ_TIME)
 
 fuzz-ci:
-	@$(SUBMAKE) fuzz FUZZ_TIME=60
+	@$(SUBMAKE) fuzz FUZZ_TIME=45
 
 # The long kill harness: KILLS SIGKILLs per container kind (the CI form in
 # `make test` does 300), then the other stress programs.
