@@ -58,8 +58,23 @@ struct shmc__limbo {
 	struct limbo_entry e[];
 };
 
-#define LIMBO_MIN 64u
-#define POLL_THRESHOLD 64u  /* pending items before a retire polls */
+/* An advance costs a membarrier(2): interrupts on every CPU running an
+ * attached process, 2-10 us on a quiet machine and far more on a busy or
+ * virtualised one. At 64 pending items it was most of the time of a write
+ * that replaces a block (a plain list set: one membarrier per 32 writes).
+ * So a thread advances once it holds poll_threshold() retired items -- up
+ * to 2048, and no more than its ring can take in 1/1024 of the arena -- or
+ * a megabyte of retired blocks, whichever comes first: the memory held
+ * back stays bounded while small writes pay for an advance once in
+ * hundreds or thousands. */
+#define LIMBO_MIN 64u        /* a ring's first size; it grows to the threshold */
+#define POLL_MAX 2048u
+
+static inline uint64_t poll_threshold(const shmc_arena_t *a)
+{
+	uint64_t t = a->capacity >> 14; /* 16-byte entries: capacity / 1024 */
+	return t < LIMBO_MIN ? LIMBO_MIN : t > POLL_MAX ? POLL_MAX : t;
+}
 #define STALL_PROBE 256u    /* blocked advances before probing liveness */
 #define REAP_ATTEMPTS 2000u
 
@@ -332,8 +347,9 @@ void shmc__epoch_poll_slow(shmc_arena_t *a, struct shmc__rec *r)
 	if (l == NULL)
 		return;
 	uint64_t pending = ld_relaxed(&l->tail) - ld_relaxed(&l->head);
-	if (pending < POLL_THRESHOLD)
+	if (pending < poll_threshold(a) && shmc__epoch_tls.retired_bytes < SHMC__POLL_BYTES)
 		return;
+	shmc__epoch_tls.retired_bytes = 0;
 	try_advance(a, true);
 	drain(a, l, atomic_load(&a->hdr->epoch), false);
 }
@@ -400,11 +416,17 @@ int shmc__epoch_reserve(shmc_arena_t *a, struct shmc__rec *r, uint64_t n)
 		cap = l->cap;
 		if (pending <= cap && n <= cap - pending)
 			return 0;
-		try_advance(a, true);
-		drain(a, l, atomic_load(&a->hdr->epoch), false);
-		pending = ld_relaxed(&l->tail) - ld_relaxed(&l->head);
-		if (pending <= cap && n <= cap - pending)
-			return 0;
+		/* Below the poll threshold a ring grows rather than paying
+		 * for an advance (a thread that writes little keeps a small
+		 * one); at the threshold, or when the arena has no room to
+		 * grow it, the pending items are freed first. */
+		if (pending > cap || pending + n > poll_threshold(a)) {
+			try_advance(a, true);
+			drain(a, l, atomic_load(&a->hdr->epoch), false);
+			pending = ld_relaxed(&l->tail) - ld_relaxed(&l->head);
+			if (pending <= cap && n <= cap - pending)
+				return 0;
+		}
 		if (pending > cap) {
 			/* Corrupt: a new queue, leaking the items (as drain). */
 			l = NULL;
@@ -419,6 +441,14 @@ int shmc__epoch_reserve(shmc_arena_t *a, struct shmc__rec *r, uint64_t n)
 	uint64_t off;
 	int rc = shmc__alloc(a, sizeof(struct shmc__limbo) +
 				     ncap * sizeof(struct limbo_entry), &off);
+	if (rc == SHMC_EFULL && l && pending + n <= poll_threshold(a)) {
+		/* No room to grow: free what is safe instead. */
+		try_advance(a, true);
+		drain(a, l, atomic_load(&a->hdr->epoch), false);
+		pending = ld_relaxed(&l->tail) - ld_relaxed(&l->head);
+		if (pending <= cap && n <= cap - pending)
+			return 0;
+	}
 	if (rc)
 		return rc;
 	struct shmc__limbo *nl = (struct shmc__limbo *)(a->base + off);
@@ -455,6 +485,8 @@ void shmc__epoch_retire(shmc_arena_t *a, struct shmc__rec *r, uint64_t what)
 	st_relaxed(&e->epoch, atomic_load(&a->hdr->epoch));
 	st_release(&l->tail, tail + 1);
 	shmc__epoch_tls.retired++;
+	if ((what & SHMC__RETIRE_TAG_MASK) != SHMC__RETIRE_DECREF)
+		shmc__epoch_tls.retired_bytes += shmc__block_size(a, what & ~(uint64_t)SHMC__RETIRE_TAG_MASK);
 }
 
 int shmc__epoch_reap_records(shmc_arena_t *a, uint32_t slot)

@@ -29,6 +29,7 @@ struct shmc__epoch_tls_cache {
 	uint64_t serial;
 	unsigned fork_gen;
 	unsigned retired; /* items retired since the last poll */
+	uint64_t retired_bytes; /* bytes of blocks retired since the last advance */
 	struct shmc__rec *rec;
 };
 extern _Thread_local struct shmc__epoch_tls_cache shmc__epoch_tls;
@@ -79,9 +80,11 @@ void shmc__epoch_retire(shmc_arena_t *a, struct shmc__rec *r, uint64_t what);
 /* Free what R has retired and is now safe; free when little was retired. */
 void shmc__epoch_poll_slow(shmc_arena_t *a, struct shmc__rec *r);
 #define SHMC__POLL_EVERY 32u
+#define SHMC__POLL_BYTES ((uint64_t)1 << 20) /* retired bytes that poll at once */
 static inline void shmc__epoch_poll(shmc_arena_t *a, struct shmc__rec *r)
 {
-	if (unlikely(shmc__epoch_tls.retired >= SHMC__POLL_EVERY)) {
+	if (unlikely(shmc__epoch_tls.retired >= SHMC__POLL_EVERY ||
+		     shmc__epoch_tls.retired_bytes >= SHMC__POLL_BYTES)) {
 		shmc__epoch_tls.retired = 0;
 		shmc__epoch_poll_slow(a, r);
 	}
