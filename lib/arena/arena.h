@@ -174,6 +174,7 @@ struct shmc_arena {
 		uint32_t nfree, capfree;
 		uint32_t next; /* first never-used index */
 	} handles;
+	uint32_t reap_next; /* where the next bounded reap looks (reap.c) */
 	uint32_t fork_slot; /* slot prepared for a child during fork() */
 	int fork_lock_fd;
 	struct shmc_arena *next_attached;

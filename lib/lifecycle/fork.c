@@ -13,7 +13,14 @@
  *            the inherited descriptor; close our copy of the parent's lock
  *            descriptor (the parent still holds its own);
  *   parent   close the parent's copy of the child's descriptor: from now on
- *            the child alone keeps the child's slot locked.
+ *            the child alone keeps the child's slot locked; then look at a
+ *            few slots in use and reap those of dead processes.
+ *
+ * That last step is for programs that fork and kill workers in a loop:
+ * claiming prefers a free slot to a dead one (cheaper to find), so without
+ * it a dead child's slot, with its retired memory, would wait for the next
+ * attach, for a reader stalled on it or for the check; reaping up to
+ * REAP_PER_FORK slots per fork keeps the dead from outnumbering the forks.
  *
  * If fork() fails, the parent's close drops the last reference to the
  * prepared description, the kernel releases its lock, and the slot reads as
@@ -27,6 +34,8 @@
 #include "objects/htab.h"
 #include "arena/olock.h"
 #include "arena/proc.h"
+
+#define REAP_PER_FORK 4u /* slots in use looked at after each fork */
 #include "lifecycle/lifecycle.h"
 
 /* The arenas this process has attached: the handlers visit each. */
@@ -74,6 +83,10 @@ static void parent(void)
 	}
 	shmc__arena_close_unlock();
 	shmc__htab_fork_done();
+	/* Nothing of ours is held now; the list lock keeps the arenas open. */
+	for (shmc_arena_t *a = attached; a; a = a->next_attached)
+		if (shmc__arena_ok(a))
+			shmc__reap_some(a, REAP_PER_FORK);
 	attached_unlock();
 }
 

@@ -22,6 +22,10 @@ void shmc__reap_if_dead(shmc_arena_t *a, uint32_t slot);
 /* Reap every slot whose owner has died. @return the number reaped */
 int shmc__reap_dead(shmc_arena_t *a);
 
+/* Look at up to N slots in use, from where the last call stopped, and reap
+ * those whose owner has died. @return the number reaped */
+int shmc__reap_some(shmc_arena_t *a, uint32_t n);
+
 /* Fork (fork.c) ------------------------------------------------------------- */
 
 /* Track an arena just attached, so that a fork() child gets a slot of its

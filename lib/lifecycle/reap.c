@@ -73,3 +73,27 @@ int shmc__reap_dead(shmc_arena_t *a)
 	}
 	return n;
 }
+
+int shmc__reap_some(shmc_arena_t *a, uint32_t n)
+{
+	int reaped = 0;
+	pthread_mutex_lock(&a->mu);
+	uint32_t s = a->reap_next;
+	pthread_mutex_unlock(&a->mu);
+	/* Free slots cost a load each; a slot in use costs a probe of its
+	 * lock (a syscall), so only N of those. */
+	for (uint32_t i = 0; i < a->nprocs && n > 0; i++, s++) {
+		if (s >= a->nprocs)
+			s = 0;
+		struct shmc__proc *p = shmc__proc_at(a, s);
+		if (s == a->slot || ld_acquire(&p->state) == SHMC__PROC_FREE)
+			continue;
+		n--;
+		shmc__reap_if_dead(a, s);
+		reaped += ld_acquire(&p->state) == SHMC__PROC_FREE;
+	}
+	pthread_mutex_lock(&a->mu);
+	a->reap_next = s;
+	pthread_mutex_unlock(&a->mu);
+	return reaped;
+}

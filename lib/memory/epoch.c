@@ -75,7 +75,10 @@ static inline uint64_t poll_threshold(const shmc_arena_t *a)
 	uint64_t t = a->capacity >> 14; /* 16-byte entries: capacity / 1024 */
 	return t < LIMBO_MIN ? LIMBO_MIN : t > POLL_MAX ? POLL_MAX : t;
 }
-#define STALL_PROBE 256u    /* blocked advances before probing liveness */
+/* Blocked advances before the blocking record's owner is probed (one
+ * syscall): few, because with advances once in hundreds of retirements a
+ * dead reader would otherwise hold every thread's memory for long. */
+#define STALL_PROBE 4u
 #define REAP_ATTEMPTS 2000u
 
 /* This thread's records, one per arena it has used, in a list behind one

@@ -1018,6 +1018,52 @@ Test(arena, reclaim_frees_what_dead_children_held, .init = arena_setup,
 	cr_assert_eq(arena_in_use(A), A_base);
 }
 
+/* A child that retires memory (overwrites replace their blocks), says so,
+ * and waits to be killed. */
+struct churn {
+	shmc_obj_t *ns;
+	int ready[2];
+};
+
+static int churn_child(void *arg)
+{
+	struct churn *c = arg;
+	for (int i = 0; i < 500; i++)
+		CHILD_OK(shmc_namespace_set(c->ns, "x", shmc_str(i % 2 ? "a string, not inline"
+									 : "another string, not inline")));
+	if (!say(c->ready[1]))
+		return 1;
+	for (;;)
+		pause(); /* until the kill */
+}
+
+/* A program that forks and kills workers in a loop, and does nothing else
+ * with the arena: each fork reaps dead slots, so the dead do not pile up
+ * with what they retired (slots are claimed free ones first). */
+Test(arena, forking_reaps_the_killed_children_of_earlier_forks, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	struct churn c;
+	ASSERT_OK(shmc_namespace_new(A, &c.ns));
+	cr_assert_eq(pipe(c.ready), 0);
+	unsigned most = 0;
+	for (int k = 0; k < 40; k++) {
+		pid_t pid = fork_fn(churn_child, &c);
+		cr_assert(hear(c.ready[0]), "child %d failed", k);
+		unsigned procs = stats_of(A).processes;
+		most = procs > most ? procs : most;
+		cr_assert(kill_wait(pid));
+	}
+	cr_log_info("40 children forked and killed: at most %u process slots in use", most);
+	/* Us, the live child and the one killed last (reaped at the next
+	 * fork); without the reaping, one more slot per child. */
+	cr_assert_leq(most, 3);
+	close(c.ready[0]);
+	close(c.ready[1]);
+	cr_assert_geq(shmc_arena_reclaim(A), 0);
+	shmc_obj_release(c.ns);
+}
+
 Test(arena, stats_and_reclaim_refuse_bad_handles, .init = arena_setup,
      .fini = arena_teardown)
 {
