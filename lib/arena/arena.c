@@ -85,11 +85,11 @@ int shmc__arena_commit(shmc_arena_t *a, uint64_t end)
 	 * SHMC__COMMIT_MAX_STEP): small arenas stay cheap to create, big ones
 	 * make few calls, and no arena holds much reserved above its brk,
 	 * which the page pool cannot give back. */
+	uint64_t grain = c > a->data_off ? SHMC__COMMIT_CHUNK : SHMC__COMMIT_FIRST;
 	uint64_t step = (c > a->data_off ? c - a->data_off : 0) / 4;
 	step = step < SHMC__COMMIT_MAX_STEP ? step : SHMC__COMMIT_MAX_STEP;
-	step = ALIGN_UP(step > SHMC__COMMIT_CHUNK ? step : SHMC__COMMIT_CHUNK,
-			SHMC__COMMIT_CHUNK);
-	uint64_t target = ALIGN_UP(end, SHMC__COMMIT_CHUNK);
+	step = ALIGN_UP(step > grain ? step : grain, grain);
+	uint64_t target = ALIGN_UP(end, grain);
 	if (target < c + step)
 		target = c + step;
 	if (target > a->capacity)

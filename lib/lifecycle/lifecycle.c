@@ -47,8 +47,8 @@
 /* Attaching ---------------------------------------------------------------- */
 
 /* The process-local half of attaching, once the arena is valid and mapped
- * and a->lock_fd is open. */
-static int attach(shmc_arena_t *a)
+ * and a->lock_fd is open; FRESH: we just created it, nobody died in it. */
+static int attach(shmc_arena_t *a, bool fresh)
 {
 	/* An arena whose readers rely on membarrier(2) needs every process
 	 * registered for it. */
@@ -68,8 +68,11 @@ static int attach(shmc_arena_t *a)
 	a->serial = atomic_fetch_add(&serials, 1) + 1;
 	st_relaxed(&a->magic, SHMC__ARENA_HANDLE_MAGIC);
 	shmc__fork_track(a);
-	/* Whatever dead processes left behind can go now. */
-	shmc__reap_dead(a);
+	/* Whatever dead processes left behind can go now. (A new arena has
+	 * none: not reading its slots keeps their pages unmapped, and each
+	 * page mapped costs its unmap at close.) */
+	if (!fresh)
+		shmc__reap_dead(a);
 	return 0;
 }
 
@@ -141,7 +144,7 @@ static int create_on(shmc_arena_t *a, uint64_t capacity)
 		return rc;
 	if ((rc = init_header(a)) != 0)
 		return rc;
-	rc = attach(a);
+	rc = attach(a, true);
 	shmc__proc_unlock(a->lock_fd, SHMC__LOCK_INIT);
 	return rc;
 }
@@ -259,7 +262,7 @@ int shmc_arena_open(const char *name, shmc_arena_t **out)
 		goto fail;
 	}
 	shmc__arena_set_layout(a, &h);
-	if ((rc = shmc__arena_map(a, cap)) != 0 || (rc = attach(a)) != 0)
+	if ((rc = shmc__arena_map(a, cap)) != 0 || (rc = attach(a, false)) != 0)
 		goto fail;
 	*out = a;
 	return 0;
