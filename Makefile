@@ -260,25 +260,25 @@ $(B)/test/fuzz_%: test/fuzz/fuzz_%.c $(LIB_A)
 tests: $(TESTS) $(STRESS) $(HELPERS) $(BUSYLOAD) $(EXAMPLES) $(TOOLS) $(REPLAYS)
 
 demo: deps
-	@$(SUBMAKE) VARIANT=$(VARIANT) $(EXAMPLES)
+	+@$(SUBMAKE) VARIANT=$(VARIANT) $(EXAMPLES)
 	@echo "== manager_example (C replay of manager_example.py)"
 	@$(B)/examples/manager_example
 	@echo "== append_example (C replay of append_example.py)"
 	@$(B)/examples/append_example
 	@echo "== sync_example (C replay of sync_example.py: Lock, Queue, Value)"
 	@$(B)/examples/sync_example
-	@$(SUBMAKE) VARIANT=$(VARIANT) python-demo
+	+@$(SUBMAKE) VARIANT=$(VARIANT) python-demo
 
 # make test: the packages, then test-only. test-only builds with -Werror
 # (unless WERROR=0 is given), runs the layer check and every test program.
 test: deps-test
-	@$(SUBMAKE) test-only
+	+@$(SUBMAKE) test-only
 
 test-only:
-	@$(SUBMAKE) VARIANT=$(VARIANT) WERROR=$(if $(WERROR_GIVEN),$(WERROR),1) tests
-	@$(SUBMAKE) VARIANT=$(VARIANT) layers
+	+@$(SUBMAKE) VARIANT=$(VARIANT) WERROR=$(if $(WERROR_GIVEN),$(WERROR),1) tests
+	+@$(SUBMAKE) VARIANT=$(VARIANT) layers
 	@SHMC_BUILD=$(B) SHMC_SANFLAGS="$(SHMC_SAN)" test/run-tests.sh $(B)
-	@$(SUBMAKE) VARIANT=$(VARIANT) WERROR=$(if $(WERROR_GIVEN),$(WERROR),1) python-test
+	+@$(SUBMAKE) VARIANT=$(VARIANT) WERROR=$(if $(WERROR_GIVEN),$(WERROR),1) python-test
 
 # The layer check reads lib/LAYERS, the sources' includes and the objects'
 # symbols; test/layers/test-check.sh proves it fails on a wrong include or call.
@@ -293,8 +293,8 @@ printable-table:
 	mv lib/values/printable.h.new lib/values/printable.h
 
 check: deps-check
-	@$(SUBMAKE) VARIANT=asan WERROR=1 test-only
-	@$(SUBMAKE) VARIANT=tsan CC=clang WERROR=1 build/tsan/test/stress_threads \
+	+@$(SUBMAKE) VARIANT=asan WERROR=1 test-only
+	+@$(SUBMAKE) VARIANT=tsan CC=clang WERROR=1 build/tsan/test/stress_threads \
 	    build/tsan/test/stress_list build/tsan/test/stress_alloc build/tsan/test/stress_handles
 	@test/stress/run-tsan.sh build/tsan
 
@@ -303,7 +303,7 @@ check: deps-check
 VALGRIND_PROGS = $(if $(strip $(VALGRIND_TESTS)),$(addprefix build/valgrind/test/,$(VALGRIND_TESTS)),\
                  $(patsubst $(B)/%,build/valgrind/%,$(API)))
 valgrind: deps-ci
-	@$(SUBMAKE) VARIANT=valgrind WERROR=1 $(VALGRIND_PROGS)
+	+@$(SUBMAKE) VARIANT=valgrind WERROR=1 $(VALGRIND_PROGS)
 	@test/run-valgrind.sh build/valgrind
 
 # Both sides are written by abidw the same way: only the types defined in
@@ -314,12 +314,12 @@ valgrind: deps-ci
 ABIDW = abidw --headers-dir include --drop-private-types --no-corpus-path \
         --no-comp-dir-path --no-show-locs
 abi-check: deps-ci
-	@$(SUBMAKE) VARIANT=release lib
+	+@$(SUBMAKE) VARIANT=release lib
 	$(ABIDW) --out-file build/release/libshmc.abi build/release/libshmc.so.$(VERSION)
 	abidiff --no-added-syms $(LIB_ABI) build/release/libshmc.abi
 	@echo "abi-check: build/release/libshmc.so.$(VERSION) matches $(LIB_ABI)"
 abi-baseline: deps-ci
-	@$(SUBMAKE) VARIANT=release lib
+	+@$(SUBMAKE) VARIANT=release lib
 	$(ABIDW) --out-file $(LIB_ABI) build/release/libshmc.so.$(VERSION)
 
 # Portability: the library's sources compiled for aarch64 (no link). The
@@ -329,24 +329,24 @@ abi-baseline: deps-ci
 CROSS_CC ?= aarch64-linux-gnu-gcc
 HOST_MULTIARCH := $(shell gcc -print-multiarch 2>/dev/null)
 cross: deps-ci
-	@$(SUBMAKE) CC=$(CROSS_CC) WERROR=1 \
+	+@$(SUBMAKE) CC=$(CROSS_CC) WERROR=1 \
 	    CPPFLAGS="-idirafter /usr/include -idirafter /usr/include/$(HOST_MULTIARCH)" \
 	    BUILD=build/aarch64 $(LIB_OBJ:$(B)/%=build/aarch64/%)
 	@echo "cross: $(words $(LIB_SRC)) sources compiled for $$($(CROSS_CC) -dumpmachine)"
 
 fuzz: deps-check
-	@$(SUBMAKE) VARIANT=fuzz CC=clang \
+	+@$(SUBMAKE) VARIANT=fuzz CC=clang \
 	    $(patsubst test/fuzz/%.c,build/fuzz/test/%,$(FUZZ_SRC))
 	@test/fuzz/run-fuzz.sh build/fuzz $(FUZZ_TIME)
 
 fuzz-ci:
-	@$(SUBMAKE) fuzz FUZZ_TIME=45
+	+@$(SUBMAKE) fuzz FUZZ_TIME=45
 
 # The long kill harness: KILLS SIGKILLs per container kind (the CI form in
 # `make test` does 300), then the other stress programs.
 KILLS ?= 1000
 stress: deps-test
-	@$(SUBMAKE) VARIANT=$(VARIANT) $(STRESS)
+	+@$(SUBMAKE) VARIANT=$(VARIANT) $(STRESS)
 	@$(B)/test/stress_kill --kills $(KILLS)
 	@$(B)/test/stress_sync
 	@$(B)/test/stress_alloc
@@ -355,7 +355,7 @@ stress: deps-test
 # their own, N times in a row; logs of failed runs in $(B)/busy/.
 N ?= 1
 test-busy:
-	@$(SUBMAKE) VARIANT=$(VARIANT) WERROR=$(if $(WERROR_GIVEN),$(WERROR),1) tests
+	+@$(SUBMAKE) VARIANT=$(VARIANT) WERROR=$(if $(WERROR_GIVEN),$(WERROR),1) tests
 	@test/stress/run-busy.sh $(B) $(N)
 
 # Benchmarks: shmc's programs use the public header only, except the
@@ -380,7 +380,7 @@ benches: $(BENCHES)
 
 # make bench [QUICK=1]: install what is missing, build, run, print the table.
 bench: deps-bench
-	@$(SUBMAKE) VARIANT=$(VARIANT) all benches
+	+@$(SUBMAKE) VARIANT=$(VARIANT) all benches
 	@bench/run.sh $(if $(QUICK),--quick) $(B)
 
 CMAKEDIR = $(LIBDIR)/cmake/shmc
@@ -397,7 +397,7 @@ install: all
 	for t in $(TOOLS); do install -m 755 $$t $(DESTDIR)$(BINDIR)/; done
 	for m in $(MANPAGES); do s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
 	    install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
-	@$(SUBMAKE) python-install
+	+@$(SUBMAKE) python-install
 
 uninstall:
 	rm -f $(DESTDIR)$(INCDIR)/shmc.h $(DESTDIR)$(LIBDIR)/libshmc.a \
@@ -441,7 +441,7 @@ python: $(PY_SO) $(PY_PKG)
 
 # The sub-make leaves the archive alone when it is up to date.
 $(PY_LIB_A): FORCE
-	@$(SUBMAKE) BUILD=$(B)/pylib JEMALLOC=0 VARIANT=$(VARIANT) lib
+	+@$(SUBMAKE) BUILD=$(B)/pylib JEMALLOC=0 VARIANT=$(VARIANT) lib
 
 $(B)/pyobj/%.o: python/_shmc/%.c
 	@test -n "$(PY_INC)" || { echo "make python: no $(PYTHON) with its headers" \
