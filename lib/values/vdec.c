@@ -66,7 +66,7 @@ static int decode_scalar(struct dec *d, unsigned t, shmc_value_t *out)
  * follow it: *S points at them, C moves past. */
 static bool read_text(struct shmc__vcursor *c, uint64_t *n, const char **s)
 {
-	if (!shmc__vcursor_u64(c, n) || *n > (uint64_t)(c->end - c->p) || *n > SHMC_MAX_LEN)
+	if (!shmc__vcursor_len(c, n) || *n > (uint64_t)(c->end - c->p) || *n > SHMC_MAX_LEN)
 		return false;
 	*s = (const char *)c->p;
 	c->p += *n;

@@ -71,13 +71,13 @@ static int measure(shmc_arena_t *a, shmc_value_t v, int depth, uint64_t *size,
 			return -EINVAL;
 		if (!shmc__utf8_valid(v.str, v.len))
 			return -EILSEQ;
-		*size += 9 + v.len;
+		*size += 1 + shmc__text_len_size(v.len) + v.len;
 		return 0;
 	case SHMC_BYTES:
 	case SHMC_BYTEARRAY:
 		if (v.len && v.str == NULL)
 			return -EINVAL;
-		*size += 9 + v.len;
+		*size += 1 + shmc__text_len_size(v.len) + v.len;
 		return 0;
 	case SHMC_BIGINT:
 		*size += 9 + 8 * (uint64_t)v.big->n;
@@ -86,7 +86,8 @@ static int measure(shmc_arena_t *a, shmc_value_t v, int depth, uint64_t *size,
 		*size += 17;
 		return 0;
 	case SHMC_OPAQUE:
-		*size += 17 + (uint64_t)v.opq->len + v.opq->rlen;
+		*size += 1 + shmc__text_len_size(v.opq->len) + (uint64_t)v.opq->len +
+			 shmc__text_len_size(v.opq->rlen) + v.opq->rlen;
 		return 0;
 	case SHMC_SET:
 	case SHMC_FROZENSET: {
@@ -177,7 +178,7 @@ static unsigned char *emit(shmc_arena_t *a, shmc_value_t v, unsigned char *p)
 		*p++ = v.type == SHMC_STR     ? SHMC__T_STR
 		       : v.type == SHMC_BYTES ? SHMC__T_BYTES
 					      : SHMC__T_BYTEARRAY;
-		p = put_u64(p, v.len);
+		p = shmc__text_len_put(p, v.len);
 		if (v.len)
 			memcpy(p, v.str, v.len);
 		return p + v.len;
@@ -193,9 +194,9 @@ static unsigned char *emit(shmc_arena_t *a, shmc_value_t v, unsigned char *p)
 		return p + 16;
 	case SHMC_OPAQUE:
 		*p++ = SHMC__T_OPAQUE;
-		p = put_u64(p, v.opq->len);
+		p = shmc__text_len_put(p, v.opq->len);
 		memcpy(p, v.opq->data, v.opq->len);
-		p = put_u64(p + v.opq->len, v.opq->rlen);
+		p = shmc__text_len_put(p + v.opq->len, v.opq->rlen);
 		memcpy(p, shmc__opaque_repr(v.opq), v.opq->rlen);
 		return p + v.opq->rlen;
 	case SHMC_SET:
@@ -289,7 +290,7 @@ int shmc__word_store_slow(shmc_arena_t *a, shmc_value_t v, uint64_t *w)
 static bool skip_text(struct shmc__vcursor *c)
 {
 	uint64_t x;
-	if (!shmc__vcursor_u64(c, &x) || x > (uint64_t)(c->end - c->p))
+	if (!shmc__vcursor_len(c, &x) || x > (uint64_t)(c->end - c->p))
 		return false;
 	c->p += x;
 	return true;

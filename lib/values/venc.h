@@ -157,6 +157,46 @@ static inline bool shmc__vcursor_u64(struct shmc__vcursor *c, uint64_t *x)
 	return true;
 }
 
+/* A text's length (str, bytes, bytearray, an opaque value's two parts):
+ * one byte below 0x80 -- keys and most strings are short, and an 8-byte
+ * length put an 8-character key in a 48-byte block instead of 32 -- else
+ * 0x80 and 8 bytes. */
+#define SHMC__TEXT_LEN_SHORT 0x80u
+
+static inline uint64_t shmc__text_len_size(uint64_t n)
+{
+	return n < SHMC__TEXT_LEN_SHORT ? 1 : 9;
+}
+
+static inline unsigned char *shmc__text_len_put(unsigned char *p, uint64_t n)
+{
+	if (n < SHMC__TEXT_LEN_SHORT) {
+		*p = (unsigned char)n;
+		return p + 1;
+	}
+	*p = SHMC__TEXT_LEN_SHORT;
+	memcpy(p + 1, &n, 8);
+	return p + 9;
+}
+
+/* Read a text's length at C, or false when the bytes left do not hold one. */
+static inline bool shmc__vcursor_len(struct shmc__vcursor *c, uint64_t *n)
+{
+	if (c->p >= c->end)
+		return false;
+	unsigned char b = *c->p;
+	if (b < SHMC__TEXT_LEN_SHORT) {
+		*n = b;
+		c->p++;
+		return true;
+	}
+	if (b != SHMC__TEXT_LEN_SHORT || c->end - c->p < 9)
+		return false;
+	memcpy(n, c->p + 1, 8);
+	c->p += 9;
+	return true;
+}
+
 /* The value block at OFF, checked to lie inside the arena with its whole
  * stream, or NULL. */
 static inline const struct shmc__vblock *shmc__vblock_at(const shmc_arena_t *a, uint64_t off)
@@ -187,11 +227,14 @@ static inline bool shmc__word_is_str(shmc_arena_t *a, uint64_t w, const char *p,
 {
 	if (!shmc__w_is_block(w))
 		return false;
-	const struct shmc__vblock *b = shmc__at(a, w, sizeof(*b) + 9 + n, 16);
-	if (b == NULL || b->magic != SHMC__VBLOCK_MAGIC || b->len != 9 + n ||
+	uint64_t head = 1 + shmc__text_len_size(n);
+	const struct shmc__vblock *b = shmc__at(a, w, sizeof(*b) + head + n, 16);
+	if (b == NULL || b->magic != SHMC__VBLOCK_MAGIC || b->len != head + n ||
 	    b->data[0] != SHMC__T_STR)
 		return false;
-	const unsigned char *s = b->data + 9;
+	if (head == 2 ? b->data[1] != n : b->data[1] != SHMC__TEXT_LEN_SHORT)
+		return false; /* (a long length: the block's length says it) */
+	const unsigned char *s = b->data + head;
 	for (size_t i = 0; i < n; i++) /* keys are short: no call */
 		if (s[i] != (unsigned char)p[i])
 			return false;

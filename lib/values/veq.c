@@ -127,7 +127,7 @@ static inline void private_head(const shmc_value_t *v, struct head *h)
  * the bytes, which *S points at. */
 static inline bool stream_text(struct shmc__vcursor *c, uint64_t *n, const char **s)
 {
-	if (!shmc__vcursor_u64(c, n) || *n > (uint64_t)(c->end - c->p) || *n > SHMC_MAX_LEN)
+	if (!shmc__vcursor_len(c, n) || *n > (uint64_t)(c->end - c->p) || *n > SHMC_MAX_LEN)
 		return false;
 	*s = (const char *)c->p;
 	c->p += *n;

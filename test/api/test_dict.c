@@ -123,6 +123,61 @@ Test(dict, values_of_every_type_round_trip, .init = arena_setup, .fini = arena_t
 	shmc_obj_release(d);
 }
 
+/* A text's length takes one byte below 128 and nine from 128 on: keys and
+ * values on both sides of that line, and far past it, as str and bytes,
+ * found where they lie (dict keys, namespace names) and read back whole. */
+Test(dict, texts_of_every_length_class_round_trip, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	static const size_t lens[] = {0, 1, 7, 8, 14, 15, 127, 128, 129, 300, 70000};
+	enum { N = sizeof(lens) / sizeof(lens[0]) };
+	char *buf = malloc(70001);
+	cr_assert(buf);
+	for (size_t i = 0; i < 70000; i++)
+		buf[i] = (char)('a' + i % 26);
+	shmc_obj_t *d, *ns;
+	ASSERT_OK(shmc_dict_new(A, &d));
+	ASSERT_OK(shmc_namespace_new(A, &ns));
+	for (size_t i = 0; i < N; i++) {
+		ASSERT_OK(shmc_dict_set(d, shmc_strn(buf, lens[i]), shmc_int((int64_t)i)));
+		ASSERT_OK(shmc_dict_set(d, shmc_bytes(buf, lens[i]), shmc_strn(buf, lens[i])));
+		if (lens[i] > 0 && lens[i] < 1000) {
+			char name[1001];
+			memcpy(name, buf, lens[i]);
+			name[lens[i]] = 0;
+			ASSERT_OK(shmc_namespace_set(ns, name, shmc_bytes(buf, lens[i])));
+		}
+	}
+	cr_assert_eq(shmc_dict_len(d), 2 * N);
+	for (size_t i = 0; i < N; i++) {
+		cr_assert_eq(get_int(d, shmc_strn(buf, lens[i])), (int64_t)i, "str key of %zu", lens[i]);
+		shmc_value_t v;
+		ASSERT_OK(shmc_dict_get(d, shmc_bytes(buf, lens[i]), &v));
+		cr_assert(v.type == SHMC_STR && v.len == lens[i] && memcmp(v.str, buf, lens[i]) == 0,
+			  "bytes key of %zu", lens[i]);
+		shmc_value_free(&v);
+		/* One byte shorter is another key. */
+		if (lens[i] > 0)
+			cr_assert_eq(shmc_dict_has(d, shmc_strn(buf, lens[i] - 1)),
+				     lens[i] - 1 == lens[i > 0 ? i - 1 : 0], "%zu", lens[i]);
+		if (lens[i] > 0 && lens[i] < 1000) {
+			char name[1001];
+			memcpy(name, buf, lens[i]);
+			name[lens[i]] = 0;
+			ASSERT_OK(shmc_namespace_get(ns, name, &v));
+			cr_assert(v.type == SHMC_BYTES && v.len == lens[i] &&
+				  memcmp(v.str, buf, lens[i]) == 0, "name of %zu", lens[i]);
+			shmc_value_free(&v);
+		}
+	}
+	for (size_t i = 0; i < N; i++)
+		ASSERT_OK(shmc_dict_del(d, shmc_strn(buf, lens[i])));
+	cr_assert_eq(shmc_dict_len(d), N);
+	free(buf);
+	shmc_obj_release(d);
+	shmc_obj_release(ns);
+}
+
 Test(dict, new_from_copies_a_plain_dict, .init = arena_setup, .fini = arena_teardown)
 {
 	shmc_obj_t *d, *e;

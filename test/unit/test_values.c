@@ -353,6 +353,17 @@ static void put1(struct bytes *s, unsigned char c)
 	s->b[s->n++] = c;
 }
 
+/* A text's length: one byte below 0x80, else 0x80 and 8 bytes (venc.h). */
+static void putlen(struct bytes *s, uint64_t n)
+{
+	if (n < 0x80) {
+		put1(s, (unsigned char)n);
+	} else {
+		put1(s, 0x80);
+		put8(s, n);
+	}
+}
+
 static void putn(struct bytes *s, const void *p, size_t n)
 {
 	memcpy(s->b + s->n, p, n);
@@ -412,7 +423,7 @@ Test(values, malformed_items_of_the_new_kinds_are_corrupt_not_crashes, .init = a
 	expect_load(&s, SHMC_ECORRUPT, true, "{True, 1}: a duplicate");
 	s.n = 0, put1(&s, SHMC__T_FROZENSET), put8(&s, 1), put1(&s, SHMC__T_LIST), put8(&s, 0);
 	expect_load(&s, SHMC_ECORRUPT, true, "a list member");
-	s.n = 0, put1(&s, SHMC__T_SET), put8(&s, 1), put1(&s, SHMC__T_BYTEARRAY), put8(&s, 0);
+	s.n = 0, put1(&s, SHMC__T_SET), put8(&s, 1), put1(&s, SHMC__T_BYTEARRAY), putlen(&s, 0);
 	expect_load(&s, SHMC_ECORRUPT, true, "a bytearray member");
 	s.n = 0, put1(&s, SHMC__T_SET), put8(&s, 5), put1(&s, SHMC__T_NONE);
 	expect_load(&s, SHMC_ECORRUPT, false, "five members, one there");
@@ -420,15 +431,23 @@ Test(values, malformed_items_of_the_new_kinds_are_corrupt_not_crashes, .init = a
 	put1(&s, SHMC__T_FALSE);
 	expect_load(&s, 0, true, "frozenset({None, False})");
 	/* Opaque: a NUL or bad UTF-8 in the repr; lengths past the block. */
-	s.n = 0, put1(&s, SHMC__T_OPAQUE), put8(&s, 1), put1(&s, 'x'), put8(&s, 2), putn(&s, "a\0", 2);
+	s.n = 0, put1(&s, SHMC__T_OPAQUE), putlen(&s, 1), put1(&s, 'x'), putlen(&s, 2), putn(&s, "a\0", 2);
 	expect_load(&s, SHMC_ECORRUPT, true, "a NUL in the repr");
-	s.n = 0, put1(&s, SHMC__T_OPAQUE), put8(&s, 1), put1(&s, 'x'), put8(&s, 1), put1(&s, 0xff);
+	s.n = 0, put1(&s, SHMC__T_OPAQUE), putlen(&s, 1), put1(&s, 'x'), putlen(&s, 1), put1(&s, 0xff);
 	expect_load(&s, SHMC_ECORRUPT, true, "a repr not UTF-8");
-	s.n = 0, put1(&s, SHMC__T_OPAQUE), put8(&s, 1), put1(&s, 'x'), put8(&s, 9), put1(&s, 'r');
+	s.n = 0, put1(&s, SHMC__T_OPAQUE), putlen(&s, 1), put1(&s, 'x'), putlen(&s, 9), put1(&s, 'r');
 	expect_load(&s, SHMC_ECORRUPT, false, "a repr past the block");
-	s.n = 0, put1(&s, SHMC__T_OPAQUE), put8(&s, 1), put1(&s, 'x'), put8(&s, 1), put1(&s, 'r');
+	s.n = 0, put1(&s, SHMC__T_OPAQUE), putlen(&s, 1), put1(&s, 'x'), putlen(&s, 1), put1(&s, 'r');
 	expect_load(&s, 0, true, "an opaque value");
 	/* A bytearray longer than its block. */
-	s.n = 0, put1(&s, SHMC__T_BYTEARRAY), put8(&s, 2), put1(&s, 'x');
+	s.n = 0, put1(&s, SHMC__T_BYTEARRAY), putlen(&s, 2), put1(&s, 'x');
 	expect_load(&s, SHMC_ECORRUPT, false, "a bytearray past the block");
+	/* Text lengths: the long form loads; a first byte above 0x80 and a
+	 * long form cut short are corrupt. */
+	s.n = 0, put1(&s, SHMC__T_BYTES), put1(&s, 0x80), put8(&s, 2), putn(&s, "ab", 2);
+	expect_load(&s, 0, true, "b'ab' with a long length");
+	s.n = 0, put1(&s, SHMC__T_BYTES), put1(&s, 0x81), putn(&s, "ab", 2);
+	expect_load(&s, SHMC_ECORRUPT, false, "a length byte of 0x81");
+	s.n = 0, put1(&s, SHMC__T_STR), put1(&s, 0x80), put1(&s, 2);
+	expect_load(&s, SHMC_ECORRUPT, false, "a long length cut short");
 }
