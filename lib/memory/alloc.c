@@ -349,12 +349,26 @@ int shmc__block_class(const shmc_arena_t *a, uint64_t off)
 		return -1;
 	}
 	/* A block starts a whole number of blocks into its run, and ends
-	 * inside it (a slab's tail is too short to be one). */
-	uint64_t rel = off - (start << SHMC__PAGE_SHIFT), size = class_size_tab[cls];
-	uint64_t run = is_small(cls) ? SHMC__SLAB_PAGES << SHMC__PAGE_SHIFT : size;
-	if (rel % size || rel / size >= run / size)
+	 * inside it (a slab's tail is too short to be one). A large block is
+	 * its run. A slab is 64 KiB: 32-bit arithmetic, whose division costs
+	 * a fraction of a 64-bit one (every free and retire pays it). */
+	uint64_t rel = off - (start << SHMC__PAGE_SHIFT);
+	if (!is_small(cls))
+		return rel == 0 ? (int)cls : -1;
+	uint32_t r = (uint32_t)rel, size = (uint32_t)class_size_tab[cls];
+	if (r % size || r + size > (SHMC__SLAB_PAGES << SHMC__PAGE_SHIFT))
 		return -1;
 	return (int)cls;
+}
+
+uint64_t shmc__block_size_hint(const shmc_arena_t *a, uint64_t off)
+{
+	if (off < a->data_off || off >= a->capacity)
+		return 0;
+	const uint16_t *pm = (const uint16_t *)shmc__pagemap(a);
+	unsigned cls = __atomic_load_n(&pm[off >> SHMC__PAGE_SHIFT], __ATOMIC_RELAXED) &
+		       SHMC__PM_CLASS_MASK;
+	return cls == 0 || cls > nclasses ? 0 : class_size_tab[cls - 1];
 }
 
 uint64_t shmc__run_start(const shmc_arena_t *a, uint64_t off, unsigned cls)

@@ -37,6 +37,10 @@ void shmc__free(shmc_arena_t *a, uint64_t off);
 /* The usable size of the block at OFF, or 0 when OFF names no block. */
 uint64_t shmc__block_size(const shmc_arena_t *a, uint64_t off);
 
+/* The size of the class whose pages hold OFF, or 0: what a block there
+ * would be, without checking that one starts at OFF (for accounting). */
+uint64_t shmc__block_size_hint(const shmc_arena_t *a, uint64_t off);
+
 /* The size class of the block starting at OFF, or -1. */
 int shmc__block_class(const shmc_arena_t *a, uint64_t off);
 bool shmc__class_is_small(unsigned cls);

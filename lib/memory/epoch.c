@@ -489,7 +489,8 @@ void shmc__epoch_retire(shmc_arena_t *a, struct shmc__rec *r, uint64_t what)
 	st_release(&l->tail, tail + 1);
 	shmc__epoch_tls.retired++;
 	if ((what & SHMC__RETIRE_TAG_MASK) != SHMC__RETIRE_DECREF)
-		shmc__epoch_tls.retired_bytes += shmc__block_size(a, what & ~(uint64_t)SHMC__RETIRE_TAG_MASK);
+		shmc__epoch_tls.retired_bytes +=
+			shmc__block_size_hint(a, what & ~(uint64_t)SHMC__RETIRE_TAG_MASK);
 }
 
 int shmc__epoch_reap_records(shmc_arena_t *a, uint32_t slot)
