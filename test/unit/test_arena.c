@@ -1010,7 +1010,7 @@ static int abandon_child(int i, void *arg)
 Test(arena, reclaim_frees_what_dead_children_held, .init = arena_setup,
      .fini = arena_teardown)
 {
-	cr_assert_eq(run_children(2, abandon_child, NULL), 0);
+	cr_assert_eq(run_children_gated(2, abandon_child, NULL), 0);
 	shmc_arena_stats_t st = stats_of(A);
 	cr_assert_gt(st.bytes_in_use, A_base + 2 * 1000 * 8);
 	cr_assert_geq(shmc_arena_reclaim(A), 0);

@@ -87,7 +87,7 @@ Test(check, dead_process_is_found_and_reaped, .init = arena_setup, .fini = arena
 	shmc_check_report_t rep;
 	shmc_obj_t *ls;
 	ASSERT_OK(shmc_list_new(A, &ls));
-	cr_assert_eq(run_children(1, die_holding, ls), 1);
+	cr_assert_eq(run_children_gated(1, die_holding, ls), 1);
 	ASSERT_OK(check(A, 0, &rep));
 	cr_assert_eq(rep.dead_processes, 1);
 	cr_assert_eq(rep.errors, 0);
