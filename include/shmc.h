@@ -2445,9 +2445,10 @@ SHMC_API int shmc_view_objects(shmc_view_t *view,
 #define SHMC_VIEW_JSON 1u /**< shmc_view_dump: JSON instead of Python text */
 /** The contents of the object reached by PATH, in Python's text form (or
  * JSON): PATH is a name, then '/'-separated steps through managed
- * containers -- a list index, a dict key (an int of any size if it reads
+ * containers -- a list index, a dict or cache key (an int of any size if it reads
  * as one: a sign, then decimal digits; else a str) or an attribute name. A NULL or empty PATH dumps every named object,
- * one "name: contents" line each (a JSON object). Managed objects inside
+ * one "name: contents" line each (a JSON object). A cache shows as a dict
+ * of its unexpired entries (an expired one is SHMC_EKEY). Managed objects inside
  * are shown as references with their identity, never followed, so cycles
  * print finitely. VIEW in; PATH in (may be NULL); *OUT out: shmc_free().
  * @return 0, SHMC_EKEY (no such name or key), SHMC_EINDEX, SHMC_ETYPE (a

@@ -781,30 +781,74 @@ static inline void expect_python(const char *got, const char *want, const char *
 #include "memory/epoch.h"
 #include "objects/obj.h"
 
-/* Run OP(CTX) with the (n+1)-th allocation failing, n = 0, 1, 2 ... until
- * it succeeds; each failure must be SHMC_EFULL and leave the arena's bytes
- * in use as they were. @return OP's last result; *nfail gets the failures */
-static inline int inject_until_ok(shmc_arena_t *a, int (*op)(void *ctx), void *ctx,
-				  int *nfail)
+#ifdef CRITERION_H_
+/* Failure injection, in the manner of SQLite's out-of-memory tests: run
+ * OP(CTX) with the first arena allocation failing, then the second, ...
+ * (shmc__alloc_fail_after(n), n = 0, 1, ...; at most MAX calls) until it
+ * returns anything but SHMC_EFULL. After each failure, what STATE(CTX)
+ * prints (may be NULL: the text of everything OP may change; free()d) must
+ * be as before the first call, and so must A's bytes in use (A may be
+ * NULL: OP works on no arena of the test's). WHAT names OP in messages.
+ * @return OP's last result; *NFAIL = the failures injected */
+static inline int inject_loop(shmc_arena_t *a, const char *what, int max, int (*op)(void *ctx),
+			      char *(*state)(void *ctx), void *ctx, int *nfail)
 {
-	int rc = SHMC_EFULL;
-	*nfail = 0;
-	for (long n = 0; n < 100; n++) {
-		size_t before = arena_in_use(a);
+	char *before = state ? state(ctx) : NULL;
+	size_t used = a ? arena_in_use(a) : 0;
+	int n, rc = SHMC_EFULL;
+	for (n = 0; n < max; n++) {
 		shmc__alloc_fail_after(n);
 		rc = op(ctx);
 		shmc__alloc_fail_after(-1);
 		if (rc != SHMC_EFULL)
 			break;
-		(*nfail)++;
-		if (arena_in_use(a) != before) {
-			fprintf(stderr, "failure %ld leaked %zd bytes\n", n,
-				(ssize_t)(arena_in_use(a) - before));
-			return -1000;
+		if (state) {
+			char *now = state(ctx);
+			cr_assert_str_eq(now, before, "%s, allocation %d failed: it changed", what, n);
+			free(now);
+		}
+		if (a) {
+			size_t after = arena_in_use(a);
+			cr_assert_eq(after, used, "%s, allocation %d failed: %zd bytes leaked", what,
+				     n, (ssize_t)(after - used));
 		}
 	}
+	free(before);
+	*nfail = n;
 	return rc;
 }
+
+/* inject_loop, which must end with OP's success (0).
+ * @return the failures injected */
+static inline int inject_ok(shmc_arena_t *a, const char *what, int max, int (*op)(void *ctx),
+			    char *(*state)(void *ctx), void *ctx)
+{
+	int n, rc = inject_loop(a, what, max, op, state, ctx, &n);
+	cr_assert_eq(rc, 0, "%s -> %s after %d injected failures", what, shmc_errname(rc), n);
+	return n;
+}
+
+/* The text of O and a count NAME'd (its length, its version: what the
+ * text does not show), as a STATE of inject_loop prints them (free()). */
+static inline char *obj_state(shmc_obj_t *o, const char *name, int64_t count)
+{
+	char *s = obj_str(o);
+	size_t n = strlen(s) + strlen(name) + 32;
+	char *out = malloc(n);
+	cr_assert(out);
+	snprintf(out, n, "%s, %s %lld", s, name, (long long)count);
+	shmc_free(s);
+	return out;
+}
+
+/* inject_loop (100 calls at most) checking only A's bytes in use: for
+ * operations whose callers check the rest themselves. */
+static inline int inject_until_ok(shmc_arena_t *a, int (*op)(void *ctx), void *ctx,
+				  int *nfail)
+{
+	return inject_loop(a, "the operation", 100, op, NULL, ctx, nfail);
+}
+#endif /* CRITERION_H_ */
 
 /* A handle for the object at OFF in A: how a process reaches an object it
  * knows only by offset (the directory of names, an object a peer made). */

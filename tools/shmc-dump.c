@@ -5,7 +5,7 @@
  *
  * Without PATH, every named object, one "name: contents" line each. With
  * PATH -- a name, then '/'-separated steps through managed containers (a
- * list index, a dict key, an attribute) -- the object or value there.
+ * list index, a dict or cache key, an attribute) -- the object or value there.
  * Managed objects inside are shown as references with their identity (their
  * offset in the arena), so cycles print finitely. Read-only: nothing is
  * written and no lock is taken. Exit status: 0, 1 when the arena or the

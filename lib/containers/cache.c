@@ -312,6 +312,23 @@ static int cache_str(shmc_obj_t *h, char **out)
 	return rc;
 }
 
+/* An entry's value as a view shows it (the kind's item_load_view): a
+ * view only reads, so it decodes with stubs and leaves expired entries out
+ * as every read does. */
+static int cache_item_load_view(shmc_arena_t *a, uint64_t vw, shmc_value_t *out)
+{
+	int64_t dl;
+	struct shmc__vcursor c;
+	int rc = unwrap(a, vw, &dl, &c);
+	if (rc)
+		return rc;
+	if (expired(dl, now_ns()))
+		return SHMC_EKEY;
+	if (c.p == NULL)
+		return shmc__word_load_view(a, vw, out);
+	return shmc__vstream_decode(a, &c, 1, true, out);
+}
+
 const struct shmc__kind shmc__cache_kind = {
 	.typeid = "cache",
 	.proxy = "CacheProxy",
@@ -320,6 +337,8 @@ const struct shmc__kind shmc__cache_kind = {
 	.repair = cache_repair,
 	.walk = shmc__dict_walk,
 	.length = shmc__dict_length,
+	.items = shmc__dict_items,
+	.item_load_view = cache_item_load_view,
 	.str = cache_str,
 	/* Its detached tables are the dict's (body_magic), dropped as such. */
 };

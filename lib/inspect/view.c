@@ -380,26 +380,22 @@ int shmc_view_objects(shmc_view_t *v, int (*fn)(void *ctx, const shmc_object_inf
 
 /* Dumping ------------------------------------------------------------------------- */
 
-/* A word rendered as Python text or JSON (a reference stays a reference). */
-static void render_word(shmc_arena_t *a, uint64_t w, bool json, struct shmc__sbuf *sb)
+/* The value an item's value word VAL holds, in a container of kind K (a
+ * cache wraps it with its deadline). @return 0, SHMC_EKEY (an expired
+ * entry), -ENOMEM, SHMC_ECORRUPT */
+static int item_load(shmc_arena_t *a, const struct shmc__kind *k, uint64_t val,
+		     shmc_value_t *out)
 {
-	shmc_value_t v;
-	int rc = shmc__word_load_view(a, w, &v);
-	if (rc) {
-		sb->err = sb->err ? sb->err : rc;
-		return;
-	}
-	if (json)
-		shmc__json(sb, v);
-	else
-		shmc__repr(sb, v);
-	shmc_value_free(&v);
+	if (k->item_load_view)
+		return k->item_load_view(a, val, out);
+	return shmc__word_load_view(a, val, out);
 }
 
 /* A container's items copied out once, as a plain list or plain dict, so
  * that what is printed is one reading even if the arena changes. */
 struct snap {
 	shmc_arena_t *a;
+	const struct shmc__kind *k;
 	shmc_value_t out;
 	int err;
 	struct budget budget; /* of the pass under way */
@@ -414,8 +410,12 @@ static int snap_item(void *ctx, uint64_t key, uint64_t val)
 		sn->err = SHMC_ECORRUPT; /* words sharing blocks: not sound */
 		return 1;
 	}
-	if ((sn->err = shmc__word_load_view(sn->a, val, &v)) != 0)
-		return 1;
+	if ((sn->err = item_load(sn->a, sn->k, val, &v)) != 0) {
+		if (sn->err != SHMC_EKEY)
+			return 1;
+		sn->err = 0; /* expired: left out, as every read does */
+		return 0;
+	}
 	if (sn->out.type == SHMC_LIST) {
 		sn->err = shmc_plist_append(&sn->out, v);
 	} else {
@@ -463,7 +463,7 @@ static void snap_reset(void *p)
 static int snapshot(shmc_arena_t *a, struct shmc__obj *o, const struct shmc__kind *k,
 		    bool list, shmc_value_t *out)
 {
-	struct snap_read r = {.sn = {.a = a, .budget = budget_for(a)}, .o = o, .k = k,
+	struct snap_read r = {.sn = {.a = a, .k = k, .budget = budget_for(a)}, .o = o, .k = k,
 			      .list = list};
 	int rc = read_consistent(o, snap_read, snap_reset, &r);
 	if (rc == 0)
@@ -531,7 +531,7 @@ static int render_object(shmc_arena_t *a, uint64_t off, bool json, struct shmc__
 	shmc_value_t v;
 	int rc = 0;
 	if (k->items && (kind == SHMC_KIND_LIST || kind == SHMC_KIND_DICT ||
-			 kind == SHMC_KIND_NAMESPACE)) {
+			 kind == SHMC_KIND_CACHE || kind == SHMC_KIND_NAMESPACE)) {
 		if ((rc = snapshot(a, o, k, kind == SHMC_KIND_LIST, &v)) != 0)
 			return rc;
 		if (kind == SHMC_KIND_NAMESPACE)
@@ -624,9 +624,11 @@ static int dict_key(const char *s, shmc_value_t *key)
 
 static int step_find(struct step_read *r, unsigned kind, uint64_t *word);
 
-/* Follow STEP inside the container at OFF: the word it names. */
-static int step(shmc_arena_t *a, uint64_t off, const char *s, uint64_t *word)
+/* Follow step S inside the container at OFF: *VAL the value it names
+ * (managed objects as stubs). */
+static int step(shmc_arena_t *a, uint64_t off, const char *s, shmc_value_t *val)
 {
+	uint64_t word;
 	struct step_read r = {.a = a, .f = {.a = a}};
 	unsigned kind;
 	int64_t i;
@@ -642,6 +644,7 @@ static int step(shmc_arena_t *a, uint64_t off, const char *s, uint64_t *word)
 		r.from_end = i < 0;
 		break;
 	case SHMC_KIND_DICT:
+	case SHMC_KIND_CACHE: /* a cache prints like a dict, and is reached so */
 		if ((rc = dict_key(s, &r.f.key)) != 0)
 			return rc;
 		break;
@@ -651,8 +654,10 @@ static int step(shmc_arena_t *a, uint64_t off, const char *s, uint64_t *word)
 	default:
 		return SHMC_ETYPE;
 	}
-	rc = r.k->items ? step_find(&r, kind, word) : SHMC_ETYPE;
+	rc = r.k->items ? step_find(&r, kind, &word) : SHMC_ETYPE;
 	shmc_value_free(&r.f.key);
+	if (rc == 0)
+		rc = item_load(a, r.k, word, val); /* SHMC_EKEY: an expired entry */
 	return rc;
 }
 
@@ -688,7 +693,8 @@ static int dump_path(shmc_arena_t *a, const struct names *ns, const char *path,
 	if (copy == NULL)
 		return -ENOMEM;
 	char *seg = strtok_r(copy, "/", &save);
-	uint64_t off = 0, word = 0;
+	uint64_t off = 0;
+	shmc_value_t val = shmc_none();
 	int rc = SHMC_EKEY;
 	for (size_t i = 0; seg && i < ns->n; i++)
 		if (strcmp(ns->e[i].name, seg) == 0) {
@@ -696,22 +702,29 @@ static int dump_path(shmc_arena_t *a, const struct names *ns, const char *path,
 			rc = 0;
 		}
 	while (rc == 0 && (seg = strtok_r(NULL, "/", &save)) != NULL) {
-		if ((rc = step(a, off, seg, &word)) == 0) {
-			if (shmc__w_is_ref(word))
-				off = shmc__w_ref_off(word);
-			else if (strtok_r(NULL, "/", &save) != NULL)
+		if ((rc = step(a, off, seg, &val)) == 0) {
+			if (val.type == SHMC_REF) {
+				off = shmc__handle_off(val.ref);
+				shmc_value_free(&val);
+				if (off == 0)
+					rc = SHMC_ECORRUPT;
+			} else if (strtok_r(NULL, "/", &save) != NULL) {
 				rc = SHMC_ETYPE; /* a step into a plain value */
-			else
+			} else {
 				off = 0; /* the path ends on a plain value */
+			}
 		}
 	}
 	free(copy);
 	if (rc == 0) {
 		if (off)
 			rc = render_object(a, off, json, sb);
+		else if (json)
+			shmc__json(sb, val);
 		else
-			render_word(a, word, json, sb);
+			shmc__repr(sb, val);
 	}
+	shmc_value_free(&val);
 	return rc ? rc : sb->err;
 }
 

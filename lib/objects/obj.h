@@ -69,6 +69,12 @@ struct shmc__kind {
 	int64_t (*length)(shmc_arena_t *a, struct shmc__obj *o);
 	void (*items)(shmc_arena_t *a, struct shmc__obj *o,
 		      int (*fn)(void *ctx, uint64_t key, uint64_t val), void *ctx);
+	/* Kinds whose item value words wrap the value (a cache's entry holds
+	 * its deadline beside it): decode value word VAL of an item for a
+	 * view, read-only, managed objects as stubs. NULL: the word is the
+	 * value. @return 0, SHMC_EKEY (an expired entry: views leave it
+	 * out), -ENOMEM, SHMC_ECORRUPT */
+	int (*item_load_view)(shmc_arena_t *a, uint64_t val, shmc_value_t *out);
 	/* Kinds whose body lives in a block of its own that writers detach
 	 * and retire whole (a list's array, a dict's table): the magic number
 	 * that block starts with, how to drop it with every value in it once

@@ -4,6 +4,9 @@
  */
 #include "tooltest.h"
 
+#include "containers/dict.h"
+#include "values/venc.h"
+
 Test(tools, dump_prints_every_named_object_as_python_does, .init = named_setup,
      .fini = named_teardown)
 {
@@ -225,6 +228,137 @@ Test(tools, dump_of_an_arena_without_names, .init = named_setup, .fini = named_t
 	run_free(&r);
 	expect_run(0, NULL, "", "shmc-check", name, NULL);
 	shmc_arena_close(b);
+}
+
+/* Caches ---------------------------------------------------------------------- */
+
+/* A named cache "c" with live entries of several kinds -- an int, a str
+ * under an int key, a managed list, a big int, a str with a deadline --
+ * and one entry ('gone') expired but not swept. *LIST: the list's offset;
+ * *C out: the cache (shmc_obj_release()). */
+static void cache_populate(uint64_t *list, shmc_obj_t **c)
+{
+	shmc_obj_t *l;
+	ASSERT_OK(shmc_cache_new(NA, "c", 16, 0, c));
+	ASSERT_OK(shmc_list_new(NA, &l));
+	ASSERT_OK(shmc_list_append(l, shmc_int(1)));
+	ASSERT_OK(shmc_list_append(l, shmc_str("x")));
+	shmc_value_t big;
+	ASSERT_OK(shmc_int_from_str("1180591620717411303424", 22, 10, &big)); /* 2**70 */
+	ASSERT_OK(shmc_cache_set(*c, shmc_str("n"), shmc_int(1), 0));
+	ASSERT_OK(shmc_cache_set(*c, shmc_str("gone"), shmc_str("soon"), 0));
+	ASSERT_OK(shmc_cache_set(*c, shmc_int(2), shmc_str("two"), 0));
+	ASSERT_OK(shmc_cache_set(*c, shmc_str("l"), shmc_ref(l), 0));
+	ASSERT_OK(shmc_cache_set(*c, shmc_str("big"), big, 0));
+	ASSERT_OK(shmc_cache_set(*c, shmc_str("t"), shmc_str("tee"), 3600 * (int64_t)1000000000));
+	shmc_value_free(&big);
+	*list = shmc__handle_off(l);
+	shmc_obj_release(l);
+	/* The last write: 'gone' (itself no sweep's victim) expires in 1 ms,
+	 * and no write comes after to sweep it. */
+	ASSERT_OK(shmc_cache_expire(*c, shmc_str("gone"), 1000000));
+	int64_t ttl;
+	double end = now_s() + TEST_DEADLINE;
+	int rc;
+	while ((rc = shmc_cache_ttl(*c, shmc_str("gone"), &ttl)) == 0 && now_s() < end)
+		usleep(200); /* a poll interval */
+	cr_assert_eq(rc, SHMC_EKEY, "'gone' did not expire: %d", rc);
+	shmc_cache_stats_t st;
+	ASSERT_OK(shmc_cache_stats(*c, &st));
+	cr_assert_eq(st.entries, 6, "the expired entry was swept: %" PRIu64, st.entries);
+	cr_assert_eq(shmc_cache_len(*c), 5);
+}
+
+Test(tools, dump_shows_a_caches_live_entries_as_a_dict, .init = named_setup,
+     .fini = named_teardown)
+{
+	uint64_t l;
+	shmc_obj_t *c;
+	cache_populate(&l, &c);
+	const char *n = NA_name;
+	const char *items = fmt("{'n': 1, 2: 'two', 'l': <ListProxy object, typeid 'list' at %#" PRIx64
+				">, 'big': 1180591620717411303424, 't': 'tee'}", l);
+	/* The dump prints the cache as the API does. */
+	char *str;
+	ASSERT_OK(shmc_obj_str(c, &str));
+	cr_assert_str_eq(str, items);
+	shmc_free(str);
+	shmc_obj_release(c);
+	const char *want = fmt("c: %s\n", items);
+	expect_run(0, want, "", "shmc-dump", n, NULL);
+	struct records rs = {0};
+	record(&rs, "lines", want, strlen(want));
+	const char *json = fmt("{\"c\": {\"items\": [[\"n\", 1], [2, \"two\"], [\"l\", {\"ref\": \"%#"
+			       PRIx64 "\", \"typeid\": \"list\"}], [\"big\", "
+			       "1180591620717411303424], [\"t\", \"tee\"]]}}\n", l);
+	expect_run(0, json, "", "shmc-dump", "--json", n, NULL);
+	cr_assert(json_ok(json, strlen(json)));
+	record(&rs, "json", json, strlen(json));
+	records_check(&rs);
+	/* Paths: into the cache, through its list, not to the expired entry. */
+	expect_run(0, fmt("%s\n", items), "", "shmc-dump", n, "c", NULL);
+	expect_run(0, "1\n", "", "shmc-dump", n, "c/n", NULL);
+	expect_run(0, "'two'\n", "", "shmc-dump", n, "c/2", NULL);
+	expect_run(0, "'tee'\n", "", "shmc-dump", n, "c/t", NULL);
+	expect_run(0, "1180591620717411303424\n", "", "shmc-dump", n, "c/big", NULL);
+	expect_run(0, "[1, 'x']\n", "", "shmc-dump", n, "c/l", NULL);
+	expect_run(0, "'x'\n", "", "shmc-dump", n, "c/l/1", NULL);
+	expect_run(0, "[1, \"x\"]\n", "", "shmc-dump", "--json", n, "c/l", NULL);
+	expect_run(0, "\"tee\"\n", "", "shmc-dump", "--json", n, "c/t", NULL);
+	expect_run(1, "", fmt("shmc-dump: %s c/gone: %s\n", n, shmc_strerror(SHMC_EKEY)),
+		   "shmc-dump", n, "c/gone", NULL);
+	expect_run(1, "", fmt("shmc-dump: %s c/nope: %s\n", n, shmc_strerror(SHMC_EKEY)),
+		   "shmc-dump", n, "c/nope", NULL);
+	expect_run(1, "", fmt("shmc-dump: %s c/n/0: %s\n", n, shmc_strerror(SHMC_ETYPE)),
+		   "shmc-dump", n, "c/n/0", NULL);
+}
+
+/* White box: cache.c keeps an entry with a deadline, or with a value that
+ * needs a block, as a value block holding the tuple (deadline, value):
+ * [0] the tuple's tag, [1..8] its length 2, [9] the deadline's int tag. */
+Test(tools, dump_of_a_damaged_cache_entry_exits_1, .init = named_setup,
+     .fini = named_teardown)
+{
+	uint64_t l;
+	shmc_obj_t *c;
+	cache_populate(&l, &c);
+	struct shmc__obj *o = shmc__obj_of(c);
+	uint64_t vw = 0, used = shmc__dict_used_locked(NA, o), kw, w;
+	for (uint64_t i = 0; i < used; i++) /* 't', by its str key */
+		if (shmc__dict_entry_locked(NA, o, i, NULL, &kw, &w) &&
+		    shmc__word_eq(NA, kw, shmc_str("t")))
+			vw = w;
+	shmc_obj_release(c);
+	cr_assert(shmc__w_is_block(vw));
+	struct shmc__vblock *b = (struct shmc__vblock *)shmc__vblock_at(NA, vw);
+	cr_assert(b && b->len >= 19);
+	const struct {
+		const char *what;
+		unsigned char *at;
+		unsigned char v;
+	} damage[] = {
+		{"the block's magic", (unsigned char *)&b->magic, 0},
+		{"the tuple's tag", &b->data[0], 0xee},
+		{"the tuple's length", &b->data[1], 3},
+		{"the deadline's tag", &b->data[9], 0xee},
+		{"the value's tag", &b->data[18], 0xee},
+	};
+	const char *n = NA_name, *bad = shmc_strerror(SHMC_ECORRUPT);
+	for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++) {
+		unsigned char gold = *damage[i].at;
+		*damage[i].at = damage[i].v;
+		cr_log_info("damaged: %s", damage[i].what);
+		expect_run(1, "", fmt("shmc-dump: %s: %s\n", n, bad), "shmc-dump", n, NULL);
+		expect_run(1, "", fmt("shmc-dump: %s: %s\n", n, bad), "shmc-dump", "--json", n,
+			   NULL);
+		expect_run(1, "", fmt("shmc-dump: %s c: %s\n", n, bad), "shmc-dump", n, "c", NULL);
+		expect_run(1, "", fmt("shmc-dump: %s c/t: %s\n", n, bad), "shmc-dump", n, "c/t",
+			   NULL);
+		/* The sound entries are still reached. */
+		expect_run(0, "'two'\n", "", "shmc-dump", n, "c/2", NULL);
+		*damage[i].at = gold;
+	}
+	expect_run(0, "'tee'\n", "", "shmc-dump", n, "c/t", NULL);
 }
 
 /* shmc-stat ------------------------------------------------------------------- */

@@ -11,6 +11,7 @@
 #include "memory/alloc.h"
 #include "arena/arena.h"
 
+#define SHMC_TEST_WHITEBOX /* inject_ok */
 #include "testutil.h"
 
 TestSuite(alloc, .timeout = 900); /* the GiB tests take minutes on a loaded machine */
@@ -535,63 +536,70 @@ Test(alloc, fail_after_n_fails_the_next_plus_one_once, .init = arena_setup,
 		shmc__free(A, off[i]);
 }
 
+/* An extend, then a dict store, of values built afresh for each call. */
+struct grow_op {
+	shmc_obj_t *ls, *d;
+	const char *big;
+	int calls;
+};
+
+static int do_extend(void *p)
+{
+	struct grow_op *c = p;
+	shmc_value_t items = shmc_plist_of(3, shmc_str("one string"), shmc_str(c->big),
+					   shmc_plist_of(1, shmc_str(c->big)));
+	int rc = shmc_list_extend(c->ls, items);
+	shmc_value_free(&items);
+	return rc;
+}
+
+static int do_dict_set(void *p)
+{
+	struct grow_op *c = p;
+	shmc_value_t val = shmc_tuple_of(2, shmc_str(c->big), shmc_int(c->calls));
+	int rc = shmc_dict_set(c->d, shmc_int(c->calls++), val);
+	shmc_value_free(&val);
+	return rc;
+}
+
+static char *list_state(void *p)
+{
+	struct grow_op *c = p;
+	return obj_state(c->ls, "length", shmc_list_len(c->ls));
+}
+
+static char *dict_state(void *p)
+{
+	struct grow_op *c = p;
+	return obj_state(c->d, "length", shmc_dict_len(c->d));
+}
+
 /* Every allocation an operation makes may fail: each failure leaves the
- * container exactly as it was, and leaks nothing. */
+ * container exactly as it was, and leaks nothing (testutil.h). */
 Test(alloc, injected_failures_leave_containers_unchanged, .init = arena_setup,
      .fini = fini_injection_off)
 {
-	shmc_obj_t *ls, *d;
-	ASSERT_OK(shmc_list_new(A, &ls));
-	ASSERT_OK(shmc_dict_new(A, &d));
+	struct grow_op c = {0};
+	ASSERT_OK(shmc_list_new(A, &c.ls));
+	ASSERT_OK(shmc_dict_new(A, &c.d));
 	for (int i = 0; i < 4; i++)
-		ASSERT_OK(shmc_list_append(ls, shmc_int(i)));
-	ASSERT_OK(shmc_dict_set(d, shmc_str("k"), shmc_str("v")));
-	size_t base = arena_in_use(A);
+		ASSERT_OK(shmc_list_append(c.ls, shmc_int(i)));
+	ASSERT_OK(shmc_dict_set(c.d, shmc_str("k"), shmc_str("v")));
 	char big[3000];
 	memset(big, 'z', sizeof(big) - 1);
 	big[sizeof(big) - 1] = 0;
+	c.big = big;
 
-	long n;
-	int rc = -1;
-	for (n = 0; n < 100; n++) {
-		shmc_value_t items = shmc_plist_of(3, shmc_str("one string"),
-						   shmc_str(big), shmc_plist_of(1, shmc_str(big)));
-		shmc__alloc_fail_after(n);
-		rc = shmc_list_extend(ls, items);
-		shmc__alloc_fail_after(-1);
-		shmc_value_free(&items);
-		if (rc == 0)
-			break;
-		ASSERT_ERR(rc, SHMC_EFULL);
-		char *s = obj_str(ls);
-		cr_assert_str_eq(s, "[0, 1, 2, 3]", "after failing allocation %ld", n);
-		shmc_free(s);
-		cr_assert_eq(arena_in_use(A), base, "failure at allocation %ld leaked", n);
-	}
-	cr_assert_eq(rc, 0);
-	cr_assert_gt(n, 1, "extend made only %ld allocations", n);
-	cr_assert_eq(shmc_list_len(ls), 7);
+	expect_str(c.ls, "[0, 1, 2, 3]");
+	int n = inject_ok(A, "extend", 100, do_extend, list_state, &c);
+	cr_assert_gt(n, 1, "extend made only %d allocations", n);
+	cr_assert_eq(shmc_list_len(c.ls), 7);
 
-	base = arena_in_use(A);
-	for (n = 0; n < 100; n++) {
-		shmc_value_t val = shmc_tuple_of(2, shmc_str(big), shmc_int(n));
-		shmc__alloc_fail_after(n);
-		rc = shmc_dict_set(d, shmc_int(n), val);
-		shmc__alloc_fail_after(-1);
-		shmc_value_free(&val);
-		if (rc == 0)
-			break;
-		ASSERT_ERR(rc, SHMC_EFULL);
-		cr_assert_eq(shmc_dict_len(d), 1);
-		char *s = obj_str(d);
-		cr_assert_str_eq(s, "{'k': 'v'}", "after failing allocation %ld", n);
-		shmc_free(s);
-		cr_assert_eq(arena_in_use(A), base, "failure at allocation %ld leaked", n);
-	}
-	cr_assert_eq(rc, 0);
-	cr_assert_eq(shmc_dict_len(d), 2);
-	shmc_obj_release(ls);
-	shmc_obj_release(d);
+	expect_str(c.d, "{'k': 'v'}");
+	inject_ok(A, "dict set", 100, do_dict_set, dict_state, &c);
+	cr_assert_eq(shmc_dict_len(c.d), 2);
+	shmc_obj_release(c.ls);
+	shmc_obj_release(c.d);
 }
 
 /* Memory flows back ---------------------------------------------------------------- */

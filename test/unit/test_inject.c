@@ -15,7 +15,7 @@
  */
 #include <criterion/criterion.h>
 
-#include "memory/alloc.h" /* shmc__alloc_fail_after */
+#define SHMC_TEST_WHITEBOX /* inject_loop, shmc__alloc_fail_after */
 #include "testutil.h"
 
 TestSuite(inject, .timeout = 60);
@@ -44,40 +44,38 @@ static int64_t obj_len(shmc_obj_t *o)
 	return -1;
 }
 
+/* OP(CTX), and OBJ (NULL: none) whose text and length it must leave as
+ * they were when it fails. */
+struct injected {
+	shmc_obj_t *obj;
+	int (*op)(void *ctx);
+	void *ctx;
+};
+
+static int injected_op(void *p)
+{
+	struct injected *in = p;
+	return in->op(in->ctx);
+}
+
+static char *injected_state(void *p)
+{
+	struct injected *in = p;
+	return obj_state(in->obj, "length", obj_len(in->obj));
+}
+
 /* Run OP(CTX) with allocation n failing, n = 0, 1, 2 ... until it
- * succeeds. After each failure, OBJ (when not NULL) and the arena are
- * checked to be exactly as before. Returns OP's successful result and puts
- * the number of injected failures in *NFAIL. */
+ * succeeds (testutil.h's inject_loop). After each failure, OBJ (when not
+ * NULL) and the arena are checked to be exactly as before. Returns OP's
+ * successful result and puts the number of injected failures in *NFAIL. */
 static int inject(const char *what, shmc_obj_t *obj, int (*op)(void *ctx),
 		  void *ctx, int *nfail)
 {
-	char *before = obj ? obj_str(obj) : NULL;
-	int64_t len = obj ? obj_len(obj) : 0;
-	size_t used = arena_in_use(A);
-	int rc = SHMC_EFULL, n;
-	for (n = 0; n < MAX_INJECT; n++) {
-		shmc__alloc_fail_after(n);
-		rc = op(ctx);
-		shmc__alloc_fail_after(-1);
-		if (rc != SHMC_EFULL)
-			break;
-		if (obj) {
-			char *now = obj_str(obj);
-			cr_assert_str_eq(now, before,
-					 "%s, allocation %d failed: container changed", what, n);
-			shmc_free(now);
-			cr_assert_eq(obj_len(obj), len,
-				     "%s, allocation %d failed: length changed", what, n);
-		}
-		size_t now_used = arena_in_use(A);
-		cr_assert_eq(now_used, used,
-			     "%s, allocation %d failed: arena in use %zu bytes, was %zu",
-			     what, n, now_used, used);
-	}
+	struct injected in = {obj, op, ctx};
+	int rc = inject_loop(A, what, MAX_INJECT, injected_op, obj ? injected_state : NULL, &in,
+			     nfail);
 	cr_assert(rc >= 0, "%s -> %s after %d injected failures", what,
-		  shmc_errname(rc), n);
-	shmc_free(before);
-	*nfail = n;
+		  shmc_errname(rc), *nfail);
 	return rc;
 }
 

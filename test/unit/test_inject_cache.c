@@ -10,7 +10,7 @@
  */
 #include <criterion/criterion.h>
 
-#define SHMC_TEST_WHITEBOX /* shmc__alloc_fail_after */
+#define SHMC_TEST_WHITEBOX /* inject_ok */
 #include "testutil.h"
 
 TestSuite(inject_cache, .timeout = 60);
@@ -22,8 +22,10 @@ struct op {
 	int64_t i;
 };
 
-static char *state(shmc_obj_t *c)
+/* What a failed call must leave as it was: the text and the counts. */
+static char *state(void *p)
 {
+	shmc_obj_t *c = ((struct op *)p)->c;
 	shmc_cache_stats_t st;
 	char *s = obj_str(c), *out;
 	cr_assert_eq(shmc_cache_stats(c, &st), 0);
@@ -35,27 +37,10 @@ static char *state(shmc_obj_t *c)
 	return out;
 }
 
-/* @return the number of failures before OP succeeded */
-static int inject(const char *what, int (*op)(struct op *), struct op *c)
+/* @return the number of failures before OP succeeded (testutil.h) */
+static int inject(const char *what, int (*op)(void *), struct op *c)
 {
-	char *before = state(c->c);
-	size_t used = arena_in_use(A);
-	int n, rc = SHMC_EFULL;
-	for (n = 0; n < 1000; n++) {
-		shmc__alloc_fail_after(n);
-		rc = op(c);
-		shmc__alloc_fail_after(-1);
-		if (rc != SHMC_EFULL)
-			break;
-		char *now = state(c->c);
-		cr_assert_str_eq(now, before, "%s, allocation %d failed: the cache changed", what, n);
-		free(now);
-		cr_assert_eq(arena_in_use(A), used, "%s, allocation %d failed: leaked %zd bytes",
-			     what, n, (ssize_t)(arena_in_use(A) - used));
-	}
-	cr_assert_eq(rc, 0, "%s -> %s after %d failures", what, shmc_errname(rc), n);
-	free(before);
-	return n;
+	return inject_ok(A, what, 1000, op, state, c);
 }
 
 static shmc_obj_t *filled(uint64_t max_entries, int n)
@@ -70,8 +55,9 @@ static shmc_obj_t *filled(uint64_t max_entries, int n)
 	return c;
 }
 
-static int do_set(struct op *c)
+static int do_set(void *p)
 {
+	struct op *c = p;
 	char k[32];
 	snprintf(k, sizeof(k), "new%lld", (long long)c->i);
 	return shmc_cache_set(c->c, shmc_str(k), shmc_str("another value"), 3600 * 1000 * MS);
@@ -100,8 +86,9 @@ Test(inject_cache, set_that_grows_the_table, .init = arena_setup, .fini = arena_
 	shmc_obj_release(c.c);
 }
 
-static int do_incr(struct op *c)
+static int do_incr(void *p)
 {
+	struct op *c = p;
 	int64_t n;
 	return shmc_cache_incr(c->c, shmc_str("counter"), 5, shmc_int(100), 3600 * 1000 * MS, &n);
 }
@@ -118,8 +105,9 @@ Test(inject_cache, incr_inserting_with_ttl_and_evicting, .init = arena_setup,
 	shmc_obj_release(c.c);
 }
 
-static int do_expire(struct op *c)
+static int do_expire(void *p)
 {
+	struct op *c = p;
 	return shmc_cache_expire(c->c, shmc_str("k1"), 3600 * 1000 * MS);
 }
 
@@ -133,8 +121,9 @@ Test(inject_cache, expire_re_encodes, .init = arena_setup, .fini = arena_teardow
 	shmc_obj_release(c.c);
 }
 
-static int do_flush_expired(struct op *c)
+static int do_flush_expired(void *p)
 {
+	struct op *c = p;
 	int64_t n = shmc_cache_flush_expired(c->c);
 	if (n >= 0)
 		c->i = n;

@@ -10,7 +10,7 @@
  */
 #include <criterion/criterion.h>
 
-#define SHMC_TEST_WHITEBOX /* shmc__alloc_fail_after */
+#define SHMC_TEST_WHITEBOX /* inject_ok */
 #include "testutil.h"
 
 TestSuite(inject_dict, .timeout = 60);
@@ -20,31 +20,18 @@ struct op {
 	shmc_value_t arg, out, key;
 };
 
-/* Run OP with allocation n failing, n = 0, 1, ... until it succeeds,
- * checking after each failure that D and the arena are unchanged. @return
- * the number of failures */
-static int inject(const char *what, int (*op)(struct op *), struct op *c)
+/* What a failed call must leave as it was. */
+static char *state(void *p)
 {
-	char *before = obj_str(c->d);
-	int64_t len = shmc_dict_len(c->d);
-	size_t used = arena_in_use(A);
-	int n, rc = SHMC_EFULL;
-	for (n = 0; n < 1000; n++) {
-		shmc__alloc_fail_after(n);
-		rc = op(c);
-		shmc__alloc_fail_after(-1);
-		if (rc != SHMC_EFULL)
-			break;
-		char *now = obj_str(c->d);
-		cr_assert_str_eq(now, before, "%s, allocation %d failed: the dict changed", what, n);
-		shmc_free(now);
-		cr_assert_eq(shmc_dict_len(c->d), len, "%s, allocation %d failed", what, n);
-		cr_assert_eq(arena_in_use(A), used, "%s, allocation %d failed: leaked %zd bytes",
-			     what, n, (ssize_t)(arena_in_use(A) - used));
-	}
-	cr_assert_eq(rc, 0, "%s -> %s after %d failures", what, shmc_errname(rc), n);
-	shmc_free(before);
-	return n;
+	struct op *c = p;
+	return obj_state(c->d, "length", shmc_dict_len(c->d));
+}
+
+/* OP with allocation n failing, n = 0, 1, ... until it succeeds (testutil.h).
+ * @return the number of failures */
+static int inject(const char *what, int (*op)(void *), struct op *c)
+{
+	return inject_ok(A, what, 1000, op, state, c);
 }
 
 /* A dict {"k0": "v0", ...} of N entries. */
@@ -61,8 +48,9 @@ static shmc_obj_t *string_dict(int n)
 	return d;
 }
 
-static int do_merge(struct op *c)
+static int do_merge(void *p)
 {
+	struct op *c = p;
 	return shmc_dict_merge(c->d, c->arg);
 }
 
@@ -117,8 +105,9 @@ Test(inject_dict, merge_of_a_managed_dict_and_of_pairs, .init = arena_setup,
 	shmc_obj_release(c.d);
 }
 
-static int do_popitem(struct op *c)
+static int do_popitem(void *p)
 {
+	struct op *c = p;
 	c->out = c->key = shmc_int(-7);
 	int rc = shmc_dict_popitem(c->d, &c->key, &c->out);
 	if (rc)
@@ -141,8 +130,9 @@ Test(inject_dict, popitem, .init = arena_setup, .fini = arena_teardown)
 	shmc_obj_release(c.d);
 }
 
-static int do_pop_default(struct op *c)
+static int do_pop_default(void *p)
 {
+	struct op *c = p;
 	c->out = shmc_int(-7);
 	int rc = shmc_dict_pop_default(c->d, c->key, c->arg, &c->out);
 	if (rc)

@@ -12,7 +12,7 @@
  */
 #include <criterion/criterion.h>
 
-#define SHMC_TEST_WHITEBOX
+#define SHMC_TEST_WHITEBOX /* inject_ok */
 #include "testutil.h"
 
 TestSuite(list_inject, .timeout = 120);
@@ -25,32 +25,21 @@ struct op {
 	int64_t n;
 };
 
-/* Run F(OP) with allocation n failing, n = 0, 1, ... until it succeeds;
- * check each failure changed nothing. @return the failures seen */
-static int inject(const char *what, int (*f)(struct op *), struct op *op, const char *want)
+/* What a failed call must leave as it was. */
+static char *state(void *p)
 {
-	char *before = obj_str(op->ls);
-	int64_t len = shmc_list_len(op->ls);
-	int n, rc = SHMC_EFULL;
-	for (n = 0; n < 1000; n++) {
-		size_t used = arena_in_use(A);
-		shmc__alloc_fail_after(n);
-		rc = f(op);
-		shmc__alloc_fail_after(-1);
-		if (rc != SHMC_EFULL)
-			break;
-		char *now = obj_str(op->ls);
-		cr_assert_str_eq(now, before, "%s, allocation %d failed: the list changed", what, n);
-		shmc_free(now);
-		cr_assert_eq(shmc_list_len(op->ls), len, "%s, allocation %d: length changed", what, n);
-		size_t after = arena_in_use(A);
-		cr_assert_eq(after, used, "%s, allocation %d failed: %zd bytes leaked", what, n,
-			     (ssize_t)(after - used));
-	}
-	cr_assert_eq(rc, 0, "%s -> %s after %d injected failures", what, shmc_errname(rc), n);
+	struct op *op = p;
+	return obj_state(op->ls, "length", shmc_list_len(op->ls));
+}
+
+/* Run F(OP) with allocation n failing, n = 0, 1, ... until it succeeds;
+ * check each failure changed nothing (testutil.h). @return the failures
+ * seen */
+static int inject(const char *what, int (*f)(void *), struct op *op, const char *want)
+{
+	int n = inject_ok(A, what, 1000, f, state, op);
 	if (want)
 		expect_str(op->ls, want);
-	shmc_free(before);
 	cr_log_info("%s: %d injected failures, each changing nothing", what, n);
 	return n;
 }
@@ -97,70 +86,83 @@ static int repr_key(const shmc_value_t *item, shmc_value_t *key, void *ctx)
 	return rc;
 }
 
-static int do_sort(struct op *op)
+static int do_sort(void *p)
 {
+	struct op *op = p;
 	return shmc_list_sort(op->ls, repr_key, NULL, NULL, op->n != 0);
 }
 
-static int do_reverse(struct op *op)
+static int do_reverse(void *p)
 {
+	struct op *op = p;
 	return shmc_list_reverse(op->ls);
 }
 
-static int do_set_run(struct op *op)
+static int do_set_run(void *p)
 {
+	struct op *op = p;
 	return shmc_list_slice_set(op->ls, 1, 3, NONE, op->v);
 }
 
-static int do_set_extended(struct op *op)
+static int do_set_extended(void *p)
 {
+	struct op *op = p;
 	return shmc_list_slice_set(op->ls, NONE, NONE, -2, op->v);
 }
 
-static int do_set_self(struct op *op)
+static int do_set_self(void *p)
 {
+	struct op *op = p;
 	return shmc_list_slice_set(op->ls, 1, 2, NONE, shmc_ref(op->ls));
 }
 
-static int do_set_other(struct op *op)
+static int do_set_other(void *p)
 {
+	struct op *op = p;
 	return shmc_list_slice_set(op->ls, 0, 1, NONE, shmc_ref(op->other));
 }
 
-static int do_del(struct op *op)
+static int do_del(void *p)
 {
+	struct op *op = p;
 	return shmc_list_slice_del(op->ls, NONE, NONE, 2);
 }
 
-static int do_imul(struct op *op)
+static int do_imul(void *p)
 {
+	struct op *op = p;
 	return shmc_list_inplace_repeat(op->ls, op->n);
 }
 
-static int do_extend_self(struct op *op)
+static int do_extend_self(void *p)
 {
+	struct op *op = p;
 	return shmc_list_extend(op->ls, shmc_ref(op->ls));
 }
 
-static int do_extend_other(struct op *op)
+static int do_extend_other(void *p)
 {
+	struct op *op = p;
 	return shmc_list_extend(op->ls, shmc_ref(op->other));
 }
 
-static int do_slice_get(struct op *op)
+static int do_slice_get(void *p)
 {
+	struct op *op = p;
 	shmc_value_free(&op->out);
 	return shmc_list_slice_get(op->ls, NONE, NONE, -1, &op->out);
 }
 
-static int do_concat(struct op *op)
+static int do_concat(void *p)
 {
+	struct op *op = p;
 	shmc_value_free(&op->out);
 	return shmc_list_concat(op->ls, shmc_ref(op->other), &op->out);
 }
 
-static int do_repeat(struct op *op)
+static int do_repeat(void *p)
 {
+	struct op *op = p;
 	shmc_value_free(&op->out);
 	return shmc_list_repeat(op->ls, 2, &op->out);
 }
@@ -270,13 +272,15 @@ Test(list_inject, reads_that_return_plain_lists, .init = arena_setup, .fini = ar
 
 /* Removing many values needs room to retire each (the epoch layer's queue
  * grows, in the arena): a failure there changes nothing either. */
-static int do_del_most(struct op *op)
+static int do_del_most(void *p)
 {
+	struct op *op = p;
 	return shmc_list_slice_del(op->ls, 1, NONE, NONE);
 }
 
-static int do_replace_all(struct op *op)
+static int do_replace_all(void *p)
 {
+	struct op *op = p;
 	return shmc_list_slice_set(op->ls, NONE, NONE, -1, op->v);
 }
 

@@ -8,7 +8,7 @@
  */
 #include <criterion/criterion.h>
 
-#include "memory/alloc.h" /* shmc__alloc_fail_after */
+#define SHMC_TEST_WHITEBOX /* inject_loop */
 #include "testutil.h"
 
 TestSuite(save_inject, .timeout = 120);
@@ -78,6 +78,36 @@ static void unname(shmc_arena_t *a)
 		ASSERT_OK(shmc_root_remove(a, names[i]));
 }
 
+/* A load into *B (NULL until one succeeds). */
+static int do_load(void *p)
+{
+	return shmc_arena_load(file, nm, NULL, (shmc_arena_t **)p);
+}
+
+/* What a failed load must leave: no arena. */
+static char *arena_there(void *p)
+{
+	(void)p;
+	return strdup(access(nm_path, F_OK) == 0 ? "an arena is left" : "no arena");
+}
+
+static int do_save(void *p)
+{
+	(void)p;
+	return shmc_arena_save(A, file, 0);
+}
+
+/* What a failed save must leave: the old file. */
+static char *file_there(void *p)
+{
+	(void)p;
+	size_t len;
+	char *text = read_file(file, &len), *out;
+	cr_assert(asprintf(&out, "%zu bytes: %s", len, text) > 0);
+	free(text);
+	return out;
+}
+
 Test(save_inject, a_load_failing_at_any_allocation_is_efull_and_leaves_no_arena,
      .init = setup, .fini = teardown)
 {
@@ -85,26 +115,15 @@ Test(save_inject, a_load_failing_at_any_allocation_is_efull_and_leaves_no_arena,
 	int nkeep = 0;
 	populate(A, keep, &nkeep);
 	ASSERT_OK(shmc_arena_save(A, file, 0));
-	int fails = 0, rc = SHMC_EFULL;
-	for (long n = 0; n < 2000 && rc == SHMC_EFULL; n++) {
-		shmc_arena_t *b = NULL;
-		shmc__alloc_fail_after(n);
-		rc = shmc_arena_load(file, nm, NULL, &b);
-		shmc__alloc_fail_after(-1);
-		if (rc == SHMC_EFULL) {
-			fails++;
-			cr_assert(access(nm_path, F_OK) != 0, "failure %ld left the arena", n);
-		} else {
-			ASSERT_OK(rc);
-			shmc_obj_t *ls;
-			ASSERT_OK(shmc_root_find(b, "ls", &ls));
-			cr_assert_eq(shmc_list_len(ls), 21);
-			shmc_obj_release(ls);
-			shmc_arena_close(b);
-			ASSERT_OK(shmc_arena_unlink(nm));
-		}
-	}
+	shmc_arena_t *b = NULL;
+	int fails, rc = inject_loop(NULL, "load", 2000, do_load, arena_there, &b, &fails);
 	ASSERT_OK(rc);
+	shmc_obj_t *ls;
+	ASSERT_OK(shmc_root_find(b, "ls", &ls));
+	cr_assert_eq(shmc_list_len(ls), 21);
+	shmc_obj_release(ls);
+	shmc_arena_close(b);
+	ASSERT_OK(shmc_arena_unlink(nm));
 	cr_assert_gt(fails, 60, "every object, value and name allocates (%d failures)", fails);
 	cr_log_info("load: %d injected failures, each SHMC_EFULL with nothing left", fails);
 	for (int i = 0; i < nkeep; i++)
@@ -121,22 +140,11 @@ Test(save_inject, a_save_failing_at_any_allocation_leaves_the_old_file_and_the_a
 	int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	cr_assert(fd >= 0 && write(fd, "old", 3) == 3);
 	close(fd);
-	int nfail = 0;
 	size_t before = arena_in_use(A);
-	int rc = SHMC_EFULL;
-	for (long n = 0; n < 100 && rc == SHMC_EFULL; n++) {
-		shmc__alloc_fail_after(n);
-		rc = shmc_arena_save(A, file, 0);
-		shmc__alloc_fail_after(-1);
-		if (rc == SHMC_EFULL) {
-			nfail++;
-			size_t len;
-			char *old = read_file(file, &len);
-			cr_assert(len == 3 && memcmp(old, "old", 3) == 0);
-			free(old);
-			cr_assert_eq(arena_in_use(A), before);
-		}
-	}
+	char *old = file_there(NULL);
+	cr_assert_str_eq(old, "3 bytes: old");
+	free(old);
+	int nfail, rc = inject_loop(A, "save", 100, do_save, file_there, NULL, &nfail);
 	ASSERT_OK(rc);
 	cr_assert_eq(arena_in_use(A), before, "a save leaves the arena as it was");
 	cr_log_info("save: %d injected failures", nfail);

@@ -222,8 +222,9 @@ static int do_store(void *p)
 	}
 }
 
-static char *contents(struct store_op *c)
+static char *contents(void *p)
 {
+	struct store_op *c = p;
 	char *a = obj_str(c->ns), *b = obj_str(c->ls), *d = obj_str(c->d), *all;
 	cr_assert_geq(asprintf(&all, "%s %s %s", a, b, d), 0);
 	shmc_free(a);
@@ -234,26 +235,11 @@ static char *contents(struct store_op *c)
 
 /* Store with the first, second ... arena allocation failing until it
  * succeeds: each failure is SHMC_EFULL and leaves the three containers and
- * the arena's bytes in use as they were. @return the failures seen */
+ * the arena's bytes in use as they were (testutil.h). @return the failures
+ * seen */
 static int store_injected(struct store_op *c, const char *what)
 {
-	char *before = contents(c);
-	size_t used = arena_in_use(A);
-	int rc = SHMC_EFULL, n;
-	for (n = 0; n < 100; n++) {
-		shmc__alloc_fail_after(n);
-		rc = do_store(c);
-		shmc__alloc_fail_after(-1);
-		if (rc != SHMC_EFULL)
-			break;
-		char *now = contents(c);
-		cr_assert_str_eq(now, before, "%s, allocation %d failed: changed", what, n);
-		free(now);
-		cr_assert_eq(arena_in_use(A), used, "%s, allocation %d failed: leaked", what, n);
-	}
-	cr_assert_eq(rc, 0, "%s: %s after %d failures", what, shmc_errname(rc), n);
-	free(before);
-	return n;
+	return inject_ok(A, what, 100, do_store, contents, c);
 }
 
 Test(values, storing_each_new_type_fails_cleanly_at_every_allocation, .init = arena_setup,
