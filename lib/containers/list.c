@@ -421,12 +421,15 @@ static int insert_words_locked(struct shmc__writer *w, uint64_t at,
 static int insert_value(shmc_obj_t *h, int64_t i, bool append, shmc_value_t v)
 {
 	struct shmc__writer w;
+	struct shmc__obj *o;
+	shmc_arena_t *a;
 	uint64_t nw;
-	int rc = shmc__resolve(h, SHMC_KIND_LIST, &w.o);
-	if (rc || (rc = shmc__word_store(shmc__handle_arena(h), v, &nw)) != 0)
+	/* The handle is resolved once (the hot path of ls.append). */
+	int rc = shmc__resolve_in(h, SHMC_KIND_LIST, &a, &o);
+	if (rc || (rc = shmc__word_store(a, v, &nw)) != 0)
 		return rc;
-	if ((rc = shmc__writer_enter(h, SHMC_KIND_LIST, 0, &w)) != 0) {
-		shmc__word_drop(shmc__handle_arena(h), nw);
+	if ((rc = shmc__writer_begin(a, o, 0, &w)) != 0) {
+		shmc__word_drop(a, nw);
 		return rc;
 	}
 	uint64_t len = shmc__list_len(shmc__list_arr(w.a, w.o)), at = len;
@@ -438,7 +441,7 @@ static int insert_value(shmc_obj_t *h, int64_t i, bool append, shmc_value_t v)
 	rc = insert_words_locked(&w, at, &nw, 1);
 	shmc__writer_exit(&w);
 	if (rc)
-		shmc__word_drop(shmc__handle_arena(h), nw);
+		shmc__word_drop(a, nw);
 	return rc;
 }
 
