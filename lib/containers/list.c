@@ -79,8 +79,12 @@ int shmc__list_arr_new(shmc_arena_t *a, uint64_t cap, const struct shmc__list_ar
 	struct shmc__list_arr *arr = (struct shmc__list_arr *)(a->base + *off);
 	arr->magic = SHMC__LIST_ARR_MAGIC;
 	arr->cap = cap;
-	for (uint64_t i = 0; i < n; i++)
-		st_relaxed(&arr->item[i], ld_relaxed(&((struct shmc__list_arr *)src)->item[i]));
+	/* One memcpy rather than a loop of atomic words (a list that grows
+	 * copies three times its length in all): every caller holds the
+	 * list's lock, so no word of SRC changes meanwhile, and the new
+	 * block is private until published. */
+	if (n)
+		memcpy((void *)arr->item, (const void *)src->item, n * sizeof(uint64_t));
 	st_relaxed(&arr->len, n);
 	*out = arr;
 	return 0;
@@ -391,13 +395,18 @@ static int insert_words_locked(struct shmc__writer *w, uint64_t at,
 		shmc__write_end(w->o, s);
 		return 0;
 	}
+	/* Only a copy retires the old array (an append with room, the
+	 * common case, retires nothing and reserves nothing). */
+	int rc = shmc__writer_reserve(w, 1);
+	if (rc)
+		return rc;
 	uint64_t cap = arr ? arr->cap : 0, off;
 	if (len + n > cap)
 		/* Grow by half: with blocks sized to their class, this wastes
 		 * less than doubling, for a few more copies. */
 		cap = cap + cap / 2 > len + n ? cap + cap / 2 : len + n;
 	struct shmc__list_arr *na;
-	int rc = shmc__list_arr_new(w->a, cap, arr, at, &na, &off);
+	rc = shmc__list_arr_new(w->a, cap, arr, at, &na, &off);
 	if (rc)
 		return rc;
 	for (uint64_t i = 0; i < n; i++)
@@ -412,12 +421,15 @@ static int insert_words_locked(struct shmc__writer *w, uint64_t at,
 static int insert_value(shmc_obj_t *h, int64_t i, bool append, shmc_value_t v)
 {
 	struct shmc__writer w;
+	struct shmc__obj *o;
+	shmc_arena_t *a;
 	uint64_t nw;
-	int rc = shmc__resolve(h, SHMC_KIND_LIST, &w.o);
-	if (rc || (rc = shmc__word_store(shmc__handle_arena(h), v, &nw)) != 0)
+	/* The handle is resolved once (the hot path of ls.append). */
+	int rc = shmc__resolve_in(h, SHMC_KIND_LIST, &a, &o);
+	if (rc || (rc = shmc__word_store(a, v, &nw)) != 0)
 		return rc;
-	if ((rc = shmc__writer_enter(h, SHMC_KIND_LIST, 1, &w)) != 0) {
-		shmc__word_drop(shmc__handle_arena(h), nw);
+	if ((rc = shmc__writer_begin(a, o, 0, &w)) != 0) {
+		shmc__word_drop(a, nw);
 		return rc;
 	}
 	uint64_t len = shmc__list_len(shmc__list_arr(w.a, w.o)), at = len;
@@ -429,7 +441,7 @@ static int insert_value(shmc_obj_t *h, int64_t i, bool append, shmc_value_t v)
 	rc = insert_words_locked(&w, at, &nw, 1);
 	shmc__writer_exit(&w);
 	if (rc)
-		shmc__word_drop(shmc__handle_arena(h), nw);
+		shmc__word_drop(a, nw);
 	return rc;
 }
 

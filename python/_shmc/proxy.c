@@ -682,6 +682,7 @@ static int list_contains(ProxyObject *self, PyObject *x)
 static PyObject *list_append(ProxyObject *self, PyObject *x)
 {
 	shmc_value_t v;
+	hot_method(self);
 	if (in(self, x, &v) < 0)
 		return NULL;
 	int rc = shmc_list_append(self->h, v);
@@ -1192,6 +1193,7 @@ static PyObject *dict_get(ProxyObject *self, PyObject *const *args, Py_ssize_t n
 	if (!shmc_py_nargs("get", nargs, 1, 2))
 		return NULL;
 	shmc_value_t k, v;
+	hot_method(self);
 	if (in_key(self, args[0], &k) < 0)
 		return NULL;
 	int rc = shmc_dict_get(self->h, k, &v);

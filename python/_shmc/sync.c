@@ -197,6 +197,7 @@ static PyObject *acq_acquire(ProxyObject *self, PyObject *const *args, Py_ssize_
 {
 	static const char *const names[] = {"blocking", "timeout"};
 	PyObject *a[2];
+	hot_method(self);
 	if (nargs == 0 && kwnames == NULL) /* the common case */
 		return acquired(self, shmc_py_wait(acquire_fn_of(self->kind), self->h,
 						   SHMC_FOREVER, NULL, -ETIMEDOUT));
@@ -250,6 +251,7 @@ static PyObject *release_impl(ProxyObject *self)
 
 static PyObject *acq_release(ProxyObject *self, PyObject *Py_UNUSED(ignored))
 {
+	hot_method(self);
 	return release_impl(self);
 }
 
@@ -734,6 +736,7 @@ static PyObject *put_impl(ProxyObject *self, PyObject *item, double t)
 static PyObject *queue_put(ProxyObject *self, PyObject *const *args, Py_ssize_t nargs,
 			   PyObject *kwnames)
 {
+	hot_method(self);
 	if (nargs == 1 && kwnames == NULL)
 		return put_impl(self, args[0], SHMC_FOREVER);
 	static const char *const names[] = {"item", "block", "timeout"};
@@ -764,6 +767,7 @@ static PyObject *get_impl(ProxyObject *self, double t)
 static PyObject *queue_get(ProxyObject *self, PyObject *const *args, Py_ssize_t nargs,
 			   PyObject *kwnames)
 {
+	hot_method(self);
 	if (nargs == 0 && kwnames == NULL)
 		return get_impl(self, SHMC_FOREVER);
 	static const char *const names[] = {"block", "timeout"};

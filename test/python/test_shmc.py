@@ -673,6 +673,40 @@ def adder(ns, ls, d, v, n):
                 break
 
 
+class HotPaths(Base):
+    """The hot methods are called the way CPython calls a list's own."""
+
+    @unittest.skipUnless(sys.version_info[:2] == (3, 11),
+                         "the specialisation checked is CPython 3.11's")
+    def test_hot_method_loads_are_specialised_and_attributes_still_work(self):
+        import dis
+        ls, d, lock, q = self.m.list(), self.m.dict(), self.m.Lock(), self.m.Queue()
+
+        def loop(ls, d, lock, q):
+            for i in range(200):
+                ls.append(i)
+                d.get(i)
+                lock.acquire()
+                lock.release()
+                q.put(i)
+                q.get()
+        for _ in range(3):
+            loop(ls, d, lock, q)
+        loads = [(i.opname, i.argval) for i in dis.get_instructions(loop, adaptive=True)
+                 if i.opname.startswith("LOAD_METHOD")]
+        self.assertEqual(len(loads), 6)
+        for op, name in loads:
+            self.assertEqual(op, "LOAD_METHOD_WITH_DICT", name)
+        # The instance dict made for that is an ordinary, empty __dict__.
+        self.assertEqual(vars(ls), {})
+        ls.note = "x"
+        self.assertEqual(ls.note, "x")
+        self.assertEqual(ls.append.__name__, "append")
+        self.assertEqual(len(ls), 600)
+        del ls.note
+        del ls, d, lock, q
+
+
 class Atomic(Base):
     def test_add_and_cas_lose_no_update_across_processes(self):
         # ls[0] crosses int64's end while the two processes add
