@@ -451,8 +451,15 @@ static int plus_one(void *ctx)
 	return 0;
 }
 
+/* The fixture's arena, and the named arena's file (the test's own). */
+static void teardown_with_files(void)
+{
+	arena_teardown();
+	files_cleanup();
+}
+
 Test(barrier, another_process_needs_its_own_action, .init = arena_setup,
-     .fini = arena_teardown)
+     .fini = teardown_with_files)
 {
 	char name[64], path[128];
 	unique_name(name, sizeof(name), path, sizeof(path), "baction");
