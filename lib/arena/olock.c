@@ -35,7 +35,8 @@
 #include "arena/olock.h"
 #include "arena/proc.h"
 
-#define SPINS 200
+#define SPIN_PAUSES 1024u  /* pauses before sleeping */
+#define SPIN_DELAY_MAX 64u /* pauses between two looks at the word */
 #define SLEEP_NS 10000000L /* between liveness probes */
 #define UNOWNED_NAPS 100u  /* 1 s: see sleep_until */
 
@@ -112,11 +113,19 @@ static inline bool try_fast(struct shmc__olock *l, uint32_t me, uint32_t *cur)
 						       memory_order_relaxed);
 }
 
-/* Phase 2: spin a little, for a holder about to release. */
+/* Phase 2: spin a little, for a holder about to release, looking at the
+ * word less and less often: a waiter that reads it after every pause pulls
+ * its cache line away from the holder, whose release and next acquire then
+ * each wait for the line to come back (two processes writing one object
+ * took turns at every operation). */
 static bool spin(struct shmc__olock *l, uint32_t me)
 {
-	for (int i = 0; i < SPINS; i++) {
-		shmc__cpu_relax();
+	unsigned delay = 1, paused = 0;
+	while (paused < SPIN_PAUSES) {
+		for (unsigned k = 0; k < delay; k++)
+			shmc__cpu_relax();
+		paused += delay;
+		delay = delay < SPIN_DELAY_MAX ? 2 * delay : delay;
 		uint32_t cur = ld_relaxed(&l->word);
 		/* Acquire: pairs with the release in shmc__olock_release(). */
 		if (cur == 0 && atomic_compare_exchange_weak_explicit(
