@@ -5,6 +5,10 @@
 # Usage: test/check-install.sh BUILD_DIR
 set -eu
 build=${1:?usage: check-install.sh BUILD_DIR}
+# Makes of its own (make install, the CMake build): run by a test runner
+# under `make -j`, they would find the parent's jobserver in MAKEFLAGS
+# without its descriptors.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 make --no-print-directory -s install BUILD="$build" PREFIX=/usr/local DESTDIR="$root" >/dev/null
