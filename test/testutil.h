@@ -231,17 +231,34 @@ static inline pid_t fork_fn(int (*fn)(void *), void *arg)
 }
 
 /* Fork N children running FN(i, ARG) and wait for all; returns how many
- * failed (non-zero exit or killed). */
-static inline int run_children(int n, int (*fn)(int i, void *arg), void *arg)
+ * failed (non-zero exit or killed). GATED: no child starts FN before the
+ * last one is forked -- each fork() reaps the slots of processes already
+ * dead (lifecycle/fork.c), so a test that looks at what dead children left
+ * must not let the first die while the parent is still forking. */
+static inline int run_children_ex(int n, int (*fn)(int i, void *arg), void *arg, bool gated)
 {
 	pid_t pids[256];
+	int gate[2] = {-1, -1};
+	if (gated && pipe(gate) != 0)
+		abort();
 	fflush(NULL);
 	for (int i = 0; i < n; i++) {
 		pids[i] = fork();
 		if (pids[i] < 0)
 			abort();
-		if (pids[i] == 0)
+		if (pids[i] == 0) {
+			char c;
+			if (gated) {
+				close(gate[1]);
+				if (read(gate[0], &c, 1) != 0) /* EOF: all are forked */
+					_exit(126);
+			}
 			_exit(fn(i, arg));
+		}
+	}
+	if (gated) {
+		close(gate[0]);
+		close(gate[1]);
 	}
 	int failed = 0;
 	for (int i = 0; i < n; i++) {
@@ -252,38 +269,14 @@ static inline int run_children(int n, int (*fn)(int i, void *arg), void *arg)
 	return failed;
 }
 
-/* run_children, but no child starts FN before the last one is forked:
- * each fork() reaps the slots of processes already dead (lifecycle/
- * fork.c), so a test that looks at what dead children left must not let
- * the first die while the parent is still forking. */
+static inline int run_children(int n, int (*fn)(int i, void *arg), void *arg)
+{
+	return run_children_ex(n, fn, arg, false);
+}
+
 static inline int run_children_gated(int n, int (*fn)(int i, void *arg), void *arg)
 {
-	pid_t pids[256];
-	int gate[2];
-	if (pipe(gate) != 0)
-		abort();
-	fflush(NULL);
-	for (int i = 0; i < n; i++) {
-		pids[i] = fork();
-		if (pids[i] < 0)
-			abort();
-		if (pids[i] == 0) {
-			char c;
-			close(gate[1]);
-			if (read(gate[0], &c, 1) != 0) /* EOF: every child is forked */
-				_exit(126);
-			_exit(fn(i, arg));
-		}
-	}
-	close(gate[0]);
-	close(gate[1]);
-	int failed = 0;
-	for (int i = 0; i < n; i++) {
-		int st;
-		if (waitpid(pids[i], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
-			failed++;
-	}
-	return failed;
+	return run_children_ex(n, fn, arg, true);
 }
 
 #define CHILD_HUNG (-2)
