@@ -23,7 +23,7 @@ uint64_t shmc__layout_fingerprint(void)
 		sizeof(struct shmc__olock), SHMC__NCLASSES, SHMC__PAGE, SHMC__SLAB_PAGES,
 		SHMC_MAX_PROCS, SHMC_MAX_THREADS, SHMC__W_DELETED, SHMC__MAX_DEPTH,
 		shmc__class_count(), shmc__class_size(shmc__class_count() - 1),
-		2 /* byte order, value encodings: bump with SHMC__FORMAT_VERSION */
+		SHMC__FORMAT_VERSION /* byte order, value encodings: they move together */
 	};
 	uint64_t h = 0xcbf29ce484222325ull;
 	for (size_t i = 0; i < sizeof(facts) / sizeof(facts[0]); i++) {

@@ -80,6 +80,8 @@ int shmc__reap_some(shmc_arena_t *a, uint32_t n)
 	pthread_mutex_lock(&a->mu);
 	uint32_t s = a->reap_next;
 	pthread_mutex_unlock(&a->mu);
+	/* A few tries at the grace period each: this runs inside fork(). */
+	unsigned budget = shmc__epoch_reap_budget(SHMC__REAP_BUDGET_IMPLICIT);
 	/* Free slots cost a load each; a slot in use costs a probe of its
 	 * lock (a syscall), so only N of those. */
 	for (uint32_t i = 0; i < a->nprocs && n > 0; i++, s++) {
@@ -92,6 +94,7 @@ int shmc__reap_some(shmc_arena_t *a, uint32_t n)
 		shmc__reap_if_dead(a, s);
 		reaped += ld_acquire(&p->state) == SHMC__PROC_FREE;
 	}
+	shmc__epoch_reap_budget(budget);
 	pthread_mutex_lock(&a->mu);
 	a->reap_next = s;
 	pthread_mutex_unlock(&a->mu);

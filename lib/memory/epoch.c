@@ -64,7 +64,7 @@ struct shmc__limbo {
  * that replaces a block (a plain list set: one membarrier per 32 writes).
  * So a thread advances once it holds poll_threshold() retired items -- up
  * to 2048, and no more than its ring can take in 1/1024 of the arena -- or
- * a megabyte of retired blocks, whichever comes first: the memory held
+ * a megabyte of retired blocks (1/64 of a small arena), whichever comes first: the memory held
  * back stays bounded while small writes pay for an advance once in
  * hundreds or thousands. */
 #define LIMBO_MIN 64u        /* a ring's first size; it grows to the threshold */
@@ -75,11 +75,29 @@ static inline uint64_t poll_threshold(const shmc_arena_t *a)
 	uint64_t t = a->capacity >> 14; /* 16-byte entries: capacity / 1024 */
 	return t < LIMBO_MIN ? LIMBO_MIN : t > POLL_MAX ? POLL_MAX : t;
 }
+
+/* The retired bytes that advance at once: a megabyte, and no more than
+ * 1/64 of the arena (a thread holds back up to two such batches, since an
+ * advance frees only what is two epochs old: in a 4 MiB arena, 128 KiB). */
+static inline uint64_t poll_bytes(const shmc_arena_t *a)
+{
+	uint64_t b = a->capacity >> 6;
+	return b < SHMC__POLL_BYTES ? b : SHMC__POLL_BYTES;
+}
 /* Blocked advances before the blocking record's owner is probed (one
  * syscall): few, because with advances once in hundreds of retirements a
  * dead reader would otherwise hold every thread's memory for long. */
 #define STALL_PROBE 4u
 #define REAP_ATTEMPTS 2000u
+
+static _Thread_local unsigned reap_budget; /* 0: REAP_ATTEMPTS */
+
+unsigned shmc__epoch_reap_budget(unsigned n)
+{
+	unsigned old = reap_budget;
+	reap_budget = n;
+	return old;
+}
 
 /* This thread's records, one per arena it has used, in a list behind one
  * pthread key for the whole library (a key per arena would run out of
@@ -311,8 +329,14 @@ static bool try_advance(shmc_arena_t *a, bool may_reap)
 		if (t && ++t->stall % STALL_PROBE == 0) {
 			uint32_t owner = ld_relaxed(&r->owner);
 			if (owner >= 1 && owner <= a->nprocs &&
-			    !shmc__proc_alive(a, owner - 1) && a->hooks.reap_if_dead)
+			    !shmc__proc_alive(a, owner - 1) && a->hooks.reap_if_dead) {
+				/* Its records stop blocking at once; what it
+				 * retired waits for a later reap if the epoch
+				 * cannot move soon (we may hold a lock). */
+				unsigned old = shmc__epoch_reap_budget(SHMC__REAP_BUDGET_IMPLICIT);
 				a->hooks.reap_if_dead(a, owner - 1);
+				shmc__epoch_reap_budget(old);
+			}
 		}
 		return false;
 	}
@@ -347,10 +371,12 @@ static int64_t drain(shmc_arena_t *a, struct shmc__limbo *l, uint64_t g,
 void shmc__epoch_poll_slow(shmc_arena_t *a, struct shmc__rec *r)
 {
 	struct shmc__limbo *l = limbo_of(a, r);
-	if (l == NULL)
+	if (l == NULL) {
+		shmc__epoch_tls.retired_bytes = 0; /* (counted in another arena) */
 		return;
+	}
 	uint64_t pending = ld_relaxed(&l->tail) - ld_relaxed(&l->head);
-	if (pending < poll_threshold(a) && shmc__epoch_tls.retired_bytes < SHMC__POLL_BYTES)
+	if (pending < poll_threshold(a) && shmc__epoch_tls.retired_bytes < poll_bytes(a))
 		return;
 	shmc__epoch_tls.retired_bytes = 0;
 	try_advance(a, true);
@@ -520,7 +546,7 @@ int shmc__epoch_reap_records(shmc_arena_t *a, uint32_t slot)
 	}
 	/* Wait (boundedly) until nothing the dead left can still be read. */
 	for (unsigned k = 0; any && atomic_load(&a->hdr->epoch) < newest + 2; k++) {
-		if (k == REAP_ATTEMPTS)
+		if (k == (reap_budget ? reap_budget : REAP_ATTEMPTS))
 			return -EAGAIN;
 		if (!try_advance(a, false))
 			sched_yield();

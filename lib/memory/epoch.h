@@ -77,6 +77,14 @@ int shmc__epoch_reserve(shmc_arena_t *a, struct shmc__rec *r, uint64_t n);
  * it has left its critical section. Room must have been reserved. */
 void shmc__epoch_retire(shmc_arena_t *a, struct shmc__rec *r, uint64_t what);
 
+/* How many epoch advances reaping a dead thread's records may try before
+ * it leaves their retired items for a later reap (-EAGAIN); 0 is the
+ * default, 2000. The reaps nobody asked for -- after a fork(), when a dead
+ * reader blocks an advance -- use 16: they run inside fork() or under an
+ * object's lock. @return the budget before */
+unsigned shmc__epoch_reap_budget(unsigned n);
+#define SHMC__REAP_BUDGET_IMPLICIT 16u
+
 /* Free what R has retired and is now safe; free when little was retired. */
 void shmc__epoch_poll_slow(shmc_arena_t *a, struct shmc__rec *r);
 #define SHMC__POLL_EVERY 32u

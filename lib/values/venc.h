@@ -194,7 +194,9 @@ static inline bool shmc__vcursor_len(struct shmc__vcursor *c, uint64_t *n)
 		return false;
 	memcpy(n, c->p + 1, 8);
 	c->p += 9;
-	return true;
+	/* Only the shortest form: a text has one encoding, so that comparing
+	 * blocks where they lie (shmc__word_is_str) agrees with decoding. */
+	return *n >= SHMC__TEXT_LEN_SHORT;
 }
 
 /* The value block at OFF, checked to lie inside the arena with its whole
@@ -232,8 +234,15 @@ static inline bool shmc__word_is_str(shmc_arena_t *a, uint64_t w, const char *p,
 	if (b == NULL || b->magic != SHMC__VBLOCK_MAGIC || b->len != head + n ||
 	    b->data[0] != SHMC__T_STR)
 		return false;
-	if (head == 2 ? b->data[1] != n : b->data[1] != SHMC__TEXT_LEN_SHORT)
-		return false; /* (a long length: the block's length says it) */
+	if (head == 2) {
+		if (b->data[1] != n)
+			return false;
+	} else {
+		uint64_t len;
+		memcpy(&len, b->data + 2, 8);
+		if (b->data[1] != SHMC__TEXT_LEN_SHORT || len != n)
+			return false;
+	}
 	const unsigned char *s = b->data + head;
 	for (size_t i = 0; i < n; i++) /* keys are short: no call */
 		if (s[i] != (unsigned char)p[i])

@@ -107,6 +107,32 @@ Test(lifetime, overwriting_a_plain_value_100000_times_stays_flat,
 	shmc_obj_release(ns);
 }
 
+/* Two processes overwriting 8 KB values in the smallest arena: what each
+ * holds back for readers (at most two batches of 1/64 of the arena) leaves
+ * room for the values themselves. */
+static int big_writer(int i, void *arg)
+{
+	static char blob[8000];
+	memset(blob, 'a' + i, sizeof(blob));
+	for (int k = 0; k < 3000; k++)
+		CHILD_OK(shmc_namespace_set(arg, i ? "y" : "x", shmc_bytes(blob, sizeof(blob))));
+	return 0;
+}
+
+Test(lifetime, big_values_overwritten_by_two_processes_fit_a_4_mib_arena)
+{
+	shmc_arena_t *a = test_arena(4 << 20);
+	shmc_obj_t *ns;
+	ASSERT_OK(shmc_namespace_new(a, &ns));
+	cr_assert_eq(run_children(2, big_writer, ns), 0, "a writer failed (see its message)");
+	shmc_value_t v;
+	ASSERT_OK(shmc_namespace_get(ns, "y", &v));
+	cr_assert(v.type == SHMC_BYTES && v.len == 8000 && v.str[0] == 'b');
+	shmc_value_free(&v);
+	shmc_obj_release(ns);
+	shmc_arena_close(a);
+}
+
 Test(lifetime, overwriting_with_a_new_managed_list_100000_times_stays_flat,
      .init = arena_setup, .fini = arena_teardown)
 {

@@ -428,10 +428,10 @@ Test(values, malformed_items_of_the_new_kinds_are_corrupt_not_crashes, .init = a
 	/* A bytearray longer than its block. */
 	s.n = 0, put1(&s, SHMC__T_BYTEARRAY), putlen(&s, 2), put1(&s, 'x');
 	expect_load(&s, SHMC_ECORRUPT, false, "a bytearray past the block");
-	/* Text lengths: the long form loads; a first byte above 0x80 and a
-	 * long form cut short are corrupt. */
+	/* Text lengths have one form: a long form for a short length, a
+	 * first byte above 0x80 and a long form cut short are corrupt. */
 	s.n = 0, put1(&s, SHMC__T_BYTES), put1(&s, 0x80), put8(&s, 2), putn(&s, "ab", 2);
-	expect_load(&s, 0, true, "b'ab' with a long length");
+	expect_load(&s, SHMC_ECORRUPT, false, "b'ab' with a long length");
 	s.n = 0, put1(&s, SHMC__T_BYTES), put1(&s, 0x81), putn(&s, "ab", 2);
 	expect_load(&s, SHMC_ECORRUPT, false, "a length byte of 0x81");
 	s.n = 0, put1(&s, SHMC__T_STR), put1(&s, 0x80), put1(&s, 2);
