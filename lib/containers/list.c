@@ -545,7 +545,7 @@ static int extend_self(shmc_obj_t *h)
 	struct shmc__writer w;
 	struct shmc__list_arr *arr;
 	uint64_t n, *ws = NULL;
-	int rc = shmc__writer_enter(h, SHMC_KIND_LIST, 1, &w);
+	int rc = shmc__writer_enter(h, SHMC_KIND_LIST, 0, &w); /* insert_words_locked reserves */
 	if (rc)
 		return rc;
 	if ((rc = shmc__list_arr_get(w.a, w.o, &arr, &n)) != 0 || n == 0)
@@ -584,7 +584,7 @@ int shmc_list_extend(shmc_obj_t *h, shmc_value_t items)
 	}
 	if ((rc = shmc__list_encode(shmc__handle_arena(h), src.seq->items, n, ws)) != 0)
 		goto out;
-	if ((rc = shmc__writer_enter(h, SHMC_KIND_LIST, 1, &w)) == 0) {
+	if ((rc = shmc__writer_enter(h, SHMC_KIND_LIST, 0, &w)) == 0) {
 		rc = insert_words_locked(&w, shmc__list_len(shmc__list_arr(w.a, w.o)), ws, n);
 		shmc__writer_exit(&w);
 	}
