@@ -62,24 +62,13 @@ static int decode_scalar(struct dec *d, unsigned t, shmc_value_t *out)
 	}
 }
 
-/* A length, bounded by the block and by SHMC_MAX_LEN, and the bytes that
- * follow it: *S points at them, C moves past. */
-static bool read_text(struct shmc__vcursor *c, uint64_t *n, const char **s)
-{
-	if (!shmc__vcursor_len(c, n) || *n > (uint64_t)(c->end - c->p) || *n > SHMC_MAX_LEN)
-		return false;
-	*s = (const char *)c->p;
-	c->p += *n;
-	return true;
-}
-
 /* A str, bytes or bytearray: its text, copied. The encoder checked a
  * str's UTF-8. */
 static int decode_text(struct dec *d, unsigned t, shmc_value_t *out)
 {
 	uint64_t n;
 	const char *s;
-	if (!read_text(d->c, &n, &s))
+	if (!shmc__vcursor_text(d->c, &n, &s))
 		return SHMC_ECORRUPT;
 	return shmc__str_copy(t == SHMC__T_STR     ? SHMC_STR
 			      : t == SHMC__T_BYTES ? SHMC_BYTES
@@ -118,7 +107,7 @@ static int decode_opaque(struct dec *d, shmc_value_t *out)
 {
 	uint64_t n, rn;
 	const char *s, *r;
-	if (!read_text(d->c, &n, &s) || !read_text(d->c, &rn, &r) ||
+	if (!shmc__vcursor_text(d->c, &n, &s) || !shmc__vcursor_text(d->c, &rn, &r) ||
 	    memchr(r, '\0', rn) != NULL || !shmc__utf8_valid(r, rn))
 		return SHMC_ECORRUPT;
 	return shmc__opaque_new(s, n, r, rn, out);

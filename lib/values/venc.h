@@ -199,6 +199,18 @@ static inline bool shmc__vcursor_len(struct shmc__vcursor *c, uint64_t *n)
 	return *n >= SHMC__TEXT_LEN_SHORT;
 }
 
+/* Read a text at C: its length (bounded by the bytes left and by
+ * SHMC_MAX_LEN) into *N and *S pointing at its bytes; C moves past it.
+ * @return false when malformed */
+static inline bool shmc__vcursor_text(struct shmc__vcursor *c, uint64_t *n, const char **s)
+{
+	if (!shmc__vcursor_len(c, n) || *n > (uint64_t)(c->end - c->p) || *n > SHMC_MAX_LEN)
+		return false;
+	*s = (const char *)c->p;
+	c->p += *n;
+	return true;
+}
+
 /* The value block at OFF, checked to lie inside the arena with its whole
  * stream, or NULL. */
 static inline const struct shmc__vblock *shmc__vblock_at(const shmc_arena_t *a, uint64_t off)
@@ -229,20 +241,14 @@ static inline bool shmc__word_is_str(shmc_arena_t *a, uint64_t w, const char *p,
 {
 	if (!shmc__w_is_block(w))
 		return false;
-	uint64_t head = 1 + shmc__text_len_size(n);
+	/* The head the encoder writes for such a str: its tag and length. */
+	unsigned char want[10];
+	want[0] = SHMC__T_STR;
+	uint64_t head = (uint64_t)(shmc__text_len_put(want + 1, n) - want);
 	const struct shmc__vblock *b = shmc__at(a, w, sizeof(*b) + head + n, 16);
 	if (b == NULL || b->magic != SHMC__VBLOCK_MAGIC || b->len != head + n ||
-	    b->data[0] != SHMC__T_STR)
+	    memcmp(b->data, want, head) != 0)
 		return false;
-	if (head == 2) {
-		if (b->data[1] != n)
-			return false;
-	} else {
-		uint64_t len;
-		memcpy(&len, b->data + 2, 8);
-		if (b->data[1] != SHMC__TEXT_LEN_SHORT || len != n)
-			return false;
-	}
 	const unsigned char *s = b->data + head;
 	for (size_t i = 0; i < n; i++) /* keys are short: no call */
 		if (s[i] != (unsigned char)p[i])

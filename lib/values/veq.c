@@ -123,17 +123,6 @@ static inline void private_head(const shmc_value_t *v, struct head *h)
 	}
 }
 
-/* The text at C: a length, bounded by the block and by SHMC_MAX_LEN, then
- * the bytes, which *S points at. */
-static inline bool stream_text(struct shmc__vcursor *c, uint64_t *n, const char **s)
-{
-	if (!shmc__vcursor_len(c, n) || *n > (uint64_t)(c->end - c->p) || *n > SHMC_MAX_LEN)
-		return false;
-	*s = (const char *)c->p;
-	c->p += *n;
-	return true;
-}
-
 /* The head of the item at C, C moved past it (a dict or set: left at its
  * start, for dicts_eq or sets_eq to decode); false when malformed. */
 static inline bool stream_head(struct shmc__vcursor *c, struct head *h)
@@ -163,7 +152,7 @@ static inline bool stream_head(struct shmc__vcursor *c, struct head *h)
 	case SHMC__T_BYTEARRAY:
 		h->type = t == SHMC__T_STR ? SHMC_STR : t == SHMC__T_BYTES ? SHMC_BYTES
 									 : SHMC_BYTEARRAY;
-		return stream_text(c, &h->n, &h->u.s);
+		return shmc__vcursor_text(c, &h->n, &h->u.s);
 	case SHMC__T_BIGINT:
 		/* (limbs << 1 | sign), then the limbs, canonical. */
 		if (!shmc__vcursor_u64(c, &x) || x / 2 > (uint64_t)(c->end - c->p) / 8)
@@ -185,7 +174,7 @@ static inline bool stream_head(struct shmc__vcursor *c, struct head *h)
 	case SHMC__T_OPAQUE: {
 		const char *r;
 		h->type = SHMC_OPAQUE;
-		return stream_text(c, &h->n, &h->u.s) && stream_text(c, &x, &r);
+		return shmc__vcursor_text(c, &h->n, &h->u.s) && shmc__vcursor_text(c, &x, &r);
 	}
 	case SHMC__T_SET:
 	case SHMC__T_FROZENSET:
