@@ -34,9 +34,9 @@
 #include "objects/htab.h"
 #include "arena/olock.h"
 #include "arena/proc.h"
+#include "lifecycle/lifecycle.h"
 
 #define REAP_PER_FORK 4u /* slots in use looked at after each fork */
-#include "lifecycle/lifecycle.h"
 
 /* The arenas this process has attached: the handlers visit each. */
 static pthread_mutex_t attached_mu = PTHREAD_MUTEX_INITIALIZER;

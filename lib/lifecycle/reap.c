@@ -61,39 +61,42 @@ void shmc__reap_if_dead(shmc_arena_t *a, uint32_t slot)
 	pthread_mutex_unlock(&a->reap_mu);
 }
 
+/* Look at up to N slots in use from slot *S on (wrapping, each slot once),
+ * reaping those whose owner is dead; *S ends where the look stopped. Free
+ * slots cost a load each; a slot in use costs a probe of its lock (a
+ * syscall). @return the number reaped */
+static int reap_from(shmc_arena_t *a, uint32_t *s, uint32_t n)
+{
+	int reaped = 0;
+	uint32_t at = *s;
+	for (uint32_t i = 0; i < a->nprocs && n > 0; i++, at++) {
+		if (at >= a->nprocs)
+			at = 0;
+		struct shmc__proc *p = shmc__proc_at(a, at);
+		if (at == a->slot || ld_acquire(&p->state) == SHMC__PROC_FREE)
+			continue;
+		n--;
+		shmc__reap_if_dead(a, at);
+		reaped += ld_acquire(&p->state) == SHMC__PROC_FREE;
+	}
+	*s = at;
+	return reaped;
+}
+
 int shmc__reap_dead(shmc_arena_t *a)
 {
-	int n = 0;
-	for (uint32_t s = 0; s < a->nprocs; s++) {
-		struct shmc__proc *p = shmc__proc_at(a, s);
-		if (s == a->slot || ld_acquire(&p->state) == SHMC__PROC_FREE)
-			continue;
-		shmc__reap_if_dead(a, s);
-		n += ld_acquire(&p->state) == SHMC__PROC_FREE;
-	}
-	return n;
+	uint32_t s = 0;
+	return reap_from(a, &s, a->nprocs);
 }
 
 int shmc__reap_some(shmc_arena_t *a, uint32_t n)
 {
-	int reaped = 0;
 	pthread_mutex_lock(&a->mu);
 	uint32_t s = a->reap_next;
 	pthread_mutex_unlock(&a->mu);
 	/* A few tries at the grace period each: this runs inside fork(). */
 	unsigned budget = shmc__epoch_reap_budget(SHMC__REAP_BUDGET_IMPLICIT);
-	/* Free slots cost a load each; a slot in use costs a probe of its
-	 * lock (a syscall), so only N of those. */
-	for (uint32_t i = 0; i < a->nprocs && n > 0; i++, s++) {
-		if (s >= a->nprocs)
-			s = 0;
-		struct shmc__proc *p = shmc__proc_at(a, s);
-		if (s == a->slot || ld_acquire(&p->state) == SHMC__PROC_FREE)
-			continue;
-		n--;
-		shmc__reap_if_dead(a, s);
-		reaped += ld_acquire(&p->state) == SHMC__PROC_FREE;
-	}
+	int reaped = reap_from(a, &s, n);
 	shmc__epoch_reap_budget(budget);
 	pthread_mutex_lock(&a->mu);
 	a->reap_next = s;

@@ -64,7 +64,7 @@ struct shmc__limbo {
  * that replaces a block (a plain list set: one membarrier per 32 writes).
  * So a thread advances once it holds poll_threshold() retired items -- up
  * to 2048, and no more than its ring can take in 1/1024 of the arena -- or
- * a megabyte of retired blocks (1/64 of a small arena), whichever comes first: the memory held
+ * poll_bytes() of retired blocks, whichever comes first: the memory held
  * back stays bounded while small writes pay for an advance once in
  * hundreds or thousands. */
 #define LIMBO_MIN 64u        /* a ring's first size; it grows to the threshold */
