@@ -46,22 +46,36 @@ Test(tools, dump_json_is_exact_and_parses, .init = named_setup, .fini = named_te
 	records_check(&rs);
 }
 
+/* shmc-dump NAME PATH prints WANT and exits 0, for each row. */
+struct path_want {
+	const char *path, *want;
+};
+
+static void expect_paths(const char *name, const struct path_want *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		expect_run(0, rows[i].want, "", "shmc-dump", name, rows[i].path, NULL);
+}
+
 Test(tools, dump_paths_reach_into_containers, .init = named_setup, .fini = named_teardown)
 {
 	struct known k = populate(NA);
 	const char *n = NA_name;
 	expect_run(0, fmt(JOBS_TEXT "\n", k.inner), "", "shmc-dump", n, "jobs", NULL);
-	expect_run(0, "1\n", "", "shmc-dump", n, "jobs/0", NULL);
-	expect_run(0, "{'name': 'build', 'id': 7}\n", "", "shmc-dump", n, "jobs/1", NULL);
-	expect_run(0, "('a\"b', 2.5)\n", "", "shmc-dump", n, "jobs/2", NULL);
-	expect_run(0, "-0.0\n", "", "shmc-dump", n, "jobs/-1", NULL);
-	expect_run(0, "'caf\xc3\xa9'\n", "", "shmc-dump", n, "jobs/-3", NULL);
-	expect_run(0, "1\n", "", "shmc-dump", n, "jobs/-10", NULL);
-	expect_run(0, "'build'\n", "", "shmc-dump", n, "jobs/1/name", NULL);
-	expect_run(0, "7\n", "", "shmc-dump", n, "jobs/-9/id", NULL);
-	expect_run(0, "4\n", "", "shmc-dump", n, "config/threads", NULL);
-	expect_run(0, "None\n", "", "shmc-dump", n, "config/7", NULL);
-	expect_run(0, "\"x'y\"\n", "", "shmc-dump", n, "config/name", NULL);
+	static const struct path_want rows[] = {
+		{"jobs/0", "1\n"},
+		{"jobs/1", "{'name': 'build', 'id': 7}\n"},
+		{"jobs/2", "('a\"b', 2.5)\n"},
+		{"jobs/-1", "-0.0\n"},
+		{"jobs/-3", "'caf\xc3\xa9'\n"},
+		{"jobs/-10", "1\n"},
+		{"jobs/1/name", "'build'\n"},
+		{"jobs/-9/id", "7\n"},
+		{"config/threads", "4\n"},
+		{"config/7", "None\n"},
+		{"config/name", "\"x'y\"\n"},
+	};
+	expect_paths(n, rows, sizeof(rows) / sizeof(rows[0]));
 	/* Through a reference to another named object. */
 	expect_run(0, fmt(JOBS_TEXT "\n", k.inner), "", "shmc-dump", n, "config/jobs", NULL);
 	expect_run(0, "'build'\n", "", "shmc-dump", n, "config/jobs/1/name", NULL);
@@ -297,12 +311,15 @@ Test(tools, dump_shows_a_caches_live_entries_as_a_dict, .init = named_setup,
 	records_check(&rs);
 	/* Paths: into the cache, through its list, not to the expired entry. */
 	expect_run(0, fmt("%s\n", items), "", "shmc-dump", n, "c", NULL);
-	expect_run(0, "1\n", "", "shmc-dump", n, "c/n", NULL);
-	expect_run(0, "'two'\n", "", "shmc-dump", n, "c/2", NULL);
-	expect_run(0, "'tee'\n", "", "shmc-dump", n, "c/t", NULL);
-	expect_run(0, "1180591620717411303424\n", "", "shmc-dump", n, "c/big", NULL);
-	expect_run(0, "[1, 'x']\n", "", "shmc-dump", n, "c/l", NULL);
-	expect_run(0, "'x'\n", "", "shmc-dump", n, "c/l/1", NULL);
+	static const struct path_want rows[] = {
+		{"c/n", "1\n"},
+		{"c/2", "'two'\n"},
+		{"c/t", "'tee'\n"},
+		{"c/big", "1180591620717411303424\n"},
+		{"c/l", "[1, 'x']\n"},
+		{"c/l/1", "'x'\n"},
+	};
+	expect_paths(n, rows, sizeof(rows) / sizeof(rows[0]));
 	expect_run(0, "[1, \"x\"]\n", "", "shmc-dump", "--json", n, "c/l", NULL);
 	expect_run(0, "\"tee\"\n", "", "shmc-dump", "--json", n, "c/t", NULL);
 	expect_run(1, "", fmt("shmc-dump: %s c/gone: %s\n", n, shmc_strerror(SHMC_EKEY)),
