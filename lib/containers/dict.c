@@ -67,7 +67,7 @@ struct dict_table {
 	uint32_t magic;
 	uint32_t dead_tail; /* entries [used - dead_tail, used) are deleted */
 	uint64_t nindex; /* a power of two */
-	uint64_t cap;    /* entries: two thirds of nindex */
+	uint64_t cap;    /* entries: at most two thirds of nindex */
 	atomic_u64 used;
 	atomic_u64 live;
 	uint64_t gen;    /* the object's seq when this table was built */
@@ -202,7 +202,11 @@ static void index_put(struct dict_table *t, uint64_t hash, uint64_t x)
 }
 
 /* A new empty table with room for at least N entries, built for the
- * object whose sequence count is GEN. */
+ * object whose sequence count is GEN. The index is the smallest power of two
+ * that N fills to at most two thirds; the entries are sized for N, not for
+ * the index (whose two thirds may be up to twice N), then to fill the
+ * table's block: a table that grew by half holds at most half as many
+ * again, where sizing them by the index left a 1M dict with 1.4M. */
 static int table_new(shmc_arena_t *a, uint64_t n, uint64_t gen,
 		     struct dict_table **out, uint64_t *off)
 {
@@ -212,14 +216,13 @@ static int table_new(shmc_arena_t *a, uint64_t n, uint64_t gen,
 			return SHMC_EFULL;
 		nindex *= 2;
 	}
-	uint64_t cap = cap_for(nindex);
-	/* A table a little over a size class would waste up to a fifth of its
-	 * block: give up the few entries that push it over (at most 1 %). */
-	uint64_t below = shmc__alloc_class_below(table_bytes(nindex, cap));
-	uint64_t fixed = table_bytes(nindex, 0);
-	if (below > fixed && (below - fixed) / sizeof(struct dict_entry) >= cap - cap / 100 &&
-	    (below - fixed) / sizeof(struct dict_entry) >= n)
-		cap = (below - fixed) / sizeof(struct dict_entry);
+	uint64_t most = cap_for(nindex), fixed = table_bytes(nindex, 0);
+	uint64_t cap = n < most ? n : most;
+	uint64_t usable = shmc__alloc_usable(table_bytes(nindex, cap));
+	if (usable > fixed && (usable - fixed) / sizeof(struct dict_entry) > cap)
+		cap = (usable - fixed) / sizeof(struct dict_entry);
+	if (cap > most)
+		cap = most;
 	int rc = shmc__alloc(a, table_bytes(nindex, cap), off);
 	if (rc)
 		return rc;
