@@ -51,6 +51,22 @@ static inline uint32_t shmc__olock_tid(void)
 	return likely(t) ? t : shmc__olock_tid_slow();
 }
 
+/* Take L if it is free, in one compare-and-swap: the first thing
+ * shmc__olock_acquire() tries, for callers with a fast path of their own
+ * (a free lock then costs no deadline, no call). False: not taken, call
+ * shmc__olock_acquire(). */
+static inline bool shmc__olock_try(shmc_arena_t *a, struct shmc__olock *l)
+{
+	uint32_t cur = 0;
+	/* Acquire: pairs with the release in shmc__olock_release(). */
+	if (!atomic_compare_exchange_strong_explicit(&l->word, &cur, a->token,
+						     memory_order_acquire,
+						     memory_order_relaxed))
+		return false;
+	st_relaxed(&l->tid, shmc__olock_tid());
+	return true;
+}
+
 /* Release L (held by anyone of this process). */
 void shmc__olock_wake(struct shmc__olock *l);
 static inline void shmc__olock_release(struct shmc__olock *l)

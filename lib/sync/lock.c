@@ -9,8 +9,10 @@
  *   lk.tid    the holding thread (an RLock's owner is a thread)
  *   count     RLock only: recursion level, touched only by the owner thread
  *
- * Acquiring and releasing are the owner lock's compare-and-swaps: one atomic
- * store each, so there is nothing to repair. Waiting spins, then sleeps on
+ * Acquiring is the owner lock's compare-and-swap and releasing a Lock an
+ * exchange: one atomic store each, so there is nothing to repair. A free
+ * Lock is taken, and a Lock released, by the public calls themselves
+ * (shmc_lock_acquire/release): no deadline, no call below them. Waiting spins, then sleeps on
  * the word in bounded naps (olock.c); a release wakes one sleeper.
  *
  * Death. A holder that dies leaves its token in the word. The next acquirer
@@ -261,22 +263,25 @@ int shmc_rlock_new(shmc_arena_t *a, shmc_obj_t **out)
 	return shmc__obj_create(a, SHMC_KIND_RLOCK, out);
 }
 
-static int resolve_lock(shmc_obj_t *h, struct shmc__obj **o)
-{
-	int rc = shmc__resolve(h, 0, o);
-	if (rc == 0 && !is_lock_kind((*o)->kind))
-		rc = SHMC_EKIND;
-	return rc;
-}
-
 int shmc_lock_acquire(shmc_obj_t *h, double timeout)
 {
+	shmc_arena_t *a;
 	struct shmc__obj *o;
 	int64_t deadline;
-	int rc = resolve_lock(h, &o);
-	if (rc || (rc = shmc__deadline(timeout, &deadline)) != 0)
+	int rc = shmc__resolve_in(h, 0, &a, &o);
+	if (unlikely(rc))
 		return rc;
-	return shmc__lock_acquire(shmc__handle_arena(h), o, deadline);
+	/* A free Lock is taken at once: no deadline (a clock read) for a wait
+	 * that does not happen. A valid timeout only (NaN fails both tests):
+	 * a bad one is refused even when the lock is free, as in Python. */
+	if (likely(o->kind == SHMC_KIND_LOCK && (timeout >= 0 || timeout == SHMC_FOREVER)) &&
+	    shmc__olock_try(a, &body(o)->lk))
+		return 0;
+	if (!is_lock_kind(o->kind))
+		return SHMC_EKIND;
+	if ((rc = shmc__deadline(timeout, &deadline)) != 0)
+		return rc;
+	return shmc__lock_acquire(a, o, deadline);
 }
 
 int shmc__lock_release(shmc_arena_t *a, struct shmc__obj *l)
@@ -297,7 +302,24 @@ int shmc__lock_release(shmc_arena_t *a, struct shmc__obj *l)
 
 int shmc_lock_release(shmc_obj_t *h)
 {
+	shmc_arena_t *a;
 	struct shmc__obj *o;
-	int rc = resolve_lock(h, &o);
-	return rc ? rc : shmc__lock_release(shmc__handle_arena(h), o);
+	int rc = shmc__resolve_in(h, 0, &a, &o);
+	if (unlikely(rc))
+		return rc;
+	if (likely(o->kind == SHMC_KIND_LOCK)) {
+		/* Whoever holds a Lock may release it, once: one exchange, and
+		 * the word it replaced says whether it was held (an exchange
+		 * of 0 for 0 changes nothing). */
+		struct lock_body *b = body(o);
+		st_relaxed(&b->lk.tid, 0);
+		/* Release: pairs with the acquire of the next holder. */
+		uint32_t prev = atomic_exchange_explicit(&b->lk.word, 0, memory_order_release);
+		if (unlikely(prev == 0))
+			return SHMC_ENOTHELD;
+		if (unlikely(prev & SHMC__OLOCK_WAITERS))
+			shmc__futex_wake(&b->lk.word, 1);
+		return 0;
+	}
+	return is_lock_kind(o->kind) ? shmc__lock_release(a, o) : SHMC_EKIND;
 }

@@ -186,6 +186,8 @@ Test(lock, bad_arguments_are_refused, .init = arena_setup, .fini = arena_teardow
 	ASSERT_OK(shmc_list_new(A, &ls));
 	ASSERT_ERR(shmc_lock_acquire(l, -2), -EINVAL);
 	ASSERT_ERR(shmc_lock_acquire(l, NAN), -EINVAL);
+	/* Refused, the free lock was not taken either. */
+	ASSERT_ERR(shmc_lock_release(l), SHMC_ENOTHELD);
 	ASSERT_ERR(shmc_lock_acquire(ls, SHMC_FOREVER), SHMC_EKIND);
 	ASSERT_ERR(shmc_lock_release(ls), SHMC_EKIND);
 	ASSERT_ERR(shmc_lock_acquire(NULL, SHMC_FOREVER), SHMC_EHANDLE);
