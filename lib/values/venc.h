@@ -246,11 +246,15 @@ static inline bool shmc__word_is_str(shmc_arena_t *a, uint64_t w, const char *p,
 	want[0] = SHMC__T_STR;
 	uint64_t head = (uint64_t)(shmc__text_len_put(want + 1, n) - want);
 	const struct shmc__vblock *b = shmc__at(a, w, sizeof(*b) + head + n, 16);
-	if (b == NULL || b->magic != SHMC__VBLOCK_MAGIC || b->len != head + n ||
-	    memcmp(b->data, want, head) != 0)
+	if (b == NULL || b->magic != SHMC__VBLOCK_MAGIC || b->len != head + n)
 		return false;
+	/* Keys are short: no call (a call to memcmp for these 2 bytes cost a
+	 * fifth of a namespace set). */
+	for (uint64_t i = 0; i < head; i++)
+		if (b->data[i] != want[i])
+			return false;
 	const unsigned char *s = b->data + head;
-	for (size_t i = 0; i < n; i++) /* keys are short: no call */
+	for (size_t i = 0; i < n; i++)
 		if (s[i] != (unsigned char)p[i])
 			return false;
 	return true;
