@@ -599,9 +599,13 @@ static void json_depth(struct shmc__sbuf *sb, shmc_value_t v, int depth)
 		shmc__sb_puts(sb, v.type == SHMC_TUPLE ? "]}" : "]");
 		break;
 	case SHMC_DICT: {
+		/* A JSON object when every key prints as a JSON string: a str
+		 * that is not UTF-8 (a damaged arena's) prints as bytes. */
 		bool str_keys = true;
-		for (size_t i = 0; i < v.map->len; i++)
-			str_keys = str_keys && v.map->e[i].key.type == SHMC_STR;
+		for (size_t i = 0; i < v.map->len && str_keys; i++) {
+			shmc_value_t k = v.map->e[i].key;
+			str_keys = k.type == SHMC_STR && shmc__utf8_valid(k.str, k.len);
+		}
 		shmc__sb_puts(sb, str_keys ? "{" : "{\"items\": [");
 		for (size_t i = 0; i < v.map->len; i++) {
 			if (i)
