@@ -14,6 +14,7 @@
 #include "values/value.h"
 #include "objects/walk.h"
 #include "values/venc.h"
+#include "values/repr.h"
 
 TestSuite(values, .timeout = 120);
 
@@ -194,6 +195,77 @@ Test(values, table_hash_agrees_with_equality_across_types)
 		ASSERT_ERR(shmc__value_hash(unhashable[k], &h), SHMC_EUNHASHABLE);
 		shmc_value_free(&unhashable[k]);
 	}
+}
+
+/* The tables probe from a str hash's low bits: they must look random for
+ * the keys programs use, runs of names and numbers that differ in a byte
+ * or two. A random function puts 2^20 keys into 2^20 * (1 - 1/e) = 662 826
+ * distinct 20-bit slots on average; a hash that let some key byte miss the
+ * low bits would fill a fraction of that. And no two texts that differ
+ * only in length or in one byte's position may collide. */
+Test(values, str_hashes_spread_runs_of_short_keys_over_the_low_bits)
+{
+	enum { BITS = 20, N = 1 << BITS };
+	const char *fmts[] = {"k%07d", "%d", "key:%d:x", "a-rather-longer-name-of-%d-bytes"};
+	/* The key of number I in form F. */
+#define KEY(f, i)                                                                \
+	((f) == 0   ? snprintf(key, sizeof(key), "k%07d", (i))                   \
+	 : (f) == 1 ? snprintf(key, sizeof(key), "%d", (i))                      \
+	 : (f) == 2 ? snprintf(key, sizeof(key), "key:%d:x", (i))                \
+		    : snprintf(key, sizeof(key), "a-rather-longer-name-of-%d-bytes", (i)))
+	uint8_t *seen = calloc(N / 8, 1);
+	cr_assert_not_null(seen);
+	for (size_t f = 0; f < sizeof(fmts) / sizeof(fmts[0]); f++) {
+		memset(seen, 0, N / 8);
+		unsigned distinct = 0;
+		char key[64];
+		for (int i = 0; i < N; i++) {
+			int n = KEY(f, i);
+			uint64_t slot = shmc__hash_bytes(key, (size_t)n, 0) & (N - 1);
+			if (!(seen[slot / 8] & (1u << (slot % 8)))) {
+				seen[slot / 8] |= (uint8_t)(1u << (slot % 8));
+				distinct++;
+			}
+		}
+		cr_expect_geq(distinct, 650000, "\"%s\": %u distinct slots of %d", fmts[f],
+			      distinct, N);
+	}
+#undef KEY
+	free(seen);
+	/* Zeros of every length up to 40, and one set byte at every place. */
+	static const char zeros[40];
+	for (size_t n = 0; n < 40; n++) {
+		uint64_t h = shmc__hash_bytes(zeros, n, 0);
+		for (size_t m = n + 1; m <= 40; m++)
+			cr_expect_neq(h, shmc__hash_bytes(zeros, m, 0), "lengths %zu, %zu", n, m);
+		char one[40] = {0}, other[40] = {0};
+		for (size_t i = 0; i < n; i++)
+			for (size_t j = i + 1; j < n; j++) {
+				one[i] = other[j] = 1;
+				cr_expect_neq(shmc__hash_bytes(one, n, 0),
+					      shmc__hash_bytes(other, n, 0),
+					      "length %zu: byte %zu vs byte %zu", n, i, j);
+				one[i] = other[j] = 0;
+			}
+	}
+}
+
+/* shmc-dump --json of a damaged arena: a str decoded from it need not be
+ * UTF-8 and then prints as bytes, an object, which cannot be a JSON key:
+ * the dict takes the items form, as one with any other non-str key. */
+Test(values, json_of_a_dict_whose_str_key_is_not_utf8_is_still_json)
+{
+	shmc_value_t d = shmc_pdict_of(0);
+	shmc_value_t bad = {.type = SHMC_STR, .str = "l\xd2vel", .len = 5};
+	ASSERT_OK(shmc_pdict_set(&d, shmc_str("ok"), shmc_int(1)));
+	ASSERT_OK(shmc_pdict_set(&d, bad, shmc_int(3)));
+	struct shmc__sbuf sb = {0};
+	shmc__json(&sb, d);
+	char *out;
+	ASSERT_OK(shmc__sb_finish(&sb, &out));
+	cr_assert_str_eq(out, "{\"items\": [[\"ok\", 1], [{\"bytes\": \"6cd276656c\"}, 3]]}");
+	shmc_free(out);
+	shmc_value_free(&d);
 }
 
 /* Failure injection -------------------------------------------------------- */
