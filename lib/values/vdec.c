@@ -133,8 +133,10 @@ static int decode_seq(struct dec *d, unsigned t, int depth, shmc_value_t *out)
 			uint64_t bits;
 			memcpy(&bits, c->p + 1, 8);
 			c->p += 9;
-			item = number_of(it, bits);
-		} else if ((rc = decode(d, depth + 1, &item))) {
+			shmc__seq_push_number(&s, it == SHMC__T_INT ? SHMC_INT : SHMC_FLOAT, bits);
+			continue;
+		}
+		if ((rc = decode(d, depth + 1, &item))) {
 			shmc_value_free(&s);
 			return rc;
 		}
