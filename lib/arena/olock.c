@@ -118,13 +118,17 @@ static inline bool try_fast(struct shmc__olock *l, uint32_t me, uint32_t *cur)
  * its cache line away from the holder, whose release and next acquire then
  * each wait for the line to come back (two processes writing one object
  * took turns at every operation). */
-static bool spin(struct shmc__olock *l, uint32_t me)
+static bool spin(struct shmc__olock *l, uint32_t me, int64_t deadline)
 {
 	unsigned delay = 1, paused = 0;
 	while (paused < SPIN_PAUSES) {
 		for (unsigned k = 0; k < delay; k++)
 			shmc__cpu_relax();
 		paused += delay;
+		/* A timed wait may be shorter than the spin (about 40 us
+		 * here): once the steps are long, look at the clock too. */
+		if (delay == SPIN_DELAY_MAX && deadline >= 0 && shmc__now_ns() >= deadline)
+			return false;
 		delay = delay < SPIN_DELAY_MAX ? 2 * delay : delay;
 		uint32_t cur = ld_relaxed(&l->word);
 		/* Acquire: pairs with the release in shmc__olock_release(). */
@@ -230,7 +234,7 @@ static int acquire(shmc_arena_t *a, struct shmc__olock *l, int64_t timeout_ns,
 							  : -EAGAIN;
 	if (timeout_ns > 0)
 		deadline = shmc__now_ns() + timeout_ns;
-	if (spin(l, me))
+	if (spin(l, me, deadline))
 		goto got;
 	/* About to sleep: if the owner is already dead, nobody will ever
 	 * wake us, so find out now rather than after the first nap. */
