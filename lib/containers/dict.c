@@ -256,9 +256,14 @@ static int make_room_locked(struct shmc__writer *w, struct dict_table **tp)
 	if (t && used_of(t) < t->cap)
 		return 0;
 	uint64_t live = t ? ld_relaxed(&t->live) : 0, off;
-	/* Room for half as many again before the next resize. */
-	int rc = table_new(w->a, live < 4 ? 5 : live + live / 2 + 1,
-			   ld_relaxed(&w->o->seq), &nt, &off);
+	/* Room for half as many again before the next resize. Compacting
+	 * away deleted entries keeps the table's size unless it would be
+	 * less than half full: a dict whose keys come and go does not shrink
+	 * and grow back again and again. */
+	uint64_t want = live < 4 ? 5 : live + live / 2 + 1;
+	if (t && want <= t->cap && want > t->cap / 2)
+		want = t->cap;
+	int rc = table_new(w->a, want, ld_relaxed(&w->o->seq), &nt, &off);
 	if (rc)
 		return rc;
 	uint64_t n = 0;
