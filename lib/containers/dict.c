@@ -91,20 +91,35 @@ static inline uint64_t cap_for(uint64_t nindex)
 }
 
 /* The table at OFF, validated so that every read through it stays inside
- * the arena, or NULL. */
-static inline struct dict_table *table_at(shmc_arena_t *a, uint64_t off)
+ * the arena, or NULL; *NINDEX and *CAP receive the dimensions validated,
+ * each read once: a reader without an epoch section (the arena check of a
+ * live arena) must use these, not read them again from a block that may
+ * have been freed and reused meanwhile. */
+static inline struct dict_table *table_dims_at(shmc_arena_t *a, uint64_t off,
+					       uint64_t *nindex, uint64_t *cap)
 {
 	struct dict_table *t = shmc__at(a, off, sizeof(*t), 16);
 	if (unlikely(t == NULL))
 		return NULL;
 	/* cap < nindex <= 2^32, so the size cannot overflow; the whole table
 	 * lies inside the arena. */
-	uint64_t n = t->nindex;
+	uint64_t n = __atomic_load_n(&t->nindex, __ATOMIC_RELAXED);
+	uint64_t c = __atomic_load_n(&t->cap, __ATOMIC_RELAXED);
 	if (unlikely(t->magic != SHMC__DICT_TABLE_MAGIC || n < MIN_INDEX || (n & (n - 1)) ||
-		     n > ((uint64_t)1 << 32) || t->cap >= n ||
-		     table_bytes(n, t->cap) > a->capacity - off))
+		     n > ((uint64_t)1 << 32) || c >= n ||
+		     table_bytes(n, c) > a->capacity - off))
 		return NULL;
+	*nindex = n;
+	*cap = c;
 	return t;
+}
+
+/* The same for readers inside an epoch section, where the table cannot be
+ * freed under them and its dimensions never change. */
+static inline struct dict_table *table_at(shmc_arena_t *a, uint64_t off)
+{
+	uint64_t n, c;
+	return table_dims_at(a, off, &n, &c);
 }
 
 static inline struct dict_table *table_of(shmc_arena_t *a, struct shmc__obj *o)
@@ -650,15 +665,18 @@ int shmc__dict_walk_body(struct shmc__walk *w, uint64_t off)
 {
 	shmc_arena_t *a = shmc__walk_arena(w);
 	unsigned long long self = off;
-	struct dict_table *t = table_at(a, off);
+	/* The arena may be changing under a view: the dimensions are read
+	 * once, and every bound below is theirs. */
+	uint64_t nindex, cap;
+	struct dict_table *t = table_dims_at(a, off, &nindex, &cap);
 	if (t == NULL)
 		return -1;
-	if (!shmc__walk_block(w, off, table_bytes(t->nindex, t->cap), "dict table"))
+	if (!shmc__walk_block(w, off, table_bytes(nindex, cap), "dict table"))
 		return 0;
 	uint64_t used = ld_acquire(&t->used), live = 0;
-	if (used > t->cap) {
+	if (used > cap) {
 		shmc__walk_error(w, "dict table %#llx: %llu entries used of %llu", self,
-				 (unsigned long long)used, (unsigned long long)t->cap);
+				 (unsigned long long)used, (unsigned long long)cap);
 		return 0;
 	}
 	/* Every index slot names a used entry, and every entry is found by
@@ -667,9 +685,9 @@ int shmc__dict_walk_body(struct shmc__walk *w, uint64_t off)
 	 * slots before each slot and each entry's slot: probing for each entry
 	 * would take O(nindex * used) on a corrupt table (an index with no
 	 * empty slot), which is hours on a big one. */
-	struct dict_entry *e = entries(t);
-	uint64_t mask = t->nindex - 1;
-	uint64_t *empties = malloc((t->nindex + 1) * sizeof(uint64_t));
+	struct dict_entry *e = (struct dict_entry *)ALIGN_UP((uintptr_t)&t->index[nindex], 16);
+	uint64_t mask = nindex - 1;
+	uint64_t *empties = malloc((nindex + 1) * sizeof(uint64_t));
 	uint64_t *slot_of = calloc(used + 1, sizeof(uint64_t)); /* slot + 1 */
 	if (empties == NULL || slot_of == NULL) {
 		free(empties);
@@ -678,7 +696,7 @@ int shmc__dict_walk_body(struct shmc__walk *w, uint64_t off)
 		return 0;
 	}
 	empties[0] = 0;
-	for (uint64_t i = 0; i < t->nindex; i++) {
+	for (uint64_t i = 0; i < nindex; i++) {
 		uint32_t x = ld_relaxed(&t->index[i]);
 		empties[i + 1] = empties[i] + (x == 0);
 		if (x > used)
@@ -706,7 +724,7 @@ int shmc__dict_walk_body(struct shmc__walk *w, uint64_t off)
 		if (found) { /* the empty slots in [h, j), cyclically */
 			j--;
 			uint64_t gap = h <= j ? empties[j] - empties[h]
-					      : empties[t->nindex] - empties[h] + empties[j];
+					      : empties[nindex] - empties[h] + empties[j];
 			found = gap == 0;
 		}
 		if (!found)
@@ -742,11 +760,14 @@ int64_t shmc__dict_length(shmc_arena_t *a, struct shmc__obj *o)
 void shmc__dict_items(shmc_arena_t *a, struct shmc__obj *o,
 		      int (*fn)(void *ctx, uint64_t key, uint64_t val), void *ctx)
 {
-	struct dict_table *t = table_of(a, o);
+	/* For views of a live arena too: the dimensions are read once. */
+	uint64_t off = ld_acquire(&SHMC__BODY(o, struct dict_body)->table_off), nindex, cap;
+	struct dict_table *t = off ? table_dims_at(a, off, &nindex, &cap) : NULL;
 	if (t == NULL)
 		return;
-	struct dict_entry *e = entries(t);
-	for (uint64_t i = 0, u = used_of(t); i < u; i++) {
+	struct dict_entry *e = (struct dict_entry *)ALIGN_UP((uintptr_t)&t->index[nindex], 16);
+	uint64_t u = ld_acquire(&t->used);
+	for (uint64_t i = 0, n = u < cap ? u : cap; i < n; i++) {
 		uint64_t kw = ld_acquire(&e[i].key);
 		if (kw == SHMC__W_DELETED || kw == SHMC__W_EMPTY)
 			continue;

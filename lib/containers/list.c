@@ -145,28 +145,41 @@ static int repair(shmc_arena_t *a, struct shmc__obj *o)
 	return 0;
 }
 
+/* The length of ARR, at OFF, for readers without an epoch section (views
+ * of a live arena, where the block may be freed and reused as they read):
+ * its capacity read once and bounded by the arena. */
+static uint64_t len_bounded(shmc_arena_t *a, uint64_t off, struct shmc__list_arr *arr)
+{
+	uint64_t cap = __atomic_load_n(&arr->cap, __ATOMIC_RELAXED);
+	uint64_t most = (a->capacity - off - sizeof(*arr)) / sizeof(uint64_t);
+	uint64_t n = ld_acquire(&arr->len);
+	cap = cap < most ? cap : most;
+	return n < cap ? n : cap;
+}
+
 /* Show the check the array at OFF and its items. @return -1 when OFF is not
- * a list array (nothing reported). */
+ * a list array (nothing reported). The arena may be changing under a view:
+ * the capacity is read once. */
 static int body_walk(struct shmc__walk *w, uint64_t off)
 {
 	shmc_arena_t *a = shmc__walk_arena(w);
 	struct shmc__list_arr *arr = shmc__at(a, off, sizeof(*arr), 16);
 	if (arr == NULL || arr->magic != SHMC__LIST_ARR_MAGIC)
 		return -1;
-	if (arr->cap > (a->capacity - off - sizeof(*arr)) / sizeof(uint64_t)) {
+	uint64_t cap = __atomic_load_n(&arr->cap, __ATOMIC_RELAXED);
+	if (cap > (a->capacity - off - sizeof(*arr)) / sizeof(uint64_t)) {
 		shmc__walk_error(w, "list array at %#llx: capacity %llu past the arena",
-				 (unsigned long long)off, (unsigned long long)arr->cap);
+				 (unsigned long long)off, (unsigned long long)cap);
 		return 0;
 	}
-	if (!shmc__walk_block(w, off, sizeof(*arr) + arr->cap * sizeof(uint64_t),
-			      "list array"))
+	if (!shmc__walk_block(w, off, sizeof(*arr) + cap * sizeof(uint64_t), "list array"))
 		return 0;
 	uint64_t n = ld_acquire(&arr->len);
-	if (n > arr->cap) {
+	if (n > cap) {
 		shmc__walk_error(w, "list array at %#llx: length %llu over capacity %llu",
 				 (unsigned long long)off, (unsigned long long)n,
-				 (unsigned long long)arr->cap);
-		n = arr->cap;
+				 (unsigned long long)cap);
+		n = cap;
 	}
 	for (uint64_t i = 0; i < n; i++)
 		shmc__walk_word(w, ld_acquire(&arr->item[i]), "list item");
@@ -184,14 +197,16 @@ static void walk(struct shmc__walk *w, struct shmc__obj *o)
 
 static int64_t length(shmc_arena_t *a, struct shmc__obj *o)
 {
-	return (int64_t)shmc__list_len(shmc__list_arr(a, o));
+	struct shmc__list_arr *arr = shmc__list_arr(a, o);
+	return arr ? (int64_t)len_bounded(a, shmc__off(a, arr), arr) : 0;
 }
 
 static void items(shmc_arena_t *a, struct shmc__obj *o,
 		  int (*fn)(void *ctx, uint64_t key, uint64_t val), void *ctx)
 {
 	struct shmc__list_arr *arr = shmc__list_arr(a, o);
-	for (uint64_t i = 0, n = shmc__list_len(arr); i < n; i++)
+	uint64_t n = arr ? len_bounded(a, shmc__off(a, arr), arr) : 0;
+	for (uint64_t i = 0; i < n; i++)
 		if (fn(ctx, shmc__w_from_int((int64_t)i), ld_acquire(&arr->item[i])))
 			break;
 }
