@@ -291,6 +291,10 @@ static inline bool shmc__arena_open_locked(const shmc_arena_t *a, uint64_t seria
 
 /* Map all CAPACITY bytes of a->fd, read-write and shared. @return 0, -errno */
 int shmc__arena_map(shmc_arena_t *a, uint64_t capacity);
+/* Map the pages of [0, LEN) of A's mapping now, writable, in one call,
+ * before they are touched. Best effort: where the kernel cannot, the first
+ * access maps each page as before. */
+void shmc__arena_prefault(shmc_arena_t *a, uint64_t len);
 
 /* The path of arena NAME: "name" means /dev/shm/name; a name with a '/' is
  * a path. *out receives a malloc'd copy. @return 0, -EINVAL, -ENOMEM */

@@ -83,6 +83,8 @@ static int init_header(shmc_arena_t *a)
 	int rc = shmc__arena_reserve(a->fd, 0, g.pagemap_off);
 	if (rc)
 		return rc;
+	/* The header is written all over and slot 0 claimed: its pages. */
+	shmc__arena_prefault(a, g.procs_off + sizeof(struct shmc__proc));
 	memset(h, 0, sizeof(*h));
 	st_relaxed(&h->state, SHMC__ARENA_INITIALISING);
 	h->version = SHMC__FORMAT_VERSION;
@@ -262,7 +264,12 @@ int shmc_arena_open(const char *name, shmc_arena_t **out)
 		goto fail;
 	}
 	shmc__arena_set_layout(a, &h);
-	if ((rc = shmc__arena_map(a, cap)) != 0 || (rc = attach(a, false)) != 0)
+	if ((rc = shmc__arena_map(a, cap)) != 0)
+		goto fail;
+	/* Attaching reads the header and every slot (reaping the dead), and
+	 * closing the records in use: their pages, up to the first record. */
+	shmc__arena_prefault(a, a->recs_off + sizeof(struct shmc__rec));
+	if ((rc = attach(a, false)) != 0)
 		goto fail;
 	*out = a;
 	return 0;
