@@ -214,15 +214,19 @@ int shmc__arena_map(shmc_arena_t *a, uint64_t capacity)
  * no trap (about 3 us a page against 20), and a write fault never maps
  * neighbours. Failure (a kernel before 5.14: EINVAL) changes nothing but
  * the cost; the pages asked for are reserved, so no SIGBUS hides here. */
-void shmc__arena_prefault(shmc_arena_t *a, uint64_t len)
+void shmc__arena_prefault(shmc_arena_t *a, uint64_t off, uint64_t len)
 {
 #ifdef MADV_POPULATE_WRITE
-	len = ALIGN_UP(len, SHMC__PAGE);
-	if (len > a->capacity)
-		len = a->capacity;
-	(void)madvise(a->base, len, MADV_POPULATE_WRITE);
+	uint64_t end = off + len;
+	off &= ~(SHMC__PAGE - 1);
+	end = ALIGN_UP(end, SHMC__PAGE);
+	if (end > a->capacity)
+		end = a->capacity;
+	if (off < end)
+		(void)madvise(a->base + off, end - off, MADV_POPULATE_WRITE);
 #else
 	(void)a;
+	(void)off;
 	(void)len;
 #endif
 }

@@ -98,6 +98,11 @@ static bool claim_one(shmc_arena_t *a, int fd, int (*reap_locked)(shmc_arena_t *
 		return false;
 	}
 	struct shmc__proc *p = shmc__proc_at(a, s);
+	/* Counted before it can hold anything: a claimer killed after this
+	 * leaves the mark one too high, which costs a look, never a leak. */
+	uint32_t h = ld_relaxed(&a->hdr->proc_hwm);
+	while (h < s + 1 && !atomic_compare_exchange_weak(&a->hdr->proc_hwm, &h, s + 1))
+		;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	st_relaxed(&p->attached_ns, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
@@ -127,6 +132,12 @@ int shmc__proc_claim(shmc_arena_t *a, int fd, int (*reap_locked)(shmc_arena_t *,
 		}
 	}
 	return SHMC_EPROCS;
+}
+
+uint32_t shmc__proc_hwm(const shmc_arena_t *a)
+{
+	uint32_t h = ld_acquire(&a->hdr->proc_hwm);
+	return h == 0 || h > a->nprocs ? a->nprocs : h;
 }
 
 uint32_t shmc__proc_token(shmc_arena_t *a, uint32_t slot)

@@ -84,7 +84,7 @@ static int init_header(shmc_arena_t *a)
 	if (rc)
 		return rc;
 	/* The header is written all over and slot 0 claimed: its pages. */
-	shmc__arena_prefault(a, g.procs_off + sizeof(struct shmc__proc));
+	shmc__arena_prefault(a, 0, g.procs_off + sizeof(struct shmc__proc));
 	memset(h, 0, sizeof(*h));
 	st_relaxed(&h->state, SHMC__ARENA_INITIALISING);
 	h->version = SHMC__FORMAT_VERSION;
@@ -230,6 +230,20 @@ static int wait_ready(shmc_arena_t *a, struct shmc__hdr *h, uint64_t *cap)
 	}
 }
 
+/* Attaching reads the header and the slots ever claimed (reaping the dead,
+ * then claiming the first free one), closing the records ever claimed:
+ * their pages, as the header H read before mapping counted them (a
+ * guess: a page missed is faulted in when touched). */
+static void prefault_attach(shmc_arena_t *a, const struct shmc__hdr *h)
+{
+	uint64_t np = ld_relaxed(&h->proc_hwm), nr = ld_relaxed(&h->rec_hwm);
+	np = np == 0 || np >= a->nprocs ? a->nprocs : np + 1;
+	nr = nr > a->nrecs ? a->nrecs : nr;
+	shmc__arena_prefault(a, 0, a->procs_off + np * sizeof(struct shmc__proc));
+	if (nr)
+		shmc__arena_prefault(a, a->recs_off, nr * sizeof(struct shmc__rec));
+}
+
 int shmc_arena_open(const char *name, shmc_arena_t **out)
 {
 	shmc__kinds_install();
@@ -266,9 +280,7 @@ int shmc_arena_open(const char *name, shmc_arena_t **out)
 	shmc__arena_set_layout(a, &h);
 	if ((rc = shmc__arena_map(a, cap)) != 0)
 		goto fail;
-	/* Attaching reads the header and every slot (reaping the dead), and
-	 * closing the records in use: their pages, up to the first record. */
-	shmc__arena_prefault(a, a->recs_off + sizeof(struct shmc__rec));
+	prefault_attach(a, &h);
 	if ((rc = attach(a, false)) != 0)
 		goto fail;
 	*out = a;

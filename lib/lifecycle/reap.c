@@ -68,9 +68,9 @@ void shmc__reap_if_dead(shmc_arena_t *a, uint32_t slot)
 static int reap_from(shmc_arena_t *a, uint32_t *s, uint32_t n)
 {
 	int reaped = 0;
-	uint32_t at = *s;
-	for (uint32_t i = 0; i < a->nprocs && n > 0; i++, at++) {
-		if (at >= a->nprocs)
+	uint32_t at = *s, lim = shmc__proc_hwm(a); /* never claimed: free */
+	for (uint32_t i = 0; i < lim && n > 0; i++, at++) {
+		if (at >= lim)
 			at = 0;
 		struct shmc__proc *p = shmc__proc_at(a, at);
 		if (at == a->slot || ld_acquire(&p->state) == SHMC__PROC_FREE)
