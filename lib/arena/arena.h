@@ -168,6 +168,8 @@ struct shmc_arena {
 	uint32_t token; /* names this process in lock words (olock.h) */
 	uint64_t serial; /* unique in this process, for thread-local caches */
 	bool membarrier; /* the arena's readers use no fence (epoch.c) */
+	uint32_t proc_seen; /* hdr->proc_hwm was at least this (0: unknown) */
+	atomic_u32 recs_claimed; /* a thread of ours claimed a record (epoch.c) */
 	char *path; /* named arenas: the file's path */
 	struct shmc__arena_hooks hooks;
 

@@ -99,10 +99,17 @@ static bool claim_one(shmc_arena_t *a, int fd, int (*reap_locked)(shmc_arena_t *
 	}
 	struct shmc__proc *p = shmc__proc_at(a, s);
 	/* Counted before it can hold anything: a claimer killed after this
-	 * leaves the mark one too high, which costs a look, never a leak. */
-	uint32_t h = ld_relaxed(&a->hdr->proc_hwm);
-	while (h < s + 1 && !atomic_compare_exchange_weak(&a->hdr->proc_hwm, &h, s + 1))
-		;
+	 * leaves the mark one too high, which costs a look, never a leak.
+	 * The mark never falls, so below what we saw it is counted already,
+	 * and an attach need not touch the header's page. 0 (an arena older
+	 * than the mark) stays: every slot may be in use there. */
+	if (s >= a->proc_seen) {
+		uint32_t h = ld_relaxed(&a->hdr->proc_hwm);
+		while (h != 0 && h < s + 1 &&
+		       !atomic_compare_exchange_weak(&a->hdr->proc_hwm, &h, s + 1))
+			;
+		a->proc_seen = h == 0 ? 0 : h > s + 1 ? h : s + 1;
+	}
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	st_relaxed(&p->attached_ns, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);

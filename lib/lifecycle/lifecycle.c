@@ -47,12 +47,17 @@
 /* Attaching ---------------------------------------------------------------- */
 
 /* The process-local half of attaching, once the arena is valid and mapped
- * and a->lock_fd is open; FRESH: we just created it, nobody died in it. */
-static int attach(shmc_arena_t *a, bool fresh)
+ * and a->lock_fd is open; FRESH: we just created it, nobody died in it.
+ * An attach and a close touch the page of their slot and nothing else of
+ * the arena, (slot 32 on, and reaping a dead process, touch more): each
+ * page a process touches costs it a fault and, on a virtual machine, tens
+ * of microseconds more to unmap. */
+static int attach(shmc_arena_t *a, bool fresh, uint64_t features)
 {
 	/* An arena whose readers rely on membarrier(2) needs every process
-	 * registered for it. */
-	a->membarrier = a->hdr->features & SHMC__FEAT_MEMBARRIER;
+	 * registered for it. (FEATURES: the header's, fixed at creation, as
+	 * read before mapping: attaching touches no more pages than needed.) */
+	a->membarrier = features & SHMC__FEAT_MEMBARRIER;
 	/* Before claiming a slot: claiming may reap a dead owner's. */
 	a->hooks.dispose = shmc__obj_dispose;
 	a->hooks.reap_if_dead = shmc__reap_if_dead;
@@ -72,7 +77,7 @@ static int attach(shmc_arena_t *a, bool fresh)
 	 * none: not reading its slots keeps their pages unmapped, and each
 	 * page mapped costs its unmap at close.) */
 	if (!fresh)
-		shmc__reap_dead(a);
+		shmc__reap_dead_seen(a);
 	return 0;
 }
 
@@ -102,6 +107,7 @@ static int init_header(shmc_arena_t *a)
 	st_relaxed(&h->brk, g.data_off);
 	st_relaxed(&h->epoch, 1);
 	st_relaxed(&h->next_id, 1);
+	st_relaxed(&h->proc_hwm, 1); /* slot 0, ours below */
 	shmc__arena_set_layout(a, h);
 	shmc__alloc_init(a);
 	if ((rc = shmc__arena_commit(a, g.data_off + 1)) != 0)
@@ -146,7 +152,7 @@ static int create_on(shmc_arena_t *a, uint64_t capacity)
 		return rc;
 	if ((rc = init_header(a)) != 0)
 		return rc;
-	rc = attach(a, true);
+	rc = attach(a, true, a->hdr->features);
 	shmc__proc_unlock(a->lock_fd, SHMC__LOCK_INIT);
 	return rc;
 }
@@ -230,18 +236,14 @@ static int wait_ready(shmc_arena_t *a, struct shmc__hdr *h, uint64_t *cap)
 	}
 }
 
-/* Attaching reads the header and the slots ever claimed (reaping the dead,
- * then claiming the first free one), closing the records ever claimed:
- * their pages, as the header H read before mapping counted them (a
- * guess: a page missed is faulted in when touched). */
-static void prefault_attach(shmc_arena_t *a, const struct shmc__hdr *h)
+/* Attaching reads the slots ever claimed (reaping the dead, then claiming
+ * the first free one), as a->proc_seen counts them: their pages (a page
+ * missed is faulted in when touched). */
+static void prefault_attach(shmc_arena_t *a)
 {
-	uint64_t np = ld_relaxed(&h->proc_hwm), nr = ld_relaxed(&h->rec_hwm);
+	uint64_t np = a->proc_seen;
 	np = np == 0 || np >= a->nprocs ? a->nprocs : np + 1;
-	nr = nr > a->nrecs ? a->nrecs : nr;
-	shmc__arena_prefault(a, 0, a->procs_off + np * sizeof(struct shmc__proc));
-	if (nr)
-		shmc__arena_prefault(a, a->recs_off, nr * sizeof(struct shmc__rec));
+	shmc__arena_prefault(a, a->procs_off, np * sizeof(struct shmc__proc));
 }
 
 int shmc_arena_open(const char *name, shmc_arena_t **out)
@@ -280,8 +282,10 @@ int shmc_arena_open(const char *name, shmc_arena_t **out)
 	shmc__arena_set_layout(a, &h);
 	if ((rc = shmc__arena_map(a, cap)) != 0)
 		goto fail;
-	prefault_attach(a, &h);
-	if ((rc = attach(a, false)) != 0)
+	uint32_t seen = ld_relaxed(&h.proc_hwm);
+	a->proc_seen = seen < a->nprocs ? seen : a->nprocs;
+	prefault_attach(a);
+	if ((rc = attach(a, false, h.features)) != 0)
 		goto fail;
 	*out = a;
 	return 0;
