@@ -81,15 +81,30 @@ static int attach(shmc_arena_t *a, bool fresh, uint64_t features)
 	return 0;
 }
 
+/* Write the N bytes at P to FD at offset 0. @return 0, -errno */
+static int write_all(int fd, const void *p, size_t n)
+{
+	for (size_t done = 0; done < n;) {
+		ssize_t w = pwrite(fd, (const char *)p + done, n - done, (off_t)done);
+		if (w < 0 && errno != EINTR)
+			return -errno;
+		done += w > 0 ? (size_t)w : 0;
+	}
+	return 0;
+}
+
 static int init_header(shmc_arena_t *a)
 {
 	struct shmc__geometry g = shmc__arena_geometry(a->capacity, a->nprocs, a->nrecs);
-	struct shmc__hdr *h = a->hdr;
 	int rc = shmc__arena_reserve(a->fd, 0, g.pagemap_off);
 	if (rc)
 		return rc;
-	/* The header is written all over and slot 0 claimed: its pages. */
+	/* Creating touches the page of slot 0 and page 0 (to publish READY)
+	 * and nothing else: each page a process touches costs it a fault and
+	 * its unmap. So the header is built here and written to the file
+	 * with one call, magic and READY last, through the mapping. */
 	shmc__arena_prefault(a, 0, g.procs_off + sizeof(struct shmc__proc));
+	struct shmc__hdr *mapped = a->hdr, built, *h = &built;
 	memset(h, 0, sizeof(*h));
 	st_relaxed(&h->state, SHMC__ARENA_INITIALISING);
 	h->version = SHMC__FORMAT_VERSION;
@@ -109,12 +124,15 @@ static int init_header(shmc_arena_t *a)
 	st_relaxed(&h->next_id, 1);
 	st_relaxed(&h->proc_hwm, 1); /* slot 0, ours below */
 	shmc__arena_set_layout(a, h);
+	a->hdr = h; /* the allocator's heads, and committed, go in the copy */
 	shmc__alloc_init(a);
-	if ((rc = shmc__arena_commit(a, g.data_off + 1)) != 0)
+	rc = shmc__arena_commit(a, g.data_off + 1);
+	a->hdr = mapped;
+	if (rc || (rc = write_all(a->fd, h, sizeof(*h))) != 0)
 		return rc;
-	memcpy(h->magic, SHMC__MAGIC, sizeof(h->magic));
+	memcpy(mapped->magic, SHMC__MAGIC, sizeof(mapped->magic));
 	/* Last: everything above is visible before READY. */
-	st_release(&h->state, SHMC__ARENA_READY);
+	st_release(&mapped->state, SHMC__ARENA_READY);
 	return 0;
 }
 
