@@ -124,11 +124,13 @@ static int init_header(shmc_arena_t *a)
 	st_relaxed(&h->next_id, 1);
 	st_relaxed(&h->proc_hwm, 1); /* slot 0, ours below */
 	shmc__arena_set_layout(a, h);
-	a->hdr = h; /* the allocator's heads, and committed, go in the copy */
+	a->hdr = h; /* the allocator's heads go in the copy */
 	shmc__alloc_init(a);
-	rc = shmc__arena_commit(a, g.data_off + 1);
 	a->hdr = mapped;
-	if (rc || (rc = write_all(a->fd, h, sizeof(*h))) != 0)
+	/* Nothing of the data is reserved yet: the first allocation does it
+	 * (shmc__arena_commit), which an arena created and closed unused, or
+	 * opened by others only, never pays for. */
+	if ((rc = write_all(a->fd, h, sizeof(*h))) != 0)
 		return rc;
 	memcpy(mapped->magic, SHMC__MAGIC, sizeof(mapped->magic));
 	/* Last: everything above is visible before READY. */
