@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include "arena/arena.h"
 #include "arena/proc.h"
@@ -271,4 +272,28 @@ Test(attach, check_reports_a_slot_in_use_above_the_mark, .init = named_setup,
 	cr_assert(say(h.go[1]));
 	cr_assert_eq(wait_exit(pid, TEST_DEADLINE), 0);
 	holder_fini(&h);
+}
+
+/* Creating reserves the header, slots and records, and no data: the first
+ * allocation reserves its first chunk (an arena created and closed, or only
+ * opened by others, never pays for it). */
+Test(attach, create_reserves_no_data_until_the_first_allocation, .fini = files_cleanup)
+{
+	char name[128], path[256];
+	unique_name(name, sizeof(name), path, sizeof(path), "lazy");
+	shmc_arena_t *a = test_named_arena(name, 64 << 20);
+	cr_assert_eq(ld_relaxed(&a->hdr->committed), a->data_off);
+	cr_assert_eq(ld_relaxed(&a->hdr->brk), a->data_off);
+	struct stat st;
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq((uint64_t)st.st_blocks * 512, a->pagemap_off, "only the header is reserved");
+	shmc_obj_t *ns;
+	ASSERT_OK(shmc_namespace_new(a, &ns));
+	ASSERT_OK(shmc_namespace_set(ns, "x", shmc_str("a string, not inline")));
+	cr_assert_geq(ld_relaxed(&a->hdr->committed), a->data_off + (64 << 10));
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_geq((uint64_t)st.st_blocks * 512, a->pagemap_off + (64 << 10) + SHMC__PAGE);
+	shmc_obj_release(ns);
+	shmc_arena_close(a);
+	ASSERT_OK(shmc_arena_unlink(name));
 }
