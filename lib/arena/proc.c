@@ -23,6 +23,12 @@
  * Reaping is idempotent and ordered so that a reaper killed mid-way leaves
  * leaks (found by the arena check), never double frees: each handle entry is
  * cleared before the reference it stood for is dropped.
+ *
+ * The header's proc_hwm counts the slots ever claimed (raised before a slot
+ * can hold anything; it never falls): loops over the slots in use stop
+ * there, so that an attach reads the page of its own slot, not all 256
+ * slots' five. Slots are claimed lowest free first, so the mark stays near
+ * the most processes ever attached at once.
  */
 #include <errno.h>
 #include <fcntl.h>
