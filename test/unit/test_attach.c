@@ -57,6 +57,27 @@ static int present_pages(const char *base, uint64_t len, uint64_t *pages, int ma
 	return n;
 }
 
+/* Whether /dev/shm may hand out huge pages (a forced shmem policy, or a
+ * huge= mount option): one of them maps 512 pages at once. */
+static bool shm_may_be_huge(void)
+{
+	char line[512];
+	bool huge = false;
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/shmem_enabled", "r");
+	if (f) {
+		huge = fgets(line, sizeof(line), f) && strstr(line, "[force]");
+		fclose(f);
+	}
+	if ((f = fopen("/proc/mounts", "r")) != NULL) {
+		while (fgets(line, sizeof(line), f))
+			if (strstr(line, " /dev/shm ") && strstr(line, "huge=") &&
+			    !strstr(line, "huge=never"))
+				huge = true;
+		fclose(f);
+	}
+	return huge;
+}
+
 /* Whether the kernel maps pages on request (5.14 and later). */
 static bool can_populate(void)
 {
@@ -95,6 +116,8 @@ Test(attach, open_and_close_map_only_the_page_of_the_slot, .init = named_setup,
 {
 	if (!can_populate())
 		cr_skip_test("no MADV_POPULATE_WRITE: the first reads map neighbours too");
+	if (shm_may_be_huge())
+		cr_skip_test("/dev/shm may use huge pages: pages are mapped 512 at a time");
 	cr_assert_eq(wait_exit(fork_fn(open_maps_one_page, NULL), TEST_DEADLINE), 0);
 }
 
