@@ -294,7 +294,9 @@ int shmc_arena_open(const char *name, shmc_arena_t **out)
 		rc = SHMC_EINIT;
 		goto fail;
 	}
-	fcntl(a->fd, F_SETFL, fcntl(a->fd, F_GETFL) & ~O_NONBLOCK);
+	/* Of the flags F_SETFL changes, shmc__arena_open_fd set O_NONBLOCK
+	 * only (for FIFOs): clearing them all clears it, in one call. */
+	fcntl(a->fd, F_SETFL, 0);
 	if (a->lock_fd < 0 && (a->lock_fd = shmc__proc_open_lockfd(a->fd)) < 0) {
 		rc = a->lock_fd;
 		goto fail;

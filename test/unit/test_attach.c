@@ -320,3 +320,17 @@ Test(attach, create_reserves_no_data_until_the_first_allocation, .fini = files_c
 	shmc_arena_close(a);
 	ASSERT_OK(shmc_arena_unlink(name));
 }
+
+/* The descriptor of an opened arena is opened non-blocking (a FIFO must
+ * not hang the open) and is blocking again once the file is known to be an
+ * arena; nothing else of its flags changes. */
+Test(attach, an_opened_arena_descriptor_is_blocking, .init = named_setup,
+     .fini = named_teardown)
+{
+	shmc_arena_t *b;
+	ASSERT_OK(shmc_arena_open(NA_name, &b));
+	int fl = fcntl(b->fd, F_GETFL);
+	cr_assert_eq(fl & (O_NONBLOCK | O_APPEND | O_ACCMODE), O_RDWR);
+	cr_assert_eq(fcntl(b->fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	shmc_arena_close(b);
+}
