@@ -124,7 +124,11 @@ struct shmc__hdr {
 	atomic_u64 next_id;   /* serial numbers for objects */
 	atomic_u64 lock_recoveries; /* locks taken over from dead holders */
 	uint64_t features;          /* SHMC__FEAT_*, fixed at creation */
-	uint64_t reserved_[4];
+	/* Slots [0, proc_hwm) have ever been claimed (arena/proc.c); 0 in
+	 * an arena made before the mark was kept: then any may have been. */
+	atomic_u32 proc_hwm;
+	uint32_t pad1_;
+	uint64_t reserved_[3];
 
 	atomic_u64 committed __attribute__((aligned(CACHE_LINE)));
 	atomic_u64 brk __attribute__((aligned(CACHE_LINE)));
@@ -164,6 +168,8 @@ struct shmc_arena {
 	uint32_t token; /* names this process in lock words (olock.h) */
 	uint64_t serial; /* unique in this process, for thread-local caches */
 	bool membarrier; /* the arena's readers use no fence (epoch.c) */
+	uint32_t proc_seen; /* hdr->proc_hwm was at least this (0: unknown) */
+	atomic_u32 recs_claimed; /* a thread of ours claimed a record (epoch.c) */
 	char *path; /* named arenas: the file's path */
 	struct shmc__arena_hooks hooks;
 
@@ -291,6 +297,10 @@ static inline bool shmc__arena_open_locked(const shmc_arena_t *a, uint64_t seria
 
 /* Map all CAPACITY bytes of a->fd, read-write and shared. @return 0, -errno */
 int shmc__arena_map(shmc_arena_t *a, uint64_t capacity);
+/* Map the pages of [OFF, OFF+LEN) of A's mapping now, writable, in one
+ * call, before they are touched. Best effort: where the kernel cannot, the
+ * first access maps each page as before. */
+void shmc__arena_prefault(shmc_arena_t *a, uint64_t off, uint64_t len);
 
 /* The path of arena NAME: "name" means /dev/shm/name; a name with a '/' is
  * a path. *out receives a malloc'd copy. @return 0, -EINVAL, -ENOMEM */

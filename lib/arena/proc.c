@@ -23,6 +23,12 @@
  * Reaping is idempotent and ordered so that a reaper killed mid-way leaves
  * leaks (found by the arena check), never double frees: each handle entry is
  * cleared before the reference it stood for is dropped.
+ *
+ * The header's proc_hwm counts the slots ever claimed (raised before a slot
+ * can hold anything; it never falls): loops over the slots in use stop
+ * there, so that an attach reads the page of its own slot, not all 256
+ * slots' five. Slots are claimed lowest free first, so the mark stays near
+ * the most processes ever attached at once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -98,6 +104,18 @@ static bool claim_one(shmc_arena_t *a, int fd, int (*reap_locked)(shmc_arena_t *
 		return false;
 	}
 	struct shmc__proc *p = shmc__proc_at(a, s);
+	/* Counted before it can hold anything: a claimer killed after this
+	 * leaves the mark one too high, which costs a look, never a leak.
+	 * The mark never falls, so below what we saw it is counted already,
+	 * and an attach need not touch the header's page. 0 (an arena older
+	 * than the mark) stays: every slot may be in use there. */
+	if (s >= a->proc_seen) {
+		uint32_t h = ld_relaxed(&a->hdr->proc_hwm);
+		while (h != 0 && h < s + 1 &&
+		       !atomic_compare_exchange_weak(&a->hdr->proc_hwm, &h, s + 1))
+			;
+		a->proc_seen = h == 0 ? 0 : h > s + 1 ? h : s + 1;
+	}
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	st_relaxed(&p->attached_ns, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
@@ -127,6 +145,12 @@ int shmc__proc_claim(shmc_arena_t *a, int fd, int (*reap_locked)(shmc_arena_t *,
 		}
 	}
 	return SHMC_EPROCS;
+}
+
+uint32_t shmc__proc_hwm(const shmc_arena_t *a)
+{
+	uint32_t h = ld_acquire(&a->hdr->proc_hwm);
+	return h == 0 || h > a->nprocs ? a->nprocs : h;
 }
 
 uint32_t shmc__proc_token(shmc_arena_t *a, uint32_t slot)

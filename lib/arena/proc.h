@@ -36,6 +36,12 @@ bool shmc__proc_alive(shmc_arena_t *a, uint32_t slot);
 int shmc__proc_claim(shmc_arena_t *a, int fd, int (*reap_locked)(shmc_arena_t *, uint32_t),
 		     uint32_t *slot);
 
+/* How many slots, from slot 0, have ever been claimed: the others are free
+ * and hold nothing, and loops over slots in use stop there, which keeps
+ * their pages untouched. Bounded by a->nprocs (also when the header has no
+ * mark: an arena made before it). A new arena's header starts it at 1. */
+uint32_t shmc__proc_hwm(const shmc_arena_t *a);
+
 /* The lock token of the process that claimed SLOT (olock.h). */
 uint32_t shmc__proc_token(shmc_arena_t *a, uint32_t slot);
 

@@ -65,6 +65,9 @@ static bool check_header(struct shmc__walk *w)
 	if (ld_relaxed(&h->rec_hwm) > w->a->nrecs)
 		shmc__walk_error(w, "header: %u epoch records claimed of %u",
 				 ld_relaxed(&h->rec_hwm), w->a->nrecs);
+	if (ld_relaxed(&h->proc_hwm) > w->a->nprocs)
+		shmc__walk_error(w, "header: %u process slots claimed of %u",
+				 ld_relaxed(&h->proc_hwm), w->a->nprocs);
 	w->data_off = w->a->data_off;
 	w->brk = brk;
 	return true;
@@ -75,6 +78,8 @@ static bool check_header(struct shmc__walk *w)
 static void walk_roots(struct shmc__walk *w, bool reap)
 {
 	shmc_arena_t *a = w->a;
+	/* Reapers look no further than the mark (0: an arena older than it). */
+	uint32_t claimed = ld_acquire(&a->hdr->proc_hwm);
 	for (uint32_t s = 0; s < a->nprocs; s++) {
 		struct shmc__proc *p = shmc__proc_at(a, s);
 		uint32_t state = ld_acquire(&p->state);
@@ -84,6 +89,9 @@ static void walk_roots(struct shmc__walk *w, bool reap)
 			shmc__walk_error(w, "process slot %u has state %#x", s, state);
 			continue;
 		}
+		if (claimed != 0 && s >= claimed)
+			shmc__walk_error(w, "process slot %u is in use above the %u ever claimed",
+					 s, claimed);
 		if (a->lock_fd >= 0 && !shmc__proc_alive(a, s)) {
 			if (reap && a->hooks.reap_if_dead) {
 				a->hooks.reap_if_dead(a, s);

@@ -47,12 +47,17 @@
 /* Attaching ---------------------------------------------------------------- */
 
 /* The process-local half of attaching, once the arena is valid and mapped
- * and a->lock_fd is open; FRESH: we just created it, nobody died in it. */
-static int attach(shmc_arena_t *a, bool fresh)
+ * and a->lock_fd is open; FRESH: we just created it, nobody died in it.
+ * An attach and a close touch the page of their slot and nothing else of
+ * the arena, (slot 32 on, and reaping a dead process, touch more): each
+ * page a process touches costs it a fault and, on a virtual machine, tens
+ * of microseconds more to unmap. */
+static int attach(shmc_arena_t *a, bool fresh, uint64_t features)
 {
 	/* An arena whose readers rely on membarrier(2) needs every process
-	 * registered for it. */
-	a->membarrier = a->hdr->features & SHMC__FEAT_MEMBARRIER;
+	 * registered for it. (FEATURES: the header's, fixed at creation, as
+	 * read before mapping: attaching touches no more pages than needed.) */
+	a->membarrier = features & SHMC__FEAT_MEMBARRIER;
 	/* Before claiming a slot: claiming may reap a dead owner's. */
 	a->hooks.dispose = shmc__obj_dispose;
 	a->hooks.reap_if_dead = shmc__reap_if_dead;
@@ -72,17 +77,34 @@ static int attach(shmc_arena_t *a, bool fresh)
 	 * none: not reading its slots keeps their pages unmapped, and each
 	 * page mapped costs its unmap at close.) */
 	if (!fresh)
-		shmc__reap_dead(a);
+		shmc__reap_dead_seen(a);
+	return 0;
+}
+
+/* Write the N bytes at P to FD at offset 0. @return 0, -errno */
+static int write_all(int fd, const void *p, size_t n)
+{
+	for (size_t done = 0; done < n;) {
+		ssize_t w = pwrite(fd, (const char *)p + done, n - done, (off_t)done);
+		if (w < 0 && errno != EINTR)
+			return -errno;
+		done += w > 0 ? (size_t)w : 0;
+	}
 	return 0;
 }
 
 static int init_header(shmc_arena_t *a)
 {
 	struct shmc__geometry g = shmc__arena_geometry(a->capacity, a->nprocs, a->nrecs);
-	struct shmc__hdr *h = a->hdr;
 	int rc = shmc__arena_reserve(a->fd, 0, g.pagemap_off);
 	if (rc)
 		return rc;
+	/* Creating touches the page of slot 0 and page 0 (to publish READY)
+	 * and nothing else: each page a process touches costs it a fault and
+	 * its unmap. So the header is built here and written to the file
+	 * with one call, magic and READY last, through the mapping. */
+	shmc__arena_prefault(a, 0, g.procs_off + sizeof(struct shmc__proc));
+	struct shmc__hdr *mapped = a->hdr, built, *h = &built;
 	memset(h, 0, sizeof(*h));
 	st_relaxed(&h->state, SHMC__ARENA_INITIALISING);
 	h->version = SHMC__FORMAT_VERSION;
@@ -100,13 +122,19 @@ static int init_header(shmc_arena_t *a)
 	st_relaxed(&h->brk, g.data_off);
 	st_relaxed(&h->epoch, 1);
 	st_relaxed(&h->next_id, 1);
+	st_relaxed(&h->proc_hwm, 1); /* slot 0, ours below */
 	shmc__arena_set_layout(a, h);
+	a->hdr = h; /* the allocator's heads go in the copy */
 	shmc__alloc_init(a);
-	if ((rc = shmc__arena_commit(a, g.data_off + 1)) != 0)
+	a->hdr = mapped;
+	/* Nothing of the data is reserved yet: the first allocation does it
+	 * (shmc__arena_commit), which an arena created and closed unused, or
+	 * opened by others only, never pays for. */
+	if ((rc = write_all(a->fd, h, sizeof(*h))) != 0)
 		return rc;
-	memcpy(h->magic, SHMC__MAGIC, sizeof(h->magic));
+	memcpy(mapped->magic, SHMC__MAGIC, sizeof(mapped->magic));
 	/* Last: everything above is visible before READY. */
-	st_release(&h->state, SHMC__ARENA_READY);
+	st_release(&mapped->state, SHMC__ARENA_READY);
 	return 0;
 }
 
@@ -144,7 +172,7 @@ static int create_on(shmc_arena_t *a, uint64_t capacity)
 		return rc;
 	if ((rc = init_header(a)) != 0)
 		return rc;
-	rc = attach(a, true);
+	rc = attach(a, true, a->hdr->features);
 	shmc__proc_unlock(a->lock_fd, SHMC__LOCK_INIT);
 	return rc;
 }
@@ -228,6 +256,16 @@ static int wait_ready(shmc_arena_t *a, struct shmc__hdr *h, uint64_t *cap)
 	}
 }
 
+/* Attaching reads the slots ever claimed (reaping the dead, then claiming
+ * the first free one), as a->proc_seen counts them: their pages (a page
+ * missed is faulted in when touched). */
+static void prefault_attach(shmc_arena_t *a)
+{
+	uint64_t np = a->proc_seen;
+	np = np == 0 || np >= a->nprocs ? a->nprocs : np + 1;
+	shmc__arena_prefault(a, a->procs_off, np * sizeof(struct shmc__proc));
+}
+
 int shmc_arena_open(const char *name, shmc_arena_t **out)
 {
 	shmc__kinds_install();
@@ -256,13 +294,20 @@ int shmc_arena_open(const char *name, shmc_arena_t **out)
 		rc = SHMC_EINIT;
 		goto fail;
 	}
-	fcntl(a->fd, F_SETFL, fcntl(a->fd, F_GETFL) & ~O_NONBLOCK);
+	/* Of the flags F_SETFL changes, shmc__arena_open_fd set O_NONBLOCK
+	 * only (for FIFOs): clearing them all clears it, in one call. */
+	fcntl(a->fd, F_SETFL, 0);
 	if (a->lock_fd < 0 && (a->lock_fd = shmc__proc_open_lockfd(a->fd)) < 0) {
 		rc = a->lock_fd;
 		goto fail;
 	}
 	shmc__arena_set_layout(a, &h);
-	if ((rc = shmc__arena_map(a, cap)) != 0 || (rc = attach(a, false)) != 0)
+	if ((rc = shmc__arena_map(a, cap)) != 0)
+		goto fail;
+	uint32_t seen = ld_relaxed(&h.proc_hwm);
+	a->proc_seen = seen < a->nprocs ? seen : a->nprocs;
+	prefault_attach(a);
+	if ((rc = attach(a, false, h.features)) != 0)
 		goto fail;
 	*out = a;
 	return 0;

@@ -31,9 +31,15 @@ int shmc__reap_locked(shmc_arena_t *a, uint32_t slot)
 	struct shmc__proc *p = shmc__proc_at(a, slot);
 	if (ld_acquire(&p->state) == SHMC__PROC_FREE)
 		return 0;
+	/* Our own slot (closing): its records are those our threads claimed,
+	 * since claiming the slot reaped its last owner's; when none did,
+	 * there is nothing to look for, and not looking leaves the pages of
+	 * the header and the records untouched. */
+	bool recs = slot != a->slot || ld_relaxed(&a->recs_claimed);
 	/* Before the references go: what its threads waited on is alive. */
-	shmc__watch_reap(a, slot);
-	int rc = shmc__epoch_reap_records(a, slot);
+	if (recs)
+		shmc__watch_reap(a, slot);
+	int rc = recs ? shmc__epoch_reap_records(a, slot) : 0;
 	shmc__handles_reap(a, slot);
 	if (rc == 0) {
 		st_relaxed(&p->pid, 0);
@@ -65,12 +71,12 @@ void shmc__reap_if_dead(shmc_arena_t *a, uint32_t slot)
  * reaping those whose owner is dead; *S ends where the look stopped. Free
  * slots cost a load each; a slot in use costs a probe of its lock (a
  * syscall). @return the number reaped */
-static int reap_from(shmc_arena_t *a, uint32_t *s, uint32_t n)
+static int reap_from(shmc_arena_t *a, uint32_t *s, uint32_t n, uint32_t lim)
 {
 	int reaped = 0;
 	uint32_t at = *s;
-	for (uint32_t i = 0; i < a->nprocs && n > 0; i++, at++) {
-		if (at >= a->nprocs)
+	for (uint32_t i = 0; i < lim && n > 0; i++, at++) {
+		if (at >= lim)
 			at = 0;
 		struct shmc__proc *p = shmc__proc_at(a, at);
 		if (at == a->slot || ld_acquire(&p->state) == SHMC__PROC_FREE)
@@ -86,7 +92,13 @@ static int reap_from(shmc_arena_t *a, uint32_t *s, uint32_t n)
 int shmc__reap_dead(shmc_arena_t *a)
 {
 	uint32_t s = 0;
-	return reap_from(a, &s, a->nprocs);
+	return reap_from(a, &s, a->nprocs, shmc__proc_hwm(a)); /* above: free */
+}
+
+int shmc__reap_dead_seen(shmc_arena_t *a)
+{
+	uint32_t s = 0, lim = a->proc_seen;
+	return reap_from(a, &s, a->nprocs, lim == 0 || lim > a->nprocs ? a->nprocs : lim);
 }
 
 int shmc__reap_some(shmc_arena_t *a, uint32_t n)
@@ -96,7 +108,7 @@ int shmc__reap_some(shmc_arena_t *a, uint32_t n)
 	pthread_mutex_unlock(&a->mu);
 	/* A few tries at the grace period each: this runs inside fork(). */
 	unsigned budget = shmc__epoch_reap_budget(SHMC__REAP_BUDGET_IMPLICIT);
-	int reaped = reap_from(a, &s, n);
+	int reaped = reap_from(a, &s, n, shmc__proc_hwm(a));
 	shmc__epoch_reap_budget(budget);
 	pthread_mutex_lock(&a->mu);
 	a->reap_next = s;

@@ -198,6 +198,8 @@ static void hwm_raise(shmc_arena_t *a, uint32_t n)
 static struct shmc__rec *claim_record(shmc_arena_t *a)
 {
 	uint32_t me = a->slot + 1;
+	/* Before any record is ours: closing looks for ours only if set. */
+	st_relaxed(&a->recs_claimed, 1);
 	uint32_t hwm = ld_acquire(&a->hdr->rec_hwm);
 	/* Prefer an idle record of our own process: it may hold limbo. */
 	for (uint32_t i = 0; i < hwm && i < a->nrecs; i++) {

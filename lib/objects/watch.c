@@ -171,7 +171,14 @@ int shmc__watch_wait(shmc_arena_t *a, struct shmc__obj *o, const uint64_t *key_h
 
 void shmc__watch_reap(shmc_arena_t *a, uint32_t slot)
 {
-	for (uint32_t i = 0; i < a->nrecs; i++) {
+	/* A waiter names its wait in a record it claimed, and a record is
+	 * counted in rec_hwm before it is handed out: those above were never
+	 * used. Not reading them keeps their pages unmapped (each page a
+	 * process maps costs a fault, and its unmap at close). */
+	uint32_t hwm = ld_acquire(&a->hdr->rec_hwm);
+	if (hwm > a->nrecs)
+		hwm = a->nrecs;
+	for (uint32_t i = 0; i < hwm; i++) {
 		struct shmc__rec *r = shmc__rec_at(a, i);
 		if (ld_relaxed(&r->owner) != slot + 1)
 			continue;
