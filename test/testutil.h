@@ -163,7 +163,7 @@ static inline void arena_leak_check(shmc_arena_t *a, size_t base)
 		abort();
 	}
 	if (now < base) {
-		shmc_check_report_t r;
+		shmc_check_report_t r = {0};
 		if (shmc_arena_check(a, 0, &r, NULL, NULL) != 0 || r.errors || r.leaked_blocks) {
 			fprintf(stderr, "arena memory below its start by %zd bytes, and the "
 					"arena check finds %llu errors, %llu leaked blocks\n",

@@ -158,6 +158,11 @@ static int sleep_until(shmc_arena_t *a, struct shmc__olock *l, uint32_t me,
 				return PHASE_GOT;
 			continue;
 		}
+		/* Past the deadline (the spin may have used it up): give up
+		 * before marking the word, which would cost the holder's
+		 * release a wake-up for nobody. */
+		if (deadline >= 0 && shmc__now_ns() >= deadline)
+			return -ETIMEDOUT;
 		/* Mark the word before sleeping, so that the release wakes.
 		 * Relaxed: the mark publishes nothing; the futex call
 		 * compares the word as marked. */

@@ -111,6 +111,9 @@ static bool claim_one(shmc_arena_t *a, int fd, int (*reap_locked)(shmc_arena_t *
 	 * than the mark) stays: every slot may be in use there. */
 	if (s >= a->proc_seen) {
 		uint32_t h = ld_relaxed(&a->hdr->proc_hwm);
+		/* Before the release store of LIVE below: a reader that
+		 * sees the slot LIVE (acquire) sees the mark cover it (the
+		 * arena check relies on it). */
 		while (h != 0 && h < s + 1 &&
 		       !atomic_compare_exchange_weak(&a->hdr->proc_hwm, &h, s + 1))
 			;

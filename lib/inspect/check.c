@@ -89,6 +89,11 @@ static void walk_roots(struct shmc__walk *w, bool reap)
 			shmc__walk_error(w, "process slot %u has state %#x", s, state);
 			continue;
 		}
+		/* A process may have claimed slot s since the mark was read:
+		 * it raises the mark before it stores LIVE (release), so after
+		 * the acquire of LIVE above, the mark read again covers it. */
+		if (claimed != 0 && s >= claimed)
+			claimed = ld_acquire(&a->hdr->proc_hwm);
 		if (claimed != 0 && s >= claimed)
 			shmc__walk_error(w, "process slot %u is in use above the %u ever claimed",
 					 s, claimed);

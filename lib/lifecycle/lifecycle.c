@@ -88,6 +88,8 @@ static int write_all(int fd, const void *p, size_t n)
 		ssize_t w = pwrite(fd, (const char *)p + done, n - done, (off_t)done);
 		if (w < 0 && errno != EINTR)
 			return -errno;
+		if (w == 0)
+			return -EIO; /* no progress: never loop on it */
 		done += w > 0 ? (size_t)w : 0;
 	}
 	return 0;

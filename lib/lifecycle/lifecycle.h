@@ -23,7 +23,8 @@ void shmc__reap_if_dead(shmc_arena_t *a, uint32_t slot);
 int shmc__reap_dead(shmc_arena_t *a);
 /* The same below the mark of slots claimed as this process last saw it
  * (a->proc_seen: at attach, the header read before mapping): a slot
- * claimed since is a live process's. @return the number reaped */
+ * claimed since was claimed by a process alive then; if it has died, a
+ * later reap finds it. @return the number reaped */
 int shmc__reap_dead_seen(shmc_arena_t *a);
 
 /* Look at up to N slots in use, from where the last call stopped, and reap

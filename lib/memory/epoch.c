@@ -214,11 +214,14 @@ static struct shmc__rec *claim_record(shmc_arena_t *a)
 		uint32_t zero = 0;
 		if (ld_relaxed(&r->owner) != 0)
 			continue;
+		/* The mark first: a thread killed between the two leaves it
+		 * one too high (a look), never a record owned above it, which
+		 * reapers would not find. */
+		hwm_raise(a, i + 1);
 		if (atomic_compare_exchange_strong(&r->owner, &zero, me)) {
 			st_relaxed(&r->epoch, 0);
 			st_relaxed(&r->limbo_off, 0);
 			st_release(&r->in_use, 1);
-			hwm_raise(a, i + 1);
 			return r;
 		}
 	}

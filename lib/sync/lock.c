@@ -12,8 +12,9 @@
  * Acquiring is the owner lock's compare-and-swap and releasing a Lock an
  * exchange: one atomic store each, so there is nothing to repair. A free
  * Lock is taken, and a Lock released, by the public calls themselves
- * (shmc_lock_acquire/release): no deadline, no call below them. Waiting spins, then sleeps on
- * the word in bounded naps (olock.c); a release wakes one sleeper.
+ * (shmc_lock_acquire/release): no deadline, no call below them. Waiting
+ * spins, then sleeps on the word in bounded naps (olock.c); a release
+ * wakes one sleeper.
  *
  * Death. A holder that dies leaves its token in the word. The next acquirer
  * that finds the token dead (the slot's kernel-held lock is free, or the
