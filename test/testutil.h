@@ -542,6 +542,30 @@ static inline void unique_name(char *name, size_t n, char *path, size_t pn, cons
 	track(path);
 }
 
+#ifdef SHMC_TEST_NAMED_FIXTURE
+/* The named fixture, for programs that define SHMC_TEST_NAMED_FIXTURE: a
+ * named arena NA (64 MiB) per test, its file tracked, checked for leaks
+ * after the test. */
+static shmc_arena_t *NA;
+static size_t NA_base;
+static char NA_name[128], NA_path[256];
+
+static void named_setup(void)
+{
+	unique_name(NA_name, sizeof(NA_name), NA_path, sizeof(NA_path), "named");
+	NA = test_named_arena(NA_name, 64 << 20);
+	arena_warm(NA);
+	NA_base = arena_in_use(NA);
+}
+
+static void named_teardown(void)
+{
+	files_cleanup();
+	arena_leak_check(NA, NA_base);
+	shmc_arena_close(NA);
+}
+#endif
+
 /* Append N bytes at P to the NUL-terminated buffer *B of *LEN bytes. */
 static inline void buf_add(char **b, size_t *len, const char *p, size_t n)
 {

@@ -21,31 +21,12 @@
 #include "arena/proc.h"
 #include "lifecycle/lifecycle.h"
 
+#define SHMC_TEST_NAMED_FIXTURE
 #include "testutil.h"
 
 TestSuite(arena, .timeout = 120);
 
-/* Fixtures ------------------------------------------------------------------ */
-
-/* A named arena NA (64 MiB), checked for leaks after the test. */
-static shmc_arena_t *NA;
-static size_t NA_base;
-static char NA_name[128], NA_path[256];
-
-static void named_setup(void)
-{
-	unique_name(NA_name, sizeof(NA_name), NA_path, sizeof(NA_path), "named");
-	NA = test_named_arena(NA_name, 64 << 20);
-	arena_warm(NA);
-	NA_base = arena_in_use(NA);
-}
-
-static void named_teardown(void)
-{
-	files_cleanup();
-	arena_leak_check(NA, NA_base);
-	shmc_arena_close(NA);
-}
+/* Fixtures: the named one (NA) is testutil.h's. */
 
 /* Helpers --------------------------------------------------------------------- */
 

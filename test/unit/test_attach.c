@@ -9,29 +9,11 @@
 
 #include "arena/arena.h"
 #include "arena/proc.h"
+#define SHMC_TEST_NAMED_FIXTURE
 #include "testutil.h"
 
 TestSuite(attach, .timeout = 120);
 
-/* A named arena NA (64 MiB), checked for leaks after the test. */
-static shmc_arena_t *NA;
-static size_t NA_base;
-static char NA_name[128], NA_path[256];
-
-static void named_setup(void)
-{
-	unique_name(NA_name, sizeof(NA_name), NA_path, sizeof(NA_path), "attach");
-	NA = test_named_arena(NA_name, 64 << 20);
-	arena_warm(NA);
-	NA_base = arena_in_use(NA);
-}
-
-static void named_teardown(void)
-{
-	files_cleanup();
-	arena_leak_check(NA, NA_base);
-	shmc_arena_close(NA);
-}
 
 /* Pages of [BASE, BASE+LEN) this process has mapped (/proc/self/pagemap:
  * bit 63, present), written to PAGES (up to MAX); @return their count or
