@@ -67,15 +67,18 @@ static inline bool shmc__olock_try(shmc_arena_t *a, struct shmc__olock *l)
 	return true;
 }
 
-/* Release L (held by anyone of this process). */
+/* Release L (held by anyone of this process). @return the word it
+ * replaced: 0 when L was not held (an exchange of 0 for 0 changes
+ * nothing), which a Lock that anyone may release reports. */
 void shmc__olock_wake(struct shmc__olock *l);
-static inline void shmc__olock_release(struct shmc__olock *l)
+static inline uint32_t shmc__olock_release(struct shmc__olock *l)
 {
 	st_relaxed(&l->tid, 0);
 	/* Release: the critical section happens before the next acquire. */
 	uint32_t prev = atomic_exchange_explicit(&l->word, 0, memory_order_release);
 	if (unlikely(prev & SHMC__OLOCK_WAITERS))
 		shmc__olock_wake(l);
+	return prev;
 }
 
 /* This thread's kernel thread id (cached; reset in a fork child). */

@@ -74,9 +74,15 @@ struct dict_table {
 	atomic_u32 index[];
 };
 
+/* The entries of T, whose index has NINDEX slots. */
+static inline struct dict_entry *entries_at(struct dict_table *t, uint64_t nindex)
+{
+	return (struct dict_entry *)ALIGN_UP((uintptr_t)&t->index[nindex], 16);
+}
+
 static inline struct dict_entry *entries(struct dict_table *t)
 {
-	return (struct dict_entry *)ALIGN_UP((uintptr_t)&t->index[t->nindex], 16);
+	return entries_at(t, t->nindex);
 }
 
 static inline uint64_t table_bytes(uint64_t nindex, uint64_t cap)
@@ -685,7 +691,7 @@ int shmc__dict_walk_body(struct shmc__walk *w, uint64_t off)
 	 * slots before each slot and each entry's slot: probing for each entry
 	 * would take O(nindex * used) on a corrupt table (an index with no
 	 * empty slot), which is hours on a big one. */
-	struct dict_entry *e = (struct dict_entry *)ALIGN_UP((uintptr_t)&t->index[nindex], 16);
+	struct dict_entry *e = entries_at(t, nindex);
 	uint64_t mask = nindex - 1;
 	uint64_t *empties = malloc((nindex + 1) * sizeof(uint64_t));
 	uint64_t *slot_of = calloc(used + 1, sizeof(uint64_t)); /* slot + 1 */
@@ -765,7 +771,7 @@ void shmc__dict_items(shmc_arena_t *a, struct shmc__obj *o,
 	struct dict_table *t = off ? table_dims_at(a, off, &nindex, &cap) : NULL;
 	if (t == NULL)
 		return;
-	struct dict_entry *e = (struct dict_entry *)ALIGN_UP((uintptr_t)&t->index[nindex], 16);
+	struct dict_entry *e = entries_at(t, nindex);
 	uint64_t u = ld_acquire(&t->used);
 	for (uint64_t i = 0, n = u < cap ? u : cap; i < n; i++) {
 		uint64_t kw = ld_acquire(&e[i].key);

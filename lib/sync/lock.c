@@ -146,19 +146,10 @@ int shmc__lock_release_save(shmc_arena_t *a, struct shmc__obj *l, uint32_t *coun
 		shmc__olock_release(&b->lk);
 		return 0;
 	}
-	/* A Lock: whoever holds it, it must be held. The compare-and-swap
-	 * makes two racing releases fail one of them. */
-	uint32_t cur = ld_relaxed(&b->lk.word);
-	st_relaxed(&b->lk.tid, 0);
-	do {
-		if (cur == 0)
-			return SHMC_ENOTHELD;
-		/* Release: pairs with the acquire of the next holder. */
-	} while (!atomic_compare_exchange_weak_explicit(&b->lk.word, &cur, 0,
-							memory_order_release,
-							memory_order_relaxed));
-	if (cur & SHMC__OLOCK_WAITERS)
-		shmc__futex_wake(&b->lk.word, 1);
+	/* A Lock: whoever holds it, it must be held; of two racing
+	 * releases, the exchange leaves one the free word. */
+	if (shmc__olock_release(&b->lk) == 0)
+		return SHMC_ENOTHELD;
 	*count = 1;
 	return 0;
 }
@@ -308,19 +299,8 @@ int shmc_lock_release(shmc_obj_t *h)
 	int rc = shmc__resolve_in(h, 0, &a, &o);
 	if (unlikely(rc))
 		return rc;
-	if (likely(o->kind == SHMC_KIND_LOCK)) {
-		/* Whoever holds a Lock may release it, once: one exchange, and
-		 * the word it replaced says whether it was held (an exchange
-		 * of 0 for 0 changes nothing). */
-		struct lock_body *b = body(o);
-		st_relaxed(&b->lk.tid, 0);
-		/* Release: pairs with the acquire of the next holder. */
-		uint32_t prev = atomic_exchange_explicit(&b->lk.word, 0, memory_order_release);
-		if (unlikely(prev == 0))
-			return SHMC_ENOTHELD;
-		if (unlikely(prev & SHMC__OLOCK_WAITERS))
-			shmc__futex_wake(&b->lk.word, 1);
-		return 0;
-	}
+	/* Whoever holds a Lock may release it, once. */
+	if (likely(o->kind == SHMC_KIND_LOCK))
+		return shmc__olock_release(&body(o)->lk) ? 0 : SHMC_ENOTHELD;
 	return is_lock_kind(o->kind) ? shmc__lock_release(a, o) : SHMC_EKIND;
 }
