@@ -487,7 +487,8 @@ typedef struct shmc_check_report {
 	uint64_t errors;         /**< broken invariants */
 	uint64_t objects;        /**< managed objects reached */
 	uint64_t blocks;         /**< blocks reached */
-	uint64_t free_blocks;    /**< blocks on the free lists */
+	uint64_t free_blocks;    /**< blocks on the free lists and in threads'
+				      caches of free blocks */
 	uint64_t leaked_blocks;  /**< allocated, unreachable: left by killed operations */
 	uint64_t leaked_bytes;
 	uint64_t leaked_refs;    /**< references counted but not found */

@@ -29,7 +29,7 @@
 #include "base/util.h"
 
 #define SHMC__MAGIC "SHMCAREN"
-#define SHMC__FORMAT_VERSION 4u
+#define SHMC__FORMAT_VERSION 5u
 
 #define SHMC__PAGE_SHIFT 12
 #define SHMC__PAGE ((uint64_t)1 << SHMC__PAGE_SHIFT)
@@ -103,7 +103,9 @@ struct shmc__rec {
 	/* What the thread waits for (objects/watch.c): the object's offset,
 	 * | 1 when it waits on one of its keys; 0 when it waits for nothing. */
 	atomic_u64 watch_off;
-	char pad_[CACHE_LINE - 4 * sizeof(atomic_u64)];
+	/* The thread's cache of free blocks (memory/tcache.c), or 0. */
+	atomic_u64 tcache_off;
+	char pad_[CACHE_LINE - 5 * sizeof(atomic_u64)];
 } __attribute__((aligned(CACHE_LINE)));
 
 struct shmc__hdr {

@@ -12,7 +12,8 @@
  *   5. every object reached, once: its header, then its own blocks and value
  *      words through the kind's walk function (walk.h);
  *   6. the allocator: the pagemap's runs, each free list and parked list
- *      (bounded by the number of blocks carved, so a cycle ends the walk),
+ *      and each thread's cache of free blocks (bounded by the number of
+ *      blocks carved, so a cycle ends the walk),
  *      the page pool (its runs and bins agree; free pages are not leaks),
  *      and then every carved block, which must be exactly one of reachable
  *      or free.
@@ -42,6 +43,7 @@
 #include "memory/alloc.h"
 #include "memory/epoch.h"
 #include "memory/pages.h"
+#include "memory/tcache.h"
 #include "objects/obj.h"
 #include "arena/proc.h"
 #include "inspect/inspect.h"
@@ -120,6 +122,12 @@ static void walk_roots(struct shmc__walk *w, bool reap)
 		if (owner > a->nprocs)
 			shmc__walk_error(w, "epoch record %u has owner %u", i, owner);
 		shmc__walk_limbo(w, r);
+		uint64_t tco;
+		if (shmc__tcache_of(a, r, &tco) != NULL)
+			shmc__walk_block(w, tco, sizeof(struct shmc__tcache), "thread cache");
+		else if (tco != 0)
+			shmc__walk_error(w, "epoch record %u names %#llx as its cache, not a block of its size",
+					 i, (unsigned long long)tco);
 	}
 	uint64_t roots = ld_acquire(&a->hdr->roots_off);
 	if (roots)
@@ -426,6 +434,22 @@ static void check_allocator(struct shmc__walk *w, bool sweep)
 					   "retiring list");
 		w->rep->free_blocks += freed[c];
 	}
+	/* Blocks in threads' caches are free, but counted in use by their
+	 * class (tcache.c). */
+	uint64_t cached[SHMC__TC_CLASSES] = {0};
+	uint32_t hwm = ld_acquire(&w->a->hdr->rec_hwm);
+	for (uint32_t i = 0; i < hwm && i < w->a->nrecs; i++) {
+		struct shmc__rec *rec = shmc__rec_at(w->a, i);
+		uint64_t tco;
+		struct shmc__tcache *tc = shmc__tcache_of(w->a, rec, &tco);
+		if (ld_relaxed(&rec->owner) == 0 || tc == NULL)
+			continue;
+		for (unsigned c = 0; c < SHMC__TC_CLASSES && c < nclasses; c++)
+			cached[c] += walk_free_list(w, c, carved[c], ld_relaxed(&tc->bin[c].head),
+						    "thread cache");
+	}
+	for (unsigned c = 0; c < SHMC__TC_CLASSES && c < nclasses; c++)
+		w->rep->free_blocks += cached[c];
 	check_pool(w, &pw, p0, p1, sweep);
 	/* Every carved block is reachable or free, never both, never neither. */
 	for (uint64_t p = p0; p < p1; p += r.npages) {
@@ -464,7 +488,7 @@ static void check_allocator(struct shmc__walk *w, bool sweep)
 		     sweep ? ": freed" : "");
 	for (unsigned c = 0; c < nclasses; c++) {
 		struct shmc__class_head *h = &w->a->hdr->classes[c];
-		uint64_t in_use = carved[c] - freed[c];
+		uint64_t in_use = carved[c] - freed[c]; /* cached ones included */
 		if (ld_relaxed(&h->carved) != carved[c] || ld_relaxed(&h->in_use) != in_use) {
 			shmc__walk_note(w, "class %u counts %llu carved, %llu in use; found %llu, %llu",
 			     c, (unsigned long long)ld_relaxed(&h->carved),

@@ -8,6 +8,7 @@
 
 #include "inspect/inspect.h"
 #include "memory/alloc.h"
+#include "memory/tcache.h"
 
 void shmc__stats(shmc_arena_t *a, shmc_arena_stats_t *st)
 {
@@ -22,8 +23,14 @@ void shmc__stats(shmc_arena_t *a, shmc_arena_stats_t *st)
 	st->released_total = ld_relaxed(&h->pool.released_total) << SHMC__PAGE_SHIFT;
 	st->used = ld_relaxed(&h->brk);
 	unsigned n = shmc__class_count();
+	/* A class counts its threads' cached blocks in use (tcache.c); they
+	 * are free. */
+	uint64_t cached[SHMC__TC_CLASSES] = {0};
+	shmc__tcache_tally(a, cached);
 	for (unsigned c = 0; c < n; c++) {
 		uint64_t in_use = ld_relaxed(&h->classes[c].in_use);
+		if (c < SHMC__TC_CLASSES)
+			in_use -= cached[c] < in_use ? cached[c] : in_use;
 		uint64_t carved = ld_relaxed(&h->classes[c].carved);
 		uint64_t size = shmc__class_size(c);
 		st->bytes_in_use += in_use * size;

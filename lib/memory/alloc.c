@@ -15,8 +15,11 @@
  * (freelist.h). Popping reads the head block's next word while another
  * thread may already have popped that block and be writing to it: a benign
  * race, as the tag then makes the CAS fail and the value read is dropped.
- * That pop and a push are the whole fast path; nothing else here is
- * touched by it.
+ * In front of the lists of the classes up to 512 bytes stands each
+ * thread's cache (tcache.c): a thread that has an epoch record takes and
+ * returns those blocks there, with plain loads and stores, and moves half
+ * a bin to or from the list in one CAS when its bin runs dry or full. A
+ * cache pop or push, else a list pop or push, is the whole fast path.
  *
  * Memory flows back. A large block of more than SHMC__LARGE_CACHE_MAX goes
  * back to the page pool as soon as it is freed; a smaller one onto its
@@ -29,8 +32,8 @@
  * class (slabs.c): the slabs whose blocks are all on the list go to the
  * pool, where any class or large block can reuse their pages, and the pool
  * gives pages beyond its threshold back to the system (pages.c). When
- * neither the pool nor brk can serve a request, every class is scavenged
- * before SHMC_EFULL is answered; shmc__alloc_trim() does the same on demand
+ * neither the pool nor brk can serve a request, the caller's cache is
+ * emptied and every class scavenged before SHMC_EFULL is answered; shmc__alloc_trim() does the same on demand
  * (shmc_arena_reclaim()). All of it is off the fast path: a free only
  * compares its class's free blocks with a stored threshold, and ticks the
  * pool (pages.c) once in SHMC__POOL_TICK operations on a list.
@@ -61,9 +64,11 @@
 #include "memory/freelist.h"
 #include "memory/pages.h"
 #include "memory/slabs.h"
+#include "memory/tcache.h"
 
 static uint64_t class_size_tab[SHMC__NCLASSES];
 static uint64_t slab_blocks_tab[SHMC__NCLASSES]; /* small classes */
+static uint64_t tc_cap_tab[SHMC__TC_CLASSES];     /* a thread cache's bins */
 static unsigned nclasses, nsmall;
 static pthread_once_t classes_once = PTHREAD_ONCE_INIT;
 static _Atomic long fail_countdown = -1;
@@ -95,6 +100,11 @@ static void classes_init(void)
 	SHMC_ASSERT(class_size_tab[nclasses - 1] >= SHMC__MAX_BLOCK);
 	for (unsigned c = 0; c < nsmall; c++)
 		slab_blocks_tab[c] = (SHMC__SLAB_PAGES << SHMC__PAGE_SHIFT) / class_size_tab[c];
+	SHMC_ASSERT(class_size_tab[SHMC__TC_CLASSES - 1] == 512 && SHMC__TC_CLASSES <= nsmall);
+	for (unsigned c = 0; c < SHMC__TC_CLASSES; c++) {
+		uint64_t k = SHMC__TC_BYTES / class_size_tab[c];
+		tc_cap_tab[c] = k < SHMC__TC_MIN ? SHMC__TC_MIN : k > SHMC__TC_MAX ? SHMC__TC_MAX : k;
+	}
 }
 
 static inline void classes_ready(void)
@@ -229,6 +239,14 @@ static int carve_pages(shmc_arena_t *a, uint64_t npages, uint64_t *off)
 	return 0;
 }
 
+/* Empty the calling thread's cache onto the lists: its blocks pin their
+ * slabs, which a scavenge could otherwise give to the pool. */
+static void flush_mine(shmc_arena_t *a)
+{
+	if (shmc__tcache_mine(a) != NULL)
+		shmc__tcache_flush(a, shmc__epoch_tls.rec, false);
+}
+
 /* NPAGES pages for class CLS, marked: from the pool if a run fits, else
  * from brk; when both fail, after every class has given its empty slabs to
  * the pool, from the pool again. Pagemap entries are written before the
@@ -244,8 +262,10 @@ static int get_pages(shmc_arena_t *a, uint64_t npages, unsigned cls, uint64_t *o
 		shmc__pages_mark(a, *off, npages, cls);
 		return 0;
 	}
-	if (rc == SHMC_EFULL && shmc__slabs_scavenge_all(a) > 0 &&
-	    shmc__pool_take(a, npages, cls, off) == 0)
+	if (rc != SHMC_EFULL)
+		return rc;
+	flush_mine(a);
+	if (shmc__slabs_scavenge_all(a) > 0 && shmc__pool_take(a, npages, cls, off) == 0)
 		return 0;
 	return rc;
 }
@@ -282,14 +302,9 @@ static int refill(shmc_arena_t *a, unsigned cls, uint64_t *out)
 	return 0;
 }
 
-int shmc__alloc(shmc_arena_t *a, uint64_t size, uint64_t *out)
+/* A block of class CLS from its list, or carved when the list is empty. */
+static int alloc_shared(shmc_arena_t *a, unsigned cls, uint64_t *out)
 {
-	classes_ready();
-	if (size > SHMC__MAX_BLOCK)
-		return SHMC_EFULL;
-	if (unlikely(injected_failure()))
-		return SHMC_EFULL;
-	unsigned cls = class_for(size);
 	struct shmc__class_head *h = &a->hdr->classes[cls];
 	uint64_t bad_off = 0, bad_tag = 0;
 	for (;;) {
@@ -318,6 +333,30 @@ int shmc__alloc(shmc_arena_t *a, uint64_t size, uint64_t *out)
 			return 0;
 		}
 	}
+}
+
+int shmc__alloc(shmc_arena_t *a, uint64_t size, uint64_t *out)
+{
+	classes_ready();
+	if (size > SHMC__MAX_BLOCK)
+		return SHMC_EFULL;
+	if (unlikely(injected_failure()))
+		return SHMC_EFULL;
+	unsigned cls = class_for(size);
+	struct shmc__tcache *tc;
+	if (cls < SHMC__TC_CLASSES && (tc = shmc__tcache_mine(a)) != NULL) {
+		if (shmc__tcache_pop(a, tc, cls, out))
+			return 0;
+		int rc = shmc__tcache_fill(a, tc, cls, tc_cap_tab[cls] / 2, out);
+		return rc <= 0 ? rc : refill(a, cls, out);
+	}
+	return alloc_shared(a, cls, out);
+}
+
+int shmc__alloc_quiet(shmc_arena_t *a, uint64_t size, uint64_t *out)
+{
+	classes_ready();
+	return size > SHMC__MAX_BLOCK ? SHMC_EFULL : alloc_shared(a, class_for(size), out);
 }
 
 /* The class of the block at OFF, or -1 when OFF is not a block's start. */
@@ -419,21 +458,12 @@ __attribute__((noinline)) static void free_large(shmc_arena_t *a,
 	shmc__push_chain(h, off, shmc__next_word(a, off));
 }
 
-void shmc__free(shmc_arena_t *a, uint64_t off)
+/* Blocks were pushed onto the list of class CLS, whose tag is now TAG and
+ * in_use IN_USE: a scavenge if the list has grown enough, or the pool's
+ * tick. */
+static inline void after_push(shmc_arena_t *a, struct shmc__class_head *h, unsigned cls,
+			      uint64_t tag, uint64_t in_use)
 {
-	classes_ready();
-	int cls = shmc__block_class(a, off);
-	if (cls < 0)
-		return;
-	struct shmc__class_head *h = &a->hdr->classes[cls];
-	if (unlikely(class_size_tab[cls] > SHMC__LARGE_CACHE_MAX)) {
-		free_large(a, h, off, (unsigned)cls);
-		return;
-	}
-	/* push_chain() tells TSan that our uses of the block happen before
-	 * its next owner's. */
-	uint64_t tag = shmc__push_chain(h, off, shmc__next_word(a, off));
-	uint64_t in_use = atomic_fetch_sub_explicit(&h->in_use, 1, memory_order_relaxed) - 1;
 	/* Free blocks: carved - in_use (signed: the counters may be off by a
 	 * little after a kill). Scavenging walks the list, so it waits until
 	 * the list has doubled since the last one (slabs.c); a large class's
@@ -444,11 +474,54 @@ void shmc__free(shmc_arena_t *a, uint64_t off)
 	 * allocation is served by a list. (Two tag values: a list that only
 	 * alternates pops and pushes gives its pushes tags of one parity.) */
 	if (unlikely(full || (tag & (SHMC__POOL_TICK - 1)) <= 1))
-		free_slow(a, (unsigned)cls, full);
+		free_slow(a, cls, full);
+}
+
+/* A thread's bin of class CLS is full: half of it goes to the list. */
+__attribute__((noinline)) static void free_spill(shmc_arena_t *a, struct shmc__tcache *tc,
+						  unsigned cls, uint64_t off)
+{
+	struct shmc__class_head *h = &a->hdr->classes[cls];
+	uint64_t tag;
+	if (shmc__tcache_spill(a, tc, cls, tc_cap_tab[cls] / 2, &tag) == 0 ||
+	    !shmc__tcache_push(a, tc, cls, off, tc_cap_tab[cls])) {
+		tag = shmc__push_chain(h, off, shmc__next_word(a, off));
+		atomic_fetch_sub_explicit(&h->in_use, 1, memory_order_relaxed);
+	}
+	after_push(a, h, cls, tag, ld_relaxed(&h->in_use));
+}
+
+void shmc__free(shmc_arena_t *a, uint64_t off)
+{
+	classes_ready();
+	int cls = shmc__block_class(a, off);
+	if (cls < 0)
+		return;
+	struct shmc__tcache *tc;
+	if ((unsigned)cls < SHMC__TC_CLASSES && (tc = shmc__tcache_mine(a)) != NULL) {
+		if (unlikely(!shmc__tcache_push(a, tc, (unsigned)cls, off, tc_cap_tab[cls])))
+			free_spill(a, tc, (unsigned)cls, off);
+		/* The pool's tick, as a list's (below): a thread whose frees
+		 * its cache serves does not touch a list for long. */
+		else if (unlikely((++shmc__epoch_tls.tc_frees & (SHMC__POOL_TICK - 1)) == 0))
+			free_slow(a, (unsigned)cls, false);
+		return;
+	}
+	struct shmc__class_head *h = &a->hdr->classes[cls];
+	if (unlikely(class_size_tab[cls] > SHMC__LARGE_CACHE_MAX)) {
+		free_large(a, h, off, (unsigned)cls);
+		return;
+	}
+	/* push_chain() tells TSan that our uses of the block happen before
+	 * its next owner's. */
+	uint64_t tag = shmc__push_chain(h, off, shmc__next_word(a, off));
+	uint64_t in_use = atomic_fetch_sub_explicit(&h->in_use, 1, memory_order_relaxed) - 1;
+	after_push(a, h, (unsigned)cls, tag, in_use);
 }
 
 void shmc__alloc_trim(shmc_arena_t *a)
 {
+	flush_mine(a);
 	shmc__slabs_scavenge_all(a);
 	shmc__pool_trim(a, true);
 }

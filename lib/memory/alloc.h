@@ -30,6 +30,10 @@
  *         (the class's free list starts outside the arena), -EINVAL */
 int shmc__alloc(shmc_arena_t *a, uint64_t size, uint64_t *off);
 
+/* The same, for the allocator's own bookkeeping: never a failure injected
+ * by shmc__alloc_fail_after(), never from the calling thread's cache. */
+int shmc__alloc_quiet(shmc_arena_t *a, uint64_t size, uint64_t *off);
+
 /* Return a block. Offsets that do not name a block are ignored (and counted
  * nowhere): a corrupt arena must not make free() write outside it. */
 void shmc__free(shmc_arena_t *a, uint64_t off);

@@ -43,6 +43,7 @@
 
 #include "memory/alloc.h"
 #include "memory/epoch.h"
+#include "memory/tcache.h"
 #include "arena/proc.h"
 
 struct limbo_entry {
@@ -164,6 +165,9 @@ void shmc__epoch_thread_exit(void *p)
 		 * the arena mapped meanwhile. */
 		shmc__arena_close_lock();
 		if (t->fork_gen == gen && shmc__arena_open_locked(t->arena, t->serial)) {
+			/* What it cached goes back for every thread to use,
+			 * and the cache itself: an idle record holds none. */
+			shmc__tcache_flush(t->arena, t->rec, true);
 			st_release(&t->rec->epoch, 0);
 			st_release(&t->rec->in_use, 0);
 		}
@@ -221,6 +225,7 @@ static struct shmc__rec *claim_record(shmc_arena_t *a)
 		if (atomic_compare_exchange_strong(&r->owner, &zero, me)) {
 			st_relaxed(&r->epoch, 0);
 			st_relaxed(&r->limbo_off, 0);
+			st_relaxed(&r->tcache_off, 0); /* (the reaper freed it) */
 			st_release(&r->in_use, 1);
 			return r;
 		}
@@ -282,6 +287,7 @@ cache:
 	shmc__epoch_tls.serial = a->serial;
 	shmc__epoch_tls.fork_gen = gen;
 	shmc__epoch_tls.rec = t->rec;
+	shmc__epoch_tls.tc = shmc__tcache_bind(a, t->rec);
 	return t->rec;
 fail:
 	pthread_setspecific(rec_key, head);
@@ -532,6 +538,10 @@ int shmc__epoch_reap_records(shmc_arena_t *a, uint32_t slot)
 		hwm = a->nrecs;
 	uint64_t newest = 0;
 	bool any = false;
+	/* Our own records (closing): what they dispose of below goes to the
+	 * lists, not to the cache of the record being released. */
+	if (slot == a->slot && shmc__epoch_tls.arena == a)
+		shmc__epoch_tls.tc = NULL;
 	for (uint32_t i = 0; i < hwm; i++) {
 		struct shmc__rec *r = shmc__rec_at(a, i);
 		if (ld_relaxed(&r->owner) != owner)
@@ -567,6 +577,7 @@ int shmc__epoch_reap_records(shmc_arena_t *a, uint32_t slot)
 		st_relaxed(&r->limbo_off, 0);
 		if (off)
 			shmc__free(a, off);
+		shmc__tcache_flush(a, r, true);
 		st_relaxed(&r->in_use, 0);
 		st_release(&r->owner, 0);
 	}

@@ -31,6 +31,8 @@ struct shmc__epoch_tls_cache {
 	unsigned retired; /* items retired since the last poll */
 	uint64_t retired_bytes; /* bytes of blocks retired since the last advance */
 	struct shmc__rec *rec;
+	struct shmc__tcache *tc; /* REC's cache of free blocks, or NULL */
+	unsigned tc_frees;       /* frees into TC: the pool's tick (alloc.c) */
 };
 extern _Thread_local struct shmc__epoch_tls_cache shmc__epoch_tls;
 extern _Atomic unsigned shmc__epoch_fork_gen;

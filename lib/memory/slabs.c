@@ -140,44 +140,6 @@ static uint64_t tally_get(const struct tally *t, uint64_t slab)
 	return t->t[slot_of(t, slab)].n;
 }
 
-/* Walk the private chain from FIRST: its length (at most LIMIT) and last
- * block. A link that names no block of CLS ends the chain there (the rest,
- * if any, is damage and is dropped). */
-static uint64_t chain_end(shmc_arena_t *a, unsigned cls, uint64_t first,
-			  uint64_t limit, uint64_t *last)
-{
-	uint64_t n = 0, prev = 0;
-	for (uint64_t b = first; b && n < limit; n++) {
-		if (shmc__block_class(a, b) != (int)cls)
-			break;
-		/* The chain is ours since the detach: pairs, for TSan, with the
-		 * release its freer made on the block's link (freelist.h). */
-		SHMC_TSAN_ACQUIRE(shmc__next_word(a, b));
-		prev = b;
-		b = ld_relaxed(shmc__next_word(a, b));
-	}
-	if (prev)
-		st_relaxed(shmc__next_word(a, prev), 0);
-	*last = prev;
-	return prev ? n : 0;
-}
-
-/* Push the private chain FIRST..LAST onto the list. */
-static void push_private(struct shmc__class_head *h, shmc_arena_t *a, uint64_t first,
-			 uint64_t last)
-{
-#ifdef SHMC_TSAN
-	/* Pairs with the acquire in shmc__alloc(), per block; the last one is
-	 * released by shmc__push_chain(). */
-	for (uint64_t b = first; b != last;) {
-		uint64_t next = ld_relaxed(shmc__next_word(a, b)); /* before */
-		SHMC_TSAN_RELEASE(a->base + b);
-		b = next;
-	}
-#endif
-	shmc__push_chain(h, first, shmc__next_word(a, last));
-}
-
 /* Put the parked chain FIRST..LAST back on the list: unparked first. */
 static void republish(struct shmc__class_head *h, shmc_arena_t *a, uint64_t first,
 		      uint64_t last)
@@ -185,7 +147,7 @@ static void republish(struct shmc__class_head *h, shmc_arena_t *a, uint64_t firs
 	/* Release: pairs with the acquire of a later scavenger or check. */
 	st_release(&h->park, 0);
 	if (first != 0 && last != 0)
-		push_private(h, a, first, last);
+		shmc__push_private(h, a, first, last);
 }
 
 /* Push back what a dead scavenger parked. */
@@ -194,14 +156,14 @@ static void unpark(shmc_arena_t *a, struct shmc__class_head *h, unsigned cls,
 {
 	uint64_t first = ld_acquire(&h->retiring), last;
 	if (first) {
-		chain_end(a, cls, first, limit, &last);
+		shmc__chain_end(a, cls, first, limit, &last);
 		st_release(&h->retiring, 0);
 		if (last)
-			push_private(h, a, first, last);
+			shmc__push_private(h, a, first, last);
 	}
 	first = ld_acquire(&h->park);
 	if (first) {
-		chain_end(a, cls, first, limit, &last);
+		shmc__chain_end(a, cls, first, limit, &last);
 		republish(h, a, last ? first : 0, last);
 	}
 }
@@ -213,7 +175,7 @@ static void slab_back(shmc_arena_t *a, struct shmc__class_head *h, uint64_t slab
 {
 	for (uint64_t i = 0; i + 1 < bps; i++)
 		st_relaxed(shmc__next_word(a, slab + i * size), slab + (i + 1) * size);
-	push_private(h, a, slab, slab + (bps - 1) * size);
+	shmc__push_private(h, a, slab, slab + (bps - 1) * size);
 }
 
 static uint64_t scavenge_slabs(shmc_arena_t *a, struct shmc__class_head *h,
@@ -276,7 +238,7 @@ static uint64_t scavenge_slabs(shmc_arena_t *a, struct shmc__class_head *h,
 		slabs = nslabs ? calloc(nslabs, sizeof(uint64_t)) : NULL;
 	}
 	if (slabs == NULL) {
-		chain_end(a, cls, first, limit, &last);
+		shmc__chain_end(a, cls, first, limit, &last);
 		republish(h, a, last ? first : 0, last);
 		st_relaxed(&h->scav_at, shmc__scav_at(cls, n, false));
 		free(t.t);
@@ -356,7 +318,7 @@ static uint64_t scavenge_large(shmc_arena_t *a, struct shmc__class_head *h,
 	if (first == 0)
 		return 0;
 	st_release(&h->park, first);
-	uint64_t n = chain_end(a, cls, first, limit, &last);
+	uint64_t n = shmc__chain_end(a, cls, first, limit, &last);
 	uint64_t *offs = n ? calloc(n, sizeof(uint64_t)) : NULL;
 	if (offs == NULL) {
 		republish(h, a, last ? first : 0, last);
@@ -390,9 +352,7 @@ uint64_t shmc__slabs_scavenge(shmc_arena_t *a, unsigned cls, bool all)
 	int rc = shmc__olock_acquire_internal(a, l, 0);
 	if (rc < 0)
 		return 0;
-	uint64_t brk = ld_acquire(&a->hdr->brk);
-	brk = brk < a->capacity ? brk : a->capacity;
-	uint64_t limit = (brk > a->data_off ? brk - a->data_off : 0) / shmc__class_size(cls) + 1;
+	uint64_t limit = shmc__chain_limit(a, cls);
 	/* A dead scavenger's chain (a live one never leaves park set). */
 	unpark(a, h, cls, limit);
 	uint64_t pages = shmc__class_is_small(cls) ? scavenge_slabs(a, h, cls, limit, all)

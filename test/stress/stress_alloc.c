@@ -3,7 +3,8 @@
  * the fast path, the slab scavenger and the page pool at once.
  *
  * N threads allocate and free blocks of mixed sizes (mostly small, some
- * large) with a pattern checked before each free, and now and then free all
+ * large) with a pattern checked before each free -- half of them through a
+ * thread cache -- and now and then free all
  * they hold at once, so that whole slabs empty; frees start scavenges, large
  * blocks go through the pool, and one more thread scavenges classes at
  * random and trims the pool (punching pages) the whole time. Threads only:
@@ -22,6 +23,7 @@
 #include "testutil.h"
 
 #include "memory/alloc.h"
+#include "memory/epoch.h"
 #include "memory/slabs.h"
 
 #define SLOTS 48
@@ -72,6 +74,11 @@ static void *churn(void *arg)
 {
 	uint64_t me = (uint64_t)(intptr_t)arg, s = seed * 2654435761u + me + 1;
 	uint64_t off[SLOTS] = {0}, size[SLOTS], tag[SLOTS];
+	/* Half the threads have an epoch record, and so a cache of free
+	 * blocks (memory/tcache.c), which they fill from the lists, spill
+	 * onto them, and empty as they exit; the others use the lists only. */
+	if (me % 2 == 0 && shmc__epoch_rec(arena) == NULL)
+		atomic_fetch_add(&failures, 1);
 	for (uint64_t op = 1; op <= iters; op++) {
 		unsigned j = (unsigned)(next_rand(&s) % SLOTS);
 		if (off[j]) {

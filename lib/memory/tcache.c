@@ -1,0 +1,206 @@
+/*
+ * tcache.c -- each thread's cache of free blocks of the small classes.
+ *
+ * Why. A write that replaces a value allocates one block and, a grace
+ * period later, frees one. On the class's shared list (alloc.c) that is a
+ * 16-byte CAS and a shared counter update each way: four serialising
+ * instructions on lines every process writes, about a third of a small
+ * write. A thread that keeps a few blocks of its own serves most of them
+ * with plain loads and stores on a line nobody else writes, and meets the
+ * shared list once in half a bin, moving half a bin in one CAS.
+ *
+ * Where. The cache lives in the arena, in a block named by the thread's
+ * epoch record (tcache_off), not in the process: a process killed with
+ * blocks in its caches must not lose them. A bin per small class up to 512
+ * bytes, each a chain linked through the blocks' first words (as the
+ * lists are) and a count. It is made when the thread first finds its record
+ * (shmc__epoch_rec) and goes with the record: a thread that exits empties
+ * its cache onto the lists and frees it; so does a reaper that releases a
+ * dead process's records. shmc__alloc_trim() (shmc_arena_reclaim), and an
+ * allocation that finds the arena full, empty the caller's.
+ *
+ * Who writes. Only the record's owning thread, while it lives, so no access
+ * is atomic beyond a plain store; the reaper reads after the owner died (the
+ * slot lock says so), an exiting thread empties its own, and the record's
+ * in_use word orders a cache handed to the next thread of the process (its
+ * claim is an acquire, its release a release). The arena check reads the
+ * caches of a live arena racily, like the lists, bounded, and counts their
+ * blocks free; the stats subtract them from the blocks in use.
+ *
+ * Counting. A class's in_use counts the blocks off its shared list: in use,
+ * or cached. A cache move adjusts it by the blocks moved, so the scavenging
+ * trigger (carved - in_use: the list's length) is unchanged in meaning.
+ *
+ * Dying. Every change moves blocks between a private chain and somewhere
+ * else in an order that can leak them, never list them twice: a block is
+ * unlinked from its bin before it is handed out or pushed onto a list, and
+ * linked before its bin's head names it; blocks taken from a list are
+ * ours after the CAS and cached after. A kill between two such steps
+ * leaks what was in flight (the arena check finds it; --sweep frees it);
+ * a count left a block off is a hint only (walks stop at the chain's end,
+ * bounded). Everything read from a record or a cache is validated: a
+ * scribbled cache is dropped (its blocks leaked), never followed outside
+ * its class.
+ */
+#include <string.h>
+
+#include "memory/alloc.h"
+#include "memory/tcache.h"
+
+int shmc__tcache_fill(shmc_arena_t *a, struct shmc__tcache *tc, unsigned cls, uint64_t want,
+		      uint64_t *out)
+{
+	struct shmc__class_head *h = &a->hdr->classes[cls];
+	uint64_t bad_off = 0, bad_tag = 0;
+	for (;;) {
+		uint64_t off, tag;
+		shmc__head_load(h, &off, &tag);
+		if (off == 0)
+			return 1;
+		atomic_u64 *np = shmc__next_word(a, off);
+		if (np == NULL) { /* as shmc__alloc(): torn, or corrupt if twice */
+			if (off == bad_off && tag == bad_tag)
+				return SHMC_ECORRUPT;
+			bad_off = off;
+			bad_tag = tag;
+			continue;
+		}
+		/* The chain's links are read racily, as a pop reads one: if
+		 * the list changed meanwhile the tag did, and the CAS fails.
+		 * A link that names no block ends the chain, as it would end
+		 * a run of single pops. */
+		uint64_t last = off, k = 1, next;
+		for (;;) {
+			next = shmc__next_racy(np);
+			if (next == 0 || k == want)
+				break;
+			atomic_u64 *nn = shmc__next_word(a, next);
+			if (nn == NULL)
+				break;
+			last = next;
+			np = nn;
+			k++;
+		}
+		if (!shmc__cas2(&h->free, off, tag, next, tag + 1))
+			continue;
+		atomic_fetch_add_explicit(&h->in_use, k, memory_order_relaxed);
+		/* Pairs with each block's release by its pusher. */
+		for (uint64_t b = off, i = 0; i < k; i++) {
+			SHMC_TSAN_ACQUIRE(a->base + b);
+			if (i + 1 < k)
+				b = ld_relaxed(shmc__next_word(a, b));
+		}
+		if (k > 1) {
+			/* The bin is empty (a pop just failed): the chain after
+			 * the first block becomes it, ended first. */
+			struct shmc__tc_bin *bin = &tc->bin[cls];
+			st_relaxed(shmc__next_word(a, last), 0);
+			st_relaxed(&bin->head, ld_relaxed(shmc__next_word(a, off)));
+			st_relaxed(&bin->n, k - 1);
+		}
+		*out = off;
+		return 0;
+	}
+}
+
+uint64_t shmc__tcache_spill(shmc_arena_t *a, struct shmc__tcache *tc, unsigned cls, uint64_t k,
+			    uint64_t *tag)
+{
+	struct shmc__tc_bin *bin = &tc->bin[cls];
+	uint64_t first = ld_relaxed(&bin->head);
+	atomic_u64 *np = first ? shmc__next_word(a, first) : NULL;
+	if (np == NULL) { /* empty, or scribbled: dropped */
+		st_relaxed(&bin->head, 0);
+		st_relaxed(&bin->n, 0);
+		return 0;
+	}
+	uint64_t last = first, n = 1;
+	for (; n < k; n++) {
+		uint64_t next = ld_relaxed(np);
+		atomic_u64 *nn = next ? shmc__next_word(a, next) : NULL;
+		if (nn == NULL)
+			break;
+		last = next;
+		np = nn;
+	}
+	/* Off the bin, then onto the list (a kill in between leaks them). */
+	st_relaxed(&bin->head, ld_relaxed(np));
+	uint64_t left = ld_relaxed(&bin->n);
+	st_relaxed(&bin->n, left > n ? left - n : 0);
+	struct shmc__class_head *h = &a->hdr->classes[cls];
+	*tag = shmc__push_private(h, a, first, last);
+	atomic_fetch_sub_explicit(&h->in_use, n, memory_order_relaxed);
+	return n;
+}
+
+struct shmc__tcache *shmc__tcache_of(const shmc_arena_t *a, struct shmc__rec *r,
+				     uint64_t *off)
+{
+	*off = ld_acquire(&r->tcache_off);
+	if (*off == 0 || shmc__block_size(a, *off) != shmc__alloc_usable(sizeof(struct shmc__tcache)))
+		return NULL;
+	return (struct shmc__tcache *)(a->base + *off);
+}
+
+struct shmc__tcache *shmc__tcache_bind(shmc_arena_t *a, struct shmc__rec *r)
+{
+	uint64_t off;
+	struct shmc__tcache *tc = shmc__tcache_of(a, r, &off);
+	if (tc != NULL || off != 0) /* ours, or scribbled: no cache then */
+		return tc;
+	if (shmc__alloc_quiet(a, sizeof(*tc), &off) != 0)
+		return NULL;
+	tc = (struct shmc__tcache *)(a->base + off);
+	for (unsigned c = 0; c < SHMC__TC_CLASSES; c++) {
+		st_relaxed(&tc->bin[c].head, 0);
+		st_relaxed(&tc->bin[c].n, 0);
+	}
+	/* Release: a reaper or check that reads tcache_off sees empty bins. */
+	st_release(&r->tcache_off, off);
+	return tc;
+}
+
+void shmc__tcache_flush(shmc_arena_t *a, struct shmc__rec *r, bool release)
+{
+	uint64_t off;
+	struct shmc__tcache *tc = shmc__tcache_of(a, r, &off);
+	for (unsigned c = 0; tc && c < SHMC__TC_CLASSES; c++) {
+		struct shmc__tc_bin *bin = &tc->bin[c];
+		uint64_t first = ld_relaxed(&bin->head), last;
+		if (first == 0)
+			continue;
+		/* A bin never holds more than SHMC__TC_MAX: a longer chain is
+		 * damage (a cycle, maybe), cut there. */
+		uint64_t limit = shmc__chain_limit(a, c);
+		limit = limit < 2 * SHMC__TC_MAX ? limit : 2 * SHMC__TC_MAX;
+		uint64_t n = shmc__chain_end(a, c, first, limit, &last);
+		st_relaxed(&bin->head, 0);
+		st_relaxed(&bin->n, 0);
+		if (n == 0)
+			continue;
+		struct shmc__class_head *h = &a->hdr->classes[c];
+		shmc__push_private(h, a, first, last);
+		atomic_fetch_sub_explicit(&h->in_use, n, memory_order_relaxed);
+	}
+	if (release && off != 0) {
+		st_release(&r->tcache_off, 0);
+		if (tc != NULL)
+			shmc__free(a, off);
+	}
+}
+
+void shmc__tcache_tally(const shmc_arena_t *a, uint64_t counts[SHMC__TC_CLASSES])
+{
+	uint32_t hwm = ld_acquire(&a->hdr->rec_hwm);
+	for (uint32_t i = 0; i < hwm && i < a->nrecs; i++) {
+		struct shmc__rec *r = shmc__rec_at(a, i);
+		uint64_t off;
+		struct shmc__tcache *tc;
+		if (ld_relaxed(&r->owner) == 0 || (tc = shmc__tcache_of(a, r, &off)) == NULL)
+			continue;
+		for (unsigned c = 0; c < SHMC__TC_CLASSES; c++) {
+			uint64_t n = ld_relaxed(&tc->bin[c].n);
+			counts[c] += n < SHMC__TC_MAX ? n : SHMC__TC_MAX;
+		}
+	}
+}
