@@ -362,7 +362,7 @@ int shmc__alloc(shmc_arena_t *a, uint64_t size, uint64_t *out)
 	unsigned cls = class_for(size);
 	struct shmc__tcache *tc;
 	if (cls < SHMC__TC_CLASSES && (tc = shmc__tcache_mine(a)) != NULL) {
-		if (shmc__tcache_pop(a, tc, cls, out))
+		if (shmc__tcache_pop(a, tc, cls, class_size_tab[cls], out))
 			return 0;
 		int rc = shmc__tcache_fill(a, tc, cls, tc_cap_tab[cls] / 2, out);
 		return rc <= 0 ? rc : refill(a, cls, out);

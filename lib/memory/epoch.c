@@ -283,6 +283,8 @@ struct shmc__rec *shmc__epoch_rec_slow(shmc_arena_t *a)
 	t->stall = 0;
 cache:
 	pthread_setspecific(rec_key, head);
+	/* No cache while the entry names A (its bind may allocate). */
+	shmc__epoch_tls.tc = NULL;
 	shmc__epoch_tls.arena = a;
 	shmc__epoch_tls.serial = a->serial;
 	shmc__epoch_tls.fork_gen = gen;

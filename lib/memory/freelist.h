@@ -22,22 +22,6 @@ SHMC_TSAN_IGNORE static inline uint64_t shmc__next_racy(atomic_u64 *np)
 	return *(volatile uint64_t *)np; /* an aligned 8-byte load is atomic */
 #else
 	return ld_relaxed(np);
-/* Walk the private chain from FIRST of blocks of class CLS: its length (at
- * most LIMIT) and, in *last, its last block, whose link is set to 0. A link
- * that names no block of CLS ends the chain there (the rest, if any, is
- * damage and is dropped). (freelist.c) */
-uint64_t shmc__chain_end(shmc_arena_t *a, unsigned cls, uint64_t first, uint64_t limit,
-			 uint64_t *last);
-
-/* Push the private chain FIRST..LAST (linked, LAST's link any) onto the
- * list of H. @return the list's new tag (freelist.c) */
-uint64_t shmc__push_private(struct shmc__class_head *h, shmc_arena_t *a, uint64_t first,
-			    uint64_t last);
-
-/* The blocks of class CLS that fit below the arena's brk, plus one: the
- * bound of a walk along one of its chains. (freelist.c) */
-uint64_t shmc__chain_limit(const shmc_arena_t *a, unsigned cls);
-
 #endif
 }
 

@@ -21,11 +21,15 @@
  *
  * Who writes. Only the record's owning thread, while it lives, so no access
  * is atomic beyond a plain store; the reaper reads after the owner died (the
- * slot lock says so), an exiting thread empties its own, and the record's
- * in_use word orders a cache handed to the next thread of the process (its
- * claim is an acquire, its release a release). The arena check reads the
- * caches of a live arena racily, like the lists, bounded, and counts their
- * blocks free; the stats subtract them from the blocks in use.
+ * slot lock says so), and an exiting thread empties and frees its own, so a
+ * cache never passes to another thread. The arena check reads the caches
+ * of a live arena racily, like the lists, bounded, and counts their blocks
+ * free; the stats subtract them from the blocks in use.
+ *
+ * The price. Nobody but its thread can empty a live thread's cache: an
+ * allocation that finds the arena full empties its own cache and scavenges,
+ * but blocks cached by other live threads (at most 4 KiB a class each) stay
+ * where they are, with the slabs that hold them.
  *
  * Counting. A class's in_use counts the blocks off its shared list: in use,
  * or cached. A cache move adjusts it by the blocks moved, so the scavenging
@@ -84,12 +88,14 @@ int shmc__tcache_fill(shmc_arena_t *a, struct shmc__tcache *tc, unsigned cls, ui
 		if (!shmc__cas2(&h->free, off, tag, next, tag + 1))
 			continue;
 		atomic_fetch_add_explicit(&h->in_use, k, memory_order_relaxed);
+#ifdef SHMC_TSAN
 		/* Pairs with each block's release by its pusher. */
 		for (uint64_t b = off, i = 0; i < k; i++) {
 			SHMC_TSAN_ACQUIRE(a->base + b);
 			if (i + 1 < k)
 				b = ld_relaxed(shmc__next_word(a, b));
 		}
+#endif
 		if (k > 1) {
 			/* The bin is empty (a pop just failed): the chain after
 			 * the first block becomes it, ended first. */
@@ -107,24 +113,23 @@ uint64_t shmc__tcache_spill(shmc_arena_t *a, struct shmc__tcache *tc, unsigned c
 			    uint64_t *tag)
 {
 	struct shmc__tc_bin *bin = &tc->bin[cls];
+	/* The chain is in shared memory: every block pushed onto the list
+	 * must be one of its class, whole, or every process would be handed
+	 * what a scribble made of it. The chain ends at the first that is
+	 * not (the next pop drops the rest). */
 	uint64_t first = ld_relaxed(&bin->head);
-	atomic_u64 *np = first ? shmc__next_word(a, first) : NULL;
-	if (np == NULL) { /* empty, or scribbled: dropped */
+	if (first == 0 || shmc__block_class(a, first) != (int)cls) {
 		st_relaxed(&bin->head, 0);
 		st_relaxed(&bin->n, 0);
 		return 0;
 	}
-	uint64_t last = first, n = 1;
-	for (; n < k; n++) {
-		uint64_t next = ld_relaxed(np);
-		atomic_u64 *nn = next ? shmc__next_word(a, next) : NULL;
-		if (nn == NULL)
-			break;
+	uint64_t last = first, n = 1, next = ld_relaxed(shmc__next_word(a, first));
+	for (; n < k && next != 0 && shmc__block_class(a, next) == (int)cls; n++) {
 		last = next;
-		np = nn;
+		next = ld_relaxed(shmc__next_word(a, last));
 	}
 	/* Off the bin, then onto the list (a kill in between leaks them). */
-	st_relaxed(&bin->head, ld_relaxed(np));
+	st_relaxed(&bin->head, next);
 	uint64_t left = ld_relaxed(&bin->n);
 	st_relaxed(&bin->n, left > n ? left - n : 0);
 	struct shmc__class_head *h = &a->hdr->classes[cls];
@@ -178,6 +183,12 @@ void shmc__tcache_flush(shmc_arena_t *a, struct shmc__rec *r, bool release)
 		st_relaxed(&bin->n, 0);
 		if (n == 0)
 			continue;
+		/* What is pushed is first..last: fewer than N when a cycle
+		 * made the walk go round (the class counts off only those). */
+		uint64_t m = 1;
+		for (uint64_t b = first; b != last && m < n; m++)
+			b = ld_relaxed(shmc__next_word(a, b));
+		n = m;
 		struct shmc__class_head *h = &a->hdr->classes[c];
 		shmc__push_private(h, a, first, last);
 		atomic_fetch_sub_explicit(&h->in_use, n, memory_order_relaxed);

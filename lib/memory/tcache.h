@@ -32,16 +32,21 @@ static inline struct shmc__tcache *shmc__tcache_mine(const shmc_arena_t *a)
 	return likely(c->arena == a && c->serial == a->serial) ? c->tc : NULL;
 }
 
-/* Take a block of class CLS from TC: false when its bin is empty. */
+/* Take a block of class CLS (of SIZE bytes) from TC: false when its bin
+ * is empty. */
 static inline bool shmc__tcache_pop(shmc_arena_t *a, struct shmc__tcache *tc, unsigned cls,
-				    uint64_t *out)
+				    uint64_t size, uint64_t *out)
 {
 	struct shmc__tc_bin *b = &tc->bin[cls];
 	uint64_t off = ld_relaxed(&b->head);
 	if (off == 0)
 		return false;
 	atomic_u64 *np = shmc__next_word(a, off);
-	if (unlikely(np == NULL)) { /* scribbled: drop the chain (a leak) */
+	/* The head is a shared word: a block handed out lies in the data
+	 * area, whole (a full check of its class costs a walk of the
+	 * pagemap; spills make that check, off this path). */
+	if (unlikely(np == NULL || off < a->data_off || size > a->capacity - off)) {
+		/* Scribbled: drop the chain (a leak). */
 		st_relaxed(&b->head, 0);
 		st_relaxed(&b->n, 0);
 		return false;

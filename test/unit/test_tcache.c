@@ -285,3 +285,59 @@ Test(tcache, a_scribbled_cache_is_dropped_not_followed, .init = arena_setup,
 	cr_assert_geq(r.swept_blocks, 4);
 	cr_assert_eq(check_now(&notes).leaked_blocks, 0);
 }
+
+/* The check's messages that name a free list, counted. */
+static void count_list_msgs(void *ctx, const char *msg)
+{
+	cr_log_info("check: %s", msg);
+	if (strstr(msg, "free list") != NULL)
+		++*(int *)ctx;
+}
+
+/* A link of a full bin scribbled to name a word of the header: the spill
+ * pushes the blocks before it only (the list holds blocks of its class,
+ * nothing else), and the next pop drops the rest. A head at the end of the
+ * arena is not handed out. */
+Test(tcache, a_scribbled_link_never_reaches_the_shared_list, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	struct shmc__tcache *tc = my_cache();
+	unsigned c = class_of(512);
+	uint64_t cap = cap_of(c);
+	size_t n = 2 * cap;
+	uint64_t *v = alloc_n(512, n);
+	size_t i = 0;
+	while (ld_relaxed(&tc->bin[c].n) < cap)
+		shmc__free(A, v[i++]);
+	/* The third block's link names the class heads. */
+	uint64_t b = ld_relaxed(&tc->bin[c].head);
+	for (int k = 0; k < 2; k++)
+		b = ld_relaxed((atomic_u64 *)(A->base + b));
+	st_relaxed((atomic_u64 *)(A->base + b), 64);
+	uint64_t tag = list_tag(c);
+	shmc__free(A, v[i++]); /* spills */
+	cr_assert_eq(list_tag(c), tag + 1);
+	/* The check sees the scribble where it is: in the bin. */
+	shmc_check_report_t r;
+	int list_msgs = 0;
+	cr_assert_eq(shmc_arena_check(A, 0, &r, count_list_msgs, &list_msgs), SHMC_ECORRUPT);
+	cr_assert_eq(list_msgs, 0, "the scribble reached the class's list");
+	uint64_t off;
+	for (size_t k = 0; k < 2 * cap; k++) { /* through the bin, then the list */
+		ASSERT_OK(shmc__alloc(A, 512, &off));
+		cr_assert_eq(shmc__block_size(A, off), 512, "handed out %#llx",
+			     (unsigned long long)off);
+		shmc__free(A, off);
+	}
+	st_relaxed(&tc->bin[c].head, A->capacity - 16);
+	st_relaxed(&tc->bin[c].n, 1);
+	ASSERT_OK(shmc__alloc(A, 512, &off));
+	cr_assert_eq(shmc__block_size(A, off), 512);
+	shmc__free(A, off);
+	ASSERT_OK(shmc_arena_check(A, 0, &r, count_list_msgs, &list_msgs));
+	cr_assert_eq(list_msgs, 0);
+	for (; i < n; i++)
+		shmc__free(A, v[i]);
+	free(v);
+	ASSERT_OK(shmc_arena_check(A, SHMC_CHECK_SWEEP, &r, NULL, NULL));
+}
