@@ -494,6 +494,12 @@ static inline void after_push(shmc_arena_t *a, struct shmc__class_head *h, unsig
 		free_slow(a, cls, full);
 }
 
+void shmc__alloc_pushed(shmc_arena_t *a, unsigned cls)
+{
+	struct shmc__class_head *h = &a->hdr->classes[cls];
+	after_push(a, h, cls, ld_relaxed((atomic_u64 *)&h->free.AO_val2), ld_relaxed(&h->in_use));
+}
+
 /* A thread's bin of class CLS is full: half of it goes to the list. */
 __attribute__((noinline)) static void free_spill(shmc_arena_t *a, struct shmc__tcache *tc,
 						  unsigned cls, uint64_t off)

@@ -38,6 +38,11 @@ int shmc__alloc_quiet(shmc_arena_t *a, uint64_t size, uint64_t *off);
  * nowhere): a corrupt arena must not make free() write outside it. */
 void shmc__free(shmc_arena_t *a, uint64_t off);
 
+/* Blocks of small class CLS were pushed onto its list other than by
+ * shmc__free() (a thread cache emptied): scavenge the class if its list has
+ * grown enough, as a free would. */
+void shmc__alloc_pushed(shmc_arena_t *a, unsigned cls);
+
 /* The usable size of the block at OFF, or 0 when OFF names no block. */
 uint64_t shmc__block_size(const shmc_arena_t *a, uint64_t off);
 

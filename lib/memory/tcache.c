@@ -192,6 +192,7 @@ void shmc__tcache_flush(shmc_arena_t *a, struct shmc__rec *r, bool release)
 		struct shmc__class_head *h = &a->hdr->classes[c];
 		shmc__push_private(h, a, first, last);
 		atomic_fetch_sub_explicit(&h->in_use, n, memory_order_relaxed);
+		shmc__alloc_pushed(a, c);
 	}
 	if (release && off != 0) {
 		st_release(&r->tcache_off, 0);
