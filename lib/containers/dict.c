@@ -187,11 +187,17 @@ static inline __attribute__((always_inline)) struct dict_entry *lookup(shmc_aren
 		return NULL;
 	/* Locals: the acquire loads below would make the compiler reload
 	 * anything read through a pointer. */
-	struct dict_entry *e = entries(t);
-	const uint64_t nindex = t->nindex, hash = k->hash;
+	const uint64_t nindex = __atomic_load_n(&t->nindex, __ATOMIC_RELAXED), hash = k->hash;
+	struct dict_entry *e = entries_at(t, nindex);
 	/* Acquire: pairs with the release store of used that published the
 	 * entries below it. */
 	const uint64_t used = used_of(t);
+	/* table_at() validated the table, and a reader's section keeps it as
+	 * it was; but the words are shared, and read again here: what this
+	 * loop reads must lie inside the arena whatever they say now. */
+	if (unlikely((nindex & (nindex - 1)) || used >= nindex ||
+		     table_bytes(nindex, used) > a->capacity - (uint64_t)((char *)t - a->base)))
+		return NULL;
 	const uint64_t mask = nindex - 1;
 	atomic_u32 *index = t->index;
 	uint64_t i = hash & mask;
