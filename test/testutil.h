@@ -812,6 +812,17 @@ static inline void expect_python(const char *got, const char *want, const char *
 #include "objects/obj.h"
 
 #ifdef CRITERION_H_
+/* The allocator's size class for SIZE bytes. */
+static inline unsigned class_of(uint64_t size)
+{
+	unsigned n = shmc__class_count();
+	for (unsigned c = 0; c < n; c++)
+		if (shmc__class_size(c) >= size)
+			return c;
+	cr_assert_fail("no class for %llu", (unsigned long long)size);
+	return 0;
+}
+
 /* Failure injection, in the manner of SQLite's out-of-memory tests: run
  * OP(CTX) with the first arena allocation failing, then the second, ...
  * (shmc__alloc_fail_after(n), n = 0, 1, ...; at most MAX calls) until it

@@ -323,22 +323,12 @@ static int refill(shmc_arena_t *a, unsigned cls, uint64_t *out)
 static int alloc_shared(shmc_arena_t *a, unsigned cls, uint64_t *out)
 {
 	struct shmc__class_head *h = &a->hdr->classes[cls];
-	uint64_t bad_off = 0, bad_tag = 0;
 	for (;;) {
 		uint64_t off, tag;
-		shmc__head_load(h, &off, &tag);
-		if (off == 0)
-			return refill(a, cls, out);
-		atomic_u64 *np = shmc__next_word(a, off);
-		if (np == NULL) {
-			/* A torn read: the next read differs. The same pair
-			 * twice is a head outside the arena: corrupt. */
-			if (off == bad_off && tag == bad_tag)
-				return SHMC_ECORRUPT;
-			bad_off = off;
-			bad_tag = tag;
-			continue;
-		}
+		atomic_u64 *np;
+		int rc = shmc__head_read(a, h, &off, &tag, &np);
+		if (rc <= 0)
+			return rc == 0 ? refill(a, cls, out) : rc;
 		uint64_t next = shmc__next_racy(np);
 		if (shmc__cas2(&h->free, off, tag, next, tag + 1)) {
 			/* Pairs with the release in shmc__free() or refill():

@@ -36,6 +36,27 @@ static inline void shmc__head_load(struct shmc__class_head *h, uint64_t *off,
 				    memory_order_acquire);
 }
 
+/* Read H's head (*OFF, *TAG) and its block's link word (*NP). A link
+ * outside the arena is a torn read of the head, read again; the same pair
+ * twice is a head outside the arena.
+ * @return 1, 0 when the list is empty, SHMC_ECORRUPT */
+static inline int shmc__head_read(const shmc_arena_t *a, struct shmc__class_head *h,
+				  uint64_t *off, uint64_t *tag, atomic_u64 **np)
+{
+	uint64_t bad_off = 0, bad_tag = 0;
+	for (;;) {
+		shmc__head_load(h, off, tag);
+		if (*off == 0)
+			return 0;
+		if ((*np = shmc__next_word(a, *off)) != NULL)
+			return 1;
+		if (*off == bad_off && *tag == bad_tag)
+			return SHMC_ECORRUPT;
+		bad_off = *off;
+		bad_tag = *tag;
+	}
+}
+
 /* Push the chain first..last (already linked through their first words).
  * @return the list's new tag (it counts the list's pushes and pops) */
 static inline uint64_t shmc__push_chain(struct shmc__class_head *h, uint64_t first,

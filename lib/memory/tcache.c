@@ -55,20 +55,12 @@ int shmc__tcache_fill(shmc_arena_t *a, struct shmc__tcache *tc, unsigned cls, ui
 		      uint64_t *out)
 {
 	struct shmc__class_head *h = &a->hdr->classes[cls];
-	uint64_t bad_off = 0, bad_tag = 0;
 	for (;;) {
 		uint64_t off, tag;
-		shmc__head_load(h, &off, &tag);
-		if (off == 0)
-			return 1;
-		atomic_u64 *np = shmc__next_word(a, off);
-		if (np == NULL) { /* as shmc__alloc(): torn, or corrupt if twice */
-			if (off == bad_off && tag == bad_tag)
-				return SHMC_ECORRUPT;
-			bad_off = off;
-			bad_tag = tag;
-			continue;
-		}
+		atomic_u64 *np;
+		int rc = shmc__head_read(a, h, &off, &tag, &np);
+		if (rc <= 0)
+			return rc == 0 ? 1 : rc;
 		/* The chain's links are read racily, as a pop reads one: if
 		 * the list changed meanwhile the tag did, and the CAS fails.
 		 * A link that names no block ends the chain, as it would end

@@ -32,16 +32,6 @@ static void fini_injection_off(void)
 
 /* Helpers ---------------------------------------------------------------------- */
 
-static unsigned class_of(uint64_t size)
-{
-	unsigned n = shmc__class_count();
-	for (unsigned c = 0; c < n; c++)
-		if (shmc__class_size(c) >= size)
-			return c;
-	cr_assert_fail("no class for %llu", (unsigned long long)size);
-	return 0;
-}
-
 /* Index in shmc_arena_stats_t.classes[] where class C is counted. */
 static unsigned stats_index(unsigned c)
 {

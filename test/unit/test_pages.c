@@ -14,6 +14,7 @@
 #include "memory/pages.h"
 #include "memory/slabs.h"
 
+#define SHMC_TEST_WHITEBOX /* class_of */
 #include "testutil.h"
 
 TestSuite(pages, .timeout = 120);
@@ -23,16 +24,6 @@ static shmc_arena_stats_t stats_now(void)
 	shmc_arena_stats_t st;
 	ASSERT_OK(shmc_arena_stats(A, &st));
 	return st;
-}
-
-static unsigned class_of(uint64_t size)
-{
-	unsigned n = shmc__class_count();
-	for (unsigned c = 0; c < n; c++)
-		if (shmc__class_size(c) >= size)
-			return c;
-	cr_assert_fail("no class for %llu", (unsigned long long)size);
-	return 0;
 }
 
 static uint64_t *alloc_n(uint64_t size, size_t n)

@@ -20,16 +20,6 @@
 
 TestSuite(tcache, .timeout = 300);
 
-static unsigned class_of(uint64_t size)
-{
-	unsigned n = shmc__class_count();
-	for (unsigned c = 0; c < n; c++)
-		if (shmc__class_size(c) >= size)
-			return c;
-	cr_assert_fail("no class for %llu", (unsigned long long)size);
-	return 0;
-}
-
 /* A bin's capacity, as tcache.h states it. */
 static uint64_t cap_of(unsigned cls)
 {
