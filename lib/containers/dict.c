@@ -194,8 +194,9 @@ static inline __attribute__((always_inline)) struct dict_entry *lookup(shmc_aren
 	const uint64_t used = used_of(t);
 	/* table_at() validated the table, and a reader's section keeps it as
 	 * it was; but the words are shared, and read again here: what this
-	 * loop reads must lie inside the arena whatever they say now. */
-	if (unlikely((nindex & (nindex - 1)) || used >= nindex ||
+	 * loop reads must lie inside the arena whatever they say now (and
+	 * table_bytes() must not overflow: nindex at most 2^32, as there). */
+	if (unlikely((nindex & (nindex - 1)) || used >= nindex || nindex > ((uint64_t)1 << 32) ||
 		     table_bytes(nindex, used) > a->capacity - (uint64_t)((char *)t - a->base)))
 		return NULL;
 	const uint64_t mask = nindex - 1;

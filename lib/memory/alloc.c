@@ -247,8 +247,11 @@ static int carve_pages(shmc_arena_t *a, uint64_t npages, uint64_t *off)
  * a slab are left to fault: a page or two. */
 static void prefault_run(shmc_arena_t *a, uint64_t off, uint64_t npages)
 {
+	/* At most 16 MiB: a bigger block's writer may not touch all of it
+	 * soon (a grown array's last third), and one call should not stall
+	 * for long; the rest faults as it is used. */
 	if (npages >= SHMC__SLAB_PAGES)
-		shmc__arena_prefault(a, off, npages << SHMC__PAGE_SHIFT);
+		shmc__arena_prefault(a, off, (npages < 4096 ? npages : 4096) << SHMC__PAGE_SHIFT);
 }
 
 /* Empty the calling thread's cache onto the lists: its blocks pin their
