@@ -86,27 +86,61 @@ Test(sem, bad_arguments_are_refused, .init = arena_setup, .fini = arena_teardown
 	shmc_obj_release(s);
 }
 
-/* A release wakes a sleeper in another process. */
+/* A release wakes a sleeper in another process. Each keeps its permit
+ * until the parent has seen all three taken: a process that exits holding
+ * one is a dead holder, whose permit the next acquirer recovers (with
+ * SHMC_EOWNERDEAD) -- a sibling that exited first would make that race. */
+struct sem_gate {
+	shmc_obj_t *s;
+	int gate;   /* read end: EOF once the parent has seen every permit taken */
+	int gate_w; /* write end: the parent's only (a child closes its copy) */
+};
+
 static int acquire_in_time(void *p)
 {
-	return shmc_semaphore_acquire(p, TEST_DEADLINE) == 0 ? 0 : 1;
+	struct sem_gate *g = p;
+	close(g->gate_w);
+	if (shmc_semaphore_acquire(g->s, TEST_DEADLINE) != 0)
+		return 1;
+	hear(g->gate);
+	return 0;
+}
+
+static bool all_taken(shmc_obj_t *s, double timeout)
+{
+	double end = now_s() + timeout;
+	while (shmc_semaphore_value(s) != 0 || shmc__sem_sleepers(s) != 0) {
+		if (now_s() > end)
+			return false;
+		usleep(50);
+	}
+	return true;
 }
 
 Test(sem, release_wakes_a_sleeping_acquirer, .init = arena_setup, .fini = arena_teardown)
 {
-	shmc_obj_t *s;
-	ASSERT_OK(shmc_semaphore_new(A, 0, &s));
+	struct sem_gate g;
+	int gate[2];
+	ASSERT_OK(shmc_semaphore_new(A, 0, &g.s));
+	cr_assert_eq(pipe(gate), 0);
+	g.gate = gate[0];
+	g.gate_w = gate[1];
 	pid_t pids[3];
 	for (int i = 0; i < 3; i++)
-		pids[i] = fork_fn(acquire_in_time, s);
-	cr_assert(wait_count(shmc__sem_sleepers, s, 3, TEST_DEADLINE), "the children did not sleep");
+		pids[i] = fork_fn(acquire_in_time, &g);
+	close(gate[0]);
+	cr_assert(wait_count(shmc__sem_sleepers, g.s, 3, TEST_DEADLINE), "the children did not sleep");
 	for (int i = 0; i < 3; i++)
-		ASSERT_OK(shmc_semaphore_release(s));
+		ASSERT_OK(shmc_semaphore_release(g.s));
+	bool taken = all_taken(g.s, TEST_DEADLINE);
+	close(gate[1]);
+	cr_assert(taken, "value %lld, %lld sleeping", (long long)shmc_semaphore_value(g.s),
+		  (long long)shmc__sem_sleepers(g.s));
 	for (int i = 0; i < 3; i++)
 		cr_assert_eq(wait_exit(pids[i], TEST_DEADLINE), 0);
-	cr_assert_eq(shmc_semaphore_value(s), 0);
-	cr_assert_eq(shmc__sem_sleepers(s), 0);
-	shmc_obj_release(s);
+	cr_assert_eq(shmc_semaphore_value(g.s), 0);
+	cr_assert_eq(shmc__sem_sleepers(g.s), 0);
+	shmc_obj_release(g.s);
 }
 
 /* Many processes never get more permits than there are. */
