@@ -51,7 +51,11 @@ static inline struct shmc__rec *shmc__epoch_rec(shmc_arena_t *a)
  * before the matching exit(). Sections do not nest. */
 static inline void shmc__epoch_enter(shmc_arena_t *a, struct shmc__rec *r)
 {
-	uint64_t e = ld_relaxed(&a->hdr->epoch);
+	/* Acquire: the section's loads come after the epoch read (free on
+	 * x86, whose loads are ordered; on aarch64 a later load of a shared
+	 * pointer could otherwise be satisfied before it, and see what was
+	 * unlinked before the epoch it then announces). */
+	uint64_t e = ld_acquire(&a->hdr->epoch);
 	st_relaxed(&r->epoch, (e << 1) | 1);
 	/* Pairs with the barrier in try_advance(): either the advancer sees
 	 * this announcement, or this thread sees every unlink that preceded
