@@ -325,24 +325,9 @@ static int refill(shmc_arena_t *a, unsigned cls, uint64_t *out)
 /* A block of class CLS from its list, or carved when the list is empty. */
 static int alloc_shared(shmc_arena_t *a, unsigned cls, uint64_t *out)
 {
-	struct shmc__class_head *h = &a->hdr->classes[cls];
-	for (;;) {
-		uint64_t off, tag;
-		atomic_u64 *np;
-		int rc = shmc__head_read(a, h, &off, &tag, &np);
-		if (rc <= 0)
-			return rc == 0 ? refill(a, cls, out) : rc;
-		uint64_t next = shmc__next_racy(np);
-		if (shmc__cas2(&h->free, off, tag, next, tag + 1)) {
-			/* Pairs with the release in shmc__free() or refill():
-			 * the block is ours now. */
-			SHMC_TSAN_ACQUIRE(a->base + off);
-			atomic_fetch_add_explicit(&h->in_use, 1,
-						  memory_order_relaxed);
-			*out = off;
-			return 0;
-		}
-	}
+	uint64_t last;
+	int64_t k = shmc__pop_chain(a, &a->hdr->classes[cls], 1, out, &last);
+	return k > 0 ? 0 : k == 0 ? refill(a, cls, out) : (int)k;
 }
 
 int shmc__alloc(shmc_arena_t *a, uint64_t size, uint64_t *out)

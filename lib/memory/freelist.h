@@ -36,24 +36,59 @@ static inline void shmc__head_load(struct shmc__class_head *h, uint64_t *off,
 				    memory_order_acquire);
 }
 
-/* Read H's head (*OFF, *TAG) and its block's link word (*NP). A link
- * outside the arena is a torn read of the head, read again; the same pair
- * twice is a head outside the arena.
- * @return 1, 0 when the list is empty, SHMC_ECORRUPT */
-static inline int shmc__head_read(const shmc_arena_t *a, struct shmc__class_head *h,
-				  uint64_t *off, uint64_t *tag, atomic_u64 **np)
+/* Pop up to WANT (>= 1) blocks off H's list in one CAS: *FIRST the first,
+ * *LAST the last, linked through their first words (LAST's link is what
+ * followed it on the list); the class counts them in use. The links are
+ * read racily, as a single pop reads one: if the list changed meanwhile
+ * the tag did, and the CAS fails. A link that names no block ends the
+ * chain, as it would end a run of single pops; a head whose link is
+ * outside the arena is a torn read, read again, and the same pair twice a
+ * head outside the arena.
+ * @return the blocks taken, 0 when the list is empty, SHMC_ECORRUPT */
+static inline int64_t shmc__pop_chain(const shmc_arena_t *a, struct shmc__class_head *h,
+				      uint64_t want, uint64_t *first, uint64_t *last)
 {
 	uint64_t bad_off = 0, bad_tag = 0;
 	for (;;) {
-		shmc__head_load(h, off, tag);
-		if (*off == 0)
+		uint64_t off, tag;
+		shmc__head_load(h, &off, &tag);
+		if (off == 0)
 			return 0;
-		if ((*np = shmc__next_word(a, *off)) != NULL)
-			return 1;
-		if (*off == bad_off && *tag == bad_tag)
-			return SHMC_ECORRUPT;
-		bad_off = *off;
-		bad_tag = *tag;
+		atomic_u64 *np = shmc__next_word(a, off);
+		if (np == NULL) {
+			if (off == bad_off && tag == bad_tag)
+				return SHMC_ECORRUPT;
+			bad_off = off;
+			bad_tag = tag;
+			continue;
+		}
+		uint64_t end = off, k = 1, next;
+		for (;;) {
+			next = shmc__next_racy(np);
+			if (next == 0 || k == want)
+				break;
+			atomic_u64 *nn = shmc__next_word(a, next);
+			if (nn == NULL)
+				break;
+			end = next;
+			np = nn;
+			k++;
+		}
+		if (!shmc__cas2(&h->free, off, tag, next, tag + 1))
+			continue;
+		atomic_fetch_add_explicit(&h->in_use, k, memory_order_relaxed);
+#ifdef SHMC_TSAN
+		/* Pairs with each block's release by its pusher (the links
+		 * cannot have changed: the tag did not). */
+		for (uint64_t b = off, i = 0; i < k; i++) {
+			SHMC_TSAN_ACQUIRE((char *)a->base + b);
+			if (i + 1 < k)
+				b = ld_relaxed(shmc__next_word(a, b));
+		}
+#endif
+		*first = off;
+		*last = end;
+		return (int64_t)k;
 	}
 }
 

@@ -54,51 +54,20 @@
 int shmc__tcache_fill(shmc_arena_t *a, struct shmc__tcache *tc, unsigned cls, uint64_t want,
 		      uint64_t *out)
 {
-	struct shmc__class_head *h = &a->hdr->classes[cls];
-	for (;;) {
-		uint64_t off, tag;
-		atomic_u64 *np;
-		int rc = shmc__head_read(a, h, &off, &tag, &np);
-		if (rc <= 0)
-			return rc == 0 ? 1 : rc;
-		/* The chain's links are read racily, as a pop reads one: if
-		 * the list changed meanwhile the tag did, and the CAS fails.
-		 * A link that names no block ends the chain, as it would end
-		 * a run of single pops. */
-		uint64_t last = off, k = 1, next;
-		for (;;) {
-			next = shmc__next_racy(np);
-			if (next == 0 || k == want)
-				break;
-			atomic_u64 *nn = shmc__next_word(a, next);
-			if (nn == NULL)
-				break;
-			last = next;
-			np = nn;
-			k++;
-		}
-		if (!shmc__cas2(&h->free, off, tag, next, tag + 1))
-			continue;
-		atomic_fetch_add_explicit(&h->in_use, k, memory_order_relaxed);
-#ifdef SHMC_TSAN
-		/* Pairs with each block's release by its pusher. */
-		for (uint64_t b = off, i = 0; i < k; i++) {
-			SHMC_TSAN_ACQUIRE(a->base + b);
-			if (i + 1 < k)
-				b = ld_relaxed(shmc__next_word(a, b));
-		}
-#endif
-		if (k > 1) {
-			/* The bin is empty (a pop just failed): the chain after
-			 * the first block becomes it, ended first. */
-			struct shmc__tc_bin *bin = &tc->bin[cls];
-			st_relaxed(shmc__next_word(a, last), 0);
-			st_relaxed(&bin->head, ld_relaxed(shmc__next_word(a, off)));
-			st_relaxed(&bin->n, k - 1);
-		}
-		*out = off;
-		return 0;
+	uint64_t off, last;
+	int64_t k = shmc__pop_chain(a, &a->hdr->classes[cls], want, &off, &last);
+	if (k <= 0)
+		return k == 0 ? 1 : (int)k;
+	if (k > 1) {
+		/* The bin is empty (a pop just failed): the chain after the
+		 * first block becomes it, ended first. */
+		struct shmc__tc_bin *bin = &tc->bin[cls];
+		st_relaxed(shmc__next_word(a, last), 0);
+		st_relaxed(&bin->head, ld_relaxed(shmc__next_word(a, off)));
+		st_relaxed(&bin->n, (uint64_t)k - 1);
 	}
+	*out = off;
+	return 0;
 }
 
 uint64_t shmc__tcache_spill(shmc_arena_t *a, struct shmc__tcache *tc, unsigned cls, uint64_t k,
