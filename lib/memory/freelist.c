@@ -19,10 +19,21 @@ uint64_t shmc__chain_end(shmc_arena_t *a, unsigned cls, uint64_t first, uint64_t
 		prev = b;
 		b = ld_relaxed(shmc__next_word(a, b));
 	}
-	if (prev)
-		st_relaxed(shmc__next_word(a, prev), 0);
+	if (prev == 0) {
+		*last = 0;
+		return 0;
+	}
+	st_relaxed(shmc__next_word(a, prev), 0);
 	*last = prev;
-	return prev ? n : 0;
+	/* Cut at LIMIT, the walk may have gone round a cycle: the chain left
+	 * is FIRST..PREV, which may be shorter than the steps taken. */
+	if (n == limit) {
+		uint64_t m = 1;
+		for (uint64_t b = first; b != prev && m < n; m++)
+			b = ld_relaxed(shmc__next_word(a, b));
+		n = m;
+	}
+	return n;
 }
 
 uint64_t shmc__push_private(struct shmc__class_head *h, shmc_arena_t *a, uint64_t first,

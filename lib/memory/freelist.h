@@ -126,10 +126,11 @@ static inline void shmc__detach_all(struct shmc__class_head *h, uint64_t *first)
 	*first = off;
 }
 
-/* Walk the private chain from FIRST of blocks of class CLS: its length (at
- * most LIMIT) and, in *last, its last block, whose link is set to 0. A link
- * that names no block of CLS ends the chain there (the rest, if any, is
- * damage and is dropped). (freelist.c) */
+/* Walk the private chain from FIRST of blocks of class CLS and end it: its
+ * last block goes in *last, with its link set to 0. A link that names no
+ * block of CLS ends the chain there, and so does the LIMIT-th block (the
+ * rest, if any, is damage and is dropped: a cycle, maybe). @return the
+ * blocks in the chain left, FIRST..*last (freelist.c) */
 uint64_t shmc__chain_end(shmc_arena_t *a, unsigned cls, uint64_t first, uint64_t limit,
 			 uint64_t *last);
 

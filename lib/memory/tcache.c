@@ -144,12 +144,6 @@ void shmc__tcache_flush(shmc_arena_t *a, struct shmc__rec *r, bool release)
 		st_relaxed(&bin->n, 0);
 		if (n == 0)
 			continue;
-		/* What is pushed is first..last: fewer than N when a cycle
-		 * made the walk go round (the class counts off only those). */
-		uint64_t m = 1;
-		for (uint64_t b = first; b != last && m < n; m++)
-			b = ld_relaxed(shmc__next_word(a, b));
-		n = m;
 		struct shmc__class_head *h = &a->hdr->classes[c];
 		shmc__push_private(h, a, first, last);
 		atomic_fetch_sub_explicit(&h->in_use, n, memory_order_relaxed);

@@ -334,3 +334,30 @@ Test(tcache, a_scribbled_link_never_reaches_the_shared_list, .init = arena_setup
 	free(v);
 	ASSERT_OK(shmc_arena_check(A, SHMC_CHECK_SWEEP, &r, NULL, NULL));
 }
+
+/* A bin whose chain was scribbled into a cycle is emptied as the blocks it
+ * holds: the class counts off those pushed back, not the steps the bounded
+ * walk took round the cycle (which made its in-use count wrap). */
+Test(tcache, emptying_a_bin_with_a_cycle_counts_off_only_its_blocks, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	struct shmc__tcache *tc = my_cache();
+	unsigned c = class_of(48);
+	uint64_t *v = alloc_n(48, 2);
+	cr_assert_geq(shmc_arena_reclaim(A), 0); /* empties our bins */
+	cr_assert_eq(ld_relaxed(&tc->bin[c].head), 0);
+	shmc__free(A, v[0]);
+	shmc__free(A, v[1]);
+	free(v);
+	uint64_t in_use = class_in_use(c);
+	uint64_t b = ld_relaxed(&tc->bin[c].head);
+	uint64_t a = ld_relaxed((atomic_u64 *)(A->base + b));
+	cr_assert_eq(ld_relaxed((atomic_u64 *)(A->base + a)), 0);
+	st_relaxed((atomic_u64 *)(A->base + a), b); /* b -> a -> b -> ... */
+	cr_assert_geq(shmc_arena_reclaim(A), 0);
+	cr_assert_eq(class_in_use(c), in_use - 2, "in use %llu, was %llu",
+		     (unsigned long long)class_in_use(c), (unsigned long long)in_use);
+	int notes = 0;
+	cr_assert_eq(check_now(&notes).leaked_blocks, 0);
+	cr_assert_eq(notes, 0);
+}
