@@ -158,17 +158,15 @@ int shmc__seq_new(shmc_type_t type, size_t cap, shmc_value_t *out);
 int shmc__pmap_new(shmc_value_t *out);
 /* Append without checks; the sequence must have room (see seq_new). */
 void shmc__seq_push(shmc_value_t *seq, shmc_value_t item);
-/* Append an int or float (TYPE) whose 8 bytes are BITS, written where it
- * goes in whole words: a value built in a local and copied costs a stalled
+/* Make DST the int or float (TYPE) whose 8 bytes are BITS, written where
+ * it goes in whole words: a value built in a local and copied costs a stalled
  * load per item (its head is written a byte at a time, then read back as
  * one word), which was most of decoding a list of numbers. */
 _Static_assert(offsetof(shmc_value_t, i) == 8 && sizeof(shmc_value_t) == 16 &&
 		       __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 	       "a value's head is its first word, type in the low byte");
-static inline void shmc__seq_push_number(shmc_value_t *seq, shmc_type_t type, uint64_t bits)
+static inline void shmc__value_set_number(shmc_value_t *dst, shmc_type_t type, uint64_t bits)
 {
-	SHMC_ASSERT(seq->seq->len < seq->seq->cap);
-	shmc_value_t *dst = &seq->seq->items[seq->seq->len++];
 	uint64_t head = (uint64_t)type; /* type, owned 0, reserved 0, len 0 */
 	memcpy(dst, &head, 8);
 	memcpy((char *)dst + 8, &bits, 8);

@@ -127,15 +127,24 @@ static int decode_seq(struct dec *d, unsigned t, int depth, shmc_value_t *out)
 		return rc;
 	for (uint64_t i = 0; i < x; i++) {
 		shmc_value_t item;
-		unsigned it = *c->p; /* c->p < c->end: x - i bytes remain */
-		if ((it == SHMC__T_INT || it == SHMC__T_FLOAT) && c->end - c->p >= 9) {
-			/* Numbers, the usual items, without a call. */
+		/* Numbers, the usual items, without a call, in a run read
+		 * through locals (stores to the items would otherwise make
+		 * the compiler reload the cursor and the length each time). */
+		const unsigned char *p = c->p, *end = c->end;
+		shmc_value_t *items = s.seq->items;
+		uint64_t j = i;
+		for (; j < x && end - p >= 9 && (*p == SHMC__T_INT || *p == SHMC__T_FLOAT);
+		     j++, p += 9) {
 			uint64_t bits;
-			memcpy(&bits, c->p + 1, 8);
-			c->p += 9;
-			shmc__seq_push_number(&s, it == SHMC__T_INT ? SHMC_INT : SHMC_FLOAT, bits);
-			continue;
+			memcpy(&bits, p + 1, 8);
+			shmc__value_set_number(&items[j], *p == SHMC__T_INT ? SHMC_INT : SHMC_FLOAT,
+					       bits);
 		}
+		c->p = p;
+		s.seq->len = j;
+		if ((i = j) == x)
+			break;
+		/* c->p < c->end: x - i bytes remain */
 		if ((rc = decode(d, depth + 1, &item))) {
 			shmc_value_free(&s);
 			return rc;

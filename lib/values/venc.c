@@ -104,18 +104,27 @@ static int measure(shmc_arena_t *a, shmc_value_t v, int depth, uint64_t *size,
 	case SHMC_LIST:
 		if (shmc__too_deep(depth))
 			return SHMC_EDEPTH;
-		*size += 9;
-		for (size_t i = 0; i < v.seq->len; i++) {
-			shmc_value_t item = v.seq->items[i];
-			if (item.type <= SHMC_FLOAT) { /* scalars, without a call */
-				*size += item.type >= SHMC_INT ? 9 : 1;
+	{
+		/* Scalars, the usual items, without a call, summed in a local
+		 * (a store through SIZE could change the items, for all the
+		 * compiler knows: it would reload them each time). */
+		const shmc_value_t *items = v.seq->items;
+		uint64_t sum = 9;
+		for (size_t i = 0, n = v.seq->len; i < n; i++) {
+			unsigned t = items[i].type;
+			if (t <= SHMC_FLOAT) {
+				sum += t >= SHMC_INT ? 9 : 1;
 				continue;
 			}
-			int rc = measure(a, item, depth + 1, size, nrefs);
+			*size += sum;
+			sum = 0;
+			int rc = measure(a, items[i], depth + 1, size, nrefs);
 			if (rc)
 				return rc;
 		}
+		*size += sum;
 		return 0;
+	}
 	case SHMC_DICT:
 		if (shmc__too_deep(depth))
 			return SHMC_EDEPTH;
@@ -212,11 +221,13 @@ static unsigned char *emit(shmc_arena_t *a, shmc_value_t v, unsigned char *p)
 	case SHMC_LIST:
 		*p++ = v.type == SHMC_TUPLE ? SHMC__T_TUPLE : SHMC__T_LIST;
 		p = put_u64(p, v.seq->len);
-		for (size_t i = 0; i < v.seq->len; i++) {
+		/* The count read once: the bytes written could be it, for
+		 * all the compiler knows. */
+		for (size_t i = 0, n = v.seq->len; i < n; i++) {
 			shmc_value_t item = v.seq->items[i];
 			if (item.type == SHMC_INT || item.type == SHMC_FLOAT) {
-				*p++ = item.type == SHMC_INT ? SHMC__T_INT : SHMC__T_FLOAT;
-				p = put_u64(p, (uint64_t)item.i); /* the 8 bytes */
+				p[0] = item.type == SHMC_INT ? SHMC__T_INT : SHMC__T_FLOAT;
+				p = put_u64(p + 1, (uint64_t)item.i); /* the 8 bytes */
 				continue;
 			}
 			p = emit(a, item, p);
