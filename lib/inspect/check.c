@@ -311,7 +311,7 @@ static bool run_at(struct shmc__walk *w, struct pool_walk *pw, uint64_t p, uint6
 	}
 	for (uint64_t i = 1; i < n; i++) {
 		uint16_t x = __atomic_load_n(&pm[p + i], __ATOMIC_RELAXED);
-		bool ok = shmc__class_is_small(cls) ? x == (cls + 1)
+		bool ok = shmc__class_is_small(cls) ? x == ((cls + 1) | i << SHMC__PM_SLAB_IDX_SHIFT)
 						     : x == (cls + 1) || x == 0;
 		if (!ok) {
 			shmc__walk_error(w, "pagemap: run at %#llx is broken at page %llu",

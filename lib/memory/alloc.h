@@ -16,7 +16,7 @@
 #define SHMC__LARGE_CACHE_BYTES ((uint64_t)1 << 20)
 
 /* pagemap entries: class + 1 in the low byte (0: carved, not yet marked);
- * RUN_START on a run's first page. Pages of the page pool (pages.c) have
+ * RUN_START on a run's first page; a slab's page's index in it. Pages of the page pool (pages.c) have
  * the class byte FREE; RUN_END marks a free run's last page, PUNCHED a free
  * page whose memory was given back to the system. */
 #define SHMC__PM_CLASS_MASK 0xffu
@@ -24,6 +24,14 @@
 #define SHMC__PM_RUN_END 0x200u
 #define SHMC__PM_PUNCHED 0x400u
 #define SHMC__PM_FREE 0xffu
+/* A slab's pages (small classes) also carry their place in it, 0 on its
+ * first page: a block's slab is found with one more load, not a walk
+ * back over up to SHMC__SLAB_PAGES entries (every free, and every block a
+ * thread cache gives back, finds its slab). */
+#define SHMC__PM_SLAB_IDX_SHIFT 12
+#define SHMC__PM_SLAB_IDX_MASK 0xf000u
+_Static_assert(((SHMC__SLAB_PAGES - 1) << SHMC__PM_SLAB_IDX_SHIFT) == SHMC__PM_SLAB_IDX_MASK,
+	       "a slab's page indices fill the pagemap's index bits");
 
 /* A block of at least SIZE bytes; *off receives its offset.
  * @return 0, SHMC_EFULL (no room, or an injected failure), SHMC_ECORRUPT

@@ -679,10 +679,13 @@ void shmc__pages_mark(shmc_arena_t *a, uint64_t off, uint64_t npages, unsigned c
 {
 	uint16_t *pm = (uint16_t *)shmc__pagemap(a);
 	uint64_t p = off >> SHMC__PAGE_SHIFT;
+	bool slab = shmc__class_is_small(cls);
 	/* The first page last: until then the pages start no run, and a
 	 * process killed half-way leaves pages the check calls leaked. */
 	for (uint64_t i = npages; i-- > 1;)
-		__atomic_store_n(&pm[p + i], (uint16_t)(cls + 1), __ATOMIC_RELAXED);
+		__atomic_store_n(&pm[p + i],
+				 (uint16_t)((cls + 1) | (slab ? i << SHMC__PM_SLAB_IDX_SHIFT : 0)),
+				 __ATOMIC_RELAXED);
 	__atomic_store_n(&pm[p], (uint16_t)((cls + 1) | SHMC__PM_RUN_START), __ATOMIC_RELAXED);
 }
 

@@ -494,6 +494,54 @@ Test(alloc, the_tail_of_a_slab_is_not_a_block, .init = arena_setup,
 		     tested, first);
 }
 
+/* A slab's pages name their place in it (the pagemap's index bits), so that
+ * a block's slab is found in one step: every block of a slab spread over
+ * its 16 pages is found, no offset between blocks is, and a page whose
+ * index was scribbled to name a page that starts no slab holds no block
+ * (freeing one changes nothing) until it is mended. */
+Test(alloc, a_slab_page_finds_its_slab_by_its_index, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	const uint64_t size = 1024; /* 64 to a slab, 4 to a page */
+	enum { N = 64 };
+	uint64_t off[N];
+	for (int i = 0; i < N; i++)
+		ASSERT_OK(shmc__alloc(A, size, &off[i]));
+	uint16_t *pm = (uint16_t *)shmc__pagemap(A);
+	/* The slab of the first block, and its 16 pages' entries. */
+	uint64_t start = off[0] >> SHMC__PAGE_SHIFT;
+	while (!(pm[start] & SHMC__PM_RUN_START))
+		start--;
+	int found = 0;
+	for (unsigned i = 0; i < SHMC__SLAB_PAGES; i++) {
+		uint16_t e = pm[start + i];
+		cr_assert_eq((e & SHMC__PM_SLAB_IDX_MASK) >> SHMC__PM_SLAB_IDX_SHIFT, i,
+			     "page %u of the slab says %u", i,
+			     (e & SHMC__PM_SLAB_IDX_MASK) >> SHMC__PM_SLAB_IDX_SHIFT);
+		for (uint64_t b = 0; b < SHMC__PAGE; b += 16) {
+			uint64_t o = ((start + i) << SHMC__PAGE_SHIFT) + b;
+			uint64_t want = b % size == 0 ? size : 0;
+			cr_assert_eq(shmc__block_size(A, o), want, "+%llu on page %u: %llu",
+				     (unsigned long long)b, i,
+				     (unsigned long long)shmc__block_size(A, o));
+			found += want != 0;
+		}
+	}
+	cr_assert_eq(found, N);
+	/* Page 5 scribbled to say 2: its blocks are no blocks. */
+	uint16_t was = pm[start + 5];
+	pm[start + 5] = (uint16_t)((was & ~SHMC__PM_SLAB_IDX_MASK) | 2u << SHMC__PM_SLAB_IDX_SHIFT);
+	uint64_t victim = ((start + 5) << SHMC__PAGE_SHIFT) + size;
+	expect_ignored(victim, "a block on a page whose index was scribbled");
+	/* And 0 (a page that says it starts the slab, without RUN_START). */
+	pm[start + 5] = (uint16_t)(was & ~SHMC__PM_SLAB_IDX_MASK);
+	expect_ignored(victim, "a block on a page whose index was zeroed");
+	pm[start + 5] = was;
+	cr_assert_eq(shmc__block_size(A, victim), size);
+	for (int i = 0; i < N; i++)
+		shmc__free(A, off[i]);
+}
+
 /* Failure injection ----------------------------------------------------------------------- */
 
 Test(alloc, fail_after_n_fails_the_next_plus_one_once, .init = arena_setup,

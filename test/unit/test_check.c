@@ -205,6 +205,25 @@ Test(check, reports_a_broken_pagemap)
 	shmc_arena_close(a);
 }
 
+/* A slab page that names another place in its slab than its own. */
+Test(check, reports_a_slab_page_with_a_wrong_index)
+{
+	shmc_arena_t *a = test_arena(8 << 20);
+	shmc_obj_t *ns = populate(a);
+	uint16_t *pm = (uint16_t *)(a->base + a->hdr->pagemap_off);
+	uint64_t p = (a->hdr->data_off >> 12) + 3; /* inside the first slab */
+	uint16_t was = pm[p];
+	cr_assert_eq((was & SHMC__PM_SLAB_IDX_MASK) >> SHMC__PM_SLAB_IDX_SHIFT, 3);
+	pm[p] = (uint16_t)((was & ~SHMC__PM_SLAB_IDX_MASK) | 1u << SHMC__PM_SLAB_IDX_SHIFT);
+	expect_damage_reported(a);
+	pm[p] = was;
+	shmc_check_report_t rep;
+	ASSERT_OK(shmc_arena_check(a, 0, &rep, NULL, NULL));
+	cr_assert_eq(rep.errors, 0);
+	shmc_obj_release(ns);
+	shmc_arena_close(a);
+}
+
 Test(check, checks_a_named_arena_file_read_only)
 {
 	char name[64];
