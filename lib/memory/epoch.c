@@ -30,8 +30,28 @@
  * of every registered process (each attaching process registers), and the
  * reader needs only a compiler barrier. Whether an arena works so is fixed
  * at its creation (SHMC__FEAT_MEMBARRIER); a process that cannot register
- * cannot attach to it. Retire reads the global epoch after a seq_cst fence
- * that follows the unlink.
+ * cannot attach to it.
+ *
+ * Retirement. Without membarrier, retire reads the global epoch G after a
+ * seq_cst fence that follows the unlink, and tags the block G: the classic
+ * argument. With membarrier the fence goes too (it was a fifth of a write
+ * that replaces a block), and the block is tagged G + 1, freed one advance
+ * later. Why that is safe: let the unlink be S and the epoch read L (G),
+ * in this program order with a compiler barrier between; the processor may
+ * perform L before S becomes visible. A reader that can still reach the
+ * block loaded the old pointer before S became visible. The block is freed
+ * once the epoch reaches G + 3, and the advance to G + 3 needs every active
+ * reader to announce G + 2. A reader that announced G + 2 read G + 2 from
+ * the global epoch (acquire), stored by an advance that first read G + 1
+ * and then ran membarrier M: a full barrier on every thread of every
+ * attached process, the writer's included, at some point of its program.
+ * If that point came before S, L came after it too, and L would have read
+ * at least G + 1, which was visible before M began: so S came before it,
+ * was visible when M returned, hence before G + 2 was stored, and the
+ * reader's loads after reading G + 2 see S, never the old pointer. Readers
+ * that announced less than G + 2 block that advance while active. So
+ * membarrier's one-epoch slack costs a batch of retired memory held back
+ * one advance longer, and nothing on the write path.
  */
 #include <errno.h>
 #include <linux/membarrier.h>
@@ -519,12 +539,22 @@ void shmc__epoch_retire(shmc_arena_t *a, struct shmc__rec *r, uint64_t what)
 	SHMC_ASSERT(l != NULL);
 	uint64_t tail = ld_relaxed(&l->tail);
 	SHMC_ASSERT(tail - ld_relaxed(&l->head) < l->cap);
-	/* The unlink that precedes this call must be ordered before the
-	 * epoch is read (see the proof in the header comment). */
-	atomic_thread_fence(memory_order_seq_cst);
+	/* The unlink that precedes this call is ordered before the epoch is
+	 * read by a fence, or, where advances run membarrier, by tagging the
+	 * block one epoch later (the proof is in the header comment; the
+	 * compiler barrier keeps the read after the unlink in program
+	 * order, which the proof needs). */
+	uint64_t tag;
+	if (likely(a->membarrier)) {
+		atomic_signal_fence(memory_order_seq_cst);
+		tag = ld_relaxed(&a->hdr->epoch) + 1;
+	} else {
+		atomic_thread_fence(memory_order_seq_cst);
+		tag = atomic_load(&a->hdr->epoch);
+	}
 	struct limbo_entry *e = &l->e[tail & (l->cap - 1)];
 	st_relaxed(&e->what, what);
-	st_relaxed(&e->epoch, atomic_load(&a->hdr->epoch));
+	st_relaxed(&e->epoch, tag);
 	st_release(&l->tail, tail + 1);
 	shmc__epoch_tls.retired++;
 	if ((what & SHMC__RETIRE_TAG_MASK) != SHMC__RETIRE_DECREF)
