@@ -99,7 +99,8 @@ static inline uint64_t poll_threshold(const shmc_arena_t *a)
 
 /* The retired bytes that advance at once: a megabyte, and no more than
  * 1/64 of the arena (a thread holds back up to two such batches, since an
- * advance frees only what is two epochs old: in a 4 MiB arena, 128 KiB). */
+ * advance frees only what is two epochs old -- three where retirements
+ * are tagged one epoch later: in a 4 MiB arena, 128 or 192 KiB). */
 static inline uint64_t poll_bytes(const shmc_arena_t *a)
 {
 	uint64_t b = a->capacity >> 6;
@@ -332,13 +333,16 @@ bool shmc__epoch_membarrier_ready(void)
 	return ok;
 }
 
-/* The advancer's half of the reader/advancer barrier pair. */
-static void barrier_all_readers(shmc_arena_t *a)
+/* The advancer's half of the reader/advancer barrier pair. @return false
+ * when the arena's readers and writers count on membarrier(2) and it
+ * failed (ENOMEM, or a seccomp filter installed since): a fence here would
+ * not order their accesses, so the epoch must not move. */
+static bool barrier_all_readers(shmc_arena_t *a)
 {
-	if (a->membarrier &&
-	    syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) == 0)
-		return;
+	if (a->membarrier)
+		return syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) == 0;
 	atomic_thread_fence(memory_order_seq_cst);
+	return true;
 }
 
 /* Try to move the global epoch one step. @return true if it moved (or
@@ -347,7 +351,8 @@ static bool try_advance(shmc_arena_t *a, bool may_reap)
 {
 	struct shmc__hdr *h = a->hdr;
 	uint64_t g = atomic_load(&h->epoch);
-	barrier_all_readers(a); /* pairs with enter() */
+	if (!barrier_all_readers(a)) /* pairs with enter() */
+		return false;
 	uint32_t hwm = ld_acquire(&h->rec_hwm);
 	if (hwm > a->nrecs)
 		hwm = a->nrecs;
@@ -439,7 +444,9 @@ static void shrink_if_empty(shmc_arena_t *a, struct shmc__rec *r)
 int64_t shmc__epoch_flush(shmc_arena_t *a, struct shmc__rec *r)
 {
 	int64_t n = 0;
-	for (int i = 0; i < 3; i++) {
+	/* Three advances free what was tagged one epoch ahead; a fourth
+	 * lets one of them be blocked by a reader passing through. */
+	for (int i = 0; i < 4; i++) {
 		try_advance(a, true);
 		struct shmc__limbo *l = limbo_of(a, r);
 		if (l == NULL)
