@@ -304,6 +304,13 @@ static bool run_at(struct shmc__walk *w, struct pool_walk *pw, uint64_t p, uint6
 	}
 	uint64_t n = shmc__class_is_small(cls) ? SHMC__SLAB_PAGES
 					       : shmc__class_size(cls) >> SHMC__PAGE_SHIFT;
+	/* A run's first page says no more: a slab index there (not 0) would
+	 * make every block of the slab unknown to frees. */
+	if (e & ~(uint16_t)(SHMC__PM_CLASS_MASK | SHMC__PM_RUN_START)) {
+		shmc__walk_error(w, "pagemap: run at %#llx is broken at page 0 (%#x)",
+				 (unsigned long long)r->off, e);
+		return false;
+	}
 	if (n > end - p) {
 		shmc__walk_error(w, "pagemap: run at %#llx ends past brk",
 				 (unsigned long long)r->off);

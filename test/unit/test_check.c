@@ -217,6 +217,12 @@ Test(check, reports_a_slab_page_with_a_wrong_index)
 	pm[p] = (uint16_t)((was & ~SHMC__PM_SLAB_IDX_MASK) | 1u << SHMC__PM_SLAB_IDX_SHIFT);
 	expect_damage_reported(a);
 	pm[p] = was;
+	/* The slab's first page, with an index: its blocks would be lost. */
+	uint16_t first = pm[p - 3];
+	cr_assert(first & SHMC__PM_RUN_START);
+	pm[p - 3] = (uint16_t)(first | 2u << SHMC__PM_SLAB_IDX_SHIFT);
+	expect_damage_reported(a);
+	pm[p - 3] = first;
 	shmc_check_report_t rep;
 	ASSERT_OK(shmc_arena_check(a, 0, &rep, NULL, NULL));
 	cr_assert_eq(rep.errors, 0);
