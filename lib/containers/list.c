@@ -37,7 +37,8 @@
 /* An array block's capacity fits in the arena after it. */
 static bool arr_fits(shmc_arena_t *a, uint64_t off, const struct shmc__list_arr *arr)
 {
-	return arr->cap <= (a->capacity - off - sizeof(*arr)) / sizeof(uint64_t);
+	return __atomic_load_n(&arr->cap, __ATOMIC_RELAXED) <=
+	       (a->capacity - off - sizeof(*arr)) / sizeof(uint64_t);
 }
 
 int shmc__list_arr_get(shmc_arena_t *a, struct shmc__obj *o, struct shmc__list_arr **arr,
@@ -387,8 +388,29 @@ int shmc_list_set_if(shmc_obj_t *h, int64_t i, shmc_value_t v, uint64_t version)
 	return list_store(h, i, v, &version);
 }
 
+/* With the lock held: ARR is full, and an append wants room for WANT
+ * items. When its block ends at the arena's break, it grows there by
+ * half (shmc__alloc_grow) and its new capacity is stored; a reader that
+ * reads the old one bounds itself by less. Otherwise nothing changes (the
+ * caller copies). A kill after the growth and before the store leaves a
+ * block bigger than its capacity says: room unused, nothing lost. */
+static void grow_in_place_locked(struct shmc__writer *w, struct shmc__list_arr *arr,
+				 uint64_t want)
+{
+	uint64_t cap = arr->cap, off = shmc__off(w->a, arr);
+	cap = cap + cap / 2 > want ? cap + cap / 2 : want;
+	if (cap > (SHMC__MAX_BLOCK - sizeof(*arr)) / sizeof(uint64_t))
+		return;
+	uint64_t bytes = sizeof(*arr) + cap * sizeof(uint64_t);
+	if (shmc__alloc_grow(w->a, off, bytes) != 0)
+		return;
+	bytes = shmc__alloc_usable(bytes);
+	__atomic_store_n(&arr->cap, (bytes - sizeof(*arr)) / sizeof(uint64_t), __ATOMIC_RELEASE);
+}
+
 /* Insert the N encoded words WS at index AT (AT == len appends), with the
- * lock held. Appends in place while there is room; otherwise copies. */
+ * lock held. Appends in place while there is room (or room can be made
+ * where the array is); otherwise copies. */
 static int insert_words_locked(struct shmc__writer *w, uint64_t at,
 			       const uint64_t *ws, uint64_t n)
 {
@@ -396,6 +418,8 @@ static int insert_words_locked(struct shmc__writer *w, uint64_t at,
 	if (arr == NULL && ld_relaxed(&SHMC__BODY(w->o, struct shmc__list_body)->arr_off))
 		return SHMC_ECORRUPT;
 	uint64_t len = shmc__list_len(arr);
+	if (at == len && arr && len + n > arr->cap)
+		grow_in_place_locked(w, arr, len + n);
 	if (at == len && arr && len + n <= arr->cap) {
 		/* Release, not relaxed: a reader that loaded len before a pop
 		 * shortened the list may read this slot without synchronising

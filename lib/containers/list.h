@@ -19,7 +19,7 @@ struct shmc__list_body {
 struct shmc__list_arr {
 	uint32_t magic;
 	uint32_t pad_;
-	uint64_t cap;
+	uint64_t cap; /* grows in place under the lock: atomic loads */
 	atomic_u64 len;
 	atomic_u64 item[];
 };
@@ -28,11 +28,16 @@ struct shmc__list_arr {
  * is not a valid array (see shmc__list_arr_get). */
 struct shmc__list_arr *shmc__list_arr(shmc_arena_t *a, struct shmc__obj *o);
 
-/* Items in ARR, bounded by its capacity (a corrupt len reads as cap). */
+/* Items in ARR, bounded by its capacity (a corrupt len reads as cap). The
+ * capacity grows in place (an append at the arena's break), before a len
+ * that needs it is stored: read after len, it is at least as new. */
 static inline uint64_t shmc__list_len(const struct shmc__list_arr *arr)
 {
-	uint64_t n = arr ? ld_acquire(&((struct shmc__list_arr *)arr)->len) : 0;
-	return arr && n > arr->cap ? arr->cap : n;
+	if (arr == NULL)
+		return 0;
+	uint64_t n = ld_acquire(&((struct shmc__list_arr *)arr)->len);
+	uint64_t cap = __atomic_load_n(&arr->cap, __ATOMIC_RELAXED);
+	return n > cap ? cap : n;
 }
 
 /* *ARR = the array of list O (NULL: empty), *N = its length, from one read

@@ -297,6 +297,51 @@ static int get_pages(shmc_arena_t *a, uint64_t npages, unsigned cls, uint64_t *o
 	return rc;
 }
 
+int shmc__alloc_grow(shmc_arena_t *a, uint64_t off, uint64_t size)
+{
+	classes_ready();
+	int cls = shmc__block_class(a, off);
+	if (cls < 0 || is_small((unsigned)cls) || size > SHMC__MAX_BLOCK)
+		return SHMC_EFULL;
+	unsigned ncls = class_for(size);
+	if (ncls <= (unsigned)cls)
+		return SHMC_EFULL;
+	uint64_t old_pages = class_size_tab[cls] >> SHMC__PAGE_SHIFT;
+	uint64_t new_pages = class_size_tab[ncls] >> SHMC__PAGE_SHIFT;
+	uint64_t end = off + (old_pages << SHMC__PAGE_SHIFT);
+	uint64_t new_end = off + (new_pages << SHMC__PAGE_SHIFT);
+	if (new_end > a->capacity || shmc__arena_commit(a, new_end) != 0)
+		return SHMC_EFULL;
+	/* Claim the pages after it: only if it ends at brk, and nobody
+	 * carves meanwhile. Past brk the pagemap says 0: nobody's pages. */
+	uint64_t b = end;
+	if (!atomic_compare_exchange_strong_explicit(&a->hdr->brk, &b, new_end,
+						     memory_order_relaxed, memory_order_relaxed))
+		return SHMC_EFULL;
+	/* Re-marked so that a kill at any point leaves a sound run: first
+	 * the old run's inner pages to 0 (a large run's inner pages may be
+	 * unmarked), so that the run is of the old class, then pages
+	 * claimed but unmarked, which the check calls leaked; the first
+	 * page's store makes it one run of the new class; the inner pages
+	 * are marked after, as shmc__pages_mark leaves them. */
+	uint16_t *pm = (uint16_t *)shmc__pagemap(a);
+	uint64_t p = off >> SHMC__PAGE_SHIFT;
+	for (uint64_t i = 1; i < old_pages; i++)
+		__atomic_store_n(&pm[p + i], (uint16_t)0, __ATOMIC_RELAXED);
+	__atomic_store_n(&pm[p], (uint16_t)((ncls + 1) | SHMC__PM_RUN_START), __ATOMIC_RELEASE);
+	for (uint64_t i = 1; i < new_pages; i++)
+		__atomic_store_n(&pm[p + i], (uint16_t)(ncls + 1), __ATOMIC_RELAXED);
+	/* A kill between these leaves the counters off by one block: the
+	 * check notes it, as it does for a killed allocation. */
+	struct shmc__class_head *h = &a->hdr->classes[cls], *nh = &a->hdr->classes[ncls];
+	atomic_fetch_sub_explicit(&h->in_use, 1, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&h->carved, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&nh->carved, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&nh->in_use, 1, memory_order_relaxed);
+	prefault_run(a, end, new_pages - old_pages);
+	return 0;
+}
+
 static int refill(shmc_arena_t *a, unsigned cls, uint64_t *out)
 {
 	struct shmc__class_head *h = &a->hdr->classes[cls];
@@ -380,9 +425,10 @@ int shmc__block_class(const shmc_arena_t *a, uint64_t off)
 	if (is_small(cls)) { /* the slab's first page, IDX pages back */
 		unsigned idx = (e & SHMC__PM_SLAB_IDX_MASK) >> SHMC__PM_SLAB_IDX_SHIFT;
 		if (idx) {
-			start = page - idx;
-			if (start < a->data_off >> SHMC__PAGE_SHIFT)
+			/* Not below the data (nor below 0): scribbled. */
+			if (idx > page - (a->data_off >> SHMC__PAGE_SHIFT))
 				return -1;
+			start = page - idx;
 			e = __atomic_load_n(&pm[start], __ATOMIC_RELAXED);
 		}
 		/* Its first page: this class, a run's start, index 0. */

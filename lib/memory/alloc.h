@@ -42,6 +42,14 @@ int shmc__alloc(shmc_arena_t *a, uint64_t size, uint64_t *off);
  * by shmc__alloc_fail_after(), never from the calling thread's cache. */
 int shmc__alloc_quiet(shmc_arena_t *a, uint64_t size, uint64_t *off);
 
+/* Grow the large block at OFF where it is, to hold SIZE bytes, when it
+ * ends at the arena's break (the pages after it are nobody's): a growing
+ * array neither copies itself nor touches more new pages than it adds.
+ * Its bytes stay where they are; its usable size is then
+ * shmc__alloc_usable(SIZE). Any other case changes nothing.
+ * @return 0, SHMC_EFULL (not grown: allocate and copy) */
+int shmc__alloc_grow(shmc_arena_t *a, uint64_t off, uint64_t size);
+
 /* Return a block. Offsets that do not name a block are ignored (and counted
  * nowhere): a corrupt arena must not make free() write outside it. */
 void shmc__free(shmc_arena_t *a, uint64_t off);

@@ -7,9 +7,11 @@
 #include <criterion/criterion.h>
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "memory/alloc.h"
 #include "arena/arena.h"
+#include "containers/list.h"
 
 #define SHMC_TEST_WHITEBOX /* inject_ok */
 #include "testutil.h"
@@ -540,6 +542,132 @@ Test(alloc, a_slab_page_finds_its_slab_by_its_index, .init = arena_setup,
 	cr_assert_eq(shmc__block_size(A, victim), size);
 	for (int i = 0; i < N; i++)
 		shmc__free(A, off[i]);
+}
+
+/* An index that names a page below the data (below page 0, unsigned) is
+ * scribbled: no block, and no read before the pagemap. */
+Test(alloc, a_slab_index_reaching_below_the_data_is_no_block, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	uint16_t *pm = (uint16_t *)shmc__pagemap(A);
+	uint64_t p = (A->data_off >> SHMC__PAGE_SHIFT) + 1;
+	uint16_t was = pm[p];
+	/* Whatever it held: now a page of the 16-byte class's slab that
+	 * starts 15 pages back, 14 below the data. (Under UBSan, a read at
+	 * pm[p - 15] would be an overflow of the pointer: it aborts.) */
+	pm[p] = (uint16_t)(1u | SHMC__PM_SLAB_IDX_MASK);
+	expect_ignored(p << SHMC__PAGE_SHIFT, "a block whose page's index reaches below the data");
+	pm[p] = was;
+}
+
+/* Growing in place -------------------------------------------------------------------------- */
+
+/* The first finding of a check, or of the kind that says a class's
+ * counters disagree with what the pagemap and the lists hold. */
+struct findings {
+	bool counters_only;
+	char first[256];
+};
+
+static void first_finding(void *ctx, const char *message)
+{
+	struct findings *f = ctx;
+	if (f->first[0] == '\0' && (!f->counters_only || strstr(message, " counts ")))
+		snprintf(f->first, sizeof(f->first), "%s", message);
+}
+
+/* No error, and no finding at all (COUNTERS_ONLY: none about a class's
+ * counters, for raw blocks, which the check calls unreachable). */
+static void expect_check_clean(shmc_arena_t *a, bool counters_only, const char *when)
+{
+	shmc_check_report_t rep;
+	struct findings f = {counters_only, ""};
+	ASSERT_OK(shmc_arena_check(a, 0, &rep, first_finding, &f));
+	cr_assert_eq(rep.errors, 0, "%s: %s", when, f.first);
+	cr_assert_eq(f.first[0], '\0', "%s: %s", when, f.first);
+}
+
+/* A large block at the break grows where it is: same offset, its bytes
+ * kept, its new size usable, the break moved by the pages added, the
+ * counters moved from one class to the other. A block with anything after
+ * it, or a small one, does not (nothing changes). */
+Test(alloc, a_large_block_at_the_break_grows_in_place, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	/* Until one is carved at the break (the pool may have runs). */
+	uint64_t off, other, before[64];
+	int nbefore = 0;
+	for (;;) {
+		ASSERT_OK(shmc__alloc(A, 40000, &off));
+		if (off + shmc__block_size(A, off) == ld_relaxed(&A->hdr->brk))
+			break;
+		cr_assert_lt(nbefore, 64, "never carved at the break");
+		before[nbefore++] = off;
+	}
+	uint64_t size = shmc__block_size(A, off);
+	fill(off, size, 7);
+	shmc_arena_stats_t s0 = stats_now();
+	ASSERT_OK(shmc__alloc_grow(A, off, 100000));
+	uint64_t grown = shmc__block_size(A, off);
+	cr_assert_eq(grown, shmc__alloc_usable(100000));
+	cr_assert_eq(off + grown, ld_relaxed(&A->hdr->brk));
+	cr_assert(check(off, size, 7), "the block's bytes moved or changed");
+	fill(off, grown, 8); /* all of it is usable */
+	shmc_arena_stats_t s1 = stats_now();
+	cr_assert_eq(s1.blocks_in_use, s0.blocks_in_use);
+	cr_assert_eq(s1.bytes_in_use, s0.bytes_in_use + (grown - size));
+	expect_check_clean(A, true, "after a growth");
+	/* Not at the break any more: nothing changes. */
+	ASSERT_OK(shmc__alloc(A, 40000, &other));
+	ASSERT_ERR(shmc__alloc_grow(A, off, 200000), SHMC_EFULL);
+	cr_assert_eq(shmc__block_size(A, off), grown);
+	cr_assert(check(off, grown, 8));
+	/* Already big enough, small, or no block: nothing either. */
+	ASSERT_ERR(shmc__alloc_grow(A, other, 1000), SHMC_EFULL);
+	uint64_t small;
+	ASSERT_OK(shmc__alloc(A, 100, &small));
+	ASSERT_ERR(shmc__alloc_grow(A, small, 50000), SHMC_EFULL);
+	ASSERT_ERR(shmc__alloc_grow(A, off + 16, 500000), SHMC_EFULL);
+	cr_assert_eq(shmc__block_size(A, small), shmc__alloc_usable(100));
+	shmc__free(A, small);
+	shmc__free(A, other);
+	shmc__free(A, off);
+	while (nbefore > 0)
+		shmc__free(A, before[--nbefore]);
+	expect_check_clean(A, true, "after freeing them");
+}
+
+/* A list appended past its array grows the array where it is when the
+ * array ends at the break: its offset stays, its items stay, and nothing
+ * is retired for it. */
+Test(alloc, a_list_appended_at_the_break_grows_its_array_in_place, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	shmc_obj_t *ls;
+	ASSERT_OK(shmc_list_new(A, &ls));
+	struct shmc__obj *o = shmc__obj_of(ls);
+	int in_place = 0, copies = 0;
+	uint64_t last = 0, last_size = 0;
+	for (int64_t i = 0; i < 60000; i++) {
+		ASSERT_OK(shmc_list_append(ls, shmc_int(i)));
+		uint64_t now = ld_relaxed(&SHMC__BODY(o, struct shmc__list_body)->arr_off);
+		uint64_t size = shmc__block_size(A, now);
+		cr_assert_neq(size, 0);
+		if (now == last && size != last_size)
+			in_place++;
+		else if (now != last)
+			copies++;
+		last = now;
+		last_size = size;
+	}
+	cr_assert_geq(in_place, 2, "%d growths in place, %d copies", in_place, copies);
+	for (int64_t i = 0; i < 60000; i += 997) {
+		shmc_value_t v;
+		ASSERT_OK(shmc_list_get(ls, i, &v));
+		cr_assert_eq(v.i, i);
+	}
+	expect_check_clean(A, false, "after the appends");
+	shmc_obj_release(ls);
 }
 
 /* Failure injection ----------------------------------------------------------------------- */
