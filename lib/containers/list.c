@@ -151,9 +151,9 @@ static int repair(shmc_arena_t *a, struct shmc__obj *o)
  * its capacity read once and bounded by the arena. */
 static uint64_t len_bounded(shmc_arena_t *a, uint64_t off, struct shmc__list_arr *arr)
 {
+	uint64_t n = ld_acquire(&arr->len);
 	uint64_t cap = __atomic_load_n(&arr->cap, __ATOMIC_RELAXED);
 	uint64_t most = (a->capacity - off - sizeof(*arr)) / sizeof(uint64_t);
-	uint64_t n = ld_acquire(&arr->len);
 	cap = cap < most ? cap : most;
 	return n < cap ? n : cap;
 }
@@ -167,7 +167,11 @@ static int body_walk(struct shmc__walk *w, uint64_t off)
 	struct shmc__list_arr *arr = shmc__at(a, off, sizeof(*arr), 16);
 	if (arr == NULL || arr->magic != SHMC__LIST_ARR_MAGIC)
 		return -1;
-	uint64_t cap = __atomic_load_n(&arr->cap, __ATOMIC_RELAXED);
+	/* len, then cap (acquire), then the block's size: the order in
+	 * which an append that grew the array in place published them in
+	 * reverse, so that a live arena's check sees them agree. */
+	uint64_t n = ld_acquire(&arr->len);
+	uint64_t cap = __atomic_load_n(&arr->cap, __ATOMIC_ACQUIRE);
 	if (cap > (a->capacity - off - sizeof(*arr)) / sizeof(uint64_t)) {
 		shmc__walk_error(w, "list array at %#llx: capacity %llu past the arena",
 				 (unsigned long long)off, (unsigned long long)cap);
@@ -175,7 +179,6 @@ static int body_walk(struct shmc__walk *w, uint64_t off)
 	}
 	if (!shmc__walk_block(w, off, sizeof(*arr) + cap * sizeof(uint64_t), "list array"))
 		return 0;
-	uint64_t n = ld_acquire(&arr->len);
 	if (n > cap) {
 		shmc__walk_error(w, "list array at %#llx: length %llu over capacity %llu",
 				 (unsigned long long)off, (unsigned long long)n,
@@ -393,18 +396,24 @@ int shmc_list_set_if(shmc_obj_t *h, int64_t i, shmc_value_t v, uint64_t version)
  * half (shmc__alloc_grow) and its new capacity is stored; a reader that
  * reads the old one bounds itself by less. Otherwise nothing changes (the
  * caller copies). A kill after the growth and before the store leaves a
- * block bigger than its capacity says: room unused, nothing lost. */
+ * block bigger than its capacity says: nothing lost, and the next append
+ * that finds the array full takes that room. */
 static void grow_in_place_locked(struct shmc__writer *w, struct shmc__list_arr *arr,
 				 uint64_t want)
 {
 	uint64_t cap = arr->cap, off = shmc__off(w->a, arr);
-	cap = cap + cap / 2 > want ? cap + cap / 2 : want;
-	if (cap > (SHMC__MAX_BLOCK - sizeof(*arr)) / sizeof(uint64_t))
-		return;
-	uint64_t bytes = sizeof(*arr) + cap * sizeof(uint64_t);
-	if (shmc__alloc_grow(w->a, off, bytes) != 0)
-		return;
-	bytes = shmc__alloc_usable(bytes);
+	/* A writer killed between a growth and its store of cap left the
+	 * block bigger than cap says: that room first. */
+	uint64_t bytes = shmc__block_size(w->a, off);
+	if (bytes < sizeof(*arr) + (cap + 1) * sizeof(uint64_t)) {
+		cap = cap + cap / 2 > want ? cap + cap / 2 : want;
+		if (cap > (SHMC__MAX_BLOCK - sizeof(*arr)) / sizeof(uint64_t))
+			return;
+		bytes = sizeof(*arr) + cap * sizeof(uint64_t);
+		if (shmc__alloc_grow(w->a, off, bytes) != 0)
+			return;
+		bytes = shmc__alloc_usable(bytes);
+	}
 	__atomic_store_n(&arr->cap, (bytes - sizeof(*arr)) / sizeof(uint64_t), __ATOMIC_RELEASE);
 }
 

@@ -312,9 +312,17 @@ static bool run_at(struct shmc__walk *w, struct pool_walk *pw, uint64_t p, uint6
 		return false;
 	}
 	if (n > end - p) {
-		shmc__walk_error(w, "pagemap: run at %#llx ends past brk",
-				 (unsigned long long)r->off);
-		return false;
+		/* On a live arena, a block at the break may have grown in
+		 * place (shmc__alloc_grow) since brk was read: the break,
+		 * read again after the first page that says so (acquire:
+		 * the grower moved brk first), covers it. */
+		atomic_thread_fence(memory_order_acquire);
+		uint64_t now = ld_relaxed(&w->a->hdr->brk);
+		if (now > w->a->capacity || n > (now >> SHMC__PAGE_SHIFT) - p) {
+			shmc__walk_error(w, "pagemap: run at %#llx ends past brk",
+					 (unsigned long long)r->off);
+			return false;
+		}
 	}
 	for (uint64_t i = 1; i < n; i++) {
 		uint16_t x = __atomic_load_n(&pm[p + i], __ATOMIC_RELAXED);

@@ -310,7 +310,9 @@ int shmc__alloc_grow(shmc_arena_t *a, uint64_t off, uint64_t size)
 	uint64_t new_pages = class_size_tab[ncls] >> SHMC__PAGE_SHIFT;
 	uint64_t end = off + (old_pages << SHMC__PAGE_SHIFT);
 	uint64_t new_end = off + (new_pages << SHMC__PAGE_SHIFT);
-	if (new_end > a->capacity || shmc__arena_commit(a, new_end) != 0)
+	/* Not at the break: no memory committed for nothing. */
+	if (new_end > a->capacity || ld_relaxed(&a->hdr->brk) != end ||
+	    shmc__arena_commit(a, new_end) != 0)
 		return SHMC_EFULL;
 	/* Claim the pages after it: only if it ends at brk, and nobody
 	 * carves meanwhile. Past brk the pagemap says 0: nobody's pages. */
@@ -331,13 +333,14 @@ int shmc__alloc_grow(shmc_arena_t *a, uint64_t off, uint64_t size)
 	__atomic_store_n(&pm[p], (uint16_t)((ncls + 1) | SHMC__PM_RUN_START), __ATOMIC_RELEASE);
 	for (uint64_t i = 1; i < new_pages; i++)
 		__atomic_store_n(&pm[p + i], (uint16_t)(ncls + 1), __ATOMIC_RELAXED);
-	/* A kill between these leaves the counters off by one block: the
-	 * check notes it, as it does for a killed allocation. */
+	/* The new class counts it before the old one lets go: a kill in
+	 * between over-counts (a note of the check), never makes a count
+	 * that the block's later free takes below zero. */
 	struct shmc__class_head *h = &a->hdr->classes[cls], *nh = &a->hdr->classes[ncls];
-	atomic_fetch_sub_explicit(&h->in_use, 1, memory_order_relaxed);
-	atomic_fetch_sub_explicit(&h->carved, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&nh->carved, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&nh->in_use, 1, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&h->in_use, 1, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&h->carved, 1, memory_order_relaxed);
 	prefault_run(a, end, new_pages - old_pages);
 	return 0;
 }
