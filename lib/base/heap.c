@@ -10,6 +10,7 @@
  * programs can run under valgrind, which follows malloc but not jemalloc.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "base/heap.h"
@@ -49,17 +50,22 @@ static unsigned heap_arena;
 static int heap_flags;
 static pthread_once_t heap_once = PTHREAD_ONCE_INIT;
 
+static atomic_bool heap_done;
+
 static void heap_init(void)
 {
 	size_t sz = sizeof(heap_arena);
 	/* Without an arena of our own we still work, from the default ones. */
 	if (mallctl("arenas.create", &heap_arena, &sz, NULL, 0) == 0)
 		heap_flags = MALLOCX_ARENA(heap_arena);
+	atomic_store_explicit(&heap_done, true, memory_order_release);
 }
 
 void *shmc__heap_alloc(size_t size)
 {
-	pthread_once(&heap_once, heap_init);
+	/* A load where pthread_once() was a call (every value read out). */
+	if (unlikely(!atomic_load_explicit(&heap_done, memory_order_acquire)))
+		pthread_once(&heap_once, heap_init);
 	return mallocx(size ? size : 1, heap_flags);
 }
 

@@ -114,9 +114,20 @@ static void classes_init(void)
 	}
 }
 
+static atomic_bool classes_done;
+
+static void classes_init_once(void)
+{
+	classes_init();
+	atomic_store_explicit(&classes_done, true, memory_order_release);
+}
+
+/* Every allocation and free asks: a load (acquire: pairs with the store
+ * above) where pthread_once() was a call, 1-2 ns, several times a write. */
 static inline void classes_ready(void)
 {
-	pthread_once(&classes_once, classes_init);
+	if (unlikely(!atomic_load_explicit(&classes_done, memory_order_acquire)))
+		pthread_once(&classes_once, classes_init_once);
 }
 
 unsigned shmc__class_count(void)
