@@ -318,7 +318,8 @@ static bool run_at(struct shmc__walk *w, struct pool_walk *pw, uint64_t p, uint6
 		 * the grower moved brk first), covers it. */
 		atomic_thread_fence(memory_order_acquire);
 		uint64_t now = ld_relaxed(&w->a->hdr->brk);
-		if (now > w->a->capacity || n > (now >> SHMC__PAGE_SHIFT) - p) {
+		if (now > w->a->capacity || (now >> SHMC__PAGE_SHIFT) < p ||
+		    n > (now >> SHMC__PAGE_SHIFT) - p) {
 			shmc__walk_error(w, "pagemap: run at %#llx ends past brk",
 					 (unsigned long long)r->off);
 			return false;
