@@ -357,9 +357,14 @@ Test(cache, stats_count_hits_misses_evictions_expirations, .init = arena_setup,
 }
 
 /* Processes: writers set and incr while readers get; every value read is
- * one some writer stored, counters add up. */
+ * one some writer stored, counters add up. The counter lives in a cache of
+ * its own, which never fills: in the busy one, CLOCK may evict it, as an
+ * approximate LRU may (its reference bit is shared with the keys whose
+ * hashes collide with its own and cleared when the hand passes any of
+ * them; bits are ignored after a whole turn), which restarts the count:
+ * once in 150-500 runs beside two busy loops, before and after 2026-12-07. */
 struct mp {
-	shmc_obj_t *c;
+	shmc_obj_t *c, *counter;
 };
 
 static int mp_child(int i, void *arg)
@@ -371,7 +376,8 @@ static int mp_child(int i, void *arg)
 			shmc_value_t t = shmc_tuple_of(2, shmc_int(key), shmc_str("payload"));
 			CHILD_OK(shmc_cache_set(m->c, shmc_int(key), t, 0));
 			shmc_value_free(&t);
-			CHILD_OK(shmc_cache_incr(m->c, shmc_str("count"), 1, shmc_int(0), 0, NULL));
+			CHILD_OK(shmc_cache_incr(m->counter, shmc_str("count"), 1, shmc_int(0), 0,
+						 NULL));
 		} else {
 			shmc_value_t v;
 			int rc = shmc_cache_get(m->c, shmc_int(key), &v, NULL);
@@ -391,19 +397,20 @@ static int mp_child(int i, void *arg)
 
 Test(cache, processes_read_and_write_concurrently, .init = arena_setup, .fini = arena_teardown)
 {
-	struct mp m = {new_cache(100, 0)};
+	struct mp m = {new_cache(100, 0), new_cache(16, 0)};
 	cr_assert_eq(run_children(4, mp_child, &m), 0);
 	shmc_value_t v;
-	ASSERT_OK(shmc_cache_get(m.c, shmc_str("count"), &v, NULL));
+	ASSERT_OK(shmc_cache_get(m.counter, shmc_str("count"), &v, NULL));
 	cr_assert_eq(v.i, 2 * 2000, "incr lost updates: %lld", (long long)v.i);
 	cr_assert_leq(shmc_cache_len(m.c), 100);
 	shmc_cache_stats_t st;
 	ASSERT_OK(shmc_cache_stats(m.c, &st));
-	cr_assert_eq(st.hits + st.misses, 2 * 2000 + 1);
+	cr_assert_eq(st.hits + st.misses, 2 * 2000);
 	cr_assert_gt(st.evictions, 0);
 	char *s;
 	ASSERT_OK(shmc_arena_check(A, 0, NULL, print_finding, "check"));
 	ASSERT_OK(shmc_obj_str(m.c, &s));
 	shmc_free(s);
 	shmc_obj_release(m.c);
+	shmc_obj_release(m.counter);
 }
