@@ -358,11 +358,13 @@ Test(cache, stats_count_hits_misses_evictions_expirations, .init = arena_setup,
 
 /* Processes: writers set and incr while readers get; every value read is
  * one some writer stored, counters add up. The counter lives in a cache of
- * its own, which never fills: in the busy one, CLOCK may evict it, as an
- * approximate LRU may (its reference bit is shared with the keys whose
- * hashes collide with its own and cleared when the hand passes any of
- * them; bits are ignored after a whole turn), which restarts the count:
- * once in 150-500 runs beside two busy loops, before and after 2026-12-07. */
+ * its own, which never fills. In the busy one it can be the least recently
+ * used entry (readers that reach every key between two incrs make it so),
+ * and an eviction then takes it, restarting the count, as an exact LRU
+ * would: with every bit set, CLOCK clears them in one turn and takes the
+ * entry it started from, just past the last victim, the counter (once in
+ * 150-500 runs beside two busy loops; every time in a loop of one process
+ * that reads all 300 keys after each set and incr, at the third eviction). */
 struct mp {
 	shmc_obj_t *c, *counter;
 };
