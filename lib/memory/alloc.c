@@ -420,6 +420,27 @@ int shmc__alloc_quiet(shmc_arena_t *a, uint64_t size, uint64_t *out)
 	return size > SHMC__MAX_BLOCK ? SHMC_EFULL : alloc_shared(a, class_for(size), out);
 }
 
+/* The first page of the slab of small class CLS that PAGE (not below the
+ * data), whose entry is E, lies in: IDX pages back, a page of that class
+ * starting a run, with index 0; UINT64_MAX when the pagemap says otherwise
+ * (scribbled). */
+static inline uint64_t slab_first_page(const shmc_arena_t *a, const uint16_t *pm,
+				       uint64_t page, uint16_t e, unsigned cls)
+{
+	unsigned idx = (e & SHMC__PM_SLAB_IDX_MASK) >> SHMC__PM_SLAB_IDX_SHIFT;
+	if (idx) {
+		/* Not below the data (nor below 0): scribbled. */
+		if (idx > page - (a->data_off >> SHMC__PAGE_SHIFT))
+			return UINT64_MAX;
+		page -= idx;
+		e = __atomic_load_n(&pm[page], __ATOMIC_RELAXED);
+	}
+	if ((e & (SHMC__PM_CLASS_MASK | SHMC__PM_RUN_START | SHMC__PM_SLAB_IDX_MASK)) !=
+	    ((cls + 1) | SHMC__PM_RUN_START))
+		return UINT64_MAX;
+	return page;
+}
+
 /* The class of the block at OFF, or -1 when OFF is not a block's start. */
 int shmc__block_class(const shmc_arena_t *a, uint64_t off)
 {
@@ -436,18 +457,8 @@ int shmc__block_class(const shmc_arena_t *a, uint64_t off)
 		return -1;
 	cls--;
 	uint64_t start = page;
-	if (is_small(cls)) { /* the slab's first page, IDX pages back */
-		unsigned idx = (e & SHMC__PM_SLAB_IDX_MASK) >> SHMC__PM_SLAB_IDX_SHIFT;
-		if (idx) {
-			/* Not below the data (nor below 0): scribbled. */
-			if (idx > page - (a->data_off >> SHMC__PAGE_SHIFT))
-				return -1;
-			start = page - idx;
-			e = __atomic_load_n(&pm[start], __ATOMIC_RELAXED);
-		}
-		/* Its first page: this class, a run's start, index 0. */
-		if ((e & (SHMC__PM_CLASS_MASK | SHMC__PM_RUN_START | SHMC__PM_SLAB_IDX_MASK)) !=
-		    ((cls + 1) | SHMC__PM_RUN_START))
+	if (is_small(cls)) {
+		if ((start = slab_first_page(a, pm, page, e, cls)) == UINT64_MAX)
 			return -1;
 	} else if (!(e & SHMC__PM_RUN_START)) {
 		return -1;
@@ -477,16 +488,18 @@ uint64_t shmc__block_size_hint(const shmc_arena_t *a, uint64_t off)
 
 uint64_t shmc__run_start(const shmc_arena_t *a, uint64_t off, unsigned cls)
 {
+	if (off < a->data_off || off >= a->capacity)
+		return 0;
 	const uint16_t *pm = (const uint16_t *)shmc__pagemap(a);
 	uint64_t page = off >> SHMC__PAGE_SHIFT;
-	for (unsigned i = 0; i < SHMC__SLAB_PAGES && page > 0; i++, page--) {
-		uint16_t e = __atomic_load_n(&pm[page], __ATOMIC_RELAXED);
-		if ((e & SHMC__PM_CLASS_MASK) != cls + 1)
-			return 0;
-		if (e & SHMC__PM_RUN_START)
-			return page << SHMC__PAGE_SHIFT;
-	}
-	return 0;
+	uint16_t e = __atomic_load_n(&pm[page], __ATOMIC_RELAXED);
+	if ((e & SHMC__PM_CLASS_MASK) != cls + 1)
+		return 0;
+	if (is_small(cls))
+		page = slab_first_page(a, pm, page, e, cls);
+	else if (!(e & SHMC__PM_RUN_START))
+		return 0;
+	return page == UINT64_MAX ? 0 : page << SHMC__PAGE_SHIFT;
 }
 
 uint64_t shmc__block_size(const shmc_arena_t *a, uint64_t off)
