@@ -391,6 +391,14 @@ int shmc_list_set_if(shmc_obj_t *h, int64_t i, shmc_value_t v, uint64_t version)
 	return list_store(h, i, v, &version);
 }
 
+/* The capacity an array of CAP that needs room for WANT items grows to:
+ * by half (with blocks sized to their class, this wastes less than
+ * doubling, for a few more copies), or to WANT if that is more. */
+static inline uint64_t grown_cap(uint64_t cap, uint64_t want)
+{
+	return cap + cap / 2 > want ? cap + cap / 2 : want;
+}
+
 /* With the lock held: ARR is full, and an append wants room for WANT
  * items. When its block ends at the arena's break, it grows there by
  * half (shmc__alloc_grow) and its new capacity is stored; a reader that
@@ -406,7 +414,7 @@ static void grow_in_place_locked(struct shmc__writer *w, struct shmc__list_arr *
 	 * block bigger than cap says: that room first. */
 	uint64_t bytes = shmc__block_size(w->a, off);
 	if (bytes < sizeof(*arr) + (cap + 1) * sizeof(uint64_t)) {
-		cap = cap + cap / 2 > want ? cap + cap / 2 : want;
+		cap = grown_cap(cap, want);
 		if (cap > (SHMC__MAX_BLOCK - sizeof(*arr)) / sizeof(uint64_t))
 			return;
 		bytes = sizeof(*arr) + cap * sizeof(uint64_t);
@@ -450,9 +458,7 @@ static int insert_words_locked(struct shmc__writer *w, uint64_t at,
 		return rc;
 	uint64_t cap = arr ? arr->cap : 0, off;
 	if (len + n > cap)
-		/* Grow by half: with blocks sized to their class, this wastes
-		 * less than doubling, for a few more copies. */
-		cap = cap + cap / 2 > len + n ? cap + cap / 2 : len + n;
+		cap = grown_cap(cap, len + n);
 	struct shmc__list_arr *na;
 	rc = shmc__list_arr_new(w->a, cap, arr, at, &na, &off);
 	if (rc)
