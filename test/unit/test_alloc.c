@@ -694,6 +694,68 @@ Test(alloc, a_list_appended_at_the_break_grows_its_array_in_place, .init = arena
 	shmc_obj_release(ls);
 }
 
+/* Another process reads the list while its array grows in place: every
+ * item it reads below the length it read is the one appended there (no
+ * read past the block, none of a capacity older than the length). */
+enum { GROW_N = 200000 };
+
+struct grow_ctx {
+	shmc_obj_t *ls;
+};
+
+static int grow_child(int i, void *arg)
+{
+	struct grow_ctx *g = arg;
+	if (i == 0) { /* the appender */
+		struct shmc__obj *o = shmc__obj_of(g->ls);
+		uint64_t last = 0, last_size = 0;
+		int in_place = 0;
+		for (int64_t k = 0; k < GROW_N; k++) {
+			CHILD_OK(shmc_list_append(g->ls, shmc_int(k)));
+			uint64_t off = ld_relaxed(&SHMC__BODY(o, struct shmc__list_body)->arr_off);
+			uint64_t size = shmc__block_size(A, off);
+			in_place += off == last && size != last_size;
+			last = off;
+			last_size = size;
+		}
+		CHILD_CHECK(in_place >= 2);
+		return 0;
+	}
+	/* The reader: until the list is complete, or a minute has passed. */
+	uint64_t seed = 0x2545f4914f6cdd1dull, reads = 0;
+	double end = now_s() + 60;
+	for (;;) {
+		int64_t n = shmc_list_len(g->ls);
+		CHILD_CHECK(n >= 0 && n <= GROW_N);
+		if (n > 0) {
+			int64_t k[2] = {n - 1, (int64_t)(xorshift(&seed) % (uint64_t)n)};
+			for (int j = 0; j < 2; j++) {
+				shmc_value_t v;
+				CHILD_OK(shmc_list_get(g->ls, k[j], &v));
+				CHILD_CHECK(v.type == SHMC_INT && v.i == k[j]);
+				reads++;
+			}
+		}
+		if (n == GROW_N)
+			break;
+		CHILD_CHECK(now_s() < end);
+	}
+	CHILD_CHECK(reads > 0);
+	return 0;
+}
+
+Test(alloc, a_process_reads_a_list_while_its_array_grows_in_place, .init = arena_setup,
+     .fini = arena_teardown)
+{
+	struct grow_ctx g;
+	ASSERT_OK(shmc_list_new(A, &g.ls));
+	cr_assert_eq(run_children(2, grow_child, &g), 0);
+	cr_assert_eq(shmc_list_len(g.ls), GROW_N);
+	ASSERT_OK(shmc_arena_check(A, SHMC_CHECK_REAP, NULL, NULL, NULL)); /* the children's slots */
+	expect_check_clean(A, false, "after the appends");
+	shmc_obj_release(g.ls);
+}
+
 /* Failure injection ----------------------------------------------------------------------- */
 
 Test(alloc, fail_after_n_fails_the_next_plus_one_once, .init = arena_setup,
