@@ -638,7 +638,14 @@ class Processes(Base):
     def test_ctrl_c_interrupts_a_blocking_get(self):
         q = self.m.Queue()
         ready = self.m.Event()
-        code = ("import shmc, pickle, sys, time\n"
+        # Python turns SIGINT into KeyboardInterrupt only if SIGINT was not
+        # ignored when it started; a background job of a shell without job
+        # control (a CI script's `make test &`) starts with it ignored, so
+        # the child asks for Python's handler itself, as at a terminal.
+        # SIGUSR1 prints where the child is (see stuck_child below).
+        code = ("import faulthandler, shmc, pickle, signal, sys\n"
+                "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+                "faulthandler.register(signal.SIGUSR1, all_threads=True)\n"
                 "q, ready = pickle.loads(sys.stdin.buffer.read())\n"
                 "try:\n    ready.set()\n    q.get()\n"
                 "except KeyboardInterrupt:\n    print('interrupted')\n")
@@ -657,8 +664,35 @@ class Processes(Base):
                     break
             time.sleep(0.001)  # a poll interval
         p.send_signal(signal.SIGINT)
-        out, _ = p.communicate(timeout=DEADLINE)
+        try:
+            out, _ = p.communicate(timeout=DEADLINE)
+        except subprocess.TimeoutExpired:
+            self.fail("the child did not end after SIGINT:\n" + stuck_child(p))
         self.assertEqual(out.strip(), b"interrupted")
+
+
+def stuck_child(p):
+    """What a child that does not end is doing: its kernel state, its
+    signals, and (SIGUSR1, which the child's faulthandler answers on its
+    stderr, the test's) its Python stack; then it is killed."""
+    info = []
+    for name in ("wchan", "syscall", "stack", "status"):
+        try:
+            with open("/proc/%d/%s" % (p.pid, name)) as f:
+                text = f.read()
+        except OSError as e:
+            text = repr(e)
+        if name == "status":
+            text = "".join(l for l in text.splitlines(True)
+                           if l.startswith(("State", "Sig", "Shd", "Threads")))
+        info.append("%s: %s" % (name, text.strip()))
+    p.send_signal(signal.SIGUSR1)
+    try:
+        p.communicate(timeout=5)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+    return "\n".join(info)
 
 
 def adder(ns, ls, d, v, n):
