@@ -6,7 +6,8 @@
  *   T                   held by the process whose token is T
  *   T | WAITERS         held, and someone may be asleep on the word
  *
- * Acquire: compare-and-swap 0 -> T. Under contention, spin briefly, then
+ * Acquire: compare-and-swap 0 -> T. Under contention, spin briefly (backing
+ * off, and yielding the CPU once the pauses are long), then
  * mark the word WAITERS and sleep on it -- always with a bounded timeout, so
  * that no wake-up can be lost for good (a woken waiter may be killed before
  * passing the wake-up on). Every time a sleep times out, the owner's
@@ -28,6 +29,7 @@
  * the next release one needless wake.
  */
 #include <errno.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -117,7 +119,12 @@ static inline bool try_fast(struct shmc__olock *l, uint32_t me, uint32_t *cur)
  * word less and less often: a waiter that reads it after every pause pulls
  * its cache line away from the holder, whose release and next acquire then
  * each wait for the line to come back (two processes writing one object
- * took turns at every operation). */
+ * took turns at every operation). Once the steps are long, each look also
+ * yields the CPU: where processes outnumber CPUs the holder may be waiting
+ * for this one's, and where each has its own the call is a longer pause,
+ * which leaves the holder its line for several operations in a row (a
+ * namespace set by 2 processes: 12.7-15.8 -> 18.7 M/s; by 8 on 2 CPUs:
+ * 12.8-15.9 -> 27.3 M/s). */
 static bool spin(struct shmc__olock *l, uint32_t me, int64_t deadline)
 {
 	unsigned delay = 1, paused = 0;
@@ -130,6 +137,8 @@ static bool spin(struct shmc__olock *l, uint32_t me, int64_t deadline)
 		if (delay == SPIN_DELAY_MAX && deadline >= 0 && shmc__now_ns() >= deadline)
 			return false;
 		delay = delay < SPIN_DELAY_MAX ? 2 * delay : delay;
+		if (delay == SPIN_DELAY_MAX)
+			sched_yield();
 		uint32_t cur = ld_relaxed(&l->word);
 		/* Acquire: pairs with the release in shmc__olock_release(). */
 		if (cur == 0 && atomic_compare_exchange_weak_explicit(
