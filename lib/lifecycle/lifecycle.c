@@ -237,12 +237,22 @@ fail:
 	return rc;
 }
 
-/* Wait while a creator holds the init lock; SHMC_EINIT if it died. */
+/* Whether a header that validated (RC) is not READY yet, or did not
+ * validate as a creator's unfinished work would not. */
+static bool unfinished(int rc, const struct shmc__hdr *h)
+{
+	return rc == SHMC_EINIT || rc == SHMC_ENOTARENA ||
+	       (rc == 0 && ld_relaxed(&h->state) != SHMC__ARENA_READY);
+}
+
+/* Wait while a creator holds the init lock; the caller finds SHMC_EINIT if
+ * it died. A creator stores the magic number, then READY: between the two
+ * the header validates and is not READY yet, which is waited out too. */
 static int wait_ready(shmc_arena_t *a, struct shmc__hdr *h, uint64_t *cap)
 {
 	for (int waited = 0;; waited++) {
 		int rc = shmc__arena_validate(a->fd, h, cap, shmc__layout_fingerprint());
-		if (rc != SHMC_EINIT && rc != SHMC_ENOTARENA)
+		if (!unfinished(rc, h))
 			return rc;
 		int held = shmc__proc_lock_held(a->lock_fd, SHMC__LOCK_INIT);
 		if (held < 0)
@@ -282,7 +292,8 @@ int shmc_arena_open(const char *name, shmc_arena_t **out)
 	if (rc < 0)
 		goto fail;
 	a->fd = rc;
-	if ((rc = shmc__arena_validate(a->fd, &h, &cap, shmc__layout_fingerprint())) == SHMC_EINIT || rc == SHMC_ENOTARENA) {
+	rc = shmc__arena_validate(a->fd, &h, &cap, shmc__layout_fingerprint());
+	if (unfinished(rc, &h)) {
 		struct stat st;
 		/* Maybe a creator is still at work: only a regular file of ours
 		 * gets a lock descriptor. */

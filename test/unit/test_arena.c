@@ -617,7 +617,12 @@ Test(arena, refuses_an_arena_whose_creator_died, .fini = files_cleanup)
 /* A creator at work holds the init lock; open waits for it. CHILD plays the
  * creator: it takes the lock, says so on the pipe, works for 300 ms, then
  * finishes the header (FINISH) or dies holding the lock. */
-static pid_t fake_creator(const char *path, bool finish)
+/* A creator at work on PATH for 300 ms, holding the init lock; FINISH:
+ * then it stores the magic number and READY (else it dies). MAGIC_FIRST:
+ * it stores the magic number before it says it holds the lock, and READY
+ * only after the 300 ms -- the moment between a real creator's two last
+ * stores (init_header), made long. */
+static pid_t fake_creator(const char *path, bool finish, bool magic_first)
 {
 	int p[2];
 	cr_assert(pipe(p) == 0);
@@ -631,6 +636,8 @@ static pid_t fake_creator(const char *path, bool finish)
 		int lfd = shmc__proc_open_lockfd(fd);
 		CHILD_CHECK(lfd >= 0);
 		CHILD_OK(shmc__proc_trylock(lfd, SHMC__LOCK_INIT));
+		if (magic_first)
+			CHILD_CHECK(pwrite(fd, SHMC__MAGIC, 8, offsetof(struct shmc__hdr, magic)) == 8);
 		CHILD_CHECK(write(p[1], "L", 1) == 1);
 		/* Not synchronisation: the creator's work, which open must wait
 		 * out (the pipe above says when the lock is held). */
@@ -661,7 +668,24 @@ Test(arena, open_waits_for_a_creator_at_work, .fini = files_cleanup)
 	 * half-initialised arena with no creator at work is refused, so that
 	 * open succeeds at all shows that it waited. */
 	double t0 = now_s();
-	pid_t pid = fake_creator(path, true);
+	pid_t pid = fake_creator(path, true, false);
+	shmc_arena_t *a;
+	ASSERT_OK(shmc_arena_open(name, &a));
+	cr_assert_geq(now_s() - t0, 0.29, "open did not wait for the creator");
+	cr_assert_eq(wait_exit(pid, TEST_DEADLINE), 0);
+	exercise(a);
+	shmc_arena_close(a);
+}
+
+/* The header validates (the magic number is there) but is not READY yet:
+ * open waits for that too (it answered SHMC_EINIT at once). */
+Test(arena, open_waits_for_a_creator_between_magic_and_ready, .fini = files_cleanup)
+{
+	char name[128], path[256];
+	make_arena_file(name, sizeof(name), path, sizeof(path), "magicfirst");
+	make_half_initialised(path);
+	double t0 = now_s();
+	pid_t pid = fake_creator(path, true, true);
 	shmc_arena_t *a;
 	ASSERT_OK(shmc_arena_open(name, &a));
 	cr_assert_geq(now_s() - t0, 0.29, "open did not wait for the creator");
@@ -677,7 +701,7 @@ Test(arena, open_fails_when_the_creator_dies_at_work, .fini = files_cleanup)
 	make_half_initialised(path);
 	size_t n0, n1;
 	char *before = read_file(path, &n0);
-	pid_t pid = fake_creator(path, false);
+	pid_t pid = fake_creator(path, false, false);
 	shmc_arena_t *a;
 	ASSERT_ERR(shmc_arena_open(name, &a), SHMC_EINIT);
 	int st;
