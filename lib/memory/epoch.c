@@ -543,9 +543,13 @@ int shmc__epoch_reserve(shmc_arena_t *a, struct shmc__rec *r, uint64_t n)
 void shmc__epoch_retire(shmc_arena_t *a, struct shmc__rec *r, uint64_t what)
 {
 	struct shmc__limbo *l = limbo_of(a, r);
-	SHMC_ASSERT(l != NULL);
-	uint64_t tail = ld_relaxed(&l->tail);
-	SHMC_ASSERT(tail - ld_relaxed(&l->head) < l->cap);
+	uint64_t tail = l ? ld_relaxed(&l->tail) : 0;
+	/* Room was reserved; a queue found without it was scribbled on since
+	 * (another process writing where it must not): the item is leaked,
+	 * never freed while a reader may hold it (the check reports it,
+	 * --sweep frees it). */
+	if (unlikely(l == NULL || tail - ld_relaxed(&l->head) >= l->cap))
+		return;
 	/* The unlink that precedes this call is ordered before the epoch is
 	 * read by a fence, or, where advances run membarrier, by tagging the
 	 * block one epoch later (the proof is in the header comment; the

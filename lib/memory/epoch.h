@@ -80,7 +80,8 @@ static inline void shmc__epoch_exit(struct shmc__rec *r)
 int shmc__epoch_reserve(shmc_arena_t *a, struct shmc__rec *r, uint64_t n);
 
 /* Defer WHAT (an offset | SHMC__RETIRE_*) until every reader that might see
- * it has left its critical section. Room must have been reserved. */
+ * it has left its critical section. Room must have been reserved; if the
+ * queue was scribbled on since, WHAT is leaked. */
 void shmc__epoch_retire(shmc_arena_t *a, struct shmc__rec *r, uint64_t what);
 
 /* How many epoch advances reaping a dead thread's records may try before

@@ -583,3 +583,28 @@ Test(lifetime, threads_reaping_one_dead_process_dispose_of_its_leftovers_once,
 	}
 	shmc_obj_release(ls);
 }
+
+/* A writer reserves room in its retire queue, then (under its lock) finds
+ * the queue scribbled on by another process: the item it retires is
+ * leaked, which the check reports and a sweep frees (it aborted). */
+Test(lifetime, a_retire_queue_scribbled_after_its_reservation_leaks_the_item,
+     .init = arena_setup, .fini = arena_teardown)
+{
+	struct shmc__rec *r = shmc__epoch_rec(A);
+	cr_assert_not_null(r);
+	cr_assert_eq(shmc__epoch_reserve(A, r, 1), 0);
+	uint64_t off;
+	ASSERT_OK(shmc__alloc(A, 64, &off));
+	uint64_t ring = ld_relaxed(&r->limbo_off);
+	st_relaxed(&r->limbo_off, 8); /* no queue there */
+	shmc__epoch_retire(A, r, off | SHMC__RETIRE_FREE);
+	st_relaxed(&r->limbo_off, ring);
+	shmc_check_report_t rep;
+	ASSERT_OK(shmc_arena_check(A, 0, &rep, NULL, NULL));
+	cr_assert_eq(rep.errors, 0);
+	cr_assert_eq(rep.leaked_blocks, 1);
+	ASSERT_OK(shmc_arena_check(A, SHMC_CHECK_SWEEP, &rep, NULL, NULL));
+	cr_assert_eq(rep.swept_blocks, 1);
+	ASSERT_OK(shmc_arena_check(A, 0, &rep, NULL, NULL));
+	cr_assert_eq(rep.errors + rep.leaked_blocks, 0);
+}
