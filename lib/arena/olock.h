@@ -19,6 +19,13 @@ struct shmc__olock {
 	atomic_u32 tid; /* the owning thread (informational; deadlock checks) */
 };
 
+/* The mark a marked lock's sleepers leave beside it (olock.c: "Marked
+ * locks"): a bit of a 16-bit word of the lock's owner. */
+struct shmc__olock_mark {
+	atomic_ushort *word;
+	uint16_t bit;
+};
+
 /* This process's token in A. */
 static inline uint32_t shmc__token(const shmc_arena_t *a)
 {
@@ -41,6 +48,11 @@ int shmc__olock_acquire(shmc_arena_t *a, struct shmc__olock *l, int64_t timeout_
  * over as a dead owner's, not waited on for ever. */
 int shmc__olock_acquire_internal(shmc_arena_t *a, struct shmc__olock *l,
 				 int64_t timeout_ns);
+
+/* The same for a marked lock (the library's own, as above): one that is
+ * only ever released by shmc__olock_release_marked() with the same MARK. */
+int shmc__olock_acquire_marked(shmc_arena_t *a, struct shmc__olock *l, int64_t timeout_ns,
+			       struct shmc__olock_mark mark);
 
 /* This thread's id, for the lock's deadlock check. */
 extern _Thread_local uint32_t shmc__olock_tid_cache;
@@ -79,6 +91,27 @@ static inline uint32_t shmc__olock_release(struct shmc__olock *l)
 	if (unlikely(prev & SHMC__OLOCK_WAITERS))
 		shmc__olock_wake(l);
 	return prev;
+}
+
+/* Release marked lock L, held by this thread: a plain store, then a look
+ * at the mark, which only a sleeper sets (olock.c says why no exchange is
+ * needed). */
+void shmc__olock_wake_marked(struct shmc__olock *l, struct shmc__olock_mark mark);
+static inline void shmc__olock_release_marked(shmc_arena_t *a, struct shmc__olock *l,
+					      struct shmc__olock_mark mark)
+{
+	st_relaxed(&l->tid, 0);
+	/* Release: the critical section happens before the next acquire. */
+	atomic_store_explicit(&l->word, 0, memory_order_release);
+	/* The store, then the load (store-load order): a full fence, or,
+	 * where a sleeper runs membarrier(2) between marking and looking at
+	 * the word again, the compiler's order only. */
+	if (likely(a->membarrier))
+		atomic_signal_fence(memory_order_seq_cst);
+	else
+		atomic_thread_fence(memory_order_seq_cst);
+	if (unlikely(ld_relaxed(mark.word) & mark.bit))
+		shmc__olock_wake_marked(l, mark);
 }
 
 /* This thread's kernel thread id (cached; reset in a fork child). */

@@ -60,7 +60,7 @@ static int read_versioned(shmc_arena_t *a, struct shmc__obj *o, read_fn fn, void
 		return rc;
 	rc = fn(a, o, ctx, &v);
 	uint64_t s = ld_relaxed(&o->seq);
-	shmc__obj_unlock(o);
+	shmc__obj_unlock(a, o);
 	if (rc == 0) {
 		*out = v;
 		*version = (s >> 1) + 1;

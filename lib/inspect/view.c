@@ -330,7 +330,8 @@ static bool fill_info(shmc_arena_t *a, uint64_t off, const struct names *ns,
 	uint32_t word = ld_relaxed(&o->lock.word);
 	uint32_t token = word & ~SHMC__OLOCK_WAITERS;
 	info->locked = token != 0;
-	info->waiters = (word & SHMC__OLOCK_WAITERS) != 0;
+	info->waiters = (word & SHMC__OLOCK_WAITERS) != 0 ||
+			(ld_relaxed(&o->flags) & SHMC__OBJ_SLEEPERS) != 0;
 	info->lock_slot = -1;
 	if (token) {
 		uint32_t slot = (token & ((1u << SHMC__TOKEN_SLOT_BITS) - 1)) - 1;

@@ -189,7 +189,7 @@ static int recover(shmc_arena_t *a, struct shmc__obj *o)
 	const struct shmc__kind *k = shmc__kind_of(o->kind);
 	if (k == NULL || k->repair(a, o) != 0) {
 		atomic_fetch_or(&o->flags, SHMC__OBJ_BROKEN);
-		shmc__olock_release(&o->lock);
+		shmc__obj_unlock(a, o);
 		return SHMC_ECORRUPT;
 	}
 	uint64_t s = ld_relaxed(&o->seq);
@@ -212,7 +212,7 @@ static int after_acquire(shmc_arena_t *a, struct shmc__obj *o, int rc)
 	else if (rc != SHMC__LOCKED)
 		return rc;
 	if (rc == 0 && (ld_relaxed(&o->flags) & SHMC__OBJ_BROKEN)) {
-		shmc__olock_release(&o->lock);
+		shmc__obj_unlock(a, o);
 		return SHMC_ECORRUPT;
 	}
 	return rc;
@@ -220,9 +220,9 @@ static int after_acquire(shmc_arena_t *a, struct shmc__obj *o, int rc)
 
 int shmc__obj_lock_slow(shmc_arena_t *a, struct shmc__obj *o)
 {
-	int rc = shmc__olock_acquire_internal(a, &o->lock, -1);
+	int rc = shmc__olock_acquire_marked(a, &o->lock, -1, shmc__obj_mark(o));
 	if (rc == SHMC__LOCKED && (ld_relaxed(&o->flags) & SHMC__OBJ_BROKEN)) {
-		shmc__olock_release(&o->lock);
+		shmc__obj_unlock(a, o);
 		return SHMC_ECORRUPT;
 	}
 	return after_acquire(a, o, rc);
@@ -255,9 +255,10 @@ int shmc__obj_snapshot(shmc_arena_t *a, struct shmc__obj *o, shmc__snap_fn fn,
 		if (s & 1) {
 			/* A writer is mid-change. If it died, trying the lock
 			 * hands it to us to repair; if it lives, let it run. */
-			rc = after_acquire(a, o, shmc__olock_acquire_internal(a, &o->lock, 0));
+			rc = after_acquire(a, o, shmc__olock_acquire_marked(a, &o->lock, 0,
+									  shmc__obj_mark(o)));
 			if (rc == 0)
-				shmc__obj_unlock(o);
+				shmc__obj_unlock(a, o);
 			else if (rc == -EAGAIN)
 				sched_yield();
 			else
@@ -281,7 +282,7 @@ int shmc__obj_snapshot(shmc_arena_t *a, struct shmc__obj *o, shmc__snap_fn fn,
 	shmc__epoch_enter(a, r);
 	rc = fn(a, o, ctx);
 	shmc__epoch_exit(r);
-	shmc__obj_unlock(o);
+	shmc__obj_unlock(a, o);
 	return rc;
 }
 

@@ -42,6 +42,14 @@ struct shmc__obj {
 /* Set when a repair failed: the object is left as it is, and every
  * operation on it reports SHMC_ECORRUPT. */
 #define SHMC__OBJ_BROKEN 1u
+/* The writer lock's mark: someone may be asleep on it (arena/olock.c,
+ * "Marked locks"). Set by sleepers, cleared by the release that wakes. */
+#define SHMC__OBJ_SLEEPERS 2u
+
+static inline struct shmc__olock_mark shmc__obj_mark(struct shmc__obj *o)
+{
+	return (struct shmc__olock_mark){&o->flags, SHMC__OBJ_SLEEPERS};
+}
 
 #define SHMC__BODY(o, type) ((type *)((char *)(o) + sizeof(struct shmc__obj)))
 
@@ -169,7 +177,7 @@ int shmc__obj_lock_slow(shmc_arena_t *a, struct shmc__obj *o);
 static inline int shmc__obj_lock(shmc_arena_t *a, struct shmc__obj *o)
 {
 	/* The uncontended case: one compare-and-swap (acquire: pairs with
-	 * the release in shmc__olock_release). */
+	 * the release in shmc__olock_release_marked). */
 	uint32_t free_word = 0;
 	if (likely(atomic_compare_exchange_strong_explicit(
 		    &o->lock.word, &free_word, a->token, memory_order_acquire,
@@ -180,14 +188,14 @@ static inline int shmc__obj_lock(shmc_arena_t *a, struct shmc__obj *o)
 		}
 		/* Taken, but broken: give it back (the slow path would wait
 		 * for ourselves). */
-		shmc__olock_release(&o->lock);
+		shmc__olock_release_marked(a, &o->lock, shmc__obj_mark(o));
 		return SHMC_ECORRUPT;
 	}
 	return shmc__obj_lock_slow(a, o);
 }
-static inline void shmc__obj_unlock(struct shmc__obj *o)
+static inline void shmc__obj_unlock(shmc_arena_t *a, struct shmc__obj *o)
 {
-	shmc__olock_release(&o->lock);
+	shmc__olock_release_marked(a, &o->lock, shmc__obj_mark(o));
 }
 
 /* Writers bracket every change with these (sequence lock). */
@@ -272,7 +280,7 @@ static inline int shmc__writer_begin(shmc_arena_t *a, struct shmc__obj *o,
 /* Unlock, then free what has become safe to free. */
 static inline void shmc__writer_exit(struct shmc__writer *w)
 {
-	shmc__olock_release(&w->o->lock);
+	shmc__obj_unlock(w->a, w->o);
 	shmc__epoch_poll(w->a, w->r);
 }
 /* With the lock held: make room to retire N more items, when an operation

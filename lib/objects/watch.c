@@ -130,7 +130,7 @@ int shmc__watch_wait(shmc_arena_t *a, struct shmc__obj *o, const uint64_t *key_h
 	/* A key's waiter is done when its bucket moves: every store to the
 	 * key from now on moves it. What came before, CHANGED says once. */
 	uint32_t start = ld_relaxed(word);
-	shmc__obj_unlock(o);
+	shmc__obj_unlock(a, o);
 	bool once = key_hash != NULL;
 	for (;;) {
 		/* Acquire: pairs with the bucket's read-modify-write (keys) or
@@ -161,7 +161,7 @@ int shmc__watch_wait(shmc_arena_t *a, struct shmc__obj *o, const uint64_t *key_h
 		if (ld_acquire(&o->seq) & 1) {
 			if ((rc = shmc__obj_lock(a, o)) != 0)
 				break;
-			shmc__obj_unlock(o);
+			shmc__obj_unlock(a, o);
 		}
 	}
 	st_relaxed(&r->watch_off, 0);

@@ -110,9 +110,9 @@ int shmc__pool_lock(shmc_arena_t *a, struct shmc__obj *p)
 	return shmc__obj_lock(a, p);
 }
 
-void shmc__pool_unlock(struct shmc__obj *p)
+void shmc__pool_unlock(shmc_arena_t *a, struct shmc__obj *p)
 {
-	shmc__obj_unlock(p);
+	shmc__obj_unlock(a, p);
 }
 
 /* Room for one more job (lock held): a first ring, or one twice as large.
@@ -151,16 +151,16 @@ int shmc__board_submit(shmc_arena_t *a, struct shmc__obj *p, struct shmc__obj *j
 	if (rc)
 		return rc;
 	if (ld_relaxed(&b->state) != SHMC__POOL_RUN) {
-		shmc__pool_unlock(p);
+		shmc__pool_unlock(a, p);
 		return SHMC_ENOTRUNNING;
 	}
 	if (!ring_sound(a, b)) {
 		rc = broken(p);
-		shmc__pool_unlock(p);
+		shmc__pool_unlock(a, p);
 		return rc;
 	}
 	if ((rc = make_room_locked(a, b)) != 0) {
-		shmc__pool_unlock(p);
+		shmc__pool_unlock(a, p);
 		return rc;
 	}
 	struct shmc__pool_ring *r = ring_of(a, b);
@@ -175,7 +175,7 @@ int shmc__board_submit(shmc_arena_t *a, struct shmc__obj *p, struct shmc__obj *j
 	 * acquire load of tail in claim). */
 	st_release(&b->tail, tail + 1);
 	st_relaxed(&b->jobs, ld_relaxed(&b->jobs) + 1);
-	shmc__pool_unlock(p);
+	shmc__pool_unlock(a, p);
 	atomic_fetch_add_explicit(&b->work, 1, memory_order_release);
 	uint64_t n = j->nchunks < SHMC_POOL_MAX_WORKERS ? j->nchunks : SHMC_POOL_MAX_WORKERS;
 	shmc__futex_wake(&b->work, (int)n); /* one idle worker per chunk */

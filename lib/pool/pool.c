@@ -284,7 +284,7 @@ int shmc_pool_close(shmc_obj_t *h)
 	bool changed = ld_relaxed(&b->state) == SHMC__POOL_RUN;
 	if (changed)
 		st_relaxed(&b->state, SHMC__POOL_CLOSE);
-	shmc__pool_unlock(p);
+	shmc__pool_unlock(shmc__handle_arena(h), p);
 	if (changed) {
 		shmc__pool_bump(&b->work);
 		shmc__pool_bump(&b->sup_word);
@@ -324,7 +324,7 @@ static int await_end(shmc_obj_t *h, struct shmc__obj *p, int64_t deadline)
 	if (rc)
 		return rc;
 	shmc__board_reap_locked(a, p);
-	shmc__pool_unlock(p);
+	shmc__pool_unlock(a, p);
 	reap_child(p);
 	return 0;
 }
@@ -351,7 +351,7 @@ int shmc_pool_terminate(shmc_obj_t *h)
 		st_relaxed(&b->state, SHMC__POOL_TERMINATE);
 		shmc__board_cancel_locked(shmc__handle_arena(h), p, -ECANCELED);
 	}
-	shmc__pool_unlock(p);
+	shmc__pool_unlock(shmc__handle_arena(h), p);
 	shmc__pool_bump(&b->work);
 	shmc__pool_bump(&b->sup_word);
 	/* A worker terminating its own pool is killed while it waits here. */

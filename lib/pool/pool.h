@@ -187,7 +187,7 @@ void shmc__board_cancel_locked(shmc_arena_t *a, struct shmc__obj *p, int err);
 bool shmc__board_pending_locked(shmc_arena_t *a, struct shmc__obj *p);
 /* Lock the pool (repairing it if its holder died) / unlock it. */
 int shmc__pool_lock(shmc_arena_t *a, struct shmc__obj *p);
-void shmc__pool_unlock(struct shmc__obj *p);
+void shmc__pool_unlock(shmc_arena_t *a, struct shmc__obj *p);
 /* The kind's repair: recompute what the board derives (lock held). */
 int shmc__board_repair(shmc_arena_t *a, struct shmc__obj *p);
 /* Bump a futex word and wake everyone sleeping on it. */

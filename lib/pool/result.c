@@ -518,7 +518,7 @@ static int probe(void *ctx)
 	if (rc)
 		return rc;
 	shmc__board_reap_locked(w->a, p);
-	shmc__pool_unlock(p);
+	shmc__pool_unlock(w->a, p);
 	return 0;
 }
 
@@ -719,7 +719,7 @@ int shmc_iterator_next(shmc_obj_t *h, double timeout, shmc_value_t *out)
 		if ((rc = shmc__obj_lock(w.a, w.jo)) != 0)
 			return rc;
 		rc = w.j->mode == SHMC__JOB_IMAP ? next_in_order(&w, out) : next_unordered(&w, out);
-		shmc__obj_unlock(w.jo);
+		shmc__obj_unlock(w.a, w.jo);
 		if (rc != -EAGAIN)
 			return rc;
 		if ((rc = shmc__waiter_sleep(&s, &w, deadline)) != 0)

@@ -119,7 +119,7 @@ static _Noreturn void worker(uint32_t i, pid_t supervisor)
 	lock_or_die();
 	st_relaxed(&w->pid, (uint32_t)getpid());
 	st_relaxed(&w->token, S.a->token);
-	shmc__pool_unlock(S.p);
+	shmc__pool_unlock(S.a, S.p);
 	if (S.opts.initializer && S.opts.initializer(S.opts.ctx) != 0)
 		worker_exit(STARTUP);
 	for (unsigned done = 0;;) {
@@ -127,18 +127,18 @@ static _Noreturn void worker(uint32_t i, pid_t supervisor)
 		lock_or_die();
 		int what = shmc__board_claim_locked(S.a, S.p, i, &joff, &c);
 		if (what == SHMC__CLAIM_STOP) {
-			shmc__pool_unlock(S.p);
+			shmc__pool_unlock(S.a, S.p);
 			worker_exit(0);
 		}
 		if (what == SHMC__CLAIM_WAIT) {
 			uint32_t seen = ld_relaxed(&S.b->work);
-			shmc__pool_unlock(S.p);
+			shmc__pool_unlock(S.a, S.p);
 			/* A submitter bumps `work` after its job is on the board:
 			 * if that was after our look, the word differs now. */
 			shmc__futex_wait(&S.b->work, seen, IDLE_NAP_NS);
 			continue;
 		}
-		shmc__pool_unlock(S.p);
+		shmc__pool_unlock(S.a, S.p);
 		/* The board's reference keeps the job alive: it cannot finish
 		 * while this chunk runs. */
 		struct shmc__obj *jo = shmc__job_at(S.a, joff);
@@ -148,7 +148,7 @@ static _Noreturn void worker(uint32_t i, pid_t supervisor)
 			shmc__board_complete_locked(S.a, S.p, jo, c, err);
 		st_relaxed(&w->tasks, ld_relaxed(&w->tasks) + 1);
 		st_relaxed(&w->job_off, 0);
-		shmc__pool_unlock(S.p);
+		shmc__pool_unlock(S.a, S.p);
 		if (S.opts.maxtasksperchild && ++done >= S.opts.maxtasksperchild)
 			worker_exit(0);
 	}
@@ -166,7 +166,7 @@ static void spawn(uint32_t i)
 	st_relaxed(&w->job_off, 0);
 	st_relaxed(&w->pid, 0);
 	st_relaxed(&S.b->started, ld_relaxed(&S.b->started) + 1);
-	shmc__pool_unlock(S.p);
+	shmc__pool_unlock(S.a, S.p);
 	pid_t me = getpid(), pid = fork();
 	if (pid == 0)
 		worker(i, me);
@@ -217,7 +217,7 @@ static _Noreturn void stop(void)
 	lock_or_die();
 	shmc__board_reap_locked(S.a, S.p);
 	shmc__board_cancel_locked(S.a, S.p, -ECANCELED);
-	shmc__pool_unlock(S.p);
+	shmc__pool_unlock(S.a, S.p);
 	finish();
 }
 
@@ -257,7 +257,7 @@ _Noreturn void shmc__pool_supervise(shmc_obj_t *h, const shmc_pool_options_t *op
 	lock_or_die();
 	st_relaxed(&S.b->sup_pid, (uint32_t)getpid());
 	st_relaxed(&S.b->sup_token, S.a->token);
-	shmc__pool_unlock(S.p);
+	shmc__pool_unlock(S.a, S.p);
 	shmc__pool_bump(&S.b->sup_word); /* new() waits for this */
 	for (uint32_t i = 0; i < S.n; i++)
 		spawn(i);
@@ -270,14 +270,14 @@ _Noreturn void shmc__pool_supervise(shmc_obj_t *h, const shmc_pool_options_t *op
 				st_relaxed(&S.b->state, SHMC__POOL_TERMINATE);
 				shmc__board_cancel_locked(S.a, S.p, -ECANCELED);
 			}
-			shmc__pool_unlock(S.p);
+			shmc__pool_unlock(S.a, S.p);
 		}
 		lock_or_die();
 		if (reaped)
 			shmc__board_reap_locked(S.a, S.p);
 		uint32_t state = ld_relaxed(&S.b->state);
 		bool pending = shmc__board_pending_locked(S.a, S.p);
-		shmc__pool_unlock(S.p);
+		shmc__pool_unlock(S.a, S.p);
 		if (state == SHMC__POOL_TERMINATE)
 			stop();
 		uint32_t alive = 0;

@@ -137,7 +137,7 @@ static int break_if_epoch(shmc_arena_t *a, struct shmc__obj *o, uint32_t e)
 	bool change = st_epoch(st) == e;
 	if (change)
 		publish_epoch_locked(b, next_epoch(st, false, true));
-	shmc__obj_unlock(o);
+	shmc__obj_unlock(a, o);
 	if (change)
 		wake_all(b);
 	return 0;
@@ -226,11 +226,11 @@ static int barrier_wait(shmc_arena_t *a, struct shmc__obj *o, int64_t deadline)
 	uint64_t st = ld_relaxed(&b->st);
 	uint32_t index = st_count(st), e = st_epoch(st);
 	if (st & BROKEN) {
-		shmc__obj_unlock(o);
+		shmc__obj_unlock(a, o);
 		return SHMC_EBROKEN;
 	}
 	if (index >= b->parties) { /* repair verifies this cannot be */
-		shmc__obj_unlock(o);
+		shmc__obj_unlock(a, o);
 		return SHMC_ECORRUPT;
 	}
 	if (index + 1 == b->parties && (b->flags & HAS_ACTION)) {
@@ -238,19 +238,19 @@ static int barrier_wait(shmc_arena_t *a, struct shmc__obj *o, int64_t deadline)
 		st_release(&b->st, st + 1);        /* the action is running */
 		rc = run_action(a, o);
 		publish_epoch_locked(b, next_epoch(st, rc == 0, rc != 0));
-		shmc__obj_unlock(o);
+		shmc__obj_unlock(a, o);
 		wake_all(b);
 		return rc ? rc : (int)index;
 	}
 	if (index + 1 == b->parties) {
 		publish_epoch_locked(b, next_epoch(st, true, false));
-		shmc__obj_unlock(o);
+		shmc__obj_unlock(a, o);
 		wake_all(b);
 		return (int)index;
 	}
 	st_release(&tok[index], a->token); /* before it is counted */
 	st_release(&b->st, st + 1);
-	shmc__obj_unlock(o);
+	shmc__obj_unlock(a, o);
 
 	struct party p = {a, o, b, e};
 	const struct shmc__sleep sp = {.word = &b->seq, .ready = tripped,
@@ -276,7 +276,7 @@ static int change_epoch(shmc_obj_t *h, bool broken)
 		return rc;
 	struct barrier_body *b = body(o);
 	publish_epoch_locked(b, next_epoch(ld_relaxed(&b->st), false, broken));
-	shmc__obj_unlock(o);
+	shmc__obj_unlock(shmc__handle_arena(h), o);
 	wake_all(b);
 	return 0;
 }

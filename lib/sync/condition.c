@@ -256,7 +256,7 @@ static int sweep_dead(void *ctx)
 	if (ld_acquire(&sl->c->state) == WAITING && shmc__obj_lock(sl->a, sl->o) == 0) {
 		if (dead_notified_locked(sl->a, sl->b))
 			sweep_dead_locked(sl->a, sl->b);
-		shmc__obj_unlock(sl->o);
+		shmc__obj_unlock(sl->a, sl->o);
 	}
 	return 0;
 }
@@ -283,7 +283,7 @@ static int cond_wait(shmc_arena_t *a, struct shmc__obj *o, int64_t deadline)
 		return rc;
 	}
 	append_locked(a, b, c);
-	shmc__obj_unlock(o);
+	shmc__obj_unlock(a, o);
 
 	uint32_t saved;
 	if ((rc = shmc__lock_release_save(a, l, &saved)) != 0) {
@@ -293,7 +293,7 @@ static int cond_wait(shmc_arena_t *a, struct shmc__obj *o, int64_t deadline)
 		if (shmc__obj_lock(a, o) == 0) {
 			if (find_locked(a, b, c, &prev))
 				unlink_locked(a, b, prev, c);
-			shmc__obj_unlock(o);
+			shmc__obj_unlock(a, o);
 			shmc__free(a, off);
 		} else {
 			/* Release: the next holder of the lock frees it. */
@@ -314,7 +314,7 @@ static int cond_wait(shmc_arena_t *a, struct shmc__obj *o, int64_t deadline)
 		notified = ld_acquire(&c->state) == NOTIFIED;
 		if (find_locked(a, b, c, &prev))
 			unlink_locked(a, b, prev, c);
-		shmc__obj_unlock(o);
+		shmc__obj_unlock(a, o);
 		shmc__free(a, off);
 	} else {
 		/* We cannot unlink our cell: leave it to the next holder of
@@ -545,7 +545,7 @@ static int notify(shmc_obj_t *h, int n)
 	/* Waking happens with the list locked, so that no cell is freed by
 	 * its owner while we wake it. */
 	rc = notify_locked(shmc__handle_arena(h), body(o), n);
-	shmc__obj_unlock(o);
+	shmc__obj_unlock(shmc__handle_arena(h), o);
 	return rc;
 }
 

@@ -238,9 +238,9 @@ static int lock_queue(shmc_arena_t *a, struct shmc__obj *o, bool probe, struct d
 	return 0;
 }
 
-static void unlock_queue(struct shmc__obj *o, struct dead *d)
+static void unlock_queue(shmc_arena_t *a, struct shmc__obj *o, struct dead *d)
 {
-	shmc__obj_unlock(o);
+	shmc__obj_unlock(a, o);
 	if (d->done)
 		wake_joiners(d->b);
 }
@@ -278,7 +278,7 @@ static void xfer_park(void *ctx, uint32_t *seen)
 	struct xfer *x = ctx;
 	/* A putter sleeps until a get, a getter until a put. */
 	*seen = ld_relaxed(x->out ? &x->b->puts : &x->b->gets);
-	unlock_queue(x->o, &x->d);
+	unlock_queue(x->a, x->o, &x->d);
 	if (x->have) { /* full after all: let go of the block while we wait */
 		shmc__word_drop(x->a, x->w);
 		x->have = false;
@@ -342,7 +342,7 @@ static int put_leave(void *ctx, atomic_u64 *mine, int rc)
 	bool wake = !x->encode_failed && ld_relaxed(&b->sleepers) > 0 &&
 		    (rc == 0 || (b->maxsize && ld_relaxed(&b->tail) - ld_relaxed(&b->head) <
 						       b->maxsize));
-	unlock_queue(x->o, &x->d);
+	unlock_queue(x->a, x->o, &x->d);
 	if (wake)
 		shmc__futex_wake(rc == 0 ? &b->puts : &b->gets, 1);
 	return rc;
@@ -412,7 +412,7 @@ static int get_leave(void *ctx, atomic_u64 *mine, int rc)
 	 * items left, a getter. */
 	bool wake = ld_relaxed(&b->sleepers) > 0 &&
 		    (rc == 0 ? b->maxsize != 0 : ld_relaxed(&b->tail) != ld_relaxed(&b->head));
-	unlock_queue(x->o, &x->d);
+	unlock_queue(x->a, x->o, &x->d);
 	if (wake)
 		shmc__futex_wake(rc == 0 ? &b->gets : &b->puts, 1);
 	if (rc == 0)
@@ -447,7 +447,7 @@ static int task_done(shmc_arena_t *a, struct shmc__obj *o)
 		return rc;
 	uint64_t u = ld_relaxed(&b->unfinished);
 	if (u == 0) {
-		unlock_queue(o, &d);
+		unlock_queue(a, o, &d);
 		return SHMC_ENOTASK;
 	}
 	uint64_t e = ld_relaxed(mine);
@@ -472,7 +472,7 @@ static int task_done(shmc_arena_t *a, struct shmc__obj *o)
 	atomic_store(&b->unfinished, u - 1);
 	if (u == 1)
 		d.done = tasks_done_locked(b) || d.done;
-	unlock_queue(o, &d);
+	unlock_queue(a, o, &d);
 	return 0;
 }
 
@@ -500,7 +500,7 @@ static int join(shmc_arena_t *a, struct shmc__obj *o, int64_t deadline)
 			int rc = lock_queue(a, o, true, &d, &mine);
 			if (rc)
 				return rc;
-			unlock_queue(o, &d);
+			unlock_queue(a, o, &d);
 		}
 	}
 }
@@ -737,7 +737,7 @@ int shmc__queue_snapshot(shmc_obj_t *h, int64_t *maxsize, shmc_value_t *out)
 			rc = shmc_plist_append(&items, v);
 	}
 	uint64_t max = b->maxsize;
-	shmc__obj_unlock(o);
+	shmc__obj_unlock(a, o);
 	if (rc == 0 && max > INT64_MAX)
 		rc = SHMC_ECORRUPT;
 	if (rc) {

@@ -149,7 +149,7 @@ static int acquire_leave(void *ctx, atomic_u64 *mine, int rc)
 	 * it on. */
 	bool pass = rc != 0 && ld_relaxed(&q->b->value) > 0 &&
 		    ld_relaxed(&q->b->sleepers) > 0;
-	shmc__obj_unlock(q->o);
+	shmc__obj_unlock(q->a, q->o);
 	if (pass)
 		shmc__futex_wake(&q->b->value, 1);
 	if (rc == 0 && q->dead) {
@@ -163,7 +163,7 @@ static void acquire_park(void *ctx, uint32_t *seen)
 {
 	struct acquire *q = ctx;
 	*seen = ld_relaxed(&q->b->value); /* 0: sleep until a release */
-	shmc__obj_unlock(q->o);
+	shmc__obj_unlock(q->a, q->o);
 }
 
 static int sem_acquire(shmc_arena_t *a, struct shmc__obj *o, int64_t deadline)
@@ -226,7 +226,7 @@ static int sem_release(shmc_arena_t *a, struct shmc__obj *o)
 	st_relaxed(&b->value, v + 1);
 out:;
 	bool wake = rc == 0 && ld_relaxed(&b->sleepers) > 0;
-	shmc__obj_unlock(o);
+	shmc__obj_unlock(a, o);
 	if (wake)
 		shmc__futex_wake(&b->value, 1);
 	return rc;

@@ -1436,7 +1436,7 @@ Test(pool, a_scribbled_board_breaks_the_pool_and_stops_its_processes, .init = ar
 	ASSERT_OK(shmc__pool_lock(A, shmc__obj_of(p)));
 	uint64_t ring = ld_relaxed(&b->ring_off);
 	st_relaxed(&b->ring_off, 0x10);
-	shmc__pool_unlock(shmc__obj_of(p));
+	shmc__pool_unlock(A, shmc__obj_of(p));
 	ASSERT_ERR(shmc_pool_apply_async(p, shmc_task(sqr), shmc_int(3), &r), SHMC_ECORRUPT);
 	cr_assert_null(r);
 	/* Every later operation reports it; the processes stop, none is
