@@ -29,7 +29,7 @@
 #include "base/util.h"
 
 #define SHMC__MAGIC "SHMCAREN"
-#define SHMC__FORMAT_VERSION 6u
+#define SHMC__FORMAT_VERSION 7u
 
 #define SHMC__PAGE_SHIFT 12
 #define SHMC__PAGE ((uint64_t)1 << SHMC__PAGE_SHIFT)

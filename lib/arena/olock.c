@@ -46,15 +46,20 @@
  * If B's point on the releaser came before S, L came after it and sees M
  * (done before B began): it wakes. If it came after S, S was visible when
  * B returned, and the sleeper's second look sees the word changed: it
- * does not sleep. A releaser that sees the mark clears it, then wakes one
- * sleeper; a mark cleared between a sleeper's M and its second look is
- * seen there (it marks again); one cleared after it belongs to a wake that
- * comes after the sleeper's futex call compared the word (the kernel
- * orders the two) or wakes another sleeper, which, once it holds the lock,
- * sets the mark again for those still asleep, as the WAITERS bit is kept
- * when a sleeper takes the lock. If membarrier(2) fails, the sleeper naps
- * 1 ms at a time instead. A sleeper killed after marking costs the next
- * release one needless wake, which also clears its mark.
+ * does not sleep.
+ *
+ * Who clears the mark. Only a holder, before its S: the release reads the
+ * mark once more while it still holds the lock (L0), clears it if set,
+ * stores 0, reads it again (L), and wakes one sleeper if either read found
+ * it. A clear after S could come late -- after another holder's tenure,
+ * after a sleeper's second look that found the mark still set -- and leave
+ * that sleeper asleep with the mark gone. A clear before S belongs to the
+ * tenure it ends: a sleeper whose second look finds the mark set during a
+ * later tenure is seen by that tenure's L0 or L. A woken sleeper sets the
+ * mark again once it holds the lock, for those still asleep (as the
+ * WAITERS bit is kept when a sleeper takes the lock). If membarrier(2)
+ * fails, the sleeper naps 1 ms at a time instead. A sleeper killed after
+ * marking costs the next release one needless wake, which clears its mark.
  */
 #include <errno.h>
 #include <linux/membarrier.h>
@@ -76,7 +81,9 @@
 #define SPIN_PAUSES_MARKED 16384u
 #define SPIN_DELAY_MAX 64u /* pauses between two looks at the word */
 #define SLEEP_NS 10000000L /* between liveness probes */
-#define UNOWNED_NAPS 100u  /* 1 s: see sleep_until */
+#define UNOWNED_NS 1000000000L /* see sleep_until */
+
+int64_t shmc__olock_nap_ns = SLEEP_NS;
 #define MARK_FAILED_NAP_NS 1000000L /* a marked sleeper without its barrier */
 
 bool shmc__token_alive(shmc_arena_t *a, uint32_t token)
@@ -204,7 +211,7 @@ static int sleep_until(shmc_arena_t *a, struct shmc__olock *l, uint32_t me,
 		       int64_t deadline, uint32_t *cur, bool internal,
 		       struct shmc__olock_mark mark)
 {
-	unsigned unowned = 0; /* naps our token was seen with no thread */
+	int64_t unowned = 0; /* time our token was seen with no thread */
 	for (;;) {
 		uint32_t w = ld_relaxed(&l->word);
 		if (w == 0) {
@@ -234,11 +241,11 @@ static int sleep_until(shmc_arena_t *a, struct shmc__olock *l, uint32_t me,
 			    &l->word, &w, w | SHMC__OLOCK_WAITERS,
 			    memory_order_relaxed, memory_order_relaxed))
 			continue;
-		int64_t nap = SLEEP_NS;
+		int64_t nap = shmc__olock_nap_ns;
 		if (mark.word) {
 			/* M, B, and the second look (see the header). */
 			atomic_fetch_or(mark.word, mark.bit);
-			if (!sleeper_barrier(a))
+			if (!sleeper_barrier(a) && nap > MARK_FAILED_NAP_NS)
 				nap = MARK_FAILED_NAP_NS;
 			if (ld_relaxed(&l->word) != (w | SHMC__OLOCK_WAITERS) ||
 			    !(ld_relaxed(mark.word) & mark.bit))
@@ -255,12 +262,12 @@ static int sleep_until(shmc_arena_t *a, struct shmc__olock *l, uint32_t me,
 			*cur = ld_relaxed(&l->word);
 			if (owner_dead(a, l, *cur, internal))
 				return PHASE_OWNER_DEAD;
-			/* Our token and no thread for UNOWNED_NAPS naps: no
-			 * holder takes that long from its CAS to its store. */
+			/* Our token and no thread for UNOWNED_NS: no holder
+			 * takes that long from its CAS to its store. */
 			bool ours = internal && (*cur & ~SHMC__OLOCK_WAITERS) == me &&
 				    ld_relaxed(&l->tid) == 0;
-			unowned = ours ? unowned + 1 : 0;
-			if (unowned >= UNOWNED_NAPS)
+			unowned = ours ? unowned + nap : 0;
+			if (unowned >= UNOWNED_NS)
 				return PHASE_OWNER_DEAD;
 		}
 	}
@@ -354,10 +361,7 @@ void shmc__olock_wake(struct shmc__olock *l)
 	shmc__futex_wake(&l->word, 1);
 }
 
-void shmc__olock_wake_marked(struct shmc__olock *l, struct shmc__olock_mark mark)
+void shmc__olock_unmark(struct shmc__olock_mark mark)
 {
-	/* Cleared first: whoever is woken marks again if it sleeps again,
-	 * and sets the mark once it holds the lock (see the header). */
 	atomic_fetch_and(mark.word, (unsigned short)~mark.bit);
-	shmc__futex_wake(&l->word, 1);
 }

@@ -93,13 +93,16 @@ static inline uint32_t shmc__olock_release(struct shmc__olock *l)
 	return prev;
 }
 
-/* Release marked lock L, held by this thread: a plain store, then a look
- * at the mark, which only a sleeper sets (olock.c says why no exchange is
- * needed). */
-void shmc__olock_wake_marked(struct shmc__olock *l, struct shmc__olock_mark mark);
+/* Release marked lock L, held by this thread: a plain store, with a look
+ * at the mark, which only sleepers set, before and after it (olock.c says
+ * why no exchange is needed, and why the mark is cleared before). */
+void shmc__olock_unmark(struct shmc__olock_mark mark);
 static inline void shmc__olock_release_marked(shmc_arena_t *a, struct shmc__olock *l,
 					      struct shmc__olock_mark mark)
 {
+	unsigned held_mark = ld_relaxed(mark.word) & mark.bit;
+	if (unlikely(held_mark))
+		shmc__olock_unmark(mark);
 	st_relaxed(&l->tid, 0);
 	/* Release: the critical section happens before the next acquire. */
 	atomic_store_explicit(&l->word, 0, memory_order_release);
@@ -110,9 +113,13 @@ static inline void shmc__olock_release_marked(shmc_arena_t *a, struct shmc__oloc
 		atomic_signal_fence(memory_order_seq_cst);
 	else
 		atomic_thread_fence(memory_order_seq_cst);
-	if (unlikely(ld_relaxed(mark.word) & mark.bit))
-		shmc__olock_wake_marked(l, mark);
+	if (unlikely(held_mark | (ld_relaxed(mark.word) & mark.bit)))
+		shmc__olock_wake(l);
 }
+
+/* How long a sleeper naps before it looks at the owner (10 ms); tests make
+ * it long, so that a lost wake-up hangs instead of costing a nap. */
+extern int64_t shmc__olock_nap_ns;
 
 /* This thread's kernel thread id (cached; reset in a fork child). */
 static inline uint32_t shmc__tid(void)

@@ -11,7 +11,21 @@
 #define SHMC_TEST_WHITEBOX
 #include "testutil.h"
 
-TestSuite(objlock, .timeout = 120);
+/* Sleepers nap for an hour, not 10 ms: a wake-up lost hangs the test
+ * (until its deadline) instead of costing a nap. */
+static void long_naps(void)
+{
+	arena_setup();
+	shmc__olock_nap_ns = (int64_t)3600 * 1000000000;
+}
+
+static void naps_back(void)
+{
+	shmc__olock_nap_ns = 10000000;
+	arena_teardown();
+}
+
+TestSuite(objlock, .timeout = 120, .init = long_naps, .fini = naps_back);
 
 static struct shmc__obj *obj_of(shmc_obj_t *h)
 {
@@ -51,8 +65,7 @@ static int64_t get_x(shmc_obj_t *ns)
 	return v.i;
 }
 
-Test(objlock, a_release_wakes_the_sleeper_it_finds_marked, .init = arena_setup,
-     .fini = arena_teardown)
+Test(objlock, a_release_wakes_the_sleeper_it_finds_marked)
 {
 	shmc_obj_t *ns;
 	ASSERT_OK(shmc_namespace_new(A, &ns));
@@ -72,7 +85,7 @@ Test(objlock, a_release_wakes_the_sleeper_it_finds_marked, .init = arena_setup,
 	shmc_obj_release(ns);
 }
 
-Test(objlock, a_killed_sleepers_mark_costs_one_wake, .init = arena_setup, .fini = arena_teardown)
+Test(objlock, a_killed_sleepers_mark_costs_one_wake)
 {
 	shmc_obj_t *ns;
 	ASSERT_OK(shmc_namespace_new(A, &ns));
@@ -93,6 +106,54 @@ Test(objlock, a_killed_sleepers_mark_costs_one_wake, .init = arena_setup, .fini 
 	shmc_obj_release(ns);
 }
 
+/* Whether process PID sleeps in a futex call (its kernel wait channel). */
+static bool asleep_in_futex(pid_t pid)
+{
+	char path[64], wchan[64] = "";
+	snprintf(path, sizeof(path), "/proc/%d/wchan", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	size_t n = fread(wchan, 1, sizeof(wchan) - 1, f);
+	fclose(f);
+	wchan[n] = 0;
+	return strstr(wchan, "futex") != NULL;
+}
+
+static int add_one(void *arg)
+{
+	return shmc_namespace_add(arg, "x", shmc_int(1), NULL) == 0 ? 0 : 1;
+}
+
+/* Four writers asleep on a held lock: its release wakes one, and each,
+ * once done, wakes the next (it set the mark again when it took the
+ * lock); with naps of an hour, a broken chain would hang. */
+Test(objlock, sleepers_are_woken_one_after_another)
+{
+	shmc_obj_t *ns;
+	ASSERT_OK(shmc_namespace_new(A, &ns));
+	ASSERT_OK(shmc_namespace_set(ns, "x", shmc_int(0)));
+	struct shmc__obj *o = obj_of(ns);
+	ASSERT_OK(shmc__obj_lock(A, o));
+	pid_t pid[4];
+	for (int i = 0; i < 4; i++)
+		pid[i] = fork_fn(add_one, ns);
+	double end = now_s() + TEST_DEADLINE;
+	for (int i = 0; i < 4; i++)
+		while (!asleep_in_futex(pid[i])) {
+			cr_assert(now_s() < end, "writer %d never slept", i);
+			usleep(100); /* a poll interval */
+		}
+	cr_assert(marked(o));
+	shmc__obj_unlock(A, o);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(wait_exit(pid[i], TEST_DEADLINE), 0, "writer %d was not woken", i);
+	cr_assert_eq(get_x(ns), 4);
+	cr_assert(!marked(o));
+	cr_assert_eq(ld_relaxed(&o->lock.word), 0);
+	shmc_obj_release(ns);
+}
+
 /* Writers that keep taking turns, sleeping often: none waits for good,
  * no increment is lost, and the lock ends free and unmarked. */
 static int adder(int i, void *arg)
@@ -104,7 +165,7 @@ static int adder(int i, void *arg)
 	return 0;
 }
 
-Test(objlock, writers_sleeping_in_turn_lose_nothing, .init = arena_setup, .fini = arena_teardown)
+Test(objlock, writers_sleeping_in_turn_lose_nothing)
 {
 	shmc_obj_t *ns;
 	ASSERT_OK(shmc_namespace_new(A, &ns));
