@@ -658,17 +658,19 @@ static pid_t fake_creator(const char *path, bool finish, bool magic_first)
 	return pid;
 }
 
-Test(arena, open_waits_for_a_creator_at_work, .fini = files_cleanup)
+/* Open a half-initialised arena while a fake creator works on it for
+ * 300 ms (MAGIC_FIRST: with the magic number already stored): open waits
+ * for it and succeeds. Timed from before the creator starts: it holds the
+ * lock for 300 ms from then on, however late this process gets to run
+ * again. A half-initialised arena with no creator at work is refused, so
+ * that open succeeds at all shows that it waited. */
+static void expect_open_waits(const char *tag, bool magic_first)
 {
 	char name[128], path[256];
-	make_arena_file(name, sizeof(name), path, sizeof(path), "slowinit");
+	make_arena_file(name, sizeof(name), path, sizeof(path), tag);
 	make_half_initialised(path);
-	/* Timed from before the creator starts: it holds the lock for 300 ms
-	 * from then on, however late this process gets to run again. A
-	 * half-initialised arena with no creator at work is refused, so that
-	 * open succeeds at all shows that it waited. */
 	double t0 = now_s();
-	pid_t pid = fake_creator(path, true, false);
+	pid_t pid = fake_creator(path, true, magic_first);
 	shmc_arena_t *a;
 	ASSERT_OK(shmc_arena_open(name, &a));
 	cr_assert_geq(now_s() - t0, 0.29, "open did not wait for the creator");
@@ -677,21 +679,16 @@ Test(arena, open_waits_for_a_creator_at_work, .fini = files_cleanup)
 	shmc_arena_close(a);
 }
 
+Test(arena, open_waits_for_a_creator_at_work, .fini = files_cleanup)
+{
+	expect_open_waits("slowinit", false);
+}
+
 /* The header validates (the magic number is there) but is not READY yet:
  * open waits for that too (it answered SHMC_EINIT at once). */
 Test(arena, open_waits_for_a_creator_between_magic_and_ready, .fini = files_cleanup)
 {
-	char name[128], path[256];
-	make_arena_file(name, sizeof(name), path, sizeof(path), "magicfirst");
-	make_half_initialised(path);
-	double t0 = now_s();
-	pid_t pid = fake_creator(path, true, true);
-	shmc_arena_t *a;
-	ASSERT_OK(shmc_arena_open(name, &a));
-	cr_assert_geq(now_s() - t0, 0.29, "open did not wait for the creator");
-	cr_assert_eq(wait_exit(pid, TEST_DEADLINE), 0);
-	exercise(a);
-	shmc_arena_close(a);
+	expect_open_waits("magicfirst", true);
 }
 
 Test(arena, open_fails_when_the_creator_dies_at_work, .fini = files_cleanup)

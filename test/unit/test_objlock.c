@@ -65,14 +65,22 @@ static int64_t get_x(shmc_obj_t *ns)
 	return v.i;
 }
 
-Test(objlock, a_release_wakes_the_sleeper_it_finds_marked)
+/* A namespace holding x = 0, unmarked, whose lock this process takes. */
+static shmc_obj_t *held_namespace(struct shmc__obj **o)
 {
 	shmc_obj_t *ns;
 	ASSERT_OK(shmc_namespace_new(A, &ns));
 	ASSERT_OK(shmc_namespace_set(ns, "x", shmc_int(0)));
-	struct shmc__obj *o = obj_of(ns);
-	cr_assert(!marked(o));
-	ASSERT_OK(shmc__obj_lock(A, o));
+	*o = obj_of(ns);
+	cr_assert(!marked(*o));
+	ASSERT_OK(shmc__obj_lock(A, *o));
+	return ns;
+}
+
+Test(objlock, a_release_wakes_the_sleeper_it_finds_marked)
+{
+	struct shmc__obj *o;
+	shmc_obj_t *ns = held_namespace(&o);
 	pid_t pid = fork_fn(set_x, ns);
 	cr_assert(wait_for_sleeper(o), "the writer never slept on the lock");
 	shmc__obj_unlock(A, o);
@@ -87,11 +95,8 @@ Test(objlock, a_release_wakes_the_sleeper_it_finds_marked)
 
 Test(objlock, a_killed_sleepers_mark_costs_one_wake)
 {
-	shmc_obj_t *ns;
-	ASSERT_OK(shmc_namespace_new(A, &ns));
-	ASSERT_OK(shmc_namespace_set(ns, "x", shmc_int(0)));
-	struct shmc__obj *o = obj_of(ns);
-	ASSERT_OK(shmc__obj_lock(A, o));
+	struct shmc__obj *o;
+	shmc_obj_t *ns = held_namespace(&o);
 	pid_t pid = fork_fn(set_x, ns);
 	cr_assert(wait_for_sleeper(o), "the writer never slept on the lock");
 	cr_assert(kill_wait(pid));
@@ -130,11 +135,8 @@ static int add_one(void *arg)
  * lock); with naps of an hour, a broken chain would hang. */
 Test(objlock, sleepers_are_woken_one_after_another)
 {
-	shmc_obj_t *ns;
-	ASSERT_OK(shmc_namespace_new(A, &ns));
-	ASSERT_OK(shmc_namespace_set(ns, "x", shmc_int(0)));
-	struct shmc__obj *o = obj_of(ns);
-	ASSERT_OK(shmc__obj_lock(A, o));
+	struct shmc__obj *o;
+	shmc_obj_t *ns = held_namespace(&o);
 	pid_t pid[4];
 	for (int i = 0; i < 4; i++)
 		pid[i] = fork_fn(add_one, ns);
