@@ -32,7 +32,7 @@
  * The exchange that releases a lock is a serialising instruction, a fifth
  * of a namespace set; a marked lock is released with a plain store S of 0
  * followed by a load L of a mark beside the lock (a bit of a word of its
- * owner: struct shmc__olock_mark), which only sleepers set. A sleeper
+ * owner: struct shmc__olock_mark), which sleepers set. A sleeper
  * still sets WAITERS in the word, which is what its futex call compares
  * (a new holder of the same process then writes a word without it, so a
  * wait cannot mistake it for the holder it saw), and before sleeping it
@@ -49,17 +49,23 @@
  * does not sleep.
  *
  * Who clears the mark. Only a holder, before its S: the release reads the
- * mark once more while it still holds the lock (L0), clears it if set,
- * stores 0, reads it again (L), and wakes one sleeper if either read found
- * it. A clear after S could come late -- after another holder's tenure,
- * after a sleeper's second look that found the mark still set -- and leave
- * that sleeper asleep with the mark gone. A clear before S belongs to the
- * tenure it ends: a sleeper whose second look finds the mark set during a
- * later tenure is seen by that tenure's L0 or L. A woken sleeper sets the
- * mark again once it holds the lock, for those still asleep (as the
- * WAITERS bit is kept when a sleeper takes the lock). If membarrier(2)
- * fails, the sleeper naps 1 ms at a time instead. A sleeper killed after
- * marking costs the next release one needless wake, which clears its mark.
+ * mark while it still holds the lock (L0), clears it if set, stores 0,
+ * reads it again (L), and wakes one sleeper if either read found it. The
+ * invariant: while a sleeper is queued on the futex, the mark is set, or a
+ * release that cleared it has yet to wake, or a woken sleeper has yet to
+ * take the lock or to sleep again -- and both of those set it again. A
+ * clear comes with a wake, and the wake comes after that release's S, so
+ * a sleeper that reaches its futex call after the wake finds the word
+ * changed (0, or a new holder's word without WAITERS) unless someone set
+ * WAITERS again after marking again, which that tenure's L0 or L sees; a
+ * sleeper queued before it is woken, or the one woken instead marks again.
+ * A clear after S (it was done so first) could come after another holder's
+ * whole tenure and after a sleeper's second look, with no wake left for
+ * that sleeper. A holder that dies between its clear and its S leaves the
+ * mark set again by whoever takes its lock over (take_over), since a dead
+ * holder wakes nobody. If membarrier(2) fails, the sleeper naps 1 ms at a
+ * time instead. A sleeper killed after marking costs the next release one
+ * needless wake (the release clears the mark, then wakes nobody).
  */
 #include <errno.h>
 #include <linux/membarrier.h>
@@ -80,11 +86,10 @@
  * at each look) they rarely sleep and every contended row is faster. */
 #define SPIN_PAUSES_MARKED 16384u
 #define SPIN_DELAY_MAX 64u /* pauses between two looks at the word */
-#define SLEEP_NS 10000000L /* between liveness probes */
 #define UNOWNED_NS 1000000000L /* see sleep_until */
-
-int64_t shmc__olock_nap_ns = SLEEP_NS;
 #define MARK_FAILED_NAP_NS 1000000L /* a marked sleeper without its barrier */
+
+int64_t shmc__olock_nap_ns = SHMC__OLOCK_NAP_NS;
 
 bool shmc__token_alive(shmc_arena_t *a, uint32_t token)
 {
@@ -292,6 +297,10 @@ static int take_over(shmc_arena_t *a, struct shmc__olock *l, uint32_t me, uint32
 							    memory_order_acquire,
 							    memory_order_relaxed)) {
 			st_relaxed(&l->tid, shmc__tid());
+			/* The dead holder may have cleared the mark and not
+			 * woken anyone: ours will. */
+			if (mark.word && (next & SHMC__OLOCK_WAITERS))
+				atomic_fetch_or(mark.word, mark.bit);
 			return SHMC__LOCKED_OWNER_DIED;
 		}
 		if (cur == 0 || !owner_dead(a, l, cur, internal)) {

@@ -94,8 +94,8 @@ static inline uint32_t shmc__olock_release(struct shmc__olock *l)
 }
 
 /* Release marked lock L, held by this thread: a plain store, with a look
- * at the mark, which only sleepers set, before and after it (olock.c says
- * why no exchange is needed, and why the mark is cleared before). */
+ * at the mark, which sleepers set, before and after it (olock.c says why
+ * no exchange is needed, and why the mark is cleared before). */
 void shmc__olock_unmark(struct shmc__olock_mark mark);
 static inline void shmc__olock_release_marked(shmc_arena_t *a, struct shmc__olock *l,
 					      struct shmc__olock_mark mark)
@@ -117,8 +117,10 @@ static inline void shmc__olock_release_marked(shmc_arena_t *a, struct shmc__oloc
 		shmc__olock_wake(l);
 }
 
-/* How long a sleeper naps before it looks at the owner (10 ms); tests make
- * it long, so that a lost wake-up hangs instead of costing a nap. */
+/* How long a sleeper naps before it looks at the owner (by default
+ * SHMC__OLOCK_NAP_NS); tests make it long, so that a lost wake-up hangs
+ * instead of costing a nap. */
+#define SHMC__OLOCK_NAP_NS 10000000L
 extern int64_t shmc__olock_nap_ns;
 
 /* This thread's kernel thread id (cached; reset in a fork child). */
