@@ -23,11 +23,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/membarrier.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -339,3 +341,10 @@ int shmc__arena_open_fd(const char *name, int flags, char **path)
 	return fd;
 }
 
+bool shmc__arena_barrier_all(const shmc_arena_t *a)
+{
+	if (a->membarrier)
+		return syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) == 0;
+	atomic_thread_fence(memory_order_seq_cst);
+	return true;
+}

@@ -304,6 +304,14 @@ int shmc__arena_map(shmc_arena_t *a, uint64_t capacity);
  * first access maps each page as before. */
 void shmc__arena_prefault(shmc_arena_t *a, uint64_t off, uint64_t len);
 
+/* The expensive half of an asymmetric barrier pair (the epoch's advance,
+ * a marked lock's sleeper): where A's other side relies on membarrier(2)
+ * (a->membarrier), a full barrier on every thread of every attached
+ * process; elsewhere a fence, paired with the other side's. @return false
+ * when membarrier(2) failed (ENOMEM, a seccomp filter installed since): a
+ * fence here would not order the other side's accesses. */
+bool shmc__arena_barrier_all(const shmc_arena_t *a);
+
 /* The path of arena NAME: "name" means /dev/shm/name; a name with a '/' is
  * a path. *out receives a malloc'd copy. @return 0, -EINVAL, -ENOMEM */
 int shmc__arena_path(const char *name, char **out);

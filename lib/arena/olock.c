@@ -68,7 +68,6 @@
  * needless wake (the release clears the mark, then wakes nobody).
  */
 #include <errno.h>
-#include <linux/membarrier.h>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -199,16 +198,6 @@ static bool spin(struct shmc__olock *l, uint32_t me, int64_t deadline, unsigned 
 	return false;
 }
 
-/* A marked lock's sleeper, between marking and looking again (B in the
- * header). @return false if it could not be run: nap briefly. */
-static bool sleeper_barrier(shmc_arena_t *a)
-{
-	if (a->membarrier)
-		return syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) == 0;
-	atomic_thread_fence(memory_order_seq_cst);
-	return true;
-}
-
 /* Phase 3: sleep until the lock is ours, its owner is found dead
  * (PHASE_OWNER_DEAD, *cur the dead owner's word) or DEADLINE passes. A
  * marked lock (MARK.word) has its sleepers set the mark too. */
@@ -248,9 +237,10 @@ static int sleep_until(shmc_arena_t *a, struct shmc__olock *l, uint32_t me,
 			continue;
 		int64_t nap = shmc__olock_nap_ns;
 		if (mark.word) {
-			/* M, B, and the second look (see the header). */
+			/* M, B, and the second look (see the header); no B
+			 * (membarrier failed): nap briefly. */
 			atomic_fetch_or(mark.word, mark.bit);
-			if (!sleeper_barrier(a) && nap > MARK_FAILED_NAP_NS)
+			if (!shmc__arena_barrier_all(a) && nap > MARK_FAILED_NAP_NS)
 				nap = MARK_FAILED_NAP_NS;
 			if (ld_relaxed(&l->word) != (w | SHMC__OLOCK_WAITERS) ||
 			    !(ld_relaxed(mark.word) & mark.bit))

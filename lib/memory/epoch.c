@@ -333,25 +333,15 @@ bool shmc__epoch_membarrier_ready(void)
 	return ok;
 }
 
-/* The advancer's half of the reader/advancer barrier pair. @return false
- * when the arena's readers and writers count on membarrier(2) and it
- * failed (ENOMEM, or a seccomp filter installed since): a fence here would
- * not order their accesses, so the epoch must not move. */
-static bool barrier_all_readers(shmc_arena_t *a)
-{
-	if (a->membarrier)
-		return syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) == 0;
-	atomic_thread_fence(memory_order_seq_cst);
-	return true;
-}
-
 /* Try to move the global epoch one step. @return true if it moved (or
  * someone else moved it meanwhile). */
 static bool try_advance(shmc_arena_t *a, bool may_reap)
 {
 	struct shmc__hdr *h = a->hdr;
 	uint64_t g = atomic_load(&h->epoch);
-	if (!barrier_all_readers(a)) /* pairs with enter() */
+	/* Pairs with enter(); if membarrier(2) failed, the epoch must not
+	 * move. */
+	if (!shmc__arena_barrier_all(a))
 		return false;
 	uint32_t hwm = ld_acquire(&h->rec_hwm);
 	if (hwm > a->nrecs)

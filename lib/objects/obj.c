@@ -220,12 +220,8 @@ static int after_acquire(shmc_arena_t *a, struct shmc__obj *o, int rc)
 
 int shmc__obj_lock_slow(shmc_arena_t *a, struct shmc__obj *o)
 {
-	int rc = shmc__olock_acquire_marked(a, &o->lock, -1, shmc__obj_mark(o));
-	if (rc == SHMC__LOCKED && (ld_relaxed(&o->flags) & SHMC__OBJ_BROKEN)) {
-		shmc__obj_unlock(a, o);
-		return SHMC_ECORRUPT;
-	}
-	return after_acquire(a, o, rc);
+	return after_acquire(a, o,
+			     shmc__olock_acquire_marked(a, &o->lock, -1, shmc__obj_mark(o)));
 }
 
 /* Writer and reader frames ------------------------------------------------ */
